@@ -1,0 +1,10 @@
+"""Flow layers: invertible maps x -> z with exact log|det J| and hand-written gradient passes.
+
+See :mod:`scratchflow.bijectors.base` for the contract every layer follows.
+"""
+from scratchflow.bijectors.base import Bijector
+from scratchflow.bijectors.compose import Compose
+from scratchflow.bijectors.elementwise import ElementwiseAffine
+from scratchflow.bijectors.examples import Example2Map, example1_bijector
+
+__all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector"]

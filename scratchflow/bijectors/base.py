@@ -1,0 +1,142 @@
+"""The bijector contract (slide "Теорема о замене переменных" / "Change-of-variables theorem").
+
+A bijector is an invertible, differentiable map ``f`` from data ``x`` to latent ``z`` (the lecture's
+direction). With it, the change-of-variables theorem gives the density of the data,
+
+    p_x(x) = p_z(f(x)) |det ∂f(x)/∂x|,      log p_x(x) = log p_z(f(x)) + log|det ∂f(x)/∂x|,
+
+and the inverse form ``p_z(z) = p_x(f^{-1}(z)) |det ∂f^{-1}(z)/∂z|``, whence
+``log|det ∂f^{-1}/∂z| = -log|det ∂f/∂x|`` at ``z = f(x)``.
+
+The contract, for a batch of N row vectors of dimension D::
+
+    forward(x)                             -> (z, log_det)   x (N, D), z (N, D), log_det (N,)
+    inverse(z)                             -> (x, log_det)   log_det = log|det ∂f^{-1}/∂z|
+    backward(grad_z, grad_log_det)         -> grad_x         gradient pass of the latest forward
+    inverse_backward(grad_x, grad_log_det) -> grad_z         gradient pass of the latest inverse
+    params, grads, zero_grad()
+
+``backward`` is the vector-Jacobian product: given ``grad_z = dL/dz`` and ``grad_log_det =
+dL/dlog_det`` for any scalar loss L, it returns ``dL/dx`` and adds ``dL/dθ`` into ``grads``.
+"inverse" is always the other direction of the map, "backward" always the gradient pass.
+
+Writing a new layer
+-------------------
+Subclass :class:`Bijector`, set ``self.dim`` and ``self.dtype``, register parameters with
+``add_param`` and implement the four underscored methods. The public methods check the input once
+(shape, dimension, dtype, NaN/inf), remember the batch size for the gradient pass, and call them.
+Composites call their children's underscored methods directly, so a stack checks its input once.
+Then point :func:`scratchflow.checks.check_bijector` at the layer.
+"""
+import numpy as np
+
+from scratchflow.nn.module import Module
+from scratchflow.validation import check_array, check_vector
+
+
+class Bijector(Module):
+    """Base class of every flow layer: input checks and bookkeeping around four methods.
+
+    Subclasses implement
+
+    ``_forward(x) -> (z, log_det)``, ``_inverse(z) -> (x, log_det)``,
+    ``_backward(grad_z, grad_log_det) -> grad_x``, ``_inverse_backward(grad_x, grad_log_det) -> grad_z``
+
+    and may override ``_check_domain(x)`` / ``_check_codomain(z)`` for maps defined on part of R^D
+    (Example 2 needs x1 > 0). The attribute ``samples_independent`` says that row i of the output
+    depends on row i of the input only (False for BatchNorm in training mode); the checker uses it.
+    """
+
+    dim = None
+    dtype = np.dtype(np.float64)
+    samples_independent = True
+
+    def __init__(self):
+        super().__init__()
+        self._forward_n = None     # batch size of the latest public forward, for backward's checks
+        self._inverse_n = None
+
+    # ------------------------------------------------------------------ public, checked
+    def forward(self, x):
+        """Map data to latent: ``x`` (N, D) -> ``(z (N, D), log_det (N,))``, log|det ∂f/∂x|."""
+        x = check_array(x, "x", dim=self.dim, dtype=self.dtype)
+        self._check_domain(x)
+        z, log_det = self._forward(x)
+        self._forward_n = x.shape[0]
+        return z, log_det
+
+    def inverse(self, z):
+        """Map latent to data: ``z`` (N, D) -> ``(x (N, D), log_det (N,))``, log|det ∂f⁻¹/∂z|."""
+        z = check_array(z, "z", dim=self.dim, dtype=self.dtype)
+        self._check_codomain(z)
+        x, log_det = self._inverse(z)
+        self._inverse_n = z.shape[0]
+        return x, log_det
+
+    def backward(self, grad_z, grad_log_det=None):
+        """Gradient pass through the latest ``forward``.
+
+        Parameters
+        ----------
+        grad_z : ndarray, shape (N, D)
+            dL/dz for the z returned by the latest forward.
+        grad_log_det : ndarray, shape (N,), optional
+            dL/dlog_det; ``None`` means zero.
+
+        Returns
+        -------
+        grad_x : ndarray, shape (N, D)
+            dL/dx. Parameter gradients are added into ``grads``.
+        """
+        if self._forward_n is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward(): the "
+                               "gradient pass reads what forward kept")
+        grad_z, grad_log_det = self._check_grads(grad_z, grad_log_det, self._forward_n, "grad_z")
+        return self._backward(grad_z, grad_log_det)
+
+    def inverse_backward(self, grad_x, grad_log_det=None):
+        """Gradient pass through the latest ``inverse``: dL/dx (N, D), dL/dlog_det (N,) -> dL/dz."""
+        if self._inverse_n is None:
+            raise RuntimeError(f"{type(self).__name__}.inverse_backward() called before inverse(): "
+                               "the gradient pass reads what inverse kept")
+        grad_x, grad_log_det = self._check_grads(grad_x, grad_log_det, self._inverse_n, "grad_x")
+        return self._inverse_backward(grad_x, grad_log_det)
+
+    def _check_grads(self, grad, grad_log_det, n, name):
+        grad = check_array(grad, name, dim=self.dim, n=n)
+        if grad.dtype != self.dtype:
+            grad = grad.astype(self.dtype)
+        if grad_log_det is None:
+            grad_log_det = np.zeros(n, dtype=self.dtype)
+        else:
+            grad_log_det = check_vector(grad_log_det, "grad_log_det", n, dtype=self.dtype)
+        return grad, grad_log_det
+
+    # ------------------------------------------------------------------ for subclasses
+    def _check_domain(self, x):
+        """Raise ``ValueError`` if some row of x is outside the map's domain (default: all of R^D)."""
+
+    def _check_codomain(self, z):
+        """Raise ``ValueError`` if some row of z is outside the map's image (default: all of R^D)."""
+
+    def _forward(self, x):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _forward")
+
+    def _inverse(self, z):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _inverse")
+
+    def _backward(self, grad_z, grad_log_det):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _backward")
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        raise NotImplementedError(f"{type(self).__name__} does not implement _inverse_backward")
+
+    def __repr__(self):
+        return f"{type(self).__name__}(dim={self.dim})"
+
+
+def require_cached(value, layer, method):
+    """Return a value kept by ``method`` for the gradient pass, or say which call is missing."""
+    if value is None:
+        raise RuntimeError(f"{type(layer).__name__}: the gradient pass needs {method}() to run first")
+    return value

@@ -1,0 +1,84 @@
+"""Compose: a stack of bijectors is a bijector (slide "Больше слоев!" / "More layers!").
+
+With ``y = f1(x)`` and ``z = f2(y)``, the slide's chain of change-of-variables steps gives
+
+    p_x(x) = p_z(f2(f1(x))) |det ∂f2(y)/∂y| |det ∂f1(x)/∂x|,
+
+so for ``f = f_K ∘ ... ∘ f_1`` the log-determinants add: ``log_det = Σ_k log|det ∂f_k/∂y_{k-1}|``.
+The inverse runs the layers in reverse order, ``x = f_1^{-1}(... f_K^{-1}(z))``, and its log-dets
+add too.
+
+Gradient pass: every layer's log-det enters the total with weight 1, so each layer receives the
+same ``grad_log_det``; ``grad_z`` flows back through the layers in reverse order of the pass.
+"""
+from scratchflow.bijectors.base import Bijector
+
+
+class Compose(Bijector):
+    """``f = f_K ∘ ... ∘ f_1``; ``forward`` applies ``layers[0]`` first.
+
+    Parameters
+    ----------
+    layers : sequence of Bijector
+        All of the same dimension D and dtype. Their parameters appear as ``"<k>.<name>"``.
+    """
+
+    def __init__(self, layers):
+        super().__init__()
+        layers = list(layers)
+        if not layers:
+            raise ValueError("Compose needs at least one layer")
+        for k, layer in enumerate(layers):
+            if not isinstance(layer, Bijector):
+                raise TypeError(f"layer {k} is a {type(layer).__name__}, not a Bijector")
+            if layer.dim != layers[0].dim:
+                raise ValueError(f"layer {k} has dimension {layer.dim} but layer 0 has {layers[0].dim}")
+        self.layers = layers
+        self.dim = layers[0].dim
+        dtypes = {layer.dtype for layer in layers if layer.num_params() > 0}
+        if len(dtypes) > 1:
+            raise ValueError(f"layers mix dtypes {sorted(map(str, dtypes))}; build them with one dtype")
+        self.dtype = dtypes.pop() if dtypes else layers[0].dtype
+        self.samples_independent = all(layer.samples_independent for layer in layers)
+        for k, layer in enumerate(layers):
+            self.add_child(str(k), layer)
+
+    def _check_domain(self, x):
+        self.layers[0]._check_domain(x)
+
+    def _check_codomain(self, z):
+        self.layers[-1]._check_codomain(z)
+
+    def _forward(self, x):
+        log_det = 0.0
+        for layer in self.layers:
+            x, layer_log_det = layer._forward(x)               # (N, D), (N,)
+            log_det = log_det + layer_log_det                  # (N,)
+        return x, log_det
+
+    def _inverse(self, z):
+        log_det = 0.0
+        for layer in reversed(self.layers):
+            z, layer_log_det = layer._inverse(z)               # (N, D), (N,)
+            log_det = log_det + layer_log_det
+        return z, log_det
+
+    def _backward(self, grad_z, grad_log_det):
+        for layer in reversed(self.layers):
+            grad_z = layer._backward(grad_z, grad_log_det)     # (N, D)
+        return grad_z
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        for layer in self.layers:
+            grad_x = layer._inverse_backward(grad_x, grad_log_det)
+        return grad_x
+
+    def __len__(self):
+        return len(self.layers)
+
+    def __getitem__(self, k):
+        return self.layers[k]
+
+    def __repr__(self):
+        inner = ",\n  ".join(repr(layer) for layer in self.layers)
+        return f"Compose([\n  {inner}\n])"

@@ -1,0 +1,100 @@
+"""The lecture's two worked examples (slides "Пример 1" / "Example 1" and "Пример 2" / "Example 2").
+
+Example 1, one dimension, ``p_z = N(0, 1)``::
+
+    z = f(x) = 0.5 x − 2.5,   ∂f/∂x = (0.5),   |det| = 0.5,
+    p_x(x) = 0.5 · (2π)^{-1/2} exp(−(0.5x − 2.5)²/2) = N(5, 2²).
+
+It is the :class:`ElementwiseAffine` layer with ``log_scale = ln 0.5`` and ``shift = −2.5``.
+
+Example 2, two dimensions, ``p_z(z) = (2π)^{-1} exp(−(z1² + z2²)/2)``::
+
+    z1 = ln x1,   z2 = x2 − 2 ln x1            (defined for x1 > 0)
+    ∂f/∂x = [[1/x1, 0], [−2/x1, 1]],   |det| = 1/x1,
+    p_x(x) = (2π)^{-1} exp(−((ln x1)² + (x2 − 2 ln x1)²)/2) / x1.
+
+The slides sample both ("Эксперимент" / "experiment") as ``x = f^{-1}(z)`` and compare the
+histogram with the density ("Теория" / "theory"); :func:`scratchflow.plotting.plot_example` draws
+that figure.
+"""
+import numpy as np
+
+from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.bijectors.elementwise import ElementwiseAffine
+
+
+def example1_bijector():
+    """Example 1's map z = 0.5 x − 2.5 as an :class:`ElementwiseAffine` of dimension 1."""
+    return ElementwiseAffine(1, log_scale=[np.log(0.5)], shift=[-2.5])
+
+
+def example1_density(x):
+    """Analytic density of Example 1, N(5, 2²), at points ``x`` of any shape."""
+    x = np.asarray(x, dtype=np.float64)
+    return np.exp(-((x - 5.0) ** 2) / 8.0) / (2.0 * np.sqrt(2.0 * np.pi))
+
+
+def example2_density(x1, x2):
+    """Analytic density of Example 2 (the slide's closed form); 0 where x1 <= 0."""
+    x1, x2 = np.broadcast_arrays(np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64))
+    density = np.zeros(x1.shape)
+    positive = x1 > 0
+    log_x1 = np.log(x1[positive])
+    density[positive] = (np.exp(-(log_x1 ** 2 + (x2[positive] - 2.0 * log_x1) ** 2) / 2.0)
+                         / (2.0 * np.pi * x1[positive]))
+    return density
+
+
+class Example2Map(Bijector):
+    """Example 2's map: z1 = ln x1, z2 = x2 − 2 ln x1 (no parameters; D = 2; needs x1 > 0).
+
+    forward:  log|det ∂f/∂x| = −ln x1
+    inverse:  x1 = exp(z1), x2 = z2 + 2 z1,   log|det ∂f^{-1}/∂z| = z1
+
+    Gradient pass of forward (g = dL/dz, h = dL/dlog_det)::
+
+        dL/dx1 = (g1 − 2 g2 − h) / x1,    dL/dx2 = g2
+
+    Gradient pass of inverse (g = dL/dx)::
+
+        dL/dz1 = g1 exp(z1) + 2 g2 + h,   dL/dz2 = g2
+    """
+
+    dim = 2
+
+    def __init__(self):
+        super().__init__()
+        self._forward_x1 = None
+        self._inverse_x1 = None
+
+    def _check_domain(self, x):
+        if (x[:, 0] <= 0).any():
+            row = int(np.argmax(x[:, 0] <= 0))
+            raise ValueError(f"Example 2's map needs x1 > 0 (z1 = ln x1); row {row} has x1 = {x[row, 0]}")
+
+    def _forward(self, x):
+        x1 = x[:, 0]                                        # (N,)
+        log_x1 = np.log(x1)                                 # (N,)
+        z = np.column_stack([log_x1, x[:, 1] - 2.0 * log_x1])   # (N, 2)
+        self._forward_x1 = x1
+        return z, -log_x1
+
+    def _backward(self, grad_z, grad_log_det):
+        x1 = require_cached(self._forward_x1, self, "forward")
+        grad_x = np.empty_like(grad_z)                      # (N, 2)
+        grad_x[:, 0] = (grad_z[:, 0] - 2.0 * grad_z[:, 1] - grad_log_det) / x1
+        grad_x[:, 1] = grad_z[:, 1]
+        return grad_x
+
+    def _inverse(self, z):
+        x1 = np.exp(z[:, 0])                                # (N,)
+        x = np.column_stack([x1, z[:, 1] + 2.0 * z[:, 0]])  # (N, 2)
+        self._inverse_x1 = x1
+        return x, z[:, 0].copy()
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        x1 = require_cached(self._inverse_x1, self, "inverse")
+        grad_z = np.empty_like(grad_x)                      # (N, 2)
+        grad_z[:, 0] = grad_x[:, 0] * x1 + 2.0 * grad_x[:, 1] + grad_log_det
+        grad_z[:, 1] = grad_x[:, 1]
+        return grad_z

@@ -1,0 +1,129 @@
+"""Flow = a stack of bijectors + a base density (slides "Функция потерь", "Алгоритм обучения",
+"Алгоритм генерации" / "Loss function", "Training algorithm", "Generation algorithm").
+
+Density (change of variables, the stack's log-dets add up)::
+
+    log p_x(x) = log p_z(f(x)) + log|det ∂f(x)/∂x|
+
+Loss on a minibatch of m objects (mean negative log-likelihood)::
+
+    L = −(1/m) Σ_i [ log p_z(f(x_i)) + log|det ∂f(x_i)/∂x_i| ]
+
+Its gradient, by the chain rule through z_i = f(x_i) and log_det_i::
+
+    dL/dz_i       = −(1/m) ∇_z log p_z(z_i)   (= z_i / m for N(0, I))
+    dL/dlog_det_i = −1/m
+
+and the stack's ``backward`` turns these into dL/dθ for every parameter θ.
+
+Generation: draw z_i ~ p_z and return x_i = f^{-1}(z_i).
+
+Reverse KL (fitting a target density p* known up to a constant, the job IAF was made for)::
+
+    KL(q || p*) = E_{z ~ p_z} [ log q(x) − log p*(x) ],   x = f^{-1}(z),
+    log q(x) = log p_z(z) − log|det ∂f^{-1}(z)/∂z|
+
+With z fixed (the reparametrisation), dL/dx_i = −(1/m) ∇ log p*(x_i) and
+dL/dlog_det_inv_i = −1/m; the stack's ``inverse_backward`` turns these into dL/dθ.
+"""
+import numpy as np
+
+from scratchflow.bijectors.base import Bijector
+from scratchflow.bijectors.compose import Compose
+from scratchflow.distributions import StandardNormal
+from scratchflow.nn.module import Module
+
+
+class Flow(Module):
+    """A normalizing flow: ``log_prob``, ``sample``, the lecture's loss and its gradient.
+
+    Parameters
+    ----------
+    layers : Bijector or sequence of Bijector
+        The map f from data to latent, applied in list order. Stored as a :class:`Compose` under
+        the name ``layers``, so parameters read ``"layers.0.log_scale"``.
+    base : distribution, optional
+        ``p_z`` with ``log_prob``, ``grad_log_prob`` and ``sample``; default ``StandardNormal(D)``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scratchflow import Flow, ElementwiseAffine
+    >>> flow = Flow([ElementwiseAffine(2)])
+    >>> x = np.random.default_rng(0).normal(size=(128, 2))
+    >>> loss = flow.loss_and_grad(x)          # fills flow.grads
+    >>> samples = flow.sample(5, rng=0)        # (5, 2)
+    """
+
+    def __init__(self, layers, base=None):
+        super().__init__()
+        if isinstance(layers, Bijector):
+            layers = [layers]
+        self.layers = self.add_child("layers", Compose(layers))
+        self.dim = self.layers.dim
+        self.dtype = self.layers.dtype
+        self.base = StandardNormal(self.dim) if base is None else base
+        if self.base.dim != self.dim:
+            raise ValueError(f"base distribution has dimension {self.base.dim}, layers have {self.dim}")
+        self._z = None
+
+    def log_prob(self, x):
+        """log p_x(x) for x (N, D) -> (N,)."""
+        z, log_det = self.layers.forward(x)                       # (N, D), (N,)
+        return self.base.log_prob(z) + log_det
+
+    def sample(self, n, rng=None):
+        """Generation algorithm: z ~ p_z, x = f^{-1}(z). Returns (n, D); ``rng`` seed or Generator."""
+        z = self.base.sample(n, rng, dtype=self.dtype)            # (n, D)
+        x, _ = self.layers.inverse(z)
+        return x
+
+    def loss(self, x):
+        """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D).
+
+        Keeps z for :meth:`backward`.
+        """
+        z, log_det = self.layers.forward(x)                       # (m, D), (m,)
+        self._z = z
+        return float(-np.mean(self.base.log_prob(z) + log_det))
+
+    def backward(self):
+        """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D)."""
+        if self._z is None:
+            raise RuntimeError("Flow.backward() called before Flow.loss(x)")
+        z = self._z
+        m = z.shape[0]
+        grad_z = -self.base.grad_log_prob(z) / m                  # (m, D)
+        grad_log_det = np.full(m, -1.0 / m, dtype=z.dtype)        # (m,)
+        return self.layers._backward(grad_z, grad_log_det)
+
+    def loss_and_grad(self, x):
+        """Zero the gradients, compute L on x, fill ``grads`` with dL/dθ; return L (a float)."""
+        self.zero_grad()
+        loss = self.loss(x)
+        self.backward()
+        return loss
+
+    def reverse_kl_loss_and_grad(self, target, n, rng=None):
+        """Zero the gradients, estimate KL(q || p*) + const on n samples, fill ``grads``; return it.
+
+        Parameters
+        ----------
+        target : object with ``log_prob(x) -> (n,)`` and ``grad_log_prob(x) -> (n, D)``
+            The (unnormalised) target log-density log p*.
+        n : int
+            Number of samples z ~ p_z in the Monte-Carlo estimate.
+        rng : seed or numpy Generator
+        """
+        self.zero_grad()
+        z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
+        x, log_det_inv = self.layers.inverse(z)                       # (n, D), (n,)
+        log_q = self.base.log_prob(z) - log_det_inv                   # (n,)
+        loss = float(np.mean(log_q - target.log_prob(x)))
+        grad_x = -target.grad_log_prob(x) / n                         # (n, D)
+        grad_log_det = np.full(n, -1.0 / n, dtype=x.dtype)            # (n,)
+        self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)
+        return loss
+
+    def __repr__(self):
+        return f"Flow(base={self.base!r}, layers={self.layers!r})"

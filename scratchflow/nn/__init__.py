@@ -1,0 +1,11 @@
+"""Small neural networks with hand-written backward passes (no autograd anywhere).
+
+Every module has ``forward(x)``, which keeps what its backward needs, and ``backward(grad_out)``,
+which returns the gradient for its input and adds parameter gradients into ``grads``.
+"""
+from scratchflow.nn.activations import ReLU, SiLU, Softplus, Tanh
+from scratchflow.nn.linear import Linear, MaskedLinear
+from scratchflow.nn.mlp import MLP
+from scratchflow.nn.module import Module
+
+__all__ = ["Module", "Linear", "MaskedLinear", "Tanh", "ReLU", "Softplus", "SiLU", "MLP"]

@@ -1,0 +1,116 @@
+"""Element-wise activations with their derivatives, each next to its forward.
+
+Every activation keeps what its derivative needs, and ``backward(g) = g * phi'(x)``.
+
+============  ===========================  ==========================================
+name          phi(x)                       phi'(x), written with what forward kept
+============  ===========================  ==========================================
+Tanh          tanh(x)                      1 - y**2                  (y = tanh x)
+ReLU          max(x, 0)                    1 where x > 0, else 0
+Softplus      log(1 + exp(x))              sigmoid(x)
+SiLU          x * sigmoid(x)               sigmoid(x) * (1 + x * (1 - sigmoid(x)))
+============  ===========================  ==========================================
+
+Softplus and SiLU are smooth and do not saturate for large positive x.
+"""
+import numpy as np
+
+from scratchflow.nn.module import Module
+
+
+def _sigmoid(x):
+    """1 / (1 + exp(-x)), written so that no exp overflows."""
+    e = np.exp(-np.abs(x))
+    return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))
+
+
+class _Activation(Module):
+    """Shared plumbing: an activation has no parameters and checks forward-before-backward."""
+
+    def _require(self, cached):
+        if cached is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
+        if self._shape is not None and self._grad_shape != self._shape:
+            raise ValueError(f"grad_out has shape {self._grad_shape} but forward's output had "
+                             f"shape {self._shape}")
+        return cached
+
+    def _remember_shape(self, x):
+        self._shape = np.shape(x)
+
+    def backward(self, grad_out):
+        self._grad_shape = np.shape(grad_out)
+        return self._backward(np.asarray(grad_out))
+
+
+class Tanh(_Activation):
+    """y = tanh(x); dy/dx = 1 - y^2 (uses the output kept by forward)."""
+
+    def __init__(self):
+        super().__init__()
+        self._y = self._shape = None
+
+    def forward(self, x):
+        self._remember_shape(x)
+        self._y = np.tanh(x)                     # (N, H)
+        return self._y
+
+    def _backward(self, grad_out):
+        y = self._require(self._y)
+        return grad_out * (1.0 - y * y)          # (N, H)
+
+
+class ReLU(_Activation):
+    """y = max(x, 0); dy/dx = 1[x > 0]."""
+
+    def __init__(self):
+        super().__init__()
+        self._positive = self._shape = None
+
+    def forward(self, x):
+        self._remember_shape(x)
+        self._positive = x > 0                   # (N, H) bool
+        return np.where(self._positive, x, 0.0)
+
+    def _backward(self, grad_out):
+        positive = self._require(self._positive)
+        return np.where(positive, grad_out, 0.0)
+
+
+class Softplus(_Activation):
+    """y = log(1 + e^x) (computed as max(x, 0) + log1p(e^-|x|)); dy/dx = sigmoid(x)."""
+
+    def __init__(self):
+        super().__init__()
+        self._x = self._shape = None
+
+    def forward(self, x):
+        self._remember_shape(x)
+        self._x = x
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
+
+    def _backward(self, grad_out):
+        x = self._require(self._x)
+        return grad_out * _sigmoid(x)
+
+
+class SiLU(_Activation):
+    """y = x * sigmoid(x) (a.k.a. swish); dy/dx = sigma + x * sigma * (1 - sigma)."""
+
+    def __init__(self):
+        super().__init__()
+        self._x = self._sigma = self._shape = None
+
+    def forward(self, x):
+        self._remember_shape(x)
+        self._x = x
+        self._sigma = _sigmoid(x)
+        return x * self._sigma
+
+    def _backward(self, grad_out):
+        x = self._require(self._x)
+        sigma = self._sigma
+        return grad_out * sigma * (1.0 + x * (1.0 - sigma))
+
+
+ACTIVATIONS = {"tanh": Tanh, "relu": ReLU, "softplus": Softplus, "silu": SiLU}

@@ -1,0 +1,62 @@
+"""MLP: a stack of Linear layers and activations, with backward running the stack in reverse.
+
+``MLP([d_in, h, h, d_out])`` is Linear(d_in, h) -> act -> Linear(h, h) -> act -> Linear(h, d_out).
+Children are named by position, so parameters read ``"0.weight"``, ``"2.bias"``, ``"4.weight"``.
+"""
+import numpy as np
+
+from scratchflow.nn.activations import ACTIVATIONS
+from scratchflow.nn.linear import Linear
+from scratchflow.nn.module import Module
+from scratchflow.validation import check_dtype
+
+
+class MLP(Module):
+    """Multi-layer perceptron with manual backprop.
+
+    Parameters
+    ----------
+    sizes : sequence of int
+        ``[in_features, hidden_1, ..., out_features]`` (at least two entries).
+    activation : {"tanh", "relu", "softplus", "silu"}
+        Activation after every Linear layer but the last.
+    rng : numpy.random.Generator, optional
+        Initial weights (LeCun normal, see :class:`Linear`).
+    zero_last : bool
+        Zero the last layer's weight and bias, so the network outputs 0 at the start. A coupling
+        layer whose s and t start at 0 is the identity map.
+    dtype : float64 (default) or float32
+    """
+
+    def __init__(self, sizes, activation="tanh", rng=None, zero_last=False, dtype=np.float64):
+        super().__init__()
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise ValueError(f"sizes must list at least an input and an output size >= 1, got {sizes}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
+        self.sizes, self.activation = sizes, activation
+        self.dtype = check_dtype(dtype)
+        rng = np.random.default_rng() if rng is None else rng
+        self.layers = []
+        n_linear = len(sizes) - 1
+        for i in range(n_linear):
+            last = i == n_linear - 1
+            self.layers.append(Linear(sizes[i], sizes[i + 1], rng=rng, zero=last and zero_last,
+                                      dtype=self.dtype))
+            if not last:
+                self.layers.append(ACTIVATIONS[activation]())
+        for position, layer in enumerate(self.layers):
+            self.add_child(str(position), layer)
+
+    def forward(self, x):
+        """x (N, sizes[0]) -> output (N, sizes[-1])."""
+        for layer in self.layers:
+            x = layer.forward(x)
+        return x
+
+    def backward(self, grad_out):
+        """dL/doutput (N, sizes[-1]) -> dL/dx (N, sizes[0]); fills every layer's ``grads``."""
+        for layer in reversed(self.layers):
+            grad_out = layer.backward(grad_out)
+        return grad_out

@@ -1,0 +1,62 @@
+"""Module: the parameter container shared by every network piece and every bijector.
+
+A module owns named parameter arrays (``params``) and gradient arrays of the same shapes
+(``grads``), and may hold child modules. A composite lists its children's parameters under dotted
+names, ``"layers.3.scale_net.0.weight"``; the dict values are the live arrays, not copies, so an
+optimizer that updates ``params[name]`` in place changes the next forward pass.
+"""
+import numpy as np
+
+
+class Module:
+    """Named parameters, their gradients and child modules.
+
+    Subclasses call :meth:`add_param` and :meth:`add_child` in ``__init__``. Gradients accumulate:
+    every ``backward`` adds into ``grads``; call :meth:`zero_grad` between steps.
+    """
+
+    def __init__(self):
+        self._own_params = {}      # name -> ndarray, owned by this module
+        self._own_grads = {}       # name -> ndarray of the same shape
+        self._children = {}        # name -> Module, in order
+
+    def add_param(self, name, value, dtype=np.float64):
+        """Register a parameter (copied to a fresh array of ``dtype``) and return it."""
+        array = np.array(value, dtype=dtype)
+        self._own_params[name] = array
+        self._own_grads[name] = np.zeros_like(array)
+        return array
+
+    def add_child(self, name, module):
+        """Register a child module whose parameters appear as ``name.<param>``; return it."""
+        self._children[name] = module
+        return module
+
+    @property
+    def params(self):
+        """Dict of every parameter array, children's under dotted names (live arrays)."""
+        out = dict(self._own_params)
+        for child_name, child in self._children.items():
+            for name, array in child.params.items():
+                out[f"{child_name}.{name}"] = array
+        return out
+
+    @property
+    def grads(self):
+        """Dict of gradient arrays with the same keys and shapes as :attr:`params`."""
+        out = dict(self._own_grads)
+        for child_name, child in self._children.items():
+            for name, array in child.grads.items():
+                out[f"{child_name}.{name}"] = array
+        return out
+
+    def zero_grad(self):
+        """Set every gradient array (own and children's) to zero in place."""
+        for grad in self._own_grads.values():
+            grad.fill(0.0)
+        for child in self._children.values():
+            child.zero_grad()
+
+    def num_params(self):
+        """Total number of scalar parameters."""
+        return sum(p.size for p in self.params.values())

@@ -1,0 +1,83 @@
+"""Input checks used at the public boundary of every module.
+
+Each check raises an error that names the problem (which argument, which shape, which dtype, where
+the NaN is) instead of letting NumPy broadcast, up-cast or propagate NaN silently. Internal calls
+between layers skip these checks: a composite checks its input once.
+"""
+import numpy as np
+
+FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def check_dtype(dtype):
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise ``TypeError``."""
+    dtype = np.dtype(dtype)
+    if dtype not in FLOAT_DTYPES:
+        raise TypeError(f"dtype must be float64 (default) or float32, got {dtype}")
+    return dtype
+
+
+def check_array(x, name="x", dim=None, dtype=None, n=None, finite=True):
+    """Check a batch of row vectors and return it as an ndarray (never a copy of a valid array).
+
+    Parameters
+    ----------
+    x : array_like, shape (N, D)
+        The batch; a Python list is accepted if it converts to a float array.
+    name : str
+        The argument's name, used in error messages.
+    dim : int or None
+        Required number of columns D.
+    dtype : numpy dtype or None
+        Required float dtype (the layer's parameter dtype). ``None`` accepts float32 and float64.
+    n : int or None
+        Required number of rows N (for gradients, which must match their forward pass).
+    finite : bool
+        Reject NaN and inf.
+
+    Raises
+    ------
+    TypeError
+        Integer, boolean, complex or object dtype, or a float dtype other than the layer's.
+    ValueError
+        Wrong number of dimensions, wrong D, wrong N, NaN or inf.
+    """
+    if not isinstance(x, np.ndarray):
+        x = np.asarray(x)
+        if x.dtype.kind in "iub":          # a list of Python ints: a float64 batch was meant
+            x = x.astype(np.float64)
+    if x.dtype.kind != "f":
+        raise TypeError(f"{name} must be a float array (float64 or float32), got dtype {x.dtype}; "
+                        f"convert it with {name}.astype(np.float64)")
+    if dtype is not None and x.dtype != dtype:
+        raise TypeError(f"{name} has dtype {x.dtype} but this model computes in {np.dtype(dtype)}; "
+                        f"pass {name}.astype(np.{np.dtype(dtype).name}) or build the model with "
+                        f"dtype=np.{x.dtype.name}")
+    if x.ndim != 2:
+        raise ValueError(f"{name} must be 2-D with shape (N, D), one row per sample; got ndim={x.ndim}, "
+                         f"shape {x.shape}" + ("; use x.reshape(-1, 1) for one-dimensional data"
+                                               if x.ndim == 1 else ""))
+    if dim is not None and x.shape[1] != dim:
+        raise ValueError(f"{name} has D={x.shape[1]} columns but this layer has dimension {dim}")
+    if n is not None and x.shape[0] != n:
+        raise ValueError(f"{name} has N={x.shape[0]} rows but the latest pass had N={n}")
+    if finite and not np.isfinite(x).all():
+        bad = np.argwhere(~np.isfinite(x))[0]
+        raise ValueError(f"{name} contains NaN or inf (first at row {bad[0]}, column {bad[1]}: "
+                         f"{x[bad[0], bad[1]]})")
+    return x
+
+
+def check_vector(v, name, n, dtype=None):
+    """Check a per-sample vector of shape (N,), such as ``grad_log_det``."""
+    if not isinstance(v, np.ndarray):
+        v = np.asarray(v, dtype=np.float64)
+    if v.dtype.kind != "f":
+        raise TypeError(f"{name} must be a float array, got dtype {v.dtype}")
+    if v.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), one value per sample; got {v.shape}")
+    if not np.isfinite(v).all():
+        raise ValueError(f"{name} contains NaN or inf")
+    if dtype is not None and v.dtype != dtype:
+        v = v.astype(dtype)
+    return v
