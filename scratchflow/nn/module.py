@@ -19,12 +19,20 @@ class Module:
         self._own_params = {}      # name -> ndarray, owned by this module
         self._own_grads = {}       # name -> ndarray of the same shape
         self._children = {}        # name -> Module, in order
+        self._own_buffers = {}     # name -> ndarray: state that is saved but not trained
 
     def add_param(self, name, value, dtype=np.float64):
         """Register a parameter (copied to a fresh array of ``dtype``) and return it."""
         array = np.array(value, dtype=dtype)
         self._own_params[name] = array
         self._own_grads[name] = np.zeros_like(array)
+        return array
+
+    def add_buffer(self, name, value, dtype=np.float64):
+        """Register non-trained state that a saved model must keep (ActNorm's "initialized" flag,
+        BatchNorm's running averages); return the array. Update it in place."""
+        array = np.array(value, dtype=dtype)
+        self._own_buffers[name] = array
         return array
 
     def add_child(self, name, module):
@@ -47,6 +55,15 @@ class Module:
         out = dict(self._own_grads)
         for child_name, child in self._children.items():
             for name, array in child.grads.items():
+                out[f"{child_name}.{name}"] = array
+        return out
+
+    @property
+    def buffers(self):
+        """Dict of every buffer array, children's under dotted names (live arrays)."""
+        out = dict(self._own_buffers)
+        for child_name, child in self._children.items():
+            for name, array in child.buffers.items():
                 out[f"{child_name}.{name}"] = array
         return out
 
