@@ -51,7 +51,8 @@ def plot_example(number, out_dir="figures", n=100_000, rng=0):
         ax.set_xlabel("x")
         ax.set_ylabel("p_x(x)")
         ax.set_title("Пример 1 / Example 1: z = 0.5x − 2.5")
-        ax.legend(loc="upper right", fontsize=8)
+        ax.set_ylim(0, 0.26)
+        ax.legend(loc="upper left", fontsize=8)
         return _save(fig, out_dir, "example1.png")
 
     x1_range, x2_range = (0.0, 4.0), (-4.0, 6.0)

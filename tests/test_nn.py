@@ -1,0 +1,121 @@
+"""scratchflow.nn: every module's backward against finite differences, and a planted bug caught."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from scratchflow.checks import check_module
+from scratchflow.nn import MLP, Linear, MaskedLinear, ReLU, SiLU, Softplus, Tanh
+
+
+def away_from_zero(x):
+    """Keep ReLU inputs away from its kink, where finite differences straddle two slopes."""
+    return np.where(np.abs(x) < 0.05, 0.05 * np.sign(x + 1e-12) + x, x)
+
+
+@pytest.mark.parametrize("activation", [Tanh, Softplus, SiLU])
+def test_activation_gradients(activation):
+    x = np.random.default_rng(0).normal(size=(5, 4)) * 2
+    check_module(activation(), x).assert_ok()
+
+
+def test_relu_gradient_away_from_kink():
+    x = away_from_zero(np.random.default_rng(1).normal(size=(5, 4)))
+    check_module(ReLU(), x).assert_ok()
+
+
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 6), d_in=st.integers(1, 5), d_out=st.integers(1, 5))
+@settings(max_examples=30)
+def test_linear_and_masked_linear_gradients(seed, n, d_in, d_out):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(n, d_in))
+    check_module(Linear(d_in, d_out, rng=rng), x).assert_ok()
+    mask = rng.integers(0, 2, size=(d_in, d_out))
+    layer = MaskedLinear(d_in, d_out, mask, rng=rng)
+    check_module(layer, x).assert_ok()
+    layer.zero_grad()
+    layer.forward(x)
+    layer.backward(rng.normal(size=(n, d_out)))
+    assert np.all(layer.grads["weight"][mask == 0] == 0), "a masked weight received gradient"
+
+
+@pytest.mark.parametrize("activation", ["tanh", "relu", "softplus", "silu"])
+def test_mlp_gradients(activation):
+    rng = np.random.default_rng(2)
+    mlp = MLP([3, 6, 5, 2], activation=activation, rng=rng)
+    x = rng.normal(size=(4, 3))
+    if activation == "relu":      # nudge pre-activations off the kink by choosing a seed that has none
+        pre = x @ mlp.params["0.weight"] + mlp.params["0.bias"]
+        assert np.min(np.abs(pre)) > 1e-3
+    check_module(mlp, x).assert_ok()
+
+
+def test_params_are_live_and_grads_match_shapes():
+    mlp = MLP([2, 4, 3], rng=np.random.default_rng(0))
+    params, grads = mlp.params, mlp.grads
+    assert list(params) == ["0.weight", "0.bias", "2.weight", "2.bias"]
+    assert all(grads[k].shape == params[k].shape for k in params)
+    x = np.ones((1, 2))
+    before = mlp.forward(x).copy()
+    params["2.bias"] += 1.0                        # in-place change of the dict's array ...
+    assert np.allclose(mlp.forward(x), before + 1.0)   # ... changes the next forward
+    mlp.backward(np.ones((1, 3)))
+    assert np.abs(mlp.grads["0.weight"]).sum() > 0
+    mlp.zero_grad()
+    assert all(np.all(g == 0) for g in mlp.grads.values())
+
+
+def test_gradients_accumulate_until_zero_grad():
+    layer = Linear(2, 2, rng=np.random.default_rng(0))
+    x, g = np.ones((3, 2)), np.ones((3, 2))
+    layer.forward(x)
+    layer.backward(g)
+    once = layer.grads["weight"].copy()
+    layer.backward(g)
+    assert np.allclose(layer.grads["weight"], 2 * once)
+
+
+def test_zero_last_layer_outputs_zero():
+    mlp = MLP([3, 8, 2], rng=np.random.default_rng(0), zero_last=True)
+    assert np.all(mlp.forward(np.random.default_rng(1).normal(size=(5, 3))) == 0)
+
+
+def test_lecun_init_keeps_unit_scale():
+    rng = np.random.default_rng(0)
+    layer = Linear(256, 256, rng=rng)
+    y = layer.forward(rng.normal(size=(512, 256)))
+    assert 0.9 < y.std() < 1.1
+
+
+def test_planted_backward_bug_is_caught():
+    class WrongTanh(Tanh):
+        def _backward(self, grad_out):
+            return grad_out * (1.0 - self._y)          # forgot the square
+    report = check_module(WrongTanh(), np.random.default_rng(0).normal(size=(4, 3)))
+    assert not report.passed
+    assert not report["gradient wrt input x"].passed
+
+    class WrongLinear(Linear):
+        def backward(self, grad_out):
+            grad_x = super().backward(grad_out)
+            self._own_grads["bias"] *= 0.5              # half the bias gradient
+            return grad_x
+    report = check_module(WrongLinear(3, 2, rng=np.random.default_rng(0)), np.ones((4, 3)))
+    assert report["gradient wrt weight"].passed and not report["gradient wrt bias"].passed
+
+
+def test_backward_before_forward_and_bad_shapes():
+    with pytest.raises(RuntimeError, match="before"):
+        Linear(2, 3).backward(np.ones((1, 3)))
+    with pytest.raises(RuntimeError, match="before"):
+        Tanh().backward(np.ones((1, 3)))
+    layer = Linear(2, 3)
+    with pytest.raises(ValueError, match="D=3 columns"):
+        layer.forward(np.ones((4, 3)))
+    layer.forward(np.ones((4, 2)))
+    with pytest.raises(ValueError, match="N=5 rows"):
+        layer.backward(np.ones((5, 3)))
+    with pytest.raises(ValueError, match="mask must have shape"):
+        MaskedLinear(2, 3, np.ones((3, 2)))
+    with pytest.raises(ValueError, match="unknown activation"):
+        MLP([2, 2], activation="sigmoidish")
