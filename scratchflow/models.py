@@ -3,6 +3,7 @@
 ``build_model({"model": "realnvp", "dim": 2, ...})`` returns a :class:`~scratchflow.flow.Flow` whose
 ``config`` attribute is that dict, so a saved model can be rebuilt and its parameters filled in.
 """
+import numpy as np
 
 
 def build_model(config):
@@ -18,9 +19,77 @@ def build_model(config):
     return flow
 
 
-def build_realnvp(dim, **options):
-    """Real-NVP: coupling layers with alternating masks (filled in by the Real-NVP work)."""
-    raise NotImplementedError("build_realnvp is not written yet")
+def realnvp_masks(dim, n_layers):
+    """Coupling masks (1 = conditioning) for ``n_layers`` layers of dimension ``dim``.
+
+    The layers cycle through four patterns: half ``[1]*(D//2) + [0]*(D − D//2)``, its complement,
+    checkerboard ``[1, 0, 1, 0, ...]``, its complement. Each pattern is followed by its complement,
+    so every dimension is transformed every other layer (the slide: "layers must alternate which
+    part is conditioned"), and the checkerboard mixes the two halves. For D = 2 half and
+    checkerboard coincide, so the masks are simply ``[1, 0], [0, 1], [1, 0], ...``.
+    """
+    dim = int(dim)
+    half = (np.arange(dim) < dim // 2).astype(int)                  # (D,)
+    checker = (np.arange(dim) % 2 == 0).astype(int)                 # (D,)
+    cycle = [half, 1 - half, checker, 1 - checker]
+    return [cycle[k % 4] for k in range(int(n_layers))]
+
+
+def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bound=5.0,
+                  actnorm=False, seed=0, dtype="float64"):
+    """Real-NVP (slide "Real-NVP"): ``n_layers`` affine coupling layers with alternating masks.
+
+    Parameters
+    ----------
+    dim : int
+        Data dimension D >= 2.
+    n_layers : int
+        Number of :class:`~scratchflow.bijectors.AffineCoupling` layers; masks from
+        :func:`realnvp_masks`.
+    hidden : sequence of int
+        Hidden sizes of each layer's MLP, which outputs s and t together (2(D − d) outputs).
+    activation : str
+        MLP activation ("tanh", "relu", "softplus", "silu").
+    scale_bound : float or None
+        Soft clamp s = b·tanh(ŝ/b) of the log-scale (default 5: a layer scales by at most e^5);
+        ``None`` is the slide's plain exp(s).
+    actnorm : bool
+        Put an :class:`~scratchflow.bijectors.ActNorm` before every coupling layer.
+    seed : int
+        Seed of the initial weights (each layer starts as the identity: zeroed last layer).
+    dtype : "float64" (default) or "float32"
+
+    Returns
+    -------
+    Flow
+        With ``flow.config`` = the JSON-able dict of all these options (and ``"model": "realnvp"``),
+        which :func:`build_model` turns back into the same architecture.
+    """
+    from scratchflow.bijectors.actnorm import ActNorm
+    from scratchflow.bijectors.coupling import AffineCoupling
+    from scratchflow.flow import Flow
+
+    dim, n_layers = int(dim), int(n_layers)
+    if dim < 2:
+        raise ValueError(f"Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other), "
+                         f"got {dim}")
+    if n_layers < 1:
+        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+    hidden = [int(h) for h in hidden]
+    dtype = np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    layers = []
+    for mask in realnvp_masks(dim, n_layers):
+        if actnorm:
+            layers.append(ActNorm(dim, dtype=dtype))
+        layers.append(AffineCoupling(dim, mask, hidden=hidden, activation=activation,
+                                     scale_bound=scale_bound, rng=rng, dtype=dtype))
+    flow = Flow(layers)
+    flow.config = {"model": "realnvp", "dim": dim, "n_layers": n_layers, "hidden": hidden,
+                   "activation": activation,
+                   "scale_bound": None if scale_bound is None else float(scale_bound),
+                   "actnorm": bool(actnorm), "seed": int(seed), "dtype": dtype.name}
+    return flow
 
 
 def build_autoregressive(model, dim, **options):

@@ -16,6 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from scratchflow.bijectors import Compose, ElementwiseAffine, Example2Map
+from scratchflow.bijectors import ActNorm, AffineCoupling, Permutation
 
 
 @dataclass
@@ -45,8 +46,27 @@ def _compose(dim, rng):
     return Compose([_affine(dim, rng), _affine(dim, rng)])
 
 
+def _coupling(dim, rng):
+    """AffineCoupling with a random mask (any pattern with both 0s and 1s), a randomised last layer
+    (not the identity) and, every other draw, a bounded scale."""
+    mask = np.zeros(dim, dtype=int)
+    mask[rng.choice(dim, size=rng.integers(1, dim), replace=False)] = 1
+    scale_bound = None if rng.random() < 0.5 else float(rng.uniform(0.5, 3.0))
+    return AffineCoupling(dim, mask, hidden=(4,), scale_bound=scale_bound, rng=rng, zero_init=False)
+
+
+def _actnorm(dim, rng):
+    """ActNorm after its data-dependent initialisation on a random batch."""
+    layer = ActNorm(dim)
+    layer.forward(rng.uniform(-2, 2, dim) + rng.uniform(0.3, 3, dim) * rng.standard_normal((8, dim)))
+    return layer
+
+
 REGISTRY = [
     Case(ElementwiseAffine, _affine),
     Case(Example2Map, lambda dim, rng: Example2Map(), dims=(2, 2), to_domain=_positive_first),
     Case(Compose, _compose),
+    Case(AffineCoupling, _coupling, dims=(2, 4)),
+    Case(Permutation, lambda dim, rng: Permutation.random(dim, rng)),
+    Case(ActNorm, _actnorm),
 ]

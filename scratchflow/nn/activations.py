@@ -12,6 +12,11 @@ SiLU          x * sigmoid(x)               sigmoid(x) * (1 + x * (1 - sigmoid(x)
 ============  ===========================  ==========================================
 
 Softplus and SiLU are smooth and do not saturate for large positive x.
+
+Each activation also has an unchecked pair ``_forward_fast(x) -> (y, saved)`` and
+``_backward_fast(saved, g)`` for :meth:`MLP._forward_trace`: the caller keeps ``saved``, not the
+module, so one network can serve two passes (a coupling layer's forward and inverse) at once.
+``Tanh._forward_fast`` overwrites its input (a fresh pre-activation) to save an allocation.
 """
 import numpy as np
 
@@ -59,6 +64,19 @@ class Tanh(_Activation):
         y = self._require(self._y)
         return grad_out * (1.0 - y * y)          # (N, H)
 
+    # unchecked fast path for MLP._forward_trace: the caller keeps `saved` (here y), not the module
+    @staticmethod
+    def _forward_fast(x):
+        y = np.tanh(x, out=x)                    # (N, H), in place: x is a fresh pre-activation
+        return y, y
+
+    @staticmethod
+    def _backward_fast(saved, grad_out):
+        local = saved * saved                    # (N, H) y^2
+        np.subtract(1.0, local, out=local)       # 1 - y^2
+        local *= grad_out
+        return local
+
 
 class ReLU(_Activation):
     """y = max(x, 0); dy/dx = 1[x > 0]."""
@@ -75,6 +93,15 @@ class ReLU(_Activation):
     def _backward(self, grad_out):
         positive = self._require(self._positive)
         return np.where(positive, grad_out, 0.0)
+
+    @staticmethod
+    def _forward_fast(x):
+        positive = x > 0
+        return np.where(positive, x, 0.0), positive
+
+    @staticmethod
+    def _backward_fast(saved, grad_out):
+        return np.where(saved, grad_out, 0.0)
 
 
 class Softplus(_Activation):
@@ -93,6 +120,14 @@ class Softplus(_Activation):
         x = self._require(self._x)
         return grad_out * _sigmoid(x)
 
+    @staticmethod
+    def _forward_fast(x):
+        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x))), x
+
+    @staticmethod
+    def _backward_fast(saved, grad_out):
+        return grad_out * _sigmoid(saved)
+
 
 class SiLU(_Activation):
     """y = x * sigmoid(x) (a.k.a. swish); dy/dx = sigma + x * sigma * (1 - sigma)."""
@@ -110,6 +145,16 @@ class SiLU(_Activation):
     def _backward(self, grad_out):
         x = self._require(self._x)
         sigma = self._sigma
+        return grad_out * sigma * (1.0 + x * (1.0 - sigma))
+
+    @staticmethod
+    def _forward_fast(x):
+        sigma = _sigmoid(x)
+        return x * sigma, (x, sigma)
+
+    @staticmethod
+    def _backward_fast(saved, grad_out):
+        x, sigma = saved
         return grad_out * sigma * (1.0 + x * (1.0 - sigma))
 
 

@@ -60,3 +60,44 @@ class MLP(Module):
         for layer in reversed(self.layers):
             grad_out = layer.backward(grad_out)
         return grad_out
+
+    # ------------------------------------------------------------------ internal fast path
+    def _forward_trace(self, x):
+        """Unchecked forward for callers that checked ``x`` already (flow layers, in their inner loop).
+
+        Same maths as :meth:`forward`, but what the backward needs is returned as ``trace`` (the
+        input of every Linear layer and what every activation saved) instead of being kept on the
+        layers, so the caller can hold two traces of one network (a coupling layer's forward and
+        inverse passes). Returns ``(output (N, sizes[-1]), trace)``.
+        """
+        trace = []
+        for layer in self.layers:
+            if isinstance(layer, Linear):
+                trace.append(x)                                         # (N, in)
+                out = x @ layer.weight                                  # (N, out)
+                out += layer.bias
+                x = out
+            else:
+                x, saved = layer._forward_fast(x)
+                trace.append(saved)
+        return x, trace
+
+    def _backward_trace(self, trace, grad_out, need_input_grad=True):
+        """Unchecked gradient pass of the :meth:`_forward_trace` call that returned ``trace``.
+
+        Adds dL/dW and dL/db into ``grads`` and returns dL/dx (N, sizes[0]), or ``None`` when
+        ``need_input_grad`` is False (saves the first layer's ``g @ W.T``).
+        """
+        last = len(self.layers) - 1
+        for position in range(last, -1, -1):
+            layer, saved = self.layers[position], trace[position]
+            if isinstance(layer, Linear):
+                grads = layer._own_grads
+                grads["weight"] += saved.T @ grad_out                   # (in, out)
+                grads["bias"] += grad_out.sum(axis=0)                   # (out,)
+                if position == 0 and not need_input_grad:
+                    return None
+                grad_out = grad_out @ layer.weight.T                    # (N, in)
+            else:
+                grad_out = layer._backward_fast(saved, grad_out)        # (N, H)
+        return grad_out

@@ -1,0 +1,108 @@
+"""ActNorm: a per-dimension affine layer with data-dependent initialisation (Glow, arXiv 1807.03039).
+
+Not a slide of the lecture; it is the "Больше слоев!" / "More layers!" idea with one more cheap,
+exactly invertible layer, which keeps the inputs of the next coupling layer near mean 0, std 1.
+
+    z = (x − loc) ⊙ exp(−log_scale)          loc, log_scale: (D,)
+
+loc and exp(log_scale) play the part of a learnt mean and standard deviation. The Jacobian is
+``diag(exp(−log_scale))``, the same for every sample, so
+
+    log|det ∂z/∂x| = −Σ_j log_scale_j,
+    inverse: x = z ⊙ exp(log_scale) + loc,     log|det ∂x/∂z| = +Σ_j log_scale_j.
+
+Data-dependent initialisation: the first ``forward`` of an uninitialised layer sets
+``loc = mean(x)`` and ``log_scale = log(std(x) + 1e-6)`` over the batch, so that batch leaves with
+per-dimension mean 0 and standard deviation ≈ 1, then marks the layer initialised. The flag is a
+buffer (saved with the model), so a loaded model is not re-initialised. After that ActNorm is an
+ordinary affine layer with trainable loc and log_scale; an ``inverse`` before any forward uses the
+current parameters (the identity at construction).
+
+Gradient pass of forward (g = dL/dz, h = dL/dlog_det; u = exp(−log_scale)):
+
+    dL/dx         = g ⊙ u
+    dL/dloc       = −Σ_n g_n ⊙ u
+    dL/dlog_scale = −Σ_n g_n ⊙ z_n − Σ_n h_n        (∂z/∂log_scale = −z)
+
+Gradient pass of inverse (g = dL/dx; x = z ⊙ exp(log_scale) + loc, ∂x/∂log_scale = x − loc):
+
+    dL/dz = g ⊙ exp(log_scale),  dL/dloc = Σ_n g_n,  dL/dlog_scale = Σ_n g_n ⊙ (x_n − loc) + Σ_n h_n.
+"""
+import numpy as np
+
+from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.validation import check_dtype
+
+
+class ActNorm(Bijector):
+    """z = (x − loc) ⊙ exp(−log_scale), initialised from the first forward batch.
+
+    Parameters
+    ----------
+    dim : int
+    dtype : float64 (default) or float32
+
+    Attributes
+    ----------
+    loc, log_scale : ndarray (D,)
+        Parameters.
+    initialized : ndarray, shape ()
+        Buffer: 1.0 once the data-dependent initialisation ran (or was loaded), else 0.0.
+
+    References
+    ----------
+    D. P. Kingma, P. Dhariwal. Glow: Generative flow with invertible 1x1 convolutions.
+    arXiv:1807.03039.
+    """
+
+    def __init__(self, dim, dtype=np.float64):
+        super().__init__()
+        self.dim = int(dim)
+        if self.dim < 1:
+            raise ValueError(f"dim must be >= 1, got {dim}")
+        self.dtype = check_dtype(dtype)
+        self.loc = self.add_param("loc", np.zeros(self.dim), self.dtype)              # (D,)
+        self.log_scale = self.add_param("log_scale", np.zeros(self.dim), self.dtype)  # (D,)
+        self.initialized = self.add_buffer("initialized", 0.0)                      # ()
+        self._forward_z = self._inv_scale = None      # kept by forward
+        self._inverse_centered = self._scale = None   # kept by inverse
+
+    def initialize(self, x):
+        """Set loc, log_scale from the batch x (N, D) so it maps to mean 0, std 1; mark initialised."""
+        x = np.asarray(x, dtype=self.dtype)
+        self.loc[...] = x.mean(axis=0)                                       # (D,)
+        self.log_scale[...] = np.log(x.std(axis=0) + 1e-6)                   # (D,)
+        self.initialized[...] = 1.0
+
+    def _forward(self, x):
+        if not self.initialized:
+            self.initialize(x)
+        inv_scale = np.exp(-self.log_scale)                                  # (D,)
+        z = (x - self.loc) * inv_scale                                       # (N, D)
+        log_det = np.full(x.shape[0], -self.log_scale.sum(), dtype=x.dtype)  # (N,)
+        self._forward_z, self._inv_scale = z, inv_scale
+        return z, log_det
+
+    def _backward(self, grad_z, grad_log_det):
+        z = require_cached(self._forward_z, self, "forward")
+        grad_x = grad_z * self._inv_scale                                    # (N, D)
+        self._own_grads["loc"] -= grad_x.sum(axis=0)
+        self._own_grads["log_scale"] -= (grad_z * z).sum(axis=0) + grad_log_det.sum()
+        return grad_x
+
+    def _inverse(self, z):
+        scale = np.exp(self.log_scale)                                       # (D,)
+        centered = z * scale                                                 # (N, D) = x − loc
+        x = centered + self.loc                                              # (N, D)
+        log_det = np.full(z.shape[0], self.log_scale.sum(), dtype=z.dtype)   # (N,)
+        self._inverse_centered, self._scale = centered, scale
+        return x, log_det
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        centered = require_cached(self._inverse_centered, self, "inverse")
+        self._own_grads["loc"] += grad_x.sum(axis=0)
+        self._own_grads["log_scale"] += (grad_x * centered).sum(axis=0) + grad_log_det.sum()
+        return grad_x * self._scale                                          # (N, D)
+
+    def __repr__(self):
+        return f"ActNorm(dim={self.dim}, initialized={bool(self.initialized)})"

@@ -1,0 +1,205 @@
+"""Affine coupling layer (slide "Real-NVP" / "Примеры: Real-NVP"; Dinh et al., arXiv 1605.08803).
+
+The slide, with the first d dimensions conditioning the rest::
+
+    z_{1:d}   = x_{1:d}
+    z_{d+1:D} = x_{d+1:D} ⊙ exp(s(x_{1:d})) + t(x_{1:d})
+
+Here any binary ``mask`` picks the split: ``mask[j] = 1`` marks a conditioning dimension (passed
+through unchanged, the slide's x_{1:d}), ``mask[j] = 0`` a transformed one (the slide's x_{d+1:D}).
+Write ``c`` for the conditioning part and ``r`` for the rest, ``k = D − d`` = number of zeros.
+
+Jacobian (rows and columns ordered c, r): block lower-triangular,
+
+    ∂z/∂x = [[ I_d,              0            ],
+             [ ∂z_r/∂x_c,   diag(exp(s(x_c))) ]]
+
+so ``log|det ∂z/∂x| = Σ_j s_j(x_c)``: exact and cheap, whatever the networks s and t are.
+
+Inverse (x_c = z_c is known, so s and t can be recomputed from it)::
+
+    x_c = z_c,   x_r = (z_r − t(z_c)) ⊙ exp(−s(z_c)),   log|det ∂x/∂z| = −Σ_j s_j(z_c).
+
+Networks. s and t come from ONE hand-written MLP (``scratchflow.nn.MLP``) with d inputs and 2k
+outputs: the first k are the raw scale ŝ, the last k the shift t. A shared trunk halves the number
+of matrix products (the "separate networks" variant is the same maths with two MLPs).
+
+Bounded scale. exp(s) overflows once s reaches ~710 (float64) or ~88 (float32), and a large s makes
+training unstable. With ``scale_bound = b`` the layer uses the soft clamp
+
+    s = b · tanh(ŝ / b),      ds/dŝ = 1 − (s / b)²,
+
+which is ≈ ŝ for |ŝ| ≪ b and never leaves (−b, b). The map is still the slide's map, with this s:
+the log-det is Σ_j s_j of the CLAMPED s, and the gradient through ŝ picks up the factor 1 − (s/b)².
+``scale_bound=None`` is the slide's plain form s = ŝ.
+
+Gradient pass of forward (g = dL/dz (N, D), h = dL/dlog_det (N,)). With e = exp(s):
+
+    dL/dx_r = g_r ⊙ e
+    dL/dt   = g_r
+    dL/ds   = g_r ⊙ x_r ⊙ e + h          (z_r depends on s through x_r ⊙ e; log_det = Σ s)
+    dL/dŝ   = dL/ds ⊙ ds/dŝ
+    dL/dx_c = g_c + MLP.backward([dL/dŝ, dL/dt])     (x_c reaches z directly and through s, t)
+
+and the MLP's backward adds dL/dθ for its weights.
+
+Gradient pass of inverse (g = dL/dx, h = dL/dlog_det of the inverse). With x_r = (z_r − t) ⊙ e⁻¹:
+∂x_r/∂z_r = e⁻¹, ∂x_r/∂t = −e⁻¹, ∂x_r/∂s = −x_r, and log_det = −Σ s, so
+
+    dL/dz_r = g_r ⊙ e⁻¹
+    dL/dt   = −g_r ⊙ e⁻¹
+    dL/ds   = −g_r ⊙ x_r − h
+    dL/dz_c = g_c + MLP.backward([dL/dŝ, dL/dt]).
+
+Forward and inverse keep separate caches (the network trace included), so a forward, an inverse
+and then both gradient passes, in any order, each read their own pass.
+"""
+import numpy as np
+
+from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.nn.mlp import MLP
+from scratchflow.validation import check_dtype
+
+
+def _as_mask(mask, dim):
+    mask = np.asarray(mask)
+    if mask.shape != (dim,):
+        raise ValueError(f"mask must have shape ({dim},), one entry per dimension; got {mask.shape}")
+    if not np.isin(mask, (0, 1)).all():
+        raise ValueError(f"mask must contain only 0 (transformed) and 1 (conditioning), got {mask}")
+    if mask.all() or not mask.any():
+        raise ValueError(f"mask needs at least one 1 (conditioning) and one 0 (transformed) entry, "
+                         f"got {mask}")
+    return mask.astype(bool)
+
+
+class AffineCoupling(Bijector):
+    """Real-NVP affine coupling: ``z_r = x_r ⊙ exp(s(x_c)) + t(x_c)``, ``z_c = x_c``.
+
+    Parameters
+    ----------
+    dim : int
+        D >= 2.
+    mask : array_like of 0/1, shape (D,)
+        1 = conditioning dimension (unchanged), 0 = transformed. Any pattern with at least one of
+        each, e.g. ``[1, 0]``, ``[1, 1, 0, 0]`` or a checkerboard ``[1, 0, 1, 0]``.
+    hidden : sequence of int
+        Hidden layer sizes of the MLP that outputs (ŝ, t).
+    activation : {"tanh", "relu", "softplus", "silu"}
+    scale_bound : float or None
+        Soft clamp ``s = b·tanh(ŝ/b)``; ``None`` (default) is the slide's plain ``s = ŝ``.
+    rng : numpy.random.Generator or int, optional
+        Initial weights of the MLP.
+    zero_init : bool
+        Zero the MLP's last layer, so s = t = 0 and the layer starts as the identity (default).
+    dtype : float64 (default) or float32
+
+    Attributes
+    ----------
+    net : MLP
+        ``MLP([d, *hidden, 2k])``; parameters ``net.0.weight``, ``net.0.bias``, ...
+
+    References
+    ----------
+    L. Dinh, J. Sohl-Dickstein, S. Bengio. Density estimation using Real NVP. arXiv:1605.08803.
+    """
+
+    def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", scale_bound=None, rng=None,
+                 zero_init=True, dtype=np.float64):
+        super().__init__()
+        self.dim = int(dim)
+        if self.dim < 2:
+            raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
+        self.dtype = check_dtype(dtype)
+        self.mask = _as_mask(mask, self.dim)                       # (D,) bool
+        self.cond_index = np.flatnonzero(self.mask)                # (d,)
+        self.trans_index = np.flatnonzero(~self.mask)              # (k,)
+        if scale_bound is not None:
+            scale_bound = float(scale_bound)
+            if not scale_bound > 0:
+                raise ValueError(f"scale_bound must be a positive number or None, got {scale_bound}")
+        self.scale_bound = scale_bound
+        self.hidden = tuple(int(h) for h in hidden)
+        self.activation = activation
+        n_cond, n_trans = len(self.cond_index), len(self.trans_index)
+        rng = np.random.default_rng(rng)
+        self.net = self.add_child("net", MLP([n_cond, *self.hidden, 2 * n_trans], activation,
+                                             rng=rng, zero_last=zero_init, dtype=self.dtype))
+        self._n_trans = n_trans
+        self._forward_cache = None      # (trace, s, exp_s, x_r) from the latest forward
+        self._inverse_cache = None      # (trace, s, exp_neg_s, x_r) from the latest inverse
+
+    # ---------------------------------------------------------------- s and t from the network
+    def _scale_shift(self, cond):
+        """Run the MLP on the conditioning columns: returns s (N, k), t (N, k), trace."""
+        out, trace = self.net._forward_trace(cond)                  # (N, 2k)
+        k = self._n_trans
+        raw_scale, shift = out[:, :k], out[:, k:]                  # (N, k) each
+        if self.scale_bound is None:
+            scale_log = raw_scale
+        else:
+            scale_log = self.scale_bound * np.tanh(raw_scale / self.scale_bound)   # (N, k)
+        return scale_log, shift, trace
+
+    def _net_backward(self, trace, scale_log, grad_scale_log, grad_shift):
+        """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads."""
+        if self.scale_bound is not None:
+            ratio = scale_log / self.scale_bound                   # (N, k) = tanh(ŝ/b)
+            grad_scale_log = grad_scale_log * (1.0 - ratio * ratio)   # dL/dŝ
+        grad_out = np.concatenate([grad_scale_log, grad_shift], axis=1)   # (N, 2k)
+        return self.net._backward_trace(trace, grad_out)           # (N, d)
+
+    # ---------------------------------------------------------------- x -> z
+    def _forward(self, x):
+        cond, trans = self.cond_index, self.trans_index
+        scale_log, shift, trace = self._scale_shift(x[:, cond])    # (N, k), (N, k)
+        exp_s = np.exp(scale_log)                                  # (N, k)
+        x_r = x[:, trans]                                          # (N, k)
+        z = x.copy()                                               # (N, D): z_c = x_c
+        z[:, trans] = x_r * exp_s + shift
+        log_det = scale_log.sum(axis=1)                            # (N,)
+        self._forward_cache = (trace, scale_log, exp_s, x_r)
+        return z, log_det
+
+    def _backward(self, grad_z, grad_log_det):
+        trace, scale_log, exp_s, x_r = require_cached(self._forward_cache, self, "forward")
+        cond, trans = self.cond_index, self.trans_index
+        grad_r = grad_z[:, trans]                                  # (N, k) g_r = dL/dt
+        grad_x_r = grad_r * exp_s                                  # (N, k)
+        grad_scale_log = grad_x_r * x_r                            # (N, k) g_r ⊙ x_r ⊙ e
+        grad_scale_log += grad_log_det[:, None]                    # + h
+        grad_cond = self._net_backward(trace, scale_log, grad_scale_log, grad_r)   # (N, d)
+        grad_x = np.empty_like(grad_z)                             # (N, D)
+        grad_x[:, cond] = grad_z[:, cond] + grad_cond
+        grad_x[:, trans] = grad_x_r
+        return grad_x
+
+    # ---------------------------------------------------------------- z -> x
+    def _inverse(self, z):
+        cond, trans = self.cond_index, self.trans_index
+        scale_log, shift, trace = self._scale_shift(z[:, cond])    # s(z_c), t(z_c): (N, k)
+        exp_neg_s = np.exp(-scale_log)                             # (N, k)
+        x_r = (z[:, trans] - shift) * exp_neg_s                    # (N, k)
+        x = z.copy()                                               # (N, D): x_c = z_c
+        x[:, trans] = x_r
+        log_det = -scale_log.sum(axis=1)                           # (N,)
+        self._inverse_cache = (trace, scale_log, exp_neg_s, x_r)
+        return x, log_det
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        trace, scale_log, exp_neg_s, x_r = require_cached(self._inverse_cache, self, "inverse")
+        cond, trans = self.cond_index, self.trans_index
+        grad_r = grad_x[:, trans]                                  # (N, k) g_r
+        grad_z_r = grad_r * exp_neg_s                              # (N, k)
+        grad_scale_log = -(grad_r * x_r)                           # (N, k) −g_r ⊙ x_r
+        grad_scale_log -= grad_log_det[:, None]                    # − h
+        grad_cond = self._net_backward(trace, scale_log, grad_scale_log, -grad_z_r)   # (N, d)
+        grad_z = np.empty_like(grad_x)                             # (N, D)
+        grad_z[:, cond] = grad_x[:, cond] + grad_cond
+        grad_z[:, trans] = grad_z_r
+        return grad_z
+
+    def __repr__(self):
+        mask = "".join(str(int(m)) for m in self.mask)
+        return (f"AffineCoupling(dim={self.dim}, mask={mask}, hidden={self.hidden}, "
+                f"activation={self.activation!r}, scale_bound={self.scale_bound})")
