@@ -1,0 +1,166 @@
+"""The training loop: learning moons, early stopping, non-finite losses, minibatches, reverse KL."""
+import math
+
+import numpy as np
+import pytest
+
+from scratchflow import ElementwiseAffine, Flow
+from scratchflow.data import load_dataset, standardize
+from scratchflow.train import History, fit, minibatch_indices
+
+
+class PlainSGD:
+    """θ ← θ − lr ∇θ; returns the gradient norm like scratchflow.optim does."""
+
+    def __init__(self, flow, lr):
+        self.params, self.grads, self.lr = flow.params, flow.grads, lr
+
+    def step(self):
+        norm = math.sqrt(sum(float(np.sum(g * g)) for g in self.grads.values()))
+        for name, param in self.params.items():
+            param -= self.lr * self.grads[name]
+        return norm
+
+
+def _affine_flow(dim=1):
+    return Flow([ElementwiseAffine(dim)])
+
+
+def test_minibatches_use_every_index_once_per_epoch():
+    batches = minibatch_indices(10, 3, np.random.default_rng(0))
+    epochs = []
+    for _ in range(3):
+        parts = [next(batches) for _ in range(4)]              # 3 + 3 + 3 + 1 rows
+        assert [len(idx) for _, idx in parts] == [3, 3, 3, 1]
+        assert {epoch for epoch, _ in parts} == {len(epochs)}
+        order = np.concatenate([idx for _, idx in parts])
+        np.testing.assert_array_equal(np.sort(order), np.arange(10))
+        epochs.append(order)
+    assert not np.array_equal(epochs[0], epochs[1])            # a fresh permutation each epoch
+
+
+def test_epochs_count_steps_and_seed_reproduces():
+    data = np.random.default_rng(0).normal(2.0, 1.0, size=(100, 1))
+    runs = []
+    for _ in range(2):
+        flow = _affine_flow()
+        history = fit(flow, data, epochs=3, batch_size=32, optimizer=PlainSGD(flow, 0.05), seed=5,
+                      progress=False)
+        runs.append((history.train_loss, flow.params["layers.0.shift"].copy()))
+    assert len(runs[0][0]) == 3 * 4 and runs[0][0][-1] < runs[0][0][0]
+    assert runs[0][0] == runs[1][0]
+    np.testing.assert_array_equal(runs[0][1], runs[1][1])
+
+
+def test_early_stopping_restores_best_parameters():
+    rng = np.random.default_rng(0)
+    train = rng.normal(3.0, 1.0, size=(256, 1))       # training pulls the flow towards N(3, 1)
+    val = rng.normal(1.0, 1.0, size=(256, 1))         # validation is best half way there
+    flow = _affine_flow()
+    history = fit(flow, train, val, steps=500, batch_size=64, optimizer=PlainSGD(flow, 0.05),
+                  eval_every=4, patience=3, progress=False)
+    assert history.stopped.startswith("early stopping")
+    assert history.steps < 500 and history.best_step < history.val_step[-1]
+    assert history.val_loss[-1] > history.best_val_loss
+    assert -np.mean(flow.log_prob(val)) == history.best_val_loss          # the best, bit for bit
+
+
+def test_without_restore_best_the_last_parameters_stay():
+    rng = np.random.default_rng(0)
+    train, val = rng.normal(3.0, 1.0, size=(256, 1)), rng.normal(1.0, 1.0, size=(256, 1))
+    flow = _affine_flow()
+    history = fit(flow, train, val, steps=60, batch_size=64, optimizer=PlainSGD(flow, 0.05),
+                  eval_every=4, restore_best=False, progress=False)
+    assert history.stopped == "finished" and history.val_step[-1] == 60
+    assert -np.mean(flow.log_prob(val)) == history.val_loss[-1] != history.best_val_loss
+
+
+def _planted(flow, bad_call, plant):
+    """Wrap flow.loss_and_grad: record the parameters at each call, plant a fault at `bad_call`."""
+    seen = []
+    original = flow.loss_and_grad
+
+    def loss_and_grad(x):
+        seen.append({k: v.copy() for k, v in flow.params.items()})
+        loss = original(x)
+        return plant(loss) if len(seen) == bad_call else loss
+
+    flow.loss_and_grad = loss_and_grad
+    return seen
+
+
+def test_nan_loss_stops_names_the_step_and_keeps_last_good_parameters():
+    data = np.random.default_rng(0).normal(2.0, 1.0, size=(128, 1))
+    flow = _affine_flow()
+    seen = _planted(flow, 6, lambda loss: float("nan"))
+    with pytest.warns(RuntimeWarning, match="non-finite loss"):
+        history = fit(flow, data, steps=20, batch_size=32, optimizer=PlainSGD(flow, 0.1),
+                      progress=False)
+    assert "at step 6" in history.stopped and "after step 4" in history.stopped
+    assert history.steps == 5
+    for name, value in flow.params.items():
+        np.testing.assert_array_equal(value, seen[4][name])   # what step 5's finite loss was made with
+        assert not np.array_equal(value, seen[5][name])
+
+
+def test_nan_gradient_stops_and_undoes_the_update():
+    data = np.random.default_rng(0).normal(2.0, 1.0, size=(128, 1))
+    flow = _affine_flow()
+
+    def poison_grads(loss):
+        flow.grads["layers.0.shift"][0] = np.nan
+        return loss
+
+    seen = _planted(flow, 3, poison_grads)
+    with pytest.warns(RuntimeWarning, match="non-finite gradient"):
+        history = fit(flow, data, steps=20, batch_size=32, optimizer=PlainSGD(flow, 0.1),
+                      progress=False)
+    assert "at step 3" in history.stopped and history.steps == 2
+    for name, value in flow.params.items():
+        assert np.isfinite(value).all()
+        np.testing.assert_array_equal(value, seen[2][name])
+
+
+class GaussianTarget:
+    """p*(x) = N(mean, diag(std²)), normalised, so KL(q ‖ p*) → 0 at the optimum."""
+
+    def __init__(self, mean, std):
+        self.mean, self.std = np.asarray(mean, float), np.asarray(std, float)
+        self.dim = len(self.mean)
+
+    def log_prob(self, x):
+        u = (x - self.mean) / self.std
+        return -0.5 * np.sum(u * u + np.log(2 * np.pi * self.std**2), axis=1)
+
+    def grad_log_prob(self, x):
+        return -(x - self.mean) / self.std**2
+
+
+def test_reverse_kl_mode_fits_a_gaussian_target():
+    target = GaussianTarget([1.0, -2.0], [0.5, 2.0])
+    flow = _affine_flow(2)
+    history = fit(flow, target=target, steps=400, batch_size=128, optimizer=PlainSGD(flow, 0.05),
+                  eval_every=50, seed=0, progress=False)
+    assert history.mode == "target" and history.stopped == "finished"
+    assert history.train_loss[0] > 1.0 and history.best_val_loss < 1e-3   # KL(q ‖ p*) → 0
+    samples = flow.sample(20_000, rng=1)
+    np.testing.assert_allclose(samples.mean(axis=0), target.mean, atol=0.05)
+    np.testing.assert_allclose(samples.std(axis=0), target.std, rtol=0.03)
+
+
+def test_bad_arguments_are_named():
+    flow = _affine_flow()
+    data = np.zeros((10, 1))
+    with pytest.raises(ValueError, match="either data"):
+        fit(flow, progress=False)
+    with pytest.raises(ValueError, match="steps or epochs"):
+        fit(flow, data, steps=3, epochs=1, progress=False)
+    with pytest.raises(ValueError, match="patience"):
+        fit(flow, data, steps=3, patience=2, optimizer=PlainSGD(flow, 0.1), progress=False)
+    with pytest.raises(ValueError, match="D=2 columns"):
+        fit(flow, np.zeros((10, 2)), steps=3, progress=False)
+    with pytest.raises(ValueError, match="NaN"):
+        fit(flow, np.full((10, 1), np.nan), steps=3, progress=False)
+    with pytest.raises(ValueError, match="target has dimension 2"):
+        fit(flow, target=GaussianTarget([0.0, 0.0], [1.0, 1.0]), steps=3, progress=False)
+    assert isinstance(History(mode="data").to_dict(), dict)
