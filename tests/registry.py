@@ -16,6 +16,7 @@ from typing import Callable, Optional
 import numpy as np
 
 from scratchflow.bijectors import Compose, ElementwiseAffine, Example2Map
+from scratchflow.bijectors import BatchNorm, Logit
 from scratchflow.bijectors import ActNorm, AffineCoupling, Permutation
 
 
@@ -46,6 +47,19 @@ def _compose(dim, rng):
     return Compose([_affine(dim, rng), _affine(dim, rng)])
 
 
+def _batchnorm(dim, rng, training=True):
+    """BatchNorm with random parameters and running averages, in training or evaluation mode."""
+    layer = BatchNorm(dim, log_gamma=rng.uniform(-1, 1, dim), beta=rng.uniform(-2, 2, dim),
+                      momentum=rng.uniform(0.01, 1.0), training=training)
+    layer.running_mean[:] = rng.uniform(-1, 1, dim)
+    layer.running_var[:] = rng.uniform(0.1, 3, dim)
+    return layer
+
+
+def _to_unit_interval(x):
+    return 0.5 + 0.225 * x              # [-2, 2] -> [0.05, 0.95], inside Logit's domain (0, 1)
+
+
 def _coupling(dim, rng):
     """AffineCoupling with a random mask (any pattern with both 0s and 1s), a randomised last layer
     (not the identity) and, every other draw, a bounded scale."""
@@ -66,6 +80,9 @@ REGISTRY = [
     Case(ElementwiseAffine, _affine),
     Case(Example2Map, lambda dim, rng: Example2Map(), dims=(2, 2), to_domain=_positive_first),
     Case(Compose, _compose),
+    Case(BatchNorm, _batchnorm),                                          # training mode
+    Case(BatchNorm, lambda dim, rng: _batchnorm(dim, rng, training=False)),   # evaluation mode
+    Case(Logit, lambda dim, rng: Logit(dim, alpha=rng.uniform(0, 0.1)), to_domain=_to_unit_interval),
     Case(AffineCoupling, _coupling, dims=(2, 4)),
     Case(Permutation, lambda dim, rng: Permutation.random(dim, rng)),
     Case(ActNorm, _actnorm),

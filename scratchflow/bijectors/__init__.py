@@ -4,11 +4,14 @@ See :mod:`scratchflow.bijectors.base` for the contract every layer follows.
 """
 from scratchflow.bijectors.actnorm import ActNorm
 from scratchflow.bijectors.base import Bijector
+from scratchflow.bijectors.batchnorm import BatchNorm, set_training
 from scratchflow.bijectors.compose import Compose
 from scratchflow.bijectors.coupling import AffineCoupling
 from scratchflow.bijectors.elementwise import ElementwiseAffine
 from scratchflow.bijectors.examples import Example2Map, example1_bijector
 from scratchflow.bijectors.permutation import Permutation
+from scratchflow.bijectors.logit import Logit
 
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
+           "BatchNorm", "set_training", "Logit",
            "AffineCoupling", "Permutation", "ActNorm"]

@@ -1,0 +1,199 @@
+"""Batch normalisation as a bijector, as placed between MADE layers in MAF (arXiv 1705.07057, §3.4).
+
+Slide "Больше слоев!" / "More layers!": a stack of flow layers trains better with a normalising
+layer between them, and since a stack's log-dets add up, that layer needs an exact log-det too.
+
+    z = (x − m) / sqrt(v + ε) ⊙ exp(log_gamma) + beta
+
+``m`` and ``v`` (D,) are a mean and a variance per dimension:
+
+* training mode (``layer.train()``, the default): the statistics of the current batch,
+  ``m = (1/N) Σ_n x_n`` and ``v = (1/N) Σ_n (x_n − m)²`` (the biased variance); every training-mode
+  forward also moves the running averages (buffers ``running_mean``, ``running_var``) towards them,
+  ``running ← (1 − momentum) · running + momentum · batch``;
+* evaluation mode (``layer.eval()``): the running averages, so each row is mapped on its own.
+
+log-det (the MAF paper's formula, the same for every row; in training mode m and v count as
+constants of the batch, exactly as in the paper)::
+
+    log|det ∂z/∂x| = Σ_j [ log_gamma_j − ½ log(v_j + ε) ]
+
+Inverse: ``x = (z − beta) ⊙ exp(−log_gamma) ⊙ sqrt(v + ε) + m`` with log-det ``−Σ_j [...]``. Which m
+and v? Evaluation mode: the running averages (what the paper uses to sample and to evaluate).
+Training mode: the statistics of the latest training-mode forward batch (or the running averages
+before the first one), so that ``inverse(forward(x)) == x`` holds for the batch just seen and the
+forward and inverse log-dets cancel. The inverse never computes statistics of z.
+
+Gradient pass of forward, training mode (g = dL/dz, h = dL/dlog_det, H = Σ_n h_n, γ = exp(log_gamma),
+s = sqrt(v + ε), x̂ = (x − m)/s, ĝ = g ⊙ γ, means over the batch n). z_n depends on every x_k through
+m and v (∂m/∂x_k = 1/N, ∂v/∂x_k = 2(x_k − m)/N), and so does the log-det through v::
+
+    dL/dx_n       = (1/s) ⊙ [ ĝ_n − mean(ĝ) − x̂_n ⊙ (mean(ĝ ⊙ x̂) + H/N) ]
+    dL/dlog_gamma = Σ_n g_n ⊙ x̂_n ⊙ γ + H
+    dL/dbeta      = Σ_n g_n
+
+(the first two terms are the classic batch-norm backward; −x̂_n H/(N s) is the log-det's
+−½ H ∂log(v+ε)/∂x_n = −H (x_n − m)/(N (v + ε)).) In evaluation mode m and v are constants:
+``dL/dx_n = ĝ_n / s``, the parameter gradients are the same.
+
+Gradient pass of inverse (g = dL/dx, h = dL/dlog_det; m, v constants of the latest forward or the
+running averages): ∂x/∂z = s/γ, ∂x/∂log_gamma = −(x − m), ∂x/∂beta = −s/γ, ∂log_det/∂log_gamma = −1::
+
+    dL/dz = g ⊙ s/γ,    dL/dlog_gamma = −Σ_n g_n ⊙ (x_n − m) − H,    dL/dbeta = −Σ_n g_n ⊙ s/γ
+
+A batch of one row has v = 0: z = beta whatever x is, and the log-det is Σ_j [log_gamma_j − ½ log ε].
+ε keeps that finite; train with batches of many rows, and switch to ``eval()`` for single points.
+"""
+import numpy as np
+
+from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.validation import check_dtype
+
+
+class BatchNorm(Bijector):
+    """Batch normalisation with exact log-det; ``train()`` / ``eval()`` choose the statistics.
+
+    Parameters
+    ----------
+    dim : int
+    eps : float
+        ε added to the variance (default 1e-5).
+    momentum : float in (0, 1]
+        Weight of the current batch in the running averages (default 0.1).
+    training : bool
+        Start in training mode (default True). The attribute ``training`` holds the mode;
+        ``samples_independent`` is ``not training``.
+    log_gamma, beta : array_like of shape (dim,), optional
+        Initial parameters (default 0: unit scale, no shift).
+    dtype : float64 (default) or float32
+
+    Attributes
+    ----------
+    running_mean, running_var : ndarray (dim,)
+        Buffers (saved with the model, not trained); start at 0 and 1.
+
+    References
+    ----------
+    Papamakarios, Pavlakou, Murray. Masked Autoregressive Flow for Density Estimation, §3.4.
+    arXiv:1705.07057. Ioffe, Szegedy. Batch Normalization, arXiv:1502.03167.
+    """
+
+    def __init__(self, dim, eps=1e-5, momentum=0.1, training=True, log_gamma=None, beta=None,
+                 dtype=np.float64):
+        super().__init__()
+        self.dim = int(dim)
+        self.dtype = check_dtype(dtype)
+        if not eps > 0:
+            raise ValueError(f"eps must be positive, got {eps}")
+        if not 0 < momentum <= 1:
+            raise ValueError(f"momentum must be in (0, 1], got {momentum}")
+        self.eps, self.momentum = float(eps), float(momentum)
+        log_gamma = np.zeros(self.dim) if log_gamma is None else np.asarray(log_gamma, dtype=float)
+        beta = np.zeros(self.dim) if beta is None else np.asarray(beta, dtype=float)
+        for name, value in (("log_gamma", log_gamma), ("beta", beta)):
+            if value.shape != (self.dim,):
+                raise ValueError(f"{name} must have shape ({self.dim},), got {value.shape}")
+        self.log_gamma = self.add_param("log_gamma", log_gamma, self.dtype)           # (D,)
+        self.beta = self.add_param("beta", beta, self.dtype)                          # (D,)
+        self.running_mean = self.add_buffer("running_mean", np.zeros(self.dim), self.dtype)  # (D,)
+        self.running_var = self.add_buffer("running_var", np.ones(self.dim), self.dtype)     # (D,)
+        self.training = bool(training)
+        self._batch_mean = self._batch_var = None      # statistics of the latest training forward
+        self._x_hat = self._std = None                 # kept by forward for backward
+        self._forward_training = None                  # the mode of the latest forward
+        self._inverse_centered = self._inverse_std = None   # kept by inverse: x − m, sqrt(v + ε)
+
+    # ------------------------------------------------------------------ mode
+    @property
+    def samples_independent(self):
+        """False in training mode: every z_n depends on the whole batch through m and v."""
+        return not self.training
+
+    def train(self, mode=True):
+        """Switch to training mode (batch statistics), or to evaluation mode with ``mode=False``."""
+        self.training = bool(mode)
+        self._batch_mean = self._batch_var = None
+        return self
+
+    def eval(self):
+        """Switch to evaluation mode: forward and inverse use the running averages."""
+        return self.train(False)
+
+    def _inverse_statistics(self):
+        """(m, v) used by the inverse: latest training batch in training mode, else running ones."""
+        if self.training and self._batch_mean is not None:
+            return self._batch_mean, self._batch_var
+        return self.running_mean, self.running_var
+
+    # ------------------------------------------------------------------ forward
+    def _forward(self, x):
+        if self.training:
+            mean = x.mean(axis=0)                                     # (D,)
+            var = ((x - mean) ** 2).mean(axis=0)                      # (D,) biased
+            self._batch_mean, self._batch_var = mean, var
+            self.running_mean *= 1.0 - self.momentum
+            self.running_mean += self.momentum * mean
+            self.running_var *= 1.0 - self.momentum
+            self.running_var += self.momentum * var
+        else:
+            mean, var = self.running_mean, self.running_var
+        std = np.sqrt(var + self.eps)                                 # (D,)
+        x_hat = (x - mean) / std                                      # (N, D)
+        z = x_hat * np.exp(self.log_gamma) + self.beta                # (N, D)
+        log_det = np.full(x.shape[0], np.sum(self.log_gamma - np.log(std)), dtype=x.dtype)  # (N,)
+        self._x_hat, self._std, self._forward_training = x_hat, std, self.training
+        return z, log_det
+
+    def _backward(self, grad_z, grad_log_det):
+        x_hat = require_cached(self._x_hat, self, "forward")          # (N, D)
+        gamma = np.exp(self.log_gamma)                                # (D,)
+        total_h = grad_log_det.sum()                                  # H
+        self._own_grads["log_gamma"] += (grad_z * x_hat).sum(axis=0) * gamma + total_h
+        self._own_grads["beta"] += grad_z.sum(axis=0)
+        grad_x_hat = grad_z * gamma                                   # (N, D) ĝ
+        if not self._forward_training:
+            return grad_x_hat / self._std
+        n = x_hat.shape[0]
+        mean_grad = grad_x_hat.mean(axis=0)                           # (D,)
+        mean_grad_x_hat = (grad_x_hat * x_hat).mean(axis=0) + total_h / n   # (D,)
+        return (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat) / self._std   # (N, D)
+
+    # ------------------------------------------------------------------ inverse
+    def _inverse(self, z):
+        mean, var = self._inverse_statistics()
+        std = np.sqrt(var + self.eps)                                 # (D,)
+        centered = (z - self.beta) * (np.exp(-self.log_gamma) * std)  # (N, D) x − m
+        x = centered + mean                                           # (N, D)
+        log_det = np.full(z.shape[0], -np.sum(self.log_gamma - np.log(std)), dtype=z.dtype)
+        self._inverse_centered, self._inverse_std = centered, std
+        return x, log_det
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        centered = require_cached(self._inverse_centered, self, "inverse")   # (N, D)
+        grad_z = grad_x * (np.exp(-self.log_gamma) * self._inverse_std)       # (N, D)
+        self._own_grads["log_gamma"] -= (grad_x * centered).sum(axis=0) + grad_log_det.sum()
+        self._own_grads["beta"] -= grad_z.sum(axis=0)
+        return grad_z
+
+    def __repr__(self):
+        mode = "train" if self.training else "eval"
+        return f"BatchNorm(dim={self.dim}, mode={mode})"
+
+
+def set_training(module, training=True):
+    """Put every BatchNorm inside ``module`` (a Flow, a Compose or a layer) in training or eval mode.
+
+    Returns the number of layers switched. A :class:`~scratchflow.bijectors.compose.Compose` built
+    while its BatchNorm layers were in another mode keeps its own ``samples_independent`` flag, so
+    it is refreshed here too.
+    """
+    switched = 0
+    if isinstance(module, BatchNorm):
+        module.train(training)
+        switched += 1
+    for child in module._children.values():
+        switched += set_training(child, training)
+    layers = getattr(module, "layers", None)
+    if isinstance(layers, list) and "samples_independent" in vars(module):
+        module.samples_independent = all(layer.samples_independent for layer in layers)
+    return switched
