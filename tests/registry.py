@@ -18,6 +18,7 @@ import numpy as np
 from scratchflow.bijectors import Compose, ElementwiseAffine, Example2Map
 from scratchflow.bijectors import BatchNorm, Logit
 from scratchflow.bijectors import ActNorm, AffineCoupling, Permutation
+from scratchflow.bijectors import IAF, MAF
 
 
 @dataclass
@@ -76,6 +77,15 @@ def _actnorm(dim, rng):
     return layer
 
 
+def _autoregressive(cls, dim, rng):
+    """MAF or IAF with a random ordering, a tiny MADE and a random (not zero) last layer kept
+    small (|s| <= 1.5 or so), so exp(±s) stays moderate in both directions."""
+    layer = cls(dim, hidden=(4,), order="random", rng=rng, zero_last=False)
+    layer.made.params["2.weight"][:] = rng.uniform(-0.5, 0.5, (4, 2 * dim))
+    layer.made.params["2.bias"][:] = rng.uniform(-0.5, 0.5, 2 * dim)
+    return layer
+
+
 REGISTRY = [
     Case(ElementwiseAffine, _affine),
     Case(Example2Map, lambda dim, rng: Example2Map(), dims=(2, 2), to_domain=_positive_first),
@@ -86,4 +96,6 @@ REGISTRY = [
     Case(AffineCoupling, _coupling, dims=(2, 4)),
     Case(Permutation, lambda dim, rng: Permutation.random(dim, rng)),
     Case(ActNorm, _actnorm),
+    Case(MAF, lambda dim, rng: _autoregressive(MAF, dim, rng), dims=(1, 4)),
+    Case(IAF, lambda dim, rng: _autoregressive(IAF, dim, rng), dims=(1, 4)),
 ]

@@ -3,6 +3,7 @@
 See :mod:`scratchflow.bijectors.base` for the contract every layer follows.
 """
 from scratchflow.bijectors.actnorm import ActNorm
+from scratchflow.bijectors.autoregressive import IAF, MAF
 from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.batchnorm import BatchNorm, set_training
 from scratchflow.bijectors.compose import Compose
@@ -14,4 +15,4 @@ from scratchflow.bijectors.logit import Logit
 
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
            "BatchNorm", "set_training", "Logit",
-           "AffineCoupling", "Permutation", "ActNorm"]
+           "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF"]

@@ -5,7 +5,8 @@ which returns the gradient for its input and adds parameter gradients into ``gra
 """
 from scratchflow.nn.activations import ReLU, SiLU, Softplus, Tanh
 from scratchflow.nn.linear import Linear, MaskedLinear
+from scratchflow.nn.made import MADE
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Module
 
-__all__ = ["Module", "Linear", "MaskedLinear", "Tanh", "ReLU", "Softplus", "SiLU", "MLP"]
+__all__ = ["Module", "Linear", "MaskedLinear", "Tanh", "ReLU", "Softplus", "SiLU", "MLP", "MADE"]

@@ -1,0 +1,177 @@
+"""MADE: Masked Autoencoder for Distribution Estimation (Germain et al. 2015, arXiv 1502.03509).
+
+The conditioner of the slides "Masked Autoregressive Flow (MAF)" and "Inverse Autoregressive Flow
+(IAF)": the lecture writes μ_d(x_{1:d−1}) and s_d(x_{1:d−1}) as D separate networks "with d − 1
+inputs and 1 output"; MADE computes all 2D of them in **one pass** of a single MLP whose weights
+are multiplied by 0/1 masks, so that output d never sees inputs d, d+1, ..., D.
+
+Degrees (the MADE paper, Sec. 4). Choose an ordering ``order`` of the D dimensions (``order[0]`` is
+generated first). Every unit gets a degree m:
+
+* input unit of dimension ``order[i]``: m = i + 1                     (1 .. D)
+* hidden unit of layer l: m drawn uniformly from {min m^{l−1}, ..., D − 1}
+* output units μ_d and s_d: m = the degree of input d
+
+and a connection is kept when it cannot carry information "from the future":
+
+    hidden layer l:  M^l[j, k] = 1  iff  m^l(k) ≥ m^{l−1}(j)
+    output layer:    M^L[k, d] = 1  iff  m_input(d) > m^{L−1}(k)      (strict: no x_d → μ_d)
+
+A unit of degree m depends only on inputs of degree ≤ m, so output d depends only on the inputs
+that come before d in the ordering: the Jacobian ∂(μ, s)/∂x is strictly triangular in the ordering.
+
+Gradient pass: the network is Linear → activation → ... → Linear with masked weights, so backward
+runs the layers in reverse (see :class:`~scratchflow.nn.MaskedLinear`); a masked weight always gets
+gradient 0. :meth:`MADE.input_gradient` runs the same pass without touching ``grads``; MAF's
+sampling direction and IAF's density direction need it D times for their triangular solve.
+"""
+import numpy as np
+
+from scratchflow.nn.activations import ACTIVATIONS
+from scratchflow.nn.linear import MaskedLinear
+from scratchflow.nn.module import Module
+from scratchflow.validation import check_array, check_dtype
+
+ORDERS = ("natural", "reversed", "random")
+
+
+def make_order(order, dim, rng=None):
+    """The ordering as an int array: ``order[i]`` is the dimension generated i-th.
+
+    ``order`` is "natural" (0, 1, ..., D−1), "reversed" (D−1, ..., 0), "random" (a permutation
+    drawn from ``rng``) or an explicit permutation of range(D).
+    """
+    if isinstance(order, str):
+        if order == "natural":
+            return np.arange(dim)
+        if order == "reversed":
+            return np.arange(dim)[::-1].copy()
+        if order == "random":
+            return np.random.default_rng(rng).permutation(dim)
+        raise ValueError(f"unknown order {order!r}; choose one of {ORDERS} or pass a permutation")
+    order = np.asarray(order)
+    if order.shape != (dim,) or not np.array_equal(np.sort(order), np.arange(dim)):
+        raise ValueError(f"order must be a permutation of range({dim}), got {order.tolist()}")
+    return order.astype(int)
+
+
+def made_degrees(order, hidden, rng=None):
+    """Degrees of the input units and of every hidden layer (MADE paper's rule, see module doc).
+
+    Returns ``[input_degrees (D,), hidden_1 (H1,), ...]``; the output degrees equal the inputs'.
+    With D = 1 the hidden degrees are 0 (the single output is a constant, as μ_1 and s_1 are).
+    """
+    rng = np.random.default_rng(rng)
+    dim = len(order)
+    input_degrees = np.empty(dim, dtype=int)
+    input_degrees[order] = np.arange(1, dim + 1)                      # (D,)
+    degrees = [input_degrees]
+    for width in hidden:
+        low = min(int(degrees[-1].min()), dim - 1)
+        degrees.append(rng.integers(low, dim, size=width))           # (H,) in {low, ..., D−1}
+    return degrees
+
+
+def made_masks(degrees):
+    """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, 2D)."""
+    masks = [(later[None, :] >= earlier[:, None]).astype(float)       # (H_{l−1}, H_l)
+             for earlier, later in zip(degrees[:-1], degrees[1:])]
+    output = (degrees[0][None, :] > degrees[-1][:, None]).astype(float)   # (H_last, D)
+    masks.append(np.concatenate([output, output], axis=1))            # (H_last, 2D): μ then s
+    return masks
+
+
+class MADE(Module):
+    """Masked MLP with outputs ``shift`` μ (N, D) and ``log_scale`` s (N, D), autoregressive in ``order``.
+
+    Parameters
+    ----------
+    dim : int
+        D, the number of inputs (and of μ's and s's).
+    hidden : sequence of int
+        Hidden layer widths, e.g. ``(64, 64)``; ``()`` gives a single masked linear map.
+    order : {"natural", "reversed", "random"} or permutation of range(D)
+        Which dimension comes first, second, ...: μ_d and s_d read the dimensions before d.
+    activation : {"tanh", "relu", "softplus", "silu"}
+    rng : int or numpy.random.Generator, optional
+        Seed for the random ordering, the hidden degrees and the initial weights.
+    zero_last : bool
+        Zero the output layer: μ = 0 and s = 0 at the start, so a MAF/IAF layer starts as the
+        identity map.
+    dtype : float64 (default) or float32
+
+    Attributes
+    ----------
+    order : ndarray (D,), degrees : list of ndarrays, masks : list of (in, out) 0/1 arrays.
+    Parameters are named ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ... (layer positions).
+
+    Examples
+    --------
+    >>> made = MADE(3, hidden=(8,), order="reversed", rng=0)
+    >>> shift, log_scale = made.forward(np.zeros((5, 3)))      # (5, 3) each
+    """
+
+    def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
+                 zero_last=False, dtype=np.float64):
+        super().__init__()
+        self.dim = int(dim)
+        if self.dim < 1:
+            raise ValueError(f"dim must be >= 1, got {dim}")
+        hidden = tuple(int(h) for h in hidden)
+        if any(h < 1 for h in hidden):
+            raise ValueError(f"hidden widths must be >= 1, got {hidden}")
+        if activation not in ACTIVATIONS:
+            raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
+        self.hidden, self.activation = hidden, activation
+        self.dtype = check_dtype(dtype)
+        rng = np.random.default_rng(rng)
+        self.order = make_order(order, self.dim, rng)                 # (D,)
+        self.degrees = made_degrees(self.order, hidden, rng)
+        self.masks = made_masks(self.degrees)
+        sizes = (self.dim,) + hidden + (2 * self.dim,)
+        self.layers = []
+        for i, mask in enumerate(self.masks):
+            last = i == len(self.masks) - 1
+            self.layers.append(MaskedLinear(sizes[i], sizes[i + 1], mask, rng=rng,
+                                            zero=last and zero_last, dtype=self.dtype))
+            if not last:
+                self.layers.append(ACTIVATIONS[activation]())
+        for position, layer in enumerate(self.layers):
+            self.add_child(str(position), layer)
+        self._forward_ran = False
+
+    def forward(self, x):
+        """x (N, D) -> (shift μ(x) (N, D), log_scale s(x) (N, D)); row d reads x before d only."""
+        x = check_array(x, "x", dim=self.dim, dtype=self.dtype)
+        out = x
+        for layer in self.layers:
+            out = layer.forward(out)                                  # (N, H_l), last (N, 2D)
+        self._forward_ran = True
+        return out[:, :self.dim], out[:, self.dim:]
+
+    def backward(self, grad_shift, grad_log_scale):
+        """dL/dμ, dL/ds (N, D) each -> dL/dx (N, D); adds every parameter's gradient into ``grads``."""
+        grad = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
+        for layer in reversed(self.layers):
+            grad = layer.backward(grad)
+        return grad                                                   # (N, D)
+
+    def input_gradient(self, grad_shift, grad_log_scale):
+        """dL/dx for the latest forward, like :meth:`backward` but leaving ``grads`` untouched.
+
+        A vector-Jacobian product ``J^T g`` of the network alone (J = ∂(μ, s)/∂x), used by the
+        triangular solves in :mod:`scratchflow.bijectors.autoregressive`.
+        """
+        if not self._forward_ran:
+            raise RuntimeError("MADE.input_gradient() called before MADE.forward()")
+        grad = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
+        for layer in reversed(self.layers):
+            if isinstance(layer, MaskedLinear):
+                grad = grad @ (layer.weight * layer.mask).T           # (N, in)
+            else:
+                grad = layer.backward(grad)                           # activation: no parameters
+        return grad                                                   # (N, D)
+
+    def __repr__(self):
+        return (f"MADE(dim={self.dim}, hidden={self.hidden}, order={self.order.tolist()}, "
+                f"activation={self.activation!r})")
