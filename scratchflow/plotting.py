@@ -67,3 +67,201 @@ def plot_example(number, out_dir="figures", n=100_000, rng=0):
     ax_exp.set_ylabel("x2")
     fig.suptitle("Пример 2 / Example 2: z1 = ln x1, z2 = x2 − 2 ln x1")
     return _save(fig, out_dir, "example2.png")
+
+
+# ---------------------------------------------------------------------------- trained flows
+# Figures of a trained flow (2-D data; density and samples also 1-D). Each returns the PNG's path.
+
+def _bounds(points, pad=0.15):
+    """Axis limits around the bulk of ``points`` (N, 2): 0.5–99.5 percentiles, padded."""
+    low, high = np.percentile(points, [0.5, 99.5], axis=0)              # (2,), (2,)
+    margin = pad * (high - low) + 1e-9
+    return low - margin, high + margin
+
+
+def _subsample(points, n_max=3000, seed=0):
+    if len(points) <= n_max:
+        return points
+    return points[np.random.default_rng(seed).choice(len(points), n_max, replace=False)]
+
+
+def _grid(low, high, resolution):
+    """A resolution × resolution grid over [low, high]; returns the mesh pair and the (R², 2) points."""
+    g1, g2 = np.meshgrid(np.linspace(low[0], high[0], resolution),
+                         np.linspace(low[1], high[1], resolution))      # (R, R) each
+    return g1, g2, np.column_stack([g1.ravel(), g2.ravel()])            # (R², 2)
+
+
+def _check_plot_dim(flow, allowed):
+    if flow.dim not in allowed:
+        raise ValueError(f"this figure draws {' or '.join(f'{d}-D' for d in allowed)} flows; "
+                         f"the flow has dimension {flow.dim}")
+
+
+def plot_density(flow, data=None, out_dir="figures", filename="density.png", target=None,
+                 resolution=200, title=None):
+    """The learned density p_x(x) = p_z(f(x)) |det ∂f/∂x| as a heatmap, with the data on top.
+
+    With ``target`` (an object with ``log_prob``), a second panel shows the target density p*.
+    For a 1-D flow: the density curve over a histogram of the data.
+    """
+    _check_plot_dim(flow, (1, 2))
+    reference = data if data is not None else flow.sample(5000, rng=0)
+    reference = np.asarray(reference, dtype=np.float64)
+    if flow.dim == 1:
+        low, high = _bounds(np.column_stack([reference, reference]))
+        grid = np.linspace(low[0], high[0], 400)[:, None]                # (400, 1)
+        fig, ax = plt.subplots(figsize=(6, 4))
+        if data is not None:
+            ax.hist(data[:, 0], bins=60, density=True, alpha=0.4, label="data")
+        ax.plot(grid[:, 0], np.exp(flow.log_prob(grid.astype(flow.dtype))), "k", lw=2,
+                label="learned p_x(x)")
+        ax.set_xlabel("x")
+        ax.legend()
+        ax.set_title(title or "Learned density / плотность модели")
+        return _save(fig, out_dir, filename)
+
+    low, high = _bounds(reference)
+    g1, g2, points = _grid(low, high, resolution)
+    density = np.exp(flow.log_prob(points.astype(flow.dtype))).reshape(g1.shape)   # (R, R)
+    panels = [("Learned density p_x(x) / плотность модели", density)]
+    if target is not None:
+        log_target = target.log_prob(points).reshape(g1.shape)
+        panels.append(("Target p*(x) (unnormalised) / целевая плотность",
+                       np.exp(log_target - log_target.max())))
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False)
+    for ax, (panel_title, values) in zip(axes[0], panels):
+        mesh = ax.pcolormesh(g1, g2, values, shading="auto", cmap="magma")
+        fig.colorbar(mesh, ax=ax, shrink=0.85)
+        if data is not None:
+            shown = _subsample(data)
+            ax.scatter(shown[:, 0], shown[:, 1], s=1.5, c="cyan", alpha=0.35, linewidths=0,
+                       label="data")
+            ax.legend(loc="upper right", fontsize=8, markerscale=6)
+        ax.set_title(panel_title, fontsize=10)
+        ax.set_xlabel("x1")
+        ax.set_ylabel("x2")
+        ax.set_aspect("equal")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, out_dir, filename)
+
+
+def plot_samples(flow, data=None, out_dir="figures", filename="samples.png", n=3000, seed=0,
+                 title=None):
+    """Generation algorithm made visible: x = f^{-1}(z), z ~ N(0, I), next to the data."""
+    _check_plot_dim(flow, (1, 2))
+    samples = flow.sample(n, rng=seed)                                    # (n, D)
+    if flow.dim == 1:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        both = samples[:, 0] if data is None else np.concatenate([samples[:, 0], data[:, 0]])
+        bins = np.linspace(*np.percentile(both, [0.5, 99.5]), 60)
+        if data is not None:
+            ax.hist(data[:, 0], bins=bins, density=True, alpha=0.5, label="data")
+        ax.hist(samples[:, 0], bins=bins, density=True, alpha=0.5, label="samples x = f⁻¹(z)")
+        ax.legend()
+        ax.set_title(title or "Samples vs data / сгенерированные и реальные объекты")
+        return _save(fig, out_dir, filename)
+    panels = [] if data is None else [("Data / данные", _subsample(data, n), "tab:blue")]
+    panels.append(("Samples x = f⁻¹(z), z ~ N(0, I) / генерация", samples, "tab:orange"))
+    low, high = _bounds(np.concatenate([p for _, p, _ in panels]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 4.6), squeeze=False,
+                             sharex=True, sharey=True)
+    for ax, (panel_title, points, color) in zip(axes[0], panels):
+        ax.scatter(points[:, 0], points[:, 1], s=2, c=color, alpha=0.5, linewidths=0)
+        ax.set_title(panel_title, fontsize=10)
+        ax.set_xlim(low[0], high[0])
+        ax.set_ylim(low[1], high[1])
+        ax.set_xlabel("x1")
+        ax.set_aspect("equal")
+    axes[0][0].set_ylabel("x2")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, out_dir, filename)
+
+
+def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2000, n_lines=11,
+                max_columns=5):
+    """Slide "Больше слоев!" / "More layers!": the data and a grid pushed through each layer.
+
+    Panel 0 is x; panel k shows y_k = f_k(y_{k−1}); the last panel is z = f(x), which should look
+    like N(0, I) (circles of radius 1, 2, 3 drawn). Points keep the colour of their position in x,
+    so one can follow them from layer to layer.
+    """
+    _check_plot_dim(flow, (2,))
+    points = _subsample(np.asarray(data, dtype=flow.dtype), n_points)   # (P, 2)
+    colors = points[:, 0] + 0.5 * points[:, 1]                           # (P,) colour by position
+    low, high = _bounds(points)
+    line_t = np.linspace(0.0, 1.0, 100)                                  # (T,)
+    lines = []                                                           # each (T, 2)
+    for value in np.linspace(low[1], high[1], n_lines):
+        lines.append(np.column_stack([low[0] + line_t * (high[0] - low[0]), np.full_like(line_t, value)]))
+    for value in np.linspace(low[0], high[0], n_lines):
+        lines.append(np.column_stack([np.full_like(line_t, value), low[1] + line_t * (high[1] - low[1])]))
+    grid = np.concatenate(lines).astype(flow.dtype)                      # (2 L T, 2)
+
+    stages = [("x (data) / данные", points, grid)]
+    for k in range(len(flow.layers)):
+        layer = flow.layers[k]
+        points, _ = layer.forward(points)
+        grid, _ = layer.forward(grid)
+        label = f"after layer {k + 1}: {type(layer).__name__}"
+        stages.append((label if k < len(flow.layers) - 1 else f"z = f(x) (layer {k + 1})",
+                       points, grid))
+    n_columns = min(max_columns, len(stages))
+    n_rows = int(np.ceil(len(stages) / n_columns))
+    fig, axes = plt.subplots(n_rows, n_columns, figsize=(3.0 * n_columns, 3.0 * n_rows), squeeze=False)
+    for ax in axes.flat[len(stages):]:
+        ax.axis("off")
+    for ax, (label, stage_points, stage_grid) in zip(axes.flat, stages):
+        for line in stage_grid.reshape(len(lines), len(line_t), 2):
+            ax.plot(line[:, 0], line[:, 1], color="0.75", lw=0.5, zorder=1)
+        ax.scatter(stage_points[:, 0], stage_points[:, 1], s=1.5, c=colors, cmap="viridis",
+                   linewidths=0, zorder=2)
+        panel_low, panel_high = _bounds(stage_points, pad=0.2)
+        ax.set_xlim(panel_low[0], panel_high[0])
+        ax.set_ylim(panel_low[1], panel_high[1])
+        ax.set_title(label, fontsize=8)
+        ax.tick_params(labelsize=6)
+    final = axes.flat[len(stages) - 1]
+    angle = np.linspace(0.0, 2.0 * np.pi, 200)
+    for radius in (1, 2, 3):
+        final.plot(radius * np.cos(angle), radius * np.sin(angle), "r--", lw=0.7, zorder=3)
+    final.set_xlim(-3.5, 3.5)
+    final.set_ylim(-3.5, 3.5)
+    final.set_aspect("equal")
+    fig.suptitle("Больше слоев! / More layers!  x → f₁ → f₂ → … → z  (red: circles of radius 1, 2, 3 "
+                 "of N(0, I))", fontsize=10)
+    fig.tight_layout()
+    return _save(fig, out_dir, filename)
+
+
+def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
+    """Training loss per step (raw and a moving average) and validation loss per evaluation."""
+    fig, ax = plt.subplots(figsize=(6.5, 4))
+    train_loss = np.asarray(history.train_loss, dtype=np.float64)       # (S,)
+    steps = np.arange(1, len(train_loss) + 1)
+    label = "NLL (nats)" if history.mode == "data" else "reverse KL + const (nats)"
+    if len(train_loss):
+        ax.plot(steps, train_loss, color="tab:blue", alpha=0.25, lw=0.8, label="train (minibatch)")
+        window = max(1, min(smooth, len(train_loss) // 5))
+        if window > 1:
+            moving = np.convolve(train_loss, np.ones(window) / window, mode="valid")
+            ax.plot(steps[window - 1:], moving, color="tab:blue", lw=1.8,
+                    label=f"train (mean of {window} steps)")
+        low, high = np.percentile(train_loss, [1, 99])                   # ignore the first spikes
+        if history.val_loss:
+            low, high = min(low, min(history.val_loss)), max(high, max(history.val_loss))
+        ax.set_ylim(low - 0.05 * (high - low + 1e-9), high + 0.1 * (high - low + 1e-9))
+    if history.val_loss:
+        ax.plot(history.val_step, history.val_loss, "o-", color="tab:orange", ms=3,
+                label="validation")
+    if history.best_step is not None:
+        ax.axvline(history.best_step, color="tab:green", ls="--", lw=1,
+                   label=f"best: {history.best_val_loss:.3f} at step {history.best_step}")
+    ax.set_xlabel("step")
+    ax.set_ylabel(label)
+    ax.set_title("Training / обучение: " + history.stopped[:60], fontsize=10)
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    return _save(fig, out_dir, filename)
