@@ -1,0 +1,154 @@
+"""Benchmark: MAF on sklearn digits (8x8), scratchflow (NumPy) vs the identical model in PyTorch.
+
+Workload (issue 5b): the 1797 digit images, pixel values v in 0..16, split once (fixed permutation,
+seed 0) into 1500 training and 297 test images. Dequantisation x = (v + u) / 17 with u ~ U(0, 1)
+(fresh noise every training step; one fixed draw for the test set), then the Logit bijector
+y = logit(α + (1 − 2α) x), α = 0.05. Model on y: 5 MAF layers, MADE 2 hidden x 256 tanh, orderings
+reversed between layers, Adam lr 1e-3, batch 128, 2000 steps, float64, one thread.
+
+Test NLL in nats per image, two ways:
+
+* logit space:   −log p_y(y)
+* pixel space:   −log p_x(x) = −[log p_y(y) + log|det ∂y/∂x|]   (x in [0, 1]^64, the Logit log-det)
+
+(add 64 log 17 ≈ 181.3 nats for the dequantised 0..16 scale.) Both backends train the same
+network from the same initial weights on the same batches and noise; each (backend, seed) runs in
+a fresh process, interleaved. Output: one JSON line with per-seed figures and means.
+
+Usage::
+
+    python bench/bench_maf_digits.py                          # seeds 0,1,2, both backends
+    python bench/bench_maf_digits.py --seeds 0 --steps 200 --backends numpy
+"""
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse      # noqa: E402
+import importlib.util  # noqa: E402
+import json          # noqa: E402
+import subprocess    # noqa: E402
+import sys           # noqa: E402
+import time          # noqa: E402
+
+import numpy as np   # noqa: E402
+
+from scratchflow.bijectors import Logit                 # noqa: E402
+from scratchflow.models import build_autoregressive     # noqa: E402
+from scratchflow.optim import Adam                      # noqa: E402
+
+N_TRAIN, N_LEVELS, ALPHA = 1500, 17, 0.05
+
+
+def load_digit_values():
+    """(1797, 64) pixel values 0..16 as float64, from scikit-learn (the optional ``data`` extra)."""
+    try:
+        from sklearn.datasets import load_digits
+    except ImportError:
+        sys.exit("this benchmark needs scikit-learn: pip install scikit-learn")
+    return load_digits().data.astype(np.float64)
+
+
+def make_data(seed, args):
+    values = load_digit_values()
+    order = np.random.default_rng(0).permutation(len(values))       # one split for every seed
+    train, test = values[order[:N_TRAIN]], values[order[N_TRAIN:]]   # (1500, 64), (297, 64)
+    rng = np.random.default_rng(30_000 + seed)
+    batches = rng.integers(0, N_TRAIN, (args.steps, args.batch))
+    test_x = (test + np.random.default_rng(40_000).uniform(size=test.shape)) / N_LEVELS
+    return train, test_x, batches, rng
+
+
+def batches_in_logit_space(train, batches, rng, logit):
+    """Yield y = logit(α + (1 − 2α)(v + u)/17) for each minibatch, with fresh noise u."""
+    for rows in batches:
+        v = train[rows]                                              # (B, 64)
+        x = (v + rng.uniform(size=v.shape)) / N_LEVELS               # (B, 64) in (0, 1)
+        yield logit.forward(x)[0]
+
+
+def make_model(seed):
+    return build_autoregressive("maf", 64, n_layers=5, hidden=(256, 256), activation="tanh",
+                                order="reversed-between-layers", seed=seed)
+
+
+def run_numpy(seed, args):
+    train, test_x, batches, rng = make_data(seed, args)
+    logit = Logit(64, alpha=ALPHA)
+    flow = make_model(seed)
+    optimizer = Adam(flow.params, flow.grads, lr=args.lr)
+    start = time.perf_counter()
+    for y in batches_in_logit_space(train, batches, rng, logit):
+        flow.loss_and_grad(y)
+        optimizer.step()
+    train_time = time.perf_counter() - start
+    test_y, logit_log_det = logit.forward(test_x)                    # (297, 64), (297,)
+    log_p_y = flow.log_prob(test_y)                                  # (297,)
+    return {"steps_per_s": args.steps / train_time, "test_nll_logit": float(-log_p_y.mean()),
+            "test_nll_pixels": float(-(log_p_y + logit_log_det).mean())}
+
+
+def run_torch(seed, args):
+    import torch
+    from torch_maf import TorchAutoregressive
+
+    torch.set_num_threads(1)
+    train, test_x, batches, rng = make_data(seed, args)
+    logit = Logit(64, alpha=ALPHA)
+    model = TorchAutoregressive(make_model(seed), dtype=torch.float64)
+    optimizer = torch.optim.Adam(model.parameters(), lr=args.lr)
+    start = time.perf_counter()
+    for y in batches_in_logit_space(train, batches, rng, logit):
+        optimizer.zero_grad()
+        loss = -model.log_prob(torch.from_numpy(y)).mean()
+        loss.backward()
+        optimizer.step()
+    train_time = time.perf_counter() - start
+    test_y, logit_log_det = logit.forward(test_x)
+    with torch.no_grad():
+        log_p_y = model.log_prob(torch.from_numpy(test_y)).numpy()
+    return {"steps_per_s": args.steps / train_time, "test_nll_logit": float(-log_p_y.mean()),
+            "test_nll_pixels": float(-(log_p_y + logit_log_det).mean())}
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--seeds", default="0,1,2")
+    parser.add_argument("--steps", type=int, default=2000)
+    parser.add_argument("--batch", type=int, default=128)
+    parser.add_argument("--lr", type=float, default=1e-3)
+    parser.add_argument("--backends", default="numpy,torch")
+    parser.add_argument("--child", choices=["numpy", "torch"], help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    seeds = [int(s) for s in args.seeds.split(",")]
+    if args.child:
+        runner = run_numpy if args.child == "numpy" else run_torch
+        print(json.dumps(runner(seeds[0], args)))
+        return
+    backends = [b for b in args.backends.split(",")
+                if b == "numpy" or importlib.util.find_spec("torch") is not None]
+    per_seed = {b: [] for b in backends}
+    loads = []
+    for seed in seeds:
+        for backend in backends:
+            with open("/proc/loadavg") as f:
+                loads.append(float(f.read().split()[0]))
+            command = [sys.executable, __file__, "--child", backend, "--seeds", str(seed),
+                       "--steps", str(args.steps), "--batch", str(args.batch), "--lr", str(args.lr)]
+            out = subprocess.run(command, check=True, capture_output=True, text=True).stdout
+            per_seed[backend].append(json.loads(out.strip().splitlines()[-1]))
+    result = {"bench": "maf_digits", "dtype": "float64", "steps": args.steps, "batch": args.batch,
+              "seeds": seeds, "load_avg_1min_at_starts": loads, "cores": os.cpu_count(),
+              "nats_to_add_for_0_16_scale": 64 * float(np.log(N_LEVELS))}
+    for backend, runs in per_seed.items():
+        result[backend] = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
+        result[backend]["per_seed"] = runs
+    if "torch" in result:
+        result["speedup_vs_torch"] = result["numpy"]["steps_per_s"] / result["torch"]["steps_per_s"]
+        result["nll_gap_vs_torch"] = result["numpy"]["test_nll_pixels"] - result["torch"]["test_nll_pixels"]
+    print(json.dumps(result))
+
+
+if __name__ == "__main__":
+    main()
