@@ -14,6 +14,8 @@ Each (backend, seed) runs in its own fresh process, numpy and torch interleaved 
 they see the same machine load and peak memory (``ru_maxrss``, whole process, interpreter and
 libraries included) is measured per backend. Output: one JSON line per backend, with per-seed
 figures and their means; the numpy line also carries the speed ratio and NLL gap to torch.
+``steps_per_s`` is wall-clock; ``cpu_steps_per_s`` divides by the process's CPU time instead,
+which is less disturbed when other jobs share the cores (the ``load_avg`` field tells).
 
 Usage::
 
@@ -68,17 +70,20 @@ def run_numpy(seed, args):
     flow = build_realnvp(2, n_layers=N_LAYERS, hidden=HIDDEN, activation="tanh",
                          scale_bound=SCALE_BOUND, seed=seed, dtype=dtype.name)
     optimizer = Adam(flow.params, flow.grads, lr=args.lr)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for step in range(args.steps):
         flow.loss_and_grad(train[batches[step]])
         optimizer.step()
-    train_time = time.perf_counter() - start
+    train_time, cpu_time = time.perf_counter() - start, time.process_time() - start_cpu
     test_nll = float(-np.mean(flow.log_prob(test)))
-    start = time.perf_counter()
-    flow.sample(args.n_samples, rng=seed)
-    sample_time = time.perf_counter() - start
-    return {"steps_per_s": args.steps / train_time, "test_nll": test_nll, "sample_s": sample_time,
-            "numpy": np.__version__}
+    sample_times = []
+    for repeat in range(3):                       # median of 3 draws, the first one included
+        start = time.perf_counter()
+        flow.sample(args.n_samples, rng=seed + repeat)
+        sample_times.append(time.perf_counter() - start)
+    sample_time = float(np.median(sample_times))
+    return {"steps_per_s": args.steps / train_time, "cpu_steps_per_s": args.steps / cpu_time,
+            "test_nll": test_nll, "sample_s": sample_time, "numpy": np.__version__}
 
 
 # ------------------------------------------------------------------------------------ torch
@@ -146,23 +151,26 @@ def run_torch(seed, args):
     train_t = torch.from_numpy(train).to(torch_dtype)
     test_t = torch.from_numpy(test).to(torch_dtype)
     batches_t = torch.from_numpy(batches)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for step in range(args.steps):
         optimizer.zero_grad()
         loss = -log_prob(train_t[batches_t[step]]).mean()
         loss.backward()
         optimizer.step()
-    train_time = time.perf_counter() - start
+    train_time, cpu_time = time.perf_counter() - start, time.process_time() - start_cpu
     with torch.no_grad():
         test_nll = float(-log_prob(test_t).mean())
-        start = time.perf_counter()
-        z = torch.from_numpy(np.random.default_rng(seed).standard_normal((args.n_samples, 2)))
-        x = z.to(torch_dtype)
-        for layer in reversed(layers):
-            x = layer.inverse(x)
-        sample_time = time.perf_counter() - start
-    return {"steps_per_s": args.steps / train_time, "test_nll": test_nll, "sample_s": sample_time,
-            "torch": torch.__version__}
+        sample_times = []
+        for repeat in range(3):                   # same protocol as the numpy side
+            start = time.perf_counter()
+            z = np.random.default_rng(seed + repeat).standard_normal((args.n_samples, 2))
+            x = torch.from_numpy(z).to(torch_dtype)
+            for layer in reversed(layers):
+                x = layer.inverse(x)
+            sample_times.append(time.perf_counter() - start)
+        sample_time = float(np.median(sample_times))
+    return {"steps_per_s": args.steps / train_time, "cpu_steps_per_s": args.steps / cpu_time,
+            "test_nll": test_nll, "sample_s": sample_time, "torch": torch.__version__}
 
 
 # ------------------------------------------------------------------------------------ driver
@@ -216,19 +224,23 @@ def main(argv=None):
 
     lines = {}
     for backend, results in runs.items():
-        line = {"backend": backend, "model": "realnvp", "dataset": "moons", "dtype": args.dtype,
+        line = {"backend": backend, "load_avg": round(os.getloadavg()[0], 2), "model": "realnvp", "dataset": "moons", "dtype": args.dtype,
                 "threads": 1, "seeds": args.seeds, "steps": args.steps, "batch": args.batch,
                 "steps_per_s": [round(r["steps_per_s"], 1) for r in results],
                 "steps_per_s_mean": round(float(np.mean([r["steps_per_s"] for r in results])), 1),
+                "cpu_steps_per_s": [round(r["cpu_steps_per_s"], 1) for r in results],
                 "test_nll": [round(r["test_nll"], 4) for r in results],
                 "test_nll_mean": round(float(np.mean([r["test_nll"] for r in results])), 4),
                 "sample_10k_s": round(float(np.median([r["sample_s"] for r in results])), 4),
+                "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
                 "peak_rss_mb": round(max(r["peak_rss_mb"] for r in results), 1),
                 "version": results[0].get(backend)}
         lines[backend] = line
     if "numpy" in lines and "torch" in lines:
         lines["numpy"]["speedup_vs_torch"] = round(lines["numpy"]["steps_per_s_mean"]
                                                    / lines["torch"]["steps_per_s_mean"], 2)
+        lines["numpy"]["cpu_speedup_vs_torch"] = round(
+            np.mean(lines["numpy"]["cpu_steps_per_s"]) / np.mean(lines["torch"]["cpu_steps_per_s"]), 2)
         lines["numpy"]["nll_gap_vs_torch"] = round(lines["numpy"]["test_nll_mean"]
                                                    - lines["torch"]["test_nll_mean"], 4)
     for line in lines.values():

@@ -74,7 +74,7 @@ class MLP(Module):
         for layer in self.layers:
             if isinstance(layer, Linear):
                 trace.append(x)                                         # (N, in)
-                out = x @ layer.weight                                  # (N, out)
+                out = np.dot(x, layer.weight)      # (N, out); np.dot: BLAS even when in = 1
                 out += layer.bias
                 x = out
             else:
@@ -89,12 +89,13 @@ class MLP(Module):
         ``need_input_grad`` is False (saves the first layer's ``g @ W.T``).
         """
         last = len(self.layers) - 1
+        ones = np.ones(grad_out.shape[0], dtype=grad_out.dtype)         # (N,) row sums by BLAS
         for position in range(last, -1, -1):
             layer, saved = self.layers[position], trace[position]
             if isinstance(layer, Linear):
                 grads = layer._own_grads
                 grads["weight"] += saved.T @ grad_out                   # (in, out)
-                grads["bias"] += grad_out.sum(axis=0)                   # (out,)
+                grads["bias"] += ones @ grad_out                        # (out,) = Σ_n g_n
                 if position == 0 and not need_input_grad:
                     return None
                 grad_out = grad_out @ layer.weight.T                    # (N, in)
