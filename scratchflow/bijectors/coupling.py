@@ -9,12 +9,13 @@ Here any binary ``mask`` picks the split: ``mask[j] = 1`` marks a conditioning d
 through unchanged, the slide's x_{1:d}), ``mask[j] = 0`` a transformed one (the slide's x_{d+1:D}).
 Write ``c`` for the conditioning part and ``r`` for the rest, ``k = D − d`` = number of zeros.
 
-Jacobian (rows and columns ordered c, r): block lower-triangular,
+Jacobian, "матрица первых производных" (rows and columns ordered c, r): block lower-triangular,
 
     ∂z/∂x = [[ I_d,              0            ],
              [ ∂z_r/∂x_c,   diag(exp(s(x_c))) ]]
 
-so ``log|det ∂z/∂x| = Σ_j s_j(x_c)``: exact and cheap, whatever the networks s and t are.
+so its determinant ("значение Якобиана") is ``|det ∂z/∂x| = exp(Σ_j s_j(x_c))`` and
+``log|det ∂z/∂x| = Σ_j s_j(x_c)``: exact and cheap, whatever the networks s and t are.
 
 Inverse (x_c = z_c is known, so s and t can be recomputed from it)::
 
