@@ -1,0 +1,108 @@
+"""The grading subcommands of ``scratchflow`` (wired into :mod:`scratchflow.cli` by one line).
+
+    scratchflow grade SUBMISSION_DIR [--results results.json] [--hidden] [--time-limit S]
+    scratchflow grade --all SUBMISSIONS_DIR [--results scores.csv]
+    scratchflow generate-exercises [--source solutions] [--out exercises] [--check]
+    scratchflow release --out DIR [--source solutions]
+"""
+import os
+import sys
+
+
+def add_commands(subparsers):
+    """Add ``grade``, ``generate-exercises`` and ``release`` to the ``scratchflow`` parser."""
+    grade = subparsers.add_parser(
+        "grade", help="autograde a homework submission (Gradescope results.json)",
+        description="Run every task of the homework on a submission folder, each in its own "
+                    "sandboxed process with a time limit, compare the outputs with the reference "
+                    "solution and write Gradescope's results.json. With --all, grade every "
+                    "sub-folder and write a CSV of scores.")
+    grade.add_argument("submission", help="the submission folder (with --all: a folder of submission folders)")
+    grade.add_argument("--results", default=None,
+                       help="where to write results.json (default: results.json); with --all, the CSV "
+                            "(default: scores.csv)")
+    grade.add_argument("--hidden", action="store_true", help="also run the hidden tests (the autograder does)")
+    grade.add_argument("--time-limit", type=float, default=None, metavar="S",
+                       help="seconds per task (default: each task's limit in homework.json)")
+    grade.add_argument("--all", action="store_true", help="grade every sub-folder; write a CSV")
+    grade.add_argument("--source", default=None, help="the solutions folder (default: solutions/ of this checkout)")
+    grade.add_argument("--seed", type=int, default=None,
+                       help="seed of the hidden tests (default: fixed per submission)")
+    grade.add_argument("--submission-metadata", default=None,
+                       help="Gradescope's submission_metadata.json: its id fixes the seed")
+    grade.add_argument("--jobs", type=int, default=2, help="tasks graded at the same time (default: 2)")
+    grade.set_defaults(run=_run_grade)
+
+    generate = subparsers.add_parser(
+        "generate-exercises", help="write exercises/ from solutions/ (solution regions -> stubs)",
+        description="Replace every '### BEGIN SOLUTION' ... '### END SOLUTION' region of the "
+                    "solutions by its TODO lines and a NotImplementedError stub; leave out the "
+                    "hidden tests. With --check, only report whether exercises/ is in sync.")
+    generate.add_argument("--source", default=None, help="the solutions folder (default: solutions/)")
+    generate.add_argument("--out", default=None, help="the exercises folder (default: exercises/ beside it)")
+    generate.add_argument("--check", action="store_true", help="exit 1 if the exercises are out of date")
+    generate.set_defaults(run=_run_generate)
+
+    release = subparsers.add_parser(
+        "release", help="write the student release and the Gradescope autograder zip",
+        description="Write DIR/student/ and DIR/student.zip (exercises, public tests, README; no "
+                    "solutions) and DIR/autograder.zip (setup.sh and run_autograder at its root, "
+                    "the package, the solutions and the hidden tests).")
+    release.add_argument("--out", required=True, help="output folder")
+    release.add_argument("--source", default=None, help="the solutions folder (default: solutions/)")
+    release.set_defaults(run=_run_release)
+
+
+def _run_grade(args):
+    from scratchflow.grading.grader import grade_all, grade_to_file
+    if args.all:
+        csv_path = args.results or "scores.csv"
+        grade_all(args.submission, csv_path, source=args.source, hidden=args.hidden,
+                  time_limit=args.time_limit, jobs=args.jobs)
+        print(f"wrote {csv_path}")
+        return 0
+    results_path = args.results or "results.json"
+    submission_id = None
+    if args.submission_metadata and os.path.isfile(args.submission_metadata):
+        import json
+        try:
+            with open(args.submission_metadata, encoding="utf-8") as handle:
+                submission_id = json.load(handle).get("id")
+        except (OSError, ValueError):
+            submission_id = None
+    if submission_id is None:
+        submission_id = os.path.basename(os.path.abspath(args.submission))
+    results = grade_to_file(args.submission, results_path, source=args.source, hidden=args.hidden,
+                            time_limit=args.time_limit, seed=args.seed, submission_id=submission_id,
+                            jobs=args.jobs)
+    print(results.get("output", ""))
+    for test in results["tests"]:
+        if test["name"] == "autograder failed":
+            print(test["output"], file=sys.stderr)
+    print(f"wrote {results_path}")
+    return 0
+
+
+def _run_generate(args):
+    from scratchflow.grading.generate import check_sync, generate_exercises
+    from scratchflow.grading.grader import default_source
+    source = args.source or default_source()
+    out = args.out or os.path.join(os.path.dirname(os.path.abspath(source)), "exercises")
+    if args.check:
+        problems = check_sync(source, out)
+        for problem in problems:
+            print(problem)
+        print("exercises are in sync with the solutions" if not problems else
+              f"{len(problems)} difference(s): run 'scratchflow generate-exercises'")
+        return 1 if problems else 0
+    written = generate_exercises(source, out)
+    print(f"wrote {len(written)} files to {out}")
+    return 0
+
+
+def _run_release(args):
+    from scratchflow.grading.release import build_release
+    paths = build_release(args.out, source=args.source)
+    for path in paths:
+        print(f"wrote {path}")
+    return 0

@@ -1,0 +1,401 @@
+"""The autograder: grade one submission (or a folder of them) and write Gradescope's results.json.
+
+How one submission is graded
+----------------------------
+For every task of ``homework.json``:
+
+1. find the student's file (anywhere in the submission folder; the shallowest copy wins);
+2. read it without running it: if it reaches the reference implementation of the piece the task
+   grades (:mod:`scratchflow.grading.scan`), the task scores zero and says so;
+3. make the inputs of the task's checks in this process, from a seeded rng (public checks: the
+   homework's public seed; hidden checks: the submission's seed, so a regrade gives the same score);
+4. build a sandbox folder holding only the student's file, the grader's copy of the checks and the
+   inputs, and run ``python -m scratchflow.grading.child`` there in a new session (its own process
+   group), with stdout and stderr going to files; at the time limit the whole group is killed;
+5. read the arrays the child wrote and compare them, in this process, with the reference solution
+   run on the same inputs. A missing output, an exception, a timeout, a forged file: zero for the
+   checks concerned, with a readable message. Exit codes and anything else the child writes are
+   ignored.
+
+The results file is written atomically (a temporary file, then ``os.replace``), last, so a file the
+student's code wrote to the same path is overwritten; if the grader itself fails, the file still
+appears, with score 0 and a visible "autograder failed" test (as otter does).
+"""
+import csv
+import hashlib
+import importlib.util
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import zlib
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+
+from scratchflow.grading.scan import forbidden_uses
+from scratchflow.grading.spec import load_homework, validate_checks
+
+OUTPUT_LIMIT = 2000                   # characters of a message shown per test
+_TAIL = 600                           # characters of a child's stdout/stderr quoted on failure
+
+
+def default_source():
+    """``solutions/`` next to the installed package (a source checkout or the autograder bundle)."""
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    return os.path.join(here, "solutions")
+
+
+# ---------------------------------------------------------------------------- loading
+def _load_module(name, path):
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+class Grader:
+    """The homework of one source folder: tasks, checks and reference modules, loaded once."""
+
+    def __init__(self, source=None):
+        self.source = os.path.abspath(source or default_source())
+        self.homework = load_homework(self.source)
+        self.checks_path = os.path.join(self.source, "autograder", "checks.py")
+        for task in self.homework.tasks:                 # reference modules, importable by name
+            name = os.path.splitext(task.file)[0]
+            if name not in sys.modules or getattr(sys.modules[name], "__file__", None) != \
+                    os.path.join(self.source, task.file):
+                _load_module(name, os.path.join(self.source, task.file))
+        self.checks = _load_module("_grader_checks", self.checks_path).CHECKS
+        validate_checks(self.homework, self.checks)
+        self.references = {task.id: sys.modules[os.path.splitext(task.file)[0]] for task in self.homework.tasks}
+
+    def task_checks(self, task, hidden):
+        return [c for c in self.checks if c.task == task.id and (c.public or hidden)]
+
+
+# ---------------------------------------------------------------------------- helpers
+def submission_seed(base_seed, submission_id):
+    """A fixed seed per submission: the homework's hidden seed mixed with the submission's id."""
+    if submission_id is None:
+        return int(base_seed)
+    return int(base_seed) * 1_000_003 + zlib.crc32(str(submission_id).encode()) % 1_000_003
+
+
+def find_student_file(submission, filename):
+    """Path of ``filename`` in the submission folder (the shallowest match), or None."""
+    best = None
+    for folder, subfolders, files in os.walk(submission):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__pycache__")
+        if filename in files:
+            depth = os.path.relpath(folder, submission).count(os.sep)
+            if best is None or depth < best[0]:
+                best = (depth, os.path.join(folder, filename))
+    return None if best is None else best[1]
+
+
+def _check_seed(base, check):
+    return np.random.default_rng([base, zlib.crc32(check.name.encode()), zlib.crc32(check.task.encode())])
+
+
+def _tail(path):
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - _TAIL))
+            text = handle.read().decode("utf-8", "replace")
+    except OSError:
+        return ""
+    return ("…" if size > _TAIL else "") + text
+
+
+def _clip(text):
+    return text if len(text) <= OUTPUT_LIMIT else text[:OUTPUT_LIMIT - 20] + "\n… (cut)"
+
+
+def compare_outputs(outputs, reference, rtol, atol):
+    """(passed, message) for the default comparison: every reference array, same shape, allclose."""
+    for name, expected in reference.items():
+        if name not in outputs:
+            return False, f"no output {name!r}"
+        got = outputs[name]
+        expected = np.asarray(expected, dtype=np.float64)
+        if got.shape != expected.shape:
+            return False, f"{name}: shape {got.shape}, expected {expected.shape}"
+        got = got.astype(np.float64)
+        if not np.all(np.isfinite(got)):
+            return False, f"{name}: contains NaN or inf"
+        close = np.isclose(got, expected, rtol=rtol, atol=atol)
+        if not close.all():
+            where = np.unravel_index(int(np.argmin(close)), close.shape) if close.ndim else ()
+            error = float(np.max(np.abs(got - expected)))
+            return False, (f"{name}: wrong values (max |error| {error:.3g}; tolerance rtol={rtol:g}, "
+                           f"atol={atol:g}); at index {tuple(int(i) for i in where)} got "
+                           f"{got[where]:.6g}, expected {expected[where]:.6g}")
+    return True, "ok"
+
+
+def _hash_files(paths):
+    digest = hashlib.sha256()
+    for path in paths:
+        digest.update(os.path.basename(path).encode())
+        with open(path, "rb") as handle:
+            digest.update(handle.read())
+    return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------- one task
+def _run_child(sandbox, time_limit):
+    """Run the child in its own session; kill the whole process group at the time limit."""
+    env = dict(os.environ)
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
+    env.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
+                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"})
+    start = time.monotonic()
+    with open(os.path.join(sandbox, "stdout.txt"), "wb") as out, \
+            open(os.path.join(sandbox, "stderr.txt"), "wb") as err:
+        process = subprocess.Popen([sys.executable, "-m", "scratchflow.grading.child", sandbox],
+                                   cwd=sandbox, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                   env=env, start_new_session=True)
+        timed_out = False
+        try:
+            process.wait(timeout=time_limit)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+        finally:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)    # the child and anything it started
+            except (ProcessLookupError, PermissionError):
+                pass
+            process.wait()
+    return timed_out, process.returncode, time.monotonic() - start
+
+
+def _read_outputs(path):
+    """Arrays the child wrote, grouped by check key ({} if the file is missing or unreadable)."""
+    grouped = {}
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            for name in data.files:
+                key, _, output = name.partition("/")
+                grouped.setdefault(key, {})[output] = data[name]
+    except Exception:                                     # missing, truncated, not an npz, pickled
+        return None
+    return grouped
+
+
+def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
+    """Grade one task; return a list of entries ``{"check", "passed", "output"}``, one per check.
+
+    ``time_limit``: seconds, or a dict task id -> seconds, or None (the task's own limit).
+    ``cache``: an optional dict shared between calls. A task whose file, checks, reference and seed
+    are byte-for-byte the same as before reuses the earlier verdicts (if they came within the time
+    limit); grading many submissions where most files are untouched stubs gets faster.
+    """
+    checks = grader.task_checks(task, hidden)
+    if isinstance(time_limit, dict):
+        time_limit = time_limit.get(task.id)
+    limit = float(time_limit if time_limit is not None else task.time_limit)
+
+    def entries(result_for):
+        out = []
+        for check in checks:
+            passed, message = result_for(check)
+            out.append({"check": check, "passed": bool(passed), "output": _clip(message)})
+        return out
+
+    path = find_student_file(submission, task.file)
+    if path is None:
+        return entries(lambda c: (False, f"{task.file} was not found in the submission"))
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        source_text = handle.read()
+    bad = forbidden_uses(source_text, task.forbidden)
+    if bad:
+        message = (f"zero for this task: {task.file} uses the reference implementation of the piece "
+                   f"it is graded on ({', '.join(bad)}); write it yourself")
+        return entries(lambda c: (False, message))
+
+    extra = [os.path.join(grader.source, name) for name in task.grader_modules]
+    cache_key = None
+    if cache is not None:
+        cache_key = (task.id, hidden, seed, _hash_files([path, grader.checks_path,
+                                                          os.path.join(grader.source, task.file)] + extra),
+                     tuple(c.name for c in checks))
+        if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
+            return [dict(entry) for entry in cache[cache_key][0]]
+
+    base_public, base_hidden = grader.homework.public_seed, seed
+    inputs = {c.key: c.make_inputs(_check_seed(base_public if c.public else base_hidden, c)) for c in checks}
+    sandbox = tempfile.mkdtemp(prefix=f"grade-{task.id}-")
+    try:
+        module_name = os.path.splitext(task.file)[0]
+        shutil.copyfile(path, os.path.join(sandbox, task.file))
+        shutil.copyfile(grader.checks_path, os.path.join(sandbox, "_grader_checks.py"))
+        for extra_path in extra:
+            shutil.copyfile(extra_path, os.path.join(sandbox, os.path.basename(extra_path)))
+        flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items() for name, value in arrays.items()}
+        np.savez(os.path.join(sandbox, "inputs.npz"), **flat)
+        outputs_path = os.path.join(sandbox, "outputs.npz")
+        with open(os.path.join(sandbox, "job.json"), "w", encoding="utf-8") as handle:
+            json.dump({"module": module_name, "checks": [c.key for c in checks], "outputs": outputs_path}, handle)
+
+        timed_out, returncode, seconds = _run_child(sandbox, limit)
+        grouped = None if timed_out else _read_outputs(outputs_path)
+        stdout_tail, stderr_tail = _tail(os.path.join(sandbox, "stdout.txt")), _tail(os.path.join(sandbox, "stderr.txt"))
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+
+    def judge(check):
+        if timed_out:
+            return False, (f"time limit: the task did not finish within {limit:g} s (an infinite loop? "
+                           "a loop over samples?) and was stopped")
+        if grouped is None:
+            detail = stderr_tail.strip() or stdout_tail.strip()
+            return False, (f"the task's process ended (exit code {returncode}) before reporting results"
+                           + (f"; its last output:\n{detail}" if detail else ""))
+        outputs = grouped.get(check.key)
+        if outputs is None:
+            return False, "no result was reported for this check"
+        if "__error__" in outputs:
+            return False, "your code raised an error:\n" + str(outputs["__error__"])
+        reference = check.run(grader.references[task.id], inputs[check.key]) if check.needs_reference else None
+        if reference is not None:
+            reference = {name: np.asarray(value) for name, value in reference.items()}
+        if check.evaluate is not None:
+            return check.evaluate(outputs, inputs[check.key], reference)
+        return compare_outputs(outputs, reference, check.rtol, check.atol)
+
+    result = entries(judge)
+    if cache is not None and not timed_out:
+        cache[cache_key] = ([dict(entry) for entry in result], seconds)
+    return result
+
+
+# ---------------------------------------------------------------------------- one submission
+def grade_submission(submission, source=None, hidden=False, time_limit=None, seed=None,
+                     submission_id=None, jobs=2, cache=None, grader=None):
+    """Grade the folder ``submission``; return the Gradescope results dict (not yet written)."""
+    start = time.monotonic()
+    grader = grader or Grader(source)
+    homework = grader.homework
+    if not os.path.isdir(submission):
+        raise FileNotFoundError(f"submission folder {submission!r} does not exist")
+    if seed is None:
+        seed = submission_seed(homework.hidden_seed, submission_id)
+    with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+        futures = [pool.submit(grade_task, grader, task, submission, hidden, seed, time_limit, cache)
+                   for task in homework.tasks]
+        per_task = [future.result() for future in futures]
+
+    tests, lines = [], []
+    for number, (task, entries) in enumerate(zip(homework.tasks, per_task), start=1):
+        task_score = 0.0
+        for index, entry in enumerate(entries, start=1):
+            check = entry["check"]
+            score = float(check.points) if entry["passed"] else 0.0
+            task_score += score
+            tests.append({"name": f"{task.name} — {check.name}" + ("" if check.public else " [hidden]"),
+                          "number": f"{number}.{index}", "score": score, "max_score": float(check.points),
+                          "output": entry["output"], "tags": [task.id],
+                          "visibility": task.visibility if check.public else task.hidden_visibility})
+        task_max = sum(float(e["check"].points) for e in entries)
+        lines.append(f"  {task_score:5.1f} / {task_max:5.1f}  {task.name}")
+        for entry in entries:
+            if not entry["passed"]:
+                first_line = entry["output"].strip().splitlines()[-1] if entry["output"].strip() else ""
+                lines.append(f"                  ✗ {entry['check'].name}: {first_line[:150]}")
+    score = sum(t["score"] for t in tests)
+    max_score = sum(t["max_score"] for t in tests)
+    header = (f"{homework.name}\nsubmission: {os.path.abspath(submission)}\n"
+              f"tests: {'public and hidden' if hidden else 'public only'}; seed {seed}\n")
+    summary = header + "\n".join(lines) + f"\n  {score:5.1f} / {max_score:5.1f}  total\n"
+    return {"score": score, "max_score": max_score, "output": summary, "visibility": "visible",
+            "stdout_visibility": "hidden", "execution_time": round(time.monotonic() - start, 2),
+            "tests": tests}
+
+
+def failure_results(error_text):
+    """The results of a grader that failed: score 0 and one visible test saying so."""
+    return {"score": 0.0, "max_score": 0.0, "visibility": "visible", "stdout_visibility": "hidden",
+            "output": "The autograder failed; this is not your fault. Please tell your instructor.",
+            "tests": [{"name": "autograder failed", "score": 0.0, "max_score": 0.0,
+                       "output": _clip(error_text), "visibility": "visible"}]}
+
+
+def write_results(results, path):
+    """Write ``results`` as JSON to ``path`` atomically (temporary file in the same folder, then replace)."""
+    path = os.path.abspath(path)
+    folder = os.path.dirname(path)
+    os.makedirs(folder, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".results-", suffix=".json", dir=folder)
+    try:
+        with os.fdopen(handle, "w", encoding="utf-8") as out:
+            json.dump(results, out, indent=2, ensure_ascii=False)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+        raise
+    return path
+
+
+def grade_to_file(submission, results_path, **options):
+    """Grade and write the results file; on any failure of the grader write the failure results.
+
+    Returns the results dict that was written.
+    """
+    try:
+        results = grade_submission(submission, **options)
+    except Exception:
+        results = failure_results(traceback.format_exc())
+    write_results(results, results_path)
+    return results
+
+
+# ---------------------------------------------------------------------------- a folder of them
+def grade_all(folder, csv_path, source=None, hidden=False, time_limit=None, jobs=2, results_dir=None):
+    """Grade every sub-folder of ``folder``; write a CSV (submission, score, max, one column per task).
+
+    Each submission gets its own seed (from its folder name) and, with ``results_dir``, its own
+    results file ``<results_dir>/<name>.json``. Returns the list of CSV rows (dicts).
+    """
+    grader = Grader(source)
+    homework = grader.homework
+    cache = {}
+    rows = []
+    for name in sorted(os.listdir(folder)):
+        submission = os.path.join(folder, name)
+        if not os.path.isdir(submission) or name.startswith("."):
+            continue
+        try:
+            results = grade_submission(submission, hidden=hidden, time_limit=time_limit, submission_id=name,
+                                       jobs=jobs, cache=cache, grader=grader)
+        except Exception:
+            results = failure_results(traceback.format_exc())
+        if results_dir:
+            write_results(results, os.path.join(results_dir, f"{name}.json"))
+        row = {"submission": name, "score": results["score"], "max_score": results["max_score"]}
+        for task in homework.tasks:
+            row[task.id] = sum(t["score"] for t in results["tests"] if task.id in t.get("tags", ()))
+        rows.append(row)
+        print(f"{name}: {results['score']:g} / {results['max_score']:g}")
+    fields = ["submission", "score", "max_score"] + [task.id for task in homework.tasks]
+    folder_out = os.path.dirname(os.path.abspath(csv_path))
+    os.makedirs(folder_out, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(prefix=".scores-", suffix=".csv", dir=folder_out)
+    with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
+        writer = csv.DictWriter(out, fieldnames=fields)
+        writer.writeheader()
+        writer.writerows(rows)
+    os.replace(temporary, csv_path)
+    return rows

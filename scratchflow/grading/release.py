@@ -1,0 +1,110 @@
+"""The two things an instructor hands out: the student release and the Gradescope autograder zip.
+
+``build_release(out)`` writes
+
+* ``out/student/`` and ``out/student.zip``: the exercises generated from ``solutions/`` (stubs with
+  TODOs, the public tests, the student README). No solution code, no hidden tests, no metadata.
+* ``out/autograder.zip``, in the layout Gradescope expects: ``setup.sh`` and ``run_autograder`` at
+  the root, ``requirements.txt``, and ``source/`` with the ``scratchflow`` package and the complete
+  ``solutions/`` (reference code, ``homework.json``, the hidden tests in ``autograder/``).
+  ``run_autograder`` grades ``/autograder/submission`` with the hidden tests and writes
+  ``/autograder/results/results.json`` (``AUTOGRADER_ROOT`` replaces ``/autograder`` for a local
+  dry run).
+"""
+import os
+import shutil
+import stat
+import tempfile
+import zipfile
+
+from scratchflow.grading.generate import SKIP, generate_exercises
+from scratchflow.grading.grader import default_source
+
+SETUP_SH = """#!/usr/bin/env bash
+# Gradescope runs this once, when the autograder image is built.
+set -euo pipefail
+cd "$(dirname "$0")"
+if ! command -v pip3 >/dev/null 2>&1; then
+  apt-get update && apt-get install -y python3 python3-pip
+fi
+pip3 install -r requirements.txt
+"""
+
+RUN_AUTOGRADER = """#!/usr/bin/env bash
+# Gradescope runs this for every submission. Results go to results/results.json, always.
+ROOT="${AUTOGRADER_ROOT:-/autograder}"
+RESULTS="$ROOT/results/results.json"
+mkdir -p "$ROOT/results"
+cd "$ROOT/source"
+export PYTHONPATH="$ROOT/source${PYTHONPATH:+:$PYTHONPATH}"
+if ! python3 -m scratchflow.grading grade "$ROOT/submission" --hidden \\
+      --source "$ROOT/source/solutions" --results "$RESULTS" \\
+      --submission-metadata "$ROOT/submission_metadata.json"; then
+  # the grader could not even start: still leave a valid results file behind (score 0)
+  cat > "$RESULTS.tmp" <<'JSON'
+{"score": 0.0, "visibility": "visible", "output": "The autograder failed; please tell your instructor.",
+ "tests": [{"name": "autograder failed", "score": 0.0, "max_score": 0.0, "visibility": "visible",
+            "output": "python3 -m scratchflow.grading exited with an error (see the autograder log)"}]}
+JSON
+  mv "$RESULTS.tmp" "$RESULTS"
+fi
+"""
+
+
+def _requirements():
+    """The package's install_requires from setup.cfg when it is there, else NumPy and SciPy."""
+    setup_cfg = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                             "setup.cfg")
+    requirements = []
+    if os.path.isfile(setup_cfg):
+        import configparser
+        parser = configparser.ConfigParser()
+        parser.read(setup_cfg, encoding="utf-8")
+        raw = parser.get("options", "install_requires", fallback="")
+        requirements = [line.strip() for line in raw.splitlines() if line.strip()]
+    return requirements or ["numpy>=1.22", "scipy>=1.8"]
+
+
+def _zip_folder(folder, zip_path, executables=()):
+    with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for root, subfolders, files in os.walk(folder):
+            subfolders[:] = sorted(d for d in subfolders if d not in SKIP - {"autograder"})
+            for name in sorted(files):
+                if name.endswith(".pyc"):
+                    continue
+                path = os.path.join(root, name)
+                relative = os.path.relpath(path, folder).replace(os.sep, "/")
+                info = zipfile.ZipInfo.from_file(path, relative)
+                mode = 0o755 if relative in executables else 0o644
+                info.external_attr = (stat.S_IFREG | mode) << 16
+                with open(path, "rb") as handle:
+                    archive.writestr(info, handle.read(), zipfile.ZIP_DEFLATED)
+
+
+def build_release(out, source=None):
+    """Write the student release and the autograder zip into ``out``; return the paths written."""
+    import scratchflow
+    source = os.path.abspath(source or default_source())
+    os.makedirs(out, exist_ok=True)
+    student = os.path.join(out, "student")
+    generate_exercises(source, student)
+    student_zip = os.path.join(out, "student.zip")
+    _zip_folder(student, student_zip)
+
+    staging = tempfile.mkdtemp(prefix="autograder-")
+    try:
+        ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
+        shutil.copytree(os.path.dirname(os.path.abspath(scratchflow.__file__)),
+                        os.path.join(staging, "source", "scratchflow"), ignore=ignore)
+        shutil.copytree(source, os.path.join(staging, "source", "solutions"), ignore=ignore)
+        with open(os.path.join(staging, "setup.sh"), "w", encoding="utf-8") as handle:
+            handle.write(SETUP_SH)
+        with open(os.path.join(staging, "run_autograder"), "w", encoding="utf-8") as handle:
+            handle.write(RUN_AUTOGRADER)
+        with open(os.path.join(staging, "requirements.txt"), "w", encoding="utf-8") as handle:
+            handle.write("\n".join(_requirements()) + "\n")
+        autograder_zip = os.path.join(out, "autograder.zip")
+        _zip_folder(staging, autograder_zip, executables=("setup.sh", "run_autograder"))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return [student, student_zip, autograder_zip]

@@ -1,0 +1,73 @@
+"""Does a student file use the reference implementation of the piece it is graded on?
+
+The grader reads the file's syntax tree (it never runs it for this) and collects every dotted name
+the file can reach: ``import a.b``, ``from a.b import c`` (as ``a.b.c``), attribute chains
+``alias.b.c`` with import aliases resolved, and string constants that look like module paths (for
+``importlib.import_module("a.b")``). A name is forbidden when it equals a forbidden entry or lies
+below it (``scratchflow.nn`` forbids ``scratchflow.nn.linear.Linear``).
+
+Always forbidden: the grader itself (``scratchflow.grading``) and the grader's private modules in
+the sandbox (names starting with ``_grader``). This is a static check: code built to hide an
+import (``__import__("scratch" + "flow...")``) escapes it, which the instructor's guide says.
+"""
+import ast
+
+ALWAYS_FORBIDDEN = ("scratchflow.grading", "_grader")
+
+
+def _dotted(node):
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+        return list(reversed(parts))
+    return None
+
+
+def reachable_names(source):
+    """Every dotted name ``source`` imports or refers to (a set of strings)."""
+    tree = ast.parse(source)
+    aliases, names = {}, set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                names.add(alias.name)
+                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                names.add(full)
+                aliases[alias.asname or alias.name] = full
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            parts = _dotted(node)
+            if parts and parts[0] in aliases:
+                names.add(".".join([aliases[parts[0]]] + parts[1:]))
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
+            text = node.value.strip()
+            if text and len(text) < 200 and all(part.isidentifier() for part in text.split(".")):
+                names.add(text)
+    return names
+
+
+def _matches(name, forbidden):
+    if forbidden == "_grader":
+        return name.split(".")[0].startswith("_grader")
+    return name == forbidden or name.startswith(forbidden + ".")
+
+
+def forbidden_uses(source, forbidden):
+    """Sorted list of the forbidden names ``source`` reaches (empty when the file is clean).
+
+    A file that does not parse reaches nothing here: it fails in the child instead, with its
+    SyntaxError as the message.
+    """
+    try:
+        names = reachable_names(source)
+    except SyntaxError:
+        return []
+    entries = tuple(forbidden) + ALWAYS_FORBIDDEN
+    return sorted(name for name in names if any(_matches(name, entry) for entry in entries))

@@ -1,0 +1,143 @@
+"""What a homework is made of: tasks (from ``homework.json``) and checks (from the grader's tests).
+
+``homework.json`` in the source folder (``solutions/``) lists the tasks::
+
+    {"name": "...", "public_seed": 0, "hidden_seed": 1, "tasks": [
+        {"id": "coupling", "name": "Real-NVP coupling: forward, inverse, log-det",
+         "file": "task3_coupling.py", "points": 15, "time_limit": 20, "visibility": "visible",
+         "forbidden": ["scratchflow.bijectors.coupling", "scratchflow.AffineCoupling"],
+         "grader_modules": []}, ...]}
+
+``autograder/checks.py`` in the same folder defines ``CHECKS``, a list of :class:`Check`. A check
+never trusts the student's process to say whether it passed: ``make_inputs`` runs in the grader,
+``run`` runs the student's module on those inputs in a sandboxed child process and returns plain
+arrays, and the grader (parent) compares them with ``run`` applied to the reference solution, or
+with ``evaluate`` when there is no single right answer (a trained model is judged by its NLL).
+"""
+import json
+import os
+import zlib
+from dataclasses import dataclass, field
+from typing import Callable, Optional
+
+VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
+
+
+@dataclass
+class Check:
+    """One graded test of one task.
+
+    Parameters
+    ----------
+    task : str                 id of the task in homework.json
+    name : str                 shown to the student (Gradescope test name)
+    points : float
+    public : bool              public checks also run without ``--hidden``; the release's public
+                               tests check the same behaviour
+    make_inputs : rng -> dict of arrays      runs in the grader; ``rng`` is seeded per check
+    run : (module, inputs) -> dict of arrays runs in the child on the student's module, and in the
+                               grader on the reference module
+    rtol, atol : tolerances of the default comparison (every output array, same shape, allclose)
+    evaluate : optional (outputs, inputs, reference) -> (passed, message); replaces the default
+               comparison. ``reference`` is None when ``needs_reference`` is False.
+    needs_reference : bool     compute ``run`` on the reference solution in the grader
+    """
+    task: str
+    name: str
+    points: float
+    public: bool
+    make_inputs: Callable
+    run: Callable
+    rtol: float = 1e-7
+    atol: float = 1e-9
+    evaluate: Optional[Callable] = None
+    needs_reference: bool = True
+
+    @property
+    def key(self):
+        """A name safe to use in file keys: the task id and a checksum of the check's name."""
+        return f"{self.task}-{zlib.crc32(self.name.encode()):08x}"
+
+
+@dataclass
+class Task:
+    id: str
+    name: str
+    file: str
+    points: float
+    time_limit: float = 30.0
+    visibility: str = "visible"
+    hidden_visibility: str = "after_published"
+    forbidden: list = field(default_factory=list)
+    grader_modules: list = field(default_factory=list)
+    slide: str = ""
+
+
+@dataclass
+class Homework:
+    name: str
+    source: str
+    tasks: list
+    public_seed: int = 0
+    hidden_seed: int = 1
+
+    def task(self, task_id):
+        for task in self.tasks:
+            if task.id == task_id:
+                return task
+        raise KeyError(f"no task {task_id!r}; tasks: {[t.id for t in self.tasks]}")
+
+    @property
+    def max_score(self):
+        return float(sum(task.points for task in self.tasks))
+
+    @property
+    def files(self):
+        """The student files, in task order, each once."""
+        return list(dict.fromkeys(task.file for task in self.tasks))
+
+
+def load_homework(source):
+    """Read ``homework.json`` from the source folder (``solutions/``) and check it."""
+    path = os.path.join(source, "homework.json")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path} not found: the source folder must hold homework.json")
+    with open(path, encoding="utf-8") as handle:
+        meta = json.load(handle)
+    tasks = []
+    for entry in meta["tasks"]:
+        unknown = set(entry) - set(Task.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"homework.json: task {entry.get('id')!r} has unknown keys {sorted(unknown)}")
+        task = Task(**entry)
+        for visibility in (task.visibility, task.hidden_visibility):
+            if visibility not in VISIBILITIES:
+                raise ValueError(f"task {task.id!r}: visibility {visibility!r} is not one of {VISIBILITIES}")
+        if not os.path.isfile(os.path.join(source, task.file)):
+            raise FileNotFoundError(f"task {task.id!r}: {task.file} is not in {source}")
+        tasks.append(task)
+    ids = [task.id for task in tasks]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"homework.json: duplicate task ids in {ids}")
+    return Homework(meta["name"], os.path.abspath(source), tasks, int(meta.get("public_seed", 0)),
+                    int(meta.get("hidden_seed", 1)))
+
+
+def validate_checks(homework, checks):
+    """Every check belongs to a task; a task's check points add up to its points; names are unique."""
+    problems = []
+    ids = {task.id for task in homework.tasks}
+    names = set()
+    for check in checks:
+        if check.task not in ids:
+            problems.append(f"check {check.name!r} names an unknown task {check.task!r}")
+        if (check.task, check.name) in names:
+            problems.append(f"two checks of task {check.task!r} are named {check.name!r}")
+        names.add((check.task, check.name))
+    for task in homework.tasks:
+        total = sum(check.points for check in checks if check.task == task.id)
+        if abs(total - task.points) > 1e-9:
+            problems.append(f"task {task.id!r} has {task.points} points in homework.json but its "
+                            f"checks add up to {total}")
+    if problems:
+        raise ValueError("inconsistent homework: " + "; ".join(problems))

@@ -1,0 +1,67 @@
+"""Task 1 — Change of variables (slides "Теорема о замене переменных", "Пример 1", "Пример 2" /
+"Change-of-variables theorem", "Example 1", "Example 2").
+
+The slide's formula: with ``p_z`` known and ``z = f(x)`` invertible and differentiable,
+
+    p_x(x) = p_z(f(x)) |det ∂f(x)/∂x|,        (∂f/∂x)_{jk} = ∂f_j / ∂x_k.
+
+You write three functions:
+
+* ``example1_density(x)``: Example 1, ``z = f(x) = 0.5 x − 2.5``, ``p_z = N(0, 1)``.
+  Shapes: ``x`` (N,) -> density (N,).
+* ``example2_density(x)``: Example 2, ``z1 = ln x1``, ``z2 = x2 − 2 ln x1``,
+  ``p_z(z) = (2π)^{-1} exp(−(z1² + z2²)/2)``, defined for x1 > 0.
+  Shapes: ``x`` (N, 2) -> density (N,).
+* ``numerical_log_abs_det(f, x, step)``: log|det ∂f(x_n)/∂x_n| of a map you only can evaluate, by
+  central differences ``∂f/∂x_k ≈ (f(x + h e_k) − f(x − h e_k)) / (2h)`` and
+  ``numpy.linalg.slogdet``. ``f`` maps (N, D) -> (N, D) row by row. Shapes: ``x`` (N, D) -> (N,).
+  Do not loop over samples: perturb column k of every row at once.
+
+What the public tests check (``python -m pytest tests/test_task1_change_of_variables.py``):
+Example 1 equals the density of N(5, 2²); Example 2 integrates to about 1 on a grid and is
+positive; the numerical log|det| of Example 2's map equals the slide's −ln x1.
+The grader also runs hidden tests on other points and on another map.
+Not allowed here: ``scratchflow.checks`` and ``scratchflow.bijectors.examples`` (they contain the
+answers); you may use NumPy.
+"""
+import numpy as np
+
+LOG_2PI = float(np.log(2.0 * np.pi))
+
+
+def example1_density(x):
+    """Density of Example 1 at ``x`` (N,): ``p_x(x) = p_z(0.5 x − 2.5) · 0.5`` -> (N,)."""
+    x = np.asarray(x, dtype=np.float64)                         # (N,)
+    ### BEGIN SOLUTION
+    ### TODO slide "Пример 1" / "Example 1": p_x(x) = N(0, 1)(0.5 x - 2.5) * |det| with |det| = 0.5
+    z = 0.5 * x - 2.5                                           # (N,)
+    return 0.5 * np.exp(-0.5 * z * z - 0.5 * LOG_2PI)           # (N,)
+    ### END SOLUTION
+
+
+def example2_density(x):
+    """Density of Example 2 at ``x`` (N, 2) with x1 > 0 -> (N,)."""
+    x = np.asarray(x, dtype=np.float64)                         # (N, 2)
+    ### BEGIN SOLUTION
+    ### TODO slide "Пример 2" / "Example 2": z1 = ln x1, z2 = x2 - 2 ln x1; p_x = p_z(z) * |det| with |det| = 1/x1
+    log_x1 = np.log(x[:, 0])                                    # (N,)
+    z1, z2 = log_x1, x[:, 1] - 2.0 * log_x1                     # (N,), (N,)
+    return np.exp(-0.5 * (z1 * z1 + z2 * z2) - LOG_2PI) / x[:, 0]
+    ### END SOLUTION
+
+
+def numerical_log_abs_det(f, x, step=1e-5):
+    """log|det ∂f(x_n)/∂x_n| for every row of ``x`` (N, D), by central differences -> (N,)."""
+    x = np.asarray(x, dtype=np.float64)                         # (N, D)
+    ### BEGIN SOLUTION
+    ### TODO slide "Теорема о замене переменных" / "Change of variables": column k of the Jacobian is (f(x + h e_k) - f(x - h e_k)) / (2h); then np.linalg.slogdet
+    n, dim = x.shape
+    columns = []
+    for k in range(dim):                                        # a loop over dimensions, not samples
+        shift = np.zeros(dim)
+        shift[k] = step
+        columns.append((np.asarray(f(x + shift)) - np.asarray(f(x - shift))) / (2.0 * step))  # (N, D)
+    jacobian = np.stack(columns, axis=2)                        # (N, D, D): entry (n, j, k) = ∂f_j/∂x_k
+    _, log_abs_det = np.linalg.slogdet(jacobian)                # (N,)
+    return log_abs_det
+    ### END SOLUTION

@@ -1,0 +1,117 @@
+"""Planted wrong submissions: each is the reference solution with a few edits.
+
+Each plant lists its edits (``(file, old, new)`` replaces the one occurrence of ``old``; ``old=None``
+appends ``new`` to the file) and the task ids it must lose *all* points of; every other task must
+keep full points. Edits are written against ``solutions/`` so the plants follow the solutions when
+those change (a plant whose ``old`` text disappeared fails loudly in :func:`make_submission`).
+"""
+import os
+import shutil
+
+SIGN_ERROR_LOG_DET = {
+    "edits": [("task3_coupling.py", "return z, log_scale.sum(axis=1)", "return z, -log_scale.sum(axis=1)"),
+              ("task3_coupling.py", "return x, -log_scale.sum(axis=1)", "return x, log_scale.sum(axis=1)")],
+    "breaks": {"coupling"},
+}
+
+MISSING_BACKWARD_TERM = {           # forgets the log-det's path: dL/ds lacks + dL/dlog_det
+    "edits": [("task3_coupling.py", "grad_log_scale = grad_rest * x_rest * scale + grad_log_det[:, None]",
+               "grad_log_scale = grad_rest * x_rest * scale")],
+    "breaks": {"coupling_backward"},
+}
+
+NON_AUTOREGRESSIVE_MASK = {         # '>=' in the output layer lets output d see input d
+    "edits": [("task5_made_masks.py",
+               "return (np.asarray(degrees_out)[None, :] > np.asarray(degrees_in)[:, None]).astype(np.float64)",
+               "return (np.asarray(degrees_out)[None, :] >= np.asarray(degrees_in)[:, None]).astype(np.float64)")],
+    "breaks": {"made_masks"},
+}
+
+INFINITE_LOOP = {
+    "edits": [("task6_maf.py", "    x = np.zeros_like(z)                                          # (N, D)\n",
+               "    while True:\n        pass\n")],
+    "breaks": {"maf"},
+}
+
+SYS_EXIT = {
+    "edits": [("task7_iaf.py", None, "\nimport sys\nsys.exit(3)\n")],
+    "breaks": {"iaf"},
+}
+
+HUGE_PRINT = {                      # correct code that prints megabytes: loses nothing
+    "edits": [("task1_change_of_variables.py", None, "\nprint('x' * 8_000_000)\n"),
+              ("task1_change_of_variables.py", "    z = 0.5 * x - 2.5                                           # (N,)\n",
+               "    z = 0.5 * x - 2.5                                           # (N,)\n    print('y' * 2_000_000)\n")],
+    "breaks": set(),
+}
+
+NUMPY_GLOBAL_STATE = {              # correct code that changes NumPy's global state: loses nothing
+    "edits": [("task6_maf.py", None,
+               "\nnp.seterr(all='raise')\nnp.random.seed(123)\nnp.set_printoptions(precision=1)\n")],
+    "breaks": set(),
+}
+
+RESULTS_FORGERY = {                 # wrong code that forges every file it can find, then exits 0
+    "edits": [("task2_mlp_backward.py", "    grad_x = grad_out @ weight.T                                # (N, in)\n",
+               "    grad_x = 0 * grad_out @ weight.T\n"),
+              ("task2_mlp_backward.py", None, '''
+import json as _json, os as _os, sys as _sys
+_forged = {"score": 1000, "max_score": 100, "tests": []}
+for _path in [_os.environ.get("FORGE_RESULTS_PATH", ""), "results.json", "/autograder/results/results.json"]:
+    try:
+        with open(_path, "w") as _out:
+            _json.dump(_forged, _out)
+    except OSError:
+        pass
+try:
+    _job = _json.load(open("job.json"))
+    with open(_job["outputs"], "wb") as _out:
+        np.savez(_out, **{_key + "/passed": np.array(1.0) for _key in _job["checks"]})
+    with open("passed.json", "w") as _out:
+        _json.dump({"passed": True}, _out)
+except Exception:
+    pass
+_os._exit(0)
+''')],
+    "breaks": {"mlp_backward"},
+}
+
+REFERENCE_IMPORT = {               # uses scratchflow's own coupling layer (never executed here)
+    "edits": [("task3_coupling.py", "from scratchflow.bijectors.base import Bijector, require_cached\n",
+               "from scratchflow.bijectors.base import Bijector, require_cached\n\n\n"
+               "def _helper():\n    from scratchflow.bijectors.coupling import AffineCoupling\n    return AffineCoupling\n")],
+    "breaks": {"coupling", "coupling_backward"},
+}
+
+PLANTS = {
+    "sign_error_log_det": SIGN_ERROR_LOG_DET,
+    "missing_backward_term": MISSING_BACKWARD_TERM,
+    "non_autoregressive_mask": NON_AUTOREGRESSIVE_MASK,
+    "infinite_loop": INFINITE_LOOP,
+    "sys_exit": SYS_EXIT,
+    "huge_print": HUGE_PRINT,
+    "numpy_global_state": NUMPY_GLOBAL_STATE,
+    "results_forgery": RESULTS_FORGERY,
+    "reference_import": REFERENCE_IMPORT,
+}
+
+
+def make_submission(solutions, files, plant, out):
+    """Copy the solution ``files`` into ``out`` and apply the plant's edits; return ``out``."""
+    os.makedirs(out, exist_ok=True)
+    for name in files:
+        shutil.copyfile(os.path.join(solutions, name), os.path.join(out, name))
+    for name, old, new in plant["edits"]:
+        path = os.path.join(out, name)
+        with open(path, encoding="utf-8") as handle:
+            text = handle.read()
+        if old is None:
+            text += new
+        else:
+            if text.count(old) != 1:
+                raise AssertionError(f"plant edit no longer applies: {old!r} occurs {text.count(old)} "
+                                     f"times in {name}")
+            text = text.replace(old, new)
+        with open(path, "w", encoding="utf-8") as handle:
+            handle.write(text)
+    return out
