@@ -163,3 +163,33 @@ def test_build_autoregressive_config_rebuilds_the_same_flow():
         build_autoregressive("maf", 3, order="zigzag")
     with pytest.raises(ValueError, match="'maf' or 'iaf'"):
         build_autoregressive("realnvp", 3)
+
+
+def test_iaf_fits_a_target_density_by_reverse_kl():
+    """IAF's home ground: sampling and its gradient are one pass per layer. KL(q‖p*) for target
+    u2 starts at 3.96 nats (identity flow) and falls below 0.7 in 300 Adam steps."""
+    from scratchflow.targets import load_target, log_normalizer
+
+    target = load_target("u2")
+    log_z = log_normalizer(target)
+    flow = build_autoregressive("iaf", 2, n_layers=3, hidden=(16, 16), seed=0)
+    assert flow.reverse_kl_loss_and_grad(target, 4096, rng=123) + log_z > 3.5
+    optimizer = Adam(flow.params, flow.grads, lr=1e-2)
+    for step in range(300):
+        flow.reverse_kl_loss_and_grad(target, 128, rng=step)
+        optimizer.step()
+    assert flow.reverse_kl_loss_and_grad(target, 4096, rng=123) + log_z < 0.7
+
+
+def test_saved_maf_loads_with_the_same_masks_and_density(tmp_path):
+    from scratchflow.io import load_model, save_model
+
+    flow = build_autoregressive("maf", 3, n_layers=2, hidden=(6,), order="random", seed=3)
+    rng = np.random.default_rng(0)
+    for value in flow.params.values():
+        value[...] = 0.2 * rng.standard_normal(value.shape)
+    path = str(tmp_path / "maf.npz")
+    save_model(flow, path)
+    loaded = load_model(path)
+    x = rng.standard_normal((5, 3))
+    np.testing.assert_array_equal(loaded.log_prob(x), flow.log_prob(x))
