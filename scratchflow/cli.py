@@ -1,9 +1,12 @@
 """The ``scratchflow`` command. Each subcommand lives beside the code it runs; this file wires them.
 
     scratchflow examples --out figures        the lecture's Example 1 and 2 figures
+    scratchflow grade / release / generate-exercises   the homework's autograder (scratchflow/grading)
 """
 import argparse
 import sys
+
+from scratchflow.grading.cli import add_commands as add_grading_commands
 
 
 def _add_examples_command(subparsers):
@@ -32,6 +35,7 @@ def build_parser():
         description="Normalizing flows from scratch in NumPy (lecture 'Normalizing flows').")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_examples_command(subparsers)
+    add_grading_commands(subparsers)
     return parser
 
 
