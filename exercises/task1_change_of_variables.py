@@ -20,6 +20,11 @@ You write three functions:
 What the public tests check (``python -m pytest tests/test_task1_change_of_variables.py``):
 Example 1 equals the density of N(5, 2²); Example 2 integrates to about 1 on a grid and is
 positive; the numerical log|det| of Example 2's map equals the slide's −ln x1.
+Compare with the package's checker in your own scratch code (not in this file)::
+
+    from scratchflow.checks import numerical_log_abs_det as reference_log_abs_det
+    print(numerical_log_abs_det(f, x) - reference_log_abs_det(f, x))     # about 1e-9
+
 The grader also runs hidden tests on other points and on another map.
 Not allowed here: ``scratchflow.checks`` and ``scratchflow.bijectors.examples`` (they contain the
 answers); you may use NumPy.

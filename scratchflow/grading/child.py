@@ -15,15 +15,24 @@ import sys
 import traceback
 
 OUTPUT_FILE_LIMIT = 64 * 2 ** 20      # bytes any file (and so the captured stdout) may grow to
+MEMORY_LIMIT = int(os.environ.get("SCRATCHFLOW_GRADE_MEMORY_MB", "2048")) * 2 ** 20   # address space
 
 
 def _limit_resources():
+    """Cap file size (a print loop cannot fill the disk), memory, and core dumps."""
     try:
         import resource
-        resource.setrlimit(resource.RLIMIT_FSIZE, (OUTPUT_FILE_LIMIT, OUTPUT_FILE_LIMIT))
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    except (ImportError, ValueError, OSError):          # not on POSIX, or limits already lower
-        pass
+    except ImportError:                                  # not on POSIX: no limits
+        return
+    for limit, value in ((resource.RLIMIT_FSIZE, OUTPUT_FILE_LIMIT), (resource.RLIMIT_CORE, 0),
+                         (resource.RLIMIT_AS, MEMORY_LIMIT)):
+        try:
+            soft, hard = resource.getrlimit(limit)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(limit, (value, value))    # the student cannot raise it again
+        except (ValueError, OSError):                    # already lower, or not allowed here
+            pass
 
 
 def _describe(error, student_file=None):
