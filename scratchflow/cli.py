@@ -2,11 +2,16 @@
 
     scratchflow examples --out figures        the lecture's Example 1 and 2 figures
     scratchflow grade / release / generate-exercises   the homework's autograder (scratchflow/grading)
+    scratchflow train --data moons            train a Real-NVP, save model, history and figures
+    scratchflow sample --model-file M --n N   draw samples from a saved model (.npy / .csv)
+    scratchflow plot --model-file M           redraw a saved model's figures
 """
 import argparse
 import sys
 
 from scratchflow.grading.cli import add_commands as add_grading_commands
+
+from scratchflow.commands import add_plot_command, add_sample_command, add_train_command
 
 
 def _add_examples_command(subparsers):
@@ -36,6 +41,9 @@ def build_parser():
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_examples_command(subparsers)
     add_grading_commands(subparsers)
+    add_train_command(subparsers)
+    add_sample_command(subparsers)
+    add_plot_command(subparsers)
     return parser
 
 

@@ -99,11 +99,12 @@ def _check_plot_dim(flow, allowed):
 
 
 def plot_density(flow, data=None, out_dir="figures", filename="density.png", target=None,
-                 resolution=200, title=None):
+                 resolution=200, title=None, limits=None):
     """The learned density p_x(x) = p_z(f(x)) |det ∂f/∂x| as a heatmap, with the data on top.
 
     With ``target`` (an object with ``log_prob``), a second panel shows the target density p*.
-    For a 1-D flow: the density curve over a histogram of the data.
+    ``limits = ((x1_min, x2_min), (x1_max, x2_max))`` fixes the square drawn (default: around the
+    data, or around the flow's samples). For a 1-D flow: the density curve over a histogram.
     """
     _check_plot_dim(flow, (1, 2))
     reference = data if data is not None else flow.sample(5000, rng=0)
@@ -121,7 +122,8 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
         ax.set_title(title or "Learned density / плотность модели")
         return _save(fig, out_dir, filename)
 
-    low, high = _bounds(reference)
+    low, high = _bounds(reference) if limits is None else (np.asarray(limits[0], float),
+                                                          np.asarray(limits[1], float))
     g1, g2, points = _grid(low, high, resolution)
     density = np.exp(flow.log_prob(points.astype(flow.dtype))).reshape(g1.shape)   # (R, R)
     panels = [("Learned density p_x(x) / плотность модели", density)]
@@ -131,7 +133,9 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
                        np.exp(log_target - log_target.max())))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False)
     for ax, (panel_title, values) in zip(axes[0], panels):
-        mesh = ax.pcolormesh(g1, g2, values, shading="auto", cmap="magma")
+        top = np.percentile(values, 99.9)          # a few thin spikes must not wash out the rest
+        mesh = ax.pcolormesh(g1, g2, values, shading="auto", cmap="magma", vmin=0.0,
+                             vmax=top if top > 0 else None)
         fig.colorbar(mesh, ax=ax, shrink=0.85)
         if data is not None:
             shown = _subsample(data)

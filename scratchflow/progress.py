@@ -73,7 +73,7 @@ class ProgressBar:
         bar = bar.ljust(self.width)
         elapsed = now - self._start
         remaining = elapsed / self.count * (self.total - self.count) if self.count else 0.0
-        shown = "  ".join(f"{name} {value:.4g}" if isinstance(value, float) else f"{name} {value}"
+        shown = "  ".join(f"{name} {value:.4f}" if isinstance(value, float) else f"{name} {value}"
                           for name, value in self.values.items())
         digits = len(str(self.total))
         return (f"{self.desc} {int(100 * fraction):3d}% |{bar}| {self.count:>{digits}}/{self.total}  "

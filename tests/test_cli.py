@@ -1,0 +1,94 @@
+"""Smoke tests of the command line through scratchflow.cli.main, with tiny settings."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from scratchflow.cli import main
+from scratchflow.io import load_model
+
+TINY = ["--steps", "30", "--layers", "2", "--hidden", "8", "--n-train", "200", "--n-val", "100",
+        "--batch-size", "50", "--no-progress"]
+FIGURES = ["density.png", "samples.png", "layers.png", "loss.png"]
+
+
+@pytest.fixture(scope="module")
+def trained_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    assert main(["train", "--data", "moons", "--out", str(out)] + TINY) == 0
+    return out
+
+
+def test_train_writes_model_history_and_figures(trained_run, capsys):
+    for name in ["model.npz", "history.json", "history.csv", "run.json"] + FIGURES:
+        assert os.path.getsize(trained_run / name) > 0, name
+    with open(trained_run / "history.json") as file:
+        history = json.load(file)
+    assert len(history["train_loss"]) == 30 and history["val_step"][-1] == 30
+    flow = load_model(str(trained_run / "model.npz"))
+    assert flow.config["n_layers"] == 2 and flow.config["hidden"] == [8]
+
+
+def test_sample_to_csv_and_npy_is_seeded(trained_run, tmp_path):
+    model = str(trained_run / "model.npz")
+    assert main(["sample", "--model-file", model, "--n", "7", "--seed", "3",
+                 "--out", str(tmp_path / "s.npy")]) == 0
+    assert main(["sample", "--model-file", model, "--n", "7", "--seed", "3",
+                 "--out", str(tmp_path / "s.csv")]) == 0
+    from_npy = np.load(tmp_path / "s.npy")
+    from_csv = np.loadtxt(tmp_path / "s.csv", delimiter=",", skiprows=1)
+    assert open(tmp_path / "s.csv").readline().strip() == "x1,x2"
+    np.testing.assert_array_equal(from_npy, from_csv)                      # %.17g round-trips
+    np.testing.assert_array_equal(from_npy, load_model(model).sample(7, rng=3))
+    with pytest.raises(SystemExit, match=r"\.npy or \.csv"):
+        main(["sample", "--model-file", model, "--out", str(tmp_path / "s.txt")])
+
+
+def test_plot_redraws_into_another_folder(trained_run, tmp_path):
+    out = tmp_path / "figures"
+    assert main(["plot", "--model-file", str(trained_run / "model.npz"), "--out", str(out),
+                 "--n", "300"]) == 0
+    assert sorted(os.listdir(out)) == sorted(FIGURES)
+
+
+def test_train_on_a_target_density(tmp_path, capsys):
+    assert main(["train", "--target", "u1", "--steps", "20", "--layers", "2", "--hidden", "8",
+                 "--batch-size", "64", "--no-progress", "--out", str(tmp_path)]) == 0
+    assert "KL(q || p*)" in capsys.readouterr().out
+    for name in FIGURES:
+        assert os.path.getsize(tmp_path / name) > 0
+
+
+def test_epochs_and_early_stopping_options(tmp_path):
+    args = ["train", "--data", "circles", "--epochs", "2", "--patience", "1", "--layers", "2",
+            "--hidden", "8", "--n-train", "200", "--n-val", "100", "--batch-size", "100",
+            "--no-progress", "--out", str(tmp_path)]
+    assert main(args) == 0
+    with open(tmp_path / "history.json") as file:
+        assert len(json.load(file)["train_loss"]) <= 4                   # 2 epochs of 2 batches
+
+
+@pytest.mark.parametrize("command", [[], ["train"], ["sample"], ["plot"], ["examples"]])
+def test_help_exits_zero(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(command + ["--help"])
+    assert exit_info.value.code == 0
+    text = capsys.readouterr().out
+    assert "usage: scratchflow" in text
+    if command in (["train"], ["sample"], ["plot"]):
+        assert "examples:" in text
+
+
+def test_bad_arguments_exit_with_usage_errors(capsys):
+    for bad in (["train", "--hidden", "64,x"], ["train", "--steps", "0"],
+                ["train", "--data", "moons", "--target", "u1"], ["train", "--steps", "5", "--epochs", "2"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(bad)
+        assert exit_info.value.code == 2
+    assert "positive integers separated by commas" in capsys.readouterr().err
+
+
+def test_examples_command_still_works(tmp_path):
+    assert main(["examples", "--n", "2000", "--out", str(tmp_path)]) == 0
+    assert sorted(os.listdir(tmp_path)) == ["example1.png", "example2.png"]
