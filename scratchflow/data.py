@@ -121,6 +121,9 @@ def load_dataset(name, n, rng=None):
     if int(n) < 1:
         raise ValueError(f"n must be a positive number of points, got {n}")
     # Real data sets (scikit-learn, fixed seeded split) are dispatched here, before the toy sets:
+    if name in ("digits", "wine", "breast_cancer"):       # n rows of the train split; needs scikit-learn
+        from scratchflow.realdata import sample_sklearn
+        return sample_sklearn(name, int(n), rng)
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
     return DATASETS[name](int(n), rng)
