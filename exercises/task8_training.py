@@ -91,5 +91,5 @@ def train(flow, data, n_steps, batch_size, lr, rng=None):
     """Slide "Алгоритм обучения" / "Training algorithm": minibatch, loss, gradient, step -> list of losses."""
     rng = np.random.default_rng(rng)
     data = np.asarray(data, dtype=np.float64)                   # (n, D)
-    # TODO for each step: batch = data[rng.choice(n, batch_size, replace=False)]; z, log_det = flow.forward(batch); nll_loss; flow.zero_grad(); flow.backward(grad_z, grad_log_det); adam_step(flow.params, flow.grads, state, lr)
+    # TODO slide "Алгоритм обучения" / "Training algorithm": n_steps times: a minibatch of batch_size rows drawn with rng, L and its gradient (nll_loss), zero the grads, flow.backward, adam_step; return the losses
     raise NotImplementedError('Task 8. Training loop: loss, Adam step, two moons: train is not written yet (see the TODO above)')

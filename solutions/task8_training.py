@@ -107,7 +107,7 @@ def train(flow, data, n_steps, batch_size, lr, rng=None):
     rng = np.random.default_rng(rng)
     data = np.asarray(data, dtype=np.float64)                   # (n, D)
     ### BEGIN SOLUTION
-    ### TODO for each step: batch = data[rng.choice(n, batch_size, replace=False)]; z, log_det = flow.forward(batch); nll_loss; flow.zero_grad(); flow.backward(grad_z, grad_log_det); adam_step(flow.params, flow.grads, state, lr)
+    ### TODO slide "Алгоритм обучения" / "Training algorithm": n_steps times: a minibatch of batch_size rows drawn with rng, L and its gradient (nll_loss), zero the grads, flow.backward, adam_step; return the losses
     state, losses = {}, []
     for _ in range(n_steps):
         batch = data[rng.choice(len(data), size=batch_size, replace=False)]   # (m, D)

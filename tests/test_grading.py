@@ -100,6 +100,9 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solutio
     if name == "reference_import":
         messages = [t["output"] for t in written["tests"] if "coupling" in t["tags"]]
         assert all("reference implementation" in m and "scratchflow.bijectors.coupling" in m for m in messages)
+    if name == "raise_at_import":
+        assert all("importing your file failed" in t["output"] and "half-finished file" in t["output"]
+                   for t in written["tests"] if "change_of_variables" in t["tags"])
     if name == "sys_exit":
         assert all("sys.exit(3)" in t["output"] for t in written["tests"] if "iaf" in t["tags"])
 

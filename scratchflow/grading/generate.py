@@ -96,8 +96,10 @@ def strip_solutions(text, task_names, default_task, path="<file>"):
 
 def _task_table(homework):
     rows = ["| task | file | points | slide |", "|---|---|---|---|"]
+    def cell(text):
+        return text.replace("|", "\\|")
     for task in homework.tasks:
-        rows.append(f"| {task.name} | `{task.file}` | {task.points:g} | {task.slide} |")
+        rows.append(f"| {cell(task.name)} | `{task.file}` | {task.points:g} | {cell(task.slide)} |")
     rows.append(f"| **total** | | **{homework.max_score:g}** | |")
     return "\n".join(rows)
 

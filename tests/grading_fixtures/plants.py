@@ -38,6 +38,11 @@ SYS_EXIT = {
     "breaks": {"iaf"},
 }
 
+RAISE_AT_IMPORT = {
+    "edits": [("task1_change_of_variables.py", None, "\nraise RuntimeError('half-finished file')\n")],
+    "breaks": {"change_of_variables"},
+}
+
 HUGE_PRINT = {                      # correct code that prints megabytes: loses nothing
     "edits": [("task1_change_of_variables.py", None, "\nprint('x' * 8_000_000)\n"),
               ("task1_change_of_variables.py", "    z = 0.5 * x - 2.5                                           # (N,)\n",
@@ -89,6 +94,7 @@ PLANTS = {
     "non_autoregressive_mask": NON_AUTOREGRESSIVE_MASK,
     "infinite_loop": INFINITE_LOOP,
     "sys_exit": SYS_EXIT,
+    "raise_at_import": RAISE_AT_IMPORT,
     "huge_print": HUGE_PRINT,
     "numpy_global_state": NUMPY_GLOBAL_STATE,
     "results_forgery": RESULTS_FORGERY,
