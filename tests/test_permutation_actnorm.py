@@ -69,3 +69,17 @@ def test_actnorm_inverse_before_forward_is_the_identity():
     z = np.array([[1.0, -2.0]])
     np.testing.assert_array_equal(layer.inverse(z)[0], z)
     assert not layer.initialized
+
+
+def test_realnvp_with_actnorm_save_load_keeps_the_initialisation(tmp_path):
+    from scratchflow.io import load_model, save_model
+    from scratchflow.models import build_realnvp
+
+    x = np.random.default_rng(2).normal(size=(128, 2)) * [3.0, 0.2] + 1.0
+    flow = build_realnvp(2, n_layers=2, hidden=(8,), actnorm=True, seed=1)
+    flow.loss_and_grad(x)                                    # runs the data-dependent init
+    path = str(tmp_path / "model.npz")
+    save_model(flow, path)
+    loaded = load_model(path)
+    assert all(value == 1.0 for name, value in loaded.buffers.items() if name.endswith("initialized"))
+    np.testing.assert_array_equal(loaded.log_prob(x[:7]), flow.log_prob(x[:7]))
