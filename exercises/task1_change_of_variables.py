@@ -44,12 +44,14 @@ def example1_density(x):
 def example2_density(x):
     """Density of Example 2 at ``x`` (N, 2) with x1 > 0 -> (N,)."""
     x = np.asarray(x, dtype=np.float64)                         # (N, 2)
-    # TODO slide "Пример 2" / "Example 2": z1 = ln x1, z2 = x2 - 2 ln x1; p_x = p_z(z) * |det| with |det| = 1/x1
+    # TODO slide "Пример 2" / "Example 2": z1 = ln x1, z2 = x2 - 2 ln x1
+    # TODO p_x = p_z(z) * |det| with |det| = 1/x1
     raise NotImplementedError('Task 1. Change of variables: Example 1, Example 2, numerical log|det|: example2_density is not written yet (see the TODO above)')
 
 
 def numerical_log_abs_det(f, x, step=1e-5):
     """log|det ∂f(x_n)/∂x_n| for every row of ``x`` (N, D), by central differences -> (N,)."""
     x = np.asarray(x, dtype=np.float64)                         # (N, D)
-    # TODO slide "Теорема о замене переменных" / "Change of variables": column k of the Jacobian is (f(x + h e_k) - f(x - h e_k)) / (2h); then np.linalg.slogdet
+    # TODO slide "Теорема о замене переменных" / "Change of variables": the Jacobian's column k
+    # TODO is (f(x + h e_k) - f(x - h e_k)) / (2h) for all rows at once; then np.linalg.slogdet
     raise NotImplementedError('Task 1. Change of variables: Example 1, Example 2, numerical log|det|: numerical_log_abs_det is not written yet (see the TODO above)')

@@ -70,13 +70,16 @@ class CouplingLayer(Bijector):
         self._scale = None
 
     def _forward(self, x):
-        # TODO slide "Real-NVP": z_{1:d} = x_{1:d}, z_{d+1:D} = x_{d+1:D} * exp(s(x_{1:d})) + t(x_{1:d}); log_det = sum_j s_j
+        # TODO slide "Real-NVP": z_{1:d} = x_{1:d}, z_{d+1:D} = x_{d+1:D} * exp(s(x_{1:d})) + t(x_{1:d})
+        # TODO log_det = sum_j s_j; keep in self what _backward needs
         raise NotImplementedError('Task 3. Real-NVP coupling: forward, inverse, log-det: CouplingLayer._forward is not written yet (see the TODO above)')
 
     def _inverse(self, z):
-        # TODO slide "Real-NVP": x_{1:d} = z_{1:d}, x_{d+1:D} = (z_{d+1:D} - t(z_{1:d})) * exp(-s(z_{1:d})); log_det = -sum_j s_j
+        # TODO slide "Real-NVP": x_{1:d} = z_{1:d}, x_{d+1:D} = (z_{d+1:D} - t(z_{1:d})) * exp(-s(z_{1:d}))
+        # TODO log_det = -sum_j s_j
         raise NotImplementedError('Task 3. Real-NVP coupling: forward, inverse, log-det: CouplingLayer._inverse is not written yet (see the TODO above)')
 
     def _backward(self, grad_z, grad_log_det):
-        # TODO module docstring: dL/dx_rest = g2 * e, dL/ds = g2 * x_rest * e + h, dL/dt = g2, dL/dx_cond = g1 + s.backward(dL/ds) + t.backward(dL/dt)
+        # TODO slide "Real-NVP", gradient pass (module docstring): dL/dx_rest = g2 * e,
+        # TODO dL/ds = g2 * x_rest * e + h, dL/dt = g2, dL/dx_cond = g1 + s.backward(dL/ds) + t.backward(dL/dt)
         raise NotImplementedError('Task 4. Real-NVP coupling: the backward pass: CouplingLayer._backward is not written yet (see the TODO above)')

@@ -58,5 +58,6 @@ def made_masks(dim, hidden_sizes, ordering=None, n_params=2):
     list of float arrays, one per layer: (dim, h1), (h1, h2), ..., (h_last, n_params * dim)
     """
     ordering = np.arange(1, dim + 1) if ordering is None else np.asarray(ordering)
-    # TODO degrees: inputs = ordering, hidden layers = hidden_degrees, outputs = ordering tiled n_params times; hidden_mask between hidden layers, output_mask last
+    # TODO degrees: inputs = ordering, hidden layers = hidden_degrees, outputs = ordering tiled n_params times
+    # TODO hidden_mask between hidden layers, output_mask last
     raise NotImplementedError('Task 5. MADE masks from degrees: made_masks is not written yet (see the TODO above)')

@@ -69,7 +69,8 @@ def maf_inverse(z, conditioner):
 
     Returns ``(x (N, D), log_det (N,))`` with ``log_det = log|det ∂f^{-1}/∂z| = Σ_d s_d``.
     """
-    # TODO slide "MAF" inverse: x = 0; for d in range(D): mu, s = conditioner(x); x[:, d] = z[:, d] * exp(s[:, d]) + mu[:, d]
+    # TODO slide "MAF" inverse: x = 0; for d in range(D): mu, s = conditioner(x)
+    # TODO x[:, d] = z[:, d] * exp(s[:, d]) + mu[:, d]
     raise NotImplementedError('Task 6. MAF: density in one pass, sequential sampling: maf_inverse is not written yet (see the TODO above)')
 
 

@@ -51,13 +51,15 @@ def iaf_inverse(z, conditioner):
 
 def iaf_forward(x, conditioner):
     """Density direction x -> z, sequentially (D passes) -> ``(z (N, D), log|det ∂f/∂x| (N,))``."""
-    # TODO slide "IAF": z = 0; for d in range(D): mu, s = conditioner(z); z[:, d] = (x[:, d] - mu[:, d]) * exp(-s[:, d]); log_det = -sum_d s_d
+    # TODO slide "IAF": z = 0; for d in range(D): mu, s = conditioner(z)
+    # TODO z[:, d] = (x[:, d] - mu[:, d]) * exp(-s[:, d]); log_det = -sum_d s_d
     raise NotImplementedError('Task 7. IAF: sampling in one pass, sequential density: iaf_forward is not written yet (see the TODO above)')
 
 
 def iaf_log_prob(x, conditioner):
     """log p_x(x) = log N(z; 0, I) + log|det ∂f/∂x| -> (N,)."""
-    # TODO slide "Теорема о замене переменных": z, log_det = iaf_forward(x); -(D/2) log 2pi - |z|^2/2 + log_det
+    # TODO slide "Теорема о замене переменных": z, log_det = iaf_forward(x);
+    # TODO log p_x = -(D/2) log 2pi - |z|^2/2 + log_det
     raise NotImplementedError('Task 7. IAF: sampling in one pass, sequential density: iaf_log_prob is not written yet (see the TODO above)')
 
 

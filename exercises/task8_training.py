@@ -77,13 +77,15 @@ def make_moons_flow(rng=0, n_layers=4, hidden=32):
 
 def nll_loss(z, log_det):
     """The slide's loss and its gradient: ``z`` (m, D), ``log_det`` (m,) -> (L, dL/dz (m, D), dL/dlog_det (m,))."""
-    # TODO slide "Функция потерь" / "Loss function": L = -mean(log N(z) + log_det); dL/dz = z / m; dL/dlog_det = -1/m
+    # TODO slide "Функция потерь" / "Loss function": L = -mean(log N(z) + log_det); dL/dz = z / m
+    # TODO dL/dlog_det = -1/m
     raise NotImplementedError('Task 8. Training loop: loss, Adam step, two moons: nll_loss is not written yet (see the TODO above)')
 
 
 def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """One Adam update of every array in ``params`` (in place), using ``grads`` and ``state``."""
-    # TODO module docstring: t += 1; m, v moving averages of g and g^2; theta -= lr * m_hat / (sqrt(v_hat) + eps)
+    # TODO module docstring: t += 1; m, v moving averages of g and g^2
+    # TODO theta -= lr * m_hat / (sqrt(v_hat) + eps)
     raise NotImplementedError('Task 8. Training loop: loss, Adam step, two moons: adam_step is not written yet (see the TODO above)')
 
 
@@ -91,5 +93,7 @@ def train(flow, data, n_steps, batch_size, lr, rng=None):
     """Slide "Алгоритм обучения" / "Training algorithm": minibatch, loss, gradient, step -> list of losses."""
     rng = np.random.default_rng(rng)
     data = np.asarray(data, dtype=np.float64)                   # (n, D)
-    # TODO slide "Алгоритм обучения" / "Training algorithm": n_steps times: a minibatch of batch_size rows drawn with rng, L and its gradient (nll_loss), zero the grads, flow.backward, adam_step; return the losses
+    # TODO slide "Алгоритм обучения" / "Training algorithm", n_steps times: a minibatch of
+    # TODO batch_size rows drawn with rng, L and its gradient (nll_loss), flow.zero_grad(),
+    # TODO flow.backward, adam_step; return the list of losses
     raise NotImplementedError('Task 8. Training loop: loss, Adam step, two moons: train is not written yet (see the TODO above)')

@@ -48,7 +48,8 @@ def example2_density(x):
     """Density of Example 2 at ``x`` (N, 2) with x1 > 0 -> (N,)."""
     x = np.asarray(x, dtype=np.float64)                         # (N, 2)
     ### BEGIN SOLUTION
-    ### TODO slide "Пример 2" / "Example 2": z1 = ln x1, z2 = x2 - 2 ln x1; p_x = p_z(z) * |det| with |det| = 1/x1
+    ### TODO slide "Пример 2" / "Example 2": z1 = ln x1, z2 = x2 - 2 ln x1
+    ### TODO p_x = p_z(z) * |det| with |det| = 1/x1
     log_x1 = np.log(x[:, 0])                                    # (N,)
     z1, z2 = log_x1, x[:, 1] - 2.0 * log_x1                     # (N,), (N,)
     return np.exp(-0.5 * (z1 * z1 + z2 * z2) - LOG_2PI) / x[:, 0]
@@ -59,7 +60,8 @@ def numerical_log_abs_det(f, x, step=1e-5):
     """log|det ∂f(x_n)/∂x_n| for every row of ``x`` (N, D), by central differences -> (N,)."""
     x = np.asarray(x, dtype=np.float64)                         # (N, D)
     ### BEGIN SOLUTION
-    ### TODO slide "Теорема о замене переменных" / "Change of variables": column k of the Jacobian is (f(x + h e_k) - f(x - h e_k)) / (2h); then np.linalg.slogdet
+    ### TODO slide "Теорема о замене переменных" / "Change of variables": the Jacobian's column k
+    ### TODO is (f(x + h e_k) - f(x - h e_k)) / (2h) for all rows at once; then np.linalg.slogdet
     n, dim = x.shape
     columns = []
     for k in range(dim):                                        # a loop over dimensions, not samples

@@ -71,7 +71,8 @@ class CouplingLayer(Bijector):
 
     def _forward(self, x):
         ### BEGIN SOLUTION
-        ### TODO slide "Real-NVP": z_{1:d} = x_{1:d}, z_{d+1:D} = x_{d+1:D} * exp(s(x_{1:d})) + t(x_{1:d}); log_det = sum_j s_j
+        ### TODO slide "Real-NVP": z_{1:d} = x_{1:d}, z_{d+1:D} = x_{d+1:D} * exp(s(x_{1:d})) + t(x_{1:d})
+        ### TODO log_det = sum_j s_j; keep in self what _backward needs
         x_cond, x_rest = x[:, :self.d], x[:, self.d:]               # (N, d), (N, D - d)
         log_scale = self.scale_net.forward(x_cond)                  # (N, D - d)
         shift = self.shift_net.forward(x_cond)                      # (N, D - d)
@@ -83,7 +84,8 @@ class CouplingLayer(Bijector):
 
     def _inverse(self, z):
         ### BEGIN SOLUTION
-        ### TODO slide "Real-NVP": x_{1:d} = z_{1:d}, x_{d+1:D} = (z_{d+1:D} - t(z_{1:d})) * exp(-s(z_{1:d})); log_det = -sum_j s_j
+        ### TODO slide "Real-NVP": x_{1:d} = z_{1:d}, x_{d+1:D} = (z_{d+1:D} - t(z_{1:d})) * exp(-s(z_{1:d}))
+        ### TODO log_det = -sum_j s_j
         z_cond, z_rest = z[:, :self.d], z[:, self.d:]               # (N, d), (N, D - d)
         log_scale = self.scale_net.forward(z_cond)                  # (N, D - d)
         shift = self.shift_net.forward(z_cond)                      # (N, D - d)
@@ -93,7 +95,8 @@ class CouplingLayer(Bijector):
 
     def _backward(self, grad_z, grad_log_det):
         ### BEGIN SOLUTION (task coupling_backward)
-        ### TODO module docstring: dL/dx_rest = g2 * e, dL/ds = g2 * x_rest * e + h, dL/dt = g2, dL/dx_cond = g1 + s.backward(dL/ds) + t.backward(dL/dt)
+        ### TODO slide "Real-NVP", gradient pass (module docstring): dL/dx_rest = g2 * e,
+        ### TODO dL/ds = g2 * x_rest * e + h, dL/dt = g2, dL/dx_cond = g1 + s.backward(dL/ds) + t.backward(dL/dt)
         x_cond = require_cached(self._x_cond, self, "forward")
         x_rest, scale = self._x_rest, self._scale
         # the nets keep only their latest pass: run them on x_cond again, in case inverse ran since

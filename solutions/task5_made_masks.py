@@ -65,7 +65,8 @@ def made_masks(dim, hidden_sizes, ordering=None, n_params=2):
     """
     ordering = np.arange(1, dim + 1) if ordering is None else np.asarray(ordering)
     ### BEGIN SOLUTION
-    ### TODO degrees: inputs = ordering, hidden layers = hidden_degrees, outputs = ordering tiled n_params times; hidden_mask between hidden layers, output_mask last
+    ### TODO degrees: inputs = ordering, hidden layers = hidden_degrees, outputs = ordering tiled n_params times
+    ### TODO hidden_mask between hidden layers, output_mask last
     masks = []
     degrees = ordering                                            # (dim,)
     for size in hidden_sizes:

@@ -77,7 +77,8 @@ def maf_inverse(z, conditioner):
     Returns ``(x (N, D), log_det (N,))`` with ``log_det = log|det ∂f^{-1}/∂z| = Σ_d s_d``.
     """
     ### BEGIN SOLUTION
-    ### TODO slide "MAF" inverse: x = 0; for d in range(D): mu, s = conditioner(x); x[:, d] = z[:, d] * exp(s[:, d]) + mu[:, d]
+    ### TODO slide "MAF" inverse: x = 0; for d in range(D): mu, s = conditioner(x)
+    ### TODO x[:, d] = z[:, d] * exp(s[:, d]) + mu[:, d]
     x = np.zeros_like(z)                                          # (N, D)
     log_scale = np.zeros_like(z)
     for d in range(z.shape[1]):                                   # sequential by construction

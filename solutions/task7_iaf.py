@@ -55,7 +55,8 @@ def iaf_inverse(z, conditioner):
 def iaf_forward(x, conditioner):
     """Density direction x -> z, sequentially (D passes) -> ``(z (N, D), log|det ∂f/∂x| (N,))``."""
     ### BEGIN SOLUTION
-    ### TODO slide "IAF": z = 0; for d in range(D): mu, s = conditioner(z); z[:, d] = (x[:, d] - mu[:, d]) * exp(-s[:, d]); log_det = -sum_d s_d
+    ### TODO slide "IAF": z = 0; for d in range(D): mu, s = conditioner(z)
+    ### TODO z[:, d] = (x[:, d] - mu[:, d]) * exp(-s[:, d]); log_det = -sum_d s_d
     z = np.zeros_like(x)                                          # (N, D)
     log_scale = np.zeros_like(x)
     for d in range(x.shape[1]):                                   # sequential by construction
@@ -68,7 +69,8 @@ def iaf_forward(x, conditioner):
 def iaf_log_prob(x, conditioner):
     """log p_x(x) = log N(z; 0, I) + log|det ∂f/∂x| -> (N,)."""
     ### BEGIN SOLUTION
-    ### TODO slide "Теорема о замене переменных": z, log_det = iaf_forward(x); -(D/2) log 2pi - |z|^2/2 + log_det
+    ### TODO slide "Теорема о замене переменных": z, log_det = iaf_forward(x);
+    ### TODO log p_x = -(D/2) log 2pi - |z|^2/2 + log_det
     z, log_det = iaf_forward(x, conditioner)                      # (N, D), (N,)
     return -0.5 * (z.shape[1] * LOG_2PI + np.sum(z * z, axis=1)) + log_det
     ### END SOLUTION

@@ -78,7 +78,8 @@ def make_moons_flow(rng=0, n_layers=4, hidden=32):
 def nll_loss(z, log_det):
     """The slide's loss and its gradient: ``z`` (m, D), ``log_det`` (m,) -> (L, dL/dz (m, D), dL/dlog_det (m,))."""
     ### BEGIN SOLUTION
-    ### TODO slide "Функция потерь" / "Loss function": L = -mean(log N(z) + log_det); dL/dz = z / m; dL/dlog_det = -1/m
+    ### TODO slide "Функция потерь" / "Loss function": L = -mean(log N(z) + log_det); dL/dz = z / m
+    ### TODO dL/dlog_det = -1/m
     m, dim = z.shape
     log_pz = -0.5 * (dim * LOG_2PI + np.sum(z * z, axis=1))     # (m,)
     loss = float(-np.mean(log_pz + log_det))
@@ -89,7 +90,8 @@ def nll_loss(z, log_det):
 def adam_step(params, grads, state, lr=1e-3, beta1=0.9, beta2=0.999, eps=1e-8):
     """One Adam update of every array in ``params`` (in place), using ``grads`` and ``state``."""
     ### BEGIN SOLUTION
-    ### TODO module docstring: t += 1; m, v moving averages of g and g^2; theta -= lr * m_hat / (sqrt(v_hat) + eps)
+    ### TODO module docstring: t += 1; m, v moving averages of g and g^2
+    ### TODO theta -= lr * m_hat / (sqrt(v_hat) + eps)
     state["t"] = state.get("t", 0) + 1
     first, second = state.setdefault("m", {}), state.setdefault("v", {})
     for name, param in params.items():
@@ -107,7 +109,9 @@ def train(flow, data, n_steps, batch_size, lr, rng=None):
     rng = np.random.default_rng(rng)
     data = np.asarray(data, dtype=np.float64)                   # (n, D)
     ### BEGIN SOLUTION
-    ### TODO slide "Алгоритм обучения" / "Training algorithm": n_steps times: a minibatch of batch_size rows drawn with rng, L and its gradient (nll_loss), zero the grads, flow.backward, adam_step; return the losses
+    ### TODO slide "Алгоритм обучения" / "Training algorithm", n_steps times: a minibatch of
+    ### TODO batch_size rows drawn with rng, L and its gradient (nll_loss), flow.zero_grad(),
+    ### TODO flow.backward, adam_step; return the list of losses
     state, losses = {}, []
     for _ in range(n_steps):
         batch = data[rng.choice(len(data), size=batch_size, replace=False)]   # (m, D)

@@ -155,8 +155,8 @@ def test_sync_check_notices_a_stale_exercise(tmp_path):
 def test_regions_need_a_todo_and_must_close():
     names = {"t": "Task T"}
     good = "def f(x):\n    ### BEGIN SOLUTION\n    ### TODO slide X: y = 2x\n    return 2 * x\n    ### END SOLUTION\n"
-    out = strip_solutions(good, names, "t")
-    assert out == "def f(x):\n    # TODO slide X: y = 2x\n    raise NotImplementedError('Task T: f is not written yet (see the TODO above)')\n"
+    stub = "    raise NotImplementedError('Task T: f is not written yet (see the TODO above)')\n"
+    assert strip_solutions(good, names, "t") == "def f(x):\n    # TODO slide X: y = 2x\n" + stub
     with pytest.raises(RegionError, match="TODO"):
         strip_solutions("def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION\n", names, "t")
     with pytest.raises(RegionError, match="never closed"):
@@ -173,10 +173,29 @@ def test_forbidden_import_scan():
                           forbidden) == []
 
 
+PUBLIC_PYTEST = [sys.executable, "-m", "pytest", "-q", "-rf", "-p", "no:cacheprovider", "-p",
+                 "no:hypothesispytest", "tests"]
+
+
 def test_public_tests_pass_on_the_solutions():
-    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-p", "no:hypothesispytest", "tests"]
-    completed = subprocess.run(command, cwd=SOLUTIONS, capture_output=True, text=True, timeout=120)
+    completed = subprocess.run(PUBLIC_PYTEST, cwd=SOLUTIONS, capture_output=True, text=True, timeout=120)
     assert completed.returncode == 0, completed.stdout[-3000:]
+
+
+def test_public_tests_catch_the_planted_bugs(grader, tmp_path):
+    """The students' own tests fail on the three planted maths bugs, and only where they should."""
+    submission = tmp_path / "student"
+    shutil.copytree(os.path.join(SOLUTIONS, "tests"), submission / "tests")
+    edits = [e for name in ("sign_error_log_det", "missing_backward_term", "non_autoregressive_mask")
+             for e in PLANTS[name]["edits"]]
+    make_submission(SOLUTIONS, grader.homework.files, {"edits": edits}, str(submission))
+    completed = subprocess.run(PUBLIC_PYTEST, cwd=str(submission), capture_output=True, text=True, timeout=120)
+    failed = {line.split("::")[1].split()[0] for line in completed.stdout.splitlines() if line.startswith("FAILED")}
+    # the sign error is consistent (forward and inverse), so the round trip passes; the Jacobian catches it
+    assert failed == {"test_log_det_matches_numerical_jacobian",
+                      "test_backward_matches_finite_differences", "test_masks_of_a_small_example",
+                      "test_made_is_autoregressive", "test_output_d_does_not_move_when_later_inputs_change"}, \
+        completed.stdout[-3000:]
 
 
 # ---------------------------------------------------------------------------- CLI and release

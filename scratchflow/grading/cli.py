@@ -1,7 +1,7 @@
 """The grading subcommands of ``scratchflow`` (wired into :mod:`scratchflow.cli` by one line).
 
     scratchflow grade SUBMISSION_DIR [--results results.json] [--hidden] [--time-limit S]
-    scratchflow grade --all SUBMISSIONS_DIR [--results scores.csv]
+    scratchflow grade --all SUBMISSIONS_DIR [--results scores.csv] [--results-dir DIR]
     scratchflow generate-exercises [--source solutions] [--out exercises] [--check]
     scratchflow release --out DIR [--source solutions]
 """
@@ -25,6 +25,8 @@ def add_commands(subparsers):
     grade.add_argument("--time-limit", type=float, default=None, metavar="S",
                        help="seconds per task (default: each task's limit in homework.json)")
     grade.add_argument("--all", action="store_true", help="grade every sub-folder; write a CSV")
+    grade.add_argument("--results-dir", default=None,
+                       help="with --all: also write each submission's results to DIR/<name>.json")
     grade.add_argument("--source", default=None, help="the solutions folder (default: solutions/ of this checkout)")
     grade.add_argument("--seed", type=int, default=None,
                        help="seed of the hidden tests (default: fixed per submission)")
@@ -58,7 +60,7 @@ def _run_grade(args):
     if args.all:
         csv_path = args.results or "scores.csv"
         grade_all(args.submission, csv_path, source=args.source, hidden=args.hidden,
-                  time_limit=args.time_limit, jobs=args.jobs)
+                  time_limit=args.time_limit, jobs=args.jobs, results_dir=args.results_dir)
         print(f"wrote {csv_path}")
         return 0
     results_path = args.results or "results.json"

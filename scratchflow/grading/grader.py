@@ -249,7 +249,8 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
 
         timed_out, returncode, seconds = _run_child(sandbox, limit)
         grouped = None if timed_out else _read_outputs(outputs_path)
-        stdout_tail, stderr_tail = _tail(os.path.join(sandbox, "stdout.txt")), _tail(os.path.join(sandbox, "stderr.txt"))
+        stdout_tail = _tail(os.path.join(sandbox, "stdout.txt"))
+        stderr_tail = _tail(os.path.join(sandbox, "stderr.txt"))
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
 

@@ -34,7 +34,8 @@ def reachable_names(source):
         if isinstance(node, ast.Import):
             for alias in node.names:
                 names.add(alias.name)
-                aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+                top = alias.name.split(".")[0]           # "import a.b" binds a; "import a.b as c" binds c
+                aliases[alias.asname or top] = alias.name if alias.asname else top
         elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
             names.add(node.module)
             for alias in node.names:

@@ -45,8 +45,8 @@ RAISE_AT_IMPORT = {
 
 HUGE_PRINT = {                      # correct code that prints megabytes: loses nothing
     "edits": [("task1_change_of_variables.py", None, "\nprint('x' * 8_000_000)\n"),
-              ("task1_change_of_variables.py", "    z = 0.5 * x - 2.5                                           # (N,)\n",
-               "    z = 0.5 * x - 2.5                                           # (N,)\n    print('y' * 2_000_000)\n")],
+              ("task1_change_of_variables.py", "    z = 0.5 * x - 2.5 ",
+               "    print('y' * 2_000_000)\n    z = 0.5 * x - 2.5 ")],
     "breaks": set(),
 }
 
@@ -84,7 +84,8 @@ _os._exit(0)
 REFERENCE_IMPORT = {               # uses scratchflow's own coupling layer (never executed here)
     "edits": [("task3_coupling.py", "from scratchflow.bijectors.base import Bijector, require_cached\n",
                "from scratchflow.bijectors.base import Bijector, require_cached\n\n\n"
-               "def _helper():\n    from scratchflow.bijectors.coupling import AffineCoupling\n    return AffineCoupling\n")],
+               "def _helper():\n    from scratchflow.bijectors.coupling import AffineCoupling\n"
+               "    return AffineCoupling\n")],
     "breaks": {"coupling", "coupling_backward"},
 }
 
