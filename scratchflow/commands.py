@@ -61,7 +61,8 @@ def add_train_command(subparsers):
         epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--data", default=None,
-                        help=f"data set: {', '.join(DATASETS)} (default: moons)")
+                        help=f"data set: {', '.join(DATASETS)} (default: moons); or real data "
+                             f"{', '.join(REAL_DATA)} (needs scikit-learn: pip install -e '.[data]')")
     source.add_argument("--target", default=None, choices=["u1", "u2", "u3", "u4"],
                         help="fit this 2-D target density by reverse KL instead of data")
     parser.add_argument("--model", default="realnvp", choices=["realnvp", "maf", "iaf"],
@@ -101,8 +102,21 @@ def _build_flow(args, dim):
     return build_model(config)
 
 
-def run_train(args):
+REAL_DATA = ("digits", "wine", "breast_cancer")     # scratchflow.realdata, needs scikit-learn
+
+
+def _train_and_validation_data(args):
+    """Toy sets: independent draws (validation with another seed). Real sets: the fixed train and
+    test splits of scratchflow.realdata (--n-train / --n-val do not apply)."""
+    if args.data in REAL_DATA:
+        from scratchflow.realdata import load_sklearn
+        return load_sklearn(args.data, "train"), load_sklearn(args.data, "test")
     from scratchflow.data import load_dataset
+    return (load_dataset(args.data, args.n_train, rng=args.seed),
+            load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003))
+
+
+def run_train(args):
     from scratchflow.io import save_history, save_model
     from scratchflow.train import fit
 
@@ -113,9 +127,9 @@ def run_train(args):
         dim, source = target.dim, f"target {args.target}"
     else:
         args.data = args.data or "moons"
-        train_data = load_dataset(args.data, args.n_train, rng=args.seed)             # (N, D)
-        val_data = load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003)     # (V, D)
-        dim, source = train_data.shape[1], f"{args.data} ({args.n_train} train / {args.n_val} val)"
+        train_data, val_data = _train_and_validation_data(args)                        # (N, D), (V, D)
+        dim = train_data.shape[1]
+        source = f"{args.data} ({len(train_data)} train / {len(val_data)} validation points)"
     flow = _build_flow(args, dim)
     print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
           f"on {source}", file=sys.stderr)
@@ -241,7 +255,9 @@ def run_plot(args):
         with open(os.path.join(folder, "run.json")) as file:
             run = json.load(file)
     data = target = None
-    if args.data is not None or run.get("data"):
+    if flow.dim > 2:
+        pass                                          # only the loss curves can be drawn
+    elif args.data is not None or run.get("data"):
         data = load_dataset(args.data or run["data"], args.n, rng=args.seed)
     elif run.get("target"):
         from scratchflow.targets import load_target
