@@ -165,18 +165,31 @@ def _run_child(sandbox, time_limit):
         process = subprocess.Popen([sys.executable, "-m", "scratchflow.grading.child", sandbox],
                                    cwd=sandbox, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
                                    env=env, start_new_session=True)
-        timed_out = False
+        timed_out = not _wait_unreaped(process.pid, start + time_limit)
         try:
-            process.wait(timeout=time_limit)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-        finally:
-            try:
-                os.killpg(process.pid, signal.SIGKILL)    # the child and anything it started
-            except (ProcessLookupError, PermissionError):
-                pass
-            process.wait()
+            # the child is not reaped yet, so its process-group id cannot have been reused: this kills
+            # the child (if it is still running) and anything it started, and nothing else
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.wait()
     return timed_out, process.returncode, time.monotonic() - start
+
+
+def _wait_unreaped(pid, deadline):
+    """Wait until ``pid`` exits or the deadline passes, leaving it unreaped; True if it exited."""
+    delay = 0.005
+    while True:
+        try:
+            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        except ChildProcessError:
+            return True
+        if info is not None and info.si_pid == pid:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
+        delay = min(delay * 2, 0.05)
 
 
 def _read_outputs(path):
