@@ -30,6 +30,19 @@ def _positive_int_list(text):
     return sizes
 
 
+def _fail(command, error):
+    """Stop with a one-line message (exit status 1) for a mistake in the user's input."""
+    raise SystemExit(f"scratchflow {command}: error: {error}")
+
+
+def _load_model(command, path):
+    from scratchflow.io import load_model
+    try:
+        return load_model(path)
+    except (OSError, ValueError) as error:           # missing file, ModelFileError
+        _fail(command, error)
+
+
 def _positive_int(text):
     value = int(text)
     if value < 1:
@@ -92,6 +105,8 @@ def add_train_command(subparsers):
                         help="seed for data, initial weights and minibatches (default: 0)")
     parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
     parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="save the model and history only (draw later with scratchflow plot)")
     parser.set_defaults(run=run_train)
 
 
@@ -121,16 +136,19 @@ def run_train(args):
     from scratchflow.train import fit
 
     target = train_data = val_data = None
-    if args.target is not None:
-        from scratchflow.targets import load_target
-        target = load_target(args.target)
-        dim, source = target.dim, f"target {args.target}"
-    else:
-        args.data = args.data or "moons"
-        train_data, val_data = _train_and_validation_data(args)                        # (N, D), (V, D)
-        dim = train_data.shape[1]
-        source = f"{args.data} ({len(train_data)} train / {len(val_data)} validation points)"
-    flow = _build_flow(args, dim)
+    try:
+        if args.target is not None:
+            from scratchflow.targets import load_target
+            target = load_target(args.target)
+            dim, source = target.dim, f"target {args.target}"
+        else:
+            args.data = args.data or "moons"
+            train_data, val_data = _train_and_validation_data(args)                    # (N, D), (V, D)
+            dim = train_data.shape[1]
+            source = f"{args.data} ({len(train_data)} train / {len(val_data)} validation points)"
+        flow = _build_flow(args, dim)
+    except (ValueError, ImportError) as error:       # unknown data set, model that cannot take D, ...
+        _fail("train", error)
     print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
           f"on {source}", file=sys.stderr)
     steps = None if args.epochs is not None else (args.steps or 2000)
@@ -145,7 +163,8 @@ def run_train(args):
     with open(run_path, "w") as file:
         json.dump({key: value for key, value in vars(args).items() if key != "run"}, file, indent=1)
     written.append(run_path)
-    written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed)
+    if not args.no_figures:
+        written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed)
 
     what = "NLL" if target is None else "reverse KL + const"
     summary = f"{history.steps} steps in {history.seconds:.1f} s"
@@ -207,11 +226,10 @@ def add_sample_command(subparsers):
 
 
 def run_sample(args):
-    from scratchflow.io import load_model
     extension = os.path.splitext(args.out)[1].lower()
     if extension not in (".npy", ".csv"):
-        raise SystemExit(f"scratchflow sample: --out must end in .npy or .csv, got {args.out!r}")
-    flow = load_model(args.model_file)
+        _fail("sample", f"--out must end in .npy or .csv, got {args.out!r}")
+    flow = _load_model("sample", args.model_file)
     samples = flow.sample(args.n, rng=args.seed)                                   # (n, D)
     folder = os.path.dirname(os.path.abspath(args.out))
     os.makedirs(folder, exist_ok=True)
@@ -246,8 +264,8 @@ def add_plot_command(subparsers):
 
 def run_plot(args):
     from scratchflow.data import load_dataset
-    from scratchflow.io import load_history, load_model
-    flow = load_model(args.model_file)
+    from scratchflow.io import load_history
+    flow = _load_model("plot", args.model_file)
     folder = os.path.dirname(os.path.abspath(args.model_file))
     out_dir = args.out or folder
     run = {}
@@ -258,7 +276,13 @@ def run_plot(args):
     if flow.dim > 2:
         pass                                          # only the loss curves can be drawn
     elif args.data is not None or run.get("data"):
-        data = load_dataset(args.data or run["data"], args.n, rng=args.seed)
+        try:
+            data = load_dataset(args.data or run["data"], args.n, rng=args.seed)
+        except ValueError as error:
+            _fail("plot", error)
+        if data.shape[1] != flow.dim:
+            _fail("plot", f"data set {args.data or run['data']!r} is {data.shape[1]}-D but the "
+                          f"model is {flow.dim}-D")
     elif run.get("target"):
         from scratchflow.targets import load_target
         target = load_target(run["target"])

@@ -63,8 +63,9 @@ def test_train_on_a_target_density(tmp_path, capsys):
 def test_epochs_and_early_stopping_options(tmp_path):
     args = ["train", "--data", "circles", "--epochs", "2", "--patience", "1", "--layers", "2",
             "--hidden", "8", "--n-train", "200", "--n-val", "100", "--batch-size", "100",
-            "--no-progress", "--out", str(tmp_path)]
+            "--no-progress", "--no-figures", "--out", str(tmp_path)]
     assert main(args) == 0
+    assert not any(name.endswith(".png") for name in os.listdir(tmp_path))
     with open(tmp_path / "history.json") as file:
         assert len(json.load(file)["train_loss"]) <= 4                   # 2 epochs of 2 batches
 
@@ -92,3 +93,39 @@ def test_bad_arguments_exit_with_usage_errors(capsys):
 def test_examples_command_still_works(tmp_path):
     assert main(["examples", "--n", "2000", "--out", str(tmp_path)]) == 0
     assert sorted(os.listdir(tmp_path)) == ["example1.png", "example2.png"]
+
+
+def test_user_mistakes_end_with_one_line_errors(trained_run, tmp_path):
+    cases = [(["train", "--data", "nope"] + TINY, "unknown data set 'nope'"),
+             (["train", "--data", "example1"] + TINY, "Real-NVP needs dim >= 2"),
+             (["sample", "--model-file", str(tmp_path / "none.npz")], "No such file"),
+             (["plot", "--model-file", str(trained_run / "model.npz"), "--data", "example1",
+               "--out", str(tmp_path)], "1-D but the model is 2-D")]
+    for argv, message in cases:
+        with pytest.raises(SystemExit, match=message):
+            main(argv)
+
+
+def test_other_model_families_train_from_the_command_line(tmp_path):
+    for model in ("maf", "iaf"):
+        out = tmp_path / model
+        assert main(["train", "--model", model, "--data", "example1", "--no-figures",
+                     "--out", str(out)] + TINY) == 0
+        assert load_model(str(out / "model.npz")).config["model"] == model
+
+
+def test_progress_bar_draws_only_when_asked():
+    import io
+
+    from scratchflow.progress import ProgressBar
+    quiet = io.StringIO()                                   # not a terminal: silent by default
+    bar = ProgressBar(10, desc="train", stream=quiet)
+    bar.update(10, loss=1.5)
+    bar.close()
+    assert quiet.getvalue() == ""
+    shown = io.StringIO()
+    bar = ProgressBar(2000, desc="train", stream=shown, enabled=True, min_interval=0.0)
+    bar.update(1999, loss=1.23456)
+    assert bar.render().startswith("train  99% |") and "1999/2000  loss 1.2346" in bar.render()
+    bar.close()
+    assert shown.getvalue().startswith("\rtrain") and shown.getvalue().endswith("\n")
