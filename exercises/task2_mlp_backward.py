@@ -10,6 +10,9 @@ and for ``y = tanh(x)``, with the output y kept by forward: ``dL/dx = g âŠ™ (1 â
 
 You write:
 
+Shapes: x (N, in), W0 (in, H), b0 (H,), W1 (H, out), b1 (out,); every gradient has the shape of
+what it is the gradient of.
+
 * ``linear_backward(x, weight, grad_out)`` -> ``(grad_x, grad_weight, grad_bias)``;
 * ``tanh_backward(y, grad_out)`` -> ``grad_x`` (``y = tanh(x)``, the forward's output);
 * ``mlp_backward(cache, params, grad_out)`` -> dict with ``"x", "W0", "b0", "W1", "b1"``: the

@@ -19,6 +19,9 @@ vectors are int arrays; a mask between layers of sizes a and b is a float array 
 What the public tests check (``python -m pytest tests/test_task5_made_masks.py``): mask shapes,
 the slide's small example, and the autoregressive property — ``(M_1 @ ... @ M_out)[i, j] == 0``
 whenever output j's degree <= input i's degree — also run through :class:`scratchflow.nn.MaskedLinear`.
+The package's checker tests a whole layer; here the property is the check: build a network from
+your masks and see that changing x_i moves no output of degree <= i (as the last public test does;
+``scratchflow.checks.numerical_jacobian`` shows the same as a strictly triangular Jacobian).
 
 Not allowed in this file: scratchflow's MADE (``scratchflow.nn.made``, ``MADE``).
 """

@@ -19,17 +19,19 @@ update is ``θ ← θ − lr ∇_θ L``; we use its better-behaved cousin Adam (
 
 You write ``nll_loss(z, log_det) -> (loss, grad_z, grad_log_det)``, ``adam_step(params, grads,
 state, lr)`` (update the arrays of ``params`` **in place**; keep m, v and t in the dict ``state``,
-which starts empty) and ``train(flow, data, n_steps, batch_size, lr, rng) -> list of losses``:
-for every step draw a minibatch with ``rng``, run ``flow.forward``, ``nll_loss``,
-``flow.zero_grad()``, ``flow.backward(...)``, ``adam_step``.
+which starts empty) and ``train(flow, data, n_steps, batch_size, lr, rng) -> list of losses``.
+In ``train``, for every step draw a minibatch with ``rng``, run ``flow.forward``, ``nll_loss``,
+``flow.zero_grad()``, ``flow.backward(...)``, ``adam_step``. Shapes: z (m, D), log_det (m,),
+data (n, D); params and grads are dicts of same-shaped arrays.
 
 The goal the grader checks: :func:`make_moons_flow` trained with your ``train`` (300 steps,
 batch 256, lr 0.01) on 2048 points of two moons reaches a validation NLL below 1.6 nats
-(a Gaussian fit gets about 2.2). The grader trains its own copy of the flow with your loop.
+(the best Gaussian fit gets about 1.9). The grader trains its own copy of the flow with your loop.
 
 What the public tests check (``python -m pytest tests/test_task8_training.py``): the loss against
-the formula; its gradient by finite differences; one Adam step by hand; and (if your Task 3 and
-Task 4 layer works) a short training run that lowers the loss.
+the formula; its gradient by finite differences (:func:`scratchflow.checks.numerical_gradient`,
+the checker you can run on your own code); one Adam step by hand; and (if your Task 3 and Task 4
+layer works) a short training run that lowers the loss.
 
 Not allowed in this file: ``scratchflow.flow`` (Flow.loss), ``scratchflow.optim`` and
 ``scratchflow.train``.

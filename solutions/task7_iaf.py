@@ -14,9 +14,12 @@ directions: each is fast where the other is slow.
 You write ``iaf_inverse(z, conditioner) -> (x, log_det)`` (one pass; log_det = log|det ∂f^{-1}/∂z|
 = +Σ_d s_d), ``iaf_forward(x, conditioner) -> (z, log_det)`` (sequential: start from z = 0 and fill
 one column per pass; log_det = −Σ_d s_d) and ``iaf_log_prob(x, conditioner) -> (N,)``.
+Shapes: x, z, mu, log_scale (N, D); log_det and log_prob (N,).
 
 What the public tests check (``python -m pytest tests/test_task7_iaf.py``): ``iaf_forward`` undoes
-``iaf_inverse``; the log-dets match the numerical Jacobian; log_prob integrates to about 1 in 2-D.
+``iaf_inverse``; the log-dets match the numerical Jacobian
+(:func:`scratchflow.checks.numerical_log_abs_det`, which you can point at your own functions);
+log_prob integrates to about 1 in 2-D.
 
 Not allowed in this file: ``scratchflow.bijectors.autoregressive`` (MAF, IAF) and ``scratchflow.flow``.
 """

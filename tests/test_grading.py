@@ -152,6 +152,27 @@ def test_sync_check_notices_a_stale_exercise(tmp_path):
     assert any("stray.py" in p for p in problems)
 
 
+def test_every_exercise_reads_like_a_worksheet(grader):
+    """Docstring: the slide, the formula's shapes, what the public tests check and how to run them."""
+    import ast
+    for name in grader.homework.files:
+        docstring = ast.get_docstring(ast.parse(open(os.path.join(EXERCISES, name), encoding="utf-8").read()))
+        assert docstring and "slide" in docstring and "Shapes" in docstring.replace("shapes", "Shapes"), name
+        assert "What the public tests check" in docstring and "python -m pytest tests/test_" in docstring, name
+        assert "Not allowed" in docstring, name
+        assert "scratchflow.checks" in docstring, name          # how to run the checker on your own code
+
+
+def test_hidden_inputs_are_fixed_per_submission(grader):
+    from scratchflow.grading.grader import _check_seed, submission_seed
+    assert submission_seed(4, "123") == submission_seed(4, "123") != submission_seed(4, "124")
+    check = next(c for c in grader.checks if not c.public and c.task == "coupling")
+    first, again = (check.make_inputs(_check_seed(submission_seed(4, "123"), check)) for _ in range(2))
+    other = check.make_inputs(_check_seed(submission_seed(4, "124"), check))
+    assert all((first[k] == again[k]).all() for k in first)
+    assert not (first["x"] == other["x"]).all()
+
+
 def test_regions_need_a_todo_and_must_close():
     names = {"t": "Task T"}
     good = "def f(x):\n    ### BEGIN SOLUTION\n    ### TODO slide X: y = 2x\n    return 2 * x\n    ### END SOLUTION\n"
