@@ -183,9 +183,7 @@ class BatchNorm(Bijector):
 def set_training(module, training=True):
     """Put every BatchNorm inside ``module`` (a Flow, a Compose or a layer) in training or eval mode.
 
-    Returns the number of layers switched. A :class:`~scratchflow.bijectors.compose.Compose` built
-    while its BatchNorm layers were in another mode keeps its own ``samples_independent`` flag, so
-    it is refreshed here too.
+    Returns the number of layers switched.
     """
     switched = 0
     if isinstance(module, BatchNorm):
@@ -193,7 +191,4 @@ def set_training(module, training=True):
         switched += 1
     for child in module._children.values():
         switched += set_training(child, training)
-    layers = getattr(module, "layers", None)
-    if isinstance(layers, list) and "samples_independent" in vars(module):
-        module.samples_independent = all(layer.samples_independent for layer in layers)
     return switched

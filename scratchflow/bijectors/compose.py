@@ -39,9 +39,13 @@ class Compose(Bijector):
         if len(dtypes) > 1:
             raise ValueError(f"layers mix dtypes {sorted(map(str, dtypes))}; build them with one dtype")
         self.dtype = dtypes.pop() if dtypes else layers[0].dtype
-        self.samples_independent = all(layer.samples_independent for layer in layers)
         for k, layer in enumerate(layers):
             self.add_child(str(k), layer)
+
+    @property
+    def samples_independent(self):
+        """Rows stay independent only if they do in every layer (not so for BatchNorm in training)."""
+        return all(layer.samples_independent for layer in self.layers)
 
     def _check_domain(self, x):
         self.layers[0]._check_domain(x)
