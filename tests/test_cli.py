@@ -129,3 +129,20 @@ def test_progress_bar_draws_only_when_asked():
     assert bar.render().startswith("train  99% |") and "1999/2000  loss 1.2346" in bar.render()
     bar.close()
     assert shown.getvalue().startswith("\rtrain") and shown.getvalue().endswith("\n")
+
+
+def test_non_finite_loss_is_reported_and_exits_one(tmp_path, monkeypatch, capsys):
+    from scratchflow.flow import Flow
+    original = Flow.loss_and_grad
+    calls = []
+
+    def fails_on_the_fourth_call(self, x):
+        calls.append(1)
+        return float("inf") if len(calls) == 4 else original(self, x)
+
+    monkeypatch.setattr(Flow, "loss_and_grad", fails_on_the_fourth_call)
+    with pytest.warns(RuntimeWarning):
+        code = main(["train", "--data", "moons", "--no-figures", "--out", str(tmp_path)] + TINY)
+    assert code == 1
+    assert "non-finite loss (inf) at step 4" in capsys.readouterr().out
+    assert os.path.exists(tmp_path / "model.npz")                 # the last good model is saved
