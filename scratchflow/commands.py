@@ -36,11 +36,14 @@ def _fail(command, error):
 
 
 def _load_model(command, path):
+    from scratchflow.bijectors import set_training
     from scratchflow.io import load_model
     try:
-        return load_model(path)
+        flow = load_model(path)
     except (OSError, ValueError) as error:           # missing file, ModelFileError
         _fail(command, error)
+    set_training(flow, False)                        # BatchNorm layers: use the running averages
+    return flow
 
 
 def _positive_int(text):
@@ -132,6 +135,7 @@ def _train_and_validation_data(args):
 
 
 def run_train(args):
+    from scratchflow.bijectors import set_training
     from scratchflow.io import save_history, save_model
     from scratchflow.train import fit
 
@@ -156,6 +160,7 @@ def run_train(args):
                   batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm, seed=args.seed,
                   patience=args.patience, progress=not args.no_progress)
 
+    set_training(flow, False)                        # figures: BatchNorm with running averages
     os.makedirs(args.out, exist_ok=True)
     written = [save_model(flow, os.path.join(args.out, "model.npz"))]
     written += save_history(history, args.out)

@@ -37,6 +37,7 @@ from typing import Optional
 
 import numpy as np
 
+from scratchflow.bijectors.batchnorm import set_training
 from scratchflow.progress import ProgressBar
 from scratchflow.validation import check_array
 
@@ -106,7 +107,8 @@ class MaximumLikelihood:
         return self.flow.loss_and_grad(self.data[indices])            # fills flow.grads
 
     def evaluate(self):
-        return float(-np.mean(self.flow.log_prob(self.val_data)))
+        with evaluation_mode(self.flow):
+            return float(-np.mean(self.flow.log_prob(self.val_data)))
 
 
 class ReverseKL:
@@ -125,9 +127,22 @@ class ReverseKL:
         return self.flow.reverse_kl_loss_and_grad(self.target, self.batch_size, self.rng)
 
     def evaluate(self):
-        x, log_det_inv = self.flow.layers.inverse(self.val_z)            # (V, D), (V,)
-        log_q = self.flow.base.log_prob(self.val_z) - log_det_inv        # (V,)
-        return float(np.mean(log_q - self.target.log_prob(x)))
+        with evaluation_mode(self.flow):
+            x, log_det_inv = self.flow.layers.inverse(self.val_z)        # (V, D), (V,)
+            log_q = self.flow.base.log_prob(self.val_z) - log_det_inv    # (V,)
+            return float(np.mean(log_q - self.target.log_prob(x)))
+
+
+@contextlib.contextmanager
+def evaluation_mode(flow):
+    """Inside this block every BatchNorm of ``flow`` uses its running averages (evaluation mode);
+    afterwards they are back in training mode. Flows without BatchNorm are unaffected."""
+    switched = set_training(flow, False)
+    try:
+        yield flow
+    finally:
+        if switched:
+            set_training(flow, True)
 
 
 class ParameterSnapshot:

@@ -182,3 +182,18 @@ def test_realnvp_learns_moons_far_below_the_base_density():
     assert history.val_loss[0] < base_nll
     assert history.best_val_loss < base_nll - 0.5, history.val_loss
     assert -np.mean(flow.log_prob(val)) == history.best_val_loss            # best kept
+
+
+def test_validation_uses_batchnorm_running_averages():
+    from scratchflow.bijectors import BatchNorm
+    rng = np.random.default_rng(0)
+    train, val = rng.normal(2.0, 3.0, size=(256, 2)), rng.normal(2.0, 3.0, size=(64, 2))
+    flow = Flow([BatchNorm(2), ElementwiseAffine(2)])
+    history = fit(flow, train, val, steps=12, batch_size=64, optimizer=PlainSGD(flow, 0.01),
+                  eval_every=4, restore_best=False, progress=False)
+    batchnorm = flow.layers[0]
+    assert batchnorm.training                                  # back in training mode after fit
+    batchnorm.eval()
+    assert -np.mean(flow.log_prob(val)) == history.val_loss[-1]
+    batchnorm.train()
+    assert -np.mean(flow.log_prob(val)) != history.val_loss[-1]   # batch statistics differ
