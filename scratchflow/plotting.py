@@ -10,6 +10,7 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
 import numpy as np  # noqa: E402
+from mpl_toolkits.axes_grid1 import make_axes_locatable  # noqa: E402
 
 from scratchflow.bijectors.examples import (Example2Map, example1_bijector,  # noqa: E402
                                             example1_density, example2_density)
@@ -131,12 +132,15 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
         log_target = target.log_prob(points).reshape(g1.shape)
         panels.append(("Target p*(x) (unnormalised) / целевая плотность",
                        np.exp(log_target - log_target.max())))
-    fig, axes = plt.subplots(1, len(panels), figsize=(5.2 * len(panels), 4.6), squeeze=False)
+    fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.6), squeeze=False,
+                             gridspec_kw={"wspace": 0.45})
     for ax, (panel_title, values) in zip(axes[0], panels):
         top = np.percentile(values, 99.9)          # a few thin spikes must not wash out the rest
         mesh = ax.pcolormesh(g1, g2, values, shading="auto", cmap="magma", vmin=0.0,
                              vmax=top if top > 0 else None)
-        fig.colorbar(mesh, ax=ax, shrink=0.85)
+        ax.set_aspect("equal")
+        colorbar_axis = make_axes_locatable(ax).append_axes("right", size="4%", pad=0.08)
+        fig.colorbar(mesh, cax=colorbar_axis)                      # as tall as the picture
         if data is not None:
             shown = _subsample(data)
             ax.scatter(shown[:, 0], shown[:, 1], s=1.5, c="cyan", alpha=0.35, linewidths=0,
@@ -145,7 +149,6 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
         ax.set_title(panel_title, fontsize=10)
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")
-        ax.set_aspect("equal")
     if title:
         fig.suptitle(title)
     return _save(fig, out_dir, filename)
