@@ -1,8 +1,13 @@
-"""Hypothesis profiles: ``ci`` (default; derandomized, 100 examples) and ``thorough`` (local, 1000).
+"""Test settings. Hypothesis profiles: ``ci`` (default; derandomized, 100 examples) and ``thorough`` (local, 1000).
 
 Choose with ``HYPOTHESIS_PROFILE=thorough python -m pytest``.
 """
 import os
+
+# The networks in these tests are tiny: BLAS threads only cost time (badly so on a loaded 2-core
+# machine). Set before NumPy is first imported.
+for _variable in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_variable, "1")
 
 from hypothesis import HealthCheck, settings
 
