@@ -102,9 +102,13 @@ def run_torch(seed, args):
 
         def __init__(self, layer):
             super().__init__()
-            self.cond = layer.cond_index.tolist()
-            self.trans = layer.trans_index.tolist()
-            self.order = np.argsort(self.cond + self.trans).tolist()    # back to column order
+            self.cond = self._columns(layer.cond_index)
+            self.trans = self._columns(layer.trans_index)
+            self.cond_first = layer.cond_index[0] < layer.trans_index[0]
+            order = np.argsort(np.concatenate([layer.cond_index, layer.trans_index]))
+            # contiguous blocks (every D = 2 mask): the output is one cat in column order
+            self.order = None if isinstance(self.cond, slice) and isinstance(self.trans, slice) \
+                else order.tolist()
             sizes = layer.net.sizes
             modules = []
             for i in range(len(sizes) - 1):
@@ -117,7 +121,20 @@ def run_torch(seed, args):
                 for ours, theirs in zip(linears, [m for m in modules if hasattr(m, "weight")]):
                     theirs.weight.copy_(torch.from_numpy(ours.weight.T.copy()))   # torch: (out, in)
                     theirs.bias.copy_(torch.from_numpy(ours.bias.copy()))
-            self.k = len(self.trans)
+            self.k = len(layer.trans_index)
+
+        @staticmethod
+        def _columns(index):
+            """A slice when the columns are contiguous (no gather op), else the index list."""
+            if np.array_equal(index, np.arange(index[0], index[-1] + 1)):
+                return slice(int(index[0]), int(index[-1]) + 1)
+            return index.tolist()
+
+        def _join(self, part_c, part_r):
+            if self.order is None:
+                parts = [part_c, part_r] if self.cond_first else [part_r, part_c]
+                return torch.cat(parts, dim=1)
+            return torch.cat([part_c, part_r], dim=1)[:, self.order]
 
         def scale_shift(self, cond):
             out = self.net(cond)
@@ -128,13 +145,13 @@ def run_torch(seed, args):
             x_c, x_r = x[:, self.cond], x[:, self.trans]
             s, t = self.scale_shift(x_c)
             z_r = x_r * torch.exp(s) + t
-            return torch.cat([x_c, z_r], dim=1)[:, self.order], s.sum(dim=1)
+            return self._join(x_c, z_r), s.sum(dim=1)
 
         def inverse(self, z):
             z_c, z_r = z[:, self.cond], z[:, self.trans]
             s, t = self.scale_shift(z_c)
             x_r = (z_r - t) * torch.exp(-s)
-            return torch.cat([z_c, x_r], dim=1)[:, self.order]
+            return self._join(z_c, x_r)
 
     layers = torch.nn.ModuleList([Coupling(layer) for layer in reference.layers.layers])
     layers.to(torch_dtype)
