@@ -1,8 +1,9 @@
 """Benchmark: MAF on sklearn digits (8x8), scratchflow (NumPy) vs the identical model in PyTorch.
 
-Workload (issue 5b): the 1797 digit images, pixel values v in 0..16, split once (fixed permutation,
-seed 0) into 1500 training and 297 test images. Dequantisation x = (v + u) / 17 with u ~ U(0, 1)
-(fresh noise every training step; one fixed draw for the test set), then the Logit bijector
+Workload (issue 5b): the 1797 digit images, pixel values v in 0..16, split once by
+``scratchflow.realdata`` (seed 0) into 1500 training and 297 test images. Dequantisation
+x = (v + u) / 17 with u ~ U(0, 1) (fresh noise every training step; realdata's fixed draw for the
+test set), then the Logit bijector
 y = logit(α + (1 − 2α) x), α = 0.05. Model on y: 5 MAF layers, MADE 2 hidden x 256 tanh, orderings
 reversed between layers, Adam lr 1e-3, batch 128, 2000 steps, float64, one thread.
 
@@ -37,35 +38,25 @@ import numpy as np   # noqa: E402
 from scratchflow.bijectors import Logit                 # noqa: E402
 from scratchflow.models import build_autoregressive     # noqa: E402
 from scratchflow.optim import Adam                      # noqa: E402
+from scratchflow.realdata import DIGITS_LEVELS, dequantize, load_sklearn   # noqa: E402
 
-N_TRAIN, N_LEVELS, ALPHA = 1500, 17, 0.05
-
-
-def load_digit_values():
-    """(1797, 64) pixel values 0..16 as float64, from scikit-learn (the optional ``data`` extra)."""
-    try:
-        from sklearn.datasets import load_digits
-    except ImportError:
-        sys.exit("this benchmark needs scikit-learn: pip install scikit-learn")
-    return load_digits().data.astype(np.float64)
+ALPHA = 0.05
 
 
 def make_data(seed, args):
-    values = load_digit_values()
-    order = np.random.default_rng(0).permutation(len(values))       # one split for every seed
-    train, test = values[order[:N_TRAIN]], values[order[N_TRAIN:]]   # (1500, 64), (297, 64)
+    """Counts v of the 1500 training images (dequantised afresh per batch), the 297 test images
+    dequantised once (the fixed split and noise of ``scratchflow.realdata``), the batch rows."""
+    train = load_sklearn("digits", "train", dequantized=False)       # (1500, 64) v in 0..16
+    test_x = load_sklearn("digits", "test")                          # (297, 64) (v + u)/17
     rng = np.random.default_rng(30_000 + seed)
-    batches = rng.integers(0, N_TRAIN, (args.steps, args.batch))
-    test_x = (test + np.random.default_rng(40_000).uniform(size=test.shape)) / N_LEVELS
+    batches = rng.integers(0, len(train), (args.steps, args.batch))
     return train, test_x, batches, rng
 
 
 def batches_in_logit_space(train, batches, rng, logit):
     """Yield y = logit(α + (1 − 2α)(v + u)/17) for each minibatch, with fresh noise u."""
     for rows in batches:
-        v = train[rows]                                              # (B, 64)
-        x = (v + rng.uniform(size=v.shape)) / N_LEVELS               # (B, 64) in (0, 1)
-        yield logit.forward(x)[0]
+        yield logit.forward(dequantize(train[rows], rng))[0]         # (B, 64), fresh u each batch
 
 
 def make_model(seed):
@@ -140,7 +131,7 @@ def main(argv=None):
             per_seed[backend].append(json.loads(out.strip().splitlines()[-1]))
     result = {"bench": "maf_digits", "dtype": "float64", "steps": args.steps, "batch": args.batch,
               "seeds": seeds, "load_avg_1min_at_starts": loads, "cores": os.cpu_count(),
-              "nats_to_add_for_0_16_scale": 64 * float(np.log(N_LEVELS))}
+              "nats_to_add_for_0_16_scale": 64 * float(np.log(DIGITS_LEVELS))}
     for backend, runs in per_seed.items():
         result[backend] = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
         result[backend]["per_seed"] = runs
