@@ -19,6 +19,8 @@ and a connection is kept when it cannot carry information "from the future":
 
 A unit of degree m depends only on inputs of degree ≤ m, so output d depends only on the inputs
 that come before d in the ordering: the Jacobian ∂(μ, s)/∂x is strictly triangular in the ordering.
+The degrees are random (the paper's rule), so with very few hidden units some degree may be
+missing by chance; the network stays autoregressive, it just reads fewer inputs for some outputs.
 
 Gradient pass: the network is Linear → activation → ... → Linear with masked weights, so backward
 runs the layers in reverse (see :class:`~scratchflow.nn.MaskedLinear`); a masked weight always gets
