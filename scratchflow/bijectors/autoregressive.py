@@ -126,6 +126,11 @@ class MAF(_MadeAffine):
     zero_last : bool
         Start as the identity (μ = s = 0); default True.
     dtype : float64 (default) or float32
+
+    References
+    ----------
+    Papamakarios, Pavlakou, Murray. Masked Autoregressive Flow for Density Estimation.
+    arXiv:1705.07057. Germain et al. MADE, arXiv:1502.03509.
     """
 
     def _forward(self, x):
@@ -201,6 +206,11 @@ class IAF(_MadeAffine):
     Parameters
     ----------
     Same as :class:`MAF`.
+
+    References
+    ----------
+    Kingma, Salimans, Jozefowicz, Chen, Sutskever, Welling. Improving Variational Inference with
+    Inverse Autoregressive Flow. arXiv:1606.04934.
     """
 
     def _inverse(self, z):

@@ -107,6 +107,11 @@ class MADE(Module):
     order : ndarray (D,), degrees : list of ndarrays, masks : list of (in, out) 0/1 arrays.
     Parameters are named ``"0.weight"``, ``"0.bias"``, ``"2.weight"``, ... (layer positions).
 
+    References
+    ----------
+    Germain, Gregor, Murray, Larochelle. MADE: Masked Autoencoder for Distribution Estimation.
+    arXiv:1502.03509.
+
     Examples
     --------
     >>> made = MADE(3, hidden=(8,), order="reversed", rng=0)
