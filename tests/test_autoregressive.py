@@ -193,3 +193,26 @@ def test_saved_maf_loads_with_the_same_masks_and_density(tmp_path):
     loaded = load_model(path)
     x = rng.standard_normal((5, 3))
     np.testing.assert_array_equal(loaded.log_prob(x), flow.log_prob(x))
+
+
+def test_benchmark_scripts_run_on_a_tiny_workload():
+    """Smoke run of the numpy halves of bench/bench_maf.py and the scaling benchmark."""
+    import argparse
+    import importlib.util
+    import pathlib
+
+    bench = pathlib.Path(__file__).resolve().parent.parent / "bench"
+
+    def load(name):
+        spec = importlib.util.spec_from_file_location(name, bench / f"{name}.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        return module
+
+    args = argparse.Namespace(steps=3, batch=16, lr=1e-3, n_train=100, n_test=50, n_samples=20,
+                              dtype="float64")
+    result = load("bench_maf").run_numpy(0, args)
+    assert np.isfinite(result["test_nll"]) and result["steps_per_s"] > 0
+    rows = load("bench_autoregressive_scaling").measure(
+        IAF, 3, argparse.Namespace(hidden=8, batch=16, repeats=1))
+    assert rows["made_passes_density"] == 3 and rows["made_passes_sampling"] == 1
