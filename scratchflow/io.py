@@ -46,6 +46,7 @@ def save_model(flow, path):
         "arrays": {key: {"shape": list(value.shape), "dtype": value.dtype.name}
                    for key, value in arrays.items()},
     }
+    path = os.fspath(path)                                # str or pathlib.Path
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     partial = path + ".partial"

@@ -49,12 +49,13 @@ def test_running_averages_move_with_momentum_in_training_only():
     layer.forward(x)
     np.testing.assert_allclose(layer.running_mean, 0.1 * x.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(layer.running_var, 0.9 + 0.1 * x.var(axis=0), rtol=1e-12)
-    before = {name: array.copy() for name, array in layer.buffers.items()}
+    before = {name: layer.buffers[name].copy() for name in ("running_mean", "running_var")}
     layer.eval().forward(x)
     layer.inverse(x)
-    for name, array in layer.buffers.items():
-        np.testing.assert_array_equal(array, before[name])
-    assert set(layer.buffers) == {"running_mean", "running_var"}
+    for name, array in before.items():
+        np.testing.assert_array_equal(layer.buffers[name], array)
+    assert set(layer.buffers) == {"running_mean", "running_var", "training"}
+    assert layer.buffers["training"] == 0.0
 
 
 def test_eval_with_full_momentum_reproduces_the_training_batch():

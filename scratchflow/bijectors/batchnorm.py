@@ -97,7 +97,7 @@ class BatchNorm(Bijector):
         self.beta = self.add_param("beta", beta, self.dtype)                          # (D,)
         self.running_mean = self.add_buffer("running_mean", np.zeros(self.dim), self.dtype)  # (D,)
         self.running_var = self.add_buffer("running_var", np.ones(self.dim), self.dtype)     # (D,)
-        self.training = bool(training)
+        self._training_flag = self.add_buffer("training", float(bool(training)), self.dtype)  # () 1/0
         self._batch_mean = self._batch_var = None      # statistics of the latest training forward
         self._x_hat = self._std = None                 # kept by forward for backward
         self._forward_training = None                  # the mode of the latest forward
@@ -105,13 +105,18 @@ class BatchNorm(Bijector):
 
     # ------------------------------------------------------------------ mode
     @property
+    def training(self):
+        """The mode, kept as a buffer so that a saved model loads in the mode it was saved in."""
+        return bool(self._training_flag)
+
+    @property
     def samples_independent(self):
         """False in training mode: every z_n depends on the whole batch through m and v."""
         return not self.training
 
     def train(self, mode=True):
         """Switch to training mode (batch statistics), or to evaluation mode with ``mode=False``."""
-        self.training = bool(mode)
+        self._training_flag[...] = float(bool(mode))
         self._batch_mean = self._batch_var = None
         return self
 
