@@ -117,10 +117,13 @@ def _build_flow(args, dim):
     from scratchflow.models import build_model
     config = {"model": args.model, "dim": dim, "n_layers": args.layers, "hidden": args.hidden,
               "seed": args.seed}
+    if args.data in IMAGE_DATA:              # pixels in (0, 1): a logit layer first (Real-NVP §4.1)
+        config["logit_alpha"] = 0.05
     return build_model(config)
 
 
 REAL_DATA = ("digits", "wine", "breast_cancer")     # scratchflow.realdata, needs scikit-learn
+IMAGE_DATA = {"digits": (8, 8)}                     # drawn as images; modelled through a Logit layer
 
 
 def _train_and_validation_data(args):
@@ -169,7 +172,8 @@ def run_train(args):
         json.dump({key: value for key, value in vars(args).items() if key != "run"}, file, indent=1)
     written.append(run_path)
     if not args.no_figures:
-        written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed)
+        written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed,
+                                image_shape=IMAGE_DATA.get(args.data))
 
     what = "NLL" if target is None else "reverse KL + const"
     summary = f"{history.steps} steps in {history.seconds:.1f} s"
@@ -188,18 +192,25 @@ def run_train(args):
     return 1 if history.stopped.startswith("non-finite") else 0
 
 
-def draw_figures(flow, data, target, out_dir, history=None, seed=0):
-    """Draw every figure that fits the flow's dimension; return the paths written."""
+def draw_figures(flow, data, target, out_dir, history=None, seed=0, image_shape=None):
+    """Draw every figure that fits the flow's dimension; return the paths written.
+
+    ``image_shape`` (e.g. (8, 8) for digits) draws data and samples as images instead.
+    """
     from scratchflow import plotting
     from scratchflow.train import limit_blas_threads
     with limit_blas_threads(1):                      # the density grid: many small products
-        return _draw_figures(plotting, flow, data, target, out_dir, history, seed)
+        return _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_shape)
 
 
-def _draw_figures(plotting, flow, data, target, out_dir, history, seed):
+def _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_shape):
     paths = []
     if history is not None:
         paths.append(plotting.plot_loss(history, out_dir))
+    if image_shape is not None and data is not None:
+        paths.append(plotting.plot_image_samples(flow, data, out_dir, image_shape=image_shape,
+                                                 seed=seed))
+        return paths
     if flow.dim > 2:
         print(f"(no density/sample/layer figures: the data is {flow.dim}-D)", file=sys.stderr)
         return paths
@@ -278,7 +289,11 @@ def run_plot(args):
         with open(os.path.join(folder, "run.json")) as file:
             run = json.load(file)
     data = target = None
-    if flow.dim > 2:
+    image_shape = IMAGE_DATA.get(args.data or run.get("data"))
+    if image_shape is not None:
+        from scratchflow.realdata import load_sklearn
+        data = load_sklearn(args.data or run["data"], "test")
+    elif flow.dim > 2:
         pass                                          # only the loss curves can be drawn
     elif args.data is not None or run.get("data"):
         try:
@@ -293,6 +308,7 @@ def run_plot(args):
         target = load_target(run["target"])
     history_path = os.path.join(folder, "history.json")
     history = load_history(history_path) if os.path.exists(history_path) else None
-    for path in draw_figures(flow, data, target, out_dir, history, seed=args.seed):
+    for path in draw_figures(flow, data, target, out_dir, history, seed=args.seed,
+                             image_shape=image_shape):
         print(f"wrote {path}")
     return 0

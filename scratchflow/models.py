@@ -7,15 +7,28 @@ import numpy as np
 
 
 def build_model(config):
-    """Build the flow that ``config`` describes; ``config["model"]`` names the family."""
-    config = dict(config)
-    model = config.pop("model", None)
+    """Build the flow that ``config`` describes; ``config["model"]`` names the family.
+
+    ``config["logit_alpha"]`` (optional, e.g. 0.05 for pixel data in (0, 1)) puts a
+    :class:`~scratchflow.bijectors.Logit` layer first, so ``log_prob`` is the density of the data
+    in (0, 1) itself: the logit's log-det is part of the stack (Real-NVP §4.1).
+    """
+    full_config = dict(config)
+    options = dict(config)
+    model = options.pop("model", None)
+    logit_alpha = options.pop("logit_alpha", None)
     if model == "realnvp":
-        flow = build_realnvp(**config)
+        flow = build_realnvp(**options)
     elif model in ("maf", "iaf"):
-        flow = build_autoregressive(model, **config)
+        flow = build_autoregressive(model, **options)
     else:
         raise ValueError(f"unknown model {model!r}; choose 'realnvp', 'maf' or 'iaf'")
+    if logit_alpha is not None:
+        from scratchflow.bijectors.logit import Logit
+        from scratchflow.flow import Flow
+        flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype),
+                     *flow.layers.layers], base=flow.base)
+        flow.config = full_config
     return flow
 
 

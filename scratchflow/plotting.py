@@ -272,3 +272,27 @@ def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return _save(fig, out_dir, filename)
+
+
+def plot_image_samples(flow, data, out_dir="figures", filename="samples.png", image_shape=(8, 8),
+                       n=32, seed=0):
+    """Real images next to generated ones (x = f^{-1}(z)) for pixel data such as the 8×8 digits.
+
+    Pixels are shown on [0, 1]; samples are clipped to it for display only.
+    """
+    height, width = image_shape
+    if flow.dim != height * width:
+        raise ValueError(f"image_shape {image_shape} has {height * width} pixels but the flow is "
+                         f"{flow.dim}-D")
+    samples = flow.sample(n, rng=seed)                                     # (n, H*W)
+    rows = [("Data / данные", data[:n]), ("Samples x = f⁻¹(z) / генерация", samples)]
+    columns = 8
+    fig, axes = plt.subplots(2 * (n // columns), columns, figsize=(columns * 0.9, 2 * (n // columns) * 0.95 + 0.6))
+    for block, (title, images) in enumerate(rows):
+        for k in range(n):
+            ax = axes[block * (n // columns) + k // columns, k % columns]
+            ax.imshow(np.clip(images[k].reshape(height, width), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[block * (n // columns), 0].set_title(title, loc="left", fontsize=9)
+    return _save(fig, out_dir, filename)
