@@ -10,8 +10,8 @@ from scratchflow.bijectors.compose import Compose
 from scratchflow.bijectors.coupling import AffineCoupling
 from scratchflow.bijectors.elementwise import ElementwiseAffine
 from scratchflow.bijectors.examples import Example2Map, example1_bijector
-from scratchflow.bijectors.permutation import Permutation
 from scratchflow.bijectors.logit import Logit
+from scratchflow.bijectors.permutation import Permutation
 
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
            "BatchNorm", "set_training", "Logit",
