@@ -1,17 +1,16 @@
 """The ``scratchflow`` command. Each subcommand lives beside the code it runs; this file wires them.
 
     scratchflow examples --out figures        the lecture's Example 1 and 2 figures
-    scratchflow grade / release / generate-exercises   the homework's autograder (scratchflow/grading)
     scratchflow train --data moons            train a Real-NVP, save model, history and figures
     scratchflow sample --model-file M --n N   draw samples from a saved model (.npy / .csv)
     scratchflow plot --model-file M           redraw a saved model's figures
+    scratchflow grade / release / generate-exercises   the homework's autograder (scratchflow/grading)
 """
 import argparse
 import sys
 
-from scratchflow.grading.cli import add_commands as add_grading_commands
-
 from scratchflow.commands import add_plot_command, add_sample_command, add_train_command
+from scratchflow.grading.cli import add_commands as add_grading_commands
 
 
 def _add_examples_command(subparsers):
@@ -40,10 +39,10 @@ def build_parser():
         description="Normalizing flows from scratch in NumPy (lecture 'Normalizing flows').")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     _add_examples_command(subparsers)
-    add_grading_commands(subparsers)
     add_train_command(subparsers)
     add_sample_command(subparsers)
     add_plot_command(subparsers)
+    add_grading_commands(subparsers)
     return parser
 
 
