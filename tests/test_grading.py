@@ -82,11 +82,15 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solutio
     submission = make_submission(SOLUTIONS, grader.homework.files, plant, str(tmp_path / "submission"))
     results_path = tmp_path / "results.json"
     monkeypatch.setenv("FORGE_RESULTS_PATH", str(results_path))
+    for variable, value in plant.get("env", {}).items():
+        monkeypatch.setenv(variable, value)
     limits = {"maf": 2.0} if name == "infinite_loop" else None
     start = time.monotonic()
     results = grade_to_file(submission, str(results_path), hidden=True, seed=SEED, cache=cache,
                             grader=grader, time_limit=limits)
     elapsed = time.monotonic() - start
+    if name == "escaped_daemon":
+        time.sleep(0.3)                 # a surviving daemon would rewrite the file within 10 ms
     written = json.loads(results_path.read_text())
     assert written == json.loads(json.dumps(results))       # the grader's file, not a forged one
     assert_gradescope_schema(written)
@@ -103,6 +107,9 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solutio
     if name == "raise_at_import":
         assert all("importing your file failed" in t["output"] and "half-finished file" in t["output"]
                    for t in written["tests"] if "change_of_variables" in t["tags"])
+    if name == "reads_reference":
+        assert all("the grader stopped your code" in t["output"] and "off limits" in t["output"]
+                   for t in written["tests"] if {"change_of_variables", "mlp_backward"} & set(t["tags"]))
     if name == "sys_exit":
         assert all("sys.exit(3)" in t["output"] for t in written["tests"] if "iaf" in t["tags"])
 
@@ -124,6 +131,36 @@ def test_missing_file_scores_zero_for_its_tasks(grader, cache, tmp_path):
     assert scores["made_masks"] == 0 and scores["maf"] == 15
     assert all("task5_made_masks.py was not found" in t["output"] for t in results["tests"]
                if "made_masks" in t["tags"])
+
+
+def test_links_and_special_files_score_zero_without_hanging(grader, cache, tmp_path):
+    """A symlink to the reference gets no points; a FIFO or /dev/zero named like a task file
+    neither hangs the grader nor fills its memory."""
+    submission = make_submission(SOLUTIONS, grader.homework.files, {"edits": []}, str(tmp_path / "s"))
+    for name, make in [("task5_made_masks.py", lambda p: os.symlink(os.path.join(SOLUTIONS, name), p)),
+                       ("task6_maf.py", os.mkfifo),
+                       ("task7_iaf.py", lambda p: os.symlink("/dev/zero", p))]:
+        os.remove(os.path.join(submission, name))
+        make(os.path.join(submission, name))
+    results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    scores = task_scores(results, grader)
+    assert (scores["made_masks"], scores["maf"], scores["iaf"], scores["coupling"]) == (0, 0, 0, 15)
+    outputs = {t["tags"][0]: t["output"] for t in results["tests"]}
+    assert "symbolic link" in outputs["made_masks"] and "not a regular file" in outputs["maf"]
+
+
+def test_outputs_file_is_read_defensively(tmp_path):
+    """The child's outputs.npz is untrusted: only uncompressed members of known checks, no pickles."""
+    import numpy as np
+    from scratchflow.grading.grader import _read_outputs
+    path = str(tmp_path / "outputs.npz")
+    np.savez(path, **{"k1/z": np.arange(3.0)})
+    assert _read_outputs(path, ["k1"])["k1"]["z"].tolist() == [0.0, 1.0, 2.0]
+    assert _read_outputs(path, ["k2"]) is None                         # a check it was not given
+    np.savez_compressed(path, **{"k1/z": np.zeros(10 ** 6)})           # 8 MB that deflate to ~8 kB
+    assert os.path.getsize(path) < 100_000 and _read_outputs(path, ["k1"]) is None
+    np.savez(path, **{"k1/z": np.array([{"a": 1}], dtype=object)})     # would need pickle
+    assert _read_outputs(path, ["k1"]) is None
 
 
 # ---------------------------------------------------------------------------- one source
@@ -190,6 +227,10 @@ def test_forbidden_import_scan():
     assert forbidden_uses("import scratchflow as sf\nlayer = sf.AffineCoupling", forbidden)
     assert forbidden_uses("import importlib\nimportlib.import_module('scratchflow.bijectors.coupling')", forbidden)
     assert forbidden_uses("import _grader_checks", [])
+    assert forbidden_uses("import solutions.task3_coupling", [])       # the homework folder itself
+    # read as Python reads it: '+AAo-' is a newline in UTF-7, so line 2 is an import, not a comment
+    hidden = b"# coding: utf-7\n# +AAo-from scratchflow.bijectors.coupling import AffineCoupling\n"
+    assert forbidden_uses(hidden, forbidden) and not forbidden_uses(hidden.decode(), forbidden)
     assert forbidden_uses("from scratchflow.nn import MLP\nfrom scratchflow.bijectors.base import Bijector",
                           forbidden) == []
 

@@ -35,6 +35,93 @@ def _limit_resources():
             pass
 
 
+# ---------------------------------------------------------------------------- the in-process guard
+PROCESS_EVENTS = ("os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system",
+                  "subprocess.Popen", "os.kill", "os.killpg", "pty.spawn")
+INTROSPECTION_EVENTS = ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.settrace",
+                        "sys.setprofile", "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle",
+                        "ctypes.cdata", "ctypes.cdata/buffer")
+PATH_WRITE_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.replace": (0, 1),
+                     "os.mkdir": (0,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,),
+                     "os.symlink": (1,), "os.link": (1,), "os.utime": (0,), "shutil.rmtree": (0,)}
+_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
+
+
+def _install_guard(sandbox, protected, sandbox_prefix):
+    """Refuse, for the student's code, what no homework task needs and cheating does.
+
+    An audit hook (PEP 578; it cannot be removed once added) sees every file open, process start,
+    signal and ctypes use:
+
+    * reading the grader's source folder (the reference solution) or another task's sandbox stops
+      the process at once (exit code 70) with a message on stderr: the task scores zero;
+    * starting processes, sending signals to others, writing or deleting files outside this
+      sandbox, reaching other objects through ``gc``, tracing hooks and loading code with ctypes
+      raise ``PermissionError`` (an honest library that tries one, e.g. matplotlib looking for
+      fonts, carries on; a check that needs one fails with the message).
+
+    This is a seatbelt, not a wall: Python cannot sandbox Python, and code determined to patch the
+    interpreter can get around it. The walls are outside this process: the time limit kills the
+    process group, the grader reaps escaped processes, and only the grader compares outputs.
+    """
+    import _posixsubprocess
+    realpath, join, sep, fsdecode = os.path.realpath, os.path.join, os.sep, os.fsdecode
+    write, exit_now = os.write, os._exit
+    own_pid = os.getpid()
+    sandbox = realpath(sandbox) + sep
+    sandboxes = os.path.dirname(sandbox.rstrip(sep)) + sep + sandbox_prefix
+    protected = tuple(realpath(p) + sep for p in protected)
+
+    def stop(message):
+        write(2, ("\nthe grader stopped your code: " + message + "\n").encode("utf-8", "replace"))
+        exit_now(70)
+
+    def resolve(path):
+        return realpath(fsdecode(path))
+
+    def is_writable(path):
+        full = resolve(path)
+        return (full + sep).startswith(sandbox) or full == "/dev/null"
+
+    def hook(event, args):
+        if event == "open":
+            path, mode, flags = args
+            if path is None or isinstance(path, int):
+                return
+            if mode is None and not os.path.isabs(fsdecode(path)):
+                raise PermissionError("os.open with a relative path is not allowed while grading")
+            full = resolve(path)
+            if (full + sep).startswith(protected) or \
+                    (full.startswith(sandboxes) and not (full + sep).startswith(sandbox)):
+                stop(f"it tried to open {full} — the reference solution and the grader's files are "
+                     "off limits while grading; this task scores zero")
+            writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
+                (isinstance(flags, int) and flags & _WRITE_FLAGS)
+            if writing and not is_writable(path):
+                raise PermissionError(f"writing {full} is not allowed while grading")
+        elif event in PATH_WRITE_EVENTS:
+            for index in PATH_WRITE_EVENTS[event]:
+                if index < len(args) and isinstance(args[index], (str, bytes, os.PathLike)) \
+                        and not is_writable(args[index]):
+                    raise PermissionError(f"{event} on {resolve(args[index])} is not allowed while grading")
+        elif event in ("os.kill", "os.killpg"):
+            if event == "os.kill" and args[0] == own_pid:
+                return
+            raise PermissionError(f"{event} is not allowed while grading")
+        elif event in PROCESS_EVENTS:
+            raise PermissionError(f"starting processes ({event}) is not allowed while grading")
+        elif event in INTROSPECTION_EVENTS:
+            raise PermissionError(f"{event} is not allowed while grading")
+        elif event == "import" and args[0] in ("_posixsubprocess", "_ctypes", "ctypes"):
+            raise PermissionError(f"importing {args[0]} is not allowed while grading")
+
+    def no_processes(*args, **kwargs):
+        raise PermissionError("starting processes is not allowed while grading")
+
+    _posixsubprocess.fork_exec = no_processes          # the one process start with no audit event
+    sys.addaudithook(hook)
+
+
 def _describe(error, student_file=None):
     """A short, readable message for an exception raised by student code.
 
@@ -70,6 +157,8 @@ def main(sandbox):
         return {name[len(prefix):]: inputs_file[name] for name in inputs_file.files if name.startswith(prefix)}
 
     student_file = job["module"] + ".py"
+    if job.get("guard", True):
+        _install_guard(sandbox, job.get("protected", []), job.get("sandbox_prefix", "grade-"))
     try:
         student = importlib.import_module(job["module"])
         import_error = None

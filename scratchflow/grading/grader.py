@@ -28,11 +28,13 @@ import json
 import os
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import tempfile
 import time
 import traceback
+import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
@@ -43,6 +45,9 @@ from scratchflow.grading.spec import load_homework, validate_checks
 
 OUTPUT_LIMIT = 2000                   # characters of a message shown per test
 _TAIL = 600                           # characters of a child's stdout/stderr quoted on failure
+STUDENT_FILE_LIMIT = 1_000_000        # bytes: a larger "task file" is not source code
+OUTPUTS_FILE_LIMIT = 256 * 2 ** 20    # bytes of outputs.npz the grader is willing to read
+SANDBOX_PREFIX = "grade-"             # tempfile prefix of every task's sandbox folder
 
 
 def default_source():
@@ -75,6 +80,13 @@ class Grader:
         self.checks = _load_module("_grader_checks", self.checks_path).CHECKS
         validate_checks(self.homework, self.checks)
         self.references = {task.id: sys.modules[os.path.splitext(task.file)[0]] for task in self.homework.tasks}
+        # the grader's own files, read once: sandboxes get these bytes, never what is on disk later
+        # (a student's process could rewrite solutions/ during a batch run)
+        self.files = {}
+        for name in ["autograder/checks.py"] + [task.file for task in self.homework.tasks] + \
+                [extra for task in self.homework.tasks for extra in task.grader_modules]:
+            with open(os.path.join(self.source, name), "rb") as handle:
+                self.files[name] = handle.read()
 
     def task_checks(self, task, hidden):
         return [c for c in self.checks if c.task == task.id and (c.public or hidden)]
@@ -98,6 +110,31 @@ def find_student_file(submission, filename):
             if best is None or depth < best[0]:
                 best = (depth, os.path.join(folder, filename))
     return None if best is None else best[1]
+
+
+def read_student_file(path):
+    """``(bytes, None)`` for a regular file of at most STUDENT_FILE_LIMIT bytes, else ``(None, reason)``.
+
+    A symbolic link is refused (it could point at the reference solution, or at a FIFO or
+    ``/dev/zero`` that would hang the grader); the bytes are read once, so the file the grader scans
+    is the file the child runs.
+    """
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            return None, "is a symbolic link; upload the file itself"
+        if not stat.S_ISREG(info.st_mode):
+            return None, "is not a regular file"
+        if info.st_size > STUDENT_FILE_LIMIT:
+            return None, f"is larger than {STUDENT_FILE_LIMIT // 1000} kB; that is not a source file"
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            data = handle.read(STUDENT_FILE_LIMIT + 1)
+    except OSError as error:
+        return None, f"could not be read ({error.strerror or error})"
+    if len(data) > STUDENT_FILE_LIMIT:
+        return None, f"is larger than {STUDENT_FILE_LIMIT // 1000} kB; that is not a source file"
+    return data, None
 
 
 def _check_seed(base, check):
@@ -142,13 +179,101 @@ def compare_outputs(outputs, reference, rtol, atol):
     return True, "ok"
 
 
-def _hash_files(paths):
+def _hash_contents(named_contents):
     digest = hashlib.sha256()
-    for path in paths:
-        digest.update(os.path.basename(path).encode())
-        with open(path, "rb") as handle:
-            digest.update(handle.read())
+    for name, data in named_contents:
+        digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0")
+        digest.update(data)
     return digest.hexdigest()
+
+
+# ---------------------------------------------------------------------------- stray processes
+# A child that escapes its process group (os.setsid, a double fork, a daemon) would survive the
+# kill at the time limit and could rewrite results.json after the grader wrote it. On Linux the
+# grader makes itself a "child subreaper" while it grades: every orphan of its children is
+# re-parented to the grader instead of to init, however it detached itself, and the grader kills
+# every child of its own that it did not start itself (and reaps it) after each task and before any
+# results are written.
+_children_lock = threading.Lock()
+_active_children = set()               # pids of the task processes running right now
+_grading = {"depth": 0, "before": frozenset()}
+_PR_SET_CHILD_SUBREAPER = 36
+
+
+def _set_subreaper(on):
+    try:
+        import ctypes
+        libc = ctypes.CDLL(None, use_errno=True)
+        return libc.prctl(_PR_SET_CHILD_SUBREAPER, int(bool(on)), 0, 0, 0) == 0
+    except (OSError, AttributeError):                    # not Linux: process groups only
+        return False
+
+
+def _own_children():
+    """Pids whose parent is this process (Linux /proc; an empty list elsewhere)."""
+    me, children = os.getpid(), []
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return children
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as handle:
+                fields = handle.read().rsplit(b")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if len(fields) > 1 and int(fields[1]) == me:
+            children.append(int(entry))
+    return children
+
+
+def kill_strays():
+    """Kill and reap every child of this process that the grader neither started nor runs now.
+
+    Returns the number of processes killed. Rounds repeat until none is left, since a stray's own
+    children are re-parented to the grader when it dies.
+    """
+    killed = 0
+    with _children_lock:
+        for _ in range(100):
+            strays = [pid for pid in _own_children()
+                      if pid not in _active_children and pid not in _grading["before"]]
+            if not strays:
+                break
+            for pid in strays:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    pass
+            for pid in strays:
+                try:
+                    os.waitpid(pid, 0)
+                    killed += 1
+                except ChildProcessError:
+                    pass
+    return killed
+
+
+class _Guard:
+    """While grading: be the subreaper of the task processes; on leaving, kill whatever is left."""
+
+    def __enter__(self):
+        with _children_lock:
+            if _grading["depth"] == 0:
+                _grading["before"] = frozenset(_own_children())
+                _grading["subreaper"] = _set_subreaper(True)
+            _grading["depth"] += 1
+        return self
+
+    def __exit__(self, *exc):
+        kill_strays()
+        with _children_lock:
+            _grading["depth"] -= 1
+            if _grading["depth"] == 0 and _grading.pop("subreaper", False):
+                _set_subreaper(False)
+        return False
 
 
 # ---------------------------------------------------------------------------- one task
@@ -158,21 +283,29 @@ def _run_child(sandbox, time_limit):
     package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
     env.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0"})
+                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
+                "MPLCONFIGDIR": os.path.join(sandbox, ".matplotlib")})
     start = time.monotonic()
     with open(os.path.join(sandbox, "stdout.txt"), "wb") as out, \
             open(os.path.join(sandbox, "stderr.txt"), "wb") as err:
-        process = subprocess.Popen([sys.executable, "-m", "scratchflow.grading.child", sandbox],
-                                   cwd=sandbox, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                   env=env, start_new_session=True)
-        timed_out = not _wait_unreaped(process.pid, start + time_limit)
+        with _children_lock:              # registered before a sweep can see it
+            process = subprocess.Popen([sys.executable, "-m", "scratchflow.grading.child", sandbox],
+                                       cwd=sandbox, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
+                                       env=env, start_new_session=True)
+            _active_children.add(process.pid)
         try:
-            # the child is not reaped yet, so its process-group id cannot have been reused: this kills
-            # the child (if it is still running) and anything it started, and nothing else
-            os.killpg(process.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        process.wait()
+            timed_out = not _wait_unreaped(process.pid, start + time_limit)
+            try:
+                # the child is not reaped yet, so its process-group id cannot have been reused: this
+                # kills the child (if it is still running) and anything it started, and nothing else
+                os.killpg(process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            process.wait()
+        finally:
+            with _children_lock:
+                _active_children.discard(process.pid)
+    kill_strays()                         # what left the process group (setsid, double fork)
     return timed_out, process.returncode, time.monotonic() - start
 
 
@@ -192,10 +325,25 @@ def _wait_unreaped(pid, deadline):
         delay = min(delay * 2, 0.05)
 
 
-def _read_outputs(path):
-    """Arrays the child wrote, grouped by check key ({} if the file is missing or unreadable)."""
-    grouped = {}
+def _read_outputs(path, keys):
+    """Arrays the child wrote, grouped by check key; None if the file is missing or not acceptable.
+
+    The file comes from an untrusted process, so before numpy sees it: at most OUTPUTS_FILE_LIMIT
+    bytes on disk, every member stored uncompressed (a deflated "zip bomb" could not expand) and
+    named ``<known check key>/<name>.npy``; loaded with ``allow_pickle=False``.
+    """
+    import zipfile
+    keys = set(keys)
     try:
+        if os.path.islink(path) or os.path.getsize(path) > OUTPUTS_FILE_LIMIT:
+            return None
+        with zipfile.ZipFile(path) as archive:
+            for info in archive.infolist():
+                key = info.filename.partition("/")[0]
+                if info.compress_type != zipfile.ZIP_STORED or info.file_size > info.compress_size \
+                        or key not in keys or not info.filename.endswith(".npy"):
+                    return None
+        grouped = {}
         with np.load(path, allow_pickle=False) as data:
             for name in data.files:
                 key, _, output = name.partition("/")
@@ -228,40 +376,44 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
     path = find_student_file(submission, task.file)
     if path is None:
         return entries(lambda c: (False, f"{task.file} was not found in the submission"))
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        source_text = handle.read()
-    bad = forbidden_uses(source_text, task.forbidden)
+    student_bytes, problem = read_student_file(path)
+    if problem:
+        return entries(lambda c: (False, f"zero for this task: {task.file} {problem}"))
+    bad = forbidden_uses(student_bytes, task.forbidden)
     if bad:
         message = (f"zero for this task: {task.file} uses the reference implementation of the piece "
                    f"it is graded on ({', '.join(bad)}); write it yourself")
         return entries(lambda c: (False, message))
 
-    extra = [os.path.join(grader.source, name) for name in task.grader_modules]
+    grader_files = [("_grader_checks.py", grader.files["autograder/checks.py"])] + \
+        [(os.path.basename(name), grader.files[name]) for name in task.grader_modules]
     cache_key = None
     if cache is not None:
-        cache_key = (task.id, hidden, seed, _hash_files([path, grader.checks_path,
-                                                          os.path.join(grader.source, task.file)] + extra),
+        cache_key = (task.id, hidden, seed,
+                     _hash_contents([(task.file, student_bytes), ("reference", grader.files[task.file])]
+                                    + grader_files),
                      tuple(c.name for c in checks))
         if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
             return [dict(entry) for entry in cache[cache_key][0]]
 
     base_public, base_hidden = grader.homework.public_seed, seed
     inputs = {c.key: c.make_inputs(_check_seed(base_public if c.public else base_hidden, c)) for c in checks}
-    sandbox = tempfile.mkdtemp(prefix=f"grade-{task.id}-")
+    sandbox = tempfile.mkdtemp(prefix=f"{SANDBOX_PREFIX}{task.id}-")
     try:
         module_name = os.path.splitext(task.file)[0]
-        shutil.copyfile(path, os.path.join(sandbox, task.file))
-        shutil.copyfile(grader.checks_path, os.path.join(sandbox, "_grader_checks.py"))
-        for extra_path in extra:
-            shutil.copyfile(extra_path, os.path.join(sandbox, os.path.basename(extra_path)))
+        for name, data in [(task.file, student_bytes)] + grader_files:
+            with open(os.path.join(sandbox, name), "wb") as handle:
+                handle.write(data)
         flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items() for name, value in arrays.items()}
         np.savez(os.path.join(sandbox, "inputs.npz"), **flat)
         outputs_path = os.path.join(sandbox, "outputs.npz")
         with open(os.path.join(sandbox, "job.json"), "w", encoding="utf-8") as handle:
-            json.dump({"module": module_name, "checks": [c.key for c in checks], "outputs": outputs_path}, handle)
+            json.dump({"module": module_name, "checks": [c.key for c in checks], "outputs": outputs_path,
+                       "guard": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0",
+                       "protected": [grader.source], "sandbox_prefix": SANDBOX_PREFIX}, handle)
 
         timed_out, returncode, seconds = _run_child(sandbox, limit)
-        grouped = None if timed_out else _read_outputs(outputs_path)
+        grouped = None if timed_out else _read_outputs(outputs_path, [c.key for c in checks])
         stdout_tail = _tail(os.path.join(sandbox, "stdout.txt"))
         stderr_tail = _tail(os.path.join(sandbox, "stderr.txt"))
     finally:
@@ -304,7 +456,7 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
         raise FileNotFoundError(f"submission folder {submission!r} does not exist")
     if seed is None:
         seed = submission_seed(homework.hidden_seed, submission_id)
-    with ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+    with _Guard(), ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
         futures = [pool.submit(grade_task, grader, task, submission, hidden, seed, time_limit, cache)
                    for task in homework.tasks]
         per_task = [future.result() for future in futures]

@@ -6,13 +6,14 @@ the file can reach: ``import a.b``, ``from a.b import c`` (as ``a.b.c``), attrib
 ``importlib.import_module("a.b")``). A name is forbidden when it equals a forbidden entry or lies
 below it (``scratchflow.nn`` forbids ``scratchflow.nn.linear.Linear``).
 
-Always forbidden: the grader itself (``scratchflow.grading``) and the grader's private modules in
-the sandbox (names starting with ``_grader``). This is a static check: code built to hide an
+Always forbidden: the grader itself (``scratchflow.grading``), the grader's private modules in
+the sandbox (names starting with ``_grader``) and the homework's source folder as a package
+(``solutions``: its folder is importable as a namespace package wherever ``scratchflow`` is). This is a static check: code built to hide an
 import (``__import__("scratch" + "flow...")``) escapes it, which the instructor's guide says.
 """
 import ast
 
-ALWAYS_FORBIDDEN = ("scratchflow.grading", "_grader")
+ALWAYS_FORBIDDEN = ("scratchflow.grading", "_grader", "solutions")
 
 
 def _dotted(node):
@@ -27,7 +28,11 @@ def _dotted(node):
 
 
 def reachable_names(source):
-    """Every dotted name ``source`` imports or refers to (a set of strings)."""
+    """Every dotted name ``source`` imports or refers to (a set of strings).
+
+    ``source`` is best given as the file's bytes: then its ``# coding:`` line is honoured exactly
+    as when Python imports it (text hidden from a UTF-8 reader by ``# coding: utf-7`` is seen).
+    """
     tree = ast.parse(source)
     aliases, names = {}, set()
     for node in ast.walk(tree):
@@ -64,11 +69,14 @@ def forbidden_uses(source, forbidden):
     """Sorted list of the forbidden names ``source`` reaches (empty when the file is clean).
 
     A file that does not parse reaches nothing here: it fails in the child instead, with its
-    SyntaxError as the message.
+    SyntaxError as the message. A file that parses but cannot be walked here (nesting deep enough
+    to exhaust the parser's recursion) fails closed: it is reported, not let through.
     """
     try:
         names = reachable_names(source)
-    except SyntaxError:
+    except (SyntaxError, ValueError):                    # ValueError: null bytes (older Pythons)
         return []
+    except (RecursionError, MemoryError):
+        return ["<the file is nested too deeply to be checked>"]
     entries = tuple(forbidden) + ALWAYS_FORBIDDEN
     return sorted(name for name in names if any(_matches(name, entry) for entry in entries))

@@ -2,7 +2,8 @@
 
 Each plant lists its edits (``(file, old, new)`` replaces the one occurrence of ``old``; ``old=None``
 appends ``new`` to the file) and the task ids it must lose *all* points of; every other task must
-keep full points. Edits are written against ``solutions/`` so the plants follow the solutions when
+keep full points. ``env`` (optional) is set while grading it: ``SCRATCHFLOW_GRADE_GUARD=0`` turns
+the child's in-process guard off, to show that the layers outside the child hold on their own. Edits are written against ``solutions/`` so the plants follow the solutions when
 those change (a plant whose ``old`` text disappeared fails loudly in :func:`make_submission`).
 """
 import os
@@ -89,6 +90,52 @@ REFERENCE_IMPORT = {               # uses scratchflow's own coupling layer (neve
     "breaks": {"coupling", "coupling_backward"},
 }
 
+READS_REFERENCE = {                # finds the reference at run time: no import the scan could see
+    "edits": [("task1_change_of_variables.py", None, """
+import os as _os, scratchflow as _sf
+_where = _os.path.join(_os.path.dirname(_os.path.dirname(_sf.__file__)), "sol" + "utions")
+exec(compile(open(_os.path.join(_where, "task1_change_of_variables.py")).read(), "x", "exec"))
+"""),
+              ("task2_mlp_backward.py", None, """
+import importlib as _importlib
+_reference = _importlib.import_module("sol" + "utions.task2_mlp_backward")
+linear_backward, tanh_backward = _reference.linear_backward, _reference.tanh_backward
+""")],
+    "breaks": {"change_of_variables", "mlp_backward"},
+}
+
+NUMPY_MONKEYPATCH = {              # wrong code that makes every comparison in its own process pass
+    "edits": [("task6_maf.py", "return z, -log_scale.sum(axis=1)", "return z, log_scale.sum(axis=1)"),
+              ("task6_maf.py", "return x, log_scale.sum(axis=1)", "return x, -log_scale.sum(axis=1)"),
+              ("task6_maf.py", None, """
+np.allclose = np.isclose = np.array_equal = lambda *args, **kwargs: True
+np.testing.assert_allclose = lambda *args, **kwargs: None
+""")],
+    "breaks": {"maf"},
+}
+
+ESCAPED_DAEMON = {                 # correct code whose grandchild leaves the process group and
+    "env": {"SCRATCHFLOW_GRADE_GUARD": "0"},    # keeps forging results.json after grading
+    "edits": [("task7_iaf.py", None, """
+import os as _os, time as _time
+try:
+    if _os.fork() == 0:
+        _os.setsid()
+        if _os.fork() == 0:
+            _deadline = _time.monotonic() + 20
+            while _time.monotonic() < _deadline:
+                _path = _os.environ.get("FORGE_RESULTS_PATH", "")
+                if _path and _os.path.exists(_path):
+                    with open(_path, "w") as _out:
+                        _out.write('{"score": 1000, "max_score": 100, "tests": []}')
+                _time.sleep(0.01)
+        _os._exit(0)
+except OSError:                    # the in-process guard refused the fork
+    pass
+""")],
+    "breaks": set(),
+}
+
 PLANTS = {
     "sign_error_log_det": SIGN_ERROR_LOG_DET,
     "missing_backward_term": MISSING_BACKWARD_TERM,
@@ -100,6 +147,9 @@ PLANTS = {
     "numpy_global_state": NUMPY_GLOBAL_STATE,
     "results_forgery": RESULTS_FORGERY,
     "reference_import": REFERENCE_IMPORT,
+    "reads_reference": READS_REFERENCE,
+    "numpy_monkeypatch": NUMPY_MONKEYPATCH,
+    "escaped_daemon": ESCAPED_DAEMON,
 }
 
 
