@@ -40,7 +40,7 @@ PROCESS_EVENTS = ("os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spaw
                   "subprocess.Popen", "os.kill", "os.killpg", "pty.spawn")
 INTROSPECTION_EVENTS = ("gc.get_objects", "gc.get_referrers", "gc.get_referents", "sys.settrace",
                         "sys.setprofile", "ctypes.dlopen", "ctypes.dlsym", "ctypes.dlsym/handle",
-                        "ctypes.cdata", "ctypes.cdata/buffer")
+                        "ctypes.cdata", "ctypes.cdata/buffer", "resource.setrlimit", "resource.prlimit")
 PATH_WRITE_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.replace": (0, 1),
                      "os.mkdir": (0,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,),
                      "os.symlink": (1,), "os.link": (1,), "os.utime": (0,), "shutil.rmtree": (0,)}

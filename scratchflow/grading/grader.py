@@ -141,15 +141,32 @@ def _check_seed(base, check):
     return np.random.default_rng([base, zlib.crc32(check.name.encode()), zlib.crc32(check.task.encode())])
 
 
-def _tail(path):
+def _open_regular(path):
+    """A binary file object for ``path`` if it is a regular file (not a link, FIFO or device), else None.
+
+    The sandbox belongs to an untrusted process: a FIFO named ``stdout.txt`` would block a plain
+    ``open`` forever, a link could point anywhere.
+    """
     try:
-        with open(path, "rb") as handle:
-            handle.seek(0, os.SEEK_END)
-            size = handle.tell()
-            handle.seek(max(0, size - _TAIL))
-            text = handle.read().decode("utf-8", "replace")
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
     except OSError:
+        return None
+    handle = os.fdopen(descriptor, "rb")
+    if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+        handle.close()
+        return None
+    return handle
+
+
+def _tail(path):
+    handle = _open_regular(path)
+    if handle is None:
         return ""
+    with handle:
+        handle.seek(0, os.SEEK_END)
+        size = handle.tell()
+        handle.seek(max(0, size - _TAIL))
+        text = handle.read().decode("utf-8", "replace")
     return ("…" if size > _TAIL else "") + text
 
 
@@ -328,28 +345,40 @@ def _wait_unreaped(pid, deadline):
 def _read_outputs(path, keys):
     """Arrays the child wrote, grouped by check key; None if the file is missing or not acceptable.
 
-    The file comes from an untrusted process, so before numpy sees it: at most OUTPUTS_FILE_LIMIT
-    bytes on disk, every member stored uncompressed (a deflated "zip bomb" could not expand) and
-    named ``<known check key>/<name>.npy``; loaded with ``allow_pickle=False``.
+    The file comes from an untrusted process, so before numpy sees it: a regular file of at most
+    OUTPUTS_FILE_LIMIT bytes, every member stored uncompressed (a deflated "zip bomb" could not
+    expand) and named ``<known check key>/<name>.npy``; loaded with ``allow_pickle=False``. An
+    array that is not numeric turns into an error for its check (only ``__error__`` is text).
     """
     import zipfile
     keys = set(keys)
-    try:
-        if os.path.islink(path) or os.path.getsize(path) > OUTPUTS_FILE_LIMIT:
-            return None
-        with zipfile.ZipFile(path) as archive:
-            for info in archive.infolist():
-                key = info.filename.partition("/")[0]
-                if info.compress_type != zipfile.ZIP_STORED or info.file_size > info.compress_size \
-                        or key not in keys or not info.filename.endswith(".npy"):
-                    return None
-        grouped = {}
-        with np.load(path, allow_pickle=False) as data:
-            for name in data.files:
-                key, _, output = name.partition("/")
-                grouped.setdefault(key, {})[output] = data[name]
-    except Exception:                                     # missing, truncated, not an npz, pickled
+    handle = _open_regular(path)
+    if handle is None:
         return None
+    grouped = {}
+    try:
+        with handle:
+            if os.fstat(handle.fileno()).st_size > OUTPUTS_FILE_LIMIT:
+                return None
+            with zipfile.ZipFile(handle) as archive:
+                for info in archive.infolist():
+                    key = info.filename.partition("/")[0]
+                    if info.compress_type != zipfile.ZIP_STORED or info.file_size > info.compress_size \
+                            or key not in keys or not info.filename.endswith(".npy"):
+                        return None
+            handle.seek(0)
+            with np.load(handle, allow_pickle=False) as data:
+                for name in data.files:
+                    key, _, output = name.partition("/")
+                    grouped.setdefault(key, {})[output] = data[name]
+    except Exception:                                     # truncated, not an npz, pickled
+        return None
+    for key, outputs in grouped.items():
+        for output, array in outputs.items():
+            if output != "__error__" and array.dtype.kind not in "biuf":
+                grouped[key] = {"__error__": np.array(f"output {output!r} is not a numeric array "
+                                                      f"(dtype {array.dtype})")}
+                break
     return grouped
 
 
@@ -404,7 +433,8 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
         for name, data in [(task.file, student_bytes)] + grader_files:
             with open(os.path.join(sandbox, name), "wb") as handle:
                 handle.write(data)
-        flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items() for name, value in arrays.items()}
+        flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items()
+                for name, value in arrays.items() if not name.startswith("_")}   # "_x": the grader's only
         np.savez(os.path.join(sandbox, "inputs.npz"), **flat)
         outputs_path = os.path.join(sandbox, "outputs.npz")
         with open(os.path.join(sandbox, "job.json"), "w", encoding="utf-8") as handle:
@@ -439,7 +469,13 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
             return check.evaluate(outputs, inputs[check.key], reference)
         return compare_outputs(outputs, reference, check.rtol, check.atol)
 
-    result = entries(judge)
+    def safe_judge(check):
+        try:
+            return judge(check)
+        except Exception as error:                        # outputs shaped to trip the comparison
+            return False, f"your outputs could not be compared with the expected ones ({type(error).__name__}: {error})"
+
+    result = entries(safe_judge)
     if cache is not None and not timed_out:
         cache[cache_key] = ([dict(entry) for entry in result], seconds)
     return result

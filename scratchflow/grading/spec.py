@@ -34,7 +34,8 @@ class Check:
     points : float
     public : bool              public checks also run without ``--hidden``; the release's public
                                tests check the same behaviour
-    make_inputs : rng -> dict of arrays      runs in the grader; ``rng`` is seeded per check
+    make_inputs : rng -> dict of arrays      runs in the grader; ``rng`` is seeded per check; names
+                               starting with ``_`` stay in the grader (held-out data for ``evaluate``)
     run : (module, inputs) -> dict of arrays runs in the child on the student's module, and in the
                                grader on the reference module
     rtol, atol : tolerances of the default comparison (every output array, same shape, allclose)

@@ -325,7 +325,7 @@ def build_moons_flow(seed):
 def moons_inputs(rng):
     from scratchflow.data import load_dataset
     return {"train": load_dataset("moons", 2048, rng.integers(2 ** 31)),
-            "valid": load_dataset("moons", 2048, rng.integers(2 ** 31)),
+            "_valid": load_dataset("moons", 2048, rng.integers(2 ** 31)),      # never sent to the child
             "model_seed": np.array(rng.integers(2 ** 31)), "train_seed": np.array(rng.integers(2 ** 31))}
 
 
@@ -348,7 +348,7 @@ def evaluate_train(outputs, inputs, reference):
         if value.shape != array.shape or not np.all(np.isfinite(value)):
             return False, f"parameter {name}: shape {value.shape} or non-finite values after training"
         array[...] = value
-    z, log_det = flow.forward(inputs["valid"])
+    z, log_det = flow.forward(inputs["_valid"])
     nll = float(-np.mean(-0.5 * (2 * np.log(2 * np.pi) + np.sum(z * z, axis=1)) + log_det))
     if not np.isfinite(nll):
         return False, "validation NLL is not finite"

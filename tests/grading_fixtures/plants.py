@@ -136,6 +136,35 @@ except OSError:                    # the in-process guard refused the fork
     "breaks": set(),
 }
 
+FORGED_TEXT_OUTPUTS = {           # writes its own outputs.npz: right names and shapes, text values
+    "edits": [("task5_made_masks.py", None, """
+import json as _json, os as _os, sys as _sys
+_job = _json.load(open("job.json"))
+_inputs = np.load("inputs.npz")
+_forged = {}
+for _check in _sys.modules["_grad" + "er_checks"].CHECKS:       # the grader's copy, already imported
+    if _check.key in _job["checks"]:
+        _mine = {_n.split("/", 1)[1]: _inputs[_n] for _n in _inputs.files if _n.startswith(_check.key + "/")}
+        for _name, _value in _check.run(_sys.modules[__name__], _mine).items():
+            _forged[_check.key + "/" + _name] = np.full(np.shape(_value), "x")
+np.savez(_job["outputs"], **_forged)
+_os._exit(0)
+""")],
+    "breaks": {"made_masks"},
+}
+
+FIFO_LOGS = {                      # leaves FIFOs where the grader reads its logs: must not hang it
+    "edits": [("task7_iaf.py", None, """
+import os as _os
+for _name in ("stdout.txt", "stderr.txt", "outputs.npz"):
+    if _os.path.exists(_name):
+        _os.remove(_name)
+    _os.mkfifo(_name)
+_os._exit(1)
+""")],
+    "breaks": {"iaf"},
+}
+
 PLANTS = {
     "sign_error_log_det": SIGN_ERROR_LOG_DET,
     "missing_backward_term": MISSING_BACKWARD_TERM,
@@ -150,6 +179,8 @@ PLANTS = {
     "reads_reference": READS_REFERENCE,
     "numpy_monkeypatch": NUMPY_MONKEYPATCH,
     "escaped_daemon": ESCAPED_DAEMON,
+    "forged_text_outputs": FORGED_TEXT_OUTPUTS,
+    "fifo_logs": FIFO_LOGS,                # a regression here hangs the test (a FIFO has no writer)
 }
 
 
