@@ -149,6 +149,28 @@ def test_links_and_special_files_score_zero_without_hanging(grader, cache, tmp_p
     assert "symbolic link" in outputs["made_masks"] and "not a regular file" in outputs["maf"]
 
 
+def test_files_beside_the_task_file_never_reach_the_grader(grader, tmp_path, monkeypatch):
+    """Only the task file enters the sandbox: a numpy.py, sitecustomize.py, conftest.py, a copy of
+    the grader's checks or a scratchflow/ package in the submission change nothing; and a grader
+    that has already imported code from the submission folder refuses to grade."""
+    import types
+    from scratchflow.grading.grader import grade_task
+    submission = make_submission(SOLUTIONS, ["task5_made_masks.py"], {"edits": []}, str(tmp_path / "s"))
+    for name in ("numpy.py", "sitecustomize.py", "conftest.py", "_grader_checks.py", "scratchflow/__init__.py"):
+        os.makedirs(os.path.dirname(os.path.join(submission, name)), exist_ok=True)
+        with open(os.path.join(submission, name), "w") as handle:
+            handle.write("raise SystemExit('shadowing file ran')\n")
+    task = grader.homework.task("made_masks")
+    entries = grade_task(grader, task, submission, hidden=False, seed=SEED, time_limit=None)  # no cache
+    assert all(entry["passed"] for entry in entries), [entry["output"] for entry in entries]
+    shadow = types.ModuleType("numpy_shadow")
+    shadow.__file__ = os.path.join(submission, "numpy.py")
+    monkeypatch.setitem(sys.modules, "numpy_shadow", shadow)
+    results = grade_to_file(submission, str(tmp_path / "results.json"), grader=grader)
+    assert results["tests"][0]["name"] == "autograder failed" and "from the submission folder" in \
+        results["tests"][0]["output"]
+
+
 def test_outputs_file_is_read_defensively(tmp_path):
     """The child's outputs.npz is untrusted: only uncompressed members of known checks, no pickles."""
     import numpy as np

@@ -60,6 +60,9 @@ def _install_guard(sandbox, protected, sandbox_prefix):
       raise ``PermissionError`` (an honest library that tries one, e.g. matplotlib looking for
       fonts, carries on; a check that needs one fails with the message).
 
+    The few such calls that raise no audit event (``_posixsubprocess.fork_exec``, ``pidfd_open``,
+    ``pidfd_send_signal``) are replaced by a function that refuses.
+
     This is a seatbelt, not a wall: Python cannot sandbox Python, and code determined to patch the
     interpreter can get around it. The walls are outside this process: the time limit kills the
     process group, the grader reaps escaped processes, and only the grader compares outputs.
@@ -112,13 +115,23 @@ def _install_guard(sandbox, protected, sandbox_prefix):
             raise PermissionError(f"starting processes ({event}) is not allowed while grading")
         elif event in INTROSPECTION_EVENTS:
             raise PermissionError(f"{event} is not allowed while grading")
-        elif event == "import" and args[0] in ("_posixsubprocess", "_ctypes", "ctypes"):
+        elif event == "import" and args[0] in ("_posixsubprocess", "_ctypes", "ctypes", "_signal", "posix"):
             raise PermissionError(f"importing {args[0]} is not allowed while grading")
 
-    def no_processes(*args, **kwargs):
-        raise PermissionError("starting processes is not allowed while grading")
+    def refuse(*args, **kwargs):
+        raise PermissionError("starting processes or signalling others is not allowed while grading")
 
-    _posixsubprocess.fork_exec = no_processes          # the one process start with no audit event
+    # the calls that raise no audit event: replaced in every module that holds them (a builtin
+    # module imported afresh would bring them back, hence the "import" rule above)
+    import signal
+    import _signal
+    for module, name in ((_posixsubprocess, "fork_exec"), (os, "pidfd_open"), (signal, "pidfd_send_signal"),
+                         (_signal, "pidfd_send_signal")):
+        if hasattr(module, name):
+            setattr(module, name, refuse)
+    posix = sys.modules.get("posix")
+    if posix is not None and hasattr(posix, "pidfd_open"):
+        posix.pidfd_open = refuse
     sys.addaudithook(hook)
 
 

@@ -490,6 +490,7 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     homework = grader.homework
     if not os.path.isdir(submission):
         raise FileNotFoundError(f"submission folder {submission!r} does not exist")
+    _refuse_code_from(submission, grader)
     if seed is None:
         seed = submission_seed(homework.hidden_seed, submission_id)
     with _Guard(), ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
@@ -522,6 +523,22 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     return {"score": score, "max_score": max_score, "output": summary, "visibility": "visible",
             "stdout_visibility": "hidden", "execution_time": round(time.monotonic() - start, 2),
             "tests": tests}
+
+
+def _refuse_code_from(submission, grader):
+    """Fail if this process already runs code from the submission folder.
+
+    ``python -m ...`` started inside the submission puts it first on ``sys.path``, so a ``numpy.py``
+    there would run in the grader itself, with nothing between it and the results. The grader
+    cannot undo that; it refuses to grade (and so writes an "autograder failed" results file).
+    """
+    folder = os.path.realpath(submission) + os.sep
+    own = {os.path.realpath(os.path.join(grader.source, name)) for name in grader.files}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and (os.path.realpath(path) + os.sep).startswith(folder) and os.path.realpath(path) not in own:
+            raise RuntimeError(f"the grader has imported {name!r} from the submission folder ({path}); "
+                               "start it from outside the submission folder")
 
 
 def failure_results(error_text):
