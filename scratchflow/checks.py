@@ -42,6 +42,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from scratchflow.validation import check_array
+
 DEFAULT_STEP = 1e-4
 RECONSTRUCTION_TOL = 1e-10
 LOG_DET_TOL = 1e-7
@@ -188,6 +190,40 @@ class CheckReport:
         return self
 
 
+# ---------------------------------------------------------------------------- input checks
+DIRECTIONS = ("forward", "inverse")
+
+
+def _checked_points(x, name, layer, caller):
+    """``x`` as a finite float64 (N, D) batch with N >= 1, for a float64 layer.
+
+    The checks compare against finite differences in float64, so a float32 layer is refused (its
+    rounding alone is far above the tolerances), and an empty batch is refused (nothing checked
+    must not read as "passed").
+    """
+    layer_dtype = np.dtype(getattr(layer, "dtype", np.float64))
+    if layer_dtype != np.float64:
+        raise TypeError(f"{caller} compares with finite differences in float64; build the layer "
+                        f"with dtype=np.float64 to check it (it has {layer_dtype})")
+    x = check_array(np.asarray(x, dtype=np.float64), name)            # (N, D), finite
+    if x.shape[0] == 0:
+        raise ValueError(f"{caller} needs at least one point; {name} is empty (shape {x.shape})")
+    return x
+
+
+def _pass_outputs(result, point, what):
+    """Check that a bijector pass returned ``(out (N, D), log_det (N,))`` for ``point`` (N, D)."""
+    if not (isinstance(result, tuple) and len(result) == 2):
+        raise TypeError(f"{what} must return a pair (output, log_det), got {type(result).__name__}")
+    out, log_det = np.asarray(result[0]), np.asarray(result[1])
+    if out.shape != point.shape:
+        raise ValueError(f"{what} returned an output of shape {out.shape}; expected {point.shape}")
+    if log_det.shape != (point.shape[0],):
+        raise ValueError(f"{what} returned log_det of shape {log_det.shape}; expected "
+                         f"({point.shape[0]},), one value per row (nothing is broadcast)")
+    return out, log_det
+
+
 # ---------------------------------------------------------------------------- nn modules
 def check_module(module, x, rng=0, step=DEFAULT_STEP, tol=GRADIENT_TOL):
     """Check an ``nn`` module's backward (input and every parameter) against finite differences.
@@ -195,7 +231,7 @@ def check_module(module, x, rng=0, step=DEFAULT_STEP, tol=GRADIENT_TOL):
     Draws a random upstream gradient g and checks the gradient of L = Σ g ⊙ module.forward(x).
     """
     rng = np.random.default_rng(rng)
-    x = np.asarray(x, dtype=np.float64)
+    x = _checked_points(x, "x", module, "check_module")               # (N, D)
     y = module.forward(x)
     upstream = rng.standard_normal(y.shape)
     scale = float(np.sum(np.abs(upstream * y))) + 1.0
@@ -248,15 +284,19 @@ def check_bijector(layer, x, z=None, rng=0, step=DEFAULT_STEP, directions=("forw
           (or inverse_backward) against finite differences.
     """
     rng = np.random.default_rng(rng)
-    x = np.asarray(x, dtype=np.float64)
+    if isinstance(directions, str):
+        directions = (directions,)
+    if not directions or not set(directions) <= set(DIRECTIONS):
+        raise ValueError(f"directions must be a non-empty subset of {DIRECTIONS}, got {directions!r}")
+    x = _checked_points(x, "x", layer, "check_bijector")              # (N, D)
     report = CheckReport(repr(layer))
     independent = getattr(layer, "samples_independent", True)
 
-    z_of_x, log_det_fwd = layer.forward(x)
-    x_back, log_det_inv_at_fx = layer.inverse(z_of_x)
+    z_of_x, log_det_fwd = _pass_outputs(layer.forward(x), x, "layer.forward(x)")
+    x_back, log_det_inv_at_fx = _pass_outputs(layer.inverse(z_of_x), x, "layer.inverse(z)")
     if z is None:
         z = z_of_x.copy()
-    z = np.asarray(z, dtype=np.float64)
+    z = _checked_points(z, "z", layer, "check_bijector")              # (M, D)
 
     if "forward" in directions:
         report.add("forward: reconstruction x -> z -> x",
@@ -285,7 +325,7 @@ def _check_direction(report, layer, point, direction, rng, step, independent, lo
         run, run_backward, wrt = layer.forward, layer.backward, "x"
     else:
         run, run_backward, wrt = layer.inverse, layer.inverse_backward, "z"
-    out, log_det = run(point)
+    out, log_det = _pass_outputs(run(point), point, f"layer.{direction}({wrt})")
 
     if independent:
         numeric_log_det = numerical_log_abs_det(lambda p: run(p)[0], point, step)

@@ -13,6 +13,7 @@ NLL_std; the NLL of the same model in the original units is ``NLL_std + Σ_j log
 import numpy as np
 
 from scratchflow.bijectors.examples import Example2Map
+from scratchflow.validation import check_array, check_int
 
 
 def make_moons(n, rng=None, noise=0.1):
@@ -118,7 +119,8 @@ DATASETS = {
 
 def load_dataset(name, n, rng=None):
     """Draw ``n`` points of the data set ``name`` (see ``DATASETS``) with a seed or Generator."""
-    if int(n) < 1:
+    n = check_int(n, "n (the number of points)")          # 2.5 or "5" is an error, not 2 or 5
+    if n < 1:
         raise ValueError(f"n must be a positive number of points, got {n}")
     # Real data sets (scikit-learn, fixed seeded split) are dispatched here, before the toy sets:
     if name in ("digits", "wine", "breast_cancer"):       # n rows of the train split; needs scikit-learn
@@ -136,9 +138,18 @@ def standardize(x, mean=None, std=None):
     an NLL in the original units, add ``np.log(std).sum()`` to the NLL measured on standardised
     data. Pass the training set's ``mean`` and ``std`` when standardising validation data.
     """
-    x = np.asarray(x, dtype=np.float64)                                  # (N, D)
+    x = np.asarray(x)
+    if x.dtype.kind in "iu":                              # integer data (pixel counts) are fine here
+        x = x.astype(np.float64)
+    x = check_array(x, "x").astype(np.float64, copy=False)              # (N, D), finite
+    if mean is None and x.shape[0] == 0:
+        raise ValueError("cannot standardise an empty x (N = 0): no mean or spread to compute")
     mean = x.mean(axis=0) if mean is None else np.asarray(mean, dtype=np.float64)   # (D,)
     std = x.std(axis=0) if std is None else np.asarray(std, dtype=np.float64)        # (D,)
+    for name, value in (("mean", mean), ("std", std)):
+        if value.shape != (x.shape[1],):
+            raise ValueError(f"{name} must have shape ({x.shape[1]},), one entry per column of x; "
+                             f"got {value.shape}")
     if np.any(std <= 0):
         raise ValueError(f"cannot standardise: a column has zero spread (std = {std})")
     return (x - mean) / std, mean, std

@@ -6,7 +6,7 @@ The lecture fixes ``p_z = N(0, I)``: its log-density and gradient are
 """
 import numpy as np
 
-from scratchflow.validation import check_array
+from scratchflow.validation import check_array, check_dtype, check_int
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 
@@ -15,9 +15,7 @@ class StandardNormal:
     """Standard normal N(0, I_D): ``log_prob``, ``grad_log_prob`` and seeded ``sample``."""
 
     def __init__(self, dim):
-        self.dim = int(dim)
-        if self.dim < 1:
-            raise ValueError(f"dimension must be >= 1, got {dim}")
+        self.dim = check_int(dim, "dimension", 1)
 
     def log_prob(self, z):
         """log p_z(z) for z (N, D) -> (N,)."""
@@ -31,8 +29,9 @@ class StandardNormal:
 
     def sample(self, n, rng=None, dtype=np.float64):
         """n draws, shape (n, D). ``rng`` is a seed or a numpy Generator (reproducible)."""
+        n, dtype = check_int(n, "n (the number of samples)", 0), check_dtype(dtype)
         rng = np.random.default_rng(rng)
-        return rng.standard_normal((int(n), self.dim)).astype(dtype, copy=False)
+        return rng.standard_normal((n, self.dim)).astype(dtype, copy=False)
 
     def __repr__(self):
         return f"StandardNormal(dim={self.dim})"

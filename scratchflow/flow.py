@@ -32,6 +32,7 @@ from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.compose import Compose
 from scratchflow.distributions import StandardNormal
 from scratchflow.nn.module import Module
+from scratchflow.validation import check_array, check_int
 
 
 class Flow(Module):
@@ -63,29 +64,49 @@ class Flow(Module):
         self.dim = self.layers.dim
         self.dtype = self.layers.dtype
         self.base = StandardNormal(self.dim) if base is None else base
+        missing = [name for name in ("dim", "log_prob", "grad_log_prob", "sample")
+                   if not hasattr(self.base, name)]
+        if missing:
+            raise TypeError(f"base must be a distribution with dim, log_prob, grad_log_prob and "
+                            f"sample; {type(self.base).__name__} has no {', '.join(missing)}")
         if self.base.dim != self.dim:
             raise ValueError(f"base distribution has dimension {self.base.dim}, layers have {self.dim}")
         self._z = None
 
     def log_prob(self, x):
-        """log p_x(x) for x (N, D) -> (N,)."""
+        """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array."""
         z, log_det = self.layers.forward(x)                       # (N, D), (N,)
-        return self.base.log_prob(z) + log_det
+        return self._base_log_prob(z) + log_det
 
     def sample(self, n, rng=None):
-        """Generation algorithm: z ~ p_z, x = f^{-1}(z). Returns (n, D); ``rng`` seed or Generator."""
+        """Generation algorithm: z ~ p_z, x = f^{-1}(z). Returns (n, D); ``rng`` seed or Generator.
+
+        ``n`` is an integer >= 0 (n = 0 gives an empty (0, D) array).
+        """
+        n = check_int(n, "n (the number of samples)", 0)
         z = self.base.sample(n, rng, dtype=self.dtype)            # (n, D)
         x, _ = self.layers.inverse(z)
         return x
 
     def loss(self, x):
-        """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D).
+        """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D), m >= 1.
 
-        Keeps z for :meth:`backward`.
+        Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
         """
         z, log_det = self.layers.forward(x)                       # (m, D), (m,)
+        if z.shape[0] == 0:
+            raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
+                             f"got an empty batch x of shape {z.shape}")
         self._z = z
-        return float(-np.mean(self.base.log_prob(z) + log_det))
+        return float(-np.mean(self._base_log_prob(z) + log_det))
+
+    def _base_log_prob(self, z):
+        """log p_z(z) (N,), with a check that a custom base returns one value per row."""
+        log_pz = self.base.log_prob(z)                            # (N,)
+        if np.shape(log_pz) != (z.shape[0],):
+            raise ValueError(f"base.log_prob(z) must return shape ({z.shape[0]},), one value per "
+                             f"row; {type(self.base).__name__} returned {np.shape(log_pz)}")
+        return log_pz
 
     def backward(self):
         """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D)."""
@@ -114,16 +135,42 @@ class Flow(Module):
         n : int
             Number of samples z ~ p_z in the Monte-Carlo estimate.
         rng : seed or numpy Generator
+
+        Raises
+        ------
+        ValueError
+            n < 1, a target whose ``dim`` is not the flow's, or a target whose ``log_prob`` /
+            ``grad_log_prob`` return other shapes than (n,) / (n, D) (nothing is broadcast).
+            NaN or inf values are not errors here: they come back as a non-finite loss, which
+            :func:`scratchflow.train.fit` turns into a clean stop.
         """
+        n = check_int(n, "n (the number of samples)", 1)
+        _check_target(target, self.dim)
         self.zero_grad()
         z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
         x, log_det_inv = self.layers.inverse(z)                       # (n, D), (n,)
-        log_q = self.base.log_prob(z) - log_det_inv                   # (n,)
-        loss = float(np.mean(log_q - target.log_prob(x)))
-        grad_x = -target.grad_log_prob(x) / n                         # (n, D)
+        log_q = self._base_log_prob(z) - log_det_inv                  # (n,)
+        log_target = target.log_prob(x)                               # (n,)
+        if np.shape(log_target) != (n,):
+            raise ValueError(f"target.log_prob(x) must return shape ({n},), one value per sample; "
+                             f"got {np.shape(log_target)}")
+        loss = float(np.mean(log_q - log_target))
+        grad_target = check_array(target.grad_log_prob(x), "target.grad_log_prob(x)", dim=self.dim,
+                                  n=n, finite=False)                  # (n, D)
+        grad_x = -grad_target / n                                     # (n, D)
         grad_log_det = np.full(n, -1.0 / n, dtype=x.dtype)            # (n,)
         self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)
         return loss
 
     def __repr__(self):
         return f"Flow(base={self.base!r}, layers={self.layers!r})"
+
+
+def _check_target(target, dim):
+    """A reverse-KL target needs log_prob and grad_log_prob, and (if it says) the flow's dimension."""
+    missing = [name for name in ("log_prob", "grad_log_prob") if not hasattr(target, name)]
+    if missing:
+        raise TypeError(f"target must have log_prob(x) and grad_log_prob(x); "
+                        f"{type(target).__name__} has no {', '.join(missing)}")
+    if getattr(target, "dim", dim) != dim:
+        raise ValueError(f"target has dimension {target.dim} but the flow has {dim}")

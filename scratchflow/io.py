@@ -47,6 +47,9 @@ def save_model(flow, path):
                    for key, value in arrays.items()},
     }
     path = os.fspath(path)                                # str or pathlib.Path
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory; give the model file's path, e.g. "
+                                f"{os.path.join(path, 'model.npz')}")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
     partial = path + ".partial"
@@ -73,8 +76,16 @@ def load_model(path, builder=None):
     """
     if builder is None:
         from scratchflow.models import build_model as builder
+    path = os.fspath(path)                                # str or pathlib.Path
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path} is a directory, not a model file; pass the .npz file "
+                                f"written by save_model (e.g. {os.path.join(path, 'model.npz')})")
     try:
-        with np.load(path, allow_pickle=False) as archive:
+        loaded = np.load(path, allow_pickle=False)
+        if not isinstance(loaded, np.lib.npyio.NpzFile):      # a bare .npy array
+            raise ModelFileError(f"{path} is a single NumPy array (.npy), not a scratchflow "
+                                 f"model file (.npz written by save_model)")
+        with loaded as archive:
             if "header" not in archive.files:
                 raise ModelFileError(f"{path} is not a scratchflow model file (no 'header' entry)")
             header = _parse_header(path, archive["header"])

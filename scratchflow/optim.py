@@ -20,24 +20,34 @@ per-parameter step size.
 """
 import numpy as np
 
+from scratchflow.validation import FLOAT_DTYPES, check_number
+
 
 class _Optimizer:
     """Shared plumbing: flat gradient buffer, global norm, clipping, scatter of the update."""
 
     def __init__(self, params, grads, lr, weight_decay, clip_norm):
+        if not (isinstance(params, dict) and isinstance(grads, dict)):
+            raise TypeError(f"params and grads must be dicts of name -> array (module.params and "
+                            f"module.grads), got {type(params).__name__} and {type(grads).__name__}")
         if set(params) != set(grads):
             raise ValueError("params and grads must have the same keys (pass module.params and "
                              "module.grads of the same module)")
-        if not lr > 0:
-            raise ValueError(f"lr must be positive, got {lr}")
-        if weight_decay < 0:
-            raise ValueError(f"weight_decay must be >= 0, got {weight_decay}")
-        if clip_norm is not None and not clip_norm > 0:
+        lr = check_number(lr, "lr", 0, low_open=True)
+        weight_decay = check_number(weight_decay, "weight_decay", 0)
+        if clip_norm is not None and not clip_norm > 0:      # inf is allowed: never clip
             raise ValueError(f"clip_norm must be positive or None, got {clip_norm}")
         self.names = list(params)
         self.params = [params[name] for name in self.names]          # live arrays
         self.grads = [grads[name] for name in self.names]
         for name, param, grad in zip(self.names, self.params, self.grads):
+            if not (isinstance(param, np.ndarray) and isinstance(grad, np.ndarray)):
+                raise TypeError(f"{name}: parameters and gradients must be the module's live "
+                                f"ndarrays (updated in place), got {type(param).__name__} and "
+                                f"{type(grad).__name__}")
+            if param.dtype not in FLOAT_DTYPES or grad.dtype != param.dtype:
+                raise TypeError(f"{name}: parameter dtype {param.dtype} and gradient dtype "
+                                f"{grad.dtype} must be the same float dtype (float64 or float32)")
             if param.shape != grad.shape:
                 raise ValueError(f"{name}: parameter shape {param.shape} != gradient shape {grad.shape}")
             if not (param.flags.c_contiguous and grad.flags.c_contiguous):
@@ -113,9 +123,7 @@ class SGD(_Optimizer):
 
     def __init__(self, params, grads, lr, momentum=0.0, weight_decay=0.0, clip_norm=None):
         super().__init__(params, grads, lr, weight_decay, clip_norm)
-        if not 0.0 <= momentum < 1.0:
-            raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-        self.momentum = float(momentum)
+        self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
         self.velocity = np.zeros_like(self._flat_grad)               # (P,)
 
     def step(self):
@@ -163,12 +171,11 @@ class Adam(_Optimizer):
     def __init__(self, params, grads, lr=1e-3, betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0,
                  clip_norm=None):
         super().__init__(params, grads, lr, weight_decay, clip_norm)
-        beta1, beta2 = (float(b) for b in betas)
-        if not (0.0 <= beta1 < 1.0 and 0.0 <= beta2 < 1.0):
-            raise ValueError(f"betas must be in [0, 1), got {betas}")
-        if not eps > 0:
-            raise ValueError(f"eps must be positive, got {eps}")
-        self.beta1, self.beta2, self.eps = beta1, beta2, float(eps)
+        if np.shape(betas) != (2,):
+            raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r}")
+        beta1, beta2 = (check_number(b, "each of betas", 0.0, 1.0, high_open=True) for b in betas)
+        eps = check_number(eps, "eps", 0, low_open=True)
+        self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.first_moment = np.zeros_like(self._flat_grad)           # (P,) m
         self.second_moment = np.zeros_like(self._flat_grad)          # (P,) v
 

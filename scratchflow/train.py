@@ -39,7 +39,7 @@ import numpy as np
 
 from scratchflow.bijectors.batchnorm import set_training
 from scratchflow.progress import ProgressBar
-from scratchflow.validation import check_array
+from scratchflow.validation import check_array, check_int
 
 
 @dataclass
@@ -81,8 +81,10 @@ def minibatch_indices(n, batch_size, rng):
 
     Each epoch draws a fresh permutation of ``range(n)`` from ``rng`` and cuts it into slices of
     ``batch_size`` (the last one shorter if ``batch_size`` does not divide n), so every row is used
-    exactly once per epoch. Yields ``(epoch, indices)``.
+    exactly once per epoch. Yields ``(epoch, indices)``. A ``batch_size`` >= n gives one
+    full-batch step per epoch (all n rows, shuffled).
     """
+    n, batch_size = check_int(n, "n", 1), check_int(batch_size, "batch_size", 1)   # n = 0: no batch, ever
     epoch = 0
     while True:
         order = rng.permutation(n)                                    # (n,)
@@ -195,7 +197,8 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     steps, epochs : int
         Length of training; give one (``epochs`` needs data). Default: 1000 steps.
     batch_size : int
-        m, the minibatch size (data rows, or base draws for reverse KL).
+        m, the minibatch size (data rows, or base draws for reverse KL). With data, a batch_size
+        larger than N is allowed and means full-batch steps: every step uses all N rows.
     optimizer : None, "adam", "sgd" or an optimizer object
         ``None`` builds ``Adam(flow.params, flow.grads, lr=lr, clip_norm=clip_norm)``.
     seed : int
@@ -217,14 +220,27 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     Returns
     -------
     History
+
+    Raises
+    ------
+    ValueError, TypeError
+        Both or neither of data and target; val_data with a target; data or val_data that is not
+        a finite float (N, D) batch with N >= 1 and the flow's D; steps, epochs, batch_size,
+        eval_every, patience or val_size that is not an integer >= 1. float64 data for a float32
+        flow is converted once (not an error, unlike ``flow.log_prob``).
     """
     if (data is None) == (target is None):
         raise ValueError("give either data (maximum likelihood) or target (reverse KL), not both")
+    if target is not None and val_data is not None:
+        raise ValueError("val_data is for maximum likelihood; with a target, validation uses "
+                         "val_size fixed base draws")
     if steps is not None and epochs is not None:
         raise ValueError("give steps or epochs, not both")
-    batch_size = int(batch_size)
-    if batch_size < 1:
-        raise ValueError(f"batch_size must be >= 1, got {batch_size}")
+    batch_size = check_int(batch_size, "batch_size", 1)
+    if eval_every is not None:
+        eval_every = check_int(eval_every, "eval_every", 1)
+    if patience is not None:
+        patience = check_int(patience, "patience", 1)
     rng = np.random.default_rng(seed)
     if data is not None:
         data = _as_flow_array(flow, data, "data")
@@ -232,17 +248,15 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
         objective = MaximumLikelihood(flow, data, val_data, batch_size, rng)
         validates = val_data is not None
         if epochs is not None:
-            steps = int(epochs) * objective.steps_per_epoch
+            steps = check_int(epochs, "epochs", 1) * objective.steps_per_epoch
         eval_every = eval_every or objective.steps_per_epoch
     else:
         if epochs is not None:
             raise ValueError("epochs need a data set; with a target give steps")
-        objective = ReverseKL(flow, target, batch_size, rng, val_size)
+        objective = ReverseKL(flow, target, batch_size, rng, check_int(val_size, "val_size", 1))
         validates = True
         eval_every = eval_every or 100
-    steps = 1000 if steps is None else int(steps)
-    if steps < 1:
-        raise ValueError(f"steps must be >= 1, got {steps}")
+    steps = 1000 if steps is None else check_int(steps, "steps", 1)
     if patience is not None and not validates:
         raise ValueError("early stopping (patience) needs val_data to watch")
 
@@ -313,6 +327,8 @@ def limit_blas_threads(limit=1):
 
 def _as_flow_array(flow, x, name):
     x = check_array(x, name, dim=flow.dim)                       # (N, D), finite
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape}); training needs at least one row")
     return x.astype(flow.dtype, copy=False)                      # once, not per step
 
 

@@ -4,6 +4,8 @@ Each check raises an error that names the problem (which argument, which shape, 
 the NaN is) instead of letting NumPy broadcast, up-cast or propagate NaN silently. Internal calls
 between layers skip these checks: a composite checks its input once.
 """
+import numbers
+
 import numpy as np
 
 FLOAT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
@@ -43,7 +45,11 @@ def check_array(x, name="x", dim=None, dtype=None, n=None, finite=True):
         Wrong number of dimensions, wrong D, wrong N, NaN or inf.
     """
     if not isinstance(x, np.ndarray):
-        x = np.asarray(x)
+        try:
+            x = np.asarray(x)
+        except ValueError as error:        # ragged nested lists
+            raise ValueError(f"{name} is not a rectangular (N, D) batch: rows of different lengths? "
+                             f"({error})") from None
         if x.dtype.kind in "iub":          # a list of Python ints: a float64 batch was meant
             x = x.astype(np.float64)
     if x.dtype.kind != "f":
@@ -81,3 +87,57 @@ def check_vector(v, name, n, dtype=None):
     if dtype is not None and v.dtype != dtype:
         v = v.astype(dtype)
     return v
+
+
+def check_gradient(grad, name, n, dim, dtype, finite=True):
+    """Check an upstream gradient against the pass it belongs to and return it in the model's dtype.
+
+    ``grad`` must be a float array of shape (n, dim), the shape of that pass's output; nothing is
+    broadcast. A float64 gradient for a float32 model is cast (so its grads stay float32).
+    """
+    grad = check_array(grad, name, dim=dim, n=n, finite=finite)
+    return grad if grad.dtype == dtype else grad.astype(dtype)
+
+
+def check_int(value, name, minimum=None):
+    """Return ``value`` as an int if it is an integer (Python or NumPy, not bool) >= ``minimum``.
+
+    Floats are refused rather than truncated (2.5 samples, a layer of width 2.5), and so are strings.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"{name} must be an integer, got {value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_sizes(sizes, name, minimum=1):
+    """Return a tuple of ints >= ``minimum`` from a sequence such as hidden widths ``(64, 64)``."""
+    if isinstance(sizes, (str, bytes)) or not hasattr(sizes, "__iter__"):
+        raise TypeError(f"{name} must be a sequence of integers such as (64, 64), got {sizes!r}")
+    return tuple(check_int(size, f"{name} entry", minimum) for size in sizes)
+
+
+def check_number(value, name, low=None, high=None, low_open=False, high_open=False):
+    """Return ``value`` as a finite float in the given range, or raise naming ``name`` and the range.
+
+    ``low_open`` / ``high_open`` exclude the bound itself: ``check_number(lr, "lr", 0, low_open=True)``
+    asks for lr > 0.
+    """
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise TypeError(f"{name} must be a number, got {value!r} ({type(value).__name__})")
+    value = float(value)
+    if not np.isfinite(value):
+        raise ValueError(f"{name} must be a finite number, got {value}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    too_high = high is not None and (value >= high if high_open else value > high)
+    if too_low or too_high:
+        if high is None:
+            wanted = f"{'>' if low_open else '>='} {low}"
+        elif low is None:
+            wanted = f"{'<' if high_open else '<='} {high}"
+        else:
+            wanted = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+        raise ValueError(f"{name} must be {wanted}, got {value}")
+    return value

@@ -31,7 +31,7 @@ Gradient pass of inverse (g = dL/dx; x = z ⊙ exp(log_scale) + loc, ∂x/∂log
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector, require_cached
-from scratchflow.validation import check_dtype
+from scratchflow.validation import check_dtype, check_int
 
 
 class ActNorm(Bijector):
@@ -57,9 +57,7 @@ class ActNorm(Bijector):
 
     def __init__(self, dim, dtype=np.float64):
         super().__init__()
-        self.dim = int(dim)
-        if self.dim < 1:
-            raise ValueError(f"dim must be >= 1, got {dim}")
+        self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
         self.loc = self.add_param("loc", np.zeros(self.dim), self.dtype)              # (D,)
         self.log_scale = self.add_param("log_scale", np.zeros(self.dim), self.dtype)  # (D,)
@@ -70,6 +68,10 @@ class ActNorm(Bijector):
     def initialize(self, x):
         """Set loc, log_scale from the batch x (N, D) so it maps to mean 0, std 1; mark initialised."""
         x = np.asarray(x, dtype=self.dtype)
+        if x.ndim != 2 or x.shape[0] < 2:
+            raise ValueError(f"ActNorm's data-dependent initialisation needs a batch of at least 2 "
+                             f"rows to estimate a mean and a standard deviation per dimension; got "
+                             f"shape {x.shape}. Run the first forward on a real minibatch")
         self.loc[...] = x.mean(axis=0)                                       # (D,)
         self.log_scale[...] = np.log(x.std(axis=0) + 1e-6)                   # (D,)
         self.initialized[...] = 1.0

@@ -36,7 +36,7 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector, require_cached
 from scratchflow.nn.made import MADE
-from scratchflow.validation import check_dtype
+from scratchflow.validation import check_dtype, check_int
 
 
 class _MadeAffine(Bijector):
@@ -45,7 +45,7 @@ class _MadeAffine(Bijector):
     def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
                  zero_last=True, dtype=np.float64):
         super().__init__()
-        self.dim = int(dim)
+        self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
         self.made = self.add_child("made", MADE(self.dim, hidden, order, activation, rng,
                                                 zero_last, self.dtype))

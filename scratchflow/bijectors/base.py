@@ -61,6 +61,7 @@ class Bijector(Module):
         """Map data to latent: ``x`` (N, D) -> ``(z (N, D), log_det (N,))``, log|det ∂f/∂x|."""
         x = check_array(x, "x", dim=self.dim, dtype=self.dtype)
         self._check_domain(x)
+        self._forward_n = None         # a forward that fails part-way leaves no pass to backward
         z, log_det = self._forward(x)
         self._forward_n = x.shape[0]
         return z, log_det
@@ -69,6 +70,7 @@ class Bijector(Module):
         """Map latent to data: ``z`` (N, D) -> ``(x (N, D), log_det (N,))``, log|det ∂f⁻¹/∂z|."""
         z = check_array(z, "z", dim=self.dim, dtype=self.dtype)
         self._check_codomain(z)
+        self._inverse_n = None
         x, log_det = self._inverse(z)
         self._inverse_n = z.shape[0]
         return x, log_det

@@ -47,7 +47,7 @@ A batch of one row has v = 0: z = beta whatever x is, and the log-det is Σ_j [l
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector, require_cached
-from scratchflow.validation import check_dtype
+from scratchflow.validation import check_dtype, check_int, check_number
 
 
 class BatchNorm(Bijector):
@@ -81,13 +81,10 @@ class BatchNorm(Bijector):
     def __init__(self, dim, eps=1e-5, momentum=0.1, training=True, log_gamma=None, beta=None,
                  dtype=np.float64):
         super().__init__()
-        self.dim = int(dim)
+        self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
-        if not eps > 0:
-            raise ValueError(f"eps must be positive, got {eps}")
-        if not 0 < momentum <= 1:
-            raise ValueError(f"momentum must be in (0, 1], got {momentum}")
-        self.eps, self.momentum = float(eps), float(momentum)
+        self.eps = check_number(eps, "eps", 0, low_open=True)
+        self.momentum = check_number(momentum, "momentum", 0, 1, low_open=True)
         log_gamma = np.zeros(self.dim) if log_gamma is None else np.asarray(log_gamma, dtype=float)
         beta = np.zeros(self.dim) if beta is None else np.asarray(beta, dtype=float)
         for name, value in (("log_gamma", log_gamma), ("beta", beta)):
@@ -133,6 +130,10 @@ class BatchNorm(Bijector):
     # ------------------------------------------------------------------ forward
     def _forward(self, x):
         if self.training:
+            if x.shape[0] == 0:
+                raise ValueError("BatchNorm in training mode needs at least one row (it normalises "
+                                 "with the batch's own mean and variance); got an empty batch. "
+                                 "Call .eval() to use the running averages")
             mean = x.mean(axis=0)                                     # (D,)
             var = ((x - mean) ** 2).mean(axis=0)                      # (D,) biased
             self._batch_mean, self._batch_var = mean, var

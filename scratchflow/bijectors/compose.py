@@ -25,6 +25,9 @@ class Compose(Bijector):
 
     def __init__(self, layers):
         super().__init__()
+        if isinstance(layers, Bijector) or not hasattr(layers, "__iter__"):
+            raise TypeError(f"Compose takes a sequence of Bijector layers, got "
+                            f"{type(layers).__name__}; wrap a single layer as Compose([layer])")
         layers = list(layers)
         if not layers:
             raise ValueError("Compose needs at least one layer")

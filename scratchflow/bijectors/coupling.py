@@ -59,7 +59,7 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector, require_cached
 from scratchflow.nn.mlp import MLP
-from scratchflow.validation import check_dtype
+from scratchflow.validation import check_dtype, check_int, check_number, check_sizes
 
 
 def _as_mask(mask, dim):
@@ -108,19 +108,18 @@ class AffineCoupling(Bijector):
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", scale_bound=None, rng=None,
                  zero_init=True, dtype=np.float64):
         super().__init__()
-        self.dim = int(dim)
+        self.dim = check_int(dim, "dim")
         if self.dim < 2:
             raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
         self.dtype = check_dtype(dtype)
         self.mask = _as_mask(mask, self.dim)                       # (D,) bool
         self.cond_index = np.flatnonzero(self.mask)                # (d,)
         self.trans_index = np.flatnonzero(~self.mask)              # (k,)
-        if scale_bound is not None:
-            scale_bound = float(scale_bound)
-            if not scale_bound > 0:
-                raise ValueError(f"scale_bound must be a positive number or None, got {scale_bound}")
+        if scale_bound is not None:        # finite: b = inf would give s = inf · tanh(0) = NaN
+            scale_bound = check_number(scale_bound, "scale_bound (a positive number or None)", 0,
+                                       low_open=True)
         self.scale_bound = scale_bound
-        self.hidden = tuple(int(h) for h in hidden)
+        self.hidden = check_sizes(hidden, "hidden")
         self.activation = activation
         n_cond, n_trans = len(self.cond_index), len(self.trans_index)
         rng = np.random.default_rng(rng)

@@ -21,7 +21,7 @@ Gradient pass of inverse (g = dL/dx): ∂x/∂z = exp(−a), ∂x/∂a = −x, �
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector, require_cached
-from scratchflow.validation import check_dtype
+from scratchflow.validation import check_dtype, check_int
 
 
 class ElementwiseAffine(Bijector):
@@ -37,7 +37,7 @@ class ElementwiseAffine(Bijector):
 
     def __init__(self, dim, log_scale=None, shift=None, dtype=np.float64):
         super().__init__()
-        self.dim = int(dim)
+        self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
         log_scale = np.zeros(self.dim) if log_scale is None else np.asarray(log_scale, dtype=float)
         shift = np.zeros(self.dim) if shift is None else np.asarray(shift, dtype=float)

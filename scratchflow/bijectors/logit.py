@@ -31,7 +31,7 @@ to 0 or 1 beyond |y| ≈ 36, so such extreme latents land on the boundary). No p
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector, require_cached
-from scratchflow.validation import check_dtype
+from scratchflow.validation import check_dtype, check_int, check_number
 
 
 class Logit(Bijector):
@@ -52,11 +52,9 @@ class Logit(Bijector):
 
     def __init__(self, dim, alpha=0.05, dtype=np.float64):
         super().__init__()
-        self.dim = int(dim)
+        self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
-        if not 0.0 <= alpha < 0.5:
-            raise ValueError(f"alpha must be in [0, 0.5), got {alpha}")
-        self.alpha = float(alpha)
+        self.alpha = check_number(alpha, "alpha", 0.0, 0.5, high_open=True)
         self._forward_p = None          # kept by forward for backward
         self._inverse_p = None          # kept by inverse for inverse_backward
 
@@ -79,7 +77,8 @@ class Logit(Bijector):
         squeeze = 1.0 - 2.0 * self.alpha
         p = self.alpha + squeeze * x                                  # (N, D)
         y = np.log(p) - np.log1p(-p)                                  # (N, D)
-        log_det = np.sum(np.log(squeeze) - np.log(p) - np.log1p(-p), axis=1)   # (N,)
+        log_squeeze = float(np.log(squeeze))       # a Python float keeps a float32 batch float32
+        log_det = np.sum(log_squeeze - np.log(p) - np.log1p(-p), axis=1)     # (N,)
         self._forward_p = p
         return y, log_det
 
@@ -93,7 +92,8 @@ class Logit(Bijector):
         x = (p - self.alpha) / (1.0 - 2.0 * self.alpha)               # (N, D)
         # log p + log(1 − p) = −softplus(−y) − softplus(y), stable for large |y|
         log_p_one_minus_p = -np.logaddexp(0.0, -y) - np.logaddexp(0.0, y)     # (N, D)
-        log_det = np.sum(log_p_one_minus_p - np.log(1.0 - 2.0 * self.alpha), axis=1)   # (N,)
+        log_squeeze = float(np.log(1.0 - 2.0 * self.alpha))   # Python float: float32 stays float32
+        log_det = np.sum(log_p_one_minus_p - log_squeeze, axis=1)             # (N,)
         self._inverse_p = p
         return x, log_det
 

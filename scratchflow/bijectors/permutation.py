@@ -18,7 +18,7 @@ No parameters; the permutation is kept as an int64 buffer so a saved model keeps
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.validation import check_dtype
+from scratchflow.validation import check_dtype, check_int
 
 
 class Permutation(Bijector):
@@ -51,12 +51,12 @@ class Permutation(Bijector):
     @classmethod
     def reverse(cls, dim, dtype=np.float64):
         """The order-reversing permutation [D−1, ..., 1, 0]."""
-        return cls(np.arange(int(dim))[::-1], dtype=dtype)
+        return cls(np.arange(check_int(dim, "dim", 1))[::-1], dtype=dtype)
 
     @classmethod
     def random(cls, dim, rng=None, dtype=np.float64):
         """A uniformly random permutation of ``dim`` coordinates (``rng``: seed or Generator)."""
-        return cls(np.random.default_rng(rng).permutation(int(dim)), dtype=dtype)
+        return cls(np.random.default_rng(rng).permutation(check_int(dim, "dim", 1)), dtype=dtype)
 
     @property
     def inverse_perm(self):

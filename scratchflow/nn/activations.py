@@ -21,6 +21,7 @@ module, so one network can serve two passes (a coupling layer's forward and inve
 import numpy as np
 
 from scratchflow.nn.module import Module
+from scratchflow.validation import check_array, check_gradient
 
 
 def _sigmoid(x):
@@ -30,22 +31,23 @@ def _sigmoid(x):
 
 
 class _Activation(Module):
-    """Shared plumbing: an activation has no parameters and checks forward-before-backward."""
+    """Shared plumbing: no parameters; the public ``forward`` / ``backward`` check their input (a
+    float (N, H) batch; a gradient of the output's shape) and call ``_forward`` / ``_backward``,
+    which MLP and MADE call directly after checking their own input once."""
 
-    def _require(self, cached):
-        if cached is None:
-            raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
-        if self._shape is not None and self._grad_shape != self._shape:
-            raise ValueError(f"grad_out has shape {self._grad_shape} but forward's output had "
-                             f"shape {self._shape}")
-        return cached
-
-    def _remember_shape(self, x):
-        self._shape = np.shape(x)
+    def forward(self, x):
+        """phi(x), element-wise, for x (N, H) -> (N, H)."""
+        return self._forward(check_array(x, "x"))
 
     def backward(self, grad_out):
-        self._grad_shape = np.shape(grad_out)
-        return self._backward(np.asarray(grad_out))
+        """dL/dy (N, H) -> dL/dx (N, H) through the latest forward."""
+        if self._shape is None:
+            raise RuntimeError(f"{type(self).__name__}.backward() called before forward()")
+        n, width = self._shape
+        return self._backward(check_gradient(grad_out, "grad_out", n, width, self._dtype))
+
+    def _remember_shape(self, x):
+        self._shape, self._dtype = x.shape, x.dtype
 
 
 class Tanh(_Activation):
@@ -55,13 +57,13 @@ class Tanh(_Activation):
         super().__init__()
         self._y = self._shape = None
 
-    def forward(self, x):
+    def _forward(self, x):
         self._remember_shape(x)
         self._y = np.tanh(x)                     # (N, H)
         return self._y
 
     def _backward(self, grad_out):
-        y = self._require(self._y)
+        y = self._y
         return grad_out * (1.0 - y * y)          # (N, H)
 
     # unchecked fast path for MLP._forward_trace: the caller keeps `saved` (here y), not the module
@@ -85,13 +87,13 @@ class ReLU(_Activation):
         super().__init__()
         self._positive = self._shape = None
 
-    def forward(self, x):
+    def _forward(self, x):
         self._remember_shape(x)
         self._positive = x > 0                   # (N, H) bool
         return np.where(self._positive, x, 0.0)
 
     def _backward(self, grad_out):
-        positive = self._require(self._positive)
+        positive = self._positive
         return np.where(positive, grad_out, 0.0)
 
     @staticmethod
@@ -111,13 +113,13 @@ class Softplus(_Activation):
         super().__init__()
         self._x = self._shape = None
 
-    def forward(self, x):
+    def _forward(self, x):
         self._remember_shape(x)
         self._x = x
         return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
 
     def _backward(self, grad_out):
-        x = self._require(self._x)
+        x = self._x
         return grad_out * _sigmoid(x)
 
     @staticmethod
@@ -136,14 +138,14 @@ class SiLU(_Activation):
         super().__init__()
         self._x = self._sigma = self._shape = None
 
-    def forward(self, x):
+    def _forward(self, x):
         self._remember_shape(x)
         self._x = x
         self._sigma = _sigmoid(x)
         return x * self._sigma
 
     def _backward(self, grad_out):
-        x = self._require(self._x)
+        x = self._x
         sigma = self._sigma
         return grad_out * sigma * (1.0 + x * (1.0 - sigma))
 

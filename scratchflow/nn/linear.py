@@ -11,7 +11,7 @@ Backward (for an upstream gradient ``g = dL/dy`` of shape (N, out_features)):
 import numpy as np
 
 from scratchflow.nn.module import Module
-from scratchflow.validation import check_array, check_dtype
+from scratchflow.validation import check_array, check_dtype, check_gradient, check_int
 
 
 def _require(cached, layer, method="forward"):
@@ -19,6 +19,10 @@ def _require(cached, layer, method="forward"):
         raise RuntimeError(f"{layer}.backward() called before {layer}.{method}(): "
                            "backward needs the input that forward keeps")
     return cached
+
+
+def _check_features(in_features, out_features):
+    return check_int(in_features, "in_features", 1), check_int(out_features, "out_features", 1)
 
 
 class Linear(Module):
@@ -38,12 +42,12 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, rng=None, zero=False, dtype=np.float64):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features, self.out_features = _check_features(in_features, out_features)
         self.dtype = check_dtype(dtype)
         if zero:
             weight = np.zeros((in_features, out_features))
         else:
-            rng = np.random.default_rng() if rng is None else rng
+            rng = np.random.default_rng(rng)          # a seed or a Generator (used as it is)
             weight = rng.standard_normal((in_features, out_features)) / np.sqrt(in_features)
         self.weight = self.add_param("weight", weight, self.dtype)               # (in, out)
         self.bias = self.add_param("bias", np.zeros(out_features), self.dtype)   # (out,)
@@ -51,15 +55,21 @@ class Linear(Module):
 
     def forward(self, x):
         """y = x @ W + b. ``x`` (N, in) -> ``y`` (N, out)."""
-        x = check_array(x, "x", dim=self.in_features, dtype=self.dtype, finite=False)
-        self._x = x                                                  # (N, in)
-        return x @ self.weight + self.bias                           # (N, out)
+        return self._forward(check_array(x, "x", dim=self.in_features, dtype=self.dtype))
 
     def backward(self, grad_out):
         """dL/dy (N, out) -> dL/dx (N, in); adds dL/dW and dL/db into ``grads``."""
         x = _require(self._x, type(self).__name__)
-        grad_out = check_array(grad_out, "grad_out", dim=self.out_features, n=x.shape[0],
-                               finite=False)
+        return self._backward(check_gradient(grad_out, "grad_out", x.shape[0], self.out_features,
+                                             self.dtype))
+
+    # unchecked pair, for MLP and MADE, which check their own input once
+    def _forward(self, x):
+        self._x = x                                                  # (N, in)
+        return x @ self.weight + self.bias                           # (N, out)
+
+    def _backward(self, grad_out):
+        x = self._x                                                  # (N, in)
         self._own_grads["weight"] += x.T @ grad_out                  # (in, out)
         self._own_grads["bias"] += grad_out.sum(axis=0)              # (out,)
         return grad_out @ self.weight.T                              # (N, in)
@@ -75,7 +85,7 @@ class MaskedLinear(Module):
 
     def __init__(self, in_features, out_features, mask, rng=None, zero=False, dtype=np.float64):
         super().__init__()
-        self.in_features, self.out_features = int(in_features), int(out_features)
+        self.in_features, self.out_features = _check_features(in_features, out_features)
         self.dtype = check_dtype(dtype)
         mask = np.asarray(mask)
         if mask.shape != (self.in_features, self.out_features):
@@ -86,7 +96,7 @@ class MaskedLinear(Module):
         if zero:
             weight = np.zeros((in_features, out_features))
         else:
-            rng = np.random.default_rng() if rng is None else rng
+            rng = np.random.default_rng(rng)          # a seed or a Generator (used as it is)
             fan_in = np.maximum(self.mask.sum(axis=0), 1.0)               # (out,) inputs per unit
             weight = rng.standard_normal((in_features, out_features)) / np.sqrt(fan_in)
         self.weight = self.add_param("weight", weight, self.dtype)       # (in, out)
@@ -96,16 +106,22 @@ class MaskedLinear(Module):
 
     def forward(self, x):
         """y = x @ (W * M) + b. ``x`` (N, in) -> ``y`` (N, out)."""
-        x = check_array(x, "x", dim=self.in_features, dtype=self.dtype, finite=False)
-        self._x = x                                                     # (N, in)
-        self._masked_weight = self.weight * self.mask                   # (in, out)
-        return x @ self._masked_weight + self.bias                      # (N, out)
+        return self._forward(check_array(x, "x", dim=self.in_features, dtype=self.dtype))
 
     def backward(self, grad_out):
         """dL/dy (N, out) -> dL/dx (N, in); adds the masked dL/dW and dL/db into ``grads``."""
         x = _require(self._x, type(self).__name__)
-        grad_out = check_array(grad_out, "grad_out", dim=self.out_features, n=x.shape[0],
-                               finite=False)
+        return self._backward(check_gradient(grad_out, "grad_out", x.shape[0], self.out_features,
+                                             self.dtype))
+
+    # unchecked pair, for MADE, which checks its own input once
+    def _forward(self, x):
+        self._x = x                                                     # (N, in)
+        self._masked_weight = self.weight * self.mask                   # (in, out)
+        return x @ self._masked_weight + self.bias                      # (N, out)
+
+    def _backward(self, grad_out):
+        x = self._x                                                     # (N, in)
         self._own_grads["weight"] += (x.T @ grad_out) * self.mask     # (in, out)
         self._own_grads["bias"] += grad_out.sum(axis=0)               # (out,)
         return grad_out @ self._masked_weight.T                        # (N, in)

@@ -32,7 +32,7 @@ import numpy as np
 from scratchflow.nn.activations import ACTIVATIONS
 from scratchflow.nn.linear import MaskedLinear
 from scratchflow.nn.module import Module
-from scratchflow.validation import check_array, check_dtype
+from scratchflow.validation import check_array, check_dtype, check_gradient, check_int, check_sizes
 
 ORDERS = ("natural", "reversed", "random")
 
@@ -121,12 +121,8 @@ class MADE(Module):
     def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
                  zero_last=False, dtype=np.float64):
         super().__init__()
-        self.dim = int(dim)
-        if self.dim < 1:
-            raise ValueError(f"dim must be >= 1, got {dim}")
-        hidden = tuple(int(h) for h in hidden)
-        if any(h < 1 for h in hidden):
-            raise ValueError(f"hidden widths must be >= 1, got {hidden}")
+        self.dim = check_int(dim, "dim", 1)
+        hidden = check_sizes(hidden, "hidden")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
         self.hidden, self.activation = hidden, activation
@@ -145,22 +141,36 @@ class MADE(Module):
                 self.layers.append(ACTIVATIONS[activation]())
         for position, layer in enumerate(self.layers):
             self.add_child(str(position), layer)
-        self._forward_ran = False
+        self._forward_n = None     # batch size of the latest forward, for the gradients' checks
 
     def forward(self, x):
         """x (N, D) -> (shift μ(x) (N, D), log_scale s(x) (N, D)); row d reads x before d only."""
         x = check_array(x, "x", dim=self.dim, dtype=self.dtype)
         out = x
         for layer in self.layers:
-            out = layer.forward(out)                                  # (N, H_l), last (N, 2D)
-        self._forward_ran = True
+            out = layer._forward(out)                                 # (N, H_l), last (N, 2D)
+        self._forward_n = x.shape[0]
         return out[:, :self.dim], out[:, self.dim:]
+
+    def _output_gradient(self, grad_shift, grad_log_scale, method):
+        """Check dL/dμ and dL/ds against the latest forward; return them side by side (N, 2D).
+
+        Shapes and dtypes only: MAF and IAF call the gradient passes inside training, where a
+        diverging loss must reach the training loop's non-finite check, not fail here.
+        """
+        if self._forward_n is None:
+            raise RuntimeError(f"MADE.{method}() called before MADE.forward()")
+        n = self._forward_n
+        grad_shift = check_gradient(grad_shift, "grad_shift", n, self.dim, self.dtype, finite=False)
+        grad_log_scale = check_gradient(grad_log_scale, "grad_log_scale", n, self.dim, self.dtype,
+                                        finite=False)
+        return np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
 
     def backward(self, grad_shift, grad_log_scale):
         """dL/dμ, dL/ds (N, D) each -> dL/dx (N, D); adds every parameter's gradient into ``grads``."""
-        grad = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
+        grad = self._output_gradient(grad_shift, grad_log_scale, "backward")   # (N, 2D)
         for layer in reversed(self.layers):
-            grad = layer.backward(grad)
+            grad = layer._backward(grad)
         return grad                                                   # (N, D)
 
     def input_gradient(self, grad_shift, grad_log_scale):
@@ -169,14 +179,12 @@ class MADE(Module):
         A vector-Jacobian product ``J^T g`` of the network alone (J = ∂(μ, s)/∂x), used by the
         triangular solves in :mod:`scratchflow.bijectors.autoregressive`.
         """
-        if not self._forward_ran:
-            raise RuntimeError("MADE.input_gradient() called before MADE.forward()")
-        grad = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
+        grad = self._output_gradient(grad_shift, grad_log_scale, "input_gradient")   # (N, 2D)
         for layer in reversed(self.layers):
             if isinstance(layer, MaskedLinear):
                 grad = grad @ (layer.weight * layer.mask).T           # (N, in)
             else:
-                grad = layer.backward(grad)                           # activation: no parameters
+                grad = layer._backward(grad)                          # activation: no parameters
         return grad                                                   # (N, D)
 
     def __repr__(self):

@@ -8,7 +8,7 @@ import numpy as np
 from scratchflow.nn.activations import ACTIVATIONS
 from scratchflow.nn.linear import Linear
 from scratchflow.nn.module import Module
-from scratchflow.validation import check_dtype
+from scratchflow.validation import check_array, check_dtype, check_gradient, check_sizes
 
 
 class MLP(Module):
@@ -30,14 +30,14 @@ class MLP(Module):
 
     def __init__(self, sizes, activation="tanh", rng=None, zero_last=False, dtype=np.float64):
         super().__init__()
-        sizes = [int(s) for s in sizes]
-        if len(sizes) < 2 or min(sizes) < 1:
+        sizes = list(check_sizes(sizes, "sizes"))
+        if len(sizes) < 2:
             raise ValueError(f"sizes must list at least an input and an output size >= 1, got {sizes}")
         if activation not in ACTIVATIONS:
             raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
         self.sizes, self.activation = sizes, activation
         self.dtype = check_dtype(dtype)
-        rng = np.random.default_rng() if rng is None else rng
+        rng = np.random.default_rng(rng)              # a seed or a Generator (used as it is)
         self.layers = []
         n_linear = len(sizes) - 1
         for i in range(n_linear):
@@ -48,17 +48,23 @@ class MLP(Module):
                 self.layers.append(ACTIVATIONS[activation]())
         for position, layer in enumerate(self.layers):
             self.add_child(str(position), layer)
+        self._forward_n = None      # batch size of the latest forward, for backward's checks
 
     def forward(self, x):
-        """x (N, sizes[0]) -> output (N, sizes[-1])."""
+        """x (N, sizes[0]) -> output (N, sizes[-1]). Checks x once, then runs the layers."""
+        x = check_array(x, "x", dim=self.sizes[0], dtype=self.dtype)     # (N, sizes[0])
         for layer in self.layers:
-            x = layer.forward(x)
+            x = layer._forward(x)
+        self._forward_n = x.shape[0]
         return x
 
     def backward(self, grad_out):
         """dL/doutput (N, sizes[-1]) -> dL/dx (N, sizes[0]); fills every layer's ``grads``."""
+        if self._forward_n is None:
+            raise RuntimeError("MLP.backward() called before MLP.forward()")
+        grad_out = check_gradient(grad_out, "grad_out", self._forward_n, self.sizes[-1], self.dtype)
         for layer in reversed(self.layers):
-            grad_out = layer.backward(grad_out)
+            grad_out = layer._backward(grad_out)
         return grad_out
 
     # ------------------------------------------------------------------ internal fast path

@@ -22,8 +22,13 @@ class Module:
         self._own_buffers = {}     # name -> ndarray: state that is saved but not trained
 
     def add_param(self, name, value, dtype=np.float64):
-        """Register a parameter (copied to a fresh array of ``dtype``) and return it."""
+        """Register a parameter (copied to a fresh array of ``dtype``) and return it.
+
+        The initial value must be finite: a NaN or inf parameter would only show up, much later,
+        as a NaN loss."""
         array = np.array(value, dtype=dtype)
+        if not np.isfinite(array).all():
+            raise ValueError(f"parameter {name!r}: the initial value contains NaN or inf")
         self._own_params[name] = array
         self._own_grads[name] = np.zeros_like(array)
         return array
