@@ -107,6 +107,9 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solutio
     if name == "raise_at_import":
         assert all("importing your file failed" in t["output"] and "half-finished file" in t["output"]
                    for t in written["tests"] if "change_of_variables" in t["tags"])
+    if name == "runtime_reference_import":
+        assert all("reached scratchflow.checks" in t["output"] for t in written["tests"]
+                   if "change_of_variables" in t["tags"])
     if name == "reads_reference":
         assert all("the grader stopped your code" in t["output"] and "off limits" in t["output"]
                    for t in written["tests"] if {"change_of_variables", "mlp_backward"} & set(t["tags"]))

@@ -47,7 +47,83 @@ PATH_WRITE_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
-def _install_guard(sandbox, protected, sandbox_prefix):
+def _make_stop():
+    """``stop(message)``: write the message to stderr and end the process at once (exit code 70).
+
+    The functions it needs are bound now, before the student's code runs and could replace them.
+    """
+    write, exit_now = os.write, os._exit
+
+    def stop(message):
+        write(2, ("\nthe grader stopped your code: " + message + "\n").encode("utf-8", "replace"))
+        exit_now(70)
+    return stop
+
+
+def _install_tripwires(forbidden, stop):
+    """Replace what the task may not use by objects that stop the process when touched.
+
+    The grader's scan reads the source; this catches the same modules reached by a name built at run
+    time (``importlib.import_module("scratchflow." + "checks")``, ``getattr(scratchflow, name)``):
+    every forbidden module (and the modules below it) in ``sys.modules``, future imports of them,
+    and the forbidden names on their packages become tripwires. Objects the grader's checks already
+    hold are untouched, and a class reached another way (``Bijector.__subclasses__()``) escapes; the
+    instructor's guide says so.
+    """
+    import importlib.util
+    import types
+
+    def tripwire(name):
+        message = (f"your code reached {name}, the reference implementation of what this task grades "
+                   "(a name built while running; write it yourself); this task scores zero")
+
+        class Tripwire:
+            def __getattribute__(self, attribute):
+                if attribute == "__spec__":               # the import system asks this; nothing else may
+                    return None
+                stop(message)
+
+            def __call__(self, *args, **kwargs):
+                stop(message)
+
+            def __repr__(self):
+                return f"<{name}: not available while grading>"
+        return Tripwire()
+
+    wires = set()                                          # ids: a tripwire must never be touched here
+
+    def parent_of(dotted):
+        parent_name, _, attribute = dotted.rpartition(".")
+        module = sys.modules.get(parent_name)
+        if module is None or id(module) in wires or not issubclass(type(module), types.ModuleType):
+            return None, attribute
+        return module, attribute
+
+    for entry in forbidden:
+        names = [name for name in list(sys.modules) if name == entry or name.startswith(entry + ".")]
+        if entry not in sys.modules:
+            try:
+                is_module = importlib.util.find_spec(entry) is not None
+            except (ImportError, ValueError, AttributeError):
+                is_module = False
+            if is_module:
+                names.append(entry)                        # not imported yet: block the import too
+        for name in names:
+            parent, attribute = parent_of(name)
+            wire = tripwire(name)
+            wires.add(id(wire))
+            sys.modules[name] = wire
+            if parent is not None:
+                setattr(parent, attribute, wire)
+        if entry not in names:                             # a class or function on a package
+            parent, attribute = parent_of(entry)
+            if parent is not None and attribute in vars(parent):
+                wire = tripwire(entry)
+                wires.add(id(wire))
+                setattr(parent, attribute, wire)
+
+
+def _install_guard(sandbox, protected, sandbox_prefix, stop):
     """Refuse, for the student's code, what no homework task needs and cheating does.
 
     An audit hook (PEP 578; it cannot be removed once added) sees every file open, process start,
@@ -68,16 +144,11 @@ def _install_guard(sandbox, protected, sandbox_prefix):
     process group, the grader reaps escaped processes, and only the grader compares outputs.
     """
     import _posixsubprocess
-    realpath, join, sep, fsdecode = os.path.realpath, os.path.join, os.sep, os.fsdecode
-    write, exit_now = os.write, os._exit
+    realpath, sep, fsdecode = os.path.realpath, os.sep, os.fsdecode
     own_pid = os.getpid()
     sandbox = realpath(sandbox) + sep
     sandboxes = os.path.dirname(sandbox.rstrip(sep)) + sep + sandbox_prefix
     protected = tuple(realpath(p) + sep for p in protected)
-
-    def stop(message):
-        write(2, ("\nthe grader stopped your code: " + message + "\n").encode("utf-8", "replace"))
-        exit_now(70)
 
     def resolve(path):
         return realpath(fsdecode(path))
@@ -171,7 +242,9 @@ def main(sandbox):
 
     student_file = job["module"] + ".py"
     if job.get("guard", True):
-        _install_guard(sandbox, job.get("protected", []), job.get("sandbox_prefix", "grade-"))
+        stop = _make_stop()
+        _install_tripwires(job.get("forbidden", []), stop)
+        _install_guard(sandbox, job.get("protected", []), job.get("sandbox_prefix", "grade-"), stop)
     try:
         student = importlib.import_module(job["module"])
         import_error = None

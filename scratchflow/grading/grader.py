@@ -440,7 +440,8 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
         with open(os.path.join(sandbox, "job.json"), "w", encoding="utf-8") as handle:
             json.dump({"module": module_name, "checks": [c.key for c in checks], "outputs": outputs_path,
                        "guard": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0",
-                       "protected": [grader.source], "sandbox_prefix": SANDBOX_PREFIX}, handle)
+                       "protected": [grader.source], "sandbox_prefix": SANDBOX_PREFIX,
+                       "forbidden": list(task.forbidden)}, handle)
 
         timed_out, returncode, seconds = _run_child(sandbox, limit)
         grouped = None if timed_out else _read_outputs(outputs_path, [c.key for c in checks])
