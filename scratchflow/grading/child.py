@@ -8,6 +8,11 @@ file for this task and nothing else of the submission. The child writes ``output
 check either the arrays its ``run`` returned or an ``<key>/__error__`` message. It never decides
 whether a check passed; the grader compares the arrays with the reference in its own process, so
 whatever this process (or the student code in it) writes can at worst lose points.
+
+Before importing the student's file the child limits its resources, turns the task's forbidden
+modules into tripwires (:func:`_install_tripwires`) and installs an audit hook
+(:func:`_install_guard`); both are a seatbelt against casual cheating, not a wall (see the
+instructor's guide, "Threat model").
 """
 import json
 import os

@@ -11,7 +11,9 @@ For every task of ``homework.json``:
    homework's public seed; hidden checks: the submission's seed, so a regrade gives the same score);
 4. build a sandbox folder holding only the student's file, the grader's copy of the checks and the
    inputs, and run ``python -m scratchflow.grading.child`` there in a new session (its own process
-   group), with stdout and stderr going to files; at the time limit the whole group is killed;
+   group), with stdout and stderr going to files; at the time limit the whole group is killed, and
+   any process that left the group (the grader is the child subreaper while it grades) is killed
+   after the task; the child guards itself from the student's code (:mod:`~scratchflow.grading.child`);
 5. read the arrays the child wrote and compare them, in this process, with the reference solution
    run on the same inputs. A missing output, an exception, a timeout, a forged file: zero for the
    checks concerned, with a readable message. Exit codes and anything else the child writes are

@@ -9,7 +9,8 @@ below it (``scratchflow.nn`` forbids ``scratchflow.nn.linear.Linear``).
 Always forbidden: the grader itself (``scratchflow.grading``), the grader's private modules in
 the sandbox (names starting with ``_grader``) and the homework's source folder as a package
 (``solutions``: its folder is importable as a namespace package wherever ``scratchflow`` is). This is a static check: code built to hide an
-import (``__import__("scratch" + "flow...")``) escapes it, which the instructor's guide says.
+import (``__import__("scratch" + "flow...")``) escapes it; the child's run-time tripwires
+(:mod:`scratchflow.grading.child`) catch most of those, and the instructor's guide says what is left.
 """
 import ast
 
