@@ -5,6 +5,8 @@
 """
 import numpy as np
 
+from scratchflow.validation import check_int, check_sizes
+
 
 def build_model(config):
     """Build the flow that ``config`` describes; ``config["model"]`` names the family.
@@ -82,13 +84,13 @@ def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bou
     from scratchflow.bijectors.coupling import AffineCoupling
     from scratchflow.flow import Flow
 
-    dim, n_layers = int(dim), int(n_layers)
+    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
     if dim < 2:
         raise ValueError(f"Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other), "
                          f"got {dim}")
     if n_layers < 1:
         raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    hidden = [int(h) for h in hidden]
+    hidden = list(check_sizes(hidden, "hidden"))
     dtype = np.dtype(dtype)
     rng = np.random.default_rng(seed)
     layers = []
@@ -165,12 +167,12 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
 
     if model not in ("maf", "iaf"):
         raise ValueError(f"model must be 'maf' or 'iaf', got {model!r}")
-    dim, n_layers = int(dim), int(n_layers)
+    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
     if dim < 1:
         raise ValueError(f"dim must be >= 1, got {dim}")
     if n_layers < 1:
         raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    hidden = [int(h) for h in hidden]
+    hidden = list(check_sizes(hidden, "hidden"))
     dtype = np.dtype(dtype)
     rng = np.random.default_rng(seed)
     layer_class = MAF if model == "maf" else IAF

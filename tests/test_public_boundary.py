@@ -25,6 +25,7 @@ from scratchflow import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm, Compose, 
                          check_module)
 from scratchflow.data import load_dataset, standardize
 from scratchflow.io import ModelFileError, load_model, save_model
+from scratchflow.models import build_autoregressive, build_model, build_realnvp
 from scratchflow.nn import MADE, MLP, Linear, MaskedLinear, ReLU, SiLU, Softplus, Tanh
 from scratchflow.optim import SGD, Adam
 from scratchflow.train import fit, minibatch_indices
@@ -562,10 +563,24 @@ def test_load_model_paths(tmp_path):
 
 
 def test_save_model_to_a_directory_names_it(tmp_path):
-    from scratchflow.models import build_realnvp
     flow = build_realnvp(2, n_layers=2, hidden=(4,), seed=0)
     with pytest.raises(IsADirectoryError, match=r"is a directory; give the model file's path"):
         save_model(flow, tmp_path)
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: build_realnvp(2.5, n_layers=2, hidden=(4,)), TypeError, r"dim must be an integer, got 2.5"),
+    (lambda: build_realnvp(2, n_layers=2.5, hidden=(4,)), TypeError, r"n_layers must be an integer"),
+    (lambda: build_realnvp(2, n_layers=2, hidden=(4.5,)), TypeError, r"hidden entry must be an integer"),
+    (lambda: build_realnvp(2, n_layers=2, hidden=4), TypeError, r"hidden must be a sequence"),
+    (lambda: build_realnvp(1, n_layers=2), ValueError, r"Real-NVP needs dim >= 2"),
+    (lambda: build_autoregressive("maf", 3.0, n_layers=1, hidden=(4,)), TypeError, r"dim must be an integer"),
+    (lambda: build_autoregressive("maf", 2, n_layers=0, hidden=(4,)), ValueError, r"n_layers must be >= 1"),
+    (lambda: build_model({"model": "glow", "dim": 2}), ValueError, r"unknown model 'glow'"),
+])
+def test_model_builders_do_not_truncate(build, error, message):
+    with pytest.raises(error, match=message):
+        build()
 
 
 # ------------------------------------------------------------------------------------ checks
