@@ -75,6 +75,7 @@ class Flow(Module):
 
     def log_prob(self, x):
         """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array."""
+        self._z = None                 # the layers' forward caches now hold this x, not the loss's
         z, log_det = self.layers.forward(x)                       # (N, D), (N,)
         return self._base_log_prob(z) + log_det
 
@@ -93,6 +94,7 @@ class Flow(Module):
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
         """
+        self._z = None                 # a loss that fails part-way leaves nothing to backward
         z, log_det = self.layers.forward(x)                       # (m, D), (m,)
         if z.shape[0] == 0:
             raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
@@ -111,7 +113,8 @@ class Flow(Module):
     def backward(self):
         """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D)."""
         if self._z is None:
-            raise RuntimeError("Flow.backward() called before Flow.loss(x)")
+            raise RuntimeError("Flow.backward() called before Flow.loss(x), or after a log_prob "
+                               "that replaced the layers' forward caches: call loss(x) again")
         z = self._z
         m = z.shape[0]
         grad_z = -self.base.grad_log_prob(z) / m                  # (m, D)

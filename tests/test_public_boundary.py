@@ -150,6 +150,10 @@ def test_actnorm_initialisation_needs_two_rows_and_leaves_the_layer_untouched():
     layer = ActNorm(2)
     with pytest.raises(ValueError, match=r"at least 2 rows.*got shape \(1, 2\)"):
         layer.forward(np.ones((1, 2)))
+    with pytest.raises(ValueError, match=r"x contains NaN or inf"):             # was NaN parameters
+        layer.initialize(np.full((4, 2), np.nan))
+    with pytest.raises(ValueError, match=r"x has D=3 columns but this layer has dimension 2"):
+        layer.initialize(np.ones((4, 3)))
     assert not layer.initialized and np.all(layer.log_scale == 0)
     batchnorm = BatchNorm(2)
     with pytest.raises(ValueError, match=r"empty batch.*\.eval\(\)"):
@@ -405,6 +409,20 @@ def test_empty_batches_density_yes_loss_no():
 def test_reverse_kl_checks_n_and_the_target(target, n, error, message):
     with pytest.raises(error, match=message):
         _flow().reverse_kl_loss_and_grad(target, n, rng=0)
+
+
+def test_flow_backward_reads_only_the_latest_loss():
+    """log_prob between loss and backward replaces the layers' caches: an error, not wrong grads."""
+    flow, rng = _flow(), np.random.default_rng(1)
+    flow.loss(rng.normal(size=(4, 2)))
+    flow.log_prob(rng.normal(size=(4, 2)))                  # same N: the shapes alone would pass
+    with pytest.raises(RuntimeError, match=r"after a log_prob .*call loss\(x\) again"):
+        flow.backward()
+    flow.loss(rng.normal(size=(4, 2)))
+    with pytest.raises(ValueError, match="empty batch"):
+        flow.loss(np.zeros((0, 2)))                          # fails after the layers ran
+    with pytest.raises(RuntimeError, match=r"Flow.backward\(\) called before Flow.loss"):
+        flow.backward()
 
 
 def test_a_custom_base_must_return_one_log_prob_per_row():

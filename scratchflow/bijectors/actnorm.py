@@ -31,7 +31,7 @@ Gradient pass of inverse (g = dL/dx; x = z ⊙ exp(log_scale) + loc, ∂x/∂log
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector, require_cached
-from scratchflow.validation import check_dtype, check_int
+from scratchflow.validation import check_array, check_dtype, check_int
 
 
 class ActNorm(Bijector):
@@ -67,8 +67,8 @@ class ActNorm(Bijector):
 
     def initialize(self, x):
         """Set loc, log_scale from the batch x (N, D) so it maps to mean 0, std 1; mark initialised."""
-        x = np.asarray(x, dtype=self.dtype)
-        if x.ndim != 2 or x.shape[0] < 2:
+        x = check_array(x, "x", dim=self.dim, dtype=self.dtype)            # (N, D), finite
+        if x.shape[0] < 2:
             raise ValueError(f"ActNorm's data-dependent initialisation needs a batch of at least 2 "
                              f"rows to estimate a mean and a standard deviation per dimension; got "
                              f"shape {x.shape}. Run the first forward on a real minibatch")
