@@ -174,6 +174,16 @@ def test_files_beside_the_task_file_never_reach_the_grader(grader, tmp_path, mon
         results["tests"][0]["output"]
 
 
+def test_solution_files_never_go_into_a_sandbox(tmp_path):
+    from scratchflow.grading.spec import load_homework
+    shutil.copytree(SOLUTIONS, tmp_path / "source", ignore=shutil.ignore_patterns("__pycache__", ".*"))
+    meta = json.loads((tmp_path / "source" / "homework.json").read_text())
+    meta["tasks"][-1]["grader_modules"] = ["task3_coupling.py"]
+    (tmp_path / "source" / "homework.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="solution files"):
+        load_homework(str(tmp_path / "source"))
+
+
 def test_outputs_file_is_read_defensively(tmp_path):
     """The child's outputs.npz is untrusted: only uncompressed members of known checks, no pickles."""
     import numpy as np

@@ -8,6 +8,9 @@
          "forbidden": ["scratchflow.bijectors.coupling", "scratchflow.AffineCoupling"],
          "grader_modules": []}, ...]}
 
+``grader_modules`` are extra files of the grader copied into the task's sandbox; the student's code
+can read them, so they may never be solution files (``load_homework`` refuses).
+
 ``autograder/checks.py`` in the same folder defines ``CHECKS``, a list of :class:`Check`. A check
 never trusts the student's process to say whether it passed: ``make_inputs`` runs in the grader,
 ``run`` runs the student's module on those inputs in a sandboxed child process and returns plain
@@ -117,6 +120,12 @@ def load_homework(source):
         if not os.path.isfile(os.path.join(source, task.file)):
             raise FileNotFoundError(f"task {task.id!r}: {task.file} is not in {source}")
         tasks.append(task)
+    student_files = {task.file for task in tasks}
+    for task in tasks:
+        leaked = sorted(set(task.grader_modules) & student_files)
+        if leaked:                    # a sandbox's files can be read (and quoted) by student code
+            raise ValueError(f"task {task.id!r}: grader_modules {leaked} are solution files; they would be "
+                             "handed to student code in the sandbox")
     ids = [task.id for task in tasks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"homework.json: duplicate task ids in {ids}")
