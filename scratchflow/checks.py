@@ -233,6 +233,11 @@ def check_module(module, x, rng=0, step=DEFAULT_STEP, tol=GRADIENT_TOL):
     rng = np.random.default_rng(rng)
     x = _checked_points(x, "x", module, "check_module")               # (N, D)
     y = module.forward(x)
+    if not (isinstance(y, np.ndarray) and y.ndim == 2 and y.shape[0] == x.shape[0]):
+        raise TypeError(f"check_module needs forward(x) to return one ({x.shape[0]}, out) array; "
+                        f"{type(module).__name__}.forward returned a {type(y).__name__}"
+                        + (" (check each output of a multi-output module through a wrapper)"
+                           if isinstance(y, tuple) else ""))
     upstream = rng.standard_normal(y.shape)
     scale = float(np.sum(np.abs(upstream * y))) + 1.0
 

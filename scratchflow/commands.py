@@ -10,6 +10,7 @@ command's settings) and the figures ``density.png``, ``samples.png``, ``layers.p
 """
 import argparse
 import json
+import math
 import os
 import sys
 
@@ -50,6 +51,13 @@ def _positive_int(text):
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {text}")
+    return value
+
+
+def _positive_float(text):
+    value = float(text)
+    if not (value > 0 and math.isfinite(value)):           # --lr -1, 0, nan, inf
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text}")
     return value
 
 
@@ -94,8 +102,8 @@ def add_train_command(subparsers):
                         help="passes over the training data instead of --steps")
     parser.add_argument("--batch-size", type=_positive_int, default=256,
                         help="minibatch size m (default: 256)")
-    parser.add_argument("--lr", type=float, default=1e-3, help="Adam learning rate (default: 1e-3)")
-    parser.add_argument("--clip-norm", type=float, default=None,
+    parser.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    parser.add_argument("--clip-norm", type=_positive_float, default=None,
                         help="clip the global gradient norm to this value (default: off)")
     parser.add_argument("--patience", type=_positive_int, default=None,
                         help="early stopping: stop after this many evaluations without a better "

@@ -629,6 +629,8 @@ class _BroadcastingLayer(ElementwiseAffine):
      r"log_det of shape \(3, 1\); expected \(3,\)"),
     (lambda: check_module(Linear(2, 2, rng=0), np.zeros((3, 3))), ValueError, r"x has D=3 columns"),
     (lambda: check_module(Linear(2, 2, rng=0), np.zeros((0, 2))), ValueError, r"check_module needs"),
+    (lambda: check_module(MADE(2, hidden=(4,), rng=0), np.ones((3, 2))), TypeError,
+     r"forward\(x\) to return one \(3, out\) array; MADE.forward returned a tuple"),
 ])
 def test_the_checker_refuses_what_it_cannot_check(call, error, message):
     with pytest.raises(error, match=message):
@@ -651,3 +653,12 @@ def test_check_number():
         check_number(0, "lr", 0, low_open=True)
     with pytest.raises(TypeError, match=r"flag must be a number, got True"):
         check_number(True, "flag")
+
+
+@pytest.mark.parametrize("option, value", [("--lr", "-1"), ("--lr", "nan"), ("--clip-norm", "0")])
+def test_cli_refuses_a_bad_learning_rate_before_training(option, value, capsys, tmp_path):
+    from scratchflow.cli import main
+    with pytest.raises(SystemExit) as stop:                  # --lr -1 was a traceback from Adam
+        main(["train", "--data", "moons", "--steps", "1", option, value, "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    assert f"argument {option}: expected a positive number, got {value}" in capsys.readouterr().err
