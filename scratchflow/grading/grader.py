@@ -220,9 +220,14 @@ _PR_SET_CHILD_SUBREAPER = 36
 
 
 def _set_subreaper(on):
+    """Turn the subreaper flag on (True if this call set it) or off; False where there is none."""
     try:
         import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
+        if on:
+            already = ctypes.c_int(0)
+            if libc.prctl(_PR_SET_CHILD_SUBREAPER + 1, ctypes.byref(already), 0, 0, 0) == 0 and already.value:
+                return False                              # someone else's: leave it as it is
         return libc.prctl(_PR_SET_CHILD_SUBREAPER, int(bool(on)), 0, 0, 0) == 0
     except (OSError, AttributeError):                    # not Linux: process groups only
         return False
@@ -256,6 +261,8 @@ def kill_strays():
     """
     killed = 0
     with _children_lock:
+        if _grading["depth"] == 0:                         # not grading: every child is someone else's
+            return 0
         for _ in range(100):
             strays = [pid for pid in _own_children()
                       if pid not in _active_children and pid not in _grading["before"]]
@@ -287,7 +294,7 @@ class _Guard:
         return self
 
     def __exit__(self, *exc):
-        kill_strays()
+        kill_strays()                                      # still counted in: the sweep runs
         with _children_lock:
             _grading["depth"] -= 1
             if _grading["depth"] == 0 and _grading.pop("subreaper", False):
@@ -324,7 +331,6 @@ def _run_child(sandbox, time_limit):
         finally:
             with _children_lock:
                 _active_children.discard(process.pid)
-    kill_strays()                         # what left the process group (setsid, double fork)
     return timed_out, process.returncode, time.monotonic() - start
 
 
@@ -445,7 +451,8 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
                        "protected": [grader.source], "sandbox_prefix": SANDBOX_PREFIX,
                        "forbidden": list(task.forbidden)}, handle)
 
-        timed_out, returncode, seconds = _run_child(sandbox, limit)
+        with _Guard():                    # on leaving: kill what left the process group
+            timed_out, returncode, seconds = _run_child(sandbox, limit)
         grouped = None if timed_out else _read_outputs(outputs_path, [c.key for c in checks])
         stdout_tail = _tail(os.path.join(sandbox, "stdout.txt"))
         stderr_tail = _tail(os.path.join(sandbox, "stderr.txt"))
