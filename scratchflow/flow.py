@@ -141,9 +141,10 @@ class Flow(Module):
 
         Raises
         ------
-        ValueError
-            n < 1, a target whose ``dim`` is not the flow's, or a target whose ``log_prob`` /
-            ``grad_log_prob`` return other shapes than (n,) / (n, D) (nothing is broadcast).
+        ValueError, TypeError
+            n not an integer >= 1, a target without ``log_prob`` / ``grad_log_prob``, whose ``dim``
+            is not the flow's, or whose methods return other shapes than (n,) / (n, D) (nothing
+            is broadcast).
             NaN or inf values are not errors here: they come back as a non-finite loss, which
             :func:`scratchflow.train.fit` turns into a clean stop.
         """
