@@ -110,6 +110,9 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solutio
     if name == "runtime_reference_import":
         assert all("reached scratchflow.checks" in t["output"] for t in written["tests"]
                    if "change_of_variables" in t["tags"])
+    if name == "reads_grader_memory":
+        assert all("off limits" in t["output"] and "/proc/" in t["output"]
+                   for t in written["tests"] if "mlp_backward" in t["tags"])
     if name == "reads_reference":
         assert all("the grader stopped your code" in t["output"] and "off limits" in t["output"]
                    for t in written["tests"] if {"change_of_variables", "mlp_backward"} & set(t["tags"]))

@@ -134,8 +134,9 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
     An audit hook (PEP 578; it cannot be removed once added) sees every file open, process start,
     signal and ctypes use:
 
-    * reading the grader's source folder (the reference solution) or another task's sandbox stops
-      the process at once (exit code 70) with a message on stderr: the task scores zero;
+    * reading the grader's source folder (the reference solution), another task's sandbox or another
+      process's ``/proc/PID`` (the grader's memory holds the reference) stops the process at once
+      (exit code 70) with a message on stderr: the task scores zero;
     * starting processes, sending signals to others, writing or deleting files outside this
       sandbox, reaching other objects through ``gc``, tracing hooks and loading code with ctypes
       raise ``PermissionError`` (an honest library that tries one, e.g. matplotlib looking for
@@ -151,6 +152,7 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
     import _posixsubprocess
     realpath, sep, fsdecode = os.path.realpath, os.sep, os.fsdecode
     own_pid = os.getpid()
+    own_pid_text = str(own_pid)
     sandbox = realpath(sandbox) + sep
     sandboxes = os.path.dirname(sandbox.rstrip(sep)) + sep + sandbox_prefix
     protected = tuple(realpath(p) + sep for p in protected)
@@ -171,9 +173,12 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
                 raise PermissionError("os.open with a relative path is not allowed while grading")
             full = resolve(path)
             if (full + sep).startswith(protected) or \
-                    (full.startswith(sandboxes) and not (full + sep).startswith(sandbox)):
-                stop(f"it tried to open {full} — the reference solution and the grader's files are "
-                     "off limits while grading; this task scores zero")
+                    (full.startswith(sandboxes) and not (full + sep).startswith(sandbox)) or \
+                    (full.startswith("/proc/") and full.split("/")[2].isdigit()
+                     and full.split("/")[2] != own_pid_text):
+                stop(f"it tried to open {full} — the reference solution and the grader's files (and "
+                     "other processes, whose memory holds them) are off limits while grading; this "
+                     "task scores zero")
             writing = (isinstance(mode, str) and any(c in mode for c in "wax+")) or \
                 (isinstance(flags, int) and flags & _WRITE_FLAGS)
             if writing and not is_writable(path):

@@ -83,12 +83,16 @@ class Grader:
         validate_checks(self.homework, self.checks)
         self.references = {task.id: sys.modules[os.path.splitext(task.file)[0]] for task in self.homework.tasks}
         # the grader's own files, read once: sandboxes get these bytes, never what is on disk later
-        # (a student's process could rewrite solutions/ during a batch run)
-        self.files = {}
-        for name in ["autograder/checks.py"] + [task.file for task in self.homework.tasks] + \
-                [extra for task in self.homework.tasks for extra in task.grader_modules]:
+        # (a student's process could rewrite solutions/ during a batch run). Of the reference
+        # solutions only a digest is kept (for the verdict cache): their text is not left lying in
+        # this process's memory.
+        self.files, self.reference_digests = {}, {}
+        for name in ["autograder/checks.py"] + [extra for task in self.homework.tasks for extra in task.grader_modules]:
             with open(os.path.join(self.source, name), "rb") as handle:
                 self.files[name] = handle.read()
+        for task in self.homework.tasks:
+            with open(os.path.join(self.source, task.file), "rb") as handle:
+                self.reference_digests[task.file] = hashlib.sha256(handle.read()).hexdigest().encode()
 
     def task_checks(self, task, hidden):
         return [c for c in self.checks if c.task == task.id and (c.public or hidden)]
@@ -427,7 +431,7 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
     cache_key = None
     if cache is not None:
         cache_key = (task.id, hidden, seed,
-                     _hash_contents([(task.file, student_bytes), ("reference", grader.files[task.file])]
+                     _hash_contents([(task.file, student_bytes), ("reference", grader.reference_digests[task.file])]
                                     + grader_files),
                      tuple(c.name for c in checks))
         if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
@@ -543,7 +547,8 @@ def _refuse_code_from(submission, grader):
     cannot undo that; it refuses to grade (and so writes an "autograder failed" results file).
     """
     folder = os.path.realpath(submission) + os.sep
-    own = {os.path.realpath(os.path.join(grader.source, name)) for name in grader.files}
+    own = {os.path.realpath(os.path.join(grader.source, name))
+           for name in list(grader.files) + list(grader.reference_digests)}
     for name, module in list(sys.modules.items()):
         path = getattr(module, "__file__", None)
         if path and (os.path.realpath(path) + os.sep).startswith(folder) and os.path.realpath(path) not in own:
