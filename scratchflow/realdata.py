@@ -23,6 +23,8 @@ from functools import lru_cache
 
 import numpy as np
 
+from scratchflow.validation import check_int
+
 SKLEARN_DATASETS = {                    # name -> (scikit-learn loader, rows in the train split)
     "digits": ("load_digits", 1500),
     "wine": ("load_wine", 142),
@@ -62,6 +64,12 @@ def _split_rows(name, split, seed):
 def dequantize(counts, rng=None, levels=DIGITS_LEVELS):
     """x = (v + u) / levels with u ~ U(0, 1) per entry: integer counts (N, D) -> (0, 1)^D."""
     counts = np.asarray(counts, dtype=np.float64)                       # (N, D)
+    levels = check_int(levels, "levels", 1)
+    bad = ~np.isfinite(counts) | (counts != np.round(counts)) | (counts < 0) | (counts >= levels)
+    if bad.any():                       # (v + u) / levels would leave (0, 1), or v is not a count
+        index = tuple(int(i) for i in np.argwhere(bad)[0])
+        raise ValueError(f"dequantize expects integer counts in 0..{levels - 1}; counts{list(index)} "
+                         f"= {float(counts[index])!r}")
     rng = np.random.default_rng(rng)
     return (counts + rng.uniform(size=counts.shape)) / levels
 
@@ -133,4 +141,5 @@ def sample_sklearn(name, n, rng=None):
 
 def bits_per_dim(nll_x, dim, levels=DIGITS_LEVELS):
     """Bits per dimension of the discrete data from a flow's mean NLL (nats) of x = (v + u)/levels."""
+    dim = check_int(dim, "dim", 1)
     return (float(nll_x) + dim * np.log(levels)) / (dim * np.log(2.0))

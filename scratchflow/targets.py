@@ -33,7 +33,7 @@ Rezende, Mohamed. Variational Inference with Normalizing Flows, table 1. arXiv:1
 """
 import numpy as np
 
-from scratchflow.validation import check_array
+from scratchflow.validation import check_array, check_int, check_number
 
 HALF_PI = 0.5 * np.pi
 DEFAULT_BOX = 4.0           # the paper's plotting square [−4, 4]²; see load_target
@@ -129,7 +129,8 @@ class Target:
 
     def __init__(self, name, potential, box=None):
         self.name = name
-        self.box = None if box is None else float(box)
+        self.box = None if box is None else check_number(box, "box (a positive number or None)",
+                                                          0, low_open=True)
         self._potential = potential
 
     def _energy_and_grad(self, x):
@@ -190,6 +191,8 @@ def log_normalizer(target, limit=6.0, n=601):
 
     All four targets have negligible mass outside [−6, 6]²; the default grid gives log Z to about 1e-6.
     """
+    limit = check_number(limit, "limit", 0, low_open=True)
+    n = check_int(n, "n (cells per side)", 1)
     width = 2.0 * limit / n
     centres = -limit + width * (np.arange(n) + 0.5)                       # (n,)
     grid = np.stack(np.meshgrid(centres, centres, indexing="ij"), axis=-1).reshape(-1, 2)   # (n², 2)

@@ -28,6 +28,8 @@ from scratchflow.io import ModelFileError, load_model, save_model
 from scratchflow.models import build_autoregressive, build_model, build_realnvp
 from scratchflow.nn import MADE, MLP, Linear, MaskedLinear, ReLU, SiLU, Softplus, Tanh
 from scratchflow.optim import SGD, Adam
+from scratchflow.realdata import bits_per_dim, dequantize
+from scratchflow.targets import load_target, log_normalizer
 from scratchflow.train import fit, minibatch_indices
 from scratchflow.validation import check_int, check_number
 
@@ -599,6 +601,22 @@ def test_save_model_to_a_directory_names_it(tmp_path):
 def test_model_builders_do_not_truncate(build, error, message):
     with pytest.raises(error, match=message):
         build()
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: load_target("u2", box=-1), ValueError, r"box \(a positive number or None\) must be > 0"),
+    (lambda: load_target("u2", box=np.nan), ValueError, r"box .*finite"),          # was NaN densities
+    (lambda: load_target("u5"), ValueError, r"unknown target 'u5'; choose one of"),
+    (lambda: log_normalizer(load_target("u1"), n=0), ValueError, r"n \(cells per side\) must be >= 1"),
+    (lambda: log_normalizer(load_target("u1"), n=2.5), TypeError, r"must be an integer"),
+    (lambda: log_normalizer(load_target("u1"), limit=-1), ValueError, r"limit must be > 0"),
+    (lambda: dequantize(np.array([[0.5, 3.0]])), ValueError, r"integer counts in 0..16; counts\[0, 0\] = 0.5"),
+    (lambda: dequantize(np.array([[3, 17]])), ValueError, r"counts\[0, 1\] = 17"),   # x would be >= 1
+    (lambda: bits_per_dim(1.0, 0), ValueError, r"dim must be >= 1"),
+])
+def test_targets_and_real_data_helpers(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
 
 
 # ------------------------------------------------------------------------------------ checks
