@@ -134,7 +134,8 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
     An audit hook (PEP 578; it cannot be removed once added) sees every file open, process start,
     signal and ctypes use:
 
-    * reading the grader's source folder (the reference solution), another task's sandbox or another
+    * reading the grader's source folder (the reference solution), what lies beside the package
+      (``.git``, tests), another task's sandbox or another
       process's ``/proc/PID`` (the grader's memory holds the reference) stops the process at once
       (exit code 70) with a message on stderr: the task scores zero;
     * starting processes, sending signals to others, writing or deleting files outside this
@@ -156,6 +157,7 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
     sandbox = realpath(sandbox) + sep
     sandboxes = os.path.dirname(sandbox.rstrip(sep)) + sep + sandbox_prefix
     protected = tuple(realpath(p) + sep for p in protected)
+    protected = tuple(p for p in protected if not sandbox.startswith(p))   # never the sandbox itself
 
     def resolve(path):
         return realpath(fsdecode(path))

@@ -338,6 +338,23 @@ def _run_child(sandbox, time_limit):
     return timed_out, process.returncode, time.monotonic() - start
 
 
+def _protected_paths(grader):
+    """What student code may not open: the source folder, and everything beside the package.
+
+    Beside ``scratchflow/`` lie ``solutions/`` (in the Gradescope bundle) and, in a checkout, ``.git``
+    (whose objects hold every version of the solutions), the tests and their fixtures. The package
+    itself stays readable: the child imports it.
+    """
+    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    paths = [grader.source]
+    try:
+        paths += [os.path.join(package_root, name) for name in sorted(os.listdir(package_root))
+                  if name != "scratchflow"]
+    except OSError:
+        pass
+    return paths
+
+
 def _wait_unreaped(pid, deadline):
     """Wait until ``pid`` exits or the deadline passes, leaving it unreaped; True if it exited."""
     delay = 0.005
@@ -452,7 +469,7 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
         with open(os.path.join(sandbox, "job.json"), "w", encoding="utf-8") as handle:
             json.dump({"module": module_name, "checks": [c.key for c in checks], "outputs": outputs_path,
                        "guard": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0",
-                       "protected": [grader.source], "sandbox_prefix": SANDBOX_PREFIX,
+                       "protected": _protected_paths(grader), "sandbox_prefix": SANDBOX_PREFIX,
                        "forbidden": list(task.forbidden)}, handle)
 
         with _Guard():                    # on leaving: kill what left the process group
