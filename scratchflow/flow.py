@@ -77,6 +77,7 @@ class Flow(Module):
         """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array."""
         self._z = None                 # the layers' forward caches now hold this x, not the loss's
         z, log_det = self.layers.forward(x)                       # (N, D), (N,)
+        _check_finite_output(z, "z", "finite data x")
         return self._base_log_prob(z) + log_det
 
     def sample(self, n, rng=None):
@@ -99,6 +100,7 @@ class Flow(Module):
         if z.shape[0] == 0:
             raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
                              f"got an empty batch x of shape {z.shape}")
+        _check_finite_output(z, "z", "finite data x")
         self._z = z
         return float(-np.mean(self._base_log_prob(z) + log_det))
 
@@ -153,6 +155,7 @@ class Flow(Module):
         self.zero_grad()
         z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
         x, log_det_inv = self.layers.inverse(z)                       # (n, D), (n,)
+        _check_finite_output(x, "x", "base samples z")
         log_q = self._base_log_prob(z) - log_det_inv                  # (n,)
         log_target = target.log_prob(x)                               # (n,)
         if np.shape(log_target) != (n,):
@@ -168,6 +171,17 @@ class Flow(Module):
 
     def __repr__(self):
         return f"Flow(base={self.base!r}, layers={self.layers!r})"
+
+
+def _check_finite_output(out, name, source):
+    """The layers' output must be finite: inf/NaN here is an overflow inside the model (its input
+    was checked), so say that, rather than let the base or target blame its own argument."""
+    if not np.isfinite(out).all():
+        row, col = np.argwhere(~np.isfinite(out))[0]
+        raise FloatingPointError(
+            f"the flow mapped {source} to a non-finite {name}[{row}, {col}] = {out[row, col]}: a layer "
+            "overflowed (e.g. exp of a large log-scale). In training this means the loss diverged: "
+            "try a smaller lr, clip_norm, or a scale bound")
 
 
 def _check_target(target, dim):

@@ -427,6 +427,19 @@ def test_flow_backward_reads_only_the_latest_loss():
         flow.backward()
 
 
+def test_an_overflow_inside_the_flow_is_named_as_such():
+    """x is fine, the layer overflows: the base must not blame "z contains NaN" on the user."""
+    flow = Flow([ElementwiseAffine(2, log_scale=[800.0, 0.0])])            # exp(800) = inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        for method in (flow.log_prob, flow.loss):
+            with pytest.raises(FloatingPointError, match=r"mapped finite data x to a non-finite "
+                                                         r"z\[0, 0\] = inf: a layer overflowed"):
+                method(np.ones((3, 2)))
+        flow = Flow([ElementwiseAffine(2, log_scale=[-800.0, 0.0])])       # inverse: exp(800)
+        with pytest.raises(FloatingPointError, match=r"mapped base samples z to a non-finite x"):
+            flow.reverse_kl_loss_and_grad(_Target(), 4, rng=0)
+
+
 def test_a_custom_base_must_return_one_log_prob_per_row():
     class Base(StandardNormal):
         def log_prob(self, z):
