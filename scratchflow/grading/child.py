@@ -144,7 +144,8 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
       fonts, carries on; a check that needs one fails with the message).
 
     The few such calls that raise no audit event (``_posixsubprocess.fork_exec``, ``pidfd_open``,
-    ``pidfd_send_signal``) are replaced by a function that refuses.
+    ``pidfd_send_signal``) are replaced by a function that refuses, and so is starting a thread (a
+    task spinning fifty threads would starve the task graded beside it into its time limit).
 
     This is a seatbelt, not a wall: Python cannot sandbox Python, and code determined to patch the
     interpreter can get around it. The walls are outside this process: the time limit kills the
@@ -198,7 +199,8 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
             raise PermissionError(f"starting processes ({event}) is not allowed while grading")
         elif event in INTROSPECTION_EVENTS:
             raise PermissionError(f"{event} is not allowed while grading")
-        elif event == "import" and args[0] in ("_posixsubprocess", "_ctypes", "ctypes", "_signal", "posix"):
+        elif event == "import" and args[0] in ("_posixsubprocess", "_ctypes", "ctypes", "_signal", "posix",
+                                                "_thread"):
             raise PermissionError(f"importing {args[0]} is not allowed while grading")
 
     def refuse(*args, **kwargs):
@@ -206,12 +208,20 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
 
     # the calls that raise no audit event: replaced in every module that holds them (a builtin
     # module imported afresh would bring them back, hence the "import" rule above)
-    import signal
     import _signal
+    import _thread
+    import signal
+    import threading
     for module, name in ((_posixsubprocess, "fork_exec"), (os, "pidfd_open"), (signal, "pidfd_send_signal"),
                          (_signal, "pidfd_send_signal")):
         if hasattr(module, name):
             setattr(module, name, refuse)
+
+    def no_threads(*args, **kwargs):    # a task spinning many threads would starve the task beside it
+        raise PermissionError("starting threads is not allowed while grading")
+    for module, name in ((_thread, "start_new_thread"), (_thread, "start_new"), (threading, "_start_new_thread")):
+        if hasattr(module, name):
+            setattr(module, name, no_threads)
     posix = sys.modules.get("posix")
     if posix is not None and hasattr(posix, "pidfd_open"):
         posix.pidfd_open = refuse

@@ -198,6 +198,18 @@ _os._exit(1)
     "breaks": {"iaf"},
 }
 
+SPINNING_THREADS = {               # an endless loop in many threads: must not starve other tasks
+    "edits": [("task7_iaf.py", None, """
+import threading as _threading
+def _spin():
+    while True:
+        pass
+for _ in range(16):
+    _threading.Thread(target=_spin, daemon=True).start()
+""")],
+    "breaks": {"iaf"},
+}
+
 SIGNALS_THE_GRADER = {            # signal 0 only asks; with SIGKILL the grader would die, no results
     "edits": [("task5_made_masks.py", None, """
 import os as _os, signal as _signal
@@ -229,6 +241,7 @@ PLANTS = {
     "escaped_daemon": ESCAPED_DAEMON,
     "forged_text_outputs": FORGED_TEXT_OUTPUTS,
     "signals_the_grader": SIGNALS_THE_GRADER,
+    "spinning_threads": SPINNING_THREADS,
     "fifo_logs": FIFO_LOGS,                # a regression here hangs the test (a FIFO has no writer)
 }
 
