@@ -270,13 +270,19 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     running_loss = None
     with limit_blas_threads(blas_threads):                     # small matrices: threads only cost
         for step in range(1, steps + 1):
-            loss = objective.step()                                   # fills flow.grads
+            try:
+                loss = objective.step()                               # fills flow.grads
+            except FloatingPointError:                                # a layer overflowed
+                loss = math.nan
             if not math.isfinite(loss):
                 history.stopped = _non_finite_message("loss", loss, step, last_good.step)
                 last_good.restore()
                 break
             last_good.save(step - 1)                                  # the parameters that gave `loss`
-            grad_norm = optimizer.step()
+            try:
+                grad_norm = optimizer.step()
+            except FloatingPointError:                                # refused a non-finite gradient
+                grad_norm = math.nan
             if grad_norm is not None:
                 history.grad_norm.append(float(grad_norm))
                 if not math.isfinite(grad_norm):

@@ -121,6 +121,40 @@ def test_nan_gradient_stops_and_undoes_the_update():
         np.testing.assert_array_equal(value, seen[2][name])
 
 
+def test_default_adam_refusing_a_nan_gradient_stops_cleanly():
+    """scratchflow.optim.Adam raises FloatingPointError on a non-finite gradient norm: the loop
+    turns it into its clean stop, parameters untouched by the bad step."""
+    data = np.random.default_rng(0).normal(2.0, 1.0, size=(128, 1))
+    flow = _affine_flow()
+
+    def poison_grads(loss):
+        flow.grads["layers.0.shift"][0] = np.inf
+        return loss
+
+    seen = _planted(flow, 4, poison_grads)
+    with pytest.warns(RuntimeWarning, match="non-finite gradient"):
+        history = fit(flow, data, steps=20, batch_size=32, progress=False)      # default Adam
+    assert "at step 4" in history.stopped and history.steps == 3
+    for name, value in flow.params.items():
+        np.testing.assert_array_equal(value, seen[3][name])
+
+
+def test_a_layer_overflow_stops_cleanly():
+    """Flow.loss raises FloatingPointError when a layer overflows; that is a non-finite loss."""
+    data = np.random.default_rng(0).normal(2.0, 1.0, size=(128, 1))
+    flow = _affine_flow()
+
+    def overflow(loss):
+        raise FloatingPointError("a layer overflowed")
+
+    seen = _planted(flow, 5, overflow)
+    with pytest.warns(RuntimeWarning, match="non-finite loss"):
+        history = fit(flow, data, steps=20, batch_size=32, progress=False)
+    assert "at step 5" in history.stopped and history.steps == 4
+    for name, value in flow.params.items():
+        np.testing.assert_array_equal(value, seen[3][name])   # what step 4's finite loss was made with
+
+
 class GaussianTarget:
     """p*(x) = N(mean, diag(std²)), normalised, so KL(q ‖ p*) → 0 at the optimum."""
 
