@@ -49,6 +49,7 @@ INTROSPECTION_EVENTS = ("gc.get_objects", "gc.get_referrers", "gc.get_referents"
 PATH_WRITE_EVENTS = {"os.remove": (0,), "os.rmdir": (0,), "os.rename": (0, 1), "os.replace": (0, 1),
                      "os.mkdir": (0,), "os.chmod": (0,), "os.chown": (0,), "os.truncate": (0,),
                      "os.symlink": (1,), "os.link": (1,), "os.utime": (0,), "shutil.rmtree": (0,)}
+MAX_THREADS = 4                        # Python threads alive at once (matplotlib starts one)
 _WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND
 
 
@@ -144,8 +145,9 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
       fonts, carries on; a check that needs one fails with the message).
 
     The few such calls that raise no audit event (``_posixsubprocess.fork_exec``, ``pidfd_open``,
-    ``pidfd_send_signal``) are replaced by a function that refuses, and so is starting a thread (a
-    task spinning fifty threads would starve the task graded beside it into its time limit).
+    ``pidfd_send_signal``) are replaced by a function that refuses; starting a thread is refused
+    beyond MAX_THREADS (a task spinning fifty threads would starve the task graded beside it into
+    its time limit).
 
     This is a seatbelt, not a wall: Python cannot sandbox Python, and code determined to patch the
     interpreter can get around it. The walls are outside this process: the time limit kills the
@@ -217,11 +219,15 @@ def _install_guard(sandbox, protected, sandbox_prefix, stop):
         if hasattr(module, name):
             setattr(module, name, refuse)
 
-    def no_threads(*args, **kwargs):    # a task spinning many threads would starve the task beside it
-        raise PermissionError("starting threads is not allowed while grading")
+    start_thread, active_count = _thread.start_new_thread, threading.active_count
+
+    def few_threads(*args, **kwargs):   # a task spinning many threads would starve the task beside it
+        if active_count() >= MAX_THREADS:
+            raise PermissionError(f"more than {MAX_THREADS} threads are not allowed while grading")
+        return start_thread(*args, **kwargs)
     for module, name in ((_thread, "start_new_thread"), (_thread, "start_new"), (threading, "_start_new_thread")):
         if hasattr(module, name):
-            setattr(module, name, no_threads)
+            setattr(module, name, few_threads)
     posix = sys.modules.get("posix")
     if posix is not None and hasattr(posix, "pidfd_open"):
         posix.pidfd_open = refuse

@@ -198,6 +198,16 @@ _os._exit(1)
     "breaks": {"iaf"},
 }
 
+HONEST_EXTRAS = {                  # correct code with everyday extras the guard must let through
+    "edits": [("task6_maf.py", None, """
+import logging, pickle, warnings
+import matplotlib.pyplot as plt   # starts a thread and looks for fonts
+np.save("debug.npy", np.zeros(3))  # a scratch file in the working folder
+print("debugging output", np.load("debug.npy"))
+""")],
+    "breaks": set(),
+}
+
 SPINNING_THREADS = {               # an endless loop in many threads: must not starve other tasks
     "edits": [("task7_iaf.py", None, """
 import threading as _threading
@@ -242,6 +252,7 @@ PLANTS = {
     "forged_text_outputs": FORGED_TEXT_OUTPUTS,
     "signals_the_grader": SIGNALS_THE_GRADER,
     "spinning_threads": SPINNING_THREADS,
+    "honest_extras": HONEST_EXTRAS,
     "fifo_logs": FIFO_LOGS,                # a regression here hangs the test (a FIFO has no writer)
 }
 
