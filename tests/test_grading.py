@@ -116,6 +116,8 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solutio
     if name == "reads_reference":
         assert all("the grader stopped your code" in t["output"] and "off limits" in t["output"]
                    for t in written["tests"] if {"change_of_variables", "mlp_backward"} & set(t["tags"]))
+    if name == "encodings_and_syntax":
+        assert all("SyntaxError" in t["output"] for t in written["tests"] if "mlp_backward" in t["tags"])
     if name == "sys_exit":
         assert all("sys.exit(3)" in t["output"] for t in written["tests"] if "iaf" in t["tags"])
 

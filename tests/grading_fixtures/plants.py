@@ -198,6 +198,15 @@ _os._exit(1)
     "breaks": {"iaf"},
 }
 
+ENCODINGS_AND_SYNTAX = {           # bytes that are not UTF-8, a coding line, a syntax error: the
+    # grader reads each file as Python does (Latin-1 in a comment runs, so it keeps its points)
+    "edits": [("task5_made_masks.py", None, b"\n# r\xe9sum\xe9 in Latin-1, no coding line\n"),
+              ("task1_change_of_variables.py", None, b"\n# r\xe9sum\xe9 in Latin-1\n"),
+              ("task1_change_of_variables.py", "", b"# -*- coding: latin-1 -*-\n"),
+              ("task2_mlp_backward.py", None, "\ndef broken(:\n    pass\n")],
+    "breaks": {"mlp_backward"},
+}
+
 HONEST_EXTRAS = {                  # correct code with everyday extras the guard must let through
     "edits": [("task6_maf.py", None, """
 import logging, pickle, warnings
@@ -253,26 +262,35 @@ PLANTS = {
     "signals_the_grader": SIGNALS_THE_GRADER,
     "spinning_threads": SPINNING_THREADS,
     "honest_extras": HONEST_EXTRAS,
+    "encodings_and_syntax": ENCODINGS_AND_SYNTAX,
     "fifo_logs": FIFO_LOGS,                # a regression here hangs the test (a FIFO has no writer)
 }
 
 
 def make_submission(solutions, files, plant, out):
-    """Copy the solution ``files`` into ``out`` and apply the plant's edits; return ``out``."""
+    """Copy the solution ``files`` into ``out`` and apply the plant's edits; return ``out``.
+
+    ``new`` may be bytes (appended as they are, for files that are not UTF-8); ``old=""`` puts
+    ``new`` before the first line.
+    """
     os.makedirs(out, exist_ok=True)
     for name in files:
         shutil.copyfile(os.path.join(solutions, name), os.path.join(out, name))
     for name, old, new in plant["edits"]:
         path = os.path.join(out, name)
-        with open(path, encoding="utf-8") as handle:
-            text = handle.read()
+        with open(path, "rb") as handle:
+            data = handle.read()
+        new = new if isinstance(new, bytes) else new.encode("utf-8")
         if old is None:
-            text += new
+            data += new
+        elif old == "":
+            data = new + data
         else:
-            if text.count(old) != 1:
-                raise AssertionError(f"plant edit no longer applies: {old!r} occurs {text.count(old)} "
+            old = old.encode("utf-8")
+            if data.count(old) != 1:
+                raise AssertionError(f"plant edit no longer applies: {old!r} occurs {data.count(old)} "
                                      f"times in {name}")
-            text = text.replace(old, new)
-        with open(path, "w", encoding="utf-8") as handle:
-            handle.write(text)
+            data = data.replace(old, new)
+        with open(path, "wb") as handle:
+            handle.write(data)
     return out
