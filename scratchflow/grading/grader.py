@@ -493,20 +493,19 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
             return False, "no result was reported for this check"
         if "__error__" in outputs:
             return False, "your code raised an error:\n" + str(outputs["__error__"])
+        # the reference runs outside the try: an error there is the grader's, and fails loudly
         reference = check.run(grader.references[task.id], inputs[check.key]) if check.needs_reference else None
         if reference is not None:
             reference = {name: np.asarray(value) for name, value in reference.items()}
-        if check.evaluate is not None:
-            return check.evaluate(outputs, inputs[check.key], reference)
-        return compare_outputs(outputs, reference, check.rtol, check.atol)
-
-    def safe_judge(check):
         try:
-            return judge(check)
+            if check.evaluate is not None:
+                return check.evaluate(outputs, inputs[check.key], reference)
+            return compare_outputs(outputs, reference, check.rtol, check.atol)
         except Exception as error:                        # outputs shaped to trip the comparison
-            return False, f"your outputs could not be compared with the expected ones ({type(error).__name__}: {error})"
+            return False, (f"your outputs could not be compared with the expected ones "
+                           f"({type(error).__name__}: {error})")
 
-    result = entries(safe_judge)
+    result = entries(judge)
     if cache is not None and not timed_out:
         cache[cache_key] = ([dict(entry) for entry in result], seconds)
     return result
