@@ -13,7 +13,8 @@ For every task of ``homework.json``:
    inputs, and run ``python -m scratchflow.grading.child`` there in a new session (its own process
    group), with stdout and stderr going to files; at the time limit the whole group is killed, and
    any process that left the group (the grader is the child subreaper while it grades) is killed
-   after the task; the child guards itself from the student's code (:mod:`~scratchflow.grading.child`);
+   after the task (:mod:`~scratchflow.grading.processes`); the child guards itself from the
+   student's code (:mod:`~scratchflow.grading.child`);
 5. read the arrays the child wrote and compare them, in this process, with the reference solution
    run on the same inputs. A missing output, an exception, a timeout, a forged file: zero for the
    checks concerned, with a readable message. Exit codes and anything else the child writes are
@@ -29,19 +30,17 @@ import importlib.util
 import json
 import os
 import shutil
-import signal
 import stat
-import subprocess
 import sys
 import tempfile
 import time
 import traceback
-import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
+from scratchflow.grading.processes import Guard, run_child
 from scratchflow.grading.scan import forbidden_uses
 from scratchflow.grading.spec import load_homework, validate_checks
 
@@ -210,134 +209,8 @@ def _hash_contents(named_contents):
     return digest.hexdigest()
 
 
-# ---------------------------------------------------------------------------- stray processes
-# A child that escapes its process group (os.setsid, a double fork, a daemon) would survive the
-# kill at the time limit and could rewrite results.json after the grader wrote it. On Linux the
-# grader makes itself a "child subreaper" while it grades: every orphan of its children is
-# re-parented to the grader instead of to init, however it detached itself, and the grader kills
-# every child of its own that it did not start itself (and reaps it) after each task and before any
-# results are written.
-_children_lock = threading.Lock()
-_active_children = set()               # pids of the task processes running right now
-_grading = {"depth": 0, "before": frozenset()}
-_PR_SET_CHILD_SUBREAPER = 36
-
-
-def _set_subreaper(on):
-    """Turn the subreaper flag on (True if this call set it) or off; False where there is none."""
-    try:
-        import ctypes
-        libc = ctypes.CDLL(None, use_errno=True)
-        if on:
-            already = ctypes.c_int(0)
-            if libc.prctl(_PR_SET_CHILD_SUBREAPER + 1, ctypes.byref(already), 0, 0, 0) == 0 and already.value:
-                return False                              # someone else's: leave it as it is
-        return libc.prctl(_PR_SET_CHILD_SUBREAPER, int(bool(on)), 0, 0, 0) == 0
-    except (OSError, AttributeError):                    # not Linux: process groups only
-        return False
-
-
-def _own_children():
-    """Pids whose parent is this process (Linux /proc; an empty list elsewhere)."""
-    me, children = os.getpid(), []
-    try:
-        entries = os.listdir("/proc")
-    except OSError:
-        return children
-    for entry in entries:
-        if not entry.isdigit():
-            continue
-        try:
-            with open(f"/proc/{entry}/stat", "rb") as handle:
-                fields = handle.read().rsplit(b")", 1)[1].split()
-        except (OSError, IndexError):
-            continue
-        if len(fields) > 1 and int(fields[1]) == me:
-            children.append(int(entry))
-    return children
-
-
-def kill_strays():
-    """Kill and reap every child of this process that the grader neither started nor runs now.
-
-    Returns the number of processes killed. Rounds repeat until none is left, since a stray's own
-    children are re-parented to the grader when it dies.
-    """
-    killed = 0
-    with _children_lock:
-        if _grading["depth"] == 0:                         # not grading: every child is someone else's
-            return 0
-        for _ in range(100):
-            strays = [pid for pid in _own_children()
-                      if pid not in _active_children and pid not in _grading["before"]]
-            if not strays:
-                break
-            for pid in strays:
-                try:
-                    os.kill(pid, signal.SIGKILL)
-                except (ProcessLookupError, PermissionError):
-                    pass
-            for pid in strays:
-                try:
-                    os.waitpid(pid, 0)
-                    killed += 1
-                except ChildProcessError:
-                    pass
-    return killed
-
-
-class _Guard:
-    """While grading: be the subreaper of the task processes; on leaving, kill whatever is left."""
-
-    def __enter__(self):
-        with _children_lock:
-            if _grading["depth"] == 0:
-                _grading["before"] = frozenset(_own_children())
-                _grading["subreaper"] = _set_subreaper(True)
-            _grading["depth"] += 1
-        return self
-
-    def __exit__(self, *exc):
-        kill_strays()                                      # still counted in: the sweep runs
-        with _children_lock:
-            _grading["depth"] -= 1
-            if _grading["depth"] == 0 and _grading.pop("subreaper", False):
-                _set_subreaper(False)
-        return False
-
-
 # ---------------------------------------------------------------------------- one task
-def _run_child(sandbox, time_limit):
-    """Run the child in its own session; kill the whole process group at the time limit."""
-    env = dict(os.environ)
-    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    env.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
-                "MPLCONFIGDIR": os.path.join(sandbox, ".matplotlib")})
-    start = time.monotonic()
-    with open(os.path.join(sandbox, "stdout.txt"), "wb") as out, \
-            open(os.path.join(sandbox, "stderr.txt"), "wb") as err:
-        with _children_lock:              # registered before a sweep can see it
-            process = subprocess.Popen([sys.executable, "-m", "scratchflow.grading.child", sandbox],
-                                       cwd=sandbox, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                       env=env, start_new_session=True)
-            _active_children.add(process.pid)
-        try:
-            timed_out = not _wait_unreaped(process.pid, start + time_limit)
-            try:
-                # the child is not reaped yet, so its process-group id cannot have been reused: this
-                # kills the child (if it is still running) and anything it started, and nothing else
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            process.wait()
-        finally:
-            with _children_lock:
-                _active_children.discard(process.pid)
-    return timed_out, process.returncode, time.monotonic() - start
-
-
+# (running the child and reaping what escapes its process group: scratchflow/grading/processes.py)
 def _protected_paths(grader):
     """What student code may not open: the source folder, and everything beside the package.
 
@@ -353,22 +226,6 @@ def _protected_paths(grader):
     except OSError:
         pass
     return paths
-
-
-def _wait_unreaped(pid, deadline):
-    """Wait until ``pid`` exits or the deadline passes, leaving it unreaped; True if it exited."""
-    delay = 0.005
-    while True:
-        try:
-            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return True
-        if info is not None and info.si_pid == pid:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 0.05)
 
 
 def _read_outputs(path, keys):
@@ -472,8 +329,8 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None):
                        "protected": _protected_paths(grader), "sandbox_prefix": SANDBOX_PREFIX,
                        "forbidden": list(task.forbidden)}, handle)
 
-        with _Guard():                    # on leaving: kill what left the process group
-            timed_out, returncode, seconds = _run_child(sandbox, limit)
+        with Guard():                    # on leaving: kill what left the process group
+            timed_out, returncode, seconds = run_child(sandbox, limit)
         grouped = None if timed_out else _read_outputs(outputs_path, [c.key for c in checks])
         stdout_tail = _tail(os.path.join(sandbox, "stdout.txt"))
         stderr_tail = _tail(os.path.join(sandbox, "stderr.txt"))
@@ -523,7 +380,7 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     _refuse_code_from(submission, grader)
     if seed is None:
         seed = submission_seed(homework.hidden_seed, submission_id)
-    with _Guard(), ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+    with Guard(), ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
         futures = [pool.submit(grade_task, grader, task, submission, hidden, seed, time_limit, cache)
                    for task in homework.tasks]
         per_task = [future.result() for future in futures]
