@@ -13,9 +13,8 @@ SiLU          x * sigmoid(x)               sigmoid(x) * (1 + x * (1 - sigmoid(x)
 
 Softplus and SiLU are smooth and do not saturate for large positive x.
 
-Each activation also has an unchecked pair ``_forward_fast(x) -> (y, saved)`` and
-``_backward_fast(saved, g)`` for :meth:`MLP._forward_trace`: the caller keeps ``saved``, not the
-module, so one network can serve two passes (a coupling layer's forward and inverse) at once.
+Each activation's maths is the pair ``_forward_fast(x) -> (y, saved)`` and
+``_backward_fast(saved, g)``; see :class:`_Activation` for who keeps ``saved``.
 ``Tanh._forward_fast`` overwrites its input (a fresh pre-activation) to save an allocation.
 """
 import numpy as np
@@ -33,11 +32,22 @@ def _sigmoid(x):
 class _Activation(Module):
     """Shared plumbing: no parameters; the public ``forward`` / ``backward`` check their input (a
     float (N, H) batch; a gradient of the output's shape) and call ``_forward`` / ``_backward``,
-    which MLP and MADE call directly after checking their own input once."""
+    which MLP and MADE call directly after checking their own input once.
+
+    Each activation writes its maths once, as the pair ``_forward_fast(x) -> (y, saved)`` and
+    ``_backward_fast(saved, g) -> dL/dx``. ``_forward`` keeps ``saved`` on the module;
+    :meth:`MLP._forward_trace` keeps it itself, so one network can serve two passes (a coupling
+    layer's forward and inverse) at once. ``_forward_fast`` may overwrite its input, a fresh
+    pre-activation (tanh does, to save an allocation), so the public ``forward`` passes a copy.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self._saved = self._shape = None      # what backward needs; forward's output shape
 
     def forward(self, x):
         """phi(x), element-wise, for x (N, H) -> (N, H)."""
-        return self._forward(check_array(x, "x"))
+        return self._forward(check_array(x, "x").copy())
 
     def backward(self, grad_out):
         """dL/dy (N, H) -> dL/dx (N, H) through the latest forward."""
@@ -46,27 +56,18 @@ class _Activation(Module):
         n, width = self._shape
         return self._backward(check_gradient(grad_out, "grad_out", n, width, self._dtype))
 
-    def _remember_shape(self, x):
+    def _forward(self, x):
         self._shape, self._dtype = x.shape, x.dtype
+        y, self._saved = self._forward_fast(x)
+        return y
+
+    def _backward(self, grad_out):
+        return self._backward_fast(self._saved, grad_out)
 
 
 class Tanh(_Activation):
     """y = tanh(x); dy/dx = 1 - y^2 (uses the output kept by forward)."""
 
-    def __init__(self):
-        super().__init__()
-        self._y = self._shape = None
-
-    def _forward(self, x):
-        self._remember_shape(x)
-        self._y = np.tanh(x)                     # (N, H)
-        return self._y
-
-    def _backward(self, grad_out):
-        y = self._y
-        return grad_out * (1.0 - y * y)          # (N, H)
-
-    # unchecked fast path for MLP._forward_trace: the caller keeps `saved` (here y), not the module
     @staticmethod
     def _forward_fast(x):
         y = np.tanh(x, out=x)                    # (N, H), in place: x is a fresh pre-activation
@@ -83,22 +84,9 @@ class Tanh(_Activation):
 class ReLU(_Activation):
     """y = max(x, 0); dy/dx = 1[x > 0]."""
 
-    def __init__(self):
-        super().__init__()
-        self._positive = self._shape = None
-
-    def _forward(self, x):
-        self._remember_shape(x)
-        self._positive = x > 0                   # (N, H) bool
-        return np.where(self._positive, x, 0.0)
-
-    def _backward(self, grad_out):
-        positive = self._positive
-        return np.where(positive, grad_out, 0.0)
-
     @staticmethod
     def _forward_fast(x):
-        positive = x > 0
+        positive = x > 0                         # (N, H) bool
         return np.where(positive, x, 0.0), positive
 
     @staticmethod
@@ -108,19 +96,6 @@ class ReLU(_Activation):
 
 class Softplus(_Activation):
     """y = log(1 + e^x) (computed as max(x, 0) + log1p(e^-|x|)); dy/dx = sigmoid(x)."""
-
-    def __init__(self):
-        super().__init__()
-        self._x = self._shape = None
-
-    def _forward(self, x):
-        self._remember_shape(x)
-        self._x = x
-        return np.maximum(x, 0.0) + np.log1p(np.exp(-np.abs(x)))
-
-    def _backward(self, grad_out):
-        x = self._x
-        return grad_out * _sigmoid(x)
 
     @staticmethod
     def _forward_fast(x):
@@ -134,24 +109,9 @@ class Softplus(_Activation):
 class SiLU(_Activation):
     """y = x * sigmoid(x) (a.k.a. swish); dy/dx = sigma + x * sigma * (1 - sigma)."""
 
-    def __init__(self):
-        super().__init__()
-        self._x = self._sigma = self._shape = None
-
-    def _forward(self, x):
-        self._remember_shape(x)
-        self._x = x
-        self._sigma = _sigmoid(x)
-        return x * self._sigma
-
-    def _backward(self, grad_out):
-        x = self._x
-        sigma = self._sigma
-        return grad_out * sigma * (1.0 + x * (1.0 - sigma))
-
     @staticmethod
     def _forward_fast(x):
-        sigma = _sigmoid(x)
+        sigma = _sigmoid(x)                      # (N, H)
         return x * sigma, (x, sigma)
 
     @staticmethod
