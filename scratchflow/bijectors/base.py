@@ -31,7 +31,7 @@ Then point :func:`scratchflow.checks.check_bijector` at the layer.
 import numpy as np
 
 from scratchflow.nn.module import Module
-from scratchflow.validation import check_array, check_vector
+from scratchflow.validation import check_array, check_gradient, check_vector
 
 
 class Bijector(Module):
@@ -105,9 +105,7 @@ class Bijector(Module):
         return self._inverse_backward(grad_x, grad_log_det)
 
     def _check_grads(self, grad, grad_log_det, n, name):
-        grad = check_array(grad, name, dim=self.dim, n=n)
-        if grad.dtype != self.dtype:
-            grad = grad.astype(self.dtype)
+        grad = check_gradient(grad, name, n, self.dim, self.dtype)
         if grad_log_det is None:
             grad_log_det = np.zeros(n, dtype=self.dtype)
         else:

@@ -45,32 +45,28 @@ class Module:
         self._children[name] = module
         return module
 
+    def _collect(self, kind):
+        """This module's ``kind`` arrays (a dict attribute) and its children's, under dotted names."""
+        out = dict(getattr(self, kind))
+        for child_name, child in self._children.items():
+            for name, array in child._collect(kind).items():
+                out[f"{child_name}.{name}"] = array
+        return out
+
     @property
     def params(self):
         """Dict of every parameter array, children's under dotted names (live arrays)."""
-        out = dict(self._own_params)
-        for child_name, child in self._children.items():
-            for name, array in child.params.items():
-                out[f"{child_name}.{name}"] = array
-        return out
+        return self._collect("_own_params")
 
     @property
     def grads(self):
         """Dict of gradient arrays with the same keys and shapes as :attr:`params`."""
-        out = dict(self._own_grads)
-        for child_name, child in self._children.items():
-            for name, array in child.grads.items():
-                out[f"{child_name}.{name}"] = array
-        return out
+        return self._collect("_own_grads")
 
     @property
     def buffers(self):
         """Dict of every buffer array, children's under dotted names (live arrays)."""
-        out = dict(self._own_buffers)
-        for child_name, child in self._children.items():
-            for name, array in child.buffers.items():
-                out[f"{child_name}.{name}"] = array
-        return out
+        return self._collect("_own_buffers")
 
     def zero_grad(self):
         """Set every gradient array (own and children's) to zero in place."""
