@@ -130,6 +130,23 @@ class Flow(Module):
         self.backward()
         return loss
 
+    def reverse_kl(self, target, z):
+        """KL(q || p*) + const estimated on given base draws z (n, D); returns ``(loss, x)``.
+
+        ``loss = mean_i [log q(x_i) − log p*(x_i)]`` with ``x = f^{-1}(z)`` and
+        ``log q(x) = log p_z(z) − log|det ∂f^{-1}/∂z|``. The inverse pass is kept, so
+        :meth:`reverse_kl_loss_and_grad` can run the gradient pass through it.
+        """
+        _check_target(target, self.dim)
+        x, log_det_inv = self.layers.inverse(z)                       # (n, D), (n,)
+        _check_finite_output(x, "x", "base samples z")
+        log_q = self._base_log_prob(z) - log_det_inv                  # (n,)
+        log_target = target.log_prob(x)                               # (n,)
+        if np.shape(log_target) != (x.shape[0],):
+            raise ValueError(f"target.log_prob(x) must return shape ({x.shape[0]},), one value per "
+                             f"sample; got {np.shape(log_target)}")
+        return float(np.mean(log_q - log_target)), x
+
     def reverse_kl_loss_and_grad(self, target, n, rng=None):
         """Zero the gradients, estimate KL(q || p*) + const on n samples, fill ``grads``; return it.
 
@@ -151,17 +168,9 @@ class Flow(Module):
             :func:`scratchflow.train.fit` turns into a clean stop.
         """
         n = check_int(n, "n (the number of samples)", 1)
-        _check_target(target, self.dim)
         self.zero_grad()
         z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
-        x, log_det_inv = self.layers.inverse(z)                       # (n, D), (n,)
-        _check_finite_output(x, "x", "base samples z")
-        log_q = self._base_log_prob(z) - log_det_inv                  # (n,)
-        log_target = target.log_prob(x)                               # (n,)
-        if np.shape(log_target) != (n,):
-            raise ValueError(f"target.log_prob(x) must return shape ({n},), one value per sample; "
-                             f"got {np.shape(log_target)}")
-        loss = float(np.mean(log_q - log_target))
+        loss, x = self.reverse_kl(target, z)                          # keeps the inverse pass
         grad_target = check_array(target.grad_log_prob(x), "target.grad_log_prob(x)", dim=self.dim,
                                   n=n, finite=False)                  # (n, D)
         grad_x = -grad_target / n                                     # (n, D)
