@@ -124,4 +124,8 @@ class MaskedLinear(Module):
         x = self._x                                                     # (N, in)
         self._own_grads["weight"] += (x.T @ grad_out) * self.mask     # (in, out)
         self._own_grads["bias"] += grad_out.sum(axis=0)               # (out,)
+        return self._input_gradient(grad_out)
+
+    def _input_gradient(self, grad_out):
+        """dL/dx = g @ (W * M).T with the masked weight forward used; ``grads`` untouched."""
         return grad_out @ self._masked_weight.T                        # (N, in)

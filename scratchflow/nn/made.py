@@ -182,7 +182,7 @@ class MADE(Module):
         grad = self._output_gradient(grad_shift, grad_log_scale, "input_gradient")   # (N, 2D)
         for layer in reversed(self.layers):
             if isinstance(layer, MaskedLinear):
-                grad = grad @ (layer.weight * layer.mask).T           # (N, in)
+                grad = layer._input_gradient(grad)                    # (N, in), W*M from forward
             else:
                 grad = layer._backward(grad)                          # activation: no parameters
         return grad                                                   # (N, D)
