@@ -76,9 +76,10 @@ class Logit(Bijector):
     def _forward(self, x):
         squeeze = 1.0 - 2.0 * self.alpha
         p = self.alpha + squeeze * x                                  # (N, D)
-        y = np.log(p) - np.log1p(-p)                                  # (N, D)
+        log_p, log_one_minus_p = np.log(p), np.log1p(-p)              # (N, D) each
+        y = log_p - log_one_minus_p                                   # (N, D)
         log_squeeze = float(np.log(squeeze))       # a Python float keeps a float32 batch float32
-        log_det = np.sum(log_squeeze - np.log(p) - np.log1p(-p), axis=1)     # (N,)
+        log_det = np.sum(log_squeeze - log_p - log_one_minus_p, axis=1)      # (N,)
         self._forward_p = p
         return y, log_det
 
@@ -88,10 +89,11 @@ class Logit(Bijector):
         return (grad_y + grad_log_det[:, None] * (2.0 * p - 1.0)) * (squeeze / (p * (1.0 - p)))
 
     def _inverse(self, y):
-        p = np.exp(-np.logaddexp(0.0, -y))                            # (N, D) σ(y), no overflow
+        softplus_neg_y = np.logaddexp(0.0, -y)                        # (N, D) −log p
+        p = np.exp(-softplus_neg_y)                                   # (N, D) σ(y), no overflow
         x = (p - self.alpha) / (1.0 - 2.0 * self.alpha)               # (N, D)
         # log p + log(1 − p) = −softplus(−y) − softplus(y), stable for large |y|
-        log_p_one_minus_p = -np.logaddexp(0.0, -y) - np.logaddexp(0.0, y)     # (N, D)
+        log_p_one_minus_p = -softplus_neg_y - np.logaddexp(0.0, y)    # (N, D)
         log_squeeze = float(np.log(1.0 - 2.0 * self.alpha))   # Python float: float32 stays float32
         log_det = np.sum(log_p_one_minus_p - log_squeeze, axis=1)             # (N,)
         self._inverse_p = p
