@@ -5,7 +5,18 @@ A module owns named parameter arrays (``params``) and gradient arrays of the sam
 names, ``"layers.3.scale_net.0.weight"``; the dict values are the live arrays, not copies, so an
 optimizer that updates ``params[name]`` in place changes the next forward pass.
 """
+from types import SimpleNamespace
+
 import numpy as np
+
+
+class Cache(SimpleNamespace):
+    """What one pass keeps for its gradient pass, by name: ``Cache(x=x, log_scale=log_scale)``.
+
+    The one cache convention of the package: a pass writes ``self._forward_cache`` (or
+    ``self._inverse_cache``) as a ``Cache``; its gradient pass reads it with
+    :meth:`Module._read_cache`, which says which call is missing when it is empty.
+    """
 
 
 class Module:
@@ -74,6 +85,15 @@ class Module:
             grad.fill(0.0)
         for child in self._children.values():
             child.zero_grad()
+
+    def _read_cache(self, direction="forward"):
+        """The :class:`Cache` the latest ``direction`` pass kept, or a ``RuntimeError`` naming the
+        pass that has to run first (``direction`` is ``"forward"`` or ``"inverse"``)."""
+        cache = getattr(self, f"_{direction}_cache", None)
+        if cache is None:
+            raise RuntimeError(f"{type(self).__name__}: the gradient pass needs {direction}() to "
+                               "run first (it reads what that pass kept)")
+        return cache
 
     def num_params(self):
         """Total number of scalar parameters."""
