@@ -4,12 +4,14 @@
     scratchflow train --data moons            train a Real-NVP, save model, history and figures
     scratchflow sample --model-file M --n N   draw samples from a saved model (.npy / .csv)
     scratchflow plot --model-file M           redraw a saved model's figures
+    scratchflow figure3 --out figures         Rezende & Mohamed's Figure 3 (U1-U4, planar flows)
     scratchflow grade / release / generate-exercises   the homework's autograder (scratchflow/grading)
 """
 import argparse
 import sys
 
 from scratchflow.commands import add_plot_command, add_sample_command, add_train_command
+from scratchflow.figure3 import add_figure3_command
 from scratchflow.grading.cli import add_commands as add_grading_commands
 
 
@@ -42,6 +44,7 @@ def build_parser():
     add_train_command(subparsers)
     add_sample_command(subparsers)
     add_plot_command(subparsers)
+    add_figure3_command(subparsers)
     add_grading_commands(subparsers)
     return parser
 

@@ -89,7 +89,7 @@ def add_train_command(subparsers):
                              f"{', '.join(REAL_DATA)} (needs scikit-learn: pip install -e '.[data]')")
     source.add_argument("--target", default=None, choices=["u1", "u2", "u3", "u4"],
                         help="fit this 2-D target density by reverse KL instead of data")
-    parser.add_argument("--model", default="realnvp", choices=["realnvp", "maf", "iaf"],
+    parser.add_argument("--model", default="realnvp", choices=["realnvp", "maf", "iaf", "planar", "radial"],
                         help="flow family (default: realnvp)")
     parser.add_argument("--layers", type=_positive_int, default=8,
                         help="number of flow layers (default: 8)")
@@ -125,6 +125,8 @@ def _build_flow(args, dim):
     from scratchflow.models import build_model
     config = {"model": args.model, "dim": dim, "n_layers": args.layers, "hidden": args.hidden,
               "seed": args.seed}
+    if args.model in ("planar", "radial"):   # no conditioner network: --hidden does not apply
+        del config["hidden"]
     if args.data in IMAGE_DATA:              # pixels in (0, 1): a logit layer first (Real-NVP §4.1)
         config["logit_alpha"] = 0.05
     return build_model(config)

@@ -8,6 +8,9 @@ import numpy as np
 from scratchflow.validation import check_int, check_sizes
 
 
+MODEL_NAMES = ("realnvp", "maf", "iaf", "planar", "radial")
+
+
 def build_model(config):
     """Build the flow that ``config`` describes; ``config["model"]`` names the family.
 
@@ -23,8 +26,13 @@ def build_model(config):
         flow = build_realnvp(**options)
     elif model in ("maf", "iaf"):
         flow = build_autoregressive(model, **options)
+    elif model == "planar":
+        flow = build_planar(**options)
+    elif model == "radial":
+        flow = build_radial(**options)
     else:
-        raise ValueError(f"unknown model {model!r}; choose 'realnvp', 'maf' or 'iaf'")
+        raise ValueError(f"unknown model {model!r}; choose one of "
+                         f"{', '.join(MODEL_NAMES)}")
     if logit_alpha is not None:
         from scratchflow.bijectors.logit import Logit
         from scratchflow.flow import Flow
@@ -186,4 +194,30 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
     flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "hidden": hidden,
                    "activation": activation, "order": order, "seed": int(seed),
                    "dtype": dtype.name, "batchnorm": bool(batchnorm)}
+    return flow
+
+
+# ---------------------------------------------------------------------------- beyond the lecture
+def build_planar(dim, n_layers=8, seed=0, dtype="float64"):
+    """K = ``n_layers`` planar flows (Rezende & Mohamed 2015; :class:`~scratchflow.bijectors.PlanarFlow`).
+
+    Sampling and the reverse KL run the paper's explicit map; ``log_prob`` solves it per layer.
+    """
+    from scratchflow.bijectors.planar import PlanarFlow
+    return _simple_stack("planar", PlanarFlow, dim, n_layers, seed, dtype)
+
+
+def build_radial(dim, n_layers=8, seed=0, dtype="float64"):
+    """K = ``n_layers`` radial flows (Rezende & Mohamed 2015; :class:`~scratchflow.bijectors.RadialFlow`)."""
+    from scratchflow.bijectors.radial import RadialFlow
+    return _simple_stack("radial", RadialFlow, dim, n_layers, seed, dtype)
+
+
+def _simple_stack(model, layer_class, dim, n_layers, seed, dtype):
+    from scratchflow.flow import Flow
+    dim, n_layers = check_int(dim, "dim", 1), check_int(n_layers, "n_layers", 1)
+    dtype, rng = np.dtype(dtype), np.random.default_rng(seed)
+    flow = Flow([layer_class(dim, rng=rng, dtype=dtype) for _ in range(n_layers)])
+    flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "seed": int(seed),
+                   "dtype": dtype.name}
     return flow
