@@ -1,0 +1,127 @@
+"""Additive coupling layer (NICE; Dinh, Krueger, Bengio, arXiv 1410.8516). Beyond the lecture.
+
+The slide "Real-NVP" without the scale: with ``c`` the conditioning part (mask 1) and ``r`` the
+rest (mask 0), and t any network,
+
+    z_c = x_c,      z_r = x_r + t(x_c).
+
+Jacobian (rows and columns ordered c, r): ``[[I, 0], [∂t/∂x_c, I]]``, unit lower-triangular, so
+``det ∂z/∂x = 1`` and ``log|det ∂z/∂x| = 0`` for every x: the layer **preserves volume**.
+
+Why volume preservation is the point. The change-of-variables theorem (slide "Теорема о замене
+переменных") charges every layer a log-det; here it is exactly zero, whatever t is, so t can be as
+large a network as we like at no cost to the density and with nothing to overflow. A stack of
+additive layers alone cannot change volume, so it cannot map a wide data cloud onto N(0, I): NICE
+ends with one diagonal scaling, ``z ← z ⊙ exp(a)`` (our
+:class:`~scratchflow.bijectors.ElementwiseAffine`), which carries the whole log-det ``Σ_j a_j``.
+That is NICE's full model (``build_model({"model": "nice", ...})``). Real-NVP's
+``exp(s(x_c))`` is what you add when the volume change should depend on x.
+
+Inverse (x_c = z_c, so t(x_c) = t(z_c) is known):  x_r = z_r − t(z_c),  log|det ∂x/∂z| = 0.
+
+Gradient passes (g = dL/dz or dL/dx; the log-det gradient h̄ multiplies a constant 0 and drops):
+
+    forward:  dL/dx_r = g_r,   dL/dt = g_r,    dL/dx_c = g_c + MLP.backward(g_r)
+    inverse:  dL/dz_r = g_r,   dL/dt = −g_r,   dL/dz_c = g_c + MLP.backward(−g_r)
+
+The MLP is run through its trace methods (``_forward_trace`` / ``_backward_trace``, in
+:meth:`AdditiveCoupling._shift` and :meth:`AdditiveCoupling._shift_backward` only) because the
+layer keeps one trace per direction: a forward, an inverse, then both gradient passes each read
+their own pass; the MLP's public forward/backward keep a single cache on the network.
+
+Legend: t -> shift, x_c -> x[:, cond_index], x_r -> x[:, trans_index].
+
+References
+----------
+L. Dinh, D. Krueger, Y. Bengio. NICE: Non-linear Independent Components Estimation.
+arXiv:1410.8516.
+"""
+import numpy as np
+
+from scratchflow.bijectors.base import Bijector
+from scratchflow.bijectors.coupling import _as_mask
+from scratchflow.nn.mlp import MLP
+from scratchflow.nn.module import Cache
+from scratchflow.validation import check_dtype, check_int, check_sizes
+
+
+class AdditiveCoupling(Bijector):
+    """NICE additive coupling: ``z_r = x_r + t(x_c)``, ``z_c = x_c``, log-det 0.
+
+    Parameters
+    ----------
+    dim : int
+        D >= 2.
+    mask : array_like of 0/1, shape (D,)
+        1 = conditioning (unchanged), 0 = transformed; at least one of each.
+    hidden : sequence of int
+        Hidden sizes of the MLP t.
+    activation : {"tanh", "relu", "softplus", "silu"}
+    rng : numpy.random.Generator or int, optional
+    zero_init : bool
+        Zero the MLP's last layer, so t = 0 and the layer starts as the identity (default).
+    dtype : float64 (default) or float32
+
+    References
+    ----------
+    L. Dinh, D. Krueger, Y. Bengio. NICE. arXiv:1410.8516.
+    """
+
+    def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", rng=None, zero_init=True,
+                 dtype=np.float64):
+        super().__init__()
+        self.dim = check_int(dim, "dim")
+        if self.dim < 2:
+            raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
+        self.dtype = check_dtype(dtype)
+        self.mask = _as_mask(mask, self.dim)                               # (D,) bool
+        self.cond_index = np.flatnonzero(self.mask)                        # (d,)
+        self.trans_index = np.flatnonzero(~self.mask)                      # (k,)
+        self.hidden = check_sizes(hidden, "hidden")
+        self.activation = activation
+        self.net = self.add_child("net", MLP(
+            [len(self.cond_index), *self.hidden, len(self.trans_index)], activation,
+            rng=np.random.default_rng(rng), zero_last=zero_init, dtype=self.dtype))
+        self._forward_cache = None
+        self._inverse_cache = None
+
+    def _shift(self, cond):
+        """t(cond) (N, k) and the network's trace for the gradient pass."""
+        return self.net._forward_trace(cond)
+
+    def _shift_backward(self, trace, grad_shift):
+        """dL/dt (N, k) -> dL/d(conditioning input) (N, d); adds the MLP's parameter gradients."""
+        return self.net._backward_trace(trace, grad_shift)
+
+    def _forward(self, x):
+        shift, trace = self._shift(x[:, self.cond_index])                  # (N, k)
+        z = x.copy()                                                       # (N, D): z_c = x_c
+        z[:, self.trans_index] += shift
+        self._forward_cache = Cache(trace=trace)
+        return z, np.zeros(x.shape[0], dtype=x.dtype)
+
+    def _backward(self, grad_z, grad_log_det):
+        cache = self._read_cache("forward")
+        grad_r = grad_z[:, self.trans_index]                               # (N, k)
+        grad_x = grad_z.copy()                                             # (N, D)
+        grad_x[:, self.cond_index] += self._shift_backward(cache.trace, grad_r)
+        return grad_x
+
+    def _inverse(self, z):
+        shift, trace = self._shift(z[:, self.cond_index])                  # (N, k)
+        x = z.copy()                                                       # (N, D): x_c = z_c
+        x[:, self.trans_index] -= shift
+        self._inverse_cache = Cache(trace=trace)
+        return x, np.zeros(z.shape[0], dtype=z.dtype)
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        cache = self._read_cache("inverse")
+        grad_r = grad_x[:, self.trans_index]                               # (N, k)
+        grad_z = grad_x.copy()                                             # (N, D)
+        grad_z[:, self.cond_index] += self._shift_backward(cache.trace, -grad_r)
+        return grad_z
+
+    def __repr__(self):
+        mask = "".join(str(int(m)) for m in self.mask)
+        return (f"AdditiveCoupling(dim={self.dim}, mask={mask}, hidden={self.hidden}, "
+                f"activation={self.activation!r})")
