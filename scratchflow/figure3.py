@@ -108,8 +108,9 @@ def run_figure3(out_dir="figures", steps=8000, seed=0, targets=TARGET_NAMES, res
                 f"({time.perf_counter() - start:.0f} s)")
     results["seconds"] = time.perf_counter() - start
     results["planar_kl_decreases_with_k"] = {name: _decreases(results, name) for name in targets}
+    os.makedirs(out_dir, exist_ok=True)
+    results_path = _write_json(results, os.path.join(out_dir, "figure3.json"))   # before drawing
     figure = draw_grid(flows, results, columns, targets, out_dir, resolution)
-    results_path = _write_json(results, os.path.join(out_dir, "figure3.json"))
     return results, [figure, results_path]
 
 

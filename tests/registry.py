@@ -19,6 +19,7 @@ from scratchflow.bijectors import Compose, ElementwiseAffine, Example2Map
 from scratchflow.bijectors import BatchNorm, Logit
 from scratchflow.bijectors import ActNorm, AffineCoupling, Permutation
 from scratchflow.bijectors import IAF, MAF
+from scratchflow.bijectors import AdditiveCoupling, LULinear, PlanarFlow, RadialFlow
 
 
 @dataclass
@@ -86,6 +87,36 @@ def _autoregressive(cls, dim, rng):
     return layer
 
 
+def _planar(dim, rng, w_dot_u=None):
+    """PlanarFlow with ‖w‖ >= 0.5 and wᵀu drawn in [-8, 3] (c = wᵀû from -1 + 3e-4 up to 2)."""
+    w = rng.uniform(-1, 1, dim)                                     # (D,)
+    w *= max(1.0, 0.5 / max(np.linalg.norm(w), 1e-12))
+    u = rng.uniform(-1, 1, dim)
+    target = rng.uniform(-8, 3) if w_dot_u is None else w_dot_u
+    u += (target - w @ u) * w / (w @ w)                             # wᵀu = target
+    return PlanarFlow(dim, u=u, w=w, b=rng.uniform(-1, 1))
+
+
+def _radial(dim, rng):
+    """RadialFlow with beta in [-8, 3] (β̂ from −α + 3e-4 up to about 3)."""
+    return RadialFlow(dim, center=rng.uniform(-1, 1, dim), log_alpha=rng.uniform(-1, 1),
+                      beta=rng.uniform(-8, 3))
+
+
+def _lu_linear(dim, rng):
+    """LULinear from a random rotation, every parameter then moved by up to ±0.5."""
+    layer = LULinear(dim, rng=rng)
+    for array in layer.params.values():
+        array += rng.uniform(-0.5, 0.5, array.shape)
+    return layer
+
+
+def _additive(dim, rng):
+    mask = np.zeros(dim, dtype=int)
+    mask[rng.choice(dim, size=rng.integers(1, dim), replace=False)] = 1
+    return AdditiveCoupling(dim, mask, hidden=(4,), rng=rng, zero_init=False)
+
+
 REGISTRY = [
     Case(ElementwiseAffine, _affine),
     Case(Example2Map, lambda dim, rng: Example2Map(), dims=(2, 2), to_domain=_positive_first),
@@ -98,4 +129,8 @@ REGISTRY = [
     Case(ActNorm, _actnorm),
     Case(MAF, lambda dim, rng: _autoregressive(MAF, dim, rng), dims=(1, 4)),
     Case(IAF, lambda dim, rng: _autoregressive(IAF, dim, rng), dims=(1, 4)),
+    Case(AdditiveCoupling, _additive, dims=(2, 4)),                      # beyond the lecture
+    Case(LULinear, _lu_linear),
+    Case(PlanarFlow, _planar),
+    Case(RadialFlow, _radial),
 ]

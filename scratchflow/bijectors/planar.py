@@ -69,7 +69,7 @@ def _sigmoid(s):
     return np.exp(-np.logaddexp(0.0, -s))
 
 
-def solve_increasing(equation, low, high):
+def solve_increasing(equation, low, high, value_tolerance):
     """Root of an increasing scalar function, elementwise over a batch: bracketed Newton.
 
     Parameters
@@ -78,14 +78,21 @@ def solve_increasing(equation, low, high):
         Increasing in alpha with exactly one root in [low, high].
     low, high : ndarray, shape (N,)
         A bracket: F(low) <= 0 <= F(high).
+    value_tolerance : ndarray, shape (N,)
+        The round-off level of F (a few ulps of its largest term): |F| below it is a root.
 
     Returns
     -------
-    alpha : ndarray, shape (N,), F(alpha) = 0 to machine precision.
+    alpha : ndarray, shape (N,), a root to machine precision: |F(alpha)| at round-off level, or a
+    bracket of a few ulps around it.
+
+    Each step is Newton's, unless it would leave the bracket (then bisection); the bracket shrinks
+    with the sign of F, so the iteration cannot cycle or escape. Near a steep root (small slope)
+    F's round-off alone can make Newton alternate between two floats; the value test stops it there.
     """
     low, high = low.copy(), high.copy()                          # (N,)
     alpha = 0.5 * (low + high)                                   # (N,)
-    tolerance = 4 * np.finfo(np.float64).eps
+    ulps = 4 * np.finfo(np.float64).eps
     for _ in range(MAX_SOLVER_STEPS):
         value, slope = equation(alpha)                           # (N,), (N,)
         low = np.where(value < 0, alpha, low)                    # the root is above alpha
@@ -95,13 +102,21 @@ def solve_increasing(equation, low, high):
         inside = np.isfinite(newton) & (newton >= low) & (newton <= high)
         step_to = np.where(inside, newton, 0.5 * (low + high))   # bisection if Newton leaves
         step_to = np.where(value == 0, alpha, step_to)           # an exact root stays
-        scale = tolerance * (1.0 + np.abs(step_to))
-        converged = (np.abs(step_to - alpha) <= scale) | (high - low <= scale)
+        scale = ulps * (1.0 + np.abs(step_to))
+        converged = ((np.abs(value) <= value_tolerance) | (np.abs(step_to - alpha) <= scale)
+                     | (high - low <= scale))
         alpha = step_to
         if converged.all():
             return alpha
-    raise FloatingPointError("planar/radial inverse: the bracketed Newton solve did not converge "
+    raise FloatingPointError("planar flow inverse: the bracketed Newton solve did not converge "
                              f"in {MAX_SOLVER_STEPS} steps")
+
+
+def _slope(h_value, c_plus_one):
+    """q = 1 + c h' computed as t² + (c + 1)(1 − t²) (h' = 1 − t²): no cancellation when c ≈ −1,
+    so q > 0 in floating point too, not only in exact arithmetic."""
+    square = h_value * h_value                                              # (N,)
+    return square + c_plus_one * (1.0 - square)
 
 
 class PlanarFlow(Bijector):
@@ -148,10 +163,11 @@ class PlanarFlow(Bijector):
         if w_norm2 == 0.0:
             raise FloatingPointError("PlanarFlow: w has become zero, so û is undefined")
         s = float(self.w @ self.u)
-        c = -1.0 + float(_softplus(s))                                      # m(s) > −1
+        c_plus_one = float(_softplus(s))                                    # > 0 even where c rounds to −1
+        c = -1.0 + c_plus_one                                               # m(s) > −1
         kappa = c - s
         u_hat = self.u + kappa * self.w / w_norm2                           # (D,)
-        return u_hat, c, Cache(s=s, kappa=kappa, w_norm2=w_norm2)
+        return u_hat, c, Cache(s=s, kappa=kappa, w_norm2=w_norm2, c_plus_one=c_plus_one)
 
     def _reparam_backward(self, grad_u_hat, grad_c, reparam):
         """dL/dû (D,), dL/dc -> add dL/du, dL/dw into grads."""
@@ -168,7 +184,7 @@ class PlanarFlow(Bijector):
         pre = z @ self.w + self.b[0]                                        # (N,) a = wᵀz + b
         h_value = np.tanh(pre)                                              # (N,) t
         slope = 1.0 - h_value ** 2                                          # (N,) t'
-        q = 1.0 + c * slope                                                 # (N,) > 0
+        q = _slope(h_value, reparam.c_plus_one)                             # (N,) > 0
         x = z + h_value[:, None] * u_hat                                    # (N, D)
         self._inverse_cache = Cache(z=z, u_hat=u_hat, c=c, reparam=reparam, h_value=h_value,
                                     slope=slope, q=q)
@@ -194,12 +210,13 @@ class PlanarFlow(Bijector):
 
         def equation(alpha):
             t = np.tanh(alpha + b)
-            return alpha + c * t - target, 1.0 + c * (1.0 - t * t)
+            return alpha + c * t - target, _slope(t, reparam.c_plus_one)
 
-        alpha = solve_increasing(equation, target - abs(c), target + abs(c))   # (N,)
+        tolerance = 8 * np.finfo(np.float64).eps * (1.0 + np.abs(target) + abs(c))   # (N,)
+        alpha = solve_increasing(equation, target - abs(c), target + abs(c), tolerance)   # (N,)
         h_value = np.tanh(alpha + b)                                        # (N,) t
         slope = 1.0 - h_value ** 2                                          # (N,)
-        q = 1.0 + c * slope                                                 # (N,)
+        q = _slope(h_value, reparam.c_plus_one)                             # (N,)
         z = x - h_value[:, None] * u_hat                                    # (N, D)
         self._forward_cache = Cache(x=x, u_hat=u_hat, c=c, reparam=reparam, h_value=h_value,
                                     slope=slope, q=q)

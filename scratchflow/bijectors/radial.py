@@ -102,13 +102,18 @@ class RadialFlow(Bijector):
         self._inverse_cache = None
 
     def _alpha_beta(self):
+        """α, β̂ and ε = β̂ + α = softplus(beta) > 0 (kept apart: α + β̂ may round to 0)."""
         alpha = float(np.exp(self.log_alpha[0]))
-        return alpha, -alpha + float(np.logaddexp(0.0, self.beta[0]))        # α, β̂ > −α
+        margin = float(np.logaddexp(0.0, self.beta[0]))
+        return alpha, margin - alpha, margin
 
-    def _factors(self, radius, alpha, beta_hat):
-        """s = α + r, k = 1 + β̂/s, q = 1 + β̂α/s², each (N,)."""
+    def _factors(self, radius, alpha, margin):
+        """s = α + r, k = 1 + β̂/s = (r + ε)/s, q = 1 + β̂α/s² = (r (2α + r) + εα)/s², each (N,).
+
+        Written with ε = α + β̂ so that nothing cancels when β̂ is close to −α: k, q > 0 in
+        floating point too."""
         s = alpha + radius
-        return s, 1.0 + beta_hat / s, 1.0 + beta_hat * alpha / s ** 2
+        return s, (radius + margin) / s, (radius * (2.0 * alpha + radius) + margin * alpha) / s ** 2
 
     def _param_backward(self, grad_alpha, grad_beta_hat, grad_center):
         alpha = float(np.exp(self.log_alpha[0]))
@@ -118,10 +123,10 @@ class RadialFlow(Bijector):
 
     # ---------------------------------------------------------------- latent -> data (explicit)
     def _inverse(self, z):
-        alpha, beta_hat = self._alpha_beta()
+        alpha, beta_hat, margin = self._alpha_beta()
         d = z - self.center                                                 # (N, D)
         radius = np.sqrt(np.einsum("nd,nd->n", d, d))                       # (N,) r
-        s, k, q = self._factors(radius, alpha, beta_hat)                    # (N,) each
+        s, k, q = self._factors(radius, alpha, margin)                      # (N,) each
         x = self.center + k[:, None] * d                                    # (N, D)
         log_det = (self.dim - 1) * np.log(k) + np.log(q)                    # (N,)
         self._inverse_cache = Cache(d=d, radius=radius, s=s, k=k, q=q, alpha=alpha,
@@ -141,14 +146,14 @@ class RadialFlow(Bijector):
 
     # ---------------------------------------------------------------- data -> latent (solve)
     def _forward(self, x):
-        alpha, beta_hat = self._alpha_beta()
+        alpha, beta_hat, margin = self._alpha_beta()
         d_x = x - self.center                                               # (N, D)
         radius_x = np.sqrt(np.einsum("nd,nd->n", d_x, d_x))                 # (N,) ρ
-        b = alpha + beta_hat - radius_x                                     # (N,) B
+        b = margin - radius_x                                               # (N,) B = α + β̂ − ρ
         root = np.sqrt(b * b + 4.0 * alpha * radius_x)                      # (N,)
         with np.errstate(divide="ignore", invalid="ignore"):
             radius = np.where(b > 0, 2.0 * alpha * radius_x / (b + root), 0.5 * (root - b))   # (N,)
-        s, k, q = self._factors(radius, alpha, beta_hat)
+        s, k, q = self._factors(radius, alpha, margin)
         z = self.center + d_x / k[:, None]                                  # (N, D)
         log_det = -(self.dim - 1) * np.log(k) - np.log(q)                   # (N,)
         self._forward_cache = Cache(d_x=d_x, radius_x=radius_x, radius=radius, s=s, k=k, q=q,
