@@ -89,7 +89,8 @@ def add_train_command(subparsers):
                              f"{', '.join(REAL_DATA)} (needs scikit-learn: pip install -e '.[data]')")
     source.add_argument("--target", default=None, choices=["u1", "u2", "u3", "u4"],
                         help="fit this 2-D target density by reverse KL instead of data")
-    parser.add_argument("--model", default="realnvp", choices=["realnvp", "maf", "iaf", "planar", "radial"],
+    parser.add_argument("--model", default="realnvp",
+                        choices=["realnvp", "maf", "iaf", "planar", "radial", "nice"],
                         help="flow family (default: realnvp)")
     parser.add_argument("--layers", type=_positive_int, default=8,
                         help="number of flow layers (default: 8)")

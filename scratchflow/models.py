@@ -8,7 +8,7 @@ import numpy as np
 from scratchflow.validation import check_int, check_sizes
 
 
-MODEL_NAMES = ("realnvp", "maf", "iaf", "planar", "radial")
+MODEL_NAMES = ("realnvp", "maf", "iaf", "planar", "radial", "nice")
 
 
 def build_model(config):
@@ -30,6 +30,8 @@ def build_model(config):
         flow = build_planar(**options)
     elif model == "radial":
         flow = build_radial(**options)
+    elif model == "nice":
+        flow = build_nice(**options)
     else:
         raise ValueError(f"unknown model {model!r}; choose one of "
                          f"{', '.join(MODEL_NAMES)}")
@@ -219,5 +221,40 @@ def _simple_stack(model, layer_class, dim, n_layers, seed, dtype):
     dtype, rng = np.dtype(dtype), np.random.default_rng(seed)
     flow = Flow([layer_class(dim, rng=rng, dtype=dtype) for _ in range(n_layers)])
     flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "seed": int(seed),
+                   "dtype": dtype.name}
+    return flow
+
+
+def build_nice(dim, n_layers=4, hidden=(64, 64), activation="tanh", lu_linear=False, seed=0,
+               dtype="float64"):
+    """NICE (Dinh et al. 2014, arXiv:1410.8516): additive couplings, then one diagonal scaling.
+
+    ``n_layers`` :class:`~scratchflow.bijectors.AdditiveCoupling` layers with the masks of
+    :func:`realnvp_masks` (volume-preserving, log-det 0) and a final
+    :class:`~scratchflow.bijectors.ElementwiseAffine`, which carries the whole log-det. With
+    ``lu_linear=True`` an :class:`~scratchflow.bijectors.LULinear` (Glow §3.2) precedes every
+    coupling, a learned mixing of the coordinates instead of a fixed alternation.
+    """
+    from scratchflow.bijectors.additive import AdditiveCoupling
+    from scratchflow.bijectors.elementwise import ElementwiseAffine
+    from scratchflow.bijectors.lu_linear import LULinear
+    from scratchflow.flow import Flow
+
+    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers", 1)
+    if dim < 2:
+        raise ValueError(f"NICE needs dim >= 2 (a coupling layer conditions one part on the other), "
+                         f"got {dim}")
+    hidden, dtype = list(check_sizes(hidden, "hidden")), np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    layers = []
+    for mask in realnvp_masks(dim, n_layers):
+        if lu_linear:
+            layers.append(LULinear(dim, rng=rng, dtype=dtype))
+        layers.append(AdditiveCoupling(dim, mask, hidden=hidden, activation=activation, rng=rng,
+                                       dtype=dtype))
+    layers.append(ElementwiseAffine(dim, dtype=dtype))
+    flow = Flow(layers)
+    flow.config = {"model": "nice", "dim": dim, "n_layers": n_layers, "hidden": hidden,
+                   "activation": activation, "lu_linear": bool(lu_linear), "seed": int(seed),
                    "dtype": dtype.name}
     return flow
