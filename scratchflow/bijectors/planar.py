@@ -86,10 +86,14 @@ def solve_increasing(equation, low, high, value_tolerance):
     alpha : ndarray, shape (N,), a root to machine precision: |F(alpha)| at round-off level, or a
     bracket of a few ulps around it.
 
-    Each step is Newton's, unless it would leave the bracket (then bisection); the bracket shrinks
-    with the sign of F, so the iteration cannot cycle or escape. Near a steep root (small slope)
-    F's round-off alone can make Newton alternate between two floats; the value test stops it there.
+    Each step is Newton's if it lands strictly inside the bracket, bisection otherwise; every
+    iterate becomes an end of the bracket, so the bracket shrinks at every step and the iteration
+    cannot cycle or escape (near a steep root F's round-off could otherwise make Newton alternate
+    between two floats).
     """
+    if not (np.isfinite(low).all() and np.isfinite(high).all()):
+        raise FloatingPointError("planar flow inverse: non-finite bracket (an earlier layer "
+                                 "overflowed?)")
     low, high = low.copy(), high.copy()                          # (N,)
     alpha = 0.5 * (low + high)                                   # (N,)
     ulps = 4 * np.finfo(np.float64).eps
@@ -99,12 +103,12 @@ def solve_increasing(equation, low, high, value_tolerance):
         high = np.where(value > 0, alpha, high)                  # the root is below alpha
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = alpha - value / slope                       # (N,)
-        inside = np.isfinite(newton) & (newton >= low) & (newton <= high)
+        inside = np.isfinite(newton) & (newton > low) & (newton < high)   # strictly: no cycling
         step_to = np.where(inside, newton, 0.5 * (low + high))   # bisection if Newton leaves
-        step_to = np.where(value == 0, alpha, step_to)           # an exact root stays
+        at_root = np.abs(value) <= value_tolerance               # F at round-off level: stay
+        step_to = np.where(at_root, alpha, step_to)
         scale = ulps * (1.0 + np.abs(step_to))
-        converged = ((np.abs(value) <= value_tolerance) | (np.abs(step_to - alpha) <= scale)
-                     | (high - low <= scale))
+        converged = at_root | (np.abs(step_to - alpha) <= scale) | (high - low <= scale)
         alpha = step_to
         if converged.all():
             return alpha
@@ -212,7 +216,8 @@ class PlanarFlow(Bijector):
             t = np.tanh(alpha + b)
             return alpha + c * t - target, _slope(t, reparam.c_plus_one)
 
-        tolerance = 8 * np.finfo(np.float64).eps * (1.0 + np.abs(target) + abs(c))   # (N,)
+        size = np.abs(target) + abs(c)                                      # (N,) |α| <= size
+        tolerance = 8 * np.finfo(np.float64).eps * (1.0 + size + abs(c) * (size + abs(b)))
         alpha = solve_increasing(equation, target - abs(c), target + abs(c), tolerance)   # (N,)
         h_value = np.tanh(alpha + b)                                        # (N,) t
         slope = 1.0 - h_value ** 2                                          # (N,)
