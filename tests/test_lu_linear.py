@@ -43,3 +43,13 @@ def test_masked_entries_never_matter_and_get_no_gradient():
     layer.backward(rng.normal(size=(3, 4)), rng.normal(size=3))
     assert np.all(layer.grads["lower"][np.triu_indices(4)] == 0)
     assert np.all(layer.grads["upper"][np.tril_indices(4)] == 0)
+
+
+def test_float32_stays_float32():
+    layer = LULinear(3, rng=0, dtype=np.float32)
+    x = np.random.default_rng(1).normal(size=(4, 3)).astype(np.float32)
+    z, log_det = layer.forward(x)
+    x_back, _ = layer.inverse(z)
+    assert z.dtype == log_det.dtype == x_back.dtype == np.float32
+    assert layer.backward(np.ones_like(z)).dtype == np.float32
+    np.testing.assert_allclose(x_back, x, atol=1e-5)

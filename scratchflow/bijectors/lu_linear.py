@@ -79,7 +79,7 @@ class LULinear(Bijector):
         rotation, _ = np.linalg.qr(rng.standard_normal((self.dim, self.dim)))   # (D, D)
         perm_matrix, lower, upper = lu(rotation)                 # rotation = P L Ũ
         diagonal = np.diag(upper)                                                # (D,)
-        self.lower_mask = np.tril(np.ones((self.dim, self.dim)), -1)             # (D, D)
+        self.lower_mask = np.tril(np.ones((self.dim, self.dim), self.dtype), -1)  # (D, D)
         self.upper_mask = self.lower_mask.T.copy()
         self.perm = self.add_buffer("perm", np.argmax(perm_matrix, axis=1), dtype=np.int64)
         self.sign = self.add_buffer("sign", np.sign(diagonal), dtype=self.dtype)  # (D,)
@@ -92,7 +92,7 @@ class LULinear(Bijector):
     def _factors(self):
         """L (unit lower), Ũ = U + diag(s) and s, from the parameters (masked)."""
         scale = self.sign * np.exp(self.log_scale)                               # (D,)
-        lower = self.lower * self.lower_mask + np.eye(self.dim)                  # (D, D)
+        lower = self.lower * self.lower_mask + np.eye(self.dim, dtype=self.dtype)   # (D, D)
         upper = self.upper * self.upper_mask + np.diag(scale)                    # (D, D)
         return lower, upper, scale
 

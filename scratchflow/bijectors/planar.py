@@ -96,7 +96,7 @@ def solve_increasing(equation, low, high, value_tolerance):
                                  "overflowed?)")
     low, high = low.copy(), high.copy()                          # (N,)
     alpha = 0.5 * (low + high)                                   # (N,)
-    ulps = 4 * np.finfo(np.float64).eps
+    ulps = 4 * np.finfo(low.dtype).eps                           # float32 batches: its own ulps
     for _ in range(MAX_SOLVER_STEPS):
         value, slope = equation(alpha)                           # (N,), (N,)
         low = np.where(value < 0, alpha, low)                    # the root is above alpha
@@ -217,7 +217,7 @@ class PlanarFlow(Bijector):
             return alpha + c * t - target, _slope(t, reparam.c_plus_one)
 
         size = np.abs(target) + abs(c)                                      # (N,) |α| <= size
-        tolerance = 8 * np.finfo(np.float64).eps * (1.0 + size + abs(c) * (size + abs(b)))
+        tolerance = 8 * np.finfo(x.dtype).eps * (1.0 + size + abs(c) * (size + abs(b)))
         alpha = solve_increasing(equation, target - abs(c), target + abs(c), tolerance)   # (N,)
         h_value = np.tanh(alpha + b)                                        # (N,) t
         slope = 1.0 - h_value ** 2                                          # (N,)
