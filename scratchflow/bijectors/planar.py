@@ -96,7 +96,7 @@ def solve_increasing(equation, low, high, value_tolerance):
                                  "overflowed?)")
     low, high = low.copy(), high.copy()                          # (N,)
     alpha = 0.5 * (low + high)                                   # (N,)
-    ulps = 4 * np.finfo(low.dtype).eps                           # float32 batches: its own ulps
+    ulps = 4 * np.finfo(low.dtype).eps                           # the batch dtype's ulps
     for _ in range(MAX_SOLVER_STEPS):
         value, slope = equation(alpha)                           # (N,), (N,)
         low = np.where(value < 0, alpha, low)                    # the root is above alpha
