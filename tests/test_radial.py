@@ -51,7 +51,7 @@ def test_contract_near_the_invertibility_boundary(drawn):
 
     The centre itself is excluded: there the map's Jacobian is continuous but not differentiable
     (it depends on ‖z − z₀‖), so a finite-difference stencil across it measures the kink. Steps
-    are scaled to the distance from the centre (1%); forward parameter gradients are left to the
+    are scaled to the distance from the centre (0.2%); forward parameter gradients are left to the
     registry's contract, as for the planar flow (round-off amplified by 1/q)."""
     dim, seed, beta, distance = drawn
     rng = np.random.default_rng(seed)
@@ -64,6 +64,6 @@ def test_contract_near_the_invertibility_boundary(drawn):
     x, _ = layer.inverse(z)
     radius_x = np.linalg.norm(x - layer.center, axis=1)
     check_bijector(layer, x, z=z, rng=seed, directions="inverse",
-                   step=0.01 * radius.min()).assert_ok()
-    check_bijector(layer, x, rng=seed, directions="forward", step=0.01 * radius_x.min(),
+                   step=0.002 * radius.min()).assert_ok()
+    check_bijector(layer, x, rng=seed, directions="forward", step=0.002 * radius_x.min(),
                    check_params=False).assert_ok()
