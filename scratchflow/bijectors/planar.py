@@ -69,49 +69,54 @@ def _sigmoid(s):
     return np.exp(-np.logaddexp(0.0, -s))
 
 
-def solve_increasing(equation, low, high, value_tolerance):
+def solve_increasing(equation, low, high):
     """Root of an increasing scalar function, elementwise over a batch: bracketed Newton.
 
     Parameters
     ----------
-    equation : callable, alpha (N,) -> (F (N,), dF/dalpha (N,))
-        Increasing in alpha with exactly one root in [low, high].
+    equation : callable, alpha (N,) -> (F (N,), dF/dalpha (N,), round_off (N,))
+        Increasing in alpha with exactly one root in [low, high]; ``round_off`` is the size of
+        F's own rounding error at alpha: |F| below it counts as a root.
     low, high : ndarray, shape (N,)
         A bracket: F(low) <= 0 <= F(high).
-    value_tolerance : ndarray, shape (N,)
-        The round-off level of F (a few ulps of its largest term): |F| below it is a root.
 
     Returns
     -------
     alpha : ndarray, shape (N,), a root to machine precision: |F(alpha)| at round-off level, or a
     bracket of a few ulps around it.
 
-    Each step is Newton's if it lands strictly inside the bracket, bisection otherwise; every
-    iterate becomes an end of the bracket, so the bracket shrinks at every step and the iteration
-    cannot cycle or escape (near a steep root F's round-off could otherwise make Newton alternate
-    between two floats).
+    Each step is Newton's if it lands strictly inside the bracket and is at most half the step
+    before it, bisection otherwise (the safeguard of Numerical Recipes' ``rtsafe``): every iterate
+    becomes an end of the bracket, so the bracket shrinks at every step, at least by half every
+    two steps, and the iteration cannot cycle or crawl (far from the root of a steep tanh, plain
+    Newton ping-pongs between the two ends of the bracket, gaining a little each time). A row stops for good once it has converged, so rows that converge at
+    different steps cannot keep the batch from finishing.
     """
     if not (np.isfinite(low).all() and np.isfinite(high).all()):
         raise FloatingPointError("planar flow inverse: non-finite bracket (an earlier layer "
                                  "overflowed?)")
     low, high = low.copy(), high.copy()                          # (N,)
     alpha = 0.5 * (low + high)                                   # (N,)
+    done = np.zeros(alpha.shape, dtype=bool)                     # (N,) frozen once converged
+    previous_step = high - low                                   # (N,) length of the last step
     ulps = 4 * np.finfo(low.dtype).eps                           # the batch dtype's ulps
     for _ in range(MAX_SOLVER_STEPS):
-        value, slope = equation(alpha)                           # (N,), (N,)
+        value, slope, round_off = equation(alpha)                # (N,) each
         low = np.where(value < 0, alpha, low)                    # the root is above alpha
         high = np.where(value > 0, alpha, high)                  # the root is below alpha
         with np.errstate(divide="ignore", invalid="ignore"):
             newton = alpha - value / slope                       # (N,)
-        inside = np.isfinite(newton) & (newton > low) & (newton < high)   # strictly: no cycling
-        step_to = np.where(inside, newton, 0.5 * (low + high))   # bisection if Newton leaves
-        at_root = np.abs(value) <= value_tolerance               # F at round-off level: stay
-        step_to = np.where(at_root, alpha, step_to)
-        scale = ulps * (1.0 + np.abs(step_to))
-        converged = at_root | (np.abs(step_to - alpha) <= scale) | (high - low <= scale)
-        alpha = step_to
-        if converged.all():
+        scale = ulps * (1.0 + np.abs(alpha))
+        done |= ((np.abs(value) <= round_off)                    # F at its round-off level
+                 | (np.abs(newton - alpha) <= scale)             # Newton's step below an ulp
+                 | (high - low <= scale))                        # bracket down to an ulp
+        if done.all():
             return alpha
+        fast = np.abs(newton - alpha) <= 0.5 * previous_step     # Newton at least halves its step
+        inside = np.isfinite(newton) & (newton > low) & (newton < high) & fast
+        step_to = np.where(inside, newton, 0.5 * (low + high))   # else bisection
+        previous_step = np.abs(step_to - alpha)
+        alpha = np.where(done, alpha, step_to)
     raise FloatingPointError("planar flow inverse: the bracketed Newton solve did not converge "
                              f"in {MAX_SOLVER_STEPS} steps")
 
@@ -213,12 +218,16 @@ class PlanarFlow(Bijector):
         target = x @ w                                                      # (N,) y = wᵀx
 
         def equation(alpha):
-            t = np.tanh(alpha + b)
-            return alpha + c * t - target, _slope(t, reparam.c_plus_one)
+            """F = α + c tanh(α + b) − y, F' = q, and F's rounding error: a few ulps of each
+            term, and of α + b as it passes through c·tanh (slope c·t')."""
+            pre = alpha + b                                                 # (N,)
+            t = np.tanh(pre)
+            slope = _slope(t, reparam.c_plus_one)
+            terms = np.abs(alpha) + abs(c) + np.abs(target) + abs(c) * (1 - t * t) * np.abs(pre)
+            return alpha + c * t - target, slope, 4 * eps * terms
 
-        size = np.abs(target) + abs(c)                                      # (N,) |α| <= size
-        tolerance = 8 * np.finfo(x.dtype).eps * (1.0 + size + abs(c) * (size + abs(b)))
-        alpha = solve_increasing(equation, target - abs(c), target + abs(c), tolerance)   # (N,)
+        eps = np.finfo(x.dtype).eps
+        alpha = solve_increasing(equation, target - abs(c), target + abs(c))   # (N,)
         h_value = np.tanh(alpha + b)                                        # (N,) t
         slope = 1.0 - h_value ** 2                                          # (N,)
         q = _slope(h_value, reparam.c_plus_one)                             # (N,)
