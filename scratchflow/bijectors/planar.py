@@ -21,9 +21,10 @@ reparameterisation enforces it: from free parameters (u, w, b),
 
 Forward = solving the scalar equation. F(α) = α + c h(α + b) − y with y = wᵀx is increasing
 and, since |h| < 1, its root lies in [y − |c|, y + |c|]. :func:`solve_increasing` runs Newton's
-method inside that bracket (a step that leaves the bracket is replaced by bisection; the bracket
-shrinks with the sign of F), vectorised over the batch, until the bracket or the step is at
-round-off: the root is exact to machine precision. Then ``z = x − û h(α + b)``.
+method inside that bracket (a step that would leave the bracket, or not halve the step before
+it, is replaced by bisection; the bracket shrinks with the sign of F), vectorised over the batch,
+until F, the step or the bracket is at round-off: the root is exact to machine precision. Then
+``z = x − û h(α + b)``.
 
 Gradients, inverse (explicit) pass. Upstream g = dL/dx (N, D), h̄ = dL/dlog_det (N,); write
 t = h(a), t' = 1 − t², t'' = −2 t t', q = 1 + c t'. Then
@@ -46,7 +47,7 @@ Reparameterisation (both passes). With s = wᵀu, κ = m(s) − s, ρ = (dL/dû 
     dL/ds = ρ (σ(s) − 1) + (dL/dc) σ(s),
     dL/du = dL/dû + (dL/ds) w,   dL/dw += κ (dL/dû − 2 ρ w) / ‖w‖² + (dL/ds) u.
 
-Legend: û -> u_hat, c -> w_dot_u_hat, α -> alpha (``projection``), t -> h_value.
+Legend: û -> u_hat, c -> c, α -> alpha, t -> h_value, t' -> slope, q -> q, λ -> lam.
 
 References
 ----------
