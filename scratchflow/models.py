@@ -5,6 +5,12 @@
 """
 import numpy as np
 
+from scratchflow.bijectors.actnorm import ActNorm
+from scratchflow.bijectors.autoregressive import IAF, MAF
+from scratchflow.bijectors.batchnorm import BatchNorm
+from scratchflow.bijectors.coupling import AffineCoupling
+from scratchflow.bijectors.logit import Logit
+from scratchflow.flow import Flow
 from scratchflow.validation import check_int, check_sizes
 
 
@@ -26,8 +32,6 @@ def build_model(config):
     else:
         raise ValueError(f"unknown model {model!r}; choose 'realnvp', 'maf' or 'iaf'")
     if logit_alpha is not None:
-        from scratchflow.bijectors.logit import Logit
-        from scratchflow.flow import Flow
         flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype),
                      *flow.layers.layers], base=flow.base)
         flow.config = full_config
@@ -80,10 +84,6 @@ def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bou
         With ``flow.config`` = the JSON-able dict of all these options (and ``"model": "realnvp"``),
         which :func:`build_model` turns back into the same architecture.
     """
-    from scratchflow.bijectors.actnorm import ActNorm
-    from scratchflow.bijectors.coupling import AffineCoupling
-    from scratchflow.flow import Flow
-
     dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
     if dim < 2:
         raise ValueError(f"Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other), "
@@ -161,10 +161,6 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
         With ``flow.config`` = the JSON-able dict of all these options (``"model": "maf"`` or
         ``"iaf"``), which :func:`build_model` turns back into the same architecture.
     """
-    from scratchflow.bijectors.autoregressive import IAF, MAF
-    from scratchflow.bijectors.batchnorm import BatchNorm
-    from scratchflow.flow import Flow
-
     if model not in ("maf", "iaf"):
         raise ValueError(f"model must be 'maf' or 'iaf', got {model!r}")
     dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
