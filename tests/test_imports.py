@@ -6,8 +6,8 @@ by function-local imports (data <-> realdata once was) is still a cycle, so loca
 edges here. A function-local import is allowed only with a ``# local import: <reason>`` comment on its
 line or in the comment lines right above it (an optional dependency, a slow import such as matplotlib).
 
-``scratchflow/grading/`` is left out for now: its owner restructures it under the same issue; edges
-into it (the CLI's wiring) still count.
+``scratchflow/grading/`` is in the cycle check but left out of the local-import check for now: it has
+19 unexplained local imports and its owner restructures it under the same issue.
 """
 import ast
 import pathlib
@@ -15,7 +15,7 @@ import pathlib
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "scratchflow"
-EXCLUDED = ("grading",)
+EXCLUDED = ("grading",)                 # from the local-import check only, see above
 MARK = "# local import:"
 
 
@@ -24,11 +24,11 @@ def _module_name(path):
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _modules():
-    """name -> (path, source text) of every module of the package outside EXCLUDED."""
+def _modules(excluded=()):
+    """name -> (path, source text) of every module of the package outside the ``excluded`` folders."""
     modules = {}
     for path in sorted(PACKAGE.rglob("*.py")):
-        if path.relative_to(PACKAGE).parts[0] in EXCLUDED:
+        if path.relative_to(PACKAGE).parts[0] in excluded:
             continue
         modules[_module_name(path)] = (path, path.read_text(encoding="utf-8"))
     return modules
@@ -119,7 +119,7 @@ def test_import_graph_has_no_cycle():
 
 def test_every_function_local_import_gives_its_reason():
     missing = []
-    for name, (path, source) in _modules().items():
+    for name, (path, source) in _modules(excluded=EXCLUDED).items():
         lines = source.splitlines()
         for node in _local_imports(ast.parse(source)):
             if not _has_reason(lines, node.lineno):
