@@ -84,15 +84,9 @@ def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bou
         With ``flow.config`` = the JSON-able dict of all these options (and ``"model": "realnvp"``),
         which :func:`build_model` turns back into the same architecture.
     """
-    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
-    if dim < 2:
-        raise ValueError(f"Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other), "
-                         f"got {dim}")
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    hidden = list(check_sizes(hidden, "hidden"))
-    dtype = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
+    dim, n_layers, hidden, dtype, rng = _checked_options(
+        dim, n_layers, hidden, dtype, seed, min_dim=2,
+        dim_rule="Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other)")
     layers = []
     for mask in realnvp_masks(dim, n_layers):
         if actnorm:
@@ -163,14 +157,8 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
     """
     if model not in ("maf", "iaf"):
         raise ValueError(f"model must be 'maf' or 'iaf', got {model!r}")
-    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
-    if dim < 1:
-        raise ValueError(f"dim must be >= 1, got {dim}")
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    hidden = list(check_sizes(hidden, "hidden"))
-    dtype = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
+    dim, n_layers, hidden, dtype, rng = _checked_options(dim, n_layers, hidden, dtype, seed, min_dim=1,
+                                                         dim_rule="dim must be >= 1")
     layer_class = MAF if model == "maf" else IAF
     layers = []
     for k, layer_order in enumerate(autoregressive_orders(dim, n_layers, order, rng)):
@@ -183,3 +171,17 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
                    "activation": activation, "order": order, "seed": int(seed),
                    "dtype": dtype.name, "batchnorm": bool(batchnorm)}
     return flow
+
+
+def _checked_options(dim, n_layers, hidden, dtype, seed, min_dim, dim_rule):
+    """The builders' shared checks: ``(dim, n_layers, hidden, dtype, rng)`` or a ValueError.
+
+    ``dim_rule`` is the start of the message for a ``dim`` below ``min_dim``.
+    """
+    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
+    if dim < min_dim:
+        raise ValueError(f"{dim_rule}, got {dim}")
+    if n_layers < 1:
+        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+    hidden = list(check_sizes(hidden, "hidden"))
+    return dim, n_layers, hidden, np.dtype(dtype), np.random.default_rng(seed)
