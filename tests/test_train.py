@@ -4,8 +4,9 @@ import math
 import numpy as np
 import pytest
 
-from scratchflow import ElementwiseAffine, Flow
+from scratchflow import BatchNorm, ElementwiseAffine, Flow
 from scratchflow.data import load_dataset, standardize
+from scratchflow.models import build_realnvp
 from scratchflow.train import History, fit, minibatch_indices
 
 
@@ -192,7 +193,6 @@ def test_realnvp_learns_moons_far_below_the_base_density():
     NLL = (D/2) log(2π) + D/2 = 2.838 nats for D = 2, and the best Gaussian fit (full covariance)
     ≈ 2.78; a well-trained Real-NVP reaches ≈ 1.96 (1.13 in raw units, + Σ log std = 0.83). Default
     Adam, a small Real-NVP and 400 steps must get at least 0.5 nat below the base (≈ 2.17 here)."""
-    from scratchflow.models import build_realnvp
     train, mean, std = standardize(load_dataset("moons", 2000, rng=0))
     val, _, _ = standardize(load_dataset("moons", 1000, rng=1), mean, std)
     base_nll = np.log(2 * np.pi) + 1.0                                      # D = 2
@@ -206,7 +206,6 @@ def test_realnvp_learns_moons_far_below_the_base_density():
 
 
 def test_validation_uses_batchnorm_running_averages():
-    from scratchflow.bijectors import BatchNorm
     rng = np.random.default_rng(0)
     train, val = rng.normal(2.0, 3.0, size=(256, 2)), rng.normal(2.0, 3.0, size=(64, 2))
     flow = Flow([BatchNorm(2), ElementwiseAffine(2)])
