@@ -20,12 +20,13 @@ def _layer(cls, dim, seed=0, hidden=(8, 8), order="random"):
 
 
 class _PassCounter:
-    """Counts calls of a MADE's forward, backward and input_gradient by wrapping them."""
+    """Counts calls of a MADE's passes (``_forward``, ``_backward``, ``_input_gradient``, which MAF
+    and IAF call with their own caches) by wrapping them."""
 
     def __init__(self, made):
         self.counts = {"forward": 0, "backward": 0, "input_gradient": 0}
         for name in self.counts:
-            setattr(made, name, self._wrap(name, getattr(made, name)))
+            setattr(made, f"_{name}", self._wrap(name, getattr(made, f"_{name}")))
 
     def _wrap(self, name, method):
         def counted(*args):
@@ -58,6 +59,36 @@ def test_one_pass_one_way_d_passes_the_other_way(cls):
     assert counter.take() == {"forward": dim, "backward": 0, "input_gradient": 0}
     getattr(layer, slow_backward)(grad, grad_log_det)
     assert counter.take() == {"forward": 0, "backward": 1, "input_gradient": dim - 1}
+
+
+@pytest.mark.parametrize("cls", [MAF, IAF])
+def test_gradient_passes_never_rerun_the_made_whatever_ran_in_between(cls):
+    """forward, inverse, then both gradient passes: each reads its own direction's MADE trace, so
+    no MADE forward runs in a gradient pass, and the gradients equal those of uninterrupted runs."""
+    dim = 4
+    rng = np.random.default_rng(2)
+    x, z = rng.standard_normal((3, dim)), rng.standard_normal((3, dim))
+    grad, grad_log_det = rng.standard_normal((3, dim)), rng.standard_normal(3)
+    expected = {}
+    for direction, gradient_pass, point in (("forward", "backward", x),
+                                            ("inverse", "inverse_backward", z)):
+        layer = _layer(cls, dim)
+        getattr(layer, direction)(point)
+        expected[gradient_pass] = (getattr(layer, gradient_pass)(grad, grad_log_det),
+                                   {k: v.copy() for k, v in layer.grads.items()})
+    layer = _layer(cls, dim)
+    counter = _PassCounter(layer.made)
+    layer.forward(x)
+    layer.inverse(z)
+    counter.take()
+    for gradient_pass in ("backward", "inverse_backward"):
+        layer.zero_grad()
+        grad_in = getattr(layer, gradient_pass)(grad, grad_log_det)
+        assert counter.take()["forward"] == 0
+        np.testing.assert_allclose(grad_in, expected[gradient_pass][0], rtol=1e-12)
+        for name, value in layer.grads.items():
+            np.testing.assert_allclose(value, expected[gradient_pass][1][name], rtol=1e-12,
+                                       atol=1e-14)
 
 
 def test_maf_and_iaf_with_the_same_made_are_one_network_used_in_opposite_directions():

@@ -89,8 +89,8 @@ def test_lecun_init_keeps_unit_scale():
 
 def test_planted_backward_bug_is_caught():
     class WrongTanh(Tanh):
-        def _backward(self, grad_out):
-            return grad_out * (1.0 - self._saved)      # forgot the square (saved = tanh x)
+        def _backward(self, cache, grad_out):
+            return grad_out * (1.0 - cache.y)          # forgot the square (y = tanh x)
     report = check_module(WrongTanh(), np.random.default_rng(0).normal(size=(4, 3)))
     assert not report.passed
     assert not report["gradient wrt input x"].passed
