@@ -113,6 +113,14 @@ class Bijector(Module):
         return grad, grad_log_det
 
     # ------------------------------------------------------------------ for subclasses
+    def add_vector_param(self, name, value, fill=0.0):
+        """Register a (D,) parameter from ``value`` (``None``: every entry ``fill``), after checking
+        its shape (set ``self.dim`` and ``self.dtype`` first); return the live array."""
+        value = np.full(self.dim, fill) if value is None else np.asarray(value, dtype=float)
+        if value.shape != (self.dim,):
+            raise ValueError(f"{name} must have shape ({self.dim},), got {value.shape}")
+        return self.add_param(name, value, self.dtype)                  # (D,)
+
     def _check_domain(self, x):
         """Raise ``ValueError`` if some row of x is outside the map's domain (default: all of R^D)."""
 

@@ -95,13 +95,8 @@ class BatchNorm(Bijector):
         self.dtype = check_dtype(dtype)
         self.eps = check_number(eps, "eps", 0, low_open=True)
         self.momentum = check_number(momentum, "momentum", 0, 1, low_open=True)
-        log_gamma = np.zeros(self.dim) if log_gamma is None else np.asarray(log_gamma, dtype=float)
-        beta = np.zeros(self.dim) if beta is None else np.asarray(beta, dtype=float)
-        for name, value in (("log_gamma", log_gamma), ("beta", beta)):
-            if value.shape != (self.dim,):
-                raise ValueError(f"{name} must have shape ({self.dim},), got {value.shape}")
-        self.log_gamma = self.add_param("log_gamma", log_gamma, self.dtype)           # (D,)
-        self.beta = self.add_param("beta", beta, self.dtype)                          # (D,)
+        self.log_gamma = self.add_vector_param("log_gamma", log_gamma)               # (D,)
+        self.beta = self.add_vector_param("beta", beta)                               # (D,)
         self.running_mean = self.add_buffer("running_mean", np.zeros(self.dim), self.dtype)  # (D,)
         self.running_var = self.add_buffer("running_var", np.ones(self.dim), self.dtype)     # (D,)
         self._training_flag = self.add_buffer("training", float(bool(training)), self.dtype)  # () 1/0

@@ -40,13 +40,8 @@ class ElementwiseAffine(Bijector):
         super().__init__()
         self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
-        log_scale = np.zeros(self.dim) if log_scale is None else np.asarray(log_scale, dtype=float)
-        shift = np.zeros(self.dim) if shift is None else np.asarray(shift, dtype=float)
-        for name, value in (("log_scale", log_scale), ("shift", shift)):
-            if value.shape != (self.dim,):
-                raise ValueError(f"{name} must have shape ({self.dim},), got {value.shape}")
-        self.log_scale = self.add_param("log_scale", log_scale, self.dtype)    # (D,)
-        self.shift = self.add_param("shift", shift, self.dtype)                # (D,)
+        self.log_scale = self.add_vector_param("log_scale", log_scale)         # (D,)
+        self.shift = self.add_vector_param("shift", shift)                     # (D,)
         self._forward_cache = None                    # Cache(x, scale), kept by forward
         self._inverse_cache = None                    # Cache(x, inv_scale), kept by inverse
 
