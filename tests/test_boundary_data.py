@@ -13,6 +13,7 @@ from scratchflow.realdata import bits_per_dim, dequantize
 from scratchflow.targets import load_target, log_normalizer
 from scratchflow.validation import check_int, check_number
 
+
 # ------------------------------------------------------------------------------------ data, io
 @pytest.mark.parametrize("n, error, message", [
     (0, ValueError, r"n must be a positive number of points, got 0"),

@@ -5,6 +5,7 @@ import pytest
 
 from scratchflow.nn import MADE, MLP, Linear, MaskedLinear, ReLU, SiLU, Softplus, Tanh
 
+
 # ------------------------------------------------------------------------------------ nn modules
 def _nn_modules():
     return {

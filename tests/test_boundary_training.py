@@ -11,6 +11,7 @@ from scratchflow.nn import Linear
 from scratchflow.optim import SGD, Adam
 from scratchflow.train import fit, minibatch_indices
 
+
 # ------------------------------------------------------------------------------------ Flow
 def _flow():
     return Flow([AffineCoupling(2, [1, 0], hidden=(4,), rng=0), Permutation([1, 0])])

@@ -25,6 +25,7 @@ from scratchflow import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm, Compose, 
 from scratchflow.nn import MADE, MLP, Linear, MaskedLinear
 from tests.registry import REGISTRY
 
+
 # ------------------------------------------------------------------------------------ layers
 # Every bijector comes from tests/registry.py; the gradient-pass and float32 checks per layer are
 # in tests/test_contract.py.

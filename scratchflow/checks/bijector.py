@@ -1,4 +1,19 @@
-"""check_bijector: one call that checks a flow layer against the contract, in both directions."""
+"""check_bijector: one call that checks a flow layer against the contract, in both directions.
+
+The report's lines, per direction:
+
+* ``reconstruction``: max|x − f⁻¹(f(x))| / (1 + max|x|) (and z − f(f⁻¹(z)) for inverse);
+* ``log-det vs numerical Jacobian``: max |log_det − log|det J_num|| / (1 + |log_det|); when rows
+  depend on each other (BatchNorm in training mode) J_num is the per-sample Jacobian of
+  ``layer.with_statistics_fixed()``, the same map with the batch statistics held fixed;
+* ``log-det consistency`` (forward): max |log_det_f(x) + log_det_f⁻¹(f(x))| / (1 + |log_det|);
+* ``gradient wrt x`` (or ``z``) and ``gradient wrt <param>``: relative error of backward (or
+  inverse_backward) against finite differences.
+
+A line that is not checked is reported "skipped" with its reason: the other direction when
+``directions`` names one, the parameter lines when ``check_params`` is False, the log-det line of a
+layer whose rows depend on each other and that offers no ``with_statistics_fixed()``.
+"""
 import numpy as np
 
 from scratchflow.checks.numerical import (DEFAULT_STEP, GRADIENT_TOL, LOG_DET_TOL,
@@ -33,15 +48,7 @@ def check_bijector(layer, x, z=None, rng=0, step=DEFAULT_STEP, directions=DIRECT
     Returns
     -------
     CheckReport
-        Lines, per direction:
-
-        * ``reconstruction``: max|x − f⁻¹(f(x))| / (1 + max|x|) (and z − f(f⁻¹(z)) for inverse);
-        * ``log-det vs numerical Jacobian``: max |log_det − log|det J_num|| / (1 + |log_det|); when
-          rows depend on each other (BatchNorm in training mode) J_num is the per-sample Jacobian
-          of ``layer.with_statistics_fixed()``, the same map with the batch statistics held fixed;
-        * ``log-det consistency`` (forward): max |log_det_f(x) + log_det_f⁻¹(f(x))| / (1 + |log_det|);
-        * ``gradient wrt x`` (or ``z``) and ``gradient wrt <param>``: relative error of backward
-          (or inverse_backward) against finite differences.
+        The lines listed in this module's docstring, per direction.
     """
     rng = np.random.default_rng(rng)
     if isinstance(directions, str):
