@@ -8,6 +8,7 @@ from scratchflow import BatchNorm, ElementwiseAffine, Flow
 from scratchflow.data import load_dataset, standardize
 from scratchflow.models import build_realnvp
 from scratchflow.train import History, fit, minibatch_indices
+from tests.strategies import GaussianTarget
 
 
 class PlainSGD:
@@ -141,21 +142,6 @@ def test_a_layer_overflow_stops_cleanly():
     assert "at step 5" in history.stopped and history.steps == 4
     for name, value in flow.params.items():
         np.testing.assert_array_equal(value, seen[3][name])   # what step 4's finite loss was made with
-
-
-class GaussianTarget:
-    """p*(x) = N(mean, diag(std²)), normalised, so KL(q ‖ p*) → 0 at the optimum."""
-
-    def __init__(self, mean, std):
-        self.mean, self.std = np.asarray(mean, float), np.asarray(std, float)
-        self.dim = len(self.mean)
-
-    def log_prob(self, x):
-        u = (x - self.mean) / self.std
-        return -0.5 * np.sum(u * u + np.log(2 * np.pi * self.std**2), axis=1)
-
-    def grad_log_prob(self, x):
-        return -(x - self.mean) / self.std**2
 
 
 def test_reverse_kl_mode_fits_a_gaussian_target():
