@@ -1,23 +1,24 @@
 """The autograder: full marks for the solutions, zero for the exercises, exactly the broken tasks'
 points lost for each planted wrong submission, robustness (loops, sys.exit, prints, forgery,
-reference imports), one source for exercises, the release bundles and the CLI.
+reference imports), the OS walls (attacks that need them run only as root, as in CI), one source
+for exercises, the Gradescope bundle as Gradescope runs it, and the CLI.
 
 Grading runs real child processes. To stay fast, the tests share one :class:`Grader` and one
 verdict cache: a task whose file is byte-for-byte the solution's is graded once (the cache is the
 grader's own feature for batch grading, keyed on the file's content, the checks and the seed).
 """
 import csv
+import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
 import time
-import zipfile
 
 import pytest
 
-from scratchflow.grading.generate import RegionError, check_sync, generate_exercises, strip_solutions
+from scratchflow.grading.generate import RegionError, check_sync, strip_solutions
 from scratchflow.grading.grader import Grader, grade_all, grade_submission, grade_to_file
 from scratchflow.grading.scan import forbidden_uses
 from tests.grading_fixtures.plants import PLANTS, make_submission
@@ -25,7 +26,31 @@ from tests.grading_fixtures.plants import PLANTS, make_submission
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
 EXERCISES = os.path.join(ROOT, "exercises")
+PACKAGE = os.path.join(ROOT, "scratchflow")
 SEED = 7
+IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+NEEDS_ROOT = "needs the uid walls (run as root, as CI and Gradescope do); without them the attack " \
+             "would really change this checkout"
+
+
+def tree_digest(*folders):
+    """One digest of every file under ``folders`` (names, modes and contents): nothing outside a
+    sandbox may change while a submission is graded."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for root, subfolders, files in os.walk(folder):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+            for name in sorted(files + subfolders):
+                path = os.path.join(root, name)
+                digest.update(path.encode() + oct(os.lstat(path).st_mode).encode())
+                if os.path.isfile(path) and not os.path.islink(path):
+                    with open(path, "rb") as handle:
+                        digest.update(handle.read())
+    return digest.hexdigest()
+
+
+def outside_the_sandbox():
+    return tree_digest(SOLUTIONS, PACKAGE, EXERCISES, os.path.join(ROOT, "tests"))
 
 
 @pytest.fixture(scope="module")
@@ -79,12 +104,16 @@ def test_exercises_get_zero_for_every_task(grader, cache):
 def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solution_results, tmp_path,
                                                     monkeypatch):
     plant = PLANTS[name]
-    submission = make_submission(SOLUTIONS, grader.homework.files, plant, str(tmp_path / "submission"))
+    if plant.get("root_only") and not IS_ROOT:
+        pytest.skip(NEEDS_ROOT)
     results_path = tmp_path / "results.json"
-    monkeypatch.setenv("FORGE_RESULTS_PATH", str(results_path))
+    submission = make_submission(SOLUTIONS, grader.homework.files, plant, str(tmp_path / "submission"),
+                                 values={"@SOLUTIONS@": SOLUTIONS, "@PACKAGE@": PACKAGE,
+                                         "@RESULTS@": str(results_path)})
     for variable, value in plant.get("env", {}).items():
         monkeypatch.setenv(variable, value)
     limits = {"maf": 2.0} if name == "infinite_loop" else None
+    before = outside_the_sandbox()
     start = time.monotonic()
     results = grade_to_file(submission, str(results_path), hidden=True, seed=SEED, cache=cache,
                             grader=grader, time_limit=limits)
@@ -94,32 +123,69 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solutio
     written = json.loads(results_path.read_text())
     assert written == json.loads(json.dumps(results))       # the grader's file, not a forged one
     assert_gradescope_schema(written)
+    assert outside_the_sandbox() == before
+    assert not any(os.path.lexists(path) for path in plant.get("planted", ()))
     expected = task_scores(solution_results, grader)
     for task_id in plant["breaks"]:
         expected[task_id] = 0.0
-    assert task_scores(written, grader) == expected
+    assert task_scores(written, grader) == expected, [t["output"] for t in written["tests"] if t["score"] == 0]
+    outputs = {tag: [t["output"] for t in written["tests"] if tag in t["tags"]] for tag in expected}
     if name == "infinite_loop":
         assert elapsed < 15
-        assert all("time limit" in t["output"] for t in written["tests"] if "maf" in t["tags"])
+        assert all("time limit" in m for m in outputs["maf"])
     if name == "reference_import":
-        messages = [t["output"] for t in written["tests"] if "coupling" in t["tags"]]
-        assert all("reference implementation" in m and "scratchflow.bijectors.coupling" in m for m in messages)
+        assert all("reference implementation" in m and "scratchflow.bijectors.coupling" in m
+                   for m in outputs["coupling"])
     if name == "raise_at_import":
-        assert all("importing your file failed" in t["output"] and "half-finished file" in t["output"]
-                   for t in written["tests"] if "change_of_variables" in t["tags"])
+        assert all("importing your file failed" in m and "half-finished file" in m
+                   for m in outputs["change_of_variables"])
     if name == "runtime_reference_import":
-        assert all("reached scratchflow.checks" in t["output"] for t in written["tests"]
-                   if "change_of_variables" in t["tags"])
+        assert all("reached scratchflow.checks" in m for m in outputs["change_of_variables"])
     if name == "reads_grader_memory":
-        assert all("off limits" in t["output"] and "/proc/" in t["output"]
-                   for t in written["tests"] if "mlp_backward" in t["tags"])
-    if name == "reads_reference":
-        assert all("the grader stopped your code" in t["output"] and "off limits" in t["output"]
-                   for t in written["tests"] if {"change_of_variables", "mlp_backward"} & set(t["tags"]))
+        assert all("PermissionError" in m for m in outputs["mlp_backward"])
+    if name == "signals_the_grader":
+        assert all("PermissionError" in m for m in outputs["made_masks"] + outputs["change_of_variables"])
     if name == "encodings_and_syntax":
-        assert all("SyntaxError" in t["output"] for t in written["tests"] if "mlp_backward" in t["tags"])
+        assert all("SyntaxError" in m for m in outputs["mlp_backward"])
     if name == "sys_exit":
-        assert all("sys.exit(3)" in t["output"] for t in written["tests"] if "iaf" in t["tags"])
+        assert all("sys.exit(3)" in m for m in outputs["iaf"])
+    if name == "spinning_threads":
+        assert elapsed < 15 and all("thread" in m for m in outputs["iaf"])
+
+
+def test_walls_are_reported(solution_results, grader):
+    """The results and the command's output say which walls were up and which were missing."""
+    assert "walls up:" in solution_results["output"]
+    extra = solution_results["extra_data"]
+    assert extra["walls_up"] and (extra["walls_missing"] == []) == IS_ROOT
+    assert ("WALLS MISSING" in solution_results["output"]) != IS_ROOT
+
+
+@pytest.mark.skipif(not IS_ROOT, reason=NEEDS_ROOT)
+def test_reference_and_hidden_checks_are_closed_to_the_task_uids(grader):
+    assert os.stat(grader.source).st_mode & 0o077 == 0
+    assert grader.walls.uid(0) not in (None, 0)
+
+
+def test_one_submission_cannot_change_the_next_ones_grading(tmp_path):
+    """--all: a submission rewrites the package copy the children import (scratchflow/nn/mlp.py);
+    the next one, a copy of the solutions, still gets every point."""
+    folder = tmp_path / "submissions"
+    attack = {"edits": [("task2_mlp_backward.py", None, """
+import scratchflow.nn.mlp as _mlp
+try:
+    with open(_mlp.__file__, "a") as _out:
+        _out.write("\\nMLP.forward = lambda self, x: 0 * x[:, :1]\\n")
+except OSError:
+    pass
+""")]}
+    make_submission(SOLUTIONS, ["task2_mlp_backward.py"], attack, str(folder / "a_attacker"))
+    make_submission(SOLUTIONS, ["task3_coupling.py"], {"edits": []}, str(folder / "b_solutions"))
+    before = outside_the_sandbox()
+    rows = grade_all(str(folder), str(tmp_path / "scores.csv"), source=SOLUTIONS)
+    assert [(r["submission"], r["coupling"], r["coupling_backward"]) for r in rows] == \
+        [("a_attacker", 0, 0), ("b_solutions", 8, 7)]                   # public checks: 4+4 and 4+3
+    assert outside_the_sandbox() == before
 
 
 def test_grader_failure_still_writes_valid_results(tmp_path):
@@ -162,7 +228,7 @@ def test_files_beside_the_task_file_never_reach_the_grader(grader, tmp_path, mon
     the grader's checks or a scratchflow/ package in the submission change nothing; and a grader
     that has already imported code from the submission folder refuses to grade."""
     import types
-    from scratchflow.grading.grader import grade_task
+    from scratchflow.grading.task import grade_task
     submission = make_submission(SOLUTIONS, ["task5_made_masks.py"], {"edits": []}, str(tmp_path / "s"))
     for name in ("numpy.py", "sitecustomize.py", "conftest.py", "_grader_checks.py", "scratchflow/__init__.py"):
         os.makedirs(os.path.dirname(os.path.join(submission, name)), exist_ok=True)
@@ -189,18 +255,23 @@ def test_solution_files_never_go_into_a_sandbox(tmp_path):
         load_homework(str(tmp_path / "source"))
 
 
-def test_outputs_file_is_read_defensively(tmp_path):
-    """The child's outputs.npz is untrusted: only uncompressed members of known checks, no pickles."""
+def test_outputs_are_read_defensively():
+    """The child's outputs are untrusted bytes: only uncompressed members of known checks, no pickles."""
+    import io
     import numpy as np
-    from scratchflow.grading.grader import _read_outputs
-    path = str(tmp_path / "outputs.npz")
-    np.savez(path, **{"k1/z": np.arange(3.0)})
-    assert _read_outputs(path, ["k1"])["k1"]["z"].tolist() == [0.0, 1.0, 2.0]
-    assert _read_outputs(path, ["k2"]) is None                         # a check it was not given
-    np.savez_compressed(path, **{"k1/z": np.zeros(10 ** 6)})           # 8 MB that deflate to ~8 kB
-    assert os.path.getsize(path) < 100_000 and _read_outputs(path, ["k1"]) is None
-    np.savez(path, **{"k1/z": np.array([{"a": 1}], dtype=object)})     # would need pickle
-    assert _read_outputs(path, ["k1"]) is None
+    from scratchflow.grading.outputs import read_outputs
+
+    def npz(save, **arrays):
+        buffer = io.BytesIO()
+        save(buffer, **arrays)
+        return buffer.getvalue()
+    data = npz(np.savez, **{"k1/z": np.arange(3.0)})
+    assert read_outputs(data, ["k1"])["k1"]["z"].tolist() == [0.0, 1.0, 2.0]
+    assert read_outputs(data, ["k2"]) is None                          # a check it was not given
+    bomb = npz(np.savez_compressed, **{"k1/z": np.zeros(10 ** 6)})    # 8 MB that deflate to ~8 kB
+    assert len(bomb) < 100_000 and read_outputs(bomb, ["k1"]) is None
+    assert read_outputs(npz(np.savez, **{"k1/z": np.array([{"a": 1}], dtype=object)}), ["k1"]) is None
+    assert read_outputs(b"not a zip", ["k1"]) is None and read_outputs(None, ["k1"]) is None
 
 
 # ---------------------------------------------------------------------------- one source
@@ -241,7 +312,8 @@ def test_every_exercise_reads_like_a_worksheet(grader):
 
 
 def test_hidden_inputs_are_fixed_per_submission(grader):
-    from scratchflow.grading.grader import _check_seed, submission_seed
+    from scratchflow.grading.submission import submission_seed
+    from scratchflow.grading.task import check_seed as _check_seed
     assert submission_seed(4, "123") == submission_seed(4, "123") != submission_seed(4, "124")
     check = next(c for c in grader.checks if not c.public and c.task == "coupling")
     first, again = (check.make_inputs(_check_seed(submission_seed(4, "123"), check)) for _ in range(2))
@@ -326,6 +398,7 @@ def test_grade_all_writes_a_csv(tmp_path, grader):
 
 
 def test_release_bundles(tmp_path):
+    import zipfile
     from scratchflow.grading.release import build_release
     build_release(str(tmp_path / "release"), source=SOLUTIONS)
     student = tmp_path / "release" / "student"
@@ -334,19 +407,95 @@ def test_release_bundles(tmp_path):
     with zipfile.ZipFile(tmp_path / "release" / "student.zip") as archive:
         assert all("BEGIN SOLUTION" not in archive.read(n).decode() for n in archive.namelist())
     with zipfile.ZipFile(tmp_path / "release" / "autograder.zip") as archive:
-        names = archive.namelist()
-        assert {"setup.sh", "run_autograder", "source/solutions/autograder/checks.py",
-                "source/scratchflow/grading/grader.py"} <= set(names)
+        names = set(archive.namelist())
+        assert {"setup.sh", "run_autograder", "requirements.txt", "solutions/autograder/checks.py",
+                "solutions/autograder/runners.py", "scratchflow/grading/grader.py"} <= names
         assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
-        archive.extractall(tmp_path / "ag" / "source_zip")
-    # a dry run of the Gradescope layout: /autograder/{source,submission,results}
-    root = tmp_path / "ag"
-    shutil.move(str(root / "source_zip" / "source"), str(root / "source"))
-    make_submission(SOLUTIONS, ["task5_made_masks.py"], {"edits": []}, str(root / "submission"))
-    (root / "submission_metadata.json").write_text(json.dumps({"id": 123}))
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root))
-    completed = subprocess.run(["bash", str(root / "source_zip" / "run_autograder")], env=env,
-                               capture_output=True, text=True, timeout=120)
+        last_line = archive.read("run_autograder").decode().strip().splitlines()[-1]
+        assert last_line.startswith("exec ")
+
+
+# ---------------------------------------------------------------------------- the bundle as Gradescope runs it
+def unzip_like_gradescope(zip_path, folder):
+    """Unpack the zip's contents *into* ``folder`` with their Unix modes (what ``unzip`` does)."""
+    import zipfile
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            path = archive.extract(info, folder)
+            mode = info.external_attr >> 16 & 0o777
+            if mode:
+                os.chmod(path, mode)
+
+
+@pytest.fixture(scope="module")
+def gradescope_image(tmp_path_factory):
+    """The release's autograder.zip unpacked into an image's ``source/`` and a Python that has only
+    what ``setup.sh`` installs (a venv without this project; ``setup.sh`` runs in it with its
+    ``pip3``, from PyPI or pip's cache). Like Gradescope's image, the venv is kept between runs
+    (in the temp folder, one per requirements file); setup.sh runs every time."""
+    import tempfile
+    from scratchflow.grading.release import build_release
+    release = tmp_path_factory.mktemp("release")
+    build_release(str(release), source=SOLUTIONS)
+    image = tmp_path_factory.mktemp("image")
+    unzip_like_gradescope(release / "autograder.zip", image / "source")
+    requirements = (image / "source" / "requirements.txt").read_bytes()
+    tag = hashlib.sha256(requirements + sys.version.encode()).hexdigest()[:12]
+    venv = os.path.join(tempfile.gettempdir(), f"scratchflow-gradescope-python-{tag}")
+    if not os.path.isfile(os.path.join(venv, "bin", "pip3")):
+        subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True, timeout=300)
+    env = {"PATH": os.path.join(venv, "bin") + os.pathsep + os.environ.get("PATH", ""),
+           "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+    setup = subprocess.run(["bash", str(image / "source" / "setup.sh")], cwd=str(image / "source"), env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-2000:]
+    bare = subprocess.run(["python3", "-c", "import scratchflow"], cwd="/", env=env, capture_output=True)
+    assert bare.returncode != 0                              # only setup.sh's installs, not this project
+    return image, env
+
+
+def run_autograder(image, env, tmp_path, files, plant=None):
+    """One submission as Gradescope grades it: a fresh /autograder with the image's source/,
+    run_autograder copied beside it, the submission and its metadata; run from /autograder."""
+    root = tmp_path / "autograder"
+    shutil.copytree(image / "source", root / "source", symlinks=True)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    make_submission(files[0], files[1], plant or {"edits": []}, str(root / "submission"),
+                    values={"@ROOT@": str(root)})
+    (root / "submission_metadata.json").write_text(json.dumps({"id": 123456, "users": []}))
+    completed = subprocess.run([str(root / "run_autograder")], cwd=str(root), capture_output=True, text=True,
+                               env=dict(env, AUTOGRADER_ROOT=str(root)), timeout=300)
     results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == 10 and results["max_score"] == 100, completed.stdout + completed.stderr
+    assert_gradescope_schema(results)
+    return root, results, completed.stdout + completed.stderr
+
+
+def test_gradescope_grades_the_solutions_full_marks(gradescope_image, tmp_path, grader):
+    image, env = gradescope_image
+    _, results, log = run_autograder(image, env, tmp_path, (SOLUTIONS, grader.homework.files))
+    assert results["score"] == results["max_score"] == 100, log[-3000:]
     assert any(t["name"].endswith("[hidden]") for t in results["tests"])
+
+
+def test_gradescope_grades_the_stubs_zero_and_run_autograder_cannot_be_extended(gradescope_image, tmp_path,
+                                                                                grader):
+    """The stubs score 0 even when they append a forged score to run_autograder (bash is still
+    reading it in the attack of the issue; here it was exec'd away) and write results.json."""
+    image, env = gradescope_image
+    attack = {"edits": [("task1_change_of_variables.py", None, """
+import json as _json
+for _path, _text in (("@ROOT@/run_autograder", "\\necho '{\\"score\\": 100, \\"tests\\": []}' > @ROOT@/results/results.json\\n"),
+                     ("@ROOT@/results/results.json", _json.dumps({"score": 100, "tests": []}))):
+    try:
+        with open(_path, "a") as _out:
+            _out.write(_text)
+    except OSError:
+        pass
+""")]}
+    before = (image / "source" / "run_autograder").read_bytes()
+    root, results, log = run_autograder(image, env, tmp_path, (EXERCISES, grader.homework.files), attack)
+    assert results["score"] == 0 and results["max_score"] == 100, log[-3000:]
+    assert sum("NotImplementedError" in t["output"] for t in results["tests"]) >= 30
+    if IS_ROOT:
+        assert (root / "run_autograder").read_bytes() == before
+        assert "WALLS MISSING" not in results["output"]

@@ -33,8 +33,10 @@ def _tripwire(name, stop):
 
     class Tripwire:
         def __getattribute__(self, attribute):
-            if attribute == "__spec__":               # the import system asks this; nothing else may
-                return None
+            if attribute == "__class__":
+                return Tripwire
+            if attribute.startswith("__"):            # introspection (the import system, inspect.stack(),
+                raise AttributeError(attribute)       # getattr(module, "__file__", None)) looks, not uses
             stop(message)
 
         def __call__(self, *args, **kwargs):
