@@ -167,6 +167,26 @@ def test_reference_and_hidden_checks_are_closed_to_the_task_uids(grader):
     assert grader.walls.uid(0) not in (None, 0)
 
 
+def test_without_root_a_user_namespace_hides_the_reference(tmp_path, monkeypatch):
+    """The walls a user without root gets where the kernel allows user namespaces: the attacks that
+    read the reference by its path find an empty folder, and the results say what is missing."""
+    from scratchflow.grading import walls
+    from scratchflow.grading.namespaces import user_namespaces_work
+    if not user_namespaces_work():
+        pytest.skip("this kernel does not allow user namespaces (unshare -U)")
+    monkeypatch.setattr(walls.Walls, "detect", classmethod(lambda cls: cls(privileged=False, user_namespace=True)))
+    edits = PLANTS["hard_link_reference"]["edits"] + PLANTS["guard_switched_off"]["edits"]
+    submission = make_submission(SOLUTIONS, ["task1_change_of_variables.py", "task2_mlp_backward.py"],
+                                 {"edits": edits}, str(tmp_path / "s"), values={"@SOLUTIONS@": SOLUTIONS})
+    local = Grader(SOLUTIONS)
+    results = grade_submission(submission, seed=SEED, grader=local)
+    local.close()
+    scores = task_scores(results, local)
+    assert (scores["change_of_variables"], scores["mlp_backward"]) == (0, 0)
+    assert "a user namespace" in results["output"] and "WALLS MISSING" in results["output"]
+    assert results["extra_data"]["walls_missing"]
+
+
 def test_one_submission_cannot_change_the_next_ones_grading(tmp_path):
     """--all: a submission rewrites the package copy the children import (scratchflow/nn/mlp.py);
     the next one, a copy of the solutions, still gets every point."""

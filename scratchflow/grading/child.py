@@ -46,9 +46,12 @@ def _describe(error, student_file=None):
 def _enter_walls(job):
     """Limits, then the uid, then the sandbox: after this nothing here is privileged."""
     from scratchflow.grading.seatbelt import install_tripwires, make_stop
-    from scratchflow.grading.walls import drop_privileges, expose, limit_resources
+    from scratchflow.grading.namespaces import expose, hide_without_root
+    from scratchflow.grading.walls import drop_privileges, limit_resources
     if job["expose"]:
         expose(job["expose"], job["private"])
+    if job["hide"]:
+        hide_without_root(job["hide"])
     limit_resources(job["cpu_seconds"], job["uid"] is not None)
     if job["uid"] is not None:
         drop_privileges(job["uid"])

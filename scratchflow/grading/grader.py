@@ -24,13 +24,14 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 from scratchflow.grading.library import ImportedFiles, Library
-from scratchflow.grading.paths import default_source, package_folder
+from scratchflow.grading.paths import default_source, package_folder, package_root
 from scratchflow.grading.processes import Guard
 from scratchflow.grading.results import build_results, failure_results, write_results
 from scratchflow.grading.spec import load_homework, validate_checks
 from scratchflow.grading.submission import refuse_code_from, submission_seed
 from scratchflow.grading.task import grade_task
-from scratchflow.grading.walls import Walls, close_to_others, closed_folders, python_paths
+from scratchflow.grading.namespaces import closed_folders, python_paths
+from scratchflow.grading.walls import Walls, close_to_others
 
 
 def _load_module(name, path):
@@ -83,6 +84,11 @@ class Grader:
         self.library = Library(self.folder, package_folder(), self.files["autograder/runners.py"])
         # folders closed to others on the way to Python or the package copy: the child opens them
         self.expose = closed_folders(python_paths() + [self.library.lib]) if self.walls.privileged else []
+        # without root: what a user namespace hides from the child (the checkout, unless Python is in it)
+        checkout = package_root()
+        inside = any((os.path.realpath(p) + os.sep).startswith(os.path.realpath(checkout) + os.sep)
+                     for p in python_paths())
+        self.hide = [self.source, self.logs, self.library.private] + ([] if inside else [checkout])
         if self.expose:
             self.notes.append("the task uids see only " + ", ".join(f"{a}/{b}" for a, b in self.expose)
                               + " of " + ", ".join(sorted({a for a, _ in self.expose})) + " (a mount namespace)")

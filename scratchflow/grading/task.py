@@ -85,6 +85,7 @@ def _run_in_child(grader, task, checks, inputs, files, limit, slot):
     job = {"module": os.path.splitext(task.file)[0], "sandbox": sandbox, "private": grader.library.private,
            "checks": [{"key": c.key, "runner": c.run.__name__} for c in checks], "uid": uid,
            "expose": grader.expose if uid is not None else [],
+           "hide": grader.hide if grader.walls.user_namespace else [],
            "cpu_seconds": limit, "forbidden": list(task.forbidden),
            "seatbelt": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0"}
     flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items()

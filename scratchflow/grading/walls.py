@@ -10,8 +10,10 @@ When the grader runs as root (Gradescope and CI do), each task's child process
   grader's root-owned copy; the reference solutions and the hidden checks sit in a folder that
   only root may enter; the results folder belongs to root.
 
-Without root none of the uid walls exist: :meth:`Walls.missing` says so, and the grader prints it
-and puts it in the results.
+Without root none of the uid walls exist. Where the kernel lets an ordinary user create a user
+namespace, the child still gets empty folders over the reference, the hidden checks and the
+checkout, and no network (:func:`~scratchflow.grading.namespaces.hide_without_root`).
+:meth:`Walls.missing` says what is missing; the grader prints it and puts it in the results.
 """
 import os
 import stat
@@ -29,11 +31,15 @@ _PR_SET_NO_NEW_PRIVS = 38
 class Walls:
     """What the grader can enforce in this process's situation."""
     privileged: bool
+    user_namespace: bool = False          # without root: the child hides folders in a user namespace
     base_uid: int = BASE_UID
 
     @classmethod
     def detect(cls):
-        return cls(privileged=hasattr(os, "geteuid") and os.geteuid() == 0)
+        if hasattr(os, "geteuid") and os.geteuid() == 0:
+            return cls(privileged=True)
+        from scratchflow.grading.namespaces import user_namespaces_work
+        return cls(privileged=False, user_namespace=user_namespaces_work())
 
     def uid(self, slot):
         """The unprivileged uid (and gid) of task slot ``slot``, or None without root."""
@@ -50,15 +56,21 @@ class Walls:
                       "and no_new_privs",
                       "writable by it: its own sandbox only; the reference and hidden checks are not "
                       "readable by it; files it leaves in /tmp, /var/tmp, /dev/shm are removed"]
+        elif self.user_namespace:
+            walls += ["a user namespace: empty folders over the reference, the hidden checks and the "
+                      "checkout; no network"]
         return walls
 
     def missing(self):
         if self.privileged:
             return []
-        return ["not running as root, so student code runs as your own user: it can read the "
-                "reference solution and the hidden checks, write wherever you can and signal "
-                "the grader (run as root, e.g. in a container, for these walls)",
-                "no process or thread cap (RLIMIT_NPROC needs a dedicated uid)"]
+        reading = ("" if self.user_namespace else "read the reference solution and the hidden checks, ")
+        missing = [f"not running as root, so student code runs as your own user: it can {reading}write "
+                   "wherever you can and signal the grader (run as root, e.g. in a container, for these "
+                   "walls)", "no process or thread cap (RLIMIT_NPROC needs a dedicated uid)"]
+        if not self.user_namespace:
+            missing.append("no user namespace (unshare -U is not allowed here)")
+        return missing
 
     def describe(self):
         lines = ["walls up: " + "; ".join(self.present())]
@@ -155,70 +167,3 @@ def close_to_others(path):
         os.chmod(path, mode & ~0o077)
         return True
     return False
-
-
-# ---------------------------------------------------------------------------- a Python others cannot read
-# (pyenv under /root, mode 0700): the task uids could not import a module NumPy loads lazily, nor
-# anything from the standard library. The child, still root, then shows them exactly the folders
-# they need, in a mount namespace of its own: a tmpfs over the closed folder, with only the needed
-# entries bound back in. Everything else of that folder stays invisible.
-_CLONE_NEWNS, _MS_BIND, _MS_REC, _MS_PRIVATE, _MNT_DETACH = 0x00020000, 4096, 16384, 1 << 18, 2
-
-
-def closed_folders(paths):
-    """Sorted ``(folder, entry)`` pairs: ``folder`` cannot be entered by others, on the way to a path."""
-    pairs = set()
-    for path in paths:
-        parts = os.path.realpath(path).split(os.sep)
-        for index in range(1, len(parts)):
-            folder = os.sep.join(parts[:index]) or os.sep
-            try:
-                if not os.stat(folder).st_mode & stat.S_IXOTH:
-                    pairs.add((folder, parts[index]))
-                    break
-            except OSError:
-                break
-    return sorted(pairs)
-
-
-def _mount_call(libc, result, what):
-    if result != 0:
-        import ctypes
-        error = ctypes.get_errno()
-        raise OSError(error, f"{what}: {os.strerror(error)}")
-
-
-def expose(pairs, staging_parent):
-    """In a new mount namespace: make each ``folder`` show only its needed entries, enterable by all."""
-    import ctypes
-    import tempfile
-    libc = ctypes.CDLL(None, use_errno=True)
-    _mount_call(libc, libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
-    _mount_call(libc, libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
-    groups = {}
-    for folder, entry in pairs:
-        groups.setdefault(folder, []).append(entry)
-    for folder, entries in groups.items():
-        staging = tempfile.mkdtemp(dir=staging_parent)
-        for entry in entries:
-            kept = os.path.join(staging, entry).encode()
-            os.mkdir(kept)
-            _mount_call(libc, libc.mount(os.path.join(folder, entry).encode(), kept, None, _MS_BIND | _MS_REC,
-                                         None), f"bind {folder}/{entry}")
-        _mount_call(libc, libc.mount(b"tmpfs", folder.encode(), b"tmpfs", 0, b"mode=0755"), f"tmpfs on {folder}")
-        for entry in entries:
-            os.mkdir(os.path.join(folder, entry))
-            kept = os.path.join(staging, entry).encode()
-            _mount_call(libc, libc.mount(kept, os.path.join(folder, entry).encode(), None, _MS_BIND | _MS_REC,
-                                         None), f"bind back {folder}/{entry}")
-            libc.umount2(kept, _MNT_DETACH)
-            os.rmdir(kept)
-        os.rmdir(staging)
-
-
-def python_paths():
-    """The folders the child's Python reads: its prefixes and every folder on ``sys.path``."""
-    import sys
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix}
-    paths.update(path for path in sys.path if path and os.path.isdir(path))
-    return sorted(paths)
