@@ -8,7 +8,6 @@ verdict cache: a task whose file is byte-for-byte the solution's is graded once 
 grader's own feature for batch grading, keyed on the file's content, the checks and the seed).
 """
 import csv
-import hashlib
 import json
 import os
 import shutil
@@ -21,6 +20,7 @@ import pytest
 from scratchflow.grading.generate import RegionError, check_sync, strip_solutions
 from scratchflow.grading.grader import Grader, grade_all, grade_submission, grade_to_file
 from scratchflow.grading.scan import forbidden_uses
+from tests.grading_fixtures.helpers import build_image, run_autograder, tree_digest
 from tests.grading_fixtures.plants import PLANTS, make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -31,22 +31,6 @@ SEED = 7
 IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
 NEEDS_ROOT = "needs the uid walls (run as root, as CI and Gradescope do); without them the attack " \
              "would really change this checkout"
-
-
-def tree_digest(*folders):
-    """One digest of every file under ``folders`` (names, modes and contents): nothing outside a
-    sandbox may change while a submission is graded."""
-    digest = hashlib.sha256()
-    for folder in folders:
-        for root, subfolders, files in os.walk(folder):
-            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
-            for name in sorted(files + subfolders):
-                path = os.path.join(root, name)
-                digest.update(path.encode() + oct(os.lstat(path).st_mode).encode())
-                if os.path.isfile(path) and not os.path.islink(path):
-                    with open(path, "rb") as handle:
-                        digest.update(handle.read())
-    return digest.hexdigest()
 
 
 def outside_the_sandbox():
@@ -436,63 +420,21 @@ def test_release_bundles(tmp_path):
 
 
 # ---------------------------------------------------------------------------- the bundle as Gradescope runs it
-def unzip_like_gradescope(zip_path, folder):
-    """Unpack the zip's contents *into* ``folder`` with their Unix modes (what ``unzip`` does)."""
-    import zipfile
-    with zipfile.ZipFile(zip_path) as archive:
-        for info in archive.infolist():
-            path = archive.extract(info, folder)
-            mode = info.external_attr >> 16 & 0o777
-            if mode:
-                os.chmod(path, mode)
-
-
 @pytest.fixture(scope="module")
 def gradescope_image(tmp_path_factory):
-    """The release's autograder.zip unpacked into an image's ``source/`` and a Python that has only
-    what ``setup.sh`` installs (a venv without this project; ``setup.sh`` runs in it with its
-    ``pip3``, from PyPI or pip's cache). Like Gradescope's image, the venv is kept between runs
-    (in the temp folder, one per requirements file); setup.sh runs every time."""
-    import tempfile
+    """The release's autograder.zip unpacked into an image's ``source/``, and the environment of a
+    Python that has only what ``setup.sh`` installs (see ``build_image``)."""
     from scratchflow.grading.release import build_release
     release = tmp_path_factory.mktemp("release")
     build_release(str(release), source=SOLUTIONS)
     image = tmp_path_factory.mktemp("image")
-    unzip_like_gradescope(release / "autograder.zip", image / "source")
-    requirements = (image / "source" / "requirements.txt").read_bytes()
-    tag = hashlib.sha256(requirements + sys.version.encode()).hexdigest()[:12]
-    venv = os.path.join(tempfile.gettempdir(), f"scratchflow-gradescope-python-{tag}")
-    if not os.path.isfile(os.path.join(venv, "bin", "pip3")):
-        subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True, timeout=300)
-    env = {"PATH": os.path.join(venv, "bin") + os.pathsep + os.environ.get("PATH", ""),
-           "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
-    setup = subprocess.run(["bash", str(image / "source" / "setup.sh")], cwd=str(image / "source"), env=env,
-                           capture_output=True, text=True, timeout=600)
-    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-2000:]
-    bare = subprocess.run(["python3", "-c", "import scratchflow"], cwd="/", env=env, capture_output=True)
-    assert bare.returncode != 0                              # only setup.sh's installs, not this project
-    return image, env
-
-
-def run_autograder(image, env, tmp_path, files, plant=None):
-    """One submission as Gradescope grades it: a fresh /autograder with the image's source/,
-    run_autograder copied beside it, the submission and its metadata; run from /autograder."""
-    root = tmp_path / "autograder"
-    shutil.copytree(image / "source", root / "source", symlinks=True)
-    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
-    make_submission(files[0], files[1], plant or {"edits": []}, str(root / "submission"),
-                    values={"@ROOT@": str(root)})
-    (root / "submission_metadata.json").write_text(json.dumps({"id": 123456, "users": []}))
-    completed = subprocess.run([str(root / "run_autograder")], cwd=str(root), capture_output=True, text=True,
-                               env=dict(env, AUTOGRADER_ROOT=str(root)), timeout=300)
-    results = json.loads((root / "results" / "results.json").read_text())
-    assert_gradescope_schema(results)
-    return root, results, completed.stdout + completed.stderr
+    return image, build_image(release, image)
 
 
 def test_gradescope_grades_the_solutions_full_marks(gradescope_image, tmp_path, grader):
     image, env = gradescope_image
     _, results, log = run_autograder(image, env, tmp_path, (SOLUTIONS, grader.homework.files))
+    assert_gradescope_schema(results)
     assert results["score"] == results["max_score"] == 100, log[-3000:]
     assert any(t["name"].endswith("[hidden]") for t in results["tests"])
 
@@ -514,6 +456,7 @@ for _path, _text in (("@ROOT@/run_autograder", "\\necho '{\\"score\\": 100, \\"t
 """)]}
     before = (image / "source" / "run_autograder").read_bytes()
     root, results, log = run_autograder(image, env, tmp_path, (EXERCISES, grader.homework.files), attack)
+    assert_gradescope_schema(results)
     assert results["score"] == 0 and results["max_score"] == 100, log[-3000:]
     assert sum("NotImplementedError" in t["output"] for t in results["tests"]) >= 30
     if IS_ROOT:
