@@ -20,6 +20,7 @@ import pytest
 from scratchflow.grading.generate import RegionError, check_sync, strip_solutions
 from scratchflow.grading.grader import Grader, grade_all, grade_submission, grade_to_file
 from scratchflow.grading.scan import forbidden_uses
+from scratchflow.grading.walls import Walls
 from tests.grading_fixtures.helpers import build_image, run_autograder, tree_digest
 from tests.grading_fixtures.plants import PLANTS, make_submission
 
@@ -28,7 +29,7 @@ SOLUTIONS = os.path.join(ROOT, "solutions")
 EXERCISES = os.path.join(ROOT, "exercises")
 PACKAGE = os.path.join(ROOT, "scratchflow")
 SEED = 7
-IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+IS_ROOT = Walls.detect().privileged            # root, and the task uids can run this Python
 NEEDS_ROOT = "needs the uid walls (run as root, as CI and Gradescope do); without them the attack " \
              "would really change this checkout"
 

@@ -117,13 +117,22 @@ def hide_without_root(folders):
         raise RuntimeError("the user namespace changed the child's ids")
 
 
-def user_namespaces_work():
-    """True if this process may create a user namespace (tried in a forked process)."""
+def namespace_works(flags):
+    """True if this process may unshare the namespaces ``flags`` (tried in a forked process)."""
     pid = os.fork()
     if pid == 0:
+        code = 1
         try:
-            code = 0 if _libc().unshare(_CLONE_NEWUSER | _CLONE_NEWNS) == 0 else 1
+            code = 0 if _libc().unshare(flags) == 0 else 1
         finally:
-            os._exit(code if "code" in locals() else 1)
+            os._exit(code)
     _, status = os.waitpid(pid, 0)
     return os.waitstatus_to_exitcode(status) == 0
+
+
+def user_namespaces_work():
+    return namespace_works(_CLONE_NEWUSER | _CLONE_NEWNS)
+
+
+def mount_namespaces_work():
+    return namespace_works(_CLONE_NEWNS)

@@ -33,13 +33,18 @@ class Walls:
     privileged: bool
     user_namespace: bool = False          # without root: the child hides folders in a user namespace
     base_uid: int = BASE_UID
+    reason: str = ""                      # why a root grader could not use the uid walls
 
     @classmethod
     def detect(cls):
+        from scratchflow.grading import namespaces
         if hasattr(os, "geteuid") and os.geteuid() == 0:
-            return cls(privileged=True)
-        from scratchflow.grading.namespaces import user_namespaces_work
-        return cls(privileged=False, user_namespace=user_namespaces_work())
+            closed = namespaces.closed_folders(namespaces.python_paths())
+            if not closed or namespaces.mount_namespaces_work():
+                return cls(privileged=True)
+            return cls(privileged=False, reason=f"the Python lies in {closed[0][0]}, which other users "
+                       "cannot enter, and this machine allows no mount namespace to show it to the task uids")
+        return cls(privileged=False, user_namespace=namespaces.user_namespaces_work())
 
     def uid(self, slot):
         """The unprivileged uid (and gid) of task slot ``slot``, or None without root."""
@@ -65,9 +70,12 @@ class Walls:
         if self.privileged:
             return []
         reading = ("" if self.user_namespace else "read the reference solution and the hidden checks, ")
-        missing = [f"not running as root, so student code runs as your own user: it can {reading}write "
-                   "wherever you can and signal the grader (run as root, e.g. in a container, for these "
-                   "walls)", "no process or thread cap (RLIMIT_NPROC needs a dedicated uid)"]
+        who = (f"running as root but {self.reason}, so student code runs AS ROOT" if self.reason else
+               "not running as root, so student code runs as your own user")
+        remedy = ("make that folder enterable by others (chmod o+x) or use a Python installed elsewhere"
+                  if self.reason else "run as root, e.g. in a container, for these walls")
+        missing = [f"{who}: it can {reading}write wherever you can and signal the grader ({remedy})",
+                   "no process or thread cap (RLIMIT_NPROC needs a dedicated uid)"]
         if not self.user_namespace:
             missing.append("no user namespace (unshare -U is not allowed here)")
         return missing
