@@ -36,6 +36,13 @@ def _read_tree(folder, prefix):
     return files
 
 
+def _parents(folder, top):
+    """``folder`` and its parents up to (not including) ``top``."""
+    while folder != top and folder.startswith(top + os.sep):
+        yield folder
+        folder = os.path.dirname(folder)
+
+
 def _digest_file(path):
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
@@ -64,7 +71,12 @@ class Library:
             os.makedirs(top)
             os.chmod(top, mode)
         for path, data in self.files.items():
-            os.makedirs(os.path.dirname(path), exist_ok=True)
+            folder = os.path.dirname(path)
+            if not os.path.isdir(folder):
+                os.makedirs(folder)
+                if folder.startswith(self.lib + os.sep):       # whatever the umask: readable by the task uids
+                    for parent in _parents(folder, self.lib):
+                        os.chmod(parent, 0o755)
             with open(path, "wb") as handle:
                 handle.write(data)
             os.chmod(path, 0o644)
