@@ -442,13 +442,14 @@ def test_gradescope_grades_the_solutions_full_marks(gradescope_image, tmp_path, 
 
 def test_gradescope_grades_the_stubs_zero_and_run_autograder_cannot_be_extended(gradescope_image, tmp_path,
                                                                                 grader):
-    """The stubs score 0 even when they append a forged score to run_autograder (bash is still
-    reading it in the attack of the issue; here it was exec'd away) and write results.json."""
+    """The stubs score 0 even when a forged score is appended to run_autograder (bash would still
+    be reading it without the final exec) and their code appends to it and to results.json."""
     image, env = gradescope_image
     attack = {"edits": [("task1_change_of_variables.py", None, """
 import json as _json
-for _path, _text in (("@ROOT@/run_autograder", "\\necho '{\\"score\\": 100, \\"tests\\": []}' > @ROOT@/results/results.json\\n"),
-                     ("@ROOT@/results/results.json", _json.dumps({"score": 100, "tests": []}))):
+_forged = _json.dumps({"score": 100, "tests": []})
+for _path, _text in (("@ROOT@/run_autograder", "\\necho '" + _forged + "' > @ROOT@/results/results.json\\n"),
+                     ("@ROOT@/results/results.json", _forged)):
     try:
         with open(_path, "a") as _out:
             _out.write(_text)
@@ -456,10 +457,12 @@ for _path, _text in (("@ROOT@/run_autograder", "\\necho '{\\"score\\": 100, \\"t
         pass
 """)]}
     before = (image / "source" / "run_autograder").read_bytes()
-    root, results, log = run_autograder(image, env, tmp_path, (EXERCISES, grader.homework.files), attack)
+    forged_line = """\necho '{"score": 100, "tests": []}' > @ROOT@/results/results.json\n"""
+    root, results, log = run_autograder(image, env, tmp_path, (EXERCISES, grader.homework.files), attack,
+                                        appended=forged_line)
     assert_gradescope_schema(results)
     assert results["score"] == 0 and results["max_score"] == 100, log[-3000:]
     assert sum("NotImplementedError" in t["output"] for t in results["tests"]) >= 30
-    if IS_ROOT:
-        assert (root / "run_autograder").read_bytes() == before
+    if IS_ROOT:                                              # the student's own append was refused
+        assert (root / "run_autograder").read_bytes() == before + forged_line.replace("@ROOT@", str(root)).encode()
         assert "WALLS MISSING" not in results["output"]

@@ -78,7 +78,8 @@ def python_paths():
     import site
     import sys
     import sysconfig
-    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(), *sysconfig.get_paths().values()}
+    paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
+             *sysconfig.get_paths().values()}
     return sorted(path for path in paths if os.path.isdir(path))
 
 

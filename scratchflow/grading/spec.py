@@ -41,8 +41,8 @@ class Check:
                                tests check the same behaviour
     make_inputs : rng -> dict of arrays      runs in the grader; ``rng`` is seeded per check; names
                                starting with ``_`` stay in the grader (held-out data for ``evaluate``)
-    run : (module, inputs) -> dict of arrays; a function of runners.py: runs in the child on the student's module, and in the
-                               grader on the reference module
+    run : (module, inputs) -> dict of arrays     a function of ``runners.py``: runs in the child on
+                               the student's module, and in the grader on the reference module
     rtol, atol : tolerances of the default comparison (every output array, same shape, allclose)
     evaluate : optional (outputs, inputs, reference) -> (passed, message); replaces the default
                comparison. ``reference`` is None when ``needs_reference`` is False.

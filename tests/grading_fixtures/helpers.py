@@ -60,13 +60,16 @@ def build_image(release, image):
     return env
 
 
-
-def run_autograder(image, env, tmp_path, files, plant=None):
+def run_autograder(image, env, tmp_path, files, plant=None, appended=""):
     """One submission as Gradescope grades it: a fresh /autograder with the image's source/,
-    run_autograder copied beside it, the submission and its metadata; run from /autograder."""
+    run_autograder copied beside it, the submission and its metadata; run from /autograder.
+    ``appended``: lines added to run_autograder before it runs (what an attacker appends while bash
+    still reads it; bash must never get to them)."""
     root = tmp_path / "autograder"
     shutil.copytree(image / "source", root / "source", symlinks=True)
     shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    with open(root / "run_autograder", "a") as script:
+        script.write(appended.replace("@ROOT@", str(root)))
     make_submission(files[0], files[1], plant or {"edits": []}, str(root / "submission"),
                     values={"@ROOT@": str(root)})
     (root / "submission_metadata.json").write_text(json.dumps({"id": 123456, "users": []}))
