@@ -21,7 +21,7 @@ from scratchflow.grading.generate import RegionError, check_sync, strip_solution
 from scratchflow.grading.grader import Grader, grade_all, grade_submission, grade_to_file
 from scratchflow.grading.scan import forbidden_uses
 from scratchflow.grading.walls import Walls
-from tests.grading_fixtures.helpers import build_image, run_autograder, tree_digest
+from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
 from tests.grading_fixtures.plants import PLANTS, make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -56,16 +56,6 @@ def solution_results(grader, cache):
 def task_scores(results, grader):
     return {task.id: sum(t["score"] for t in results["tests"] if task.id in t["tags"])
             for task in grader.homework.tasks}
-
-
-def assert_gradescope_schema(results):
-    assert set(results) >= {"score", "max_score", "tests"}
-    for test in results["tests"]:
-        assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
-        assert 0 <= test["score"] <= test["max_score"]
-        assert test["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
-    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
-    json.dumps(results)
 
 
 def test_solutions_get_full_marks(solution_results, grader):
@@ -377,7 +367,7 @@ def test_public_tests_catch_the_planted_bugs(grader, tmp_path):
         completed.stdout[-3000:]
 
 
-# ---------------------------------------------------------------------------- CLI and release
+# ---------------------------------------------------------------------------- CLI (release: test_grading_release.py)
 def test_cli_grade_writes_results_and_summary(tmp_path):
     results_path = tmp_path / "results.json"
     completed = subprocess.run([sys.executable, "-m", "scratchflow.cli", "grade", EXERCISES,
@@ -400,69 +390,3 @@ def test_grade_all_writes_a_csv(tmp_path, grader):
     assert [r["submission"] for r in rows] == ["alice", "bob"]
     assert float(rows[0]["score"]) == 0
     assert float(rows[1]["change_of_variables"]) == 6 and float(rows[1]["score"]) == 6   # public: 2+2+2
-
-
-def test_release_bundles(tmp_path):
-    import zipfile
-    from scratchflow.grading.release import build_release
-    build_release(str(tmp_path / "release"), source=SOLUTIONS)
-    student = tmp_path / "release" / "student"
-    assert (student / "README.md").is_file() and (student / "tests" / "test_task3_coupling.py").is_file()
-    assert not (student / "autograder").exists() and not (student / "homework.json").exists()
-    with zipfile.ZipFile(tmp_path / "release" / "student.zip") as archive:
-        assert all("BEGIN SOLUTION" not in archive.read(n).decode() for n in archive.namelist())
-    with zipfile.ZipFile(tmp_path / "release" / "autograder.zip") as archive:
-        names = set(archive.namelist())
-        assert {"setup.sh", "run_autograder", "requirements.txt", "solutions/autograder/checks.py",
-                "solutions/autograder/runners.py", "scratchflow/grading/grader.py"} <= names
-        assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
-        last_line = archive.read("run_autograder").decode().strip().splitlines()[-1]
-        assert last_line.startswith("exec ")
-
-
-# ---------------------------------------------------------------------------- the bundle as Gradescope runs it
-@pytest.fixture(scope="module")
-def gradescope_image(tmp_path_factory):
-    """The release's autograder.zip unpacked into an image's ``source/``, and the environment of a
-    Python that has only what ``setup.sh`` installs (see ``build_image``)."""
-    from scratchflow.grading.release import build_release
-    release = tmp_path_factory.mktemp("release")
-    build_release(str(release), source=SOLUTIONS)
-    image = tmp_path_factory.mktemp("image")
-    return image, build_image(release, image)
-
-
-def test_gradescope_grades_the_solutions_full_marks(gradescope_image, tmp_path, grader):
-    image, env = gradescope_image
-    _, results, log = run_autograder(image, env, tmp_path, (SOLUTIONS, grader.homework.files))
-    assert_gradescope_schema(results)
-    assert results["score"] == results["max_score"] == 100, log[-3000:]
-    assert any(t["name"].endswith("[hidden]") for t in results["tests"])
-
-
-def test_gradescope_grades_the_stubs_zero_and_run_autograder_cannot_be_extended(gradescope_image, tmp_path,
-                                                                                grader):
-    """The stubs score 0 even when a forged score is appended to run_autograder (bash would still
-    be reading it without the final exec) and their code appends to it and to results.json."""
-    image, env = gradescope_image
-    attack = {"edits": [("task1_change_of_variables.py", None, """
-import json as _json
-_forged = _json.dumps({"score": 100, "tests": []})
-for _path, _text in (("@ROOT@/run_autograder", "\\necho '" + _forged + "' > @ROOT@/results/results.json\\n"),
-                     ("@ROOT@/results/results.json", _forged)):
-    try:
-        with open(_path, "a") as _out:
-            _out.write(_text)
-    except OSError:
-        pass
-""")]}
-    before = (image / "source" / "run_autograder").read_bytes()
-    forged_line = """\necho '{"score": 100, "tests": []}' > @ROOT@/results/results.json\n"""
-    root, results, log = run_autograder(image, env, tmp_path, (EXERCISES, grader.homework.files), attack,
-                                        appended=forged_line)
-    assert_gradescope_schema(results)
-    assert results["score"] == 0 and results["max_score"] == 100, log[-3000:]
-    assert sum("NotImplementedError" in t["output"] for t in results["tests"]) >= 30
-    if IS_ROOT:                                              # the student's own append was refused
-        assert (root / "run_autograder").read_bytes() == before + forged_line.replace("@ROOT@", str(root)).encode()
-        assert "WALLS MISSING" not in results["output"]

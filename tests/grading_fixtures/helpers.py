@@ -1,4 +1,5 @@
-"""Helpers of the grading tests: a digest of folders, and Gradescope's way of running the bundle."""
+"""Helpers of the grading tests: Gradescope's results schema, a digest of folders, and Gradescope's
+way of running the bundle."""
 import hashlib
 import json
 import os
@@ -8,6 +9,16 @@ import sys
 import tempfile
 
 from tests.grading_fixtures.plants import make_submission
+
+
+def assert_gradescope_schema(results):
+    assert set(results) >= {"score", "max_score", "tests"}
+    for test in results["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
+    assert abs(results["score"] - sum(t["score"] for t in results["tests"])) < 1e-9
+    json.dumps(results)
 
 
 def tree_digest(*folders):
