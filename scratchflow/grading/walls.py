@@ -17,9 +17,18 @@ checkout, and no network (:func:`~scratchflow.grading.namespaces.hide_without_ro
 """
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-BASE_UID = int(os.environ.get("SCRATCHFLOW_GRADE_UID", "64000"))   # uids BASE_UID + slot
+UID_BLOCK = 64                        # task slots of one grader: uids base .. base + 63
+
+
+def _base_uid():
+    """The first of this grader's task uids: ``SCRATCHFLOW_GRADE_UID``, or a block of 64 below 60000
+    picked by the process id, so two graders on one machine (each killing every process of its
+    uids after a task) are unlikely to share one. Below 65534, for containers that map only 16 bits."""
+    if "SCRATCHFLOW_GRADE_UID" in os.environ:
+        return int(os.environ["SCRATCHFLOW_GRADE_UID"])
+    return 50000 + (os.getpid() % 150) * UID_BLOCK
 MEMORY_LIMIT = int(os.environ.get("SCRATCHFLOW_GRADE_MEMORY_MB", "2048")) * 2 ** 20
 FILE_SIZE_LIMIT = 64 * 2 ** 20        # bytes any file (and so the captured stdout) may grow to
 OPEN_FILES_LIMIT = 64
@@ -32,7 +41,7 @@ class Walls:
     """What the grader can enforce in this process's situation."""
     privileged: bool
     user_namespace: bool = False          # without root: the child hides folders in a user namespace
-    base_uid: int = BASE_UID
+    base_uid: int = field(default_factory=_base_uid)
     reason: str = ""                      # why a root grader could not use the uid walls
 
     @classmethod
@@ -48,7 +57,7 @@ class Walls:
 
     def uid(self, slot):
         """The unprivileged uid (and gid) of task slot ``slot``, or None without root."""
-        return self.base_uid + slot if self.privileged else None
+        return self.base_uid + slot % UID_BLOCK if self.privileged else None
 
     def present(self):
         walls = ["each task in its own process, killed with its process group at the time limit",
