@@ -183,6 +183,29 @@ except OSError:
     assert outside_the_sandbox() == before
 
 
+def test_the_package_copy_is_repaired_and_the_graders_own_files_are_watched(grader, tmp_path, monkeypatch):
+    """What the walls stop as root, the digests catch without root: a changed or added file in the
+    package copy is rewritten before the next submission; a changed file the grader imported stops it."""
+    from scratchflow.grading.library import ImportedFiles
+    mlp = os.path.join(grader.library.lib, "scratchflow", "nn", "mlp.py")
+    with open(mlp, "a") as out:
+        out.write("\nMLP = None\n")
+    planted = os.path.join(grader.library.lib, "scratchflow", "planted.py")
+    open(planted, "w").close()
+    assert grader.library.ensure_pristine() is False
+    assert grader.library.ensure_pristine() is True
+    assert not os.path.exists(planted) and "MLP = None" not in open(mlp).read()
+    module = tmp_path / "watched_module.py"
+    module.write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("watched_module")
+    watched = ImportedFiles()
+    assert watched.changed() == []
+    module.write_text("VALUE = 2\n")
+    assert watched.changed() == [str(module)]
+    monkeypatch.delitem(sys.modules, "watched_module")
+
+
 def test_grader_failure_still_writes_valid_results(tmp_path):
     results_path = tmp_path / "out" / "results.json"
     results = grade_to_file(str(tmp_path / "no-such-submission"), str(results_path), source=SOLUTIONS)
