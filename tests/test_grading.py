@@ -234,7 +234,10 @@ def test_links_and_special_files_score_zero_without_hanging(grader, cache, tmp_p
                        ("task7_iaf.py", lambda p: os.symlink("/dev/zero", p))]:
         os.remove(os.path.join(submission, name))
         make(os.path.join(submission, name))
+    before = outside_the_sandbox()
     results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    assert outside_the_sandbox() == before
+    assert_gradescope_schema(json.loads(json.dumps(results)))
     scores = task_scores(results, grader)
     assert (scores["made_masks"], scores["maf"], scores["iaf"], scores["coupling"]) == (0, 0, 0, 15)
     outputs = {t["tags"][0]: t["output"] for t in results["tests"]}
@@ -253,8 +256,10 @@ def test_files_beside_the_task_file_never_reach_the_grader(grader, tmp_path, mon
         with open(os.path.join(submission, name), "w") as handle:
             handle.write("raise SystemExit('shadowing file ran')\n")
     task = grader.homework.task("made_masks")
+    before = outside_the_sandbox()
     entries = grade_task(grader, task, submission, hidden=False, seed=SEED, time_limit=None)  # no cache
     assert all(entry["passed"] for entry in entries), [entry["output"] for entry in entries]
+    assert outside_the_sandbox() == before
     shadow = types.ModuleType("numpy_shadow")
     shadow.__file__ = os.path.join(submission, "numpy.py")
     monkeypatch.setitem(sys.modules, "numpy_shadow", shadow)
