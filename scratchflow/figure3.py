@@ -12,9 +12,11 @@ paper the target is tempered, p*^β, in the first half of training (β = 0.05, 0
 equal stages, each a :class:`TemperedTarget`), then fitted at β = 1 in the second half; the best
 parameters of that half (validated on fixed draws) are kept.
 
-Run ``scratchflow figure3 --out figures`` (a few minutes on one core); it writes ``figure3.png``
-and ``figure3.json`` (every KL and every model's parameter count). Files are written under a
-temporary name and renamed, so an interrupted run leaves an older figure as it was.
+Run ``scratchflow figure3 --out figures`` (a few minutes on one core; the command is
+``scratchflow/cli/figure3.py``); it writes ``figure3.json`` (every KL and every model's parameter
+count, :func:`save_results`) and ``figure3.png`` (the grid,
+:func:`scratchflow.plotting.figure3.plot_figure3`). Both are written under a temporary name and
+renamed, so an interrupted run leaves an older figure as it was.
 
 References
 ----------
@@ -26,7 +28,9 @@ import time
 
 import numpy as np
 
+from scratchflow.models import build_model
 from scratchflow.targets import load_target, log_normalizer
+from scratchflow.train import fit
 from scratchflow.validation import check_int
 
 TARGET_NAMES = ("u1", "u2", "u3", "u4")
@@ -51,7 +55,6 @@ class TemperedTarget:
 def _matched(family, budget):
     """A 4-layer Real-NVP or IAF with one hidden layer whose width gives the parameter count
     closest to ``budget``; returns (config dict, number of parameters)."""
-    from scratchflow.models import build_model
     best = None
     for width in range(2, 65):
         config = {"model": family, "dim": 2, "n_layers": 4, "hidden": [width]}
@@ -63,7 +66,6 @@ def _matched(family, budget):
 
 def model_configs():
     """The columns of the figure: (label, build_model config) in drawing order."""
-    from scratchflow.models import build_model
     columns = [(f"planar K={k}", {"model": "planar", "dim": 2, "n_layers": k})
                for k in PLANAR_SIZES]
     budget = build_model(columns[-1][1]).num_params()
@@ -75,8 +77,6 @@ def model_configs():
 
 def fit_panel(config, target, steps, lr=5e-3, batch_size=256, seed=0):
     """Build ``config`` (seeded), fit it to ``target`` by annealed reverse KL; return (flow, KL)."""
-    from scratchflow.models import build_model
-    from scratchflow.train import fit
     flow = build_model({**config, "seed": seed})
     stage_steps = max(1, steps // (2 * len(ANNEALING)))
     for stage, beta in enumerate(ANNEALING):
@@ -89,9 +89,13 @@ def fit_panel(config, target, steps, lr=5e-3, batch_size=256, seed=0):
     return flow, loss + log_normalizer(target)
 
 
-def run_figure3(out_dir="figures", steps=8000, seed=0, targets=TARGET_NAMES, resolution=120,
-                log=print):
-    """Fit every (target, model) panel, draw the grid; return the results dict (also saved as JSON)."""
+def fit_figure3(steps=8000, seed=0, targets=TARGET_NAMES, log=print):
+    """Fit every (target, model) panel; return the results dict and the fitted flows.
+
+    ``results`` (JSON-able): steps, seed, annealing, one entry per panel (target, model, config,
+    num_params, kl), the wall time, and per target whether the planar KL decreases with K.
+    ``flows`` maps (target name, column label) to the fitted flow.
+    """
     steps = check_int(steps, "steps", 1)
     columns = model_configs()
     results = {"steps": steps, "seed": seed, "annealing": list(ANNEALING), "panels": []}
@@ -108,10 +112,7 @@ def run_figure3(out_dir="figures", steps=8000, seed=0, targets=TARGET_NAMES, res
                 f"({time.perf_counter() - start:.0f} s)")
     results["seconds"] = time.perf_counter() - start
     results["planar_kl_decreases_with_k"] = {name: _decreases(results, name) for name in targets}
-    os.makedirs(out_dir, exist_ok=True)
-    results_path = _write_json(results, os.path.join(out_dir, "figure3.json"))   # before drawing
-    figure = draw_grid(flows, results, columns, targets, out_dir, resolution)
-    return results, [figure, results_path]
+    return results, flows
 
 
 def _decreases(results, name):
@@ -120,73 +121,12 @@ def _decreases(results, name):
     return bool(all(later < earlier for earlier, later in zip(kls, kls[1:])))
 
 
-def draw_grid(flows, results, columns, targets, out_dir, resolution=120):
-    """Rows = targets, columns = exp(−U) then each model's density q(x) on [−4, 4]²."""
-    from scratchflow.plotting import plt
-    kl = {(p["target"], p["model"]): p["kl"] for p in results["panels"]}
-    g1, g2 = np.meshgrid(np.linspace(-4, 4, resolution), np.linspace(-4, 4, resolution))
-    points = np.column_stack([g1.ravel(), g2.ravel()])                 # (R², 2)
-    fig, axes = plt.subplots(len(targets), len(columns) + 1, squeeze=False,
-                             figsize=(2.3 * (len(columns) + 1), 2.4 * len(targets)))
-    for row, name in enumerate(targets):
-        log_target = load_target(name).log_prob(points)                # (R²,)
-        panels = [("exp(−U)", np.exp(log_target - log_target.max()))]
-        for label, _ in columns:
-            panels.append((f"{label}\nKL = {kl[name, label]:.3f}",
-                           np.exp(flows[name, label].log_prob(points))))
-        for ax, (title, values) in zip(axes[row], panels):
-            ax.pcolormesh(g1, g2, values.reshape(g1.shape), shading="auto", cmap="magma")
-            ax.set_xticks([])
-            ax.set_yticks([])
-            ax.set_aspect("equal")
-            ax.set_title(title, fontsize=8)
-        axes[row, 0].set_ylabel(name.upper())
-    fig.suptitle("Rezende & Mohamed (2015), Figure 3: reverse KL fits of U1–U4", fontsize=10)
+def save_results(results, out_dir):
+    """Write ``figure3.json`` into ``out_dir`` under a temporary name, then rename; return its path."""
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "figure3.png")
-    partial = os.path.join(out_dir, ".figure3.png.partial.png")
-    fig.savefig(partial, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(partial, path)                             # an interrupted run keeps the old one
-    return path
-
-
-def _write_json(results, path):
+    path = os.path.join(out_dir, "figure3.json")
     partial = path + ".partial"
     with open(partial, "w", encoding="utf-8") as handle:
         json.dump(results, handle, indent=2)
-    os.replace(partial, path)
+    os.replace(partial, path)                             # an interrupted run keeps the old one
     return path
-
-
-def add_figure3_command(subparsers):
-    """``scratchflow figure3``: the CLI wiring of :func:`run_figure3`."""
-    parser = subparsers.add_parser(
-        "figure3", help="reproduce Rezende & Mohamed's Figure 3 (U1-U4, planar K=2,8,32, IAF, Real-NVP)",
-        description="Fit U1-U4 by reverse KL with planar flows of K = 2, 8, 32 layers and an IAF "
-                    "and a Real-NVP of the K = 32 planar flow's size; write figure3.png (the grid "
-                    "of densities, final KL per panel) and figure3.json.")
-    parser.add_argument("--out", default="figures", help="output folder (default: figures)")
-    parser.add_argument("--steps", type=int, default=8000,
-                        help="optimizer steps per panel, half of them annealed (default: 8000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every panel (default: 0)")
-    parser.add_argument("--targets", default=",".join(TARGET_NAMES),
-                        help="comma-separated subset of u1,u2,u3,u4 (default: all four)")
-    parser.set_defaults(run=_run_command)
-
-
-def _run_command(args):
-    targets = [name.strip().lower() for name in args.targets.split(",") if name.strip()]
-    try:
-        for name in targets or [""]:
-            load_target(name)                              # an unknown name fails before any fit
-        if args.steps < 1:
-            raise ValueError(f"--steps must be a positive integer, got {args.steps}")
-    except ValueError as error:
-        raise SystemExit(f"scratchflow figure3: error: {error}")
-    results, paths = run_figure3(args.out, steps=args.steps, seed=args.seed, targets=targets)
-    for name, decreasing in results["planar_kl_decreases_with_k"].items():
-        print(f"{name}: planar KL {'decreases' if decreasing else 'does NOT decrease'} with K")
-    for path in paths:
-        print(f"wrote {path}")
-    return 0

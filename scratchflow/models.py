@@ -2,9 +2,20 @@
 
 ``build_model({"model": "realnvp", "dim": 2, ...})`` returns a :class:`~scratchflow.flow.Flow` whose
 ``config`` attribute is that dict, so a saved model can be rebuilt and its parameters filled in.
+The lecture's families (Real-NVP, MAF, IAF) are built here; those beyond it (planar, radial, NICE)
+in :mod:`scratchflow.family_models`. ``realnvp_masks`` lives beside the coupling layer
+(``bijectors/coupling.py``, so NICE's builder shares it without an import cycle) and is importable
+from here as before.
 """
 import numpy as np
 
+from scratchflow.bijectors.actnorm import ActNorm
+from scratchflow.bijectors.autoregressive import IAF, MAF
+from scratchflow.bijectors.batchnorm import BatchNorm
+from scratchflow.bijectors.coupling import AffineCoupling, realnvp_masks   # masks: re-exported
+from scratchflow.bijectors.logit import Logit
+from scratchflow.family_models import build_nice, build_planar, build_radial
+from scratchflow.flow import Flow
 from scratchflow.validation import check_int, check_sizes
 
 
@@ -33,31 +44,12 @@ def build_model(config):
     elif model == "nice":
         flow = build_nice(**options)
     else:
-        raise ValueError(f"unknown model {model!r}; choose one of "
-                         f"{', '.join(MODEL_NAMES)}")
+        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")
     if logit_alpha is not None:
-        from scratchflow.bijectors.logit import Logit
-        from scratchflow.flow import Flow
         flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype),
                      *flow.layers.layers], base=flow.base)
         flow.config = full_config
     return flow
-
-
-def realnvp_masks(dim, n_layers):
-    """Coupling masks (1 = conditioning) for ``n_layers`` layers of dimension ``dim``.
-
-    The layers cycle through four patterns: half ``[1]*(D//2) + [0]*(D − D//2)``, its complement,
-    checkerboard ``[1, 0, 1, 0, ...]``, its complement. Each pattern is followed by its complement,
-    so every dimension is transformed every other layer (the slide: "layers must alternate which
-    part is conditioned"), and the checkerboard mixes the two halves. For D = 2 half and
-    checkerboard coincide, so the masks are simply ``[1, 0], [0, 1], [1, 0], ...``.
-    """
-    dim = int(dim)
-    half = (np.arange(dim) < dim // 2).astype(int)                  # (D,)
-    checker = (np.arange(dim) % 2 == 0).astype(int)                 # (D,)
-    cycle = [half, 1 - half, checker, 1 - checker]
-    return [cycle[k % 4] for k in range(int(n_layers))]
 
 
 def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bound=5.0,
@@ -90,19 +82,9 @@ def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bou
         With ``flow.config`` = the JSON-able dict of all these options (and ``"model": "realnvp"``),
         which :func:`build_model` turns back into the same architecture.
     """
-    from scratchflow.bijectors.actnorm import ActNorm
-    from scratchflow.bijectors.coupling import AffineCoupling
-    from scratchflow.flow import Flow
-
-    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
-    if dim < 2:
-        raise ValueError(f"Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other), "
-                         f"got {dim}")
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    hidden = list(check_sizes(hidden, "hidden"))
-    dtype = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
+    dim, n_layers, hidden, dtype, rng = _checked_options(
+        dim, n_layers, hidden, dtype, seed, min_dim=2,
+        dim_rule="Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other)")
     layers = []
     for mask in realnvp_masks(dim, n_layers):
         if actnorm:
@@ -171,20 +153,10 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
         With ``flow.config`` = the JSON-able dict of all these options (``"model": "maf"`` or
         ``"iaf"``), which :func:`build_model` turns back into the same architecture.
     """
-    from scratchflow.bijectors.autoregressive import IAF, MAF
-    from scratchflow.bijectors.batchnorm import BatchNorm
-    from scratchflow.flow import Flow
-
     if model not in ("maf", "iaf"):
         raise ValueError(f"model must be 'maf' or 'iaf', got {model!r}")
-    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
-    if dim < 1:
-        raise ValueError(f"dim must be >= 1, got {dim}")
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    hidden = list(check_sizes(hidden, "hidden"))
-    dtype = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
+    dim, n_layers, hidden, dtype, rng = _checked_options(dim, n_layers, hidden, dtype, seed, min_dim=1,
+                                                         dim_rule="dim must be >= 1")
     layer_class = MAF if model == "maf" else IAF
     layers = []
     for k, layer_order in enumerate(autoregressive_orders(dim, n_layers, order, rng)):
@@ -199,62 +171,15 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
     return flow
 
 
-# ---------------------------------------------------------------------------- beyond the lecture
-def build_planar(dim, n_layers=8, seed=0, dtype="float64"):
-    """K = ``n_layers`` planar flows (Rezende & Mohamed 2015; :class:`~scratchflow.bijectors.PlanarFlow`).
+def _checked_options(dim, n_layers, hidden, dtype, seed, min_dim, dim_rule):
+    """The builders' shared checks: ``(dim, n_layers, hidden, dtype, rng)`` or a ValueError.
 
-    Sampling and the reverse KL run the paper's explicit map; ``log_prob`` solves it per layer.
+    ``dim_rule`` is the start of the message for a ``dim`` below ``min_dim``.
     """
-    from scratchflow.bijectors.planar import PlanarFlow
-    return _simple_stack("planar", PlanarFlow, dim, n_layers, seed, dtype)
-
-
-def build_radial(dim, n_layers=8, seed=0, dtype="float64"):
-    """K = ``n_layers`` radial flows (Rezende & Mohamed 2015; :class:`~scratchflow.bijectors.RadialFlow`)."""
-    from scratchflow.bijectors.radial import RadialFlow
-    return _simple_stack("radial", RadialFlow, dim, n_layers, seed, dtype)
-
-
-def _simple_stack(model, layer_class, dim, n_layers, seed, dtype):
-    from scratchflow.flow import Flow
-    dim, n_layers = check_int(dim, "dim", 1), check_int(n_layers, "n_layers", 1)
-    dtype, rng = np.dtype(dtype), np.random.default_rng(seed)
-    flow = Flow([layer_class(dim, rng=rng, dtype=dtype) for _ in range(n_layers)])
-    flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "seed": int(seed),
-                   "dtype": dtype.name}
-    return flow
-
-
-def build_nice(dim, n_layers=4, hidden=(64, 64), activation="tanh", lu_linear=False, seed=0,
-               dtype="float64"):
-    """NICE (Dinh et al. 2014, arXiv:1410.8516): additive couplings, then one diagonal scaling.
-
-    ``n_layers`` :class:`~scratchflow.bijectors.AdditiveCoupling` layers with the masks of
-    :func:`realnvp_masks` (volume-preserving, log-det 0) and a final
-    :class:`~scratchflow.bijectors.ElementwiseAffine`, which carries the whole log-det. With
-    ``lu_linear=True`` an :class:`~scratchflow.bijectors.LULinear` (Glow §3.2) precedes every
-    coupling, a learned mixing of the coordinates instead of a fixed alternation.
-    """
-    from scratchflow.bijectors.additive import AdditiveCoupling
-    from scratchflow.bijectors.elementwise import ElementwiseAffine
-    from scratchflow.bijectors.lu_linear import LULinear
-    from scratchflow.flow import Flow
-
-    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers", 1)
-    if dim < 2:
-        raise ValueError(f"NICE needs dim >= 2 (a coupling layer conditions one part on the other), "
-                         f"got {dim}")
-    hidden, dtype = list(check_sizes(hidden, "hidden")), np.dtype(dtype)
-    rng = np.random.default_rng(seed)
-    layers = []
-    for mask in realnvp_masks(dim, n_layers):
-        if lu_linear:
-            layers.append(LULinear(dim, rng=rng, dtype=dtype))
-        layers.append(AdditiveCoupling(dim, mask, hidden=hidden, activation=activation, rng=rng,
-                                       dtype=dtype))
-    layers.append(ElementwiseAffine(dim, dtype=dtype))
-    flow = Flow(layers)
-    flow.config = {"model": "nice", "dim": dim, "n_layers": n_layers, "hidden": hidden,
-                   "activation": activation, "lu_linear": bool(lu_linear), "seed": int(seed),
-                   "dtype": dtype.name}
-    return flow
+    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
+    if dim < min_dim:
+        raise ValueError(f"{dim_rule}, got {dim}")
+    if n_layers < 1:
+        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+    hidden = list(check_sizes(hidden, "hidden"))
+    return dim, n_layers, hidden, np.dtype(dtype), np.random.default_rng(seed)

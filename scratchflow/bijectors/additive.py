@@ -24,10 +24,10 @@ Gradient passes (g = dL/dz or dL/dx; the log-det gradient h̄ multiplies a const
     forward:  dL/dx_r = g_r,   dL/dt = g_r,    dL/dx_c = g_c + MLP.backward(g_r)
     inverse:  dL/dz_r = g_r,   dL/dt = −g_r,   dL/dz_c = g_c + MLP.backward(−g_r)
 
-The MLP is run through its trace methods (``_forward_trace`` / ``_backward_trace``, in
-:meth:`AdditiveCoupling._shift` and :meth:`AdditiveCoupling._shift_backward` only) because the
-layer keeps one trace per direction: a forward, an inverse, then both gradient passes each read
-their own pass; the MLP's public forward/backward keep a single cache on the network.
+The MLP runs through its unchecked pair (``_forward(x) -> (t, cache)`` /
+``_backward(cache, grad)``, :class:`~scratchflow.nn.stack.LayerStack`), which hands its cache back
+instead of keeping it: the layer keeps one per direction (``Cache(net=...)``), so a forward, an
+inverse, then both gradient passes each read their own pass.
 
 Legend: t -> shift, x_c -> x[:, cond_index], x_r -> x[:, trans_index].
 
@@ -82,43 +82,35 @@ class AdditiveCoupling(Bijector):
         self.net = self.add_child("net", MLP(
             [len(self.cond_index), *self.hidden, len(self.trans_index)], activation,
             rng=np.random.default_rng(rng), zero_last=zero_init, dtype=self.dtype))
-        self._forward_cache = None
-        self._inverse_cache = None
-
-    def _shift(self, cond):
-        """t(cond) (N, k) and the network's trace for the gradient pass."""
-        return self.net._forward_trace(cond)
-
-    def _shift_backward(self, trace, grad_shift):
-        """dL/dt (N, k) -> dL/d(conditioning input) (N, d); adds the MLP's parameter gradients."""
-        return self.net._backward_trace(trace, grad_shift)
+        self._forward_cache = None      # Cache(net) of the forward: the MLP's own cache
+        self._inverse_cache = None      # Cache(net) of the inverse
 
     def _forward(self, x):
-        shift, trace = self._shift(x[:, self.cond_index])                  # (N, k)
+        shift, trace = self.net._forward(x[:, self.cond_index])            # (N, k)
         z = x.copy()                                                       # (N, D): z_c = x_c
         z[:, self.trans_index] += shift
-        self._forward_cache = Cache(trace=trace)
+        self._forward_cache = Cache(net=trace)
         return z, np.zeros(x.shape[0], dtype=x.dtype)
 
     def _backward(self, grad_z, grad_log_det):
         cache = self._read_cache("forward")
         grad_r = grad_z[:, self.trans_index]                               # (N, k)
         grad_x = grad_z.copy()                                             # (N, D)
-        grad_x[:, self.cond_index] += self._shift_backward(cache.trace, grad_r)
+        grad_x[:, self.cond_index] += self.net._backward(cache.net, grad_r)
         return grad_x
 
     def _inverse(self, z):
-        shift, trace = self._shift(z[:, self.cond_index])                  # (N, k)
+        shift, trace = self.net._forward(z[:, self.cond_index])            # (N, k)
         x = z.copy()                                                       # (N, D): x_c = z_c
         x[:, self.trans_index] -= shift
-        self._inverse_cache = Cache(trace=trace)
+        self._inverse_cache = Cache(net=trace)
         return x, np.zeros(z.shape[0], dtype=z.dtype)
 
     def _inverse_backward(self, grad_x, grad_log_det):
         cache = self._read_cache("inverse")
         grad_r = grad_x[:, self.trans_index]                               # (N, k)
         grad_z = grad_x.copy()                                             # (N, D)
-        grad_z[:, self.cond_index] += self._shift_backward(cache.trace, -grad_r)
+        grad_z[:, self.cond_index] += self.net._backward(cache.net, -grad_r)
         return grad_z
 
     def __repr__(self):
