@@ -18,8 +18,7 @@ Where it draws, chosen once per bar:
 """
 import sys
 
-from tqdm import autonotebook
-from tqdm.auto import tqdm as auto_tqdm          # imports autonotebook quietly (no experimental warning)
+from tqdm.auto import tqdm as auto_tqdm
 from tqdm.std import tqdm as terminal_tqdm
 
 LOG_INTERVAL_SECONDS = 10.0
@@ -30,8 +29,12 @@ LOG_WIDTH = 100
 
 
 def in_notebook():
-    """True when ``tqdm.auto`` chose the notebook widget (a Jupyter kernel with ipywidgets)."""
-    return autonotebook.tqdm is not terminal_tqdm
+    """True when ``tqdm.auto`` chose the notebook widget (a Jupyter kernel with ipywidgets).
+
+    ``tqdm.auto.tqdm`` is always a class of its own (it adds asyncio support), built on either
+    ``tqdm.notebook.tqdm`` or ``tqdm.std.tqdm``: its base classes say which.
+    """
+    return any(base.__module__ == "tqdm.notebook" for base in auto_tqdm.__mro__)
 
 
 def progress_bar(total, desc="", enabled=True, stream=None):
