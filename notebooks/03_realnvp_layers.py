@@ -36,11 +36,12 @@ from scratchflow.train import fit
 FAST = os.environ.get("SCRATCHFLOW_FAST") == "1"      # the test suite's quick setting
 STEPS = 60 if FAST else 3000
 HIDDEN = (16, 16) if FAST else (64, 64)
+LAYERS = 4 if FAST else 6
 FIGURES = "figures/03_realnvp_layers"
 
 train = load_dataset("moons", 8000, rng=0)             # (8000, 2)
 validation = load_dataset("moons", 2000, rng=1)        # (2000, 2)
-flow = build_realnvp(dim=2, n_layers=6, hidden=HIDDEN, seed=0)
+flow = build_realnvp(dim=2, n_layers=LAYERS, hidden=HIDDEN, seed=0)
 print(flow)
 
 # %% [markdown]

@@ -56,4 +56,4 @@ print(f"test NLL {history.best_val_loss:.2f} nats = {bits_per_dim(history.best_v
 # Real digits (top) and generated ones $x = f^{-1}(z)$ (bottom):
 
 # %%
-display(Image(plot_image_samples(flow, test, FIGURES, image_shape=(8, 8), n=16 if FAST else 32)))
+display(Image(plot_image_samples(flow, test, FIGURES, image_shape=(8, 8), n=8 if FAST else 32)))
