@@ -121,9 +121,10 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     last_good = ParameterSnapshot(flow)       # parameters whose loss was finite
     best = ParameterSnapshot(flow) if objective.validates else None
     start = time.perf_counter()
-    with limit_blas_threads(blas_threads), \
-            progress_bar(steps, desc="train", enabled=progress) as bar:   # one BLAS thread: see above
-        _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every, patience)
+    with limit_blas_threads(blas_threads):                     # small matrices: threads only cost
+        with progress_bar(steps, desc="train", enabled=progress) as bar:
+            _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every,
+                        patience)
     history.seconds = time.perf_counter() - start
     if best is not None and restore_best and history.best_step is not None:
         best.restore()
