@@ -45,7 +45,7 @@ print(train.shape, test.shape)
 # A Real-NVP with a logit layer first (Real-NVP §4.1), trained by maximum likelihood:
 
 # %%
-flow = build_model({"model": "realnvp", "dim": 64, "n_layers": 4 if FAST else 8, "hidden": HIDDEN,
+flow = build_model({"model": "realnvp", "dim": 64, "n_layers": 2 if FAST else 8, "hidden": HIDDEN,
                     "seed": 0, "logit_alpha": 0.05})
 history = fit(flow, train, test, steps=STEPS, batch_size=128, lr=1e-3, seed=0)
 print(history.stopped)
