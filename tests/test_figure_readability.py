@@ -4,6 +4,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 from matplotlib.collections import QuadMesh
+from matplotlib.figure import Figure
 
 from scratchflow import ElementwiseAffine, Flow
 from scratchflow.bijectors.examples import Example2Map
@@ -18,6 +19,7 @@ from scratchflow.train import History
 def drawn(monkeypatch):
     """Call ``drawn(plot_function, *args)``: the figure it drew, kept open for inspection."""
     monkeypatch.setattr(plt, "close", lambda figure=None: None)       # save_figure closes it otherwise
+    monkeypatch.setattr(Figure, "savefig", lambda figure, *args, **kwargs: None)   # test_plotting writes PNGs
 
     def draw(plot_function, *args, **kwargs):
         before = set(plt.get_fignums())
