@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from scratchflow.cli import main
+import scratchflow.figure3 as figure3
 from scratchflow.figure3 import TemperedTarget, model_configs
 from scratchflow.models import build_model
 from scratchflow.targets import load_target
@@ -44,3 +45,16 @@ def test_command_refuses_an_unknown_target(tmp_path):
     with pytest.raises(SystemExit, match="unknown target 'u9'"):
         main(["figure3", "--out", str(tmp_path), "--targets", "u1,u9"])
     assert not os.listdir(tmp_path)                                   # nothing written
+
+
+def test_an_interrupted_save_keeps_the_previous_results(tmp_path, monkeypatch):
+    """figure3.json is written under a temporary name: an interrupt mid-write keeps the old one."""
+    path = figure3.save_results({"panels": [], "run": "old"}, str(tmp_path))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(json, "dump", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        figure3.save_results({"panels": [], "run": "new"}, str(tmp_path))
+    with open(path, encoding="utf-8") as handle:
+        assert json.load(handle)["run"] == "old"
