@@ -24,6 +24,7 @@ import zipfile
 
 import numpy as np
 
+from scratchflow.atomic import write_atomically
 from scratchflow.history import History
 from scratchflow.model_schema import check_config, min_stored_values
 from scratchflow.models import build_model
@@ -59,11 +60,8 @@ def save_model(flow, path):
                                 f"{os.path.join(path, 'model.npz')}")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    partial = path + ".partial"
-    with open(partial, "wb") as file:                     # a file object: np.savez keeps the name
-        np.savez(file, header=np.array(json.dumps(header)), **arrays)
-    os.replace(partial, path)                             # never leave a half-written model
-    return path
+    return write_atomically(path, lambda file: np.savez(file, header=np.array(json.dumps(header)),
+                                                        **arrays))   # a file object keeps the name
 
 
 def load_model(path, builder=None):
@@ -204,12 +202,11 @@ def save_history(history, folder):
     without an evaluation. Returns the two paths.
     """
     os.makedirs(folder, exist_ok=True)
-    json_path = os.path.join(folder, "history.json")
-    with open(json_path, "w") as file:
-        json.dump(history.to_dict(), file, indent=1)
-    csv_path = os.path.join(folder, "history.csv")
+    json_path = write_atomically(os.path.join(folder, "history.json"),
+                                 lambda file: json.dump(history.to_dict(), file, indent=1), "w")
     val_at = dict(zip(history.val_step, history.val_loss))
-    with open(csv_path, "w", newline="") as file:
+
+    def write_csv(file):
         writer = csv.writer(file)
         writer.writerow(["step", "train_loss", "grad_norm", "val_loss"])
         for index, loss in enumerate(history.train_loss):
@@ -217,6 +214,7 @@ def save_history(history, folder):
             grad_norm = history.grad_norm[index] if index < len(history.grad_norm) else ""
             writer.writerow([step, repr(loss), repr(grad_norm) if grad_norm != "" else "",
                              repr(val_at[step]) if step in val_at else ""])
+    csv_path = write_atomically(os.path.join(folder, "history.csv"), write_csv, "w")
     return json_path, csv_path
 
 
