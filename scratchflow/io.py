@@ -91,6 +91,10 @@ def load_model(path, builder=None):
         raise IsADirectoryError(f"{path} is a directory, not a model file; pass the .npz file "
                                 f"written by save_model (e.g. {os.path.join(path, 'model.npz')})")
     with open(path, "rb") as file:                        # missing, unreadable: OSError as such
+        if file.read(6) == b"\x93NUMPY":                  # a bare .npy array
+            raise ModelFileError(f"{path} is a single NumPy array (.npy), not a scratchflow "
+                                 f"model file (.npz written by save_model)")
+        file.seek(0)
         try:
             header, arrays = _read_archive(path, file)
         except ModelFileError:
@@ -148,9 +152,12 @@ def _read_npy(path, archive, member):
     read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
                    else np.lib.format.read_array_header_2_0)
     shape, _, dtype = read_header(data)
-    if dtype.hasobject or math.prod(shape) * dtype.itemsize > member.file_size:
+    if dtype.hasobject:
+        raise ModelFileError(f"cannot read {path}: entry {member.filename!r} holds Python objects, "
+                             f"which load only by unpickling (refused: allow_pickle=False)")
+    if math.prod(shape) * dtype.itemsize > member.file_size:
         raise ModelFileError(f"{path}: entry {member.filename!r} declares shape {shape} of "
-                             f"{dtype}, more than its {member.file_size} bytes (or objects)")
+                             f"{dtype}, more than its {member.file_size} bytes")
     data.seek(0)
     return np.lib.format.read_array(data, allow_pickle=False)
 
