@@ -220,21 +220,25 @@ def _gradient_step(objective, optimizer, history, last_good, step):
     try:
         loss = objective.step()                                       # fills flow.grads
     except FloatingPointError as error:                               # a layer overflowed
-        return _stop(history, last_good, _divergence_message(error, "loss", step, last_good.step))
+        return _stop(history, last_good, _divergence_message(error, "loss or gradient", step,
+                                                             last_good.step))
     if not math.isfinite(loss):
         return _stop(history, last_good, _non_finite_message("loss", loss, step, last_good.step))
     last_good.save(step - 1)                                          # the parameters that gave `loss`
     try:
         grad_norm = optimizer.step()
-    except FloatingPointError:                                        # refused a non-finite gradient
-        grad_norm = math.nan
+    except FloatingPointError as error:                               # refused a non-finite gradient
+        what = "gradient" + _first_non_finite(objective.flow.grads)
+        history.grad_norm.append(math.nan)
+        return _stop(history, last_good, _divergence_message(error, what, step, step - 1))
     if grad_norm is not None:
         history.grad_norm.append(float(grad_norm))
         if not math.isfinite(grad_norm):
-            return _stop(history, last_good,
-                         _non_finite_message("gradient", grad_norm, step, step - 1))
+            what = "gradient" + _first_non_finite(objective.flow.grads)
+            return _stop(history, last_good, _non_finite_message(what, grad_norm, step, step - 1))
     if not _all_finite(last_good.live):                               # an optimizer that overshot
-        return _stop(history, last_good, _non_finite_message("parameter", math.nan, step, step - 1))
+        what = "parameter" + _first_non_finite(objective.flow.params)
+        return _stop(history, last_good, _non_finite_message(what, math.nan, step, step - 1))
     history.train_loss.append(loss)
     return loss
 
@@ -248,6 +252,12 @@ def _stop(history, last_good, message):
 
 def _all_finite(arrays):
     return all(np.isfinite(array).all() for array in arrays.values())
+
+
+def _first_non_finite(arrays):
+    """`` of <name>`` for the first array with NaN or inf (the name says the layer), else ""."""
+    names = [name for name, array in arrays.items() if not np.isfinite(array).all()]
+    return f" of {names[0]}" if names else ""
 
 
 def _evaluate(objective, history, best, step):
@@ -294,5 +304,5 @@ def _divergence_message(error, what, step, good_step):
     """The stop message for an overflow inside the model; the error names the layer."""
     if isinstance(error, DivergenceError):
         error.step = step
-    return (f"non-finite {what} at step {step}: {error}. Training stopped and the parameters after "
-            f"step {good_step} (the last with a finite loss) were kept")
+    return (f"non-finite {what} at step {step}: {error}. Training stopped and the parameters "
+            f"after step {good_step} (the last with a finite loss) were kept")

@@ -2,6 +2,7 @@
 import io
 import json
 import os
+import warnings
 
 import numpy as np
 import pytest
@@ -136,7 +137,8 @@ def test_non_finite_loss_is_reported_and_exits_one(tmp_path, monkeypatch, capsys
         return float("inf") if len(calls) == 4 else original(self, x)
 
     monkeypatch.setattr(Flow, "loss_and_grad", fails_on_the_fourth_call)
-    with pytest.warns(RuntimeWarning):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)        # the CLI prints the stop, no warning
         code = main(["train", "--data", "moons", "--no-figures", "--out", str(tmp_path)] + TINY)
     assert code == 1
     assert "non-finite loss (inf) at step 4" in capsys.readouterr().out

@@ -92,13 +92,17 @@ class Compose(Bijector):
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        for layer in reversed(self.layers):
+        for k, layer in reversed(list(enumerate(self.layers))):
             grad_z = layer._backward(grad_z, grad_log_det)     # (N, D)
+            check_finite_output(f"the gradient pass of layer {k} ({type(layer).__name__})",
+                                grad_x=grad_z)
         return grad_z
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        for layer in self.layers:
+        for k, layer in enumerate(self.layers):
             grad_x = layer._inverse_backward(grad_x, grad_log_det)
+            check_finite_output(f"the gradient pass of layer {k} ({type(layer).__name__})",
+                                grad_z=grad_x)
         return grad_x
 
     def __len__(self):

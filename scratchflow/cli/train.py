@@ -10,6 +10,7 @@ import argparse
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 
@@ -94,9 +95,11 @@ def run_train(args):
     print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
           f"on {source}", file=sys.stderr)
     steps = None if args.epochs is not None else (args.steps or 2000)
-    history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
-                  batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm, seed=args.seed,
-                  patience=args.patience, progress=not args.no_progress)
+    with warnings.catch_warnings():                  # the stop is printed in the summary below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm,
+                      seed=args.seed, patience=args.patience, progress=not args.no_progress)
     set_training(flow, False)                        # figures: BatchNorm with running averages
     try:
         return _save_run(args, flow, history, target, val_data)
