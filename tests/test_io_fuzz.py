@@ -170,3 +170,24 @@ def test_some_bit_flips_leave_the_model_loadable(saved, tmp_path):
         path.write_bytes(bytes(flipped))
         outcomes.add(_outcome(original, path))
     assert outcomes <= {"same", "refused"}
+
+
+@pytest.mark.parametrize("field", ["encrypted flag", "compression method"])
+def test_zip_method_and_flag_flips_are_model_file_errors(saved, tmp_path, field):
+    """Finding 7: these two fields escaped as NotImplementedError / an "encrypted" RuntimeError."""
+    original, data = saved
+    path = tmp_path / "flipped.npz"
+    records = [(b"PK\x03\x04", 6), (b"PK\x01\x02", 8)]          # local header, central directory
+    outcomes = []
+    for signature, flag_offset in records:
+        start = data.find(signature)
+        while start != -1:
+            flipped = bytearray(data)
+            if field == "encrypted flag":
+                flipped[start + flag_offset] ^= 0x01             # general purpose bit 0
+            else:
+                flipped[start + flag_offset + 2] ^= 0x04         # method 0 (stored) -> 4
+            path.write_bytes(bytes(flipped))
+            outcomes.append(_outcome(original, path))          # same or refused, nothing else
+            start = data.find(signature, start + 1)
+    assert len(outcomes) >= 2 * len(original.params) and "refused" in outcomes
