@@ -44,6 +44,7 @@ from scratchflow.history import History, ParameterSnapshot
 from scratchflow.objectives import MaximumLikelihood, ReverseKL, evaluation_mode, minibatch_indices
 from scratchflow.optim import SGD, Adam
 from scratchflow.progress import ProgressBar
+from scratchflow.stopping import divergence_message, gradient_step, stop
 from scratchflow.validation import check_array, check_int
 
 __all__ = ["fit", "History", "ParameterSnapshot", "MaximumLikelihood", "ReverseKL", "evaluation_mode",
@@ -190,7 +191,7 @@ def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval
     evals_without_improvement = 0
     running_loss = None
     for step in range(1, steps + 1):
-        loss = _gradient_step(objective, optimizer, history, last_good, step)
+        loss = gradient_step(objective, optimizer, history, last_good, step)
         if loss is None:                                              # non-finite: stopped
             return
         running_loss = loss if running_loss is None else 0.95 * running_loss + 0.05 * loss
@@ -199,7 +200,7 @@ def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval
             try:
                 val_loss, improved = _evaluate(objective, history, best, step)
             except FloatingPointError as error:                      # validation overflowed
-                _stop(history, last_good, _divergence_message(error, "validation loss", step,
+                stop(history, last_good, divergence_message(error, "validation loss", step,
                                                               step - 1))
                 return
             evals_without_improvement = 0 if improved else evals_without_improvement + 1
@@ -212,52 +213,6 @@ def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval
         if history.val_loss:
             shown["val"] = history.val_loss[-1]
         bar.update(step, **shown)
-
-
-def _gradient_step(objective, optimizer, history, last_good, step):
-    """One minibatch and one optimizer step. Returns the loss, or None after a non-finite loss or
-    gradient, when ``history.stopped`` names it and ``last_good``'s parameters are back in place."""
-    try:
-        loss = objective.step()                                       # fills flow.grads
-    except FloatingPointError as error:                               # a layer overflowed
-        return _stop(history, last_good, _divergence_message(error, "loss or gradient", step,
-                                                             last_good.step))
-    if not math.isfinite(loss):
-        return _stop(history, last_good, _non_finite_message("loss", loss, step, last_good.step))
-    last_good.save(step - 1)                                          # the parameters that gave `loss`
-    try:
-        grad_norm = optimizer.step()
-    except FloatingPointError as error:                               # refused a non-finite gradient
-        what = "gradient" + _first_non_finite(objective.flow.grads)
-        history.grad_norm.append(math.nan)
-        return _stop(history, last_good, _divergence_message(error, what, step, step - 1))
-    if grad_norm is not None:
-        history.grad_norm.append(float(grad_norm))
-        if not math.isfinite(grad_norm):
-            what = "gradient" + _first_non_finite(objective.flow.grads)
-            return _stop(history, last_good, _non_finite_message(what, grad_norm, step, step - 1))
-    if not _all_finite(last_good.live):                               # an optimizer that overshot
-        what = "parameter" + _first_non_finite(objective.flow.params)
-        return _stop(history, last_good, _non_finite_message(what, math.nan, step, step - 1))
-    history.train_loss.append(loss)
-    return loss
-
-
-def _stop(history, last_good, message):
-    """Record why training stopped, put the last good parameters back; return None (stopped)."""
-    history.stopped = message
-    last_good.restore()
-    return None
-
-
-def _all_finite(arrays):
-    return all(np.isfinite(array).all() for array in arrays.values())
-
-
-def _first_non_finite(arrays):
-    """`` of <name>`` for the first array with NaN or inf (the name says the layer), else ""."""
-    names = [name for name, array in arrays.items() if not np.isfinite(array).all()]
-    return f" of {names[0]}" if names else ""
 
 
 def _evaluate(objective, history, best, step):
@@ -292,17 +247,3 @@ def _as_flow_array(flow, x, name):
     if x.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}); training needs at least one row")
     return x.astype(flow.dtype, copy=False)                      # once, not per step
-
-
-def _non_finite_message(what, value, step, good_step):
-    return (f"non-finite {what} ({value}) at step {step}: training stopped and the parameters "
-            f"after step {good_step} (the last with a finite loss) were kept; try a smaller "
-            f"learning rate or gradient clipping (clip_norm)")
-
-
-def _divergence_message(error, what, step, good_step):
-    """The stop message for an overflow inside the model; the error names the layer."""
-    if isinstance(error, DivergenceError):
-        error.step = step
-    return (f"non-finite {what} at step {step}: {error}. Training stopped and the parameters "
-            f"after step {good_step} (the last with a finite loss) were kept")
