@@ -100,3 +100,44 @@ def test_changing_returned_and_passed_arrays_does_not_change_the_gradient(case, 
     np.testing.assert_array_equal(changed_input, reference_input)
     for name, grad in reference_params.items():
         np.testing.assert_array_equal(changed_params[name], grad)
+
+
+def _nn_modules():
+    from scratchflow.nn import MADE, MLP, Linear
+    from scratchflow.nn.activations import ACTIVATIONS
+    rng = np.random.default_rng(7)
+    yield "Linear", Linear(3, 4, rng=rng), lambda module, grad: module.backward(grad)
+    yield "MLP", MLP([3, 5, 4], "tanh", rng=rng), lambda module, grad: module.backward(grad)
+    for name, cls in ACTIVATIONS.items():
+        yield name, cls(), lambda module, grad: module.backward(grad)
+    made = MADE(2, hidden=(5,), rng=rng)
+    made.params["2.bias"][:] = rng.normal(size=4)
+    yield "MADE", made, lambda module, grad: module.backward(grad[:, :2], grad[:, 2:])
+
+
+@pytest.mark.parametrize("name, module, gradient_pass", list(_nn_modules()),
+                         ids=[entry[0] for entry in _nn_modules()])
+def test_nn_gradient_passes_do_not_read_the_callers_arrays(name, module, gradient_pass):
+    """The nn modules too: changing the input or the output after forward leaves backward exact."""
+    rng = np.random.default_rng(8)
+    width = 2 if name == "MADE" else (3 if name in ("Linear", "MLP") else 4)
+    x = rng.normal(size=(5, width))
+
+    def gradients(mutate):
+        module.zero_grad()
+        batch = x.copy()
+        out = module.forward(batch)
+        outputs = out if isinstance(out, tuple) else (out,)
+        upstream = np.random.default_rng(9).normal(size=(5, sum(o.shape[1] for o in outputs)))
+        if mutate:
+            batch *= 3.0
+            for array in outputs:
+                array *= 3.0
+        grad_in = gradient_pass(module, upstream)
+        return grad_in, {key: grad.copy() for key, grad in module.grads.items()}
+
+    reference_input, reference_params = gradients(False)
+    changed_input, changed_params = gradients(True)
+    np.testing.assert_array_equal(changed_input, reference_input)
+    for key, grad in reference_params.items():
+        np.testing.assert_array_equal(changed_params[key], grad)
