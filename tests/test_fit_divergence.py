@@ -96,3 +96,16 @@ def test_relu_maf_and_iaf_with_large_rates_never_crash_fit():
                 for run in (history, kl):
                     assert run.stopped == "finished" or " at step " in run.stopped
     assert stopped > 0                                              # the large rates did diverge
+
+
+def test_a_validation_pass_that_overflows_stops_cleanly():
+    """The validation NLL of far-out rows is -inf: a clean stop at the first evaluation, with the
+    parameters that gave that step's finite training loss."""
+    flow = Flow([ElementwiseAffine(2)])
+    far = np.full((4, 2), 1e300)                                    # finite, log p_z = -inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = fit(flow, DATA, far, steps=10, batch_size=32, eval_every=3, progress=False)
+    assert history.stopped.startswith("non-finite validation loss at step 3")
+    assert "base density" in history.stopped and history.val_loss == []
+    assert all(np.isfinite(value).all() for value in flow.params.values())
