@@ -146,14 +146,15 @@ def _save_run(args, flow, history, target, val_data):
     settings = {key: value for key, value in vars(args).items() if key != "run"}
     written.append(write_atomically(os.path.join(args.out, "run.json"),
                                     lambda file: json.dump(settings, file, indent=1), "w"))
-    if not args.no_figures:
+    if not args.no_figures and not interrupted:      # Ctrl-C: out quickly (scratchflow plot later)
         written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed,
                                 image_shape=IMAGE_SHAPES.get(args.data))
     print(summary)
     for path in written:
         print(f"wrote {path}")
     if interrupted:
-        print(f"interrupted: the best model so far is in {model_path}")
+        print(f"interrupted: the best model so far is in {model_path}; draw its figures with "
+              f"scratchflow plot --model-file {model_path}")
     return 130 if interrupted else (1 if diverged else 0)
 
 
