@@ -162,3 +162,17 @@ def test_a_corrupt_run_json_is_one_line(run_folder, tmp_path):
     (folder / "run.json").write_text("{not json")
     with pytest.raises(SystemExit, match="cannot read .*run.json"):
         main(["plot", "--model-file", str(folder / "model.npz")])
+
+
+def test_a_figure_the_model_overflows_on_is_skipped_and_named(tmp_path, capsys):
+    """The figures of a model that overflows (here when sampling) are skipped with the reason,
+    the others drawn; no traceback."""
+    from scratchflow.cli.figures import draw_figures
+    flow = build_model({"model": "maf", "dim": 2, "n_layers": 1, "hidden": [4]})
+    flow.params["layers.0.made.2.bias"][2:] = 800.0                 # sampling: x = z·exp(800)
+    data = np.random.default_rng(0).normal(size=(50, 2))
+    with np.errstate(all="ignore"):
+        paths = draw_figures(flow, data, None, str(tmp_path))
+    err = capsys.readouterr().err
+    assert "skipped the samples figure" in err and "layer 0 (MAF)" in err
+    assert sorted(os.path.basename(path) for path in paths) == ["density.png", "layers.png"]

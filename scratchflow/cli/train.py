@@ -14,13 +14,13 @@ import warnings
 
 import numpy as np
 
+from scratchflow.atomic import write_atomically
 from scratchflow.bijectors import set_training
-from scratchflow.cli.common import (FIGURE_NOTE, fail, point_count, positive_float, positive_int,
-                                    positive_int_list, seed, usage_error, writable_folder,
-                                    data_set_name)
+from scratchflow.cli.common import (FIGURE_NOTE, data_set_name, fail, point_count, positive_float,
+                                    positive_int, positive_int_list, seed, usage_error,
+                                    writable_folder)
 from scratchflow.cli.figures import draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
-from scratchflow.atomic import write_atomically
 from scratchflow.io import save_history, save_model
 from scratchflow.models import build_model
 from scratchflow.realdata import IMAGE_SHAPES, load_sklearn
@@ -139,7 +139,7 @@ def _save_run(args, flow, history, target, val_data):
         save_model(flow, beside)
         print(summary)
         print(f"kept the earlier {model_path} (and its history and figures); this run's "
-              f"{'best' if interrupted else 'last good'} parameters are in {beside}")
+              f"parameters, as kept above, are in {beside}")
         return 130 if interrupted else 1
     written = [save_model(flow, model_path)]
     written += save_history(history, args.out)
