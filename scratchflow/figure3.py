@@ -28,6 +28,7 @@ import time
 
 import numpy as np
 
+from scratchflow.atomic import write_atomically
 from scratchflow.models import build_model
 from scratchflow.targets import load_target, log_normalizer
 from scratchflow.train import fit
@@ -122,11 +123,8 @@ def _decreases(results, name):
 
 
 def save_results(results, out_dir):
-    """Write ``figure3.json`` into ``out_dir`` under a temporary name, then rename; return its path."""
+    """Write ``figure3.json`` into ``out_dir`` (:func:`~scratchflow.atomic.write_atomically`: an
+    interrupted run keeps the old one); return its path."""
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "figure3.json")
-    partial = path + ".partial"
-    with open(partial, "w", encoding="utf-8") as handle:
-        json.dump(results, handle, indent=2)
-    os.replace(partial, path)                             # an interrupted run keeps the old one
-    return path
+    return write_atomically(os.path.join(out_dir, "figure3.json"),
+                            lambda handle: json.dump(results, handle, indent=2), mode="w")

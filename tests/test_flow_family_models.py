@@ -6,6 +6,7 @@ import pytest
 
 from scratchflow.cli import main
 from scratchflow.io import load_model, save_model
+from scratchflow.model_schema import check_config, min_stored_values
 from scratchflow.models import build_model
 
 CONFIGS = [
@@ -27,6 +28,27 @@ def test_saved_model_reloads_bit_for_bit(config, tmp_path):
     assert loaded.config == flow.config
     np.testing.assert_array_equal(loaded.log_prob(x), flow.log_prob(x))
     np.testing.assert_array_equal(loaded.sample(4, rng=1), flow.sample(4, rng=1))
+
+
+@pytest.mark.parametrize("config", CONFIGS + [{"model": "nice", "dim": 5, "n_layers": 3,
+                                               "hidden": [3, 7], "lu_linear": True}],
+                         ids=lambda config: config["model"])
+def test_the_schema_takes_the_config_and_its_size_bound_is_a_lower_bound(config):
+    """The loader refuses a file holding fewer values than ``min_stored_values``: the bound must
+    not exceed what the builder makes (planar and radial: exactly their count)."""
+    flow = build_model(config)
+    check_config(flow.config)
+    bound = min_stored_values(flow.config)
+    assert 0 < bound <= flow.num_params()
+    if config["model"] in ("planar", "radial"):
+        assert bound == flow.num_params()
+
+
+def test_the_schema_refuses_network_keys_for_planar_and_nice_below_two_dimensions():
+    with pytest.raises(ValueError, match=r"unknown keys \['hidden'\]"):
+        check_config({"model": "radial", "dim": 2, "hidden": [4]})
+    with pytest.raises(ValueError, match=r"NICE needs dim >= 2"):
+        check_config({"model": "nice", "dim": 1})
 
 
 def test_unknown_model_names_the_choices():

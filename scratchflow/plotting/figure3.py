@@ -7,6 +7,7 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+from scratchflow.atomic import write_atomically
 from scratchflow.targets import load_target
 
 
@@ -40,9 +41,9 @@ def plot_figure3(flows, results, columns, targets, out_dir="figures", resolution
         axes[row, 0].set_ylabel(name.upper())
     fig.suptitle("Rezende & Mohamed (2015), Figure 3: reverse KL fits of U1–U4", fontsize=10)
     os.makedirs(out_dir, exist_ok=True)
-    path = os.path.join(out_dir, "figure3.png")
-    partial = os.path.join(out_dir, ".figure3.png.partial.png")
-    fig.savefig(partial, dpi=100, bbox_inches="tight")
-    plt.close(fig)
-    os.replace(partial, path)                             # an interrupted run keeps the old one
-    return path
+    try:                                                  # an interrupted run keeps the old one
+        return write_atomically(os.path.join(out_dir, "figure3.png"),
+                                lambda file: fig.savefig(file, format="png", dpi=100,
+                                                         bbox_inches="tight"))
+    finally:
+        plt.close(fig)
