@@ -1,0 +1,132 @@
+"""Rational-quadratic spline autoregressive layer (beyond the lecture; arXiv 1906.04068, §3).
+
+The slide "Masked Autoregressive Flow (MAF)" with each dimension's affine map swapped for a
+spline: the conditioner reads x, so density is one pass and sampling D passes, as in MAF::
+
+    z_d = Φ(x_d; θ_d(x_{1:d−1})),      θ = MADE(x),  3K − 1 numbers per dimension
+    log|det ∂f/∂x| = Σ_d log Φ'(x_d; θ_d)           (lower-triangular Jacobian, diagonal Φ')
+    x_d = Φ⁻¹(z_d; θ_d(x_{1:d−1})),    d = 1, ..., D in the ordering  (D MADE passes)
+
+Φ is the spline of :mod:`scratchflow.bijectors.spline` (identity outside [−B, B]).
+
+Gradient of forward (g = dL/dz, h = dL/dlog_det): the spline's pass gives the direct
+dL/dx_d = g_d Φ' + h ℓ_x and dL/dθ; then dL/dx += MADE-backward(dL/dθ).
+
+Gradient of the inverse: exactly as for MAF (:mod:`scratchflow.bijectors.autoregressive`), x solves
+forward(x) = z, so dL/dz = u with  J_fᵀ u + h ∇ℓ = g,  i.e. forward's own gradient pass fed with
+(u, h) must return g. That pass is diag(Φ') u + h ℓ_x + MADE-VJP(dL/dθ(u, h)), triangular in the
+ordering, so back-substitution, last dimension first:
+
+    u_d = (g_d − h ℓ_x,d − c_d) / Φ'_d,       c = MADE.input_gradient(dL/dθ(u, h)),
+
+and dL/dθ_MADE = −MADE-backward(dL/dθ(u, h)): D − 1 input-gradient passes and one backward.
+
+Legend: θ -> ``params`` (N, D, 3K − 1); Φ' -> ``derivative``; ℓ_x -> ``log_det_slope``.
+"""
+import numpy as np
+
+from scratchflow.bijectors.base import Bijector
+from scratchflow.bijectors.spline import rq_backward, rq_forward, rq_inverse, rq_slopes
+from scratchflow.bijectors.spline_coupling import check_spline_options
+from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH, make_knots,
+                                                n_spline_params)
+from scratchflow.nn.made_outputs import MADEOutputs
+from scratchflow.nn.module import Cache
+from scratchflow.validation import check_dtype, check_int
+
+
+class SplineAutoregressive(Bijector):
+    """MAF-direction autoregressive layer with a rational-quadratic spline per dimension.
+
+    Parameters
+    ----------
+    dim : int
+        D >= 1.
+    bins, bound, min_width, min_height, min_slope
+        As in :class:`SplineCoupling`.
+    hidden, order, activation, rng, zero_last, dtype
+        As in :class:`MAF`; ``zero_last`` (default) starts the layer as the identity.
+
+    References
+    ----------
+    Durkan, Bekasov, Murray, Papamakarios. Neural Spline Flows. arXiv:1906.04068.
+    Papamakarios, Pavlakou, Murray. Masked Autoregressive Flow. arXiv:1705.07057.
+    """
+
+    def __init__(self, dim, bins=8, bound=3.0, hidden=(64, 64), order="natural", activation="tanh",
+                 rng=None, zero_last=True, min_width=MIN_WIDTH, min_height=MIN_HEIGHT,
+                 min_slope=MIN_SLOPE, dtype=np.float64):
+        super().__init__()
+        self.dim = check_int(dim, "dim", 1)
+        self.dtype = check_dtype(dtype)
+        (self.bins, self.bound, self.min_width, self.min_height,
+         self.min_slope) = check_spline_options(bins, bound, min_width, min_height, min_slope)
+        self.made = self.add_child("made", MADEOutputs(self.dim, n_spline_params(self.bins), hidden,
+                                                       order, activation, rng, zero_last,
+                                                       self.dtype))
+        self.order = self.made.order                                  # (D,)
+        self._made_holds = None             # "forward" or "inverse": whose point MADE's layers hold
+        self._forward_cache = None
+        self._inverse_cache = None
+
+    def _knots(self, params):
+        """θ (N, D', 3K − 1) -> knots of the N·D' coordinates."""
+        return make_knots(params.reshape(-1, params.shape[-1]), self.bound, self.min_width,
+                          self.min_height, self.min_slope)
+
+    def _made_at(self, direction, point):
+        """Make MADE's layers hold the pass at ``point`` (re-run only if the other direction ran)."""
+        if self._made_holds != direction:
+            self.made.forward(point)
+            self._made_holds = direction
+
+    def _forward(self, x):
+        params = self.made.forward(x)                                 # (N, D, 3K − 1)
+        self._made_holds = "forward"
+        z, log_det, spline_cache = rq_forward(x.ravel(), self._knots(params))   # (N·D,) each
+        self._forward_cache = Cache(x=x, spline=spline_cache)
+        return z.reshape(x.shape), log_det.reshape(x.shape).sum(axis=1)
+
+    def _backward(self, grad_z, grad_log_det):
+        cache = self._read_cache("forward")
+        self._made_at("forward", cache.x)
+        grad_direct, grad_params = rq_backward(cache.spline, grad_z.ravel(),
+                                               np.repeat(grad_log_det, self.dim))   # (N·D,), (N·D, P)
+        grad_params = grad_params.reshape(grad_z.shape[0], self.dim, -1)   # (N, D, P)
+        return grad_direct.reshape(grad_z.shape) + self.made.backward(grad_params)
+
+    def _inverse(self, z):
+        x = np.zeros_like(z)                                          # (N, D) one column per pass
+        for d in self.order:
+            params = self.made.forward(x)                             # column d reads x before d
+            x[:, d] = rq_inverse(z[:, d], self._knots(params[:, d:d + 1]))[0]
+        # the last pass read every final column but the last, which nothing reads: params and
+        # MADE's layers are those at the final x; one more spline pass keeps its cache
+        self._made_holds = "inverse"
+        x_flat, log_det, spline_cache = rq_inverse(z.ravel(), self._knots(params))   # (N·D,)
+        self._inverse_cache = Cache(x=x, spline=spline_cache)
+        return x_flat.reshape(z.shape), log_det.reshape(z.shape).sum(axis=1)
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        cache = self._read_cache("inverse")
+        self._made_at("inverse", cache.x)
+        n = grad_x.shape[0]
+        per_coordinate = np.repeat(grad_log_det, self.dim)            # (N·D,)
+        derivative, log_det_slope = rq_slopes(cache.spline)           # (N·D,) each
+        target = grad_x - (per_coordinate * log_det_slope).reshape(n, self.dim)   # g − h ℓ_x
+        derivative = derivative.reshape(n, self.dim)                  # (N, D)
+
+        def param_grads(adjoint):                                     # forward's dL/dθ at (u, h)
+            grad_params = rq_backward(cache.spline, adjoint.ravel(), per_coordinate)[1]
+            return grad_params.reshape(n, self.dim, -1)               # (N, D, P)
+
+        adjoint = np.zeros_like(grad_x)                               # (N, D) u, solved backwards
+        for step, d in enumerate(self.order[::-1]):
+            coupling = 0.0 if step == 0 else self.made.input_gradient(param_grads(adjoint))[:, d]
+            adjoint[:, d] = (target[:, d] - coupling) / derivative[:, d]
+        self.made.backward(-param_grads(adjoint))                     # dL/dθ = −(forward's at u, h)
+        return adjoint
+
+    def __repr__(self):
+        return (f"SplineAutoregressive(dim={self.dim}, bins={self.bins}, bound={self.bound}, "
+                f"hidden={self.made.hidden}, order={self.order.tolist()})")
