@@ -67,10 +67,11 @@ def _bin(values, knots, rows):
 
 def _local(knots, rows, index):
     """The bin's own numbers: x_k, w, y_k, h, δ_k, δ_{k+1} (each (m,)) for the given rows."""
-    x_left, x_right = knots.x_knots[rows, index], knots.x_knots[rows, index + 1]
-    y_left, y_right = knots.y_knots[rows, index], knots.y_knots[rows, index + 1]
+    left = rows * knots.x_knots.shape[1] + index                    # (m,) flat index of knot k
+    x_left, x_right = knots.x_knots.take(left), knots.x_knots.take(left + 1)
+    y_left, y_right = knots.y_knots.take(left), knots.y_knots.take(left + 1)
     return Cache(x_left=x_left, width=x_right - x_left, y_left=y_left, height=y_right - y_left,
-                 slope_left=knots.slopes[rows, index], slope_right=knots.slopes[rows, index + 1])
+                 slope_left=knots.slopes.take(left), slope_right=knots.slopes.take(left + 1))
 
 
 def _terms(xi, b):
@@ -119,10 +120,8 @@ def rq_inverse(y, knots):
     bb = b.height * b.slope_left - offset * excess                  # (m,) b
     c = -slope * offset                                             # (m,)
     root = np.sqrt(np.maximum(bb * bb - 4 * a * c, 0.0))            # (m,)
-    positive = bb >= 0
-    xi = np.empty_like(inside)                                      # (m,)
-    xi[positive] = 2 * c[positive] / (-bb[positive] - root[positive])
-    xi[~positive] = (root[~positive] - bb[~positive]) / (2 * a[~positive])
+    with np.errstate(divide="ignore", invalid="ignore"):            # the unused form may be 0/0
+        xi = np.where(bb >= 0, 2 * c / (-bb - root), (root - bb) / (2 * a))   # (m,) no cancellation
     xi = np.clip(xi, 0.0, 1.0)
     x, log_det = y.copy(), np.zeros_like(y)                         # (M,): identity tails
     x[rows] = b.x_left + xi * b.width

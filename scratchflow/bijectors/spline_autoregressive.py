@@ -97,15 +97,18 @@ class SplineAutoregressive(Bijector):
 
     def _inverse(self, z):
         x = np.zeros_like(z)                                          # (N, D) one column per pass
-        for d in self.order:
+        for d in self.order[:-1]:
             params = self.made.forward(x)                             # column d reads x before d
             x[:, d] = rq_inverse(z[:, d], self._knots(params[:, d:d + 1]))[0]
-        # the last pass read every final column but the last, which nothing reads: params and
-        # MADE's layers are those at the final x; one more spline pass keeps its cache
+        # the last column reads every other one and nothing reads it: one more pass gives the
+        # parameters of every column at the final x, and MADE's layers hold that pass; the spline
+        # on all columns then gives the last column, the log-det and the cache
+        params = self.made.forward(x)                                 # (N, D, 3K − 1)
         self._made_holds = "inverse"
         x_flat, log_det, spline_cache = rq_inverse(z.ravel(), self._knots(params))   # (N·D,)
+        x = x_flat.reshape(z.shape)                                   # (N, D)
         self._inverse_cache = Cache(x=x, spline=spline_cache)
-        return x_flat.reshape(z.shape), log_det.reshape(z.shape).sum(axis=1)
+        return x, log_det.reshape(z.shape).sum(axis=1)
 
     def _inverse_backward(self, grad_x, grad_log_det):
         cache = self._read_cache("inverse")
