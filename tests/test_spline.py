@@ -1,0 +1,197 @@
+"""The rational-quadratic spline beyond the contract suite: tails, edges, extreme parameters, no NaN.
+
+The layers' gradients are checked by tests/test_contract.py; here the spline functions themselves
+meet finite differences, the knots and ±B, inputs of 1e6, all-tail batches and unnormalised
+parameters far outside any trained range, in both directions.
+"""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from scratchflow.bijectors import SplineAutoregressive, SplineCoupling
+from scratchflow.bijectors.spline import (rq_backward, rq_forward, rq_inverse,
+                                          rq_inverse_backward)
+from scratchflow.bijectors.spline_knots import make_knots
+from scratchflow.checks import check_bijector, numerical_jacobian
+from scratchflow.nn.made_outputs import MADEOutputs
+
+BOUND = 2.0
+
+
+def _all_passes(x, unnormalised, bound=BOUND):
+    """Forward, inverse of its output, and both gradient passes with random upstream gradients."""
+    knots = make_knots(unnormalised, bound)
+    y, log_det, cache = rq_forward(x, knots)
+    x_back, log_det_back, inverse_cache = rq_inverse(y, knots)
+    rng = np.random.default_rng(0)
+    grad_y, grad_log_det = rng.normal(size=x.shape), rng.normal(size=x.shape)
+    grad_x, grad_params = rq_backward(cache, grad_y, grad_log_det)
+    grad_y_inv, grad_params_inv = rq_inverse_backward(inverse_cache, grad_y, grad_log_det)
+    return dict(y=y, log_det=log_det, x_back=x_back, log_det_back=log_det_back, grad_x=grad_x,
+                grad_params=grad_params, grad_y_inv=grad_y_inv, grad_params_inv=grad_params_inv)
+
+
+def _assert_finite(out):
+    for name, value in out.items():
+        assert np.isfinite(value).all(), f"{name} has NaN or inf"
+
+
+def _assert_tails_identity(x, out, bound=BOUND):
+    tail = np.abs(x) >= bound
+    assert np.array_equal(out["y"][tail], x[tail]) and np.array_equal(out["x_back"][tail], x[tail])
+    assert not out["log_det"][tail].any() and not out["log_det_back"][tail].any()
+    assert not out["grad_params"][tail].any() and not out["grad_params_inv"][tail].any()
+
+
+interval_and_tails = st.one_of(
+    st.floats(-1.5 * BOUND, 1.5 * BOUND),
+    st.sampled_from([-BOUND, BOUND, -1e6, 1e6, 0.0, np.nextafter(BOUND, 0), -np.nextafter(BOUND, 0)]),
+    st.floats(-1e8, 1e8))
+
+
+@given(x=arrays(np.float64, 6, elements=interval_and_tails),
+       params=arrays(np.float64, (6, 11), elements=st.floats(-60, 60)))
+def test_never_nan_and_tails_are_the_identity(x, params):
+    """K = 4: every input anywhere, every unnormalised parameter in [−60, 60] (softmax ratios of
+    e^120, slopes from 1e-3 to 60): finite everywhere, identity tails with zero parameter
+    gradients, and x -> y -> x back."""
+    out = _all_passes(x, params)
+    _assert_finite(out)
+    _assert_tails_identity(x, out)
+    assert np.all(np.abs(out["x_back"] - x) <= 1e-9 * np.maximum(1.0, np.abs(x)))
+    assert np.all(np.abs(out["log_det"] + out["log_det_back"]) <= 1e-8)
+
+
+@pytest.mark.parametrize("scale", [1e3, 1e6, 1e12])
+def test_extreme_parameters_stay_finite(scale):
+    """Unnormalised parameters at ±scale, one pattern per spline: finite, still increasing."""
+    x = np.linspace(-1.2 * BOUND, 1.2 * BOUND, 201)                  # (201,), knots among them
+    for seed in range(5):
+        pattern = scale * np.random.default_rng(seed).choice([-1.0, 1.0], size=(1, 11))
+        out = _all_passes(x, np.repeat(pattern, x.size, axis=0))     # (201, 11): one spline
+        _assert_finite(out)
+        _assert_tails_identity(x, out)
+        assert np.all(np.diff(out["y"]) >= 0)
+
+
+def test_knots_and_ends_map_exactly():
+    rng = np.random.default_rng(2)
+    params = rng.normal(size=(1, 17))                                # K = 6
+    knots = make_knots(params, BOUND)
+    x = knots.x_knots[0]                                             # (7,) −B, interior knots, B
+    y, log_det, _ = rq_forward(x, make_knots(np.repeat(params, 7, axis=0), BOUND))
+    np.testing.assert_allclose(y, knots.y_knots[0], rtol=0, atol=1e-14)
+    np.testing.assert_allclose(log_det, np.log(knots.slopes[0]), rtol=0, atol=1e-12)
+    out = _all_passes(x, np.repeat(params, 7, axis=0))
+    _assert_finite(out)
+    _assert_tails_identity(x, out)                                   # ±B are tail points
+
+
+def test_all_tail_batch():
+    params = np.random.default_rng(3).normal(size=(5, 11))
+    x = np.array([-1e6, -BOUND, BOUND, 3.0, 1e6])
+    out = _all_passes(x, params)
+    _assert_tails_identity(x, out)
+    np.testing.assert_array_equal(out["grad_x"], np.random.default_rng(0).normal(size=5))
+
+
+def test_zero_parameters_give_the_identity():
+    x = np.linspace(-3, 3, 13)
+    y, log_det, _ = rq_forward(x, make_knots(np.zeros((13, 11)), BOUND))
+    np.testing.assert_allclose(y, x, atol=1e-14)
+    np.testing.assert_allclose(log_det, 0, atol=1e-14)
+
+
+def _central(fn, array, step=1e-6):
+    grad = np.zeros_like(array)
+    for index in np.ndindex(array.shape):
+        plus, minus = array.copy(), array.copy()
+        plus[index] += step
+        minus[index] -= step
+        grad[index] = (fn(plus) - fn(minus)) / (2 * step)
+    return grad
+
+
+@pytest.mark.parametrize("direction", ["forward", "inverse"])
+def test_gradients_match_finite_differences(direction):
+    """Both passes against central differences, in the unnormalised widths, heights and slopes."""
+    rng = np.random.default_rng(4)
+    params = rng.normal(size=(12, 14))                               # K = 5
+    values = rng.uniform(-2.5, 2.5, 12)                              # some in the tails
+    grad_out, grad_log_det = rng.normal(size=12), rng.normal(size=12)
+    run, backward = (rq_forward, rq_backward) if direction == "forward" else (rq_inverse,
+                                                                             rq_inverse_backward)
+
+    def loss(v, p):
+        out, log_det, _ = run(v, make_knots(p, BOUND))
+        return grad_out @ out + grad_log_det @ log_det
+
+    grad_values, grad_params = backward(run(values, make_knots(params, BOUND))[2], grad_out,
+                                        grad_log_det)
+    np.testing.assert_allclose(grad_values, _central(lambda v: loss(v, params), values),
+                               rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(grad_params, _central(lambda p: loss(values, p), params),
+                               rtol=1e-6, atol=1e-7)
+
+
+def test_log_det_is_the_log_derivative():
+    rng = np.random.default_rng(5)
+    params = rng.normal(size=(50, 11))
+    x = rng.uniform(-1.9, 1.9, 50)
+    knots = make_knots(params, BOUND)
+    y, log_det, _ = rq_forward(x, knots)
+    slope = (rq_forward(x + 1e-6, knots)[0] - rq_forward(x - 1e-6, knots)[0]) / 2e-6
+    np.testing.assert_allclose(log_det, np.log(slope), atol=1e-7)
+    assert np.all(slope > 0)
+
+
+@pytest.mark.parametrize("cls", [SplineCoupling, SplineAutoregressive])
+def test_layers_start_as_identity_and_pass_through_tails(cls):
+    layer = (SplineCoupling(3, [1, 0, 0], bins=4, bound=2.0, hidden=(8,), rng=0) if cls is SplineCoupling
+             else SplineAutoregressive(3, bins=4, bound=2.0, hidden=(8,), rng=0))
+    x = np.random.default_rng(6).uniform(-3, 3, (7, 3))
+    z, log_det = layer.forward(x)
+    np.testing.assert_allclose(z, x, atol=1e-13)
+    np.testing.assert_allclose(log_det, 0, atol=1e-13)
+    for name, value in layer.params.items():                         # not the identity any more
+        value[:] = np.random.default_rng(7).normal(size=value.shape)
+    tails = np.array([[5.0, -1e6, 1e6], [-2.0, 2.0, 3.0]])          # every coordinate at or past ±B
+    z, log_det = layer.forward(tails)
+    np.testing.assert_array_equal(z, tails)
+    np.testing.assert_array_equal(log_det, 0)
+    layer.zero_grad()
+    grad_x = layer.backward(np.ones_like(tails), np.ones(2))
+    assert np.isfinite(grad_x).all()
+    assert all(not g.any() for g in layer.grads.values())           # no spline sees these points
+
+
+def test_autoregressive_layer_at_larger_dimension():
+    """D = 5 and K = 6 (the contract suite draws D <= 3): the triangular solve of the inverse."""
+    rng = np.random.default_rng(8)
+    layer = SplineAutoregressive(5, bins=6, bound=2.5, hidden=(6,), order="random", rng=rng,
+                                 zero_last=False)
+    layer.made.params["2.weight"][:] = rng.uniform(-0.3, 0.3, layer.made.params["2.weight"].shape)
+    check_bijector(layer, rng.uniform(-2, 2, (4, 5)), rng=0).assert_ok()
+
+
+def test_made_outputs_are_autoregressive():
+    made = MADEOutputs(4, 5, hidden=(16,), order=[2, 0, 3, 1], rng=0)
+    x = np.random.default_rng(9).normal(size=(1, 4))
+    for p in range(5):
+        jacobian = numerical_jacobian(lambda v: made.forward(v)[:, :, p], x)[0]   # (4, 4)
+        position = np.argsort(made.order)                            # where each dim comes
+        reads_later = position[None, :] >= position[:, None]         # output d reading x_j, j not before d
+        assert np.abs(jacobian[reads_later]).max() < 1e-10           # 0 up to BLAS round-off
+        assert np.abs(jacobian[~reads_later]).max() > 1e-3
+
+
+@pytest.mark.parametrize("options, message", [
+    (dict(bins=1), "bins"), (dict(bound=-1.0), "bound"), (dict(bound=np.inf), "bound"),
+    (dict(bins=4, min_width=0.25), "min_width"), (dict(min_slope=0.0), "min_slope")])
+def test_bad_options_are_named(options, message):
+    with pytest.raises(ValueError, match=message):
+        SplineCoupling(2, [1, 0], **options)
+    with pytest.raises(ValueError, match=message):
+        SplineAutoregressive(2, **options)
