@@ -89,8 +89,9 @@ def add_train_command(subparsers):
                              f"{', '.join(REAL_DATA)} (needs scikit-learn: pip install -e '.[data]')")
     source.add_argument("--target", default=None, choices=["u1", "u2", "u3", "u4"],
                         help="fit this 2-D target density by reverse KL instead of data")
-    parser.add_argument("--model", default="realnvp", choices=["realnvp", "maf", "iaf"],
-                        help="flow family (default: realnvp)")
+    parser.add_argument("--model", default="realnvp",
+                        choices=["realnvp", "maf", "iaf", "nsf", "nsf-ar"],
+                        help="flow family (default: realnvp); nsf, nsf-ar: neural spline flows")
     parser.add_argument("--layers", type=_positive_int, default=8,
                         help="number of flow layers (default: 8)")
     parser.add_argument("--hidden", type=_positive_int_list, default=[64, 64],
