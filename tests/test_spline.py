@@ -195,3 +195,34 @@ def test_bad_options_are_named(options, message):
         SplineCoupling(2, [1, 0], **options)
     with pytest.raises(ValueError, match=message):
         SplineAutoregressive(2, **options)
+
+
+@pytest.mark.parametrize("model", ["nsf", "nsf-ar"])
+def test_models_train_save_load_and_draw(tmp_path, model):
+    from scratchflow.data import load_dataset
+    from scratchflow.io import load_model, save_model
+    from scratchflow.models import build_model
+    from scratchflow.optim import Adam
+    from scratchflow.plot_spline import plot_learned_spline
+
+    data = load_dataset("8gaussians", 512, rng=0)
+    flow = build_model({"model": model, "dim": 2, "n_layers": 2, "hidden": [16], "bins": 5,
+                        "seed": 0})
+    optimizer = Adam(flow.params, flow.grads, lr=1e-2)
+    losses = []
+    for _ in range(30):
+        losses.append(flow.loss_and_grad(data))
+        optimizer.step()
+    assert losses[-1] < losses[0] - 0.1                               # it learns
+    path = save_model(flow, str(tmp_path / "model.npz"))
+    np.testing.assert_array_equal(load_model(path).log_prob(data), flow.log_prob(data))
+    figure = plot_learned_spline(flow, data, out_dir=str(tmp_path))
+    with open(figure, "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+def test_spline_figure_needs_a_spline_layer():
+    from scratchflow.models import build_realnvp
+    from scratchflow.plot_spline import learned_spline
+    with pytest.raises(ValueError, match="no spline layer"):
+        learned_spline(build_realnvp(2, n_layers=1, hidden=(4,)), np.zeros((3, 2)))

@@ -74,6 +74,14 @@ class SplineAutoregressive(Bijector):
         return make_knots(params.reshape(-1, params.shape[-1]), self.bound, self.min_width,
                           self.min_height, self.min_slope)
 
+    def spline_knots(self, x):
+        """The knots of the spline each dimension gets at the points ``x`` (N, D): a record with
+        ``x_knots``, ``y_knots``, ``slopes`` (N·D, K + 1), row n·D + d for dimension d of point n.
+        For figures; the gradient passes re-run MADE at their own point afterwards."""
+        params = self.made.forward(np.asarray(x, dtype=self.dtype).reshape(-1, self.dim))
+        self._made_holds = None                                       # MADE now holds this x
+        return self._knots(params)
+
     def _made_at(self, direction, point):
         """Make MADE's layers hold the pass at ``point`` (re-run only if the other direction ran)."""
         if self._made_holds != direction:

@@ -95,6 +95,13 @@ class SplineCoupling(Bijector):
                            self.min_slope)
         return knots, trace
 
+    def spline_knots(self, x):
+        """The knots of the spline each transformed coordinate gets at the points ``x`` (N, D):
+        a record with ``x_knots``, ``y_knots``, ``slopes`` (N·k, K + 1), row n·k + j for the j-th
+        transformed dimension of point n. For figures; keeps no cache."""
+        x = np.asarray(x, dtype=self.dtype).reshape(-1, self.dim)     # (N, D)
+        return self._knots(x[:, self.cond_index])[0]
+
     def _run(self, values, spline_map):
         """One direction: the spline on the transformed columns, conditioned on the others."""
         cond, trans = self.cond_index, self.trans_index
