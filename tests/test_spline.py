@@ -168,12 +168,12 @@ def test_layers_start_as_identity_and_pass_through_tails(cls):
 
 
 def test_autoregressive_layer_at_larger_dimension():
-    """D = 5 and K = 6 (the contract suite draws D <= 3): the triangular solve of the inverse."""
+    """D = 5 and K = 5 (the contract suite draws D <= 3, K <= 3): the inverse's triangular solve."""
     rng = np.random.default_rng(8)
-    layer = SplineAutoregressive(5, bins=6, bound=2.5, hidden=(6,), order="random", rng=rng,
+    layer = SplineAutoregressive(5, bins=5, bound=2.5, hidden=(4,), order="random", rng=rng,
                                  zero_last=False)
     layer.made.params["2.weight"][:] = rng.uniform(-0.3, 0.3, layer.made.params["2.weight"].shape)
-    check_bijector(layer, rng.uniform(-2, 2, (4, 5)), rng=0).assert_ok()
+    check_bijector(layer, rng.uniform(-2, 2, (3, 5)), rng=0).assert_ok()
 
 
 def test_made_outputs_are_autoregressive():
