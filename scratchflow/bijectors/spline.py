@@ -44,11 +44,11 @@ Since w = x_{k+1} − x_k, the knot x_{k+1} gets ∂/∂w and x_k gets ∂/∂x_
 
 Gradient of the inverse, by implicit differentiation. x = Φ⁻¹(y; θ) solves Φ(x; θ) = y, so
 ∂x/∂y = 1/Φ_x and ∂x/∂θ = −Φ_θ/Φ_x; its log-det is ℓ_inv(y) = −ℓ(x(y); θ). For a loss with
-g = dL/dx and h = dL/dℓ_inv,
+g = dL/dx and q = dL/dℓ_inv (q, not h: h is a bin height),
 
-    dL/dy = u = (g − h ℓ_x) / Φ_x,          dL/dθ = −(u Φ_θ + h ℓ_θ):
+    dL/dy = u = (g − q ℓ_x) / Φ_x,          dL/dθ = −(u Φ_θ + q ℓ_θ):
 
-minus the forward pass's parameter gradient, fed with (u, h) at the point x. So
+minus the forward pass's parameter gradient, fed with (u, q) at the point x. So
 :func:`rq_inverse_backward` is :func:`rq_backward` at x plus one division.
 
 Legend: Φ_x -> ``derivative`` = dy/dx; ℓ -> ``log_det``; ξ -> ``xi``; δ_k, δ_{k+1} -> ``slope_left``,
