@@ -226,3 +226,27 @@ def test_spline_figure_needs_a_spline_layer():
     from scratchflow.plot_spline import learned_spline
     with pytest.raises(ValueError, match="no spline layer"):
         learned_spline(build_realnvp(2, n_layers=1, hidden=(4,)), np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("cls", [SplineCoupling, SplineAutoregressive])
+def test_forward_and_inverse_keep_separate_caches(cls):
+    """forward, inverse, then both gradient passes: each reads its own pass, as if run alone."""
+    def make():
+        return (SplineCoupling(3, [0, 1, 0], bins=4, bound=2.0, hidden=(6,), rng=1, zero_init=False)
+                if cls is SplineCoupling else
+                SplineAutoregressive(3, bins=4, bound=2.0, hidden=(6,), order="random", rng=1,
+                                     zero_last=False))
+    rng = np.random.default_rng(10)
+    x, z = rng.uniform(-1.5, 1.5, (4, 3)), rng.uniform(-1.5, 1.5, (4, 3))
+    grad, grad_log_det = rng.normal(size=(4, 3)), rng.normal(size=4)
+    alone_forward, alone_inverse = make(), make()
+    alone_forward.forward(x)
+    alone_inverse.inverse(z)
+    expected = alone_forward.backward(grad, grad_log_det), alone_inverse.inverse_backward(grad, grad_log_det)
+    both = make()
+    both.forward(x)
+    both.inverse(z)
+    np.testing.assert_allclose(both.inverse_backward(grad, grad_log_det), expected[1], rtol=1e-12)
+    np.testing.assert_allclose(both.backward(grad, grad_log_det), expected[0], rtol=1e-12)
+    with pytest.raises(RuntimeError, match="forward"):
+        make().backward(grad, grad_log_det)
