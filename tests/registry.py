@@ -19,6 +19,7 @@ from scratchflow.bijectors import Compose, ElementwiseAffine, Example2Map
 from scratchflow.bijectors import BatchNorm, Logit
 from scratchflow.bijectors import ActNorm, AffineCoupling, Permutation
 from scratchflow.bijectors import IAF, MAF
+from scratchflow.bijectors import SplineAutoregressive, SplineCoupling
 
 
 @dataclass
@@ -102,13 +103,10 @@ REGISTRY = [
 
 
 def _spline(cls, dim, rng):
-    """SplineCoupling / SplineAutoregressive with a random bound B in [0.8, 2.5] (inputs in [−2, 2]
-    fall inside and in both tails), 2-3 bins (test_spline.py takes more), a tiny network, and random biases and last layer kept small
-    (|θ| <~ 2), so no bin is so steep that the inverse's finite differences (z ± 2·step) jump bins.
-
-    The spline is C¹ and its log-det only C⁰ at the knots, so a finite-difference stencil must not
-    straddle a knot. Random biases keep knots off round inputs, which Hypothesis favours: with zero
-    biases an input of 0 gives equal bins and, for even K, a knot at exactly 0."""
+    """A spline layer with B in [0.8, 2.5] (so inputs in [−2, 2] fall inside and in both tails),
+    2-3 bins and two hidden units (time; tests/test_spline.py takes larger ones), random biases
+    and a small last layer (|θ| <~ 2: no bin so steep that finite differences jump a knot; the
+    log-det is only C⁰ there). Random biases keep knots off round inputs such as 0."""
     bins, bound = int(rng.integers(2, 4)), float(rng.uniform(0.8, 2.5))
     if cls is SplineCoupling:
         mask = np.zeros(dim, dtype=int)
@@ -124,9 +122,6 @@ def _spline(cls, dim, rng):
         elif name.endswith("2.weight"):                               # the last layer
             value[:] = rng.uniform(-0.4, 0.4, value.shape)
     return layer
-
-
-from scratchflow.bijectors import SplineAutoregressive, SplineCoupling  # noqa: E402  (spline cases)
 
 REGISTRY += [
     Case(SplineCoupling, lambda dim, rng: _spline(SplineCoupling, dim, rng), dims=(2, 4)),
