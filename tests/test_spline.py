@@ -250,3 +250,17 @@ def test_forward_and_inverse_keep_separate_caches(cls):
     np.testing.assert_allclose(both.backward(grad, grad_log_det), expected[0], rtol=1e-12)
     with pytest.raises(RuntimeError, match="forward"):
         make().backward(grad, grad_log_det)
+
+
+@pytest.mark.parametrize("model", ["nsf", "nsf-ar"])
+def test_train_command_takes_the_spline_models(tmp_path, model, capsys):
+    from scratchflow.cli import main
+    from scratchflow.io import load_model
+
+    main(["train", "--model", model, "--data", "checkerboard", "--steps", "5", "--layers", "2",
+          "--hidden", "8", "--n-train", "300", "--n-val", "100", "--out", str(tmp_path),
+          "--no-progress", "--no-figures"])
+    flow = load_model(str(tmp_path / "model.npz"))
+    assert flow.config["model"] == model and flow.config["bins"] == 8
+    printed = capsys.readouterr()
+    assert f"training {model}" in printed.out + printed.err
