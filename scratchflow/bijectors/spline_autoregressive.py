@@ -27,9 +27,8 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.spline import rq_backward, rq_forward, rq_inverse, rq_slopes
-from scratchflow.bijectors.spline_coupling import check_spline_options
-from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH, make_knots,
-                                                n_spline_params)
+from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH,
+                                                check_spline_options, make_knots, n_spline_params)
 from scratchflow.nn.made_outputs import MADEOutputs
 from scratchflow.nn.module import Cache
 from scratchflow.validation import check_dtype, check_int

@@ -25,21 +25,11 @@ import numpy as np
 from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.coupling import _as_mask
 from scratchflow.bijectors.spline import rq_backward, rq_forward, rq_inverse, rq_inverse_backward
-from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH, make_knots,
-                                                n_spline_params)
+from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH,
+                                                check_spline_options, make_knots, n_spline_params)
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_dtype, check_int, check_number, check_sizes
-
-
-def check_spline_options(bins, bound, min_width, min_height, min_slope):
-    """Check K, B and the minimums once, at construction; return them as int and floats."""
-    bins = check_int(bins, "bins", 2)
-    bound = check_number(bound, "bound (half-width B of the spline's interval)", 0, low_open=True)
-    for value, name in ((min_width, "min_width"), (min_height, "min_height")):
-        check_number(value, name, 0, 1.0 / bins, high_open=True)    # K m < 1 leaves room for softmax
-    check_number(min_slope, "min_slope", 0, low_open=True)
-    return bins, float(bound), float(min_width), float(min_height), float(min_slope)
+from scratchflow.validation import check_dtype, check_int, check_sizes
 
 
 class SplineCoupling(Bijector):

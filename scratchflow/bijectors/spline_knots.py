@@ -32,6 +32,7 @@ import numpy as np
 from scipy.special import expit
 
 from scratchflow.nn.module import Cache
+from scratchflow.validation import check_int, check_number
 
 MIN_WIDTH = 1e-3
 MIN_HEIGHT = 1e-3
@@ -41,6 +42,16 @@ MIN_SLOPE = 1e-3
 def n_spline_params(bins):
     """3K − 1: K widths, K heights and K − 1 interior slopes per transformed coordinate."""
     return 3 * bins - 1
+
+
+def check_spline_options(bins, bound, min_width, min_height, min_slope):
+    """Check K, B and the minimums once, at construction; return them as int and floats."""
+    bins = check_int(bins, "bins", 2)
+    bound = check_number(bound, "bound (half-width B of the spline's interval)", 0, low_open=True)
+    for value, name in ((min_width, "min_width"), (min_height, "min_height")):
+        check_number(value, name, 0, 1.0 / bins, high_open=True)    # K m < 1 leaves room for softmax
+    check_number(min_slope, "min_slope", 0, low_open=True)
+    return bins, float(bound), float(min_width), float(min_height), float(min_slope)
 
 
 def _bin_sizes(logits, minimum, bound):
