@@ -268,3 +268,23 @@ def test_train_command_takes_the_spline_models(tmp_path, model, capsys):
     assert flow.config["model"] == model and flow.config["bins"] == 8
     printed = capsys.readouterr()
     assert f"training {model}" in printed.out + printed.err
+
+
+def test_benchmark_script_runs_and_prints_one_json_line():
+    """Smoke test of bench/bench_nsf.py on a tiny workload, scratchflow side only (no timing asserted)."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    script = os.path.join(os.path.dirname(__file__), os.pardir, "bench", "bench_nsf.py")
+    result = subprocess.run([sys.executable, script, "--no-zuko", "--seeds", "0", "--steps", "3",
+                             "--data", "checkerboard", "--n-train", "300", "--n-test", "50",
+                             "--layers", "1", "--hidden", "8"],
+                            capture_output=True, text=True, check=True)
+    lines = result.stdout.strip().splitlines()
+    assert len(lines) == 1
+    line = json.loads(lines[0])
+    assert line["zuko"].startswith("skipped")
+    for variant in ("numpy-coupling", "numpy-autoregressive"):
+        assert np.isfinite(line["checkerboard"][variant]["test_nll"])
