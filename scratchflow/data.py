@@ -1,19 +1,23 @@
 """Toy data sets in pure NumPy, seeded, plus the lecture's two examples.
 
-``load_dataset(name, n, rng)`` returns an (n, D) float64 array; ``DATASETS`` lists the names.
+This file is the one table of data sets: ``DATASETS`` (the toy sets, name -> generator) and
+``REAL_DATASETS`` (the scikit-learn sets of :mod:`scratchflow.realdata`). ``load_dataset(name, n, rng)``
+returns an (n, D) float64 array of either kind.
 Every generator takes ``rng`` (a seed or a numpy Generator), so the same seed gives the same
 points. The 2-D sets live roughly in [-4, 4]² with spread O(1): a flow with N(0, I) as its base can
 learn them as they are, no standardising needed.
 
-Standardising (``standardize``) is itself an affine bijector, z = (x − mean) / std, with
-log|det| = −Σ_j log std_j per sample. A model trained on standardised data reports
-NLL_std; the NLL of the same model in the original units is ``NLL_std + Σ_j log std_j``
-(slide "Больше слоев!" / "More layers!": the log-dets of a stack add up).
+Standardising (``standardize``, defined in :mod:`scratchflow.standardize` and importable from here)
+is itself an affine bijector, z = (x − mean) / std, with log|det| = −Σ_j log std_j per sample. A model
+trained on standardised data reports NLL_std; the NLL of the same model in the original units is
+``NLL_std + Σ_j log std_j`` (slide "Больше слоев!" / "More layers!": the log-dets of a stack add up).
 """
 import numpy as np
 
 from scratchflow.bijectors.examples import Example2Map
-from scratchflow.validation import check_array, check_int
+from scratchflow.realdata import SKLEARN_DATASETS, sample_sklearn
+from scratchflow.standardize import standardize  # noqa: F401  (public here: scratchflow.data.standardize)
+from scratchflow.validation import check_int
 
 
 def make_moons(n, rng=None, noise=0.1):
@@ -115,41 +119,16 @@ DATASETS = {
     "example1": make_example1,
     "example2": make_example2,
 }
+REAL_DATASETS = tuple(SKLEARN_DATASETS)     # digits, wine, breast_cancer: need scikit-learn
 
 
 def load_dataset(name, n, rng=None):
-    """Draw ``n`` points of the data set ``name`` (see ``DATASETS``) with a seed or Generator."""
+    """Draw ``n`` points of the data set ``name`` (``DATASETS`` or ``REAL_DATASETS``) with a seed or Generator."""
     n = check_int(n, "n (the number of points)")          # 2.5 or "5" is an error, not 2 or 5
     if n < 1:
         raise ValueError(f"n must be a positive number of points, got {n}")
-    # Real data sets (scikit-learn, fixed seeded split) are dispatched here, before the toy sets:
-    if name in ("digits", "wine", "breast_cancer"):       # n rows of the train split; needs scikit-learn
-        from scratchflow.realdata import sample_sklearn
+    if name in REAL_DATASETS:              # n rows of the fixed train split; needs scikit-learn
         return sample_sklearn(name, int(n), rng)
     if name not in DATASETS:
         raise ValueError(f"unknown data set {name!r}; choose one of {sorted(DATASETS)}")
     return DATASETS[name](int(n), rng)
-
-
-def standardize(x, mean=None, std=None):
-    """Return ``((x − mean) / std, mean, std)``; mean and std are computed from x unless given.
-
-    This is the affine bijector z = (x − mean) / std with log|det ∂z/∂x| = −Σ_j log std_j. To report
-    an NLL in the original units, add ``np.log(std).sum()`` to the NLL measured on standardised
-    data. Pass the training set's ``mean`` and ``std`` when standardising validation data.
-    """
-    x = np.asarray(x)
-    if x.dtype.kind in "iu":                              # integer data (pixel counts) are fine here
-        x = x.astype(np.float64)
-    x = check_array(x, "x").astype(np.float64, copy=False)              # (N, D), finite
-    if mean is None and x.shape[0] == 0:
-        raise ValueError("cannot standardise an empty x (N = 0): no mean or spread to compute")
-    mean = x.mean(axis=0) if mean is None else np.asarray(mean, dtype=np.float64)   # (D,)
-    std = x.std(axis=0) if std is None else np.asarray(std, dtype=np.float64)        # (D,)
-    for name, value in (("mean", mean), ("std", std)):
-        if value.shape != (x.shape[1],):
-            raise ValueError(f"{name} must have shape ({x.shape[1]},), one entry per column of x; "
-                             f"got {value.shape}")
-    if np.any(std <= 0):
-        raise ValueError(f"cannot standardise: a column has zero spread (std = {std})")
-    return (x - mean) / std, mean, std

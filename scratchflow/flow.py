@@ -31,7 +31,7 @@ import numpy as np
 from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.compose import Compose
 from scratchflow.distributions import StandardNormal
-from scratchflow.nn.module import Module
+from scratchflow.nn.module import Cache, Module
 from scratchflow.validation import check_array, check_int
 
 
@@ -71,11 +71,11 @@ class Flow(Module):
                             f"sample; {type(self.base).__name__} has no {', '.join(missing)}")
         if self.base.dim != self.dim:
             raise ValueError(f"base distribution has dimension {self.base.dim}, layers have {self.dim}")
-        self._z = None
+        self._forward_cache = None     # Cache(z) of the latest loss, for backward
 
     def log_prob(self, x):
         """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array."""
-        self._z = None                 # the layers' forward caches now hold this x, not the loss's
+        self._forward_cache = None     # the layers' forward caches now hold this x, not the loss's
         z, log_det = self.layers.forward(x)                       # (N, D), (N,)
         _check_finite_output(z, "z", "finite data x")
         return self._base_log_prob(z) + log_det
@@ -95,13 +95,13 @@ class Flow(Module):
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
         """
-        self._z = None                 # a loss that fails part-way leaves nothing to backward
+        self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
         z, log_det = self.layers.forward(x)                       # (m, D), (m,)
         if z.shape[0] == 0:
             raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
                              f"got an empty batch x of shape {z.shape}")
         _check_finite_output(z, "z", "finite data x")
-        self._z = z
+        self._forward_cache = Cache(z=z)
         return float(-np.mean(self._base_log_prob(z) + log_det))
 
     def _base_log_prob(self, z):
@@ -114,10 +114,10 @@ class Flow(Module):
 
     def backward(self):
         """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D)."""
-        if self._z is None:
+        if self._forward_cache is None:
             raise RuntimeError("Flow.backward() called before Flow.loss(x), or after a log_prob "
                                "that replaced the layers' forward caches: call loss(x) again")
-        z = self._z
+        z = self._forward_cache.z                                 # (m, D)
         m = z.shape[0]
         grad_z = -self.base.grad_log_prob(z) / m                  # (m, D)
         grad_log_det = np.full(m, -1.0 / m, dtype=z.dtype)        # (m,)

@@ -22,6 +22,9 @@ import zipfile
 
 import numpy as np
 
+from scratchflow.history import History
+from scratchflow.models import build_model
+
 FORMAT = "scratchflow-model"
 FORMAT_VERSION = 1
 
@@ -74,8 +77,7 @@ def load_model(path, builder=None):
     ModelFileError (a ValueError)
         Truncated or corrupt file, wrong format or version, missing / extra / mis-shaped arrays.
     """
-    if builder is None:
-        from scratchflow.models import build_model as builder
+    builder = build_model if builder is None else builder
     path = os.fspath(path)                                # str or pathlib.Path
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a directory, not a model file; pass the .npz file "
@@ -157,7 +159,6 @@ def save_history(history, folder):
 
 
 def load_history(path):
-    """Read ``history.json`` back into a :class:`scratchflow.train.History`."""
-    from scratchflow.train import History
+    """Read ``history.json`` back into a :class:`scratchflow.history.History`."""
     with open(path) as file:
         return History(**json.load(file))

@@ -5,6 +5,14 @@
 """
 import numpy as np
 
+from scratchflow.bijectors.actnorm import ActNorm
+from scratchflow.bijectors.autoregressive import IAF, MAF
+from scratchflow.bijectors.batchnorm import BatchNorm
+from scratchflow.bijectors.coupling import AffineCoupling
+from scratchflow.bijectors.logit import Logit
+from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
+from scratchflow.bijectors.spline_coupling import SplineCoupling
+from scratchflow.flow import Flow
 from scratchflow.validation import check_int, check_sizes
 
 
@@ -29,8 +37,6 @@ def build_model(config):
         raise ValueError(f"unknown model {model!r}; choose 'realnvp', 'maf', 'iaf', 'nsf' or "
                          "'nsf-ar'")
     if logit_alpha is not None:
-        from scratchflow.bijectors.logit import Logit
-        from scratchflow.flow import Flow
         flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype),
                      *flow.layers.layers], base=flow.base)
         flow.config = full_config
@@ -83,19 +89,9 @@ def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bou
         With ``flow.config`` = the JSON-able dict of all these options (and ``"model": "realnvp"``),
         which :func:`build_model` turns back into the same architecture.
     """
-    from scratchflow.bijectors.actnorm import ActNorm
-    from scratchflow.bijectors.coupling import AffineCoupling
-    from scratchflow.flow import Flow
-
-    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
-    if dim < 2:
-        raise ValueError(f"Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other), "
-                         f"got {dim}")
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    hidden = list(check_sizes(hidden, "hidden"))
-    dtype = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
+    dim, n_layers, hidden, dtype, rng = _checked_options(
+        dim, n_layers, hidden, dtype, seed, min_dim=2,
+        dim_rule="Real-NVP needs dim >= 2 (a coupling layer conditions one part on the other)")
     layers = []
     for mask in realnvp_masks(dim, n_layers):
         if actnorm:
@@ -164,20 +160,10 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
         With ``flow.config`` = the JSON-able dict of all these options (``"model": "maf"`` or
         ``"iaf"``), which :func:`build_model` turns back into the same architecture.
     """
-    from scratchflow.bijectors.autoregressive import IAF, MAF
-    from scratchflow.bijectors.batchnorm import BatchNorm
-    from scratchflow.flow import Flow
-
     if model not in ("maf", "iaf"):
         raise ValueError(f"model must be 'maf' or 'iaf', got {model!r}")
-    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
-    if dim < 1:
-        raise ValueError(f"dim must be >= 1, got {dim}")
-    if n_layers < 1:
-        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
-    hidden = list(check_sizes(hidden, "hidden"))
-    dtype = np.dtype(dtype)
-    rng = np.random.default_rng(seed)
+    dim, n_layers, hidden, dtype, rng = _checked_options(dim, n_layers, hidden, dtype, seed, min_dim=1,
+                                                         dim_rule="dim must be >= 1")
     layer_class = MAF if model == "maf" else IAF
     layers = []
     for k, layer_order in enumerate(autoregressive_orders(dim, n_layers, order, rng)):
@@ -218,17 +204,12 @@ def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activa
     Flow
         With ``flow.config``, which :func:`build_model` turns back into the same architecture.
     """
-    from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
-    from scratchflow.bijectors.spline_coupling import SplineCoupling
-    from scratchflow.flow import Flow
-
     if model not in ("nsf", "nsf-ar"):
         raise ValueError(f"model must be 'nsf' or 'nsf-ar', got {model!r}")
-    dim, n_layers = check_int(dim, "dim", 1), check_int(n_layers, "n_layers", 1)
-    if model == "nsf" and dim < 2:
-        raise ValueError(f"'nsf' (spline coupling) needs dim >= 2, got {dim}; use 'nsf-ar' for 1-D")
-    hidden, dtype = list(check_sizes(hidden, "hidden")), np.dtype(dtype)
-    rng = np.random.default_rng(seed)
+    dim, n_layers, hidden, dtype, rng = _checked_options(
+        dim, n_layers, hidden, dtype, seed, min_dim=2 if model == "nsf" else 1,
+        dim_rule="'nsf' (spline coupling) needs dim >= 2; use 'nsf-ar' for 1-D" if model == "nsf"
+        else "dim must be >= 1")
     spline = dict(bins=bins, bound=bound, hidden=hidden, activation=activation, rng=rng, dtype=dtype)
     if model == "nsf":
         layers = [SplineCoupling(dim, mask, **spline) for mask in realnvp_masks(dim, n_layers)]
@@ -240,3 +221,17 @@ def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activa
                    "bins": int(bins), "bound": float(bound), "activation": activation,
                    "order": order, "seed": int(seed), "dtype": dtype.name}
     return flow
+
+
+def _checked_options(dim, n_layers, hidden, dtype, seed, min_dim, dim_rule):
+    """The builders' shared checks: ``(dim, n_layers, hidden, dtype, rng)`` or a ValueError.
+
+    ``dim_rule`` is the start of the message for a ``dim`` below ``min_dim``.
+    """
+    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers")   # 2.5 is an error
+    if dim < min_dim:
+        raise ValueError(f"{dim_rule}, got {dim}")
+    if n_layers < 1:
+        raise ValueError(f"n_layers must be >= 1, got {n_layers}")
+    hidden = list(check_sizes(hidden, "hidden"))
+    return dim, n_layers, hidden, np.dtype(dtype), np.random.default_rng(seed)

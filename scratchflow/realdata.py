@@ -15,7 +15,7 @@ No download: the three sets ship inside scikit-learn. Each has a fixed, seeded t
 * ``wine`` (178 × 13; 142 train / 36 test) and ``breast_cancer`` (569 × 30; 455 train / 114
   test): tabular, standardised with the TRAIN split's mean and std (also applied to the test
   split). Standardising is an affine bijector with log|det| = −Σ_j log std_j, so an NLL in the
-  original units is ``NLL_std + Σ_j log std_j`` (see :func:`scratchflow.data.standardize`).
+  original units is ``NLL_std + Σ_j log std_j`` (see :func:`scratchflow.standardize.standardize`).
 
 ``load_sklearn(name, split="train", seed=0)`` returns an (n, D) float64 array.
 """
@@ -23,6 +23,7 @@ from functools import lru_cache
 
 import numpy as np
 
+from scratchflow.standardize import standardize
 from scratchflow.validation import check_int
 
 SKLEARN_DATASETS = {                    # name -> (scikit-learn loader, rows in the train split)
@@ -31,6 +32,7 @@ SKLEARN_DATASETS = {                    # name -> (scikit-learn loader, rows in 
     "breast_cancer": ("load_breast_cancer", 455),
 }
 DIGITS_LEVELS = 17                      # intensities 0..16
+IMAGE_SHAPES = {"digits": (8, 8)}       # drawn as images; modelled through a Logit layer first
 
 
 @lru_cache(maxsize=None)
@@ -39,6 +41,7 @@ def _raw(name):
     if name not in SKLEARN_DATASETS:
         raise ValueError(f"unknown scikit-learn data set {name!r}; choose one of {sorted(SKLEARN_DATASETS)}")
     try:
+        # local import: scikit-learn is an optional dependency (extra "data"); only these sets need it.
         import sklearn.datasets
     except ImportError as error:
         raise ImportError(f"the data set {name!r} comes from scikit-learn, which is not installed: "
@@ -108,7 +111,6 @@ def load_sklearn(name, split="train", seed=0, dequantized=True, rng=None):
         if rng is None:
             rng = np.random.default_rng([seed, 0 if split == "train" else 1])
         return dequantize(rows, rng)
-    from scratchflow.data import standardize
     _, mean, std = standardize(train)
     return standardize(rows, mean, std)[0]
 
@@ -117,7 +119,6 @@ def standardization(name, seed=0):
     """(mean, std) of the train split of a tabular set, (D,) each: what :func:`load_sklearn` divides by."""
     if name == "digits":
         raise ValueError("digits is dequantised into (0, 1), not standardised")
-    from scratchflow.data import standardize
     _, mean, std = standardize(_split_rows(name, "train", seed)[1])
     return mean, std
 

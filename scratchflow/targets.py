@@ -33,15 +33,12 @@ Rezende, Mohamed. Variational Inference with Normalizing Flows, table 1. arXiv:1
 """
 import numpy as np
 
+from scratchflow.nn.activations import sigmoid
 from scratchflow.validation import check_array, check_int, check_number
 
 HALF_PI = 0.5 * np.pi
 DEFAULT_BOX = 4.0           # the paper's plotting square [−4, 4]²; see load_target
 WALL_WIDTH = 0.25
-
-
-def _sigmoid(t):
-    return np.exp(-np.logaddexp(0.0, -t))
 
 
 def _w1(x1):
@@ -54,7 +51,7 @@ def _w2(x1):
 
 
 def _w3(x1):
-    s = _sigmoid((x1 - 1.0) / 0.3)
+    s = sigmoid((x1 - 1.0) / 0.3)
     return 3.0 * s, 3.0 * s * (1.0 - s) / 0.3
 
 
@@ -65,7 +62,7 @@ def _square(d, width):
 
 def _mixture(a, grad_a, b, grad_b):
     """U = −log(e^a + e^b) and ∇U = −(r ∇a + (1 − r) ∇b), r = σ(a − b); grads (N, 2)."""
-    r = _sigmoid(a - b)[:, None]                                          # (N, 1)
+    r = sigmoid(a - b)[:, None]                                          # (N, 1)
     return -np.logaddexp(a, b), -(r * grad_a + (1.0 - r) * grad_b)
 
 

@@ -1,25 +1,25 @@
-"""The contract-test registry: one line per bijector.
+"""The layer registry: one line per bijector (two for BatchNorm: training and evaluation mode).
 
-Each entry is ``Case(cls, factory, ...)``: ``factory(dim, rng)`` returns a small random instance of
-``cls`` of dimension ``dim``, with parameters drawn from ``rng`` (so Hypothesis, which draws the
-seed, also draws the parameters). ``tests/test_contract.py`` runs every check of
-:func:`scratchflow.checks.check_bijector` on every entry, in both directions, and fails when a
-bijector class exported by ``scratchflow.bijectors`` has no entry here.
+Every per-layer test reads this list: ``tests/test_contract.py`` (the numerical contract through
+:func:`scratchflow.checks.check_bijector`, gradient-pass bookkeeping, accumulation, ``zero_grad``,
+float32) and ``tests/test_public_boundary.py`` (bad batches, empty batches). A bijector class
+exported by ``scratchflow.bijectors`` without an entry here fails the suite.
 
-Fields: ``dims`` is the (min, max) dimension to draw; ``to_domain`` maps an unconstrained draw
-(entries in [-2, 2]) into the layer's domain (Example 2 needs x1 > 0); ``check_options`` are passed
-on to ``check_bijector``.
+Each entry is ``Case(cls, factory, ...)``: ``factory(dim, rng, dtype=np.float64)`` returns a small
+random instance of ``cls`` of dimension ``dim``, not the identity, with parameters drawn from
+``rng`` (so Hypothesis, which draws the seed, also draws the parameters). Fields: ``dims`` is the
+(min, max) dimension to draw; ``to_domain`` maps an unconstrained draw (entries in [-2, 2]) into
+the layer's domain (Example 2 needs x1 > 0); ``check_options`` go to ``check_bijector``; ``label``
+is the test id (default the class name); ``float32`` says whether the layer can be built in float32.
 """
 from dataclasses import dataclass, field
 from typing import Callable, Optional
 
 import numpy as np
 
-from scratchflow.bijectors import Compose, ElementwiseAffine, Example2Map
-from scratchflow.bijectors import BatchNorm, Logit
-from scratchflow.bijectors import ActNorm, AffineCoupling, Permutation
-from scratchflow.bijectors import IAF, MAF
-from scratchflow.bijectors import SplineAutoregressive, SplineCoupling
+from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm, Compose,
+                                   ElementwiseAffine, Example2Map, Logit, Permutation,
+                                   SplineAutoregressive, SplineCoupling)
 
 
 @dataclass
@@ -29,14 +29,33 @@ class Case:
     dims: tuple = (1, 4)
     to_domain: Optional[Callable] = None
     check_options: dict = field(default_factory=dict)
+    label: Optional[str] = None
+    float32: bool = True
 
     @property
     def name(self):
-        return self.cls.__name__
+        return self.label or self.cls.__name__
+
+    @property
+    def dim(self):
+        """The dimension of :meth:`make`'s instance: 3, or the nearest the layer allows."""
+        return min(max(3, self.dims[0]), self.dims[1])
+
+    def make(self, seed=0, dtype=np.float64):
+        """A small instance of dimension :attr:`dim`."""
+        return self.factory(self.dim, np.random.default_rng(seed), dtype=dtype)
+
+    def batch(self, n=4, seed=1, dtype=np.float64):
+        """A valid (n, dim) batch for :meth:`make`'s instance, inside the layer's domain."""
+        x = np.random.default_rng(seed).uniform(-2, 2, size=(n, self.dim))    # (n, D)
+        if self.to_domain is not None:
+            x = self.to_domain(x)
+        return x.astype(dtype)
 
 
-def _affine(dim, rng):
-    return ElementwiseAffine(dim, log_scale=rng.uniform(-1, 1, dim), shift=rng.uniform(-2, 2, dim))
+def _affine(dim, rng, dtype=np.float64):
+    return ElementwiseAffine(dim, log_scale=rng.uniform(-1, 1, dim), shift=rng.uniform(-2, 2, dim),
+                             dtype=dtype)
 
 
 def _positive_first(x):
@@ -45,14 +64,14 @@ def _positive_first(x):
     return x
 
 
-def _compose(dim, rng):
-    return Compose([_affine(dim, rng), _affine(dim, rng)])
+def _compose(dim, rng, dtype=np.float64):
+    return Compose([_affine(dim, rng, dtype), _affine(dim, rng, dtype)])
 
 
-def _batchnorm(dim, rng, training=True):
+def _batchnorm(dim, rng, dtype=np.float64, training=True):
     """BatchNorm with random parameters and running averages, in training or evaluation mode."""
     layer = BatchNorm(dim, log_gamma=rng.uniform(-1, 1, dim), beta=rng.uniform(-2, 2, dim),
-                      momentum=rng.uniform(0.01, 1.0), training=training)
+                      momentum=rng.uniform(0.01, 1.0), training=training, dtype=dtype)
     layer.running_mean[:] = rng.uniform(-1, 1, dim)
     layer.running_var[:] = rng.uniform(0.1, 3, dim)
     return layer
@@ -62,26 +81,28 @@ def _to_unit_interval(x):
     return 0.5 + 0.225 * x              # [-2, 2] -> [0.05, 0.95], inside Logit's domain (0, 1)
 
 
-def _coupling(dim, rng):
+def _coupling(dim, rng, dtype=np.float64):
     """AffineCoupling with a random mask (any pattern with both 0s and 1s), a randomised last layer
     (not the identity) and, every other draw, a bounded scale."""
     mask = np.zeros(dim, dtype=int)
     mask[rng.choice(dim, size=rng.integers(1, dim), replace=False)] = 1
     scale_bound = None if rng.random() < 0.5 else float(rng.uniform(0.5, 3.0))
-    return AffineCoupling(dim, mask, hidden=(4,), scale_bound=scale_bound, rng=rng, zero_init=False)
+    return AffineCoupling(dim, mask, hidden=(4,), scale_bound=scale_bound, rng=rng, zero_init=False,
+                          dtype=dtype)
 
 
-def _actnorm(dim, rng):
+def _actnorm(dim, rng, dtype=np.float64):
     """ActNorm after its data-dependent initialisation on a random batch."""
-    layer = ActNorm(dim)
-    layer.forward(rng.uniform(-2, 2, dim) + rng.uniform(0.3, 3, dim) * rng.standard_normal((8, dim)))
+    layer = ActNorm(dim, dtype=dtype)
+    batch = rng.uniform(-2, 2, dim) + rng.uniform(0.3, 3, dim) * rng.standard_normal((8, dim))
+    layer.initialize(batch.astype(dtype))
     return layer
 
 
-def _autoregressive(cls, dim, rng):
+def _autoregressive(cls, dim, rng, dtype=np.float64):
     """MAF or IAF with a random ordering, a tiny MADE and a random (not zero) last layer kept
     small (|s| <= 1.5 or so), so exp(±s) stays moderate in both directions."""
-    layer = cls(dim, hidden=(4,), order="random", rng=rng, zero_last=False)
+    layer = cls(dim, hidden=(4,), order="random", rng=rng, zero_last=False, dtype=dtype)
     layer.made.params["2.weight"][:] = rng.uniform(-0.5, 0.5, (4, 2 * dim))
     layer.made.params["2.bias"][:] = rng.uniform(-0.5, 0.5, 2 * dim)
     return layer
@@ -89,16 +110,19 @@ def _autoregressive(cls, dim, rng):
 
 REGISTRY = [
     Case(ElementwiseAffine, _affine),
-    Case(Example2Map, lambda dim, rng: Example2Map(), dims=(2, 2), to_domain=_positive_first),
+    Case(Example2Map, lambda dim, rng, dtype=np.float64: Example2Map(), dims=(2, 2),
+         to_domain=_positive_first, float32=False),
     Case(Compose, _compose),
-    Case(BatchNorm, _batchnorm),                                          # training mode
-    Case(BatchNorm, lambda dim, rng: _batchnorm(dim, rng, training=False)),   # evaluation mode
-    Case(Logit, lambda dim, rng: Logit(dim, alpha=rng.uniform(0, 0.1)), to_domain=_to_unit_interval),
+    Case(BatchNorm, _batchnorm, label="BatchNorm-train"),
+    Case(BatchNorm, lambda dim, rng, dtype=np.float64: _batchnorm(dim, rng, dtype, training=False),
+         label="BatchNorm-eval"),
+    Case(Logit, lambda dim, rng, dtype=np.float64: Logit(dim, alpha=rng.uniform(0, 0.1), dtype=dtype),
+         to_domain=_to_unit_interval),
     Case(AffineCoupling, _coupling, dims=(2, 4)),
-    Case(Permutation, lambda dim, rng: Permutation.random(dim, rng)),
+    Case(Permutation, lambda dim, rng, dtype=np.float64: Permutation.random(dim, rng, dtype=dtype)),
     Case(ActNorm, _actnorm),
-    Case(MAF, lambda dim, rng: _autoregressive(MAF, dim, rng), dims=(1, 4)),
-    Case(IAF, lambda dim, rng: _autoregressive(IAF, dim, rng), dims=(1, 4)),
+    Case(MAF, lambda dim, rng, dtype=np.float64: _autoregressive(MAF, dim, rng, dtype)),
+    Case(IAF, lambda dim, rng, dtype=np.float64: _autoregressive(IAF, dim, rng, dtype)),
 ]
 
 

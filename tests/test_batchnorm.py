@@ -4,7 +4,7 @@ import pytest
 
 from scratchflow import Flow
 from scratchflow.bijectors import BatchNorm, Compose, ElementwiseAffine, set_training
-from scratchflow.checks import numerical_gradient, numerical_log_abs_det
+from scratchflow.checks import check_bijector, numerical_gradient, numerical_log_abs_det
 
 
 def _layer(dim=3, seed=0, **options):
@@ -137,3 +137,20 @@ def test_float32_and_bad_arguments():
         BatchNorm(2, log_gamma=[0.0])
     with pytest.raises(RuntimeError, match="before forward"):
         BatchNorm(2).backward(np.zeros((1, 2)))
+
+
+def test_training_log_det_is_checked_with_batch_statistics_fixed_inside_a_stack():
+    """Compose holds each BatchNorm's statistics fixed; a correct stack passes with no line skipped,
+    and the fixed map is the eval-mode layer with the batch's mean and variance."""
+    layer = _layer()
+    stack = Compose([ElementwiseAffine(3, log_scale=[0.1, -0.2, 0.3]), layer])
+    report = check_bijector(stack, _batch(n=6))
+    assert report.passed and not report.skipped(), str(report)
+    assert report["forward: log-det vs numerical Jacobian"].note == "batch statistics held fixed"
+    x = _batch(n=6)
+    z, _ = layer.forward(x)
+    fixed = layer.with_statistics_fixed()
+    assert not fixed.training and fixed is not layer and layer.training
+    np.testing.assert_allclose(fixed.running_mean, x.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(fixed.forward(x)[0], z, rtol=1e-12)
+    assert layer.eval().with_statistics_fixed() is layer

@@ -3,8 +3,12 @@ import numpy as np
 import pytest
 
 from scratchflow import ElementwiseAffine, Example2Map
-from scratchflow.checks import (check_bijector, numerical_gradient, numerical_jacobian,
-                                numerical_log_abs_det, relative_error)
+from scratchflow.checks import (CheckReport, CheckResult, check_bijector, check_module,
+                                numerical_gradient, numerical_jacobian, numerical_log_abs_det,
+                                relative_error)
+from scratchflow.nn import Linear, Tanh
+from tests.planted import (BIJECTOR_PLANTS, INV_LOG_DET, INV_RECON, FWD_LOG_DET, MODULE_PLANTS,
+                           affine, batchnorm)
 
 
 def test_relative_error_usual_form():
@@ -47,44 +51,86 @@ def test_correct_layer_passes_and_report_reads_well():
         assert line in text
 
 
-class WrongLogDetSign(ElementwiseAffine):
-    def _forward(self, x):
-        z, log_det = super()._forward(x)
-        return z, -log_det
-
-
-class WrongInverse(ElementwiseAffine):
-    def _inverse(self, z):
-        x, log_det = super()._inverse(z)
-        return x + 1e-6, log_det
-
-
-class MissingLogDetGradient(ElementwiseAffine):
-    def _backward(self, grad_z, grad_log_det):
-        return super()._backward(grad_z, np.zeros_like(grad_log_det))   # dropped the log-det term
-
-
-class WrongInverseShiftGradient(ElementwiseAffine):
-    def _inverse_backward(self, grad_x, grad_log_det):
-        grad_z = super()._inverse_backward(grad_x, grad_log_det)
-        self._own_grads["shift"] *= -1.0
-        return grad_z
-
-
-@pytest.mark.parametrize("layer_cls, failing", [
-    (WrongLogDetSign, ["forward: log-det vs numerical Jacobian", "forward: log-det consistency f and f^-1",
-                       "forward: gradient wrt log_scale"]),     # backward no longer matches the map
-    (WrongInverse, ["forward: reconstruction x -> z -> x", "inverse: reconstruction z -> x -> z"]),
-    (MissingLogDetGradient, ["forward: gradient wrt log_scale"]),
-    (WrongInverseShiftGradient, ["inverse: gradient wrt shift"]),
-])
-def test_planted_bugs_fail_exactly_their_checks(layer_cls, failing):
-    layer = layer_cls(3, log_scale=[0.2, -0.4, 0.1], shift=[0.5, -1.0, 2.0])
-    report = check_bijector(layer, X)
-    assert not report.passed
-    assert sorted(r.name for r in report.failures()) == sorted(failing), str(report)
+@pytest.mark.parametrize("make, failing", [(make, failing) for _, make, failing in BIJECTOR_PLANTS],
+                         ids=[name for name, _, _ in BIJECTOR_PLANTS])
+def test_planted_bijector_bugs_fail_exactly_their_lines(make, failing):
+    report = check_bijector(make(), X)
+    assert {r.name for r in report.failures()} == failing, str(report)
+    assert not report.passed and not report.skipped()
     with pytest.raises(AssertionError, match="FAIL"):
         report.assert_ok()
+
+
+@pytest.mark.parametrize("make, failing", [(make, failing) for _, make, failing in MODULE_PLANTS],
+                         ids=[name for name, _, _ in MODULE_PLANTS])
+def test_planted_module_bugs_fail_exactly_their_lines(make, failing):
+    report = check_module(make(), X)
+    assert {r.name for r in report.failures()} == failing, str(report)
+    assert not report.passed
+
+
+@pytest.mark.parametrize("make", [make_affine, batchnorm, lambda: batchnorm().eval(),
+                                  lambda: Linear(3, 2, rng=0), Tanh],
+                         ids=["ElementwiseAffine", "BatchNorm-train", "BatchNorm-eval", "Linear",
+                              "Tanh"])
+def test_correct_layers_pass_every_line(make):
+    layer = make()
+    check = check_module if isinstance(layer, (Linear, Tanh)) else check_bijector
+    report = check(layer, X)
+    assert report.passed and not report.skipped(), str(report)
+
+
+def test_training_batchnorm_log_det_is_checked_not_skipped():
+    report = check_bijector(batchnorm(), X)
+    for direction in ("forward", "inverse"):
+        line = report[f"{direction}: log-det vs numerical Jacobian"]
+        assert line.passed and line.note == "batch statistics held fixed"
+
+
+def test_an_explicit_z_is_checked_at_z_even_with_another_row_count():
+    """The inverse lines use the given z (here 6 rows, x has 4): an inverse that is wrong only far
+    from f(x) passes at the default z and fails at the given one."""
+    class WrongFarAway(ElementwiseAffine):
+        def _inverse(self, z):
+            x, log_det = super()._inverse(z)
+            return np.where(np.abs(z) > 5, x + 1e-3, x), log_det
+
+    layer = affine(WrongFarAway)
+    assert check_bijector(layer, X).passed
+    far = np.full((6, 3), 7.0)
+    report = check_bijector(layer, X, z=far)
+    assert {r.name for r in report.failures()} >= {INV_RECON}
+    assert not report.passed
+
+
+def test_a_nan_error_is_never_passed():
+    assert not CheckResult("x", float("nan"), 1e-6).passed
+    assert CheckResult("x", float("nan"), 1e-6).failed
+    assert not CheckResult("x", 2e-6, 1e-6).passed and CheckResult("x", 5e-7, 1e-6).passed
+
+
+def test_skipped_checks_say_skipped_and_why_never_ok():
+    """A layer whose rows depend on each other and that offers no fixed-statistics map: its log-det
+    lines are skipped, printed as such with the reason; so are unchecked parameters and directions."""
+    class BatchCoupled(ElementwiseAffine):
+        samples_independent = False
+
+        def with_statistics_fixed(self):
+            return None
+
+    report = check_bijector(affine(BatchCoupled), X, check_params=False)
+    skipped = {r.name: r.skipped for r in report.skipped()}
+    assert set(skipped) == {FWD_LOG_DET, INV_LOG_DET, "forward: gradient wrt parameters",
+                            "inverse: gradient wrt parameters"}
+    text = str(report)
+    for name in skipped:
+        line = next(row for row in text.splitlines() if name in row)
+        assert "skipped (" in line and " ok" not in line
+    assert "rows depend on each other" in text and "check_params=False" in text
+    assert "4 skipped" in text
+    one_way = check_bijector(make_affine(), X, directions=("forward",))
+    assert one_way["inverse: every check"].skipped == "directions=('forward',)"
+    assert not CheckReport("nothing").passed                 # nothing checked is not a pass
 
 
 def test_unknown_check_name_is_a_clear_error():

@@ -1,4 +1,5 @@
 """Smoke tests of the command line through scratchflow.cli.main, with tiny settings."""
+import io
 import json
 import os
 
@@ -6,7 +7,9 @@ import numpy as np
 import pytest
 
 from scratchflow.cli import main
+from scratchflow.flow import Flow
 from scratchflow.io import load_model
+from scratchflow.progress import ProgressBar
 
 TINY = ["--steps", "30", "--layers", "2", "--hidden", "8", "--n-train", "200", "--n-val", "100",
         "--batch-size", "50", "--no-progress"]
@@ -115,9 +118,6 @@ def test_other_model_families_train_from_the_command_line(tmp_path):
 
 
 def test_progress_bar_draws_only_when_asked():
-    import io
-
-    from scratchflow.progress import ProgressBar
     quiet = io.StringIO()                                   # not a terminal: silent by default
     bar = ProgressBar(10, desc="train", stream=quiet)
     bar.update(10, loss=1.5)
@@ -132,7 +132,6 @@ def test_progress_bar_draws_only_when_asked():
 
 
 def test_non_finite_loss_is_reported_and_exits_one(tmp_path, monkeypatch, capsys):
-    from scratchflow.flow import Flow
     original = Flow.loss_and_grad
     calls = []
 

@@ -135,20 +135,3 @@ def test_float32_builds_and_trains():
     assert np.isfinite(flow.loss_and_grad(x))
     assert all(g.dtype == np.float32 for g in flow.grads.values())
     assert flow.sample(4, rng=0).dtype == np.float32
-
-
-def test_benchmark_script_runs_and_prints_one_json_line():
-    """Smoke test of bench/bench_realnvp.py on a tiny workload (numpy half only; no timing asserted)."""
-    import os
-    import subprocess
-    import sys
-
-    script = os.path.join(os.path.dirname(__file__), os.pardir, "bench", "bench_realnvp.py")
-    result = subprocess.run([sys.executable, script, "--backends", "numpy", "--seeds", "0",
-                             "--steps", "3", "--n-train", "600", "--n-test", "50",
-                             "--n-samples", "20"], capture_output=True, text=True, check=True)
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1
-    line = json.loads(lines[0])
-    assert line["backend"] == "numpy" and line["dtype"] == "float64" and line["threads"] == 1
-    assert np.isfinite(line["test_nll_mean"]) and line["steps_per_s_mean"] > 0

@@ -5,6 +5,7 @@ from scipy import stats
 
 from scratchflow import Compose, ElementwiseAffine, Example2Map, Flow, StandardNormal
 from scratchflow.checks import numerical_gradient, relative_error
+from tests.strategies import GaussianTarget
 
 
 def small_flow(seed=0, dim=2):
@@ -72,20 +73,6 @@ def test_training_lowers_the_loss():
     exact = -stats.norm.logpdf(data, [1.0, -2.0], [3.0, 0.5]).sum(axis=1).mean()
     assert losses[-1] < losses[0] - 1.0
     assert losses[-1] < exact + 0.01                    # reached the MLE's NLL
-
-
-class GaussianTarget:
-    """log p*(x) = -|x - m|^2 / 2 (unnormalised)."""
-    dim = 2
-
-    def __init__(self, mean):
-        self.mean = np.asarray(mean, dtype=float)
-
-    def log_prob(self, x):
-        return -0.5 * np.sum((x - self.mean) ** 2, axis=1)
-
-    def grad_log_prob(self, x):
-        return -(x - self.mean)
 
 
 def test_reverse_kl_gradient_matches_fd_and_fit_recovers_target():

@@ -1,6 +1,7 @@
 """The autograder: full marks for the solutions, zero for the exercises, exactly the broken tasks'
 points lost for each planted wrong submission, robustness (loops, sys.exit, prints, forgery,
-reference imports), one source for exercises, the release bundles and the CLI.
+reference imports), the OS walls (attacks that need them run only as root, as in CI), one source
+for exercises, the Gradescope bundle as Gradescope runs it, and the CLI.
 
 Grading runs real child processes. To stay fast, the tests share one :class:`Grader` and one
 verdict cache: a task whose file is byte-for-byte the solution's is graded once (the cache is the
@@ -13,19 +14,28 @@ import shutil
 import subprocess
 import sys
 import time
-import zipfile
 
 import pytest
 
-from scratchflow.grading.generate import RegionError, check_sync, generate_exercises, strip_solutions
+from scratchflow.grading.generate import RegionError, check_sync, strip_solutions
 from scratchflow.grading.grader import Grader, grade_all, grade_submission, grade_to_file
 from scratchflow.grading.scan import forbidden_uses
+from scratchflow.grading.walls import Walls
+from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
 from tests.grading_fixtures.plants import PLANTS, make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
 EXERCISES = os.path.join(ROOT, "exercises")
+PACKAGE = os.path.join(ROOT, "scratchflow")
 SEED = 7
+IS_ROOT = Walls.detect().privileged            # root, and the task uids can run this Python
+NEEDS_ROOT = "needs the uid walls (run as root, as CI and Gradescope do); without them the attack " \
+             "would really change this checkout"
+
+
+def outside_the_sandbox():
+    return tree_digest(SOLUTIONS, PACKAGE, EXERCISES, os.path.join(ROOT, "tests"))
 
 
 @pytest.fixture(scope="module")
@@ -46,16 +56,6 @@ def solution_results(grader, cache):
 def task_scores(results, grader):
     return {task.id: sum(t["score"] for t in results["tests"] if task.id in t["tags"])
             for task in grader.homework.tasks}
-
-
-def assert_gradescope_schema(results):
-    assert set(results) >= {"score", "max_score", "tests"}
-    for test in results["tests"]:
-        assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
-        assert 0 <= test["score"] <= test["max_score"]
-        assert test["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
-    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]))
-    json.dumps(results)
 
 
 def test_solutions_get_full_marks(solution_results, grader):
@@ -79,12 +79,16 @@ def test_exercises_get_zero_for_every_task(grader, cache):
 def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solution_results, tmp_path,
                                                     monkeypatch):
     plant = PLANTS[name]
-    submission = make_submission(SOLUTIONS, grader.homework.files, plant, str(tmp_path / "submission"))
+    if plant.get("root_only") and not IS_ROOT:
+        pytest.skip(NEEDS_ROOT)
     results_path = tmp_path / "results.json"
-    monkeypatch.setenv("FORGE_RESULTS_PATH", str(results_path))
+    submission = make_submission(SOLUTIONS, grader.homework.files, plant, str(tmp_path / "submission"),
+                                 values={"@SOLUTIONS@": SOLUTIONS, "@PACKAGE@": PACKAGE,
+                                         "@RESULTS@": str(results_path)})
     for variable, value in plant.get("env", {}).items():
         monkeypatch.setenv(variable, value)
     limits = {"maf": 2.0} if name == "infinite_loop" else None
+    before = outside_the_sandbox()
     start = time.monotonic()
     results = grade_to_file(submission, str(results_path), hidden=True, seed=SEED, cache=cache,
                             grader=grader, time_limit=limits)
@@ -94,32 +98,112 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, solutio
     written = json.loads(results_path.read_text())
     assert written == json.loads(json.dumps(results))       # the grader's file, not a forged one
     assert_gradescope_schema(written)
+    assert outside_the_sandbox() == before
+    assert not any(os.path.lexists(path) for path in plant.get("planted", ()))
     expected = task_scores(solution_results, grader)
     for task_id in plant["breaks"]:
         expected[task_id] = 0.0
-    assert task_scores(written, grader) == expected
+    assert task_scores(written, grader) == expected, [t["output"] for t in written["tests"] if t["score"] == 0]
+    outputs = {tag: [t["output"] for t in written["tests"] if tag in t["tags"]] for tag in expected}
     if name == "infinite_loop":
         assert elapsed < 15
-        assert all("time limit" in t["output"] for t in written["tests"] if "maf" in t["tags"])
+        assert all("time limit" in m for m in outputs["maf"])
     if name == "reference_import":
-        messages = [t["output"] for t in written["tests"] if "coupling" in t["tags"]]
-        assert all("reference implementation" in m and "scratchflow.bijectors.coupling" in m for m in messages)
+        assert all("reference implementation" in m and "scratchflow.bijectors.coupling" in m
+                   for m in outputs["coupling"])
     if name == "raise_at_import":
-        assert all("importing your file failed" in t["output"] and "half-finished file" in t["output"]
-                   for t in written["tests"] if "change_of_variables" in t["tags"])
+        assert all("importing your file failed" in m and "half-finished file" in m
+                   for m in outputs["change_of_variables"])
     if name == "runtime_reference_import":
-        assert all("reached scratchflow.checks" in t["output"] for t in written["tests"]
-                   if "change_of_variables" in t["tags"])
+        assert all("reached scratchflow.checks" in m for m in outputs["change_of_variables"])
     if name == "reads_grader_memory":
-        assert all("off limits" in t["output"] and "/proc/" in t["output"]
-                   for t in written["tests"] if "mlp_backward" in t["tags"])
-    if name == "reads_reference":
-        assert all("the grader stopped your code" in t["output"] and "off limits" in t["output"]
-                   for t in written["tests"] if {"change_of_variables", "mlp_backward"} & set(t["tags"]))
+        assert all("PermissionError" in m for m in outputs["mlp_backward"])
+    if name == "signals_the_grader":
+        assert all("PermissionError" in m for m in outputs["made_masks"] + outputs["change_of_variables"])
     if name == "encodings_and_syntax":
-        assert all("SyntaxError" in t["output"] for t in written["tests"] if "mlp_backward" in t["tags"])
+        assert all("SyntaxError" in m for m in outputs["mlp_backward"])
     if name == "sys_exit":
-        assert all("sys.exit(3)" in t["output"] for t in written["tests"] if "iaf" in t["tags"])
+        assert all("sys.exit(3)" in m for m in outputs["iaf"])
+    if name == "spinning_threads":
+        assert elapsed < 15 and all("thread" in m for m in outputs["iaf"])
+
+
+def test_walls_are_reported(solution_results, grader):
+    """The results and the command's output say which walls were up and which were missing."""
+    assert "walls up:" in solution_results["output"]
+    extra = solution_results["extra_data"]
+    assert extra["walls_up"] and (extra["walls_missing"] == []) == IS_ROOT
+    assert ("WALLS MISSING" in solution_results["output"]) != IS_ROOT
+
+
+@pytest.mark.skipif(not IS_ROOT, reason=NEEDS_ROOT)
+def test_reference_and_hidden_checks_are_closed_to_the_task_uids(grader):
+    assert os.stat(grader.source).st_mode & 0o077 == 0
+    assert grader.walls.uid(0) not in (None, 0)
+
+
+def test_without_root_a_user_namespace_hides_the_reference(tmp_path, monkeypatch):
+    """The walls a user without root gets where the kernel allows user namespaces: the attacks that
+    read the reference by its path find an empty folder, and the results say what is missing."""
+    from scratchflow.grading import walls
+    from scratchflow.grading.namespaces import user_namespaces_work
+    if not user_namespaces_work():
+        pytest.skip("this kernel does not allow user namespaces (unshare -U)")
+    monkeypatch.setattr(walls.Walls, "detect", classmethod(lambda cls: cls(privileged=False, user_namespace=True)))
+    edits = PLANTS["hard_link_reference"]["edits"] + PLANTS["guard_switched_off"]["edits"]
+    submission = make_submission(SOLUTIONS, ["task1_change_of_variables.py", "task2_mlp_backward.py"],
+                                 {"edits": edits}, str(tmp_path / "s"), values={"@SOLUTIONS@": SOLUTIONS})
+    local = Grader(SOLUTIONS)
+    results = grade_submission(submission, seed=SEED, grader=local)
+    local.close()
+    scores = task_scores(results, local)
+    assert (scores["change_of_variables"], scores["mlp_backward"]) == (0, 0)
+    assert "a user namespace" in results["output"] and "WALLS MISSING" in results["output"]
+    assert results["extra_data"]["walls_missing"]
+
+
+def test_one_submission_cannot_change_the_next_ones_grading(tmp_path):
+    """--all: a submission rewrites the package copy the children import (scratchflow/nn/mlp.py);
+    the next one, a copy of the solutions, still gets every point."""
+    folder = tmp_path / "submissions"
+    attack = {"edits": [("task2_mlp_backward.py", None, """
+import scratchflow.nn.mlp as _mlp
+try:
+    with open(_mlp.__file__, "a") as _out:
+        _out.write("\\nMLP.forward = lambda self, x: 0 * x[:, :1]\\n")
+except OSError:
+    pass
+""")]}
+    make_submission(SOLUTIONS, ["task2_mlp_backward.py"], attack, str(folder / "a_attacker"))
+    make_submission(SOLUTIONS, ["task3_coupling.py"], {"edits": []}, str(folder / "b_solutions"))
+    before = outside_the_sandbox()
+    rows = grade_all(str(folder), str(tmp_path / "scores.csv"), source=SOLUTIONS)
+    assert [(r["submission"], r["coupling"], r["coupling_backward"]) for r in rows] == \
+        [("a_attacker", 0, 0), ("b_solutions", 8, 7)]                   # public checks: 4+4 and 4+3
+    assert outside_the_sandbox() == before
+
+
+def test_the_package_copy_is_repaired_and_the_graders_own_files_are_watched(grader, tmp_path, monkeypatch):
+    """What the walls stop as root, the digests catch without root: a changed or added file in the
+    package copy is rewritten before the next submission; a changed file the grader imported stops it."""
+    from scratchflow.grading.library import ImportedFiles
+    mlp = os.path.join(grader.library.lib, "scratchflow", "nn", "mlp.py")
+    with open(mlp, "a") as out:
+        out.write("\nMLP = None\n")
+    planted = os.path.join(grader.library.lib, "scratchflow", "planted.py")
+    open(planted, "w").close()
+    assert grader.library.ensure_pristine() is False
+    assert grader.library.ensure_pristine() is True
+    assert not os.path.exists(planted) and "MLP = None" not in open(mlp).read()
+    module = tmp_path / "watched_module.py"
+    module.write_text("VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    __import__("watched_module")
+    watched = ImportedFiles()
+    assert watched.changed() == []
+    module.write_text("VALUE = 2\n")
+    assert watched.changed() == [str(module)]
+    monkeypatch.delitem(sys.modules, "watched_module")
 
 
 def test_grader_failure_still_writes_valid_results(tmp_path):
@@ -150,7 +234,10 @@ def test_links_and_special_files_score_zero_without_hanging(grader, cache, tmp_p
                        ("task7_iaf.py", lambda p: os.symlink("/dev/zero", p))]:
         os.remove(os.path.join(submission, name))
         make(os.path.join(submission, name))
+    before = outside_the_sandbox()
     results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    assert outside_the_sandbox() == before
+    assert_gradescope_schema(json.loads(json.dumps(results)))
     scores = task_scores(results, grader)
     assert (scores["made_masks"], scores["maf"], scores["iaf"], scores["coupling"]) == (0, 0, 0, 15)
     outputs = {t["tags"][0]: t["output"] for t in results["tests"]}
@@ -162,15 +249,17 @@ def test_files_beside_the_task_file_never_reach_the_grader(grader, tmp_path, mon
     the grader's checks or a scratchflow/ package in the submission change nothing; and a grader
     that has already imported code from the submission folder refuses to grade."""
     import types
-    from scratchflow.grading.grader import grade_task
+    from scratchflow.grading.task import grade_task
     submission = make_submission(SOLUTIONS, ["task5_made_masks.py"], {"edits": []}, str(tmp_path / "s"))
     for name in ("numpy.py", "sitecustomize.py", "conftest.py", "_grader_checks.py", "scratchflow/__init__.py"):
         os.makedirs(os.path.dirname(os.path.join(submission, name)), exist_ok=True)
         with open(os.path.join(submission, name), "w") as handle:
             handle.write("raise SystemExit('shadowing file ran')\n")
     task = grader.homework.task("made_masks")
+    before = outside_the_sandbox()
     entries = grade_task(grader, task, submission, hidden=False, seed=SEED, time_limit=None)  # no cache
     assert all(entry["passed"] for entry in entries), [entry["output"] for entry in entries]
+    assert outside_the_sandbox() == before
     shadow = types.ModuleType("numpy_shadow")
     shadow.__file__ = os.path.join(submission, "numpy.py")
     monkeypatch.setitem(sys.modules, "numpy_shadow", shadow)
@@ -189,18 +278,23 @@ def test_solution_files_never_go_into_a_sandbox(tmp_path):
         load_homework(str(tmp_path / "source"))
 
 
-def test_outputs_file_is_read_defensively(tmp_path):
-    """The child's outputs.npz is untrusted: only uncompressed members of known checks, no pickles."""
+def test_outputs_are_read_defensively():
+    """The child's outputs are untrusted bytes: only uncompressed members of known checks, no pickles."""
+    import io
     import numpy as np
-    from scratchflow.grading.grader import _read_outputs
-    path = str(tmp_path / "outputs.npz")
-    np.savez(path, **{"k1/z": np.arange(3.0)})
-    assert _read_outputs(path, ["k1"])["k1"]["z"].tolist() == [0.0, 1.0, 2.0]
-    assert _read_outputs(path, ["k2"]) is None                         # a check it was not given
-    np.savez_compressed(path, **{"k1/z": np.zeros(10 ** 6)})           # 8 MB that deflate to ~8 kB
-    assert os.path.getsize(path) < 100_000 and _read_outputs(path, ["k1"]) is None
-    np.savez(path, **{"k1/z": np.array([{"a": 1}], dtype=object)})     # would need pickle
-    assert _read_outputs(path, ["k1"]) is None
+    from scratchflow.grading.outputs import read_outputs
+
+    def npz(save, **arrays):
+        buffer = io.BytesIO()
+        save(buffer, **arrays)
+        return buffer.getvalue()
+    data = npz(np.savez, **{"k1/z": np.arange(3.0)})
+    assert read_outputs(data, ["k1"])["k1"]["z"].tolist() == [0.0, 1.0, 2.0]
+    assert read_outputs(data, ["k2"]) is None                          # a check it was not given
+    bomb = npz(np.savez_compressed, **{"k1/z": np.zeros(10 ** 6)})    # 8 MB that deflate to ~8 kB
+    assert len(bomb) < 100_000 and read_outputs(bomb, ["k1"]) is None
+    assert read_outputs(npz(np.savez, **{"k1/z": np.array([{"a": 1}], dtype=object)}), ["k1"]) is None
+    assert read_outputs(b"not a zip", ["k1"]) is None and read_outputs(None, ["k1"]) is None
 
 
 # ---------------------------------------------------------------------------- one source
@@ -241,7 +335,8 @@ def test_every_exercise_reads_like_a_worksheet(grader):
 
 
 def test_hidden_inputs_are_fixed_per_submission(grader):
-    from scratchflow.grading.grader import _check_seed, submission_seed
+    from scratchflow.grading.submission import submission_seed
+    from scratchflow.grading.task import check_seed as _check_seed
     assert submission_seed(4, "123") == submission_seed(4, "123") != submission_seed(4, "124")
     check = next(c for c in grader.checks if not c.public and c.task == "coupling")
     first, again = (check.make_inputs(_check_seed(submission_seed(4, "123"), check)) for _ in range(2))
@@ -300,7 +395,7 @@ def test_public_tests_catch_the_planted_bugs(grader, tmp_path):
         completed.stdout[-3000:]
 
 
-# ---------------------------------------------------------------------------- CLI and release
+# ---------------------------------------------------------------------------- CLI (release: test_grading_release.py)
 def test_cli_grade_writes_results_and_summary(tmp_path):
     results_path = tmp_path / "results.json"
     completed = subprocess.run([sys.executable, "-m", "scratchflow.cli", "grade", EXERCISES,
@@ -323,30 +418,3 @@ def test_grade_all_writes_a_csv(tmp_path, grader):
     assert [r["submission"] for r in rows] == ["alice", "bob"]
     assert float(rows[0]["score"]) == 0
     assert float(rows[1]["change_of_variables"]) == 6 and float(rows[1]["score"]) == 6   # public: 2+2+2
-
-
-def test_release_bundles(tmp_path):
-    from scratchflow.grading.release import build_release
-    build_release(str(tmp_path / "release"), source=SOLUTIONS)
-    student = tmp_path / "release" / "student"
-    assert (student / "README.md").is_file() and (student / "tests" / "test_task3_coupling.py").is_file()
-    assert not (student / "autograder").exists() and not (student / "homework.json").exists()
-    with zipfile.ZipFile(tmp_path / "release" / "student.zip") as archive:
-        assert all("BEGIN SOLUTION" not in archive.read(n).decode() for n in archive.namelist())
-    with zipfile.ZipFile(tmp_path / "release" / "autograder.zip") as archive:
-        names = archive.namelist()
-        assert {"setup.sh", "run_autograder", "source/solutions/autograder/checks.py",
-                "source/scratchflow/grading/grader.py"} <= set(names)
-        assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
-        archive.extractall(tmp_path / "ag" / "source_zip")
-    # a dry run of the Gradescope layout: /autograder/{source,submission,results}
-    root = tmp_path / "ag"
-    shutil.move(str(root / "source_zip" / "source"), str(root / "source"))
-    make_submission(SOLUTIONS, ["task5_made_masks.py"], {"edits": []}, str(root / "submission"))
-    (root / "submission_metadata.json").write_text(json.dumps({"id": 123}))
-    env = dict(os.environ, AUTOGRADER_ROOT=str(root))
-    completed = subprocess.run(["bash", str(root / "source_zip" / "run_autograder")], env=env,
-                               capture_output=True, text=True, timeout=120)
-    results = json.loads((root / "results" / "results.json").read_text())
-    assert results["score"] == 10 and results["max_score"] == 100, completed.stdout + completed.stderr
-    assert any(t["name"].endswith("[hidden]") for t in results["tests"])

@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from scratchflow import ElementwiseAffine, Flow
+from scratchflow.bijectors import set_training
 from scratchflow.data import load_dataset
 from scratchflow.io import (FORMAT_VERSION, ModelFileError, load_history, load_model, save_history,
                             save_model)
-from scratchflow.models import build_realnvp
+from scratchflow.models import build_autoregressive, build_realnvp
 from scratchflow.train import History
 
 
@@ -130,8 +131,6 @@ def test_history_round_trip(tmp_path):
 
 
 def test_pathlib_path_and_batchnorm_mode_survive_a_round_trip(tmp_path):
-    from scratchflow.bijectors import set_training
-    from scratchflow.models import build_autoregressive
     flow = build_autoregressive("maf", 2, n_layers=2, hidden=(8,), batchnorm=True, seed=0)
     data = load_dataset("moons", 256, rng=0)
     flow.log_prob(data)                                           # training mode: running stats move

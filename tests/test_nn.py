@@ -5,7 +5,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scratchflow.checks import check_module
-from scratchflow.nn import MLP, Linear, MaskedLinear, ReLU, SiLU, Softplus, Tanh
+from scratchflow.nn import MADE, MLP, Linear, MaskedLinear, ReLU, SiLU, Softplus, Tanh
+from tests.strategies import SEEDS
 
 
 def away_from_zero(x):
@@ -24,7 +25,7 @@ def test_relu_gradient_away_from_kink():
     check_module(ReLU(), x).assert_ok()
 
 
-@given(seed=st.integers(0, 2**31), n=st.integers(1, 6), d_in=st.integers(1, 5), d_out=st.integers(1, 5))
+@given(seed=SEEDS, n=st.integers(1, 6), d_in=st.integers(1, 5), d_out=st.integers(1, 5))
 @settings(max_examples=30)
 def test_linear_and_masked_linear_gradients(seed, n, d_in, d_out):
     rng = np.random.default_rng(seed)
@@ -65,14 +66,29 @@ def test_params_are_live_and_grads_match_shapes():
     assert all(np.all(g == 0) for g in mlp.grads.values())
 
 
-def test_gradients_accumulate_until_zero_grad():
-    layer = Linear(2, 2, rng=np.random.default_rng(0))
-    x, g = np.ones((3, 2)), np.ones((3, 2))
-    layer.forward(x)
-    layer.backward(g)
-    once = layer.grads["weight"].copy()
-    layer.backward(g)
-    assert np.allclose(layer.grads["weight"], 2 * once)
+@pytest.mark.parametrize("make", [
+    lambda: Linear(2, 3, rng=0),
+    lambda: MaskedLinear(2, 3, [[1, 0, 1], [1, 1, 0]], rng=0),
+    lambda: MLP([2, 4, 3], activation="silu", rng=0),
+    lambda: MADE(3, hidden=(4,), rng=0),
+], ids=["Linear", "MaskedLinear", "MLP", "MADE"])
+def test_every_gradient_accumulates_in_place_until_zero_grad(make):
+    """A gradient pass run twice doubles every gradient (weights and biases), in the same arrays."""
+    module = make()
+    held = module.grads
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((3, 2 if not isinstance(module, MADE) else 3))
+    out = module.forward(x)
+    upstream = [rng.standard_normal(part.shape) for part in (out if isinstance(out, tuple) else (out,))]
+    module.backward(*upstream)
+    once = {name: grad.copy() for name, grad in held.items()}
+    module.backward(*upstream)
+    for name, grad in module.grads.items():
+        assert grad is held[name]
+        np.testing.assert_allclose(grad, 2 * once[name], rtol=1e-12, err_msg=name)
+        assert np.any(once[name] != 0) or name.endswith("weight"), name   # a bias always gets some
+    module.zero_grad()
+    assert all(grad is held[name] and not np.any(grad) for name, grad in module.grads.items())
 
 
 def test_zero_last_layer_outputs_zero():
@@ -85,23 +101,6 @@ def test_lecun_init_keeps_unit_scale():
     layer = Linear(256, 256, rng=rng)
     y = layer.forward(rng.normal(size=(512, 256)))
     assert 0.9 < y.std() < 1.1
-
-
-def test_planted_backward_bug_is_caught():
-    class WrongTanh(Tanh):
-        def _backward(self, grad_out):
-            return grad_out * (1.0 - self._saved)      # forgot the square (saved = tanh x)
-    report = check_module(WrongTanh(), np.random.default_rng(0).normal(size=(4, 3)))
-    assert not report.passed
-    assert not report["gradient wrt input x"].passed
-
-    class WrongLinear(Linear):
-        def backward(self, grad_out):
-            grad_x = super().backward(grad_out)
-            self._own_grads["bias"] *= 0.5              # half the bias gradient
-            return grad_x
-    report = check_module(WrongLinear(3, 2, rng=np.random.default_rng(0)), np.ones((4, 3)))
-    assert report["gradient wrt weight"].passed and not report["gradient wrt bias"].passed
 
 
 def test_backward_before_forward_and_bad_shapes():

@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from scratchflow.bijectors import ActNorm, Compose, Permutation
+from scratchflow.io import load_model, save_model
+from scratchflow.models import build_realnvp
 
 
 def test_permutation_maps_and_gradients():
@@ -72,9 +74,6 @@ def test_actnorm_inverse_before_forward_is_the_identity():
 
 
 def test_realnvp_with_actnorm_save_load_keeps_the_initialisation(tmp_path):
-    from scratchflow.io import load_model, save_model
-    from scratchflow.models import build_realnvp
-
     x = np.random.default_rng(2).normal(size=(128, 2)) * [3.0, 0.2] + 1.0
     flow = build_realnvp(2, n_layers=2, hidden=(8,), actnorm=True, seed=1)
     flow.loss_and_grad(x)                                    # runs the data-dependent init

@@ -30,7 +30,8 @@ Gradient pass of inverse (g = dL/dx; x = z ⊙ exp(log_scale) + loc, ∂x/∂log
 """
 import numpy as np
 
-from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.bijectors.base import Bijector
+from scratchflow.nn.module import Cache
 from scratchflow.validation import check_array, check_dtype, check_int
 
 
@@ -62,8 +63,8 @@ class ActNorm(Bijector):
         self.loc = self.add_param("loc", np.zeros(self.dim), self.dtype)              # (D,)
         self.log_scale = self.add_param("log_scale", np.zeros(self.dim), self.dtype)  # (D,)
         self.initialized = self.add_buffer("initialized", 0.0)                      # ()
-        self._forward_z = self._inv_scale = None      # kept by forward
-        self._inverse_centered = self._scale = None   # kept by inverse
+        self._forward_cache = None                    # Cache(z, inv_scale), kept by forward
+        self._inverse_cache = None                    # Cache(centered, scale), kept by inverse
 
     def initialize(self, x):
         """Set loc, log_scale from the batch x (N, D) so it maps to mean 0, std 1; mark initialised."""
@@ -82,14 +83,14 @@ class ActNorm(Bijector):
         inv_scale = np.exp(-self.log_scale)                                  # (D,)
         z = (x - self.loc) * inv_scale                                       # (N, D)
         log_det = np.full(x.shape[0], -self.log_scale.sum(), dtype=x.dtype)  # (N,)
-        self._forward_z, self._inv_scale = z, inv_scale
+        self._forward_cache = Cache(z=z, inv_scale=inv_scale)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        z = require_cached(self._forward_z, self, "forward")
-        grad_x = grad_z * self._inv_scale                                    # (N, D)
+        cache = self._read_cache("forward")
+        grad_x = grad_z * cache.inv_scale                                    # (N, D)
         self._own_grads["loc"] -= grad_x.sum(axis=0)
-        self._own_grads["log_scale"] -= (grad_z * z).sum(axis=0) + grad_log_det.sum()
+        self._own_grads["log_scale"] -= (grad_z * cache.z).sum(axis=0) + grad_log_det.sum()
         return grad_x
 
     def _inverse(self, z):
@@ -97,14 +98,14 @@ class ActNorm(Bijector):
         centered = z * scale                                                 # (N, D) = x − loc
         x = centered + self.loc                                              # (N, D)
         log_det = np.full(z.shape[0], self.log_scale.sum(), dtype=z.dtype)   # (N,)
-        self._inverse_centered, self._scale = centered, scale
+        self._inverse_cache = Cache(centered=centered, scale=scale)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        centered = require_cached(self._inverse_centered, self, "inverse")
+        cache = self._read_cache("inverse")
         self._own_grads["loc"] += grad_x.sum(axis=0)
-        self._own_grads["log_scale"] += (grad_x * centered).sum(axis=0) + grad_log_det.sum()
-        return grad_x * self._scale                                          # (N, D)
+        self._own_grads["log_scale"] += (grad_x * cache.centered).sum(axis=0) + grad_log_det.sum()
+        return grad_x * cache.scale                                           # (N, D)
 
     def __repr__(self):
         return f"ActNorm(dim={self.dim}, initialized={bool(self.initialized)})"

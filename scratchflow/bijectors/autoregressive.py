@@ -28,19 +28,24 @@ back-substitution, last dimension of the ordering first:
     u_d = (g_d − c_d) / diag_d,     c = MADE vector-Jacobian product of φ's (dL/dμ, dL/ds)(u, h),
 
 where column d of c only reads u at dimensions after d (those already solved). The last
-dimension of the ordering feeds no output, so its c is 0: D − 1 passes of
-:meth:`MADE.input_gradient` plus one :meth:`MADE.backward` for the parameters, D passes in all,
+dimension of the ordering feeds no output, so its c is 0: D − 1 MADE input-gradient passes
+plus one MADE backward for the parameters, D passes in all,
 mirroring the D forward passes. The finite-difference checks of the contract suite confirm it.
 """
 import numpy as np
 
-from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.made import MADE
+from scratchflow.nn.module import Cache
 from scratchflow.validation import check_dtype, check_int
 
 
 class _MadeAffine(Bijector):
-    """Shared plumbing of MAF and IAF: the MADE, the bookkeeping of its caches, the adjoint solve."""
+    """Shared plumbing of MAF and IAF: the MADE and the adjoint solve.
+
+    Each direction keeps the MADE's cache of its own pass in its own Cache (``made``), so a forward,
+    an inverse and both gradient passes run in any order and no gradient pass re-runs the MADE.
+    """
 
     def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
                  zero_last=True, dtype=np.float64):
@@ -50,18 +55,20 @@ class _MadeAffine(Bijector):
         self.made = self.add_child("made", MADE(self.dim, hidden, order, activation, rng,
                                                 zero_last, self.dtype))
         self.order = self.made.order                  # (D,) order[0] is generated first
-        self._made_holds = None                       # "forward" or "inverse": whose pass MADE cached
         self._forward_cache = None                    # what forward keeps for backward
         self._inverse_cache = None                    # what inverse keeps for inverse_backward
 
-    def _made_at(self, direction, point):
-        """Make MADE's own caches hold the pass at ``point`` (re-run it only if the other direction
-        ran in between, e.g. ``forward``, ``inverse``, ``backward``)."""
-        if self._made_holds != direction:
-            self.made.forward(point)
-            self._made_holds = direction
+    def _conditioner(self, point):
+        """One unchecked MADE pass: μ (N, D), s (N, D) and the MADE's cache of this pass."""
+        out, made_cache = self.made._forward(point)                  # (N, 2D)
+        return out[:, :self.dim], out[:, self.dim:], made_cache
 
-    def _solve_adjoint(self, grad_out, inv_diag, conditioner_grads):
+    def _made_backward(self, made_cache, grad_shift, grad_log_scale):
+        """MADE's gradient pass of the pass that kept ``made_cache``: dL/d(input) (N, D)."""
+        grad_out = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
+        return self.made._backward(made_cache, grad_out)
+
+    def _solve_adjoint(self, made_cache, grad_out, inv_diag, conditioner_grads):
         """Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.
 
         ``conditioner_grads(u)`` returns φ's (dL/dμ, dL/ds), both (N, D), given its upstream u and
@@ -72,10 +79,11 @@ class _MadeAffine(Bijector):
             if step == 0:
                 coupling = 0.0                                        # nothing reads the last one
             else:
-                coupling = self.made.input_gradient(*conditioner_grads(adjoint))[:, d]   # (N,)
+                grad_made = np.concatenate(conditioner_grads(adjoint), axis=1)      # (N, 2D)
+                coupling = self.made._input_gradient(made_cache, grad_made)[:, d]   # (N,)
             adjoint[:, d] = (grad_out[:, d] - coupling) * inv_diag[:, d]
         grad_shift, grad_log_scale = conditioner_grads(adjoint)       # (N, D) each
-        self.made.backward(-grad_shift, -grad_log_scale)              # dL/dθ = −(uᵀ∂φ/∂θ + h∂ℓ_φ/∂θ)
+        self._made_backward(made_cache, -grad_shift, -grad_log_scale)   # dL/dθ = −(uᵀ∂φ/∂θ + h∂ℓ_φ/∂θ)
         return adjoint
 
     def __repr__(self):
@@ -134,41 +142,38 @@ class MAF(_MadeAffine):
     """
 
     def _forward(self, x):
-        shift, log_scale = self.made.forward(x)                       # μ(x), s(x): (N, D) each
-        self._made_holds = "forward"
+        shift, log_scale, made_cache = self._conditioner(x)           # μ(x), s(x): (N, D) each
         inv_scale = np.exp(-log_scale)                                # (N, D) exp(−s)
         z = (x - shift) * inv_scale                                   # (N, D)
         log_det = -log_scale.sum(axis=1)                              # (N,)
-        self._forward_cache = (x, z, inv_scale)
+        self._forward_cache = Cache(made=made_cache, z=z, inv_scale=inv_scale)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        x, z, inv_scale = require_cached(self._forward_cache, self, "forward")
-        self._made_at("forward", x)
-        grad_shift = -grad_z * inv_scale                              # (N, D) dL/dμ
-        grad_log_scale = -grad_z * z - grad_log_det[:, None]          # (N, D) dL/ds
-        return grad_z * inv_scale + self.made.backward(grad_shift, grad_log_scale)
+        cache = self._read_cache("forward")
+        scaled = grad_z * cache.inv_scale                             # (N, D) g ⊙ exp(−s)
+        grad_log_scale = -grad_z * cache.z - grad_log_det[:, None]    # (N, D) dL/ds
+        return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
 
     def _inverse(self, z):
         x = np.zeros_like(z)                                          # (N, D) filled one column per pass
         for d in self.order:
-            shift, log_scale = self.made.forward(x)                   # column d reads x before d only
+            shift, log_scale, made_cache = self._conditioner(x)       # column d reads x before d only
             x[:, d] = z[:, d] * np.exp(log_scale[:, d]) + shift[:, d]
         # the last pass read every column but the last one, which no output reads: its (μ, s) are
-        # those at the final x, and so are MADE's caches
-        self._made_holds = "inverse"
+        # those at the final x, and its MADE cache serves the gradient pass
         inv_scale = np.exp(-log_scale)                                # (N, D)
-        self._inverse_cache = (x, z, inv_scale)
+        self._inverse_cache = Cache(made=made_cache, z=z, inv_scale=inv_scale)
         return x, log_scale.sum(axis=1)                               # log|det ∂f⁻¹/∂z| = +Σ s
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        x, z, inv_scale = require_cached(self._inverse_cache, self, "inverse")
-        self._made_at("inverse", x)
+        cache = self._read_cache("inverse")
+        inv_scale, z = cache.inv_scale, cache.z                       # (N, D) each
         grad_log_det = grad_log_det[:, None]                          # (N, 1)
 
         def forward_grads(u):                                         # forward's (dL/dμ, dL/ds) at u, h
             return -u * inv_scale, -u * z - grad_log_det
-        return self._solve_adjoint(grad_x, 1.0 / inv_scale, forward_grads)
+        return self._solve_adjoint(cache.made, grad_x, 1.0 / inv_scale, forward_grads)
 
 
 class IAF(_MadeAffine):
@@ -214,35 +219,32 @@ class IAF(_MadeAffine):
     """
 
     def _inverse(self, z):
-        shift, log_scale = self.made.forward(z)                       # μ(z), s(z): (N, D) each
-        self._made_holds = "inverse"
+        shift, log_scale, made_cache = self._conditioner(z)           # μ(z), s(z): (N, D) each
         scale = np.exp(log_scale)                                     # (N, D) exp(s)
         x = z * scale + shift                                         # (N, D)
-        self._inverse_cache = (z, scale)
+        self._inverse_cache = Cache(made=made_cache, z=z, scale=scale)
         return x, log_scale.sum(axis=1)                               # (N,)
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        z, scale = require_cached(self._inverse_cache, self, "inverse")
-        self._made_at("inverse", z)
-        grad_shift = grad_x                                           # (N, D) dL/dμ
-        grad_log_scale = grad_x * z * scale + grad_log_det[:, None]   # (N, D) dL/ds
-        return grad_x * scale + self.made.backward(grad_shift, grad_log_scale)
+        cache = self._read_cache("inverse")
+        scaled = grad_x * cache.scale                                 # (N, D) g ⊙ exp(s)
+        grad_log_scale = scaled * cache.z + grad_log_det[:, None]     # (N, D) dL/ds
+        return scaled + self._made_backward(cache.made, grad_x, grad_log_scale)   # dL/dμ = g
 
     def _forward(self, x):
         z = np.zeros_like(x)                                          # (N, D) filled one column per pass
         for d in self.order:
-            shift, log_scale = self.made.forward(z)                   # column d reads z before d only
+            shift, log_scale, made_cache = self._conditioner(z)       # column d reads z before d only
             z[:, d] = (x[:, d] - shift[:, d]) * np.exp(-log_scale[:, d])
-        self._made_holds = "forward"                                  # last pass = MADE at the final z
-        scale = np.exp(log_scale)                                     # (N, D)
-        self._forward_cache = (z, scale)
+        scale = np.exp(log_scale)                                     # (N, D) last pass = at final z
+        self._forward_cache = Cache(made=made_cache, z=z, scale=scale)
         return z, -log_scale.sum(axis=1)                              # log|det ∂f/∂x| = −Σ s
 
     def _backward(self, grad_z, grad_log_det):
-        z, scale = require_cached(self._forward_cache, self, "forward")
-        self._made_at("forward", z)
+        cache = self._read_cache("forward")
+        z, scale = cache.z, cache.scale                               # (N, D) each
         grad_log_det = grad_log_det[:, None]                          # (N, 1)
 
         def inverse_grads(u):                                         # inverse's (dL/dμ, dL/ds) at u, h
             return u, u * z * scale + grad_log_det
-        return self._solve_adjoint(grad_z, 1.0 / scale, inverse_grads)
+        return self._solve_adjoint(cache.made, grad_z, 1.0 / scale, inverse_grads)

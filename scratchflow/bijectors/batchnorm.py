@@ -18,6 +18,13 @@ constants of the batch, exactly as in the paper)::
 
     log|det ∂z/∂x| = Σ_j [ log_gamma_j − ½ log(v_j + ε) ]
 
+Why, and how it is checked: hold m and v fixed at the batch's values. Then z_n depends on x_n
+alone, z_nj = (x_nj − m_j) γ_j / sqrt(v_j + ε) + beta_j, so the per-sample Jacobian ∂z_n/∂x_n is
+diagonal with entries γ_j / sqrt(v_j + ε), and its log|det| is the sum above. That map is the
+layer in evaluation mode with running averages (m, v): :meth:`BatchNorm.with_statistics_fixed`
+returns it, and :func:`scratchflow.checks.check_bijector` compares the training-mode log-det with
+the numerical Jacobian of that map (a wrong training log-det fails there).
+
 Inverse: ``x = (z − beta) ⊙ exp(−log_gamma) ⊙ sqrt(v + ε) + m`` with log-det ``−Σ_j [...]``. Which m
 and v? Evaluation mode: the running averages (what the paper uses to sample and to evaluate).
 Training mode: the statistics of the latest training-mode forward batch (or the running averages
@@ -44,9 +51,12 @@ running averages): ∂x/∂z = s/γ, ∂x/∂log_gamma = −(x − m), ∂x/∂b
 A batch of one row has v = 0: z = beta whatever x is, and the log-det is Σ_j [log_gamma_j − ½ log ε].
 ε keeps that finite; train with batches of many rows, and switch to ``eval()`` for single points.
 """
+import copy
+
 import numpy as np
 
-from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.bijectors.base import Bijector
+from scratchflow.nn.module import Cache
 from scratchflow.validation import check_dtype, check_int, check_number
 
 
@@ -85,20 +95,14 @@ class BatchNorm(Bijector):
         self.dtype = check_dtype(dtype)
         self.eps = check_number(eps, "eps", 0, low_open=True)
         self.momentum = check_number(momentum, "momentum", 0, 1, low_open=True)
-        log_gamma = np.zeros(self.dim) if log_gamma is None else np.asarray(log_gamma, dtype=float)
-        beta = np.zeros(self.dim) if beta is None else np.asarray(beta, dtype=float)
-        for name, value in (("log_gamma", log_gamma), ("beta", beta)):
-            if value.shape != (self.dim,):
-                raise ValueError(f"{name} must have shape ({self.dim},), got {value.shape}")
-        self.log_gamma = self.add_param("log_gamma", log_gamma, self.dtype)           # (D,)
-        self.beta = self.add_param("beta", beta, self.dtype)                          # (D,)
+        self.log_gamma = self.add_vector_param("log_gamma", log_gamma)               # (D,)
+        self.beta = self.add_vector_param("beta", beta)                               # (D,)
         self.running_mean = self.add_buffer("running_mean", np.zeros(self.dim), self.dtype)  # (D,)
         self.running_var = self.add_buffer("running_var", np.ones(self.dim), self.dtype)     # (D,)
         self._training_flag = self.add_buffer("training", float(bool(training)), self.dtype)  # () 1/0
         self._batch_mean = self._batch_var = None      # statistics of the latest training forward
-        self._x_hat = self._std = None                 # kept by forward for backward
-        self._forward_training = None                  # the mode of the latest forward
-        self._inverse_centered = self._inverse_std = None   # kept by inverse: x − m, sqrt(v + ε)
+        self._forward_cache = None     # Cache(x_hat, std, training), kept by forward
+        self._inverse_cache = None     # Cache(centered = x − m, std = sqrt(v + ε)), kept by inverse
 
     # ------------------------------------------------------------------ mode
     @property
@@ -127,6 +131,19 @@ class BatchNorm(Bijector):
             return self._batch_mean, self._batch_var
         return self.running_mean, self.running_var
 
+    def with_statistics_fixed(self):
+        """This map with m and v held at the values the next inverse would use (the latest training
+        batch's): a copy in evaluation mode whose running averages are those statistics, so its
+        rows are independent and its per-sample Jacobian is diag(γ / sqrt(v + ε)). The layer itself
+        in evaluation mode. Used by :func:`scratchflow.checks.check_bijector`."""
+        if not self.training:
+            return self
+        mean, var = self._inverse_statistics()                        # (D,) each
+        fixed = copy.deepcopy(self).eval()
+        fixed.running_mean[...] = mean
+        fixed.running_var[...] = var
+        return fixed
+
     # ------------------------------------------------------------------ forward
     def _forward(self, x):
         if self.training:
@@ -147,22 +164,23 @@ class BatchNorm(Bijector):
         x_hat = (x - mean) / std                                      # (N, D)
         z = x_hat * np.exp(self.log_gamma) + self.beta                # (N, D)
         log_det = np.full(x.shape[0], np.sum(self.log_gamma - np.log(std)), dtype=x.dtype)  # (N,)
-        self._x_hat, self._std, self._forward_training = x_hat, std, self.training
+        self._forward_cache = Cache(x_hat=x_hat, std=std, training=self.training)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        x_hat = require_cached(self._x_hat, self, "forward")          # (N, D)
+        cache = self._read_cache("forward")
+        x_hat = cache.x_hat                                           # (N, D)
         gamma = np.exp(self.log_gamma)                                # (D,)
         total_h = grad_log_det.sum()                                  # H
         self._own_grads["log_gamma"] += (grad_z * x_hat).sum(axis=0) * gamma + total_h
         self._own_grads["beta"] += grad_z.sum(axis=0)
         grad_x_hat = grad_z * gamma                                   # (N, D) ĝ
-        if not self._forward_training:
-            return grad_x_hat / self._std
+        if not cache.training:
+            return grad_x_hat / cache.std
         n = x_hat.shape[0]
         mean_grad = grad_x_hat.mean(axis=0)                           # (D,)
         mean_grad_x_hat = (grad_x_hat * x_hat).mean(axis=0) + total_h / n   # (D,)
-        return (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat) / self._std   # (N, D)
+        return (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat) / cache.std   # (N, D)
 
     # ------------------------------------------------------------------ inverse
     def _inverse(self, z):
@@ -171,13 +189,13 @@ class BatchNorm(Bijector):
         centered = (z - self.beta) * (np.exp(-self.log_gamma) * std)  # (N, D) x − m
         x = centered + mean                                           # (N, D)
         log_det = np.full(z.shape[0], -np.sum(self.log_gamma - np.log(std)), dtype=z.dtype)
-        self._inverse_centered, self._inverse_std = centered, std
+        self._inverse_cache = Cache(centered=centered, std=std)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        centered = require_cached(self._inverse_centered, self, "inverse")   # (N, D)
-        grad_z = grad_x * (np.exp(-self.log_gamma) * self._inverse_std)       # (N, D)
-        self._own_grads["log_gamma"] -= (grad_x * centered).sum(axis=0) + grad_log_det.sum()
+        cache = self._read_cache("inverse")
+        grad_z = grad_x * (np.exp(-self.log_gamma) * cache.std)              # (N, D)
+        self._own_grads["log_gamma"] -= (grad_x * cache.centered).sum(axis=0) + grad_log_det.sum()
         self._own_grads["beta"] -= grad_z.sum(axis=0)
         return grad_z
 

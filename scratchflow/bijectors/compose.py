@@ -50,6 +50,13 @@ class Compose(Bijector):
         """Rows stay independent only if they do in every layer (not so for BatchNorm in training)."""
         return all(layer.samples_independent for layer in self.layers)
 
+    def with_statistics_fixed(self):
+        """The stack with every layer's batch statistics held fixed (see Bijector), or None."""
+        if self.samples_independent:
+            return self
+        fixed = [layer.with_statistics_fixed() for layer in self.layers]
+        return None if any(layer is None for layer in fixed) else Compose(fixed)
+
     def _check_domain(self, x):
         self.layers[0]._check_domain(x)
 

@@ -57,8 +57,9 @@ and then both gradient passes, in any order, each read their own pass.
 """
 import numpy as np
 
-from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.mlp import MLP
+from scratchflow.nn.module import Cache
 from scratchflow.validation import check_dtype, check_int, check_number, check_sizes
 
 
@@ -126,13 +127,13 @@ class AffineCoupling(Bijector):
         self.net = self.add_child("net", MLP([n_cond, *self.hidden, 2 * n_trans], activation,
                                              rng=rng, zero_last=zero_init, dtype=self.dtype))
         self._n_trans = n_trans
-        self._forward_cache = None      # (trace, s, exp_s, x_r) from the latest forward
-        self._inverse_cache = None      # (trace, s, exp_neg_s, x_r) from the latest inverse
+        self._forward_cache = None      # Cache(net, log_scale, exp_scale, x_moved) of the forward
+        self._inverse_cache = None      # Cache(net, log_scale, exp_neg_scale, x_moved) of the inverse
 
     # ---------------------------------------------------------------- s and t from the network
     def _scale_shift(self, cond):
-        """Run the MLP on the conditioning columns: returns s (N, k), t (N, k), trace."""
-        out, trace = self.net._forward_trace(cond)                  # (N, 2k)
+        """Run the MLP on the conditioning columns: returns s (N, k), t (N, k), the MLP's cache."""
+        out, trace = self.net._forward(cond)                        # (N, 2k)
         k = self._n_trans
         raw_scale, shift = out[:, :k], out[:, k:]                  # (N, k) each
         if self.scale_bound is None:
@@ -147,7 +148,7 @@ class AffineCoupling(Bijector):
             ratio = scale_log / self.scale_bound                   # (N, k) = tanh(ŝ/b)
             grad_scale_log = grad_scale_log * (1.0 - ratio * ratio)   # dL/dŝ
         grad_out = np.concatenate([grad_scale_log, grad_shift], axis=1)   # (N, 2k)
-        return self.net._backward_trace(trace, grad_out)           # (N, d)
+        return self.net._backward(trace, grad_out)                 # (N, d)
 
     # ---------------------------------------------------------------- x -> z
     def _forward(self, x):
@@ -158,17 +159,18 @@ class AffineCoupling(Bijector):
         z = x.copy()                                               # (N, D): z_c = x_c
         z[:, trans] = x_r * exp_s + shift
         log_det = scale_log.sum(axis=1)                            # (N,)
-        self._forward_cache = (trace, scale_log, exp_s, x_r)
+        self._forward_cache = Cache(net=trace, log_scale=scale_log, exp_scale=exp_s, x_moved=x_r)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        trace, scale_log, exp_s, x_r = require_cached(self._forward_cache, self, "forward")
+        cache = self._read_cache("forward")
+        exp_s = cache.exp_scale                                    # (N, k)
         cond, trans = self.cond_index, self.trans_index
         grad_r = grad_z[:, trans]                                  # (N, k) g_r = dL/dt
         grad_x_r = grad_r * exp_s                                  # (N, k)
-        grad_scale_log = grad_x_r * x_r                            # (N, k) g_r ⊙ x_r ⊙ e
+        grad_scale_log = grad_x_r * cache.x_moved                  # (N, k) g_r ⊙ x_r ⊙ e
         grad_scale_log += grad_log_det[:, None]                    # + h
-        grad_cond = self._net_backward(trace, scale_log, grad_scale_log, grad_r)   # (N, d)
+        grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, grad_r)   # (N, d)
         grad_x = np.empty_like(grad_z)                             # (N, D)
         grad_x[:, cond] = grad_z[:, cond] + grad_cond
         grad_x[:, trans] = grad_x_r
@@ -183,17 +185,18 @@ class AffineCoupling(Bijector):
         x = z.copy()                                               # (N, D): x_c = z_c
         x[:, trans] = x_r
         log_det = -scale_log.sum(axis=1)                           # (N,)
-        self._inverse_cache = (trace, scale_log, exp_neg_s, x_r)
+        self._inverse_cache = Cache(net=trace, log_scale=scale_log, exp_neg_scale=exp_neg_s,
+                                    x_moved=x_r)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        trace, scale_log, exp_neg_s, x_r = require_cached(self._inverse_cache, self, "inverse")
+        cache = self._read_cache("inverse")
         cond, trans = self.cond_index, self.trans_index
         grad_r = grad_x[:, trans]                                  # (N, k) g_r
-        grad_z_r = grad_r * exp_neg_s                              # (N, k)
-        grad_scale_log = -(grad_r * x_r)                           # (N, k) −g_r ⊙ x_r
+        grad_z_r = grad_r * cache.exp_neg_scale                    # (N, k)
+        grad_scale_log = -(grad_r * cache.x_moved)                 # (N, k) −g_r ⊙ x_r
         grad_scale_log -= grad_log_det[:, None]                    # − h
-        grad_cond = self._net_backward(trace, scale_log, grad_scale_log, -grad_z_r)   # (N, d)
+        grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, -grad_z_r)
         grad_z = np.empty_like(grad_x)                             # (N, D)
         grad_z[:, cond] = grad_x[:, cond] + grad_cond
         grad_z[:, trans] = grad_z_r

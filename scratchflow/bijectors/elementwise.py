@@ -20,7 +20,8 @@ Gradient pass of inverse (g = dL/dx): ∂x/∂z = exp(−a), ∂x/∂a = −x, �
 """
 import numpy as np
 
-from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.bijectors.base import Bijector
+from scratchflow.nn.module import Cache
 from scratchflow.validation import check_dtype, check_int
 
 
@@ -39,27 +40,22 @@ class ElementwiseAffine(Bijector):
         super().__init__()
         self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
-        log_scale = np.zeros(self.dim) if log_scale is None else np.asarray(log_scale, dtype=float)
-        shift = np.zeros(self.dim) if shift is None else np.asarray(shift, dtype=float)
-        for name, value in (("log_scale", log_scale), ("shift", shift)):
-            if value.shape != (self.dim,):
-                raise ValueError(f"{name} must have shape ({self.dim},), got {value.shape}")
-        self.log_scale = self.add_param("log_scale", log_scale, self.dtype)    # (D,)
-        self.shift = self.add_param("shift", shift, self.dtype)                # (D,)
-        self._forward_x = self._scale = None          # kept by forward for backward
-        self._inverse_x = self._inv_scale = None      # kept by inverse for inverse_backward
+        self.log_scale = self.add_vector_param("log_scale", log_scale)         # (D,)
+        self.shift = self.add_vector_param("shift", shift)                     # (D,)
+        self._forward_cache = None                    # Cache(x, scale), kept by forward
+        self._inverse_cache = None                    # Cache(x, inv_scale), kept by inverse
 
     def _forward(self, x):
         scale = np.exp(self.log_scale)                                # (D,)
         z = x * scale + self.shift                                    # (N, D)
         log_det = np.full(x.shape[0], self.log_scale.sum(), dtype=x.dtype)   # (N,)
-        self._forward_x, self._scale = x, scale
+        self._forward_cache = Cache(x=x, scale=scale)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        x = require_cached(self._forward_x, self, "forward")
-        scaled_grad = grad_z * self._scale                            # (N, D) = dL/dx
-        self._own_grads["log_scale"] += (scaled_grad * x).sum(axis=0) + grad_log_det.sum()
+        cache = self._read_cache("forward")
+        scaled_grad = grad_z * cache.scale                            # (N, D) = dL/dx
+        self._own_grads["log_scale"] += (scaled_grad * cache.x).sum(axis=0) + grad_log_det.sum()
         self._own_grads["shift"] += grad_z.sum(axis=0)
         return scaled_grad
 
@@ -67,12 +63,12 @@ class ElementwiseAffine(Bijector):
         inv_scale = np.exp(-self.log_scale)                           # (D,)
         x = (z - self.shift) * inv_scale                              # (N, D)
         log_det = np.full(z.shape[0], -self.log_scale.sum(), dtype=z.dtype)
-        self._inverse_x, self._inv_scale = x, inv_scale
+        self._inverse_cache = Cache(x=x, inv_scale=inv_scale)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        x = require_cached(self._inverse_x, self, "inverse")
-        grad_z = grad_x * self._inv_scale                             # (N, D)
-        self._own_grads["log_scale"] -= (grad_x * x).sum(axis=0) + grad_log_det.sum()
+        cache = self._read_cache("inverse")
+        grad_z = grad_x * cache.inv_scale                             # (N, D)
+        self._own_grads["log_scale"] -= (grad_x * cache.x).sum(axis=0) + grad_log_det.sum()
         self._own_grads["shift"] -= grad_z.sum(axis=0)
         return grad_z

@@ -19,7 +19,8 @@ that figure.
 """
 import numpy as np
 
-from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.bijectors.base import Bijector
+from scratchflow.nn.module import Cache
 from scratchflow.bijectors.elementwise import ElementwiseAffine
 
 
@@ -64,8 +65,8 @@ class Example2Map(Bijector):
 
     def __init__(self):
         super().__init__()
-        self._forward_x1 = None
-        self._inverse_x1 = None
+        self._forward_cache = None       # Cache(x1), kept by forward
+        self._inverse_cache = None       # Cache(x1), kept by inverse
 
     def _check_domain(self, x):
         if (x[:, 0] <= 0).any():
@@ -76,11 +77,11 @@ class Example2Map(Bijector):
         x1 = x[:, 0]                                        # (N,)
         log_x1 = np.log(x1)                                 # (N,)
         z = np.column_stack([log_x1, x[:, 1] - 2.0 * log_x1])   # (N, 2)
-        self._forward_x1 = x1
+        self._forward_cache = Cache(x1=x1)
         return z, -log_x1
 
     def _backward(self, grad_z, grad_log_det):
-        x1 = require_cached(self._forward_x1, self, "forward")
+        x1 = self._read_cache("forward").x1                 # (N,)
         grad_x = np.empty_like(grad_z)                      # (N, 2)
         grad_x[:, 0] = (grad_z[:, 0] - 2.0 * grad_z[:, 1] - grad_log_det) / x1
         grad_x[:, 1] = grad_z[:, 1]
@@ -89,11 +90,11 @@ class Example2Map(Bijector):
     def _inverse(self, z):
         x1 = np.exp(z[:, 0])                                # (N,)
         x = np.column_stack([x1, z[:, 1] + 2.0 * z[:, 0]])  # (N, 2)
-        self._inverse_x1 = x1
+        self._inverse_cache = Cache(x1=x1)
         return x, z[:, 0].copy()
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        x1 = require_cached(self._inverse_x1, self, "inverse")
+        x1 = self._read_cache("inverse").x1                 # (N,)
         grad_z = np.empty_like(grad_x)                      # (N, 2)
         grad_z[:, 0] = grad_x[:, 0] * x1 + 2.0 * grad_x[:, 1] + grad_log_det
         grad_z[:, 1] = grad_x[:, 1]

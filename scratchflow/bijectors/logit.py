@@ -30,7 +30,8 @@ to 0 or 1 beyond |y| ≈ 36, so such extreme latents land on the boundary). No p
 """
 import numpy as np
 
-from scratchflow.bijectors.base import Bijector, require_cached
+from scratchflow.bijectors.base import Bijector
+from scratchflow.nn.module import Cache
 from scratchflow.validation import check_dtype, check_int, check_number
 
 
@@ -55,8 +56,8 @@ class Logit(Bijector):
         self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
         self.alpha = check_number(alpha, "alpha", 0.0, 0.5, high_open=True)
-        self._forward_p = None          # kept by forward for backward
-        self._inverse_p = None          # kept by inverse for inverse_backward
+        self._forward_cache = None      # Cache(p), kept by forward for backward
+        self._inverse_cache = None      # Cache(p), kept by inverse for inverse_backward
 
     def domain(self):
         """The open interval (low, high) of x where the map is defined (each coordinate)."""
@@ -80,11 +81,11 @@ class Logit(Bijector):
         y = log_p - log_one_minus_p                                   # (N, D)
         log_squeeze = float(np.log(squeeze))       # a Python float keeps a float32 batch float32
         log_det = np.sum(log_squeeze - log_p - log_one_minus_p, axis=1)      # (N,)
-        self._forward_p = p
+        self._forward_cache = Cache(p=p)
         return y, log_det
 
     def _backward(self, grad_y, grad_log_det):
-        p = require_cached(self._forward_p, self, "forward")          # (N, D)
+        p = self._read_cache("forward").p                             # (N, D)
         squeeze = 1.0 - 2.0 * self.alpha
         return (grad_y + grad_log_det[:, None] * (2.0 * p - 1.0)) * (squeeze / (p * (1.0 - p)))
 
@@ -96,11 +97,11 @@ class Logit(Bijector):
         log_p_one_minus_p = -softplus_neg_y - np.logaddexp(0.0, y)    # (N, D)
         log_squeeze = float(np.log(1.0 - 2.0 * self.alpha))   # Python float: float32 stays float32
         log_det = np.sum(log_p_one_minus_p - log_squeeze, axis=1)             # (N,)
-        self._inverse_p = p
+        self._inverse_cache = Cache(p=p)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        p = require_cached(self._inverse_p, self, "inverse")          # (N, D)
+        p = self._read_cache("inverse").p                             # (N, D)
         squeeze = 1.0 - 2.0 * self.alpha
         return grad_x * (p * (1.0 - p) / squeeze) + grad_log_det[:, None] * (1.0 - 2.0 * p)
 

@@ -87,7 +87,7 @@ def _run_grade(args):
 
 def _run_generate(args):
     from scratchflow.grading.generate import check_sync, generate_exercises
-    from scratchflow.grading.grader import default_source
+    from scratchflow.grading.paths import default_source
     source = args.source or default_source()
     out = args.out or os.path.join(os.path.dirname(os.path.abspath(source)), "exercises")
     if args.check:

@@ -11,9 +11,11 @@
 ``grader_modules`` are extra files of the grader copied into the task's sandbox; the student's code
 can read them, so they may never be solution files (``load_homework`` refuses).
 
-``autograder/checks.py`` in the same folder defines ``CHECKS``, a list of :class:`Check`. A check
-never trusts the student's process to say whether it passed: ``make_inputs`` runs in the grader,
-``run`` runs the student's module on those inputs in a sandboxed child process and returns plain
+``autograder/checks.py`` in the same folder defines ``CHECKS``, a list of :class:`Check`;
+``autograder/runners.py`` holds the functions that call the student's module (the only grader code
+the child process imports). A check never trusts the student's process to say whether it passed:
+``make_inputs`` runs in the grader, ``run`` (a function of ``runners.py``, found by name in the
+child) runs the student's module on those inputs in a walled child process and returns plain
 arrays, and the grader (parent) compares them with ``run`` applied to the reference solution, or
 with ``evaluate`` when there is no single right answer (a trained model is judged by its NLL).
 """
@@ -39,8 +41,8 @@ class Check:
                                tests check the same behaviour
     make_inputs : rng -> dict of arrays      runs in the grader; ``rng`` is seeded per check; names
                                starting with ``_`` stay in the grader (held-out data for ``evaluate``)
-    run : (module, inputs) -> dict of arrays runs in the child on the student's module, and in the
-                               grader on the reference module
+    run : (module, inputs) -> dict of arrays     a function of ``runners.py``: runs in the child on
+                               the student's module, and in the grader on the reference module
     rtol, atol : tolerances of the default comparison (every output array, same shape, allclose)
     evaluate : optional (outputs, inputs, reference) -> (passed, message); replaces the default
                comparison. ``reference`` is None when ``needs_reference`` is False.
@@ -133,8 +135,9 @@ def load_homework(source):
                     int(meta.get("hidden_seed", 1)))
 
 
-def validate_checks(homework, checks):
-    """Every check belongs to a task; a task's check points add up to its points; names are unique."""
+def validate_checks(homework, checks, runners):
+    """Every check belongs to a task and runs a runner of ``runners`` (the module the child imports);
+    a task's check points add up to its points; names are unique."""
     problems = []
     ids = {task.id for task in homework.tasks}
     names = set()
@@ -144,6 +147,9 @@ def validate_checks(homework, checks):
         if (check.task, check.name) in names:
             problems.append(f"two checks of task {check.task!r} are named {check.name!r}")
         names.add((check.task, check.name))
+        if getattr(runners, getattr(check.run, "__name__", ""), None) is not check.run:
+            problems.append(f"check {check.name!r}: run must be a function of runners.py (the child "
+                            "finds it there by name)")
     for task in homework.tasks:
         total = sum(check.points for check in checks if check.task == task.id)
         if abs(total - task.points) > 1e-9:

@@ -7,6 +7,7 @@ from scratchflow.nn.activations import ReLU, SiLU, Softplus, Tanh
 from scratchflow.nn.linear import Linear, MaskedLinear
 from scratchflow.nn.made import MADE
 from scratchflow.nn.mlp import MLP
-from scratchflow.nn.module import Module
+from scratchflow.nn.module import Cache, Module
 
-__all__ = ["Module", "Linear", "MaskedLinear", "Tanh", "ReLU", "Softplus", "SiLU", "MLP", "MADE"]
+__all__ = ["Module", "Cache", "Linear", "MaskedLinear", "Tanh", "ReLU", "Softplus", "SiLU", "MLP",
+           "MADE"]

@@ -1,28 +1,22 @@
 """Linear and MaskedLinear layers with hand-written backward passes (cs231n-style pairs).
 
-Row convention: a batch is ``x`` of shape (N, in_features) and ``y = x @ W + b``.
+Row convention: a batch is ``x`` of shape (N, in_features) and ``y = x @ W + b``; a masked layer
+uses ``W ⊙ M`` in place of ``W`` (M a fixed 0/1 array, not a parameter).
 
 Backward (for an upstream gradient ``g = dL/dy`` of shape (N, out_features)):
 
-    dL/dx = g @ W.T            (N, in)
-    dL/dW = x.T @ g            (in, out)
+    dL/dx = g @ W.T            (N, in)       (W ⊙ M for a masked layer)
+    dL/dW = x.T @ g            (in, out)     (⊙ M: a cut connection always gets gradient 0)
     dL/db = sum over rows of g (out,)
+
+The maths is written once, as the unchecked pair ``_forward(x) -> (y, cache)`` and
+``_backward(cache, grad_out) -> dL/dx``, which MLP and MADE call layer by layer; the public
+``forward`` / ``backward`` check their input and keep the cache on the layer.
 """
 import numpy as np
 
-from scratchflow.nn.module import Module
+from scratchflow.nn.module import Cache, Module
 from scratchflow.validation import check_array, check_dtype, check_gradient, check_int
-
-
-def _require(cached, layer, method="forward"):
-    if cached is None:
-        raise RuntimeError(f"{layer}.backward() called before {layer}.{method}(): "
-                           "backward needs the input that forward keeps")
-    return cached
-
-
-def _check_features(in_features, out_features):
-    return check_int(in_features, "in_features", 1), check_int(out_features, "out_features", 1)
 
 
 class Linear(Module):
@@ -40,92 +34,79 @@ class Linear(Module):
     dtype : float64 (default) or float32
     """
 
+    mask = None                          # (in, out) 0/1 for MaskedLinear; None: every connection
+
     def __init__(self, in_features, out_features, rng=None, zero=False, dtype=np.float64):
         super().__init__()
-        self.in_features, self.out_features = _check_features(in_features, out_features)
+        self.in_features = check_int(in_features, "in_features", 1)
+        self.out_features = check_int(out_features, "out_features", 1)
         self.dtype = check_dtype(dtype)
         if zero:
             weight = np.zeros((in_features, out_features))
         else:
             rng = np.random.default_rng(rng)          # a seed or a Generator (used as it is)
-            weight = rng.standard_normal((in_features, out_features)) / np.sqrt(in_features)
+            weight = rng.standard_normal((in_features, out_features)) / np.sqrt(self._fan_in())
         self.weight = self.add_param("weight", weight, self.dtype)               # (in, out)
         self.bias = self.add_param("bias", np.zeros(out_features), self.dtype)   # (out,)
-        self._x = None
+        self._forward_cache = None
+
+    def _fan_in(self):
+        """Inputs per output unit, for the initial scale: in_features (a mask may cut some)."""
+        return self.in_features
 
     def forward(self, x):
         """y = x @ W + b. ``x`` (N, in) -> ``y`` (N, out)."""
-        return self._forward(check_array(x, "x", dim=self.in_features, dtype=self.dtype))
+        y, self._forward_cache = self._forward(check_array(x, "x", dim=self.in_features,
+                                                           dtype=self.dtype))
+        return y
 
     def backward(self, grad_out):
         """dL/dy (N, out) -> dL/dx (N, in); adds dL/dW and dL/db into ``grads``."""
-        x = _require(self._x, type(self).__name__)
-        return self._backward(check_gradient(grad_out, "grad_out", x.shape[0], self.out_features,
-                                             self.dtype))
+        cache = self._read_cache("forward")
+        grad_out = check_gradient(grad_out, "grad_out", cache.x.shape[0], self.out_features,
+                                  self.dtype)
+        return self._backward(cache, grad_out)
 
-    # unchecked pair, for MLP and MADE, which check their own input once
+    # ---------------------------------------------------------------- the maths, unchecked
     def _forward(self, x):
-        self._x = x                                                  # (N, in)
-        return x @ self.weight + self.bias                           # (N, out)
+        weight = self.weight if self.mask is None else self.weight * self.mask   # (in, out)
+        y = np.dot(x, weight)                        # (N, out); np.dot: BLAS even when in = 1
+        y += self.bias
+        return y, Cache(x=x, weight=weight)
 
-    def _backward(self, grad_out):
-        x = self._x                                                  # (N, in)
-        self._own_grads["weight"] += x.T @ grad_out                  # (in, out)
-        self._own_grads["bias"] += grad_out.sum(axis=0)              # (out,)
-        return grad_out @ self.weight.T                              # (N, in)
+    def _backward(self, cache, grad_out, need_input_grad=True):
+        """Adds dL/dW, dL/db into ``grads``; returns dL/dx (N, in), or None if not needed."""
+        grad_weight = cache.x.T @ grad_out                           # (in, out)
+        if self.mask is not None:
+            grad_weight *= self.mask
+        self._own_grads["weight"] += grad_weight
+        ones = np.ones(grad_out.shape[0], dtype=grad_out.dtype)      # (N,) row sums by BLAS
+        self._own_grads["bias"] += ones @ grad_out                   # (out,) = Σ_n g_n
+        return self._input_gradient(cache, grad_out) if need_input_grad else None
+
+    def _input_gradient(self, cache, grad_out):
+        """dL/dx = g @ W.T with the (masked) weight forward used; ``grads`` untouched."""
+        return grad_out @ cache.weight.T                             # (N, in)
 
 
-class MaskedLinear(Module):
-    """Linear layer with a fixed 0/1 mask on the weight: ``y = x @ (W * M) + b``.
+class MaskedLinear(Linear):
+    """Linear layer with a fixed 0/1 mask on the weight: ``y = x @ (W ⊙ M) + b``.
 
     The mask ``M`` (in, out) is not a parameter: ``M[i, j] = 0`` cuts the connection from input i
-    to output j for good (MADE builds its autoregressive masks this way). The gradient of a masked
-    entry is always 0: ``dL/dW = (x.T @ g) * M``; ``dL/dx = g @ (W * M).T``.
+    to output j for good (MADE builds its autoregressive masks this way). Everything else is
+    :class:`Linear`'s, which reads ``self.mask``; the initial scale counts only kept inputs.
     """
 
     def __init__(self, in_features, out_features, mask, rng=None, zero=False, dtype=np.float64):
-        super().__init__()
-        self.in_features, self.out_features = _check_features(in_features, out_features)
-        self.dtype = check_dtype(dtype)
+        in_features = check_int(in_features, "in_features", 1)
+        out_features = check_int(out_features, "out_features", 1)
         mask = np.asarray(mask)
-        if mask.shape != (self.in_features, self.out_features):
+        if mask.shape != (in_features, out_features):
             raise ValueError(f"mask must have shape ({in_features}, {out_features}), got {mask.shape}")
         if not np.isin(mask, (0, 1)).all():
             raise ValueError("mask must contain only 0 and 1")
-        self.mask = mask.astype(self.dtype)                               # (in, out)
-        if zero:
-            weight = np.zeros((in_features, out_features))
-        else:
-            rng = np.random.default_rng(rng)          # a seed or a Generator (used as it is)
-            fan_in = np.maximum(self.mask.sum(axis=0), 1.0)               # (out,) inputs per unit
-            weight = rng.standard_normal((in_features, out_features)) / np.sqrt(fan_in)
-        self.weight = self.add_param("weight", weight, self.dtype)       # (in, out)
-        self.bias = self.add_param("bias", np.zeros(out_features), self.dtype)
-        self._x = None
-        self._masked_weight = None
+        self.mask = mask.astype(check_dtype(dtype))                  # (in, out)
+        super().__init__(in_features, out_features, rng=rng, zero=zero, dtype=dtype)
 
-    def forward(self, x):
-        """y = x @ (W * M) + b. ``x`` (N, in) -> ``y`` (N, out)."""
-        return self._forward(check_array(x, "x", dim=self.in_features, dtype=self.dtype))
-
-    def backward(self, grad_out):
-        """dL/dy (N, out) -> dL/dx (N, in); adds the masked dL/dW and dL/db into ``grads``."""
-        x = _require(self._x, type(self).__name__)
-        return self._backward(check_gradient(grad_out, "grad_out", x.shape[0], self.out_features,
-                                             self.dtype))
-
-    # unchecked pair, for MADE, which checks its own input once
-    def _forward(self, x):
-        self._x = x                                                     # (N, in)
-        self._masked_weight = self.weight * self.mask                   # (in, out)
-        return x @ self._masked_weight + self.bias                      # (N, out)
-
-    def _backward(self, grad_out):
-        x = self._x                                                     # (N, in)
-        self._own_grads["weight"] += (x.T @ grad_out) * self.mask     # (in, out)
-        self._own_grads["bias"] += grad_out.sum(axis=0)               # (out,)
-        return self._input_gradient(grad_out)
-
-    def _input_gradient(self, grad_out):
-        """dL/dx = g @ (W * M).T with the masked weight forward used; ``grads`` untouched."""
-        return grad_out @ self._masked_weight.T                        # (N, in)
+    def _fan_in(self):
+        return np.maximum(self.mask.sum(axis=0), 1.0)                # (out,) kept inputs per unit

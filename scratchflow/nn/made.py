@@ -29,10 +29,8 @@ sampling direction and IAF's density direction need it D times for their triangu
 """
 import numpy as np
 
-from scratchflow.nn.activations import ACTIVATIONS
-from scratchflow.nn.linear import MaskedLinear
-from scratchflow.nn.module import Module
-from scratchflow.validation import check_array, check_dtype, check_gradient, check_int, check_sizes
+from scratchflow.nn.stack import LayerStack
+from scratchflow.validation import check_array, check_gradient, check_int, check_sizes
 
 ORDERS = ("natural", "reversed", "random")
 
@@ -83,7 +81,7 @@ def made_masks(degrees):
     return masks
 
 
-class MADE(Module):
+class MADE(LayerStack):
     """Masked MLP with outputs ``shift`` μ (N, D) and ``log_scale`` s (N, D), autoregressive in ``order``.
 
     Parameters
@@ -120,72 +118,45 @@ class MADE(Module):
 
     def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
                  zero_last=False, dtype=np.float64):
-        super().__init__()
-        self.dim = check_int(dim, "dim", 1)
+        dim = check_int(dim, "dim", 1)
         hidden = check_sizes(hidden, "hidden")
-        if activation not in ACTIVATIONS:
-            raise ValueError(f"unknown activation {activation!r}; choose one of {sorted(ACTIVATIONS)}")
-        self.hidden, self.activation = hidden, activation
-        self.dtype = check_dtype(dtype)
         rng = np.random.default_rng(rng)
-        self.order = make_order(order, self.dim, rng)                 # (D,)
-        self.degrees = made_degrees(self.order, hidden, rng)
-        self.masks = made_masks(self.degrees)
-        sizes = (self.dim,) + hidden + (2 * self.dim,)
-        self.layers = []
-        for i, mask in enumerate(self.masks):
-            last = i == len(self.masks) - 1
-            self.layers.append(MaskedLinear(sizes[i], sizes[i + 1], mask, rng=rng,
-                                            zero=last and zero_last, dtype=self.dtype))
-            if not last:
-                self.layers.append(ACTIVATIONS[activation]())
-        for position, layer in enumerate(self.layers):
-            self.add_child(str(position), layer)
-        self._forward_n = None     # batch size of the latest forward, for the gradients' checks
+        order = make_order(order, dim, rng)                           # (D,)
+        degrees = made_degrees(order, hidden, rng)
+        masks = made_masks(degrees)
+        super().__init__((dim,) + hidden + (2 * dim,), activation, rng, zero_last, dtype, masks)
+        self.dim, self.hidden, self.activation = dim, hidden, activation
+        self.order, self.degrees, self.masks = order, degrees, masks
 
     def forward(self, x):
         """x (N, D) -> (shift μ(x) (N, D), log_scale s(x) (N, D)); row d reads x before d only."""
         x = check_array(x, "x", dim=self.dim, dtype=self.dtype)
-        out = x
-        for layer in self.layers:
-            out = layer._forward(out)                                 # (N, H_l), last (N, 2D)
-        self._forward_n = x.shape[0]
+        out, self._forward_cache = self._forward(x)                   # (N, 2D)
         return out[:, :self.dim], out[:, self.dim:]
 
     def _output_gradient(self, grad_shift, grad_log_scale, method):
-        """Check dL/dμ and dL/ds against the latest forward; return them side by side (N, 2D).
-
-        Shapes and dtypes only: MAF and IAF call the gradient passes inside training, where a
-        diverging loss must reach the training loop's non-finite check, not fail here.
-        """
-        if self._forward_n is None:
-            raise RuntimeError(f"MADE.{method}() called before MADE.forward()")
-        n = self._forward_n
-        grad_shift = check_gradient(grad_shift, "grad_shift", n, self.dim, self.dtype, finite=False)
-        grad_log_scale = check_gradient(grad_log_scale, "grad_log_scale", n, self.dim, self.dtype,
-                                        finite=False)
-        return np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
+        """Check dL/dμ and dL/ds against the latest forward; return the cache and the gradients
+        side by side (N, 2D)."""
+        cache = self._read_cache("forward", method)
+        grad_shift = check_gradient(grad_shift, "grad_shift", cache.n, self.dim, self.dtype)
+        grad_log_scale = check_gradient(grad_log_scale, "grad_log_scale", cache.n, self.dim,
+                                        self.dtype)
+        return cache, np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
 
     def backward(self, grad_shift, grad_log_scale):
         """dL/dμ, dL/ds (N, D) each -> dL/dx (N, D); adds every parameter's gradient into ``grads``."""
-        grad = self._output_gradient(grad_shift, grad_log_scale, "backward")   # (N, 2D)
-        for layer in reversed(self.layers):
-            grad = layer._backward(grad)
-        return grad                                                   # (N, D)
+        cache, grad = self._output_gradient(grad_shift, grad_log_scale, "backward")
+        return self._backward(cache, grad)                            # (N, D)
 
     def input_gradient(self, grad_shift, grad_log_scale):
         """dL/dx for the latest forward, like :meth:`backward` but leaving ``grads`` untouched.
 
         A vector-Jacobian product ``J^T g`` of the network alone (J = ∂(μ, s)/∂x), used by the
-        triangular solves in :mod:`scratchflow.bijectors.autoregressive`.
+        triangular solves in :mod:`scratchflow.bijectors.autoregressive` (through the unchecked
+        ``_input_gradient`` with the cache of their own pass).
         """
-        grad = self._output_gradient(grad_shift, grad_log_scale, "input_gradient")   # (N, 2D)
-        for layer in reversed(self.layers):
-            if isinstance(layer, MaskedLinear):
-                grad = layer._input_gradient(grad)                    # (N, in), W*M from forward
-            else:
-                grad = layer._backward(grad)                          # activation: no parameters
-        return grad                                                   # (N, D)
+        cache, grad = self._output_gradient(grad_shift, grad_log_scale, "input_gradient")
+        return self._input_gradient(cache, grad)                      # (N, D)
 
     def __repr__(self):
         return (f"MADE(dim={self.dim}, hidden={self.hidden}, order={self.order.tolist()}, "

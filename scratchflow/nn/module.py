@@ -86,13 +86,16 @@ class Module:
         for child in self._children.values():
             child.zero_grad()
 
-    def _read_cache(self, direction="forward"):
-        """The :class:`Cache` the latest ``direction`` pass kept, or a ``RuntimeError`` naming the
-        pass that has to run first (``direction`` is ``"forward"`` or ``"inverse"``)."""
+    def _read_cache(self, direction="forward", method=None):
+        """The :class:`Cache` the latest ``direction`` pass kept (``"forward"`` or ``"inverse"``),
+        or a ``RuntimeError`` naming the gradient pass ``method`` (default ``backward`` /
+        ``inverse_backward``) and the pass that has to run first."""
         cache = getattr(self, f"_{direction}_cache", None)
         if cache is None:
-            raise RuntimeError(f"{type(self).__name__}: the gradient pass needs {direction}() to "
-                               "run first (it reads what that pass kept)")
+            name = type(self).__name__
+            method = method or ("backward" if direction == "forward" else "inverse_backward")
+            raise RuntimeError(f"{name}.{method}() called before {name}.{direction}(): the "
+                               f"gradient pass reads what {direction} kept")
         return cache
 
     def num_params(self):

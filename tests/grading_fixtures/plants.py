@@ -3,8 +3,17 @@
 Each plant lists its edits (``(file, old, new)`` replaces the one occurrence of ``old``; ``old=None``
 appends ``new`` to the file) and the task ids it must lose *all* points of; every other task must
 keep full points. ``env`` (optional) is set while grading it: ``SCRATCHFLOW_GRADE_GUARD=0`` turns
-the child's in-process guard off, to show that the layers outside the child hold on their own. Edits are written against ``solutions/`` so the plants follow the solutions when
-those change (a plant whose ``old`` text disappeared fails loudly in :func:`make_submission`).
+the child's seatbelt off, to show that the walls hold on their own. ``root_only``: the attack
+needs the uid walls to fail safely (without root it would really change this checkout); the test
+skips it, saying so, when not root. Edits are written against ``solutions/`` so the plants follow
+the solutions when those change (a plant whose ``old`` text disappeared fails loudly in
+:func:`make_submission`). In the new text, ``@SOLUTIONS@``, ``@PACKAGE@`` and ``@RESULTS@`` become the
+grader's source folder, the checkout's package folder and the results file's path: an attacker who
+knows every path.
+
+A plant that tries to *get* something (the reference) starts from a wrong file (``SABOTAGE``) and
+puts the right functions back only if the attack works: if a wall fails, the task gets points it
+does not deserve and the test fails.
 """
 import os
 import shutil
@@ -63,20 +72,14 @@ RESULTS_FORGERY = {                 # wrong code that forges every file it can f
               ("task2_mlp_backward.py", None, '''
 import json as _json, os as _os, sys as _sys
 _forged = {"score": 1000, "max_score": 100, "tests": []}
-for _path in [_os.environ.get("FORGE_RESULTS_PATH", ""), "results.json", "/autograder/results/results.json"]:
+for _path in ["@RESULTS@", "results.json", "/autograder/results/results.json"]:
     try:
         with open(_path, "w") as _out:
             _json.dump(_forged, _out)
     except OSError:
         pass
-try:
-    _job = _json.load(open("job.json"))
-    with open(_job["outputs"], "wb") as _out:
-        np.savez(_out, **{_key + "/passed": np.array(1.0) for _key in _job["checks"]})
-    with open("passed.json", "w") as _out:
-        _json.dump({"passed": True}, _out)
-except Exception:
-    pass
+with open("passed.json", "w") as _out:
+    _json.dump({"passed": True}, _out)
 _os._exit(0)
 ''')],
     "breaks": {"mlp_backward"},
@@ -126,6 +129,7 @@ open(_git if _os.path.exists(_git) else _os.path.join(_root, "setup.cfg")).read(
 }
 
 READS_GRADER_MEMORY = {            # as root, /proc/<grader>/mem is readable: the reference is in there
+    "root_only": True,
     "edits": [("task2_mlp_backward.py", None, """
 import os as _os
 with open(f"/proc/{_os.getppid()}/maps") as _maps:
@@ -157,30 +161,34 @@ try:
         if _os.fork() == 0:
             _deadline = _time.monotonic() + 20
             while _time.monotonic() < _deadline:
-                _path = _os.environ.get("FORGE_RESULTS_PATH", "")
-                if _path and _os.path.exists(_path):
+                _path = "@RESULTS@"
+                if _os.path.exists(_path):
                     with open(_path, "w") as _out:
                         _out.write('{"score": 1000, "max_score": 100, "tests": []}')
                 _time.sleep(0.01)
         _os._exit(0)
-except OSError:                    # the in-process guard refused the fork
+except OSError:                    # out of processes
     pass
 """)],
     "breaks": set(),
 }
 
-FORGED_TEXT_OUTPUTS = {           # writes its own outputs.npz: right names and shapes, text values
+FORGED_TEXT_OUTPUTS = {           # sends its own outputs down the pipe: right names and shapes, text
     "edits": [("task5_made_masks.py", None, """
-import json as _json, os as _os, sys as _sys
-_job = _json.load(open("job.json"))
-_inputs = np.load("inputs.npz")
+import io as _io, os as _os, sys as _sys
+_frame = _sys._getframe()
+while "job" not in _frame.f_locals or "runners" not in _frame.f_locals:   # the child's main, up the stack
+    _frame = _frame.f_back
+_job, _runners, _inputs = _frame.f_locals["job"], _frame.f_locals["runners"], _frame.f_locals["inputs_file"]
 _forged = {}
-for _check in _sys.modules["_grad" + "er_checks"].CHECKS:       # the grader's copy, already imported
-    if _check.key in _job["checks"]:
-        _mine = {_n.split("/", 1)[1]: _inputs[_n] for _n in _inputs.files if _n.startswith(_check.key + "/")}
-        for _name, _value in _check.run(_sys.modules[__name__], _mine).items():
-            _forged[_check.key + "/" + _name] = np.full(np.shape(_value), "x")
-np.savez(_job["outputs"], **_forged)
+for _check in _job["checks"]:
+    _key = _check["key"]
+    _mine = {_n.split("/", 1)[1]: _inputs[_n] for _n in _inputs.files if _n.startswith(_key + "/")}
+    for _name, _value in _runners[_key](_sys.modules[__name__], _mine).items():
+        _forged[_key + "/" + _name] = np.full(np.shape(_value), "x")
+_buffer = _io.BytesIO()
+np.savez(_buffer, **_forged)
+_os.write(int(_sys.argv[2]), _buffer.getvalue())
 _os._exit(0)
 """)],
     "breaks": {"made_masks"},
@@ -207,17 +215,29 @@ ENCODINGS_AND_SYNTAX = {           # bytes that are not UTF-8, a coding line, a 
     "breaks": {"mlp_backward"},
 }
 
-HONEST_EXTRAS = {                  # correct code with everyday extras the guard must let through
+HONEST_EXTRAS = {                  # correct code with everyday extras: keeps every point
     "edits": [("task6_maf.py", None, """
-import logging, pickle, warnings
+import gc, inspect, logging, pickle, tempfile, threading, traceback, warnings
 import matplotlib.pyplot as plt   # starts a thread and looks for fonts
 np.save("debug.npy", np.zeros(3))  # a scratch file in the working folder
 print("debugging output", np.load("debug.npy"))
+print([frame.function for frame in inspect.stack()], "".join(traceback.format_stack())[-200:])
+print(len(gc.get_objects()), gc.collect())
+_workers = [threading.Thread(target=sum, args=([1, 2],)) for _ in range(4)]   # threads under the cap
+for _worker in _workers:
+    _worker.start()
+for _worker in _workers:
+    _worker.join()
+with tempfile.NamedTemporaryFile() as _scratch:   # TMPDIR is the sandbox
+    _scratch.write(b"x")
+for _ in range(20000):
+    print("line of debugging output", _)
 """)],
     "breaks": set(),
 }
 
 SPINNING_THREADS = {               # an endless loop in many threads: must not starve other tasks
+    "root_only": True,             # the process cap (RLIMIT_NPROC) needs the task's own uid
     "edits": [("task7_iaf.py", None, """
 import threading as _threading
 def _spin():
@@ -230,15 +250,90 @@ for _ in range(16):
 }
 
 SIGNALS_THE_GRADER = {            # signal 0 only asks; with SIGKILL the grader would die, no results
+    "root_only": True,             # another uid may not signal the grader; the same uid may
     "edits": [("task5_made_masks.py", None, """
 import os as _os, signal as _signal
-_signal.pidfd_send_signal(_os.pidfd_open(_os.getppid()), 0)   # no audit event: replaced by the guard
+_signal.pidfd_send_signal(_os.pidfd_open(_os.getppid()), 0)
 """),
               ("task1_change_of_variables.py", None, """
 import os as _os
 _os.kill(_os.getppid(), 0)
 """)],
     "breaks": {"made_masks", "change_of_variables"},
+}
+
+# ---------------------------------------------------------------------------- attacks that need the uid walls
+SABOTAGE_TASK1 = "\nexample1_density = example2_density = numerical_log_abs_det = None   # wrong on purpose\n"
+SABOTAGE_TASK2 = "\nlinear_backward = tanh_backward = mlp_backward = None                  # wrong on purpose\n"
+
+HARD_LINK_REFERENCE = {            # a hard link's name is in the sandbox, its content is the reference
+    "root_only": True,
+    "edits": [("task1_change_of_variables.py", None, SABOTAGE_TASK1 + """
+import os as _os
+try:
+    _os.link("@SOLUTIONS@/task1_change_of_variables.py", "r.py")
+    exec(compile(open("r.py").read(), "r.py", "exec"), globals())
+except OSError:
+    pass
+""")],
+    "breaks": {"change_of_variables"},
+}
+
+GUARD_SWITCHED_OFF = {             # replaces what an in-process guard would look up, then reads the reference
+    "root_only": True,
+    "edits": [("task2_mlp_backward.py", None, SABOTAGE_TASK2 + """
+import builtins as _builtins, sys as _sys
+_original = _builtins.isinstance
+_builtins.isinstance = lambda *args: False
+vars(_sys.modules["__main__"]).pop("main", None)
+try:
+    exec(compile(open("@SOLUTIONS@/task2_mlp_backward.py").read(), "r", "exec"), globals())
+except OSError:
+    pass
+finally:
+    _builtins.isinstance = _original
+""")],
+    "breaks": {"mlp_backward"},
+}
+
+DIR_FD_WRITES = {                  # names relative to a descriptor of a folder outside the sandbox
+    "root_only": True,
+    "edits": [("task3_coupling.py", None, """
+import os as _os, scratchflow as _sf
+for _folder, _name in [("@SOLUTIONS@", "task3_coupling.py"), ("@PACKAGE@", "data.py"),
+                       (_os.path.dirname(_sf.__file__), "data.py"), ("/tmp", None)]:
+    try:
+        _fd = _os.open(_folder, _os.O_RDONLY | _os.O_DIRECTORY)
+    except OSError:
+        continue
+    for _attempt in (lambda: _name and _os.unlink(_name, dir_fd=_fd),
+                     lambda: _os.mkdir("scratchflow-planted-dir", dir_fd=_fd),
+                     lambda: _os.close(_os.open("scratchflow-planted.py", _os.O_CREAT | _os.O_WRONLY, 0o644,
+                                                dir_fd=_fd)),
+                     lambda: _os.rename("scratchflow-planted.py", "scratchflow-planted-renamed.py",
+                                        src_dir_fd=_fd, dst_dir_fd=_fd)):
+        try:
+            _attempt()
+        except OSError:
+            pass
+""")],
+    "breaks": set(),
+    "planted": ["/tmp/scratchflow-planted-dir", "/tmp/scratchflow-planted.py", "/tmp/scratchflow-planted-renamed.py"],
+}
+
+REWRITES_PACKAGE_MODULE = {        # code the grader would import later, made to write a full score
+    "root_only": True,
+    "edits": [("task8_training.py", None, """
+import os as _os, scratchflow.data as _data
+_forged = "import json\\njson.dump({'score': 100, 'tests': []}, open('@RESULTS@', 'w'))\\n"
+for _path in (_data.__file__, "@PACKAGE@/data.py", "@PACKAGE@/grading/results.py"):
+    try:
+        with open(_path, "a") as _out:
+            _out.write(_forged)
+    except OSError:
+        pass
+""")],
+    "breaks": set(),
 }
 
 PLANTS = {
@@ -264,14 +359,18 @@ PLANTS = {
     "honest_extras": HONEST_EXTRAS,
     "encodings_and_syntax": ENCODINGS_AND_SYNTAX,
     "fifo_logs": FIFO_LOGS,                # a regression here hangs the test (a FIFO has no writer)
+    "hard_link_reference": HARD_LINK_REFERENCE,
+    "guard_switched_off": GUARD_SWITCHED_OFF,
+    "dir_fd_writes": DIR_FD_WRITES,
+    "rewrites_package_module": REWRITES_PACKAGE_MODULE,
 }
 
 
-def make_submission(solutions, files, plant, out):
+def make_submission(solutions, files, plant, out, values=None):
     """Copy the solution ``files`` into ``out`` and apply the plant's edits; return ``out``.
 
     ``new`` may be bytes (appended as they are, for files that are not UTF-8); ``old=""`` puts
-    ``new`` before the first line.
+    ``new`` before the first line. ``values``: placeholder -> text, replaced in ``new``.
     """
     os.makedirs(out, exist_ok=True)
     for name in files:
@@ -281,6 +380,8 @@ def make_submission(solutions, files, plant, out):
         with open(path, "rb") as handle:
             data = handle.read()
         new = new if isinstance(new, bytes) else new.encode("utf-8")
+        for placeholder, value in (values or {}).items():
+            new = new.replace(placeholder.encode(), value.encode())
         if old is None:
             data += new
         elif old == "":

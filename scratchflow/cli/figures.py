@@ -1,0 +1,35 @@
+"""The figures ``scratchflow train`` and ``scratchflow plot`` write: loss, density, samples, layers."""
+import sys
+
+from scratchflow.train import limit_blas_threads
+
+
+def draw_figures(flow, data, target, out_dir, history=None, seed=0, image_shape=None):
+    """Draw every figure that fits the flow's dimension; return the paths written.
+
+    ``image_shape`` (e.g. (8, 8) for digits) draws data and samples as images instead.
+    """
+    # local import: matplotlib is slow to import; only the commands that draw pay for it.
+    from scratchflow import plotting
+    with limit_blas_threads(1):                      # the density grid: many small products
+        return _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_shape)
+
+
+def _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_shape):
+    paths = []
+    if history is not None:
+        paths.append(plotting.plot_loss(history, out_dir))
+    if image_shape is not None and data is not None:
+        paths.append(plotting.plot_image_samples(flow, data, out_dir, image_shape=image_shape,
+                                                 seed=seed))
+        return paths
+    if flow.dim > 2:
+        print(f"(no density/sample/layer figures: the data is {flow.dim}-D)", file=sys.stderr)
+        return paths
+    limits = None if target is None else ((-4.0, -4.0), (4.0, 4.0))
+    paths.append(plotting.plot_density(flow, data, out_dir, target=target, limits=limits))
+    paths.append(plotting.plot_samples(flow, data, out_dir, seed=seed))
+    if flow.dim == 2:
+        layer_points = data if data is not None else flow.sample(2000, rng=seed)
+        paths.append(plotting.plot_layers(flow, layer_points, out_dir))
+    return paths

@@ -1,0 +1,159 @@
+"""``scratchflow train``: train a flow on data (or a target density), save it, draw the figures.
+
+    scratchflow train --model realnvp --data moons --out runs/moons     train, save, draw figures
+
+``train`` writes into ``--out``: ``model.npz`` (reload with ``scratchflow.io.load_model``),
+``history.json`` / ``history.csv`` (loss per step, validation loss per evaluation), ``run.json`` (the
+command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``.
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+
+from scratchflow.bijectors import set_training
+from scratchflow.cli.common import FIGURE_NOTE, fail, positive_float, positive_int, positive_int_list
+from scratchflow.cli.figures import draw_figures
+from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
+from scratchflow.io import save_history, save_model
+from scratchflow.models import build_model
+from scratchflow.realdata import IMAGE_SHAPES, load_sklearn
+from scratchflow.targets import load_target, log_normalizer
+from scratchflow.train import fit
+
+TRAIN_EPILOG = """examples:
+  scratchflow train --data moons                          Real-NVP on two moons (~10-60 s)
+  scratchflow train --data checkerboard --steps 5000 --out runs/checker
+  scratchflow train --model maf --data 8gaussians --layers 5 --hidden 32,32
+  scratchflow train --target u1 --steps 3000 --out runs/u1  fit a density known up to a
+                                                          constant (reverse KL), no data
+  scratchflow train --data moons --epochs 20 --patience 5   early stopping on validation NLL
+
+The output folder gets model.npz, history.json, history.csv, run.json and the figures
+""" + FIGURE_NOTE + ".\nThe progress bar shows the running training loss and the latest validation loss."
+
+
+def add_train_command(subparsers):
+    """The ``train`` parser. Longer than 40 lines: one ``add_argument`` per flag, nothing else."""
+    parser = subparsers.add_parser(
+        "train", help="train a flow on a toy data set (or a target density) and draw the figures",
+        description="Train a normalizing flow by minimising the negative log-likelihood of the data\n"
+                    "(slide 'Алгоритм обучения' / 'Training algorithm'), or, with --target, the\n"
+                    "reverse KL to an unnormalised density. Saves the model, the loss history and\n"
+                    "the figures into --out.",
+        epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument("--data", default=None,
+                        help=f"data set: {', '.join(DATASETS)} (default: moons); or real data "
+                             f"{', '.join(REAL_DATASETS)} (needs scikit-learn: pip install -e '.[data]')")
+    source.add_argument("--target", default=None, choices=["u1", "u2", "u3", "u4"],
+                        help="fit this 2-D target density by reverse KL instead of data")
+    parser.add_argument("--model", default="realnvp",
+                        choices=["realnvp", "maf", "iaf", "nsf", "nsf-ar"],
+                        help="flow family (default: realnvp); nsf, nsf-ar: neural spline flows")
+    parser.add_argument("--layers", type=positive_int, default=8,
+                        help="number of flow layers (default: 8)")
+    parser.add_argument("--hidden", type=positive_int_list, default=[64, 64],
+                        help="hidden layer sizes of each layer's network (default: 64,64)")
+    length = parser.add_mutually_exclusive_group()
+    length.add_argument("--steps", type=positive_int, default=None,
+                        help="optimizer steps (default: 2000)")
+    length.add_argument("--epochs", type=positive_int, default=None,
+                        help="passes over the training data instead of --steps")
+    parser.add_argument("--batch-size", type=positive_int, default=256,
+                        help="minibatch size m (default: 256)")
+    parser.add_argument("--lr", type=positive_float, default=1e-3, help="Adam learning rate (default: 1e-3)")
+    parser.add_argument("--clip-norm", type=positive_float, default=None,
+                        help="clip the global gradient norm to this value (default: off)")
+    parser.add_argument("--patience", type=positive_int, default=None,
+                        help="early stopping: stop after this many evaluations without a better "
+                             "validation loss (default: off; the best parameters are kept anyway)")
+    parser.add_argument("--n-train", type=positive_int, default=8000,
+                        help="training points drawn from --data (default: 8000)")
+    parser.add_argument("--n-val", type=positive_int, default=2000,
+                        help="validation points drawn from --data (default: 2000)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="seed for data, initial weights and minibatches (default: 0)")
+    parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
+    parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="save the model and history only (draw later with scratchflow plot)")
+    parser.set_defaults(run=run_train)
+
+
+def run_train(args):
+    target, train_data, val_data, flow, source = _setup(args)
+    print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
+          f"on {source}", file=sys.stderr)
+    steps = None if args.epochs is not None else (args.steps or 2000)
+    history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
+                  batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm, seed=args.seed,
+                  patience=args.patience, progress=not args.no_progress)
+
+    set_training(flow, False)                        # figures: BatchNorm with running averages
+    os.makedirs(args.out, exist_ok=True)
+    written = [save_model(flow, os.path.join(args.out, "model.npz"))]
+    written += save_history(history, args.out)
+    run_path = os.path.join(args.out, "run.json")
+    with open(run_path, "w") as file:
+        json.dump({key: value for key, value in vars(args).items() if key != "run"}, file, indent=1)
+    written.append(run_path)
+    if not args.no_figures:
+        written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed,
+                                image_shape=IMAGE_SHAPES.get(args.data))
+    print(f"{history.stopped}: {_summary(flow, history, target, val_data)}")
+    for path in written:
+        print(f"wrote {path}")
+    return 1 if history.stopped.startswith("non-finite") else 0
+
+
+def _setup(args):
+    """``(target, train_data, val_data, flow, source)`` from the flags; bad input exits in one line."""
+    target = train_data = val_data = None
+    try:
+        if args.target is not None:
+            target = load_target(args.target)
+            dim, source = target.dim, f"target {args.target}"
+        else:
+            args.data = args.data or "moons"
+            train_data, val_data = _train_and_validation_data(args)                    # (N, D), (V, D)
+            dim = train_data.shape[1]
+            source = f"{args.data} ({len(train_data)} train / {len(val_data)} validation points)"
+        flow = _build_flow(args, dim)
+    except (ValueError, ImportError) as error:       # unknown data set, model that cannot take D, ...
+        fail("train", error)
+    return target, train_data, val_data, flow, source
+
+
+def _train_and_validation_data(args):
+    """Toy sets: independent draws (validation with another seed). Real sets: the fixed train and
+    test splits of scratchflow.realdata (--n-train / --n-val do not apply)."""
+    if args.data in REAL_DATASETS:
+        return load_sklearn(args.data, "train"), load_sklearn(args.data, "test")
+    return (load_dataset(args.data, args.n_train, rng=args.seed),
+            load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003))
+
+
+def _build_flow(args, dim):
+    config = {"model": args.model, "dim": dim, "n_layers": args.layers, "hidden": args.hidden,
+              "seed": args.seed}
+    if args.data in IMAGE_SHAPES:            # pixels in (0, 1): a logit layer first (Real-NVP §4.1)
+        config["logit_alpha"] = 0.05
+    return build_model(config)
+
+
+def _summary(flow, history, target, val_data):
+    """The closing line: steps, time, best validation loss, KL to the target or the base's NLL."""
+    what = "NLL" if target is None else "reverse KL + const"
+    summary = f"{history.steps} steps in {history.seconds:.1f} s"
+    if history.best_step is not None:
+        summary += f"; best validation {what} {history.best_val_loss:.4f} nats at step {history.best_step}"
+    if target is not None and history.best_step is not None:
+        kl = history.best_val_loss + log_normalizer(target)
+        summary += f"; KL(q || p*) = that + log Z = {kl:.4f} nats (0 is a perfect fit)"
+    if val_data is not None:
+        base_nll = -float(np.mean(flow.base.log_prob(val_data)))
+        summary += f" (the base N(0, I) alone: {base_nll:.4f})"
+    return summary

@@ -1,0 +1,18 @@
+"""Figures, written to PNG files (the Agg backend: no window, no display needed).
+
+One figure per file: ``examples.py`` (the lecture's Example 1 and 2, "Эксперимент / Теория"),
+``density.py``, ``samples.py`` (points, or images for pixel data), ``layers.py`` ("Больше слоев!"),
+``loss.py``; ``figure.py`` holds what they share. Each ``plot_*`` returns the path of the PNG written.
+"""
+import matplotlib
+
+matplotlib.use("Agg")       # before any pyplot import below: figures go to files, never to a window
+
+from scratchflow.plotting.density import plot_density  # noqa: E402  (the backend must be chosen first)
+from scratchflow.plotting.examples import plot_example, sample_example  # noqa: E402
+from scratchflow.plotting.layers import plot_layers  # noqa: E402
+from scratchflow.plotting.loss import plot_loss  # noqa: E402
+from scratchflow.plotting.samples import plot_image_samples, plot_samples  # noqa: E402
+
+__all__ = ["plot_density", "plot_example", "sample_example", "plot_layers", "plot_loss",
+           "plot_image_samples", "plot_samples"]

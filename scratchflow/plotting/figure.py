@@ -1,0 +1,39 @@
+"""What every figure shares: saving to PNG, axis limits around the data, subsampling, a 2-D grid."""
+import os
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+
+def save_figure(fig, out_dir, filename):
+    os.makedirs(out_dir, exist_ok=True)
+    path = os.path.join(out_dir, filename)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def bounds(points, pad=0.15):
+    """Axis limits around the bulk of ``points`` (N, 2): 0.5–99.5 percentiles, padded."""
+    low, high = np.percentile(points, [0.5, 99.5], axis=0)              # (2,), (2,)
+    margin = pad * (high - low) + 1e-9
+    return low - margin, high + margin
+
+
+def subsample(points, n_max=3000, seed=0):
+    if len(points) <= n_max:
+        return points
+    return points[np.random.default_rng(seed).choice(len(points), n_max, replace=False)]
+
+
+def grid_points(low, high, resolution):
+    """A resolution × resolution grid over [low, high]; returns the mesh pair and the (R², 2) points."""
+    g1, g2 = np.meshgrid(np.linspace(low[0], high[0], resolution),
+                         np.linspace(low[1], high[1], resolution))      # (R, R) each
+    return g1, g2, np.column_stack([g1.ravel(), g2.ravel()])            # (R², 2)
+
+
+def check_plot_dim(flow, allowed):
+    if flow.dim not in allowed:
+        raise ValueError(f"this figure draws {' or '.join(f'{d}-D' for d in allowed)} flows; "
+                         f"the flow has dimension {flow.dim}")

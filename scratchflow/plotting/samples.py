@@ -1,0 +1,62 @@
+"""Generated samples x = f^{-1}(z) next to the data: points (1-D, 2-D) or images (pixel data)."""
+import matplotlib.pyplot as plt
+import numpy as np
+
+from scratchflow.plotting.figure import bounds, check_plot_dim, save_figure, subsample
+
+
+def plot_samples(flow, data=None, out_dir="figures", filename="samples.png", n=3000, seed=0,
+                 title=None):
+    """Generation algorithm made visible: x = f^{-1}(z), z ~ N(0, I), next to the data."""
+    check_plot_dim(flow, (1, 2))
+    samples = flow.sample(n, rng=seed)                                    # (n, D)
+    if flow.dim == 1:
+        fig, ax = plt.subplots(figsize=(6, 4))
+        both = samples[:, 0] if data is None else np.concatenate([samples[:, 0], data[:, 0]])
+        bins = np.linspace(*np.percentile(both, [0.5, 99.5]), 60)
+        if data is not None:
+            ax.hist(data[:, 0], bins=bins, density=True, alpha=0.5, label="data")
+        ax.hist(samples[:, 0], bins=bins, density=True, alpha=0.5, label="samples x = f⁻¹(z)")
+        ax.legend()
+        ax.set_title(title or "Samples vs data / сгенерированные и реальные объекты")
+        return save_figure(fig, out_dir, filename)
+    panels = [] if data is None else [("Data / данные", subsample(data, n), "tab:blue")]
+    panels.append(("Samples x = f⁻¹(z), z ~ N(0, I) / генерация", samples, "tab:orange"))
+    low, high = bounds(np.concatenate([p for _, p, _ in panels]))
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 4.6), squeeze=False,
+                             sharex=True, sharey=True)
+    for ax, (panel_title, points, color) in zip(axes[0], panels):
+        ax.scatter(points[:, 0], points[:, 1], s=2, c=color, alpha=0.5, linewidths=0)
+        ax.set_title(panel_title, fontsize=10)
+        ax.set_xlim(low[0], high[0])
+        ax.set_ylim(low[1], high[1])
+        ax.set_xlabel("x1")
+        ax.set_aspect("equal")
+    axes[0][0].set_ylabel("x2")
+    if title:
+        fig.suptitle(title)
+    return save_figure(fig, out_dir, filename)
+
+
+def plot_image_samples(flow, data, out_dir="figures", filename="samples.png", image_shape=(8, 8),
+                       n=32, seed=0):
+    """Real images next to generated ones (x = f^{-1}(z)) for pixel data such as the 8×8 digits.
+
+    Pixels are shown on [0, 1]; samples are clipped to it for display only.
+    """
+    height, width = image_shape
+    if flow.dim != height * width:
+        raise ValueError(f"image_shape {image_shape} has {height * width} pixels but the flow is "
+                         f"{flow.dim}-D")
+    samples = flow.sample(n, rng=seed)                                     # (n, H*W)
+    rows = [("Data / данные", data[:n]), ("Samples x = f⁻¹(z) / генерация", samples)]
+    columns = 8
+    fig, axes = plt.subplots(2 * (n // columns), columns, figsize=(columns * 0.9, 2 * (n // columns) * 0.95 + 0.6))
+    for block, (title, images) in enumerate(rows):
+        for k in range(n):
+            ax = axes[block * (n // columns) + k // columns, k % columns]
+            ax.imshow(np.clip(images[k].reshape(height, width), 0, 1), cmap="gray_r", vmin=0, vmax=1)
+            ax.set_xticks([])
+            ax.set_yticks([])
+        axes[block * (n // columns), 0].set_title(title, loc="left", fontsize=9)
+    return save_figure(fig, out_dir, filename)

@@ -1,0 +1,56 @@
+"""Smoke runs of the benchmark scripts in bench/ on tiny workloads (numpy halves only).
+
+Each script runs as its own process, the way a reader runs it, with the repository root on
+``PYTHONPATH`` so that a clean clone needs no install. No timing is asserted (timings belong to
+bench/); each run must finish and print JSON lines with finite figures.
+"""
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.slow           # whole processes: ``pytest -m "not slow"`` leaves them out
+
+
+def run_script(name, *args):
+    """Run bench/<name>.py with ``args``; return its stdout's JSON lines."""
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(ROOT)] + ([os.environ["PYTHONPATH"]] if os.environ.get("PYTHONPATH") else [])))
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / f"{name}.py"), *args],
+                            capture_output=True, text=True, env=env, cwd=str(ROOT), timeout=300)
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.strip().splitlines()]
+
+
+def test_bench_realnvp_prints_one_json_line():
+    lines = run_script("bench_realnvp", "--backends", "numpy", "--seeds", "0", "--steps", "3",
+                       "--n-train", "600", "--n-test", "50", "--n-samples", "20")
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["backend"] == "numpy" and line["dtype"] == "float64" and line["threads"] == 1
+    assert np.isfinite(line["test_nll_mean"]) and line["steps_per_s_mean"] > 0
+
+
+def test_bench_maf_prints_finite_figures():
+    lines = run_script("bench_maf", "--backends", "numpy", "--seeds", "0", "--steps", "3",
+                       "--batch", "16", "--n-train", "100", "--n-test", "50", "--n-samples", "20")
+    numpy_line = lines[-1]["numpy"]
+    assert np.isfinite(numpy_line["test_nll"]) and numpy_line["steps_per_s"] > 0
+
+
+def test_bench_autoregressive_scaling_counts_made_passes():
+    lines = run_script("bench_autoregressive_scaling", "--dims", "3", "--hidden", "8", "--batch",
+                       "16", "--repeats", "1")
+    text = json.dumps(lines)
+    assert "made_passes_density" in text and "made_passes_sampling" in text
+
+
+def test_bench_maf_digits_prints_finite_figures():
+    lines = run_script("bench_maf_digits", "--backends", "numpy", "--seeds", "0", "--steps", "2",
+                       "--batch", "16")
+    assert np.isfinite(lines[-1]["numpy"]["test_nll_logit"])

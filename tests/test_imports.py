@@ -1,0 +1,153 @@
+"""The import graph of ``scratchflow/`` (``grading/`` excluded, see below) has no cycle, and every
+function-local import says why it is local.
+
+Imports point one way (docs/architecture.md): nn <- bijectors <- flow <- train <- cli. A cycle hidden
+by function-local imports (data <-> realdata once was) is still a cycle, so local imports count as
+edges here. A function-local import is allowed only with a ``# local import: <reason>`` comment on its
+line or in the comment lines right above it (an optional dependency, a slow import such as matplotlib).
+
+``scratchflow/grading/`` is in the cycle check but left out of the local-import check for now: it has
+19 unexplained local imports and its owner restructures it under the same issue.
+"""
+import ast
+import pathlib
+
+import pytest
+
+PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "scratchflow"
+EXCLUDED = ("grading",)                 # from the local-import check only, see above
+MARK = "# local import:"
+
+
+def _module_name(path):
+    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+def _modules(excluded=()):
+    """name -> (path, source text) of every module of the package outside the ``excluded`` folders."""
+    modules = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        if path.relative_to(PACKAGE).parts[0] in excluded:
+            continue
+        modules[_module_name(path)] = (path, path.read_text(encoding="utf-8"))
+    return modules
+
+
+def _imported(node, module, is_package, known):
+    """Names of the scratchflow modules that one Import / ImportFrom node loads."""
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names]
+    else:
+        base = node.module or ""
+        if node.level:                                   # relative: from . import x
+            anchor = module.split(".") if is_package else module.split(".")[:-1]
+            anchor = anchor[:len(anchor) - node.level + 1]
+            base = ".".join(anchor + ([base] if base else []))
+        names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
+                 for alias in node.names]
+    return {name for name in names if name == "scratchflow" or name.startswith("scratchflow.")}
+
+
+def _local_imports(tree):
+    """Import nodes inside a function body (at any depth)."""
+    found = []
+    for function in ast.walk(tree):
+        if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            found += [node for node in ast.walk(function) if isinstance(node, (ast.Import, ast.ImportFrom))]
+    return found
+
+
+def _has_reason(lines, lineno):
+    """True if line ``lineno`` (1-based) or the comment block right above it carries MARK."""
+    if MARK in lines[lineno - 1]:
+        return True
+    index = lineno - 2
+    while index >= 0 and lines[index].strip().startswith("#"):
+        if lines[index].strip().startswith(MARK):
+            return True
+        index -= 1
+    return False
+
+
+def import_graph(modules):
+    known = set(modules)
+    packages = {name for name, (path, _) in modules.items() if path.name == "__init__.py"}
+    graph = {}
+    for name, (_, source) in modules.items():
+        edges = set()
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, (ast.Import, ast.ImportFrom)):
+                edges |= _imported(node, name, name in packages, known)
+        graph[name] = edges - {name}
+    return graph
+
+
+def find_cycle(graph):
+    """One cycle of ``graph`` as a list of names (first == last), or None."""
+    state = {}                                           # name -> "open" | "done"
+    stack = []
+
+    def visit(name):
+        state[name] = "open"
+        stack.append(name)
+        for other in sorted(graph.get(name, ())):
+            if state.get(other) == "open":
+                return stack[stack.index(other):] + [other]
+            if other not in state:
+                cycle = visit(other)
+                if cycle:
+                    return cycle
+        stack.pop()
+        state[name] = "done"
+        return None
+
+    for name in sorted(graph):
+        if name not in state:
+            cycle = visit(name)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_import_graph_has_no_cycle():
+    graph = import_graph(_modules())
+    assert len(graph) > 20 and graph["scratchflow.flow"]          # the scan saw the package
+    cycle = find_cycle(graph)
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+def test_every_function_local_import_gives_its_reason():
+    missing = []
+    for name, (path, source) in _modules(excluded=EXCLUDED).items():
+        lines = source.splitlines()
+        for node in _local_imports(ast.parse(source)):
+            if not _has_reason(lines, node.lineno):
+                missing.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+    assert not missing, f"function-local imports without a '{MARK} <reason>' comment: {missing}"
+
+
+@pytest.mark.parametrize("graph, cycle", [
+    ({"a": {"b"}, "b": {"c"}, "c": {"a"}}, ["a", "b", "c", "a"]),
+    ({"a": {"b"}, "b": {"c"}, "c": set()}, None),
+    ({"a": {"a"}}, ["a", "a"]),
+])
+def test_find_cycle_finds_a_planted_cycle(graph, cycle):
+    assert find_cycle(graph) == cycle
+
+
+def test_a_planted_local_import_without_reason_is_reported(tmp_path):
+    source = ("def f():\n    import os\n    return os\n\n\ndef g():\n"
+              "    # local import: optional dependency\n    import json\n    return json\n")
+    lines = source.splitlines()
+    verdicts = [_has_reason(lines, node.lineno) for node in _local_imports(ast.parse(source))]
+    assert sorted(verdicts) == [False, True]
+
+
+def test_a_cycle_through_a_local_import_is_an_edge():
+    source = "def f():\n    from scratchflow.data import standardize\n"
+    edges = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            edges |= _imported(node, "scratchflow.realdata", False, {"scratchflow.data"})
+    assert edges == {"scratchflow.data"}
