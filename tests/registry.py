@@ -126,7 +126,7 @@ REGISTRY = [
 ]
 
 
-def _spline(cls, dim, rng):
+def _spline(cls, dim, rng, dtype=np.float64):
     """A spline layer with B in [0.8, 2.5] (so inputs in [−2, 2] fall inside and in both tails),
     2-3 bins and two hidden units (time; tests/test_spline.py takes larger ones), random biases
     and a small last layer (|θ| <~ 2: no bin so steep that finite differences jump a knot; the
@@ -136,10 +136,10 @@ def _spline(cls, dim, rng):
         mask = np.zeros(dim, dtype=int)
         mask[rng.choice(dim, size=rng.integers(1, dim), replace=False)] = 1
         layer = SplineCoupling(dim, mask, bins=bins, bound=bound, hidden=(2,), rng=rng,
-                               zero_init=False)
+                               zero_init=False, dtype=dtype)
     else:
         layer = SplineAutoregressive(dim, bins=bins, bound=bound, hidden=(2,), order="random",
-                                     rng=rng, zero_last=False)
+                                     rng=rng, zero_last=False, dtype=dtype)
     for name, value in layer.params.items():
         if name.endswith("bias"):
             value[:] = rng.uniform(-0.5, 0.5, value.shape)
@@ -147,8 +147,11 @@ def _spline(cls, dim, rng):
             value[:] = rng.uniform(-0.4, 0.4, value.shape)
     return layer
 
+
 REGISTRY += [
-    Case(SplineCoupling, lambda dim, rng: _spline(SplineCoupling, dim, rng), dims=(2, 4)),
-    Case(SplineAutoregressive, lambda dim, rng: _spline(SplineAutoregressive, dim, rng),
+    Case(SplineCoupling, lambda dim, rng, dtype=np.float64: _spline(SplineCoupling, dim, rng, dtype),
+         dims=(2, 4)),
+    Case(SplineAutoregressive,
+         lambda dim, rng, dtype=np.float64: _spline(SplineAutoregressive, dim, rng, dtype),
          dims=(1, 3)),
 ]

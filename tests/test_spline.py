@@ -4,6 +4,8 @@ The layers' gradients are checked by tests/test_contract.py; here the spline fun
 meet finite differences, the knots and ±B, inputs of 1e6, all-tail batches and unnormalised
 parameters far outside any trained range, in both directions.
 """
+import os
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -15,7 +17,13 @@ from scratchflow.bijectors.spline import (rq_backward, rq_forward, rq_inverse,
                                           rq_inverse_backward)
 from scratchflow.bijectors.spline_knots import make_knots
 from scratchflow.checks import check_bijector, numerical_jacobian
+from scratchflow.cli import main
+from scratchflow.data import load_dataset
+from scratchflow.io import load_model, save_model
+from scratchflow.models import build_model, build_realnvp
 from scratchflow.nn.made_outputs import MADEOutputs
+from scratchflow.optim import Adam
+from scratchflow.plotting import learned_spline, plot_learned_spline
 
 BOUND = 2.0
 
@@ -203,12 +211,6 @@ def test_bad_options_are_named(options, message):
 
 @pytest.mark.parametrize("model", ["nsf", "nsf-ar"])
 def test_models_train_save_load_and_draw(tmp_path, model):
-    from scratchflow.data import load_dataset
-    from scratchflow.io import load_model, save_model
-    from scratchflow.models import build_model
-    from scratchflow.optim import Adam
-    from scratchflow.plot_spline import plot_learned_spline
-
     data = load_dataset("8gaussians", 512, rng=0)
     flow = build_model({"model": model, "dim": 2, "n_layers": 2, "hidden": [16], "bins": 5,
                         "seed": 0})
@@ -226,8 +228,6 @@ def test_models_train_save_load_and_draw(tmp_path, model):
 
 
 def test_spline_figure_needs_a_spline_layer():
-    from scratchflow.models import build_realnvp
-    from scratchflow.plot_spline import learned_spline
     with pytest.raises(ValueError, match="no spline layer"):
         learned_spline(build_realnvp(2, n_layers=1, hidden=(4,)), np.zeros((3, 2)))
 
@@ -258,9 +258,6 @@ def test_forward_and_inverse_keep_separate_caches(cls):
 
 @pytest.mark.parametrize("model", ["nsf", "nsf-ar"])
 def test_train_command_takes_the_spline_models(tmp_path, model, capsys):
-    from scratchflow.cli import main
-    from scratchflow.io import load_model
-
     main(["train", "--model", model, "--data", "checkerboard", "--steps", "5", "--layers", "2",
           "--hidden", "8", "--n-train", "300", "--n-val", "100", "--out", str(tmp_path),
           "--no-progress", "--no-figures"])
@@ -270,21 +267,13 @@ def test_train_command_takes_the_spline_models(tmp_path, model, capsys):
     assert f"training {model}" in printed.out + printed.err
 
 
-def test_benchmark_script_runs_and_prints_one_json_line():
-    """Smoke test of bench/bench_nsf.py on a tiny workload, scratchflow side only (no timing asserted)."""
-    import json
-    import os
-    import subprocess
-    import sys
-
-    script = os.path.join(os.path.dirname(__file__), os.pardir, "bench", "bench_nsf.py")
-    result = subprocess.run([sys.executable, script, "--no-zuko", "--seeds", "0", "--steps", "3",
-                             "--data", "checkerboard", "--n-train", "300", "--n-test", "50",
-                             "--layers", "1", "--hidden", "8"],
-                            capture_output=True, text=True, check=True)
-    lines = result.stdout.strip().splitlines()
-    assert len(lines) == 1
-    line = json.loads(lines[0])
-    assert line["zuko"].startswith("skipped")
-    for variant in ("numpy-coupling", "numpy-autoregressive"):
-        assert np.isfinite(line["checkerboard"][variant]["test_nll"])
+def test_train_and_plot_draw_the_learned_spline(tmp_path, capsys):
+    """The wiring only (one model: the figure itself is drawn for both above)."""
+    main(["train", "--model", "nsf", "--data", "moons", "--steps", "3", "--layers", "1",
+          "--hidden", "4", "--n-train", "200", "--n-val", "100", "--out", str(tmp_path),
+          "--no-progress"])
+    assert f"wrote {tmp_path / 'spline.png'}" in capsys.readouterr().out
+    os.remove(tmp_path / "spline.png")
+    main(["plot", "--model-file", str(tmp_path / "model.npz")])
+    with open(tmp_path / "spline.png", "rb") as file:
+        assert file.read(8) == b"\x89PNG\r\n\x1a\n"

@@ -64,77 +64,73 @@ class SplineAutoregressive(Bijector):
                                                        order, activation, rng, zero_last,
                                                        self.dtype))
         self.order = self.made.order                                  # (D,)
-        self._made_holds = None             # "forward" or "inverse": whose point MADE's layers hold
-        self._forward_cache = None
-        self._inverse_cache = None
+        self._forward_cache = None          # Cache(made, spline) of the latest forward
+        self._inverse_cache = None          # Cache(made, spline) of the latest inverse
 
     def _knots(self, params):
         """θ (N, D', 3K − 1) -> knots of the N·D' coordinates."""
         return make_knots(params.reshape(-1, params.shape[-1]), self.bound, self.min_width,
                           self.min_height, self.min_slope)
 
+    def _conditioner(self, point):
+        """One unchecked MADE pass: θ (N, D, 3K − 1) and the MADE's cache of this pass."""
+        out, made_cache = self.made._forward(point)                   # (N, D (3K − 1))
+        return self.made.split(out), made_cache
+
     def spline_knots(self, x):
         """The knots of the spline each dimension gets at the points ``x`` (N, D): a record with
         ``x_knots``, ``y_knots``, ``slopes`` (N·D, K + 1), row n·D + d for dimension d of point n.
-        For figures; the gradient passes re-run MADE at their own point afterwards."""
-        params = self.made.forward(np.asarray(x, dtype=self.dtype).reshape(-1, self.dim))
-        self._made_holds = None                                       # MADE now holds this x
+        For figures; keeps no cache."""
+        params = self._conditioner(np.asarray(x, dtype=self.dtype).reshape(-1, self.dim))[0]
         return self._knots(params)
 
-    def _made_at(self, direction, point):
-        """Make MADE's layers hold the pass at ``point`` (re-run only if the other direction ran)."""
-        if self._made_holds != direction:
-            self.made.forward(point)
-            self._made_holds = direction
-
     def _forward(self, x):
-        params = self.made.forward(x)                                 # (N, D, 3K − 1)
-        self._made_holds = "forward"
+        params, made_cache = self._conditioner(x)                     # (N, D, 3K − 1)
         z, log_det, spline_cache = rq_forward(x.ravel(), self._knots(params))   # (N·D,) each
-        self._forward_cache = Cache(x=x, spline=spline_cache)
+        self._forward_cache = Cache(made=made_cache, spline=spline_cache)
         return z.reshape(x.shape), log_det.reshape(x.shape).sum(axis=1)
 
     def _backward(self, grad_z, grad_log_det):
         cache = self._read_cache("forward")
-        self._made_at("forward", cache.x)
         grad_direct, grad_params = rq_backward(cache.spline, grad_z.ravel(),
                                                np.repeat(grad_log_det, self.dim))   # (N·D,), (N·D, P)
-        grad_params = grad_params.reshape(grad_z.shape[0], self.dim, -1)   # (N, D, P)
-        return grad_direct.reshape(grad_z.shape) + self.made.backward(grad_params)
+        grad_made = self.made.flatten(grad_params.reshape(grad_z.shape[0], self.dim, -1))
+        return grad_direct.reshape(grad_z.shape) + self.made._backward(cache.made, grad_made)
 
     def _inverse(self, z):
         x = np.zeros_like(z)                                          # (N, D) one column per pass
         for d in self.order[:-1]:
-            params = self.made.forward(x)                             # column d reads x before d
+            params = self._conditioner(x)[0]                          # column d reads x before d
             x[:, d] = rq_inverse(z[:, d], self._knots(params[:, d:d + 1]))[0]
         # the last column reads every other one and nothing reads it: one more pass gives the
-        # parameters of every column at the final x, and MADE's layers hold that pass; the spline
-        # on all columns then gives the last column, the log-det and the cache
-        params = self.made.forward(x)                                 # (N, D, 3K − 1)
-        self._made_holds = "inverse"
+        # parameters of every column at the final x (its MADE cache is the one the gradient pass
+        # needs); the spline on all columns then gives the last column, the log-det and the cache
+        params, made_cache = self._conditioner(x)                     # (N, D, 3K − 1)
         x_flat, log_det, spline_cache = rq_inverse(z.ravel(), self._knots(params))   # (N·D,)
-        x = x_flat.reshape(z.shape)                                   # (N, D)
-        self._inverse_cache = Cache(x=x, spline=spline_cache)
-        return x, log_det.reshape(z.shape).sum(axis=1)
+        self._inverse_cache = Cache(made=made_cache, spline=spline_cache)
+        return x_flat.reshape(z.shape), log_det.reshape(z.shape).sum(axis=1)
 
     def _inverse_backward(self, grad_x, grad_log_det):
         cache = self._read_cache("inverse")
-        self._made_at("inverse", cache.x)
         n = grad_x.shape[0]
         per_coordinate = np.repeat(grad_log_det, self.dim)            # (N·D,)
         derivative, log_det_slope = rq_slopes(cache.spline)           # (N·D,) each
         target = grad_x - (per_coordinate * log_det_slope).reshape(n, self.dim)   # g − h ℓ_x
         derivative = derivative.reshape(n, self.dim)                  # (N, D)
 
-        def param_grads(adjoint):                                     # forward's dL/dθ at (u, h)
+        def made_grads(adjoint):                                      # forward's dL/dθ at (u, h)
             grad_params = rq_backward(cache.spline, adjoint.ravel(), per_coordinate)[1]
-            return grad_params.reshape(n, self.dim, -1)               # (N, D, P)
+            return self.made.flatten(grad_params.reshape(n, self.dim, -1))   # (N, D (3K − 1))
 
         adjoint = np.zeros_like(grad_x)                               # (N, D) u, solved backwards
         for step, d in enumerate(self.order[::-1]):
-            coupling = 0.0 if step == 0 else self.made.input_gradient(param_grads(adjoint))[:, d]
+            if step == 0:
+                coupling = 0.0                                        # nothing reads the last one
+            else:
+                coupling = self.made._input_gradient(cache.made, made_grads(adjoint))[:, d]   # (N,)
             adjoint[:, d] = (target[:, d] - coupling) / derivative[:, d]
-        self.made.backward(-param_grads(adjoint))                     # dL/dθ = −(forward's at u, h)
+        # dL/dθ_MADE = −(forward's parameter gradient at (u, h)); dL/dz is u itself
+        self.made._backward(cache.made, -made_grads(adjoint), need_input_grad=False)
         return adjoint
 
     def __repr__(self):

@@ -79,7 +79,7 @@ class SplineCoupling(Bijector):
 
     def _knots(self, cond):
         """θ(cond) from the MLP, as the spline's knots for the N·k transformed coordinates."""
-        out, trace = self.net._forward_trace(cond)                    # (N, k (3K − 1))
+        out, trace = self.net._forward(cond)                          # (N, k (3K − 1))
         unnormalised = out.reshape(-1, n_spline_params(self.bins))    # (N·k, 3K − 1)
         knots = make_knots(unnormalised, self.bound, self.min_width, self.min_height,
                            self.min_slope)
@@ -99,16 +99,17 @@ class SplineCoupling(Bijector):
         moved, log_det, spline_cache = spline_map(values[:, trans].ravel(), knots)   # (N·k,) each
         out = values.copy()                                           # (N, D): the c part unchanged
         out[:, trans] = moved.reshape(-1, len(trans))
-        return out, log_det.reshape(-1, len(trans)).sum(axis=1), Cache(trace=trace,
+        return out, log_det.reshape(-1, len(trans)).sum(axis=1), Cache(net=trace,
                                                                        spline=spline_cache)
 
     def _run_backward(self, cache, grad_out, grad_log_det, spline_backward):
+        """The gradient pass of the ``_run`` that kept ``cache``: dL/d(its input) (N, D)."""
         cond, trans = self.cond_index, self.trans_index
         per_coordinate = np.repeat(grad_log_det, len(trans))          # (N·k,) h of each row
         grad_moved, grad_params = spline_backward(cache.spline, grad_out[:, trans].ravel(),
                                                   per_coordinate)     # (N·k,), (N·k, 3K − 1)
         grad_params = grad_params.reshape(grad_out.shape[0], -1)      # (N, k (3K − 1))
-        grad_cond = self.net._backward_trace(cache.trace, grad_params)   # (N, d)
+        grad_cond = self.net._backward(cache.net, grad_params)        # (N, d)
         grad_in = np.empty_like(grad_out)                             # (N, D)
         grad_in[:, cond] = grad_out[:, cond] + grad_cond
         grad_in[:, trans] = grad_moved.reshape(-1, len(trans))

@@ -6,7 +6,8 @@ from scratchflow.bijectors import set_training
 from scratchflow.io import load_model
 
 FIGURE_NOTE = ("density.png (learned density over the data), samples.png (samples vs data),\n"
-               "layers.png (data pushed through each layer), loss.png (loss curves)")
+               "layers.png (data pushed through each layer), loss.png (loss curves); for nsf and\n"
+               "nsf-ar also spline.png (one learned spline over its input's histogram)")
 
 
 def positive_int_list(text):

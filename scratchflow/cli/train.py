@@ -4,7 +4,8 @@
 
 ``train`` writes into ``--out``: ``model.npz`` (reload with ``scratchflow.io.load_model``),
 ``history.json`` / ``history.csv`` (loss per step, validation loss per evaluation), ``run.json`` (the
-command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``.
+command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``
+(and ``spline.png`` for the spline models nsf / nsf-ar).
 """
 import argparse
 import json
@@ -27,6 +28,7 @@ TRAIN_EPILOG = """examples:
   scratchflow train --data moons                          Real-NVP on two moons (~10-60 s)
   scratchflow train --data checkerboard --steps 5000 --out runs/checker
   scratchflow train --model maf --data 8gaussians --layers 5 --hidden 32,32
+  scratchflow train --model nsf --data checkerboard --layers 4   neural spline flow
   scratchflow train --target u1 --steps 3000 --out runs/u1  fit a density known up to a
                                                           constant (reverse KL), no data
   scratchflow train --data moons --epochs 20 --patience 5   early stopping on validation NLL

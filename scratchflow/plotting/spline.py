@@ -6,17 +6,20 @@ one coordinate?": the curve y = Φ(x) with its knots (x_k, y_k) and slopes, the 
 data pushed through the layers before it). Where the data are dense the spline is steep, spreading
 them out toward N(0, 1); where they are sparse it is flat.
 """
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-import numpy as np  # noqa: E402
+from scratchflow.bijectors.spline import rq_forward
+from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
+from scratchflow.bijectors.spline_coupling import SplineCoupling
+from scratchflow.nn.module import Cache
+from scratchflow.plotting.figure import save_figure
 
-from scratchflow.bijectors.spline import rq_forward  # noqa: E402
-from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive  # noqa: E402
-from scratchflow.bijectors.spline_coupling import SplineCoupling  # noqa: E402
-from scratchflow.nn.module import Cache  # noqa: E402
-from scratchflow.plotting import _save  # noqa: E402
+
+def spline_layers(flow):
+    """Positions of the flow's spline layers (coupling or autoregressive), in order."""
+    return [index for index, layer in enumerate(flow.layers.layers)
+            if isinstance(layer, (SplineCoupling, SplineAutoregressive))]
 
 
 def learned_spline(flow, data, layer_index=None):
@@ -28,8 +31,7 @@ def learned_spline(flow, data, layer_index=None):
     the others), an autoregressive one the first dimension of its ordering (which reads nothing).
     """
     layers = list(flow.layers.layers)
-    splines = [i for i, layer in enumerate(layers) if isinstance(layer, (SplineCoupling,
-                                                                          SplineAutoregressive))]
+    splines = spline_layers(flow)
     if not splines:
         raise ValueError("the flow has no spline layer (build it with --model nsf or nsf-ar)")
     index = splines[0] if layer_index is None else int(layer_index)
@@ -83,4 +85,4 @@ def plot_learned_spline(flow, data, out_dir="figures", filename="spline.png", la
         bottom.axvline(x_k, color="C3", lw=0.5, alpha=0.6)
     bottom.set_xlabel(f"x_{dimension + 1} (input of layer {index})")
     bottom.set_ylabel("data marginal")
-    return _save(fig, out_dir, filename)
+    return save_figure(fig, out_dir, filename)
