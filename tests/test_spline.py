@@ -4,8 +4,6 @@ The layers' gradients are checked by tests/test_contract.py; here the spline fun
 meet finite differences, the knots and ±B, inputs of 1e6, all-tail batches and unnormalised
 parameters far outside any trained range, in both directions.
 """
-import os
-
 import numpy as np
 import pytest
 from hypothesis import given
@@ -199,6 +197,26 @@ def test_made_outputs_are_autoregressive():
         assert np.abs(jacobian[~reads_later]).max() > 1e-3
 
 
+def test_made_outputs_gradient_passes_match_finite_differences():
+    rng = np.random.default_rng(11)
+    made = MADEOutputs(3, 4, hidden=(5,), order="random", rng=rng)
+    x, upstream = rng.normal(size=(2, 3)), rng.normal(size=(2, 3, 4))   # θ is (N, D, P)
+    with pytest.raises(RuntimeError, match=r"backward\(\) called before MADEOutputs.forward"):
+        made.backward(upstream)
+    made.forward(x)
+    grad_x = made.backward(upstream)                                  # (2, 3)
+    step, numeric = 1e-6, np.zeros_like(x)
+    for i, j in np.ndindex(*x.shape):
+        shift = np.zeros_like(x)
+        shift[i, j] = step
+        numeric[i, j] = np.sum(upstream * (made.forward(x + shift) - made.forward(x - shift))) / (2 * step)
+    np.testing.assert_allclose(grad_x, numeric, rtol=1e-6, atol=1e-9)
+    made.forward(x)
+    np.testing.assert_allclose(made.input_gradient(upstream), grad_x, rtol=1e-13)
+    with pytest.raises(ValueError, match=r"grad_params must have shape \(2, 3, 4\)"):
+        made.backward(upstream[:, :, :3])
+
+
 @pytest.mark.parametrize("options, message", [
     (dict(bins=1), "bins"), (dict(bound=-1.0), "bound"), (dict(bound=np.inf), "bound"),
     (dict(bins=4, min_width=0.25), "min_width"), (dict(min_slope=0.0), "min_slope")])
@@ -267,13 +285,14 @@ def test_train_command_takes_the_spline_models(tmp_path, model, capsys):
     assert f"training {model}" in printed.out + printed.err
 
 
-def test_train_and_plot_draw_the_learned_spline(tmp_path, capsys):
-    """The wiring only (one model: the figure itself is drawn for both above)."""
+def test_plot_draws_the_learned_spline_of_a_spline_model(tmp_path, capsys):
+    """The wiring only (cli/figures.py, shared by train and plot; the figure itself is drawn for
+    both spline layers above; a flow without a spline layer would make learned_spline raise, so
+    test_cli's Real-NVP runs show it is not drawn there)."""
     main(["train", "--model", "nsf", "--data", "moons", "--steps", "3", "--layers", "1",
-          "--hidden", "4", "--n-train", "200", "--n-val", "100", "--out", str(tmp_path),
-          "--no-progress"])
-    assert f"wrote {tmp_path / 'spline.png'}" in capsys.readouterr().out
-    os.remove(tmp_path / "spline.png")
-    main(["plot", "--model-file", str(tmp_path / "model.npz")])
-    with open(tmp_path / "spline.png", "rb") as file:
+          "--hidden", "4", "--n-train", "200", "--n-val", "100", "--out", str(tmp_path / "nsf"),
+          "--no-progress", "--no-figures"])
+    main(["plot", "--model-file", str(tmp_path / "nsf" / "model.npz")])
+    assert f"wrote {tmp_path / 'nsf' / 'spline.png'}" in capsys.readouterr().out
+    with open(tmp_path / "nsf" / "spline.png", "rb") as file:
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
