@@ -209,7 +209,8 @@ def test_made_outputs_gradient_passes_match_finite_differences():
     for i, j in np.ndindex(*x.shape):
         shift = np.zeros_like(x)
         shift[i, j] = step
-        numeric[i, j] = np.sum(upstream * (made.forward(x + shift) - made.forward(x - shift))) / (2 * step)
+        difference = made.forward(x + shift) - made.forward(x - shift)   # (2, 3, 4)
+        numeric[i, j] = np.sum(upstream * difference) / (2 * step)
     np.testing.assert_allclose(grad_x, numeric, rtol=1e-6, atol=1e-9)
     made.forward(x)
     np.testing.assert_allclose(made.input_gradient(upstream), grad_x, rtol=1e-13)
@@ -296,3 +297,15 @@ def test_plot_draws_the_learned_spline_of_a_spline_model(tmp_path, capsys):
     assert f"wrote {tmp_path / 'nsf' / 'spline.png'}" in capsys.readouterr().out
     with open(tmp_path / "nsf" / "spline.png", "rb") as file:
         assert file.read(8) == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("cls", [SplineCoupling, SplineAutoregressive])
+def test_spline_knots_checks_its_points(cls):
+    """Points of the wrong width are refused by name; rows: one per transformed coordinate."""
+    if cls is SplineCoupling:
+        layer, transformed = SplineCoupling(3, [1, 0, 0], bins=4, rng=0), 2
+    else:
+        layer, transformed = SplineAutoregressive(3, bins=4, rng=0), 3
+    with pytest.raises(ValueError, match=r"x has D=2 columns"):
+        layer.spline_knots(np.zeros((4, 2)))
+    assert layer.spline_knots(np.zeros((4, 3))).x_knots.shape == (4 * transformed, 5)   # K + 1

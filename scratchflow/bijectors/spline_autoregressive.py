@@ -31,7 +31,7 @@ from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH
                                                 check_spline_options, make_knots, n_spline_params)
 from scratchflow.nn.made_outputs import MADEOutputs
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_dtype, check_int
+from scratchflow.validation import check_array, check_dtype, check_int
 
 
 class SplineAutoregressive(Bijector):
@@ -81,7 +81,7 @@ class SplineAutoregressive(Bijector):
         """The knots of the spline each dimension gets at the points ``x`` (N, D): a record with
         ``x_knots``, ``y_knots``, ``slopes`` (N·D, K + 1), row n·D + d for dimension d of point n.
         For figures; keeps no cache."""
-        params = self._conditioner(np.asarray(x, dtype=self.dtype).reshape(-1, self.dim))[0]
+        params = self._conditioner(check_array(x, "x", dim=self.dim, dtype=self.dtype))[0]
         return self._knots(params)
 
     def _forward(self, x):

@@ -29,7 +29,7 @@ from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH
                                                 check_spline_options, make_knots, n_spline_params)
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_dtype, check_int, check_sizes
+from scratchflow.validation import check_array, check_dtype, check_int, check_sizes
 
 
 class SplineCoupling(Bijector):
@@ -89,7 +89,7 @@ class SplineCoupling(Bijector):
         """The knots of the spline each transformed coordinate gets at the points ``x`` (N, D):
         a record with ``x_knots``, ``y_knots``, ``slopes`` (N·k, K + 1), row n·k + j for the j-th
         transformed dimension of point n. For figures; keeps no cache."""
-        x = np.asarray(x, dtype=self.dtype).reshape(-1, self.dim)     # (N, D)
+        x = check_array(x, "x", dim=self.dim, dtype=self.dtype)       # (N, D)
         return self._knots(x[:, self.cond_index])[0]
 
     def _run(self, values, spline_map):
