@@ -35,11 +35,12 @@ import time
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from scratchflow.history import History, ParameterSnapshot
 from scratchflow.objectives import MaximumLikelihood, ReverseKL, evaluation_mode, minibatch_indices
 from scratchflow.optim import SGD, Adam
-from scratchflow.progress import ProgressBar
+from scratchflow.reporting import progress_bar
 from scratchflow.validation import check_array, check_int
 
 __all__ = ["fit", "History", "ParameterSnapshot", "MaximumLikelihood", "ReverseKL", "evaluation_mode",
@@ -92,9 +93,11 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     restore_best : bool
         If there was validation, copy the best evaluated parameters back into the flow at the end.
     progress : bool
-        Show a progress bar on stderr (only drawn when stderr is a terminal).
+        Show a ``tqdm`` progress bar with the running loss and the latest validation loss: a
+        widget in a notebook, a bar on a terminal, a line every 10 s at most in a log
+        (:mod:`scratchflow.reporting`).
     blas_threads : int or None
-        Cap on BLAS threads during training (needs ``threadpoolctl``; without it, no effect). The
+        Cap on BLAS threads during training (with ``threadpoolctl``, an install requirement). The
         matrices of a small flow (256 × 64) are far too small for threads to pay: on a busy 2-core
         machine one thread trained Real-NVP on moons 17× faster than OpenBLAS's default.
         ``None`` leaves the BLAS setting alone.
@@ -117,11 +120,11 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     history = History(mode=objective.name)
     last_good = ParameterSnapshot(flow)       # parameters whose loss was finite
     best = ParameterSnapshot(flow) if objective.validates else None
-    bar = ProgressBar(steps, desc="train", enabled=None if progress else False)
     start = time.perf_counter()
     with limit_blas_threads(blas_threads):                     # small matrices: threads only cost
-        _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every, patience)
-    bar.close()
+        with progress_bar(steps, desc="train", enabled=progress) as bar:
+            _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every,
+                        patience)
     history.seconds = time.perf_counter() - start
     if best is not None and restore_best and history.best_step is not None:
         best.restore()
@@ -179,7 +182,6 @@ def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval
         if loss is None:                                              # non-finite: stopped
             return
         running_loss = loss if running_loss is None else 0.95 * running_loss + 0.05 * loss
-        shown = {"loss": running_loss}
         if best is not None and (step % eval_every == 0 or step == steps):
             val_loss, improved = _evaluate(objective, history, best, step)
             evals_without_improvement = 0 if improved else evals_without_improvement + 1
@@ -187,11 +189,19 @@ def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval
                 history.stopped = (f"early stopping at step {step}: no better validation loss in "
                                    f"{patience} evaluations; best {history.best_val_loss:.4f} at "
                                    f"step {history.best_step}")
-                bar.update(step, **shown, val=val_loss)
+                _show_progress(bar, step, running_loss, history)
                 return
-        if history.val_loss:
-            shown["val"] = history.val_loss[-1]
-        bar.update(step, **shown)
+        _show_progress(bar, step, running_loss, history)
+
+
+def _show_progress(bar, step, running_loss, history):
+    """Move the tqdm ``bar`` to ``step``, showing the running loss and the latest validation loss:
+    ``val_nll`` with data, ``val_kl`` (the reverse-KL estimate, up to log Z) with a target."""
+    shown = {"loss": f"{running_loss:.4f}"}
+    if history.val_loss:
+        shown["val_nll" if history.mode == "data" else "val_kl"] = f"{history.val_loss[-1]:.4f}"
+    bar.set_postfix(shown, refresh=False)
+    bar.update(step - bar.n)
 
 
 def _gradient_step(objective, optimizer, history, last_good, step):
@@ -233,13 +243,8 @@ def _evaluate(objective, history, best, step):
 
 
 def limit_blas_threads(limit=1):
-    """Context manager capping BLAS threads at ``limit`` if ``threadpoolctl`` is installed."""
+    """Context manager capping BLAS threads at ``limit`` (``None``: leave the BLAS setting alone)."""
     if limit is None:
-        return contextlib.nullcontext()
-    try:
-        # local import: threadpoolctl is optional; without it the BLAS setting is left alone.
-        from threadpoolctl import threadpool_limits
-    except ImportError:
         return contextlib.nullcontext()
     return threadpool_limits(limits=int(limit), user_api="blas")
 

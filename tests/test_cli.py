@@ -9,7 +9,6 @@ import pytest
 from scratchflow.cli import main
 from scratchflow.flow import Flow
 from scratchflow.io import load_model
-from scratchflow.progress import ProgressBar
 
 TINY = ["--steps", "30", "--layers", "2", "--hidden", "8", "--n-train", "200", "--n-val", "100",
         "--batch-size", "50", "--no-progress"]
@@ -117,18 +116,17 @@ def test_other_model_families_train_from_the_command_line(tmp_path):
         assert load_model(str(out / "model.npz")).config["model"] == model
 
 
-def test_progress_bar_draws_only_when_asked():
-    quiet = io.StringIO()                                   # not a terminal: silent by default
-    bar = ProgressBar(10, desc="train", stream=quiet)
-    bar.update(10, loss=1.5)
-    bar.close()
-    assert quiet.getvalue() == ""
-    shown = io.StringIO()
-    bar = ProgressBar(2000, desc="train", stream=shown, enabled=True, min_interval=0.0)
-    bar.update(1999, loss=1.23456)
-    assert bar.render().startswith("train  99% |") and "1999/2000  loss 1.2346" in bar.render()
-    bar.close()
-    assert shown.getvalue().startswith("\rtrain") and shown.getvalue().endswith("\n")
+def test_train_shows_progress_lines_in_a_log(tmp_path, capsys):
+    """Under pytest stderr is not a terminal: tqdm writes whole lines (no carriage returns), the
+    first at 0 % and the last at 100 % with the running loss and the validation NLL."""
+    tiny_with_progress = [flag for flag in TINY if flag != "--no-progress"]
+    assert main(["train", "--data", "moons", "--no-figures", "--out", str(tmp_path)]
+                + tiny_with_progress) == 0
+    log = capsys.readouterr().err
+    lines = [line for line in log.splitlines() if line.startswith("train:")]
+    assert "\r" not in log
+    assert "0/30" in lines[0] and "30/30" in lines[-1]
+    assert "loss=" in lines[-1] and "val_nll=" in lines[-1]
 
 
 def test_non_finite_loss_is_reported_and_exits_one(tmp_path, monkeypatch, capsys):

@@ -408,7 +408,7 @@ def test_cli_grade_writes_results_and_summary(tmp_path):
     assert results["score"] == 0 and results["max_score"] > 0
 
 
-def test_grade_all_writes_a_csv(tmp_path, grader):
+def test_grade_all_writes_a_csv(tmp_path, grader, capsys):
     folder = tmp_path / "submissions"
     shutil.copytree(EXERCISES, folder / "alice")
     make_submission(SOLUTIONS, ["task1_change_of_variables.py"], {"edits": []}, str(folder / "bob"))
@@ -418,3 +418,7 @@ def test_grade_all_writes_a_csv(tmp_path, grader):
     assert [r["submission"] for r in rows] == ["alice", "bob"]
     assert float(rows[0]["score"]) == 0
     assert float(rows[1]["change_of_variables"]) == 6 and float(rows[1]["score"]) == 6   # public: 2+2+2
+    output = capsys.readouterr()
+    assert "grade: 100%" in output.err and "2/2" in output.err                 # the tqdm progress
+    assert "alice: 0 / " in output.out and "bob: 6 / " in output.out
+

@@ -34,6 +34,9 @@ def _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_sh
     paths.append(plotting.plot_density(flow, data, out_dir, target=target, limits=limits))
     paths.append(plotting.plot_samples(flow, data, out_dir, seed=seed))
     if flow.dim == 2:
-        layer_points = data if data is not None else flow.sample(2000, rng=seed)
-        paths.append(plotting.plot_layers(flow, layer_points, out_dir))
+        if data is not None:
+            paths.append(plotting.plot_layers(flow, data, out_dir))
+        else:                                        # reverse KL: no data, the flow's own samples
+            paths.append(plotting.plot_layers(flow, flow.sample(2000, rng=seed), out_dir,
+                                              input_label="x = f⁻¹(z) (samples) / сэмплы"))
     return paths

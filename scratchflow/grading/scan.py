@@ -13,8 +13,14 @@ import (``__import__("scratch" + "flow...")``) escapes it; the child's run-time 
 (:mod:`scratchflow.grading.child`) catch most of those, and the instructor's guide says what is left.
 """
 import ast
+import threading
 
 ALWAYS_FORBIDDEN = ("scratchflow.grading", "_grader", "solutions")
+
+_PARSE_LOCK = threading.Lock()
+"""grade_submission scans tasks on two threads; CPython 3.11's ``ast.parse`` is not safe to run on
+two at once ("SystemError: AST constructor recursion depth mismatch", CPython issue gh-106905;
+seen in this test suite under load as an "autograder failed" result)."""
 
 
 def _dotted(node):
@@ -34,7 +40,8 @@ def reachable_names(source):
     ``source`` is best given as the file's bytes: then its ``# coding:`` line is honoured exactly
     as when Python imports it (text hidden from a UTF-8 reader by ``# coding: utf-7`` is seen).
     """
-    tree = ast.parse(source)
+    with _PARSE_LOCK:
+        tree = ast.parse(source)
     aliases, names = {}, set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
