@@ -12,6 +12,8 @@ from scratchflow.bijectors.elementwise import ElementwiseAffine
 from scratchflow.bijectors.examples import Example2Map, example1_bijector
 from scratchflow.bijectors.logit import Logit
 from scratchflow.bijectors.permutation import Permutation
+from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
+from scratchflow.bijectors.spline_coupling import SplineCoupling
 
 from scratchflow.bijectors.additive import AdditiveCoupling      # beyond the lecture (issue 15)
 from scratchflow.bijectors.lu_linear import LULinear
@@ -21,4 +23,5 @@ from scratchflow.bijectors.radial import RadialFlow
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
            "BatchNorm", "set_training", "Logit",
            "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF",
+           "SplineCoupling", "SplineAutoregressive",
            "AdditiveCoupling", "LULinear", "PlanarFlow", "RadialFlow"]
