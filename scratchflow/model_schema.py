@@ -19,7 +19,7 @@ MAX_DEPTH = 16                 # hidden layers of one network
 MAX_SEED = 2 ** 63 - 1
 
 _COMMON = {
-    "model": ("choice", ("realnvp", "maf", "iaf", "planar", "radial", "nice")),
+    "model": ("choice", ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice")),
     "dim": ("int", 1, MAX_DIM),
     "n_layers": ("int", 1, MAX_LAYERS),
     "hidden": ("widths", 1, MAX_WIDTH),
@@ -33,6 +33,9 @@ SCHEMA = {
     "maf": {**_COMMON, "order": ("choice", AUTOREGRESSIVE_ORDERS), "batchnorm": ("bool",)},
 }
 SCHEMA["iaf"] = SCHEMA["maf"]
+SCHEMA["nsf"] = SCHEMA["nsf-ar"] = {**_COMMON, "bins": ("int", 2, MAX_WIDTH),
+                                   "bound": ("number", 0.0, 1e6),
+                                   "order": ("choice", AUTOREGRESSIVE_ORDERS)}
 SCHEMA["nice"] = {**_COMMON, "lu_linear": ("bool",)}                  # beyond the lecture
 _NO_NETWORK = {key: rule for key, rule in _COMMON.items() if key not in ("hidden", "activation")}
 SCHEMA["planar"] = SCHEMA["radial"] = _NO_NETWORK                   # no network: no hidden sizes
@@ -52,8 +55,8 @@ def check_config(config):
         raise ValueError(f"the {model} config misses {missing} or has unknown keys {unknown}")
     for key, value in config.items():
         _check_value(key, value, SCHEMA[model][key])
-    if model in ("realnvp", "nice") and config["dim"] < 2:
-        name = "Real-NVP" if model == "realnvp" else "NICE"
+    if model in ("realnvp", "nsf", "nice") and config["dim"] < 2:
+        name = {"realnvp": "Real-NVP", "nsf": "a spline coupling flow", "nice": "NICE"}[model]
         raise ValueError(f"config 'dim': {name} needs dim >= 2, got {config['dim']}")
     return config
 
@@ -86,13 +89,14 @@ def min_stored_values(config):
     """A lower bound on the number of parameter values the (checked) config's model holds.
 
     Each layer's network has at least the weights of ``[inputs, *hidden, outputs]``: a coupling
-    network reads >= 1 dimension and writes >= 2 numbers (s and t of one dimension), a MADE reads D
-    and writes 2D; a NICE coupling network reads and writes >= 1 (plus D² per LU layer, D per final
-    scaling); a planar layer holds u, w, b (2D + 1), a radial one z₀, α, β (D + 2). Plain integers:
-    no array is made.
+    network reads >= 1 dimension and writes >= 2 numbers (s and t, or a spline's 3K − 1 >= 2, of one
+    dimension), a MADE reads D and writes 2D; a NICE coupling network reads and writes >= 1 (plus
+    D² per LU layer, D for the final scaling); a planar layer holds u, w, b (2D + 1), a radial one
+    z₀, α, β (D + 2). Plain integers: no array is made.
     """
     dim, model = config["dim"], config["model"]
-    n_layers = config.get("n_layers", {"realnvp": 8, "planar": 8, "radial": 8, "nice": 4}.get(model, 5))
+    n_layers = config.get("n_layers", {"realnvp": 8, "planar": 8, "radial": 8, "nice": 4, "nsf": 4,
+                                       "nsf-ar": 4}.get(model, 5))
     if model == "planar":
         return n_layers * (2 * dim + 1)
     if model == "radial":
@@ -100,9 +104,9 @@ def min_stored_values(config):
     hidden = list(config.get("hidden", [64, 64]))
     if model == "nice":
         widths, extra = [1, *hidden, 1], dim * dim if config.get("lu_linear", False) else 0
-    elif model == "realnvp":
+    elif model in ("realnvp", "nsf"):                  # a spline: 3K - 1 >= 2 numbers per dimension
         widths, extra = [1, *hidden, 2], 0
-    else:                                               # maf, iaf
+    else:                                               # maf, iaf, nsf-ar
         widths, extra = [dim, *hidden, 2 * dim], 0
     per_layer = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + extra
     return n_layers * per_layer + (dim if model == "nice" else 0)

@@ -30,8 +30,10 @@ def test_saved_model_reloads_bit_for_bit(config, tmp_path):
     np.testing.assert_array_equal(loaded.sample(4, rng=1), flow.sample(4, rng=1))
 
 
-@pytest.mark.parametrize("config", CONFIGS + [{"model": "nice", "dim": 5, "n_layers": 3,
-                                               "hidden": [3, 7], "lu_linear": True}],
+@pytest.mark.parametrize("config", CONFIGS + [
+    {"model": "nice", "dim": 5, "n_layers": 3, "hidden": [3, 7], "lu_linear": True},
+    {"model": "nsf", "dim": 3, "n_layers": 2, "hidden": [4], "bins": 2},       # merged beside us
+    {"model": "nsf-ar", "dim": 3, "n_layers": 2, "hidden": [4], "bins": 2}],
                          ids=lambda config: config["model"])
 def test_the_schema_takes_the_config_and_its_size_bound_is_a_lower_bound(config):
     """The loader refuses a file holding fewer values than ``min_stored_values``: the bound must
