@@ -17,6 +17,7 @@ MAX_LAYERS = 512               # flow layers
 MAX_WIDTH = 8192               # units of one hidden layer
 MAX_DEPTH = 16                 # hidden layers of one network
 MAX_SEED = 2 ** 63 - 1
+MAX_BINS = 1024                # K, bins of one spline
 
 _COMMON = {
     "model": ("choice", ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice")),
@@ -33,9 +34,9 @@ SCHEMA = {
     "maf": {**_COMMON, "order": ("choice", AUTOREGRESSIVE_ORDERS), "batchnorm": ("bool",)},
 }
 SCHEMA["iaf"] = SCHEMA["maf"]
-SCHEMA["nsf"] = SCHEMA["nsf-ar"] = {**_COMMON, "bins": ("int", 2, MAX_WIDTH),
-                                   "bound": ("number", 0.0, 1e6),
-                                   "order": ("choice", AUTOREGRESSIVE_ORDERS)}
+SCHEMA["nsf"] = {**_COMMON, "bins": ("int", 1, MAX_BINS), "bound": ("number", 0.0, 1e6),
+                 "order": ("choice", AUTOREGRESSIVE_ORDERS)}
+SCHEMA["nsf-ar"] = SCHEMA["nsf"]
 SCHEMA["nice"] = {**_COMMON, "lu_linear": ("bool",)}                  # beyond the lecture
 _NO_NETWORK = {key: rule for key, rule in _COMMON.items() if key not in ("hidden", "activation")}
 SCHEMA["planar"] = SCHEMA["radial"] = _NO_NETWORK                   # no network: no hidden sizes
@@ -56,8 +57,8 @@ def check_config(config):
     for key, value in config.items():
         _check_value(key, value, SCHEMA[model][key])
     if model in ("realnvp", "nsf", "nice") and config["dim"] < 2:
-        name = {"realnvp": "Real-NVP", "nsf": "a spline coupling flow", "nice": "NICE"}[model]
-        raise ValueError(f"config 'dim': {name} needs dim >= 2, got {config['dim']}")
+        raise ValueError(f"config 'dim': a coupling model ({model}) needs dim >= 2, "
+                         f"got {config['dim']}")
     return config
 
 
@@ -89,24 +90,25 @@ def min_stored_values(config):
     """A lower bound on the number of parameter values the (checked) config's model holds.
 
     Each layer's network has at least the weights of ``[inputs, *hidden, outputs]``: a coupling
-    network reads >= 1 dimension and writes >= 2 numbers (s and t, or a spline's 3K − 1 >= 2, of one
-    dimension), a MADE reads D and writes 2D; a NICE coupling network reads and writes >= 1 (plus
-    D² per LU layer, D for the final scaling); a planar layer holds u, w, b (2D + 1), a radial one
-    z₀, α, β (D + 2). Plain integers: no array is made.
+    network reads >= 1 dimension and writes >= 2 numbers (s and t of one dimension), a MADE reads D
+    and writes 2D; a spline network writes 3K - 1 numbers per dimension instead of 2. A NICE
+    coupling network reads and writes >= 1 (plus D² per LU layer, D for the final scaling); a
+    planar layer holds u, w, b (2D + 1), a radial one z₀, α, β (D + 2). Plain integers: no array
+    is made.
     """
     dim, model = config["dim"], config["model"]
-    n_layers = config.get("n_layers", {"realnvp": 8, "planar": 8, "radial": 8, "nice": 4, "nsf": 4,
-                                       "nsf-ar": 4}.get(model, 5))
-    if model == "planar":
-        return n_layers * (2 * dim + 1)
-    if model == "radial":
-        return n_layers * (dim + 2)
+    if model in ("planar", "radial"):
+        per_layer = 2 * dim + 1 if model == "planar" else dim + 2
+        return config.get("n_layers", 8) * per_layer
     hidden = list(config.get("hidden", [64, 64]))
     if model == "nice":
-        widths, extra = [1, *hidden, 1], dim * dim if config.get("lu_linear", False) else 0
-    elif model in ("realnvp", "nsf"):                  # a spline: 3K - 1 >= 2 numbers per dimension
-        widths, extra = [1, *hidden, 2], 0
-    else:                                               # maf, iaf, nsf-ar
-        widths, extra = [dim, *hidden, 2 * dim], 0
-    per_layer = sum(a * b for a, b in zip(widths[:-1], widths[1:])) + extra
-    return n_layers * per_layer + (dim if model == "nice" else 0)
+        widths = [1, *hidden, 1]
+        per_layer = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+        per_layer += dim * dim if config.get("lu_linear", False) else 0
+        return config.get("n_layers", 4) * per_layer + dim
+    per_dim = 3 * config.get("bins", 8) - 1 if model.startswith("nsf") else 2
+    coupling = model in ("realnvp", "nsf")
+    widths = [1, *hidden, per_dim] if coupling else [dim, *hidden, per_dim * dim]
+    per_layer = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    default_layers = {"realnvp": 8, "nsf": 4, "nsf-ar": 4}.get(model, 5)
+    return config.get("n_layers", default_layers) * per_layer

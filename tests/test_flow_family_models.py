@@ -49,7 +49,7 @@ def test_the_schema_takes_the_config_and_its_size_bound_is_a_lower_bound(config)
 def test_the_schema_refuses_network_keys_for_planar_and_nice_below_two_dimensions():
     with pytest.raises(ValueError, match=r"unknown keys \['hidden'\]"):
         check_config({"model": "radial", "dim": 2, "hidden": [4]})
-    with pytest.raises(ValueError, match=r"NICE needs dim >= 2"):
+    with pytest.raises(ValueError, match=r"\(nice\) needs dim >= 2"):
         check_config({"model": "nice", "dim": 1})
 
 
