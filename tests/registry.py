@@ -18,7 +18,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm, Compose,
-                                   ElementwiseAffine, Example2Map, Logit, Permutation)
+                                   ElementwiseAffine, Example2Map, Logit, LowerTriangular,
+                                   Permutation)
 
 
 @dataclass
@@ -107,6 +108,13 @@ def _autoregressive(cls, dim, rng, dtype=np.float64):
     return layer
 
 
+def _lower_triangular(dim, rng):
+    """A fixed lower-triangular map whose diagonal has both signs (|L_ii| in [0.5, 2])."""
+    matrix = np.tril(rng.uniform(-1, 1, (dim, dim)))
+    matrix[np.diag_indices(dim)] = rng.uniform(0.5, 2, dim) * rng.choice([-1.0, 1.0], dim)
+    return LowerTriangular(matrix)
+
+
 REGISTRY = [
     Case(ElementwiseAffine, _affine),
     Case(Example2Map, lambda dim, rng, dtype=np.float64: Example2Map(), dims=(2, 2),
@@ -122,4 +130,5 @@ REGISTRY = [
     Case(ActNorm, _actnorm),
     Case(MAF, lambda dim, rng, dtype=np.float64: _autoregressive(MAF, dim, rng, dtype)),
     Case(IAF, lambda dim, rng, dtype=np.float64: _autoregressive(IAF, dim, rng, dtype)),
+    Case(LowerTriangular, lambda dim, rng, dtype=np.float64: _lower_triangular(dim, rng), float32=False),
 ]

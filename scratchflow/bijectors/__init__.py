@@ -12,7 +12,8 @@ from scratchflow.bijectors.elementwise import ElementwiseAffine
 from scratchflow.bijectors.examples import Example2Map, example1_bijector
 from scratchflow.bijectors.logit import Logit
 from scratchflow.bijectors.permutation import Permutation
+from scratchflow.bijectors.triangular import LowerTriangular
 
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
            "BatchNorm", "set_training", "Logit",
-           "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF"]
+           "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF", "LowerTriangular"]

@@ -8,8 +8,14 @@ so for ``f = f_K ∘ ... ∘ f_1`` the log-determinants add: ``log_det = Σ_k lo
 The inverse runs the layers in reverse order, ``x = f_1^{-1}(... f_K^{-1}(z))``, and its log-dets
 add too.
 
+# >>> task composition
 Gradient pass: every layer's log-det enters the total with weight 1, so each layer receives the
 same ``grad_log_det``; ``grad_z`` flows back through the layers in reverse order of the pass.
+# --- student
+Gradient pass (task composition): the total log_det is a sum of the layers' log-dets, and z is
+reached through every layer in turn. Work out, by the chain rule, what dL/dlog_det each layer
+receives and in which order the layers' ``_backward`` (and ``_inverse_backward``) must run.
+# <<< task composition
 """
 from scratchflow.bijectors.base import Bijector
 
@@ -63,29 +69,39 @@ class Compose(Bijector):
     def _check_codomain(self, z):
         self.layers[-1]._check_codomain(z)
 
+    # Task composition: the four passes call the layers' unchecked ``_forward``, ``_inverse``,
+    # ``_backward``, ``_inverse_backward`` (the stack checks its input once, at the edge).
     def _forward(self, x):
+        # >>> task composition
         log_det = 0.0
         for layer in self.layers:
             x, layer_log_det = layer._forward(x)               # (N, D), (N,)
             log_det = log_det + layer_log_det                  # (N,)
         return x, log_det
+        # <<< task composition
 
     def _inverse(self, z):
+        # >>> task composition
         log_det = 0.0
         for layer in reversed(self.layers):
             z, layer_log_det = layer._inverse(z)               # (N, D), (N,)
             log_det = log_det + layer_log_det
         return z, log_det
+        # <<< task composition
 
     def _backward(self, grad_z, grad_log_det):
+        # >>> task composition
         for layer in reversed(self.layers):
             grad_z = layer._backward(grad_z, grad_log_det)     # (N, D)
         return grad_z
+        # <<< task composition
 
     def _inverse_backward(self, grad_x, grad_log_det):
+        # >>> task composition
         for layer in self.layers:
             grad_x = layer._inverse_backward(grad_x, grad_log_det)
         return grad_x
+        # <<< task composition
 
     def __len__(self):
         return len(self.layers)

@@ -59,12 +59,16 @@ def made_degrees(order, hidden, rng=None):
     """Degrees of the input units and of every hidden layer (MADE paper's rule, see module doc).
 
     Returns ``[input_degrees (D,), hidden_1 (H1,), ...]``; the output degrees equal the inputs'.
+    Task made_masks: ``input_degrees[d]`` is the degree of dimension d — its position in the
+    ordering, counted from 1 (``order[i]`` is the dimension generated i-th).
     With D = 1 the hidden degrees are 0 (the single output is a constant, as μ_1 and s_1 are).
     """
     rng = np.random.default_rng(rng)
     dim = len(order)
-    input_degrees = np.empty(dim, dtype=int)
+    input_degrees = np.empty(dim, dtype=int)                          # (D,)
+    # >>> task made_masks
     input_degrees[order] = np.arange(1, dim + 1)                      # (D,)
+    # <<< task made_masks
     degrees = [input_degrees]
     for width in hidden:
         low = min(int(degrees[-1].min()), dim - 1)
@@ -73,10 +77,18 @@ def made_degrees(order, hidden, rng=None):
 
 
 def made_masks(degrees):
-    """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, 2D)."""
+    """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, 2D).
+
+    ``degrees`` = ``[input_degrees (D,), hidden_1 (H1,), ...]`` as :func:`made_degrees` returns.
+    Task made_masks: ``masks`` is the list of hidden masks (one per pair of consecutive layers,
+    rule M^l of the module docstring) and ``output`` the (H_last, D) output mask (rule M^L); the
+    line after the region puts it twice side by side, for μ and for s.
+    """
+    # >>> task made_masks
     masks = [(later[None, :] >= earlier[:, None]).astype(float)       # (H_{l−1}, H_l)
              for earlier, later in zip(degrees[:-1], degrees[1:])]
     output = (degrees[0][None, :] > degrees[-1][:, None]).astype(float)   # (H_last, D)
+    # <<< task made_masks
     masks.append(np.concatenate([output, output], axis=1))            # (H_last, 2D): μ then s
     return masks
 
