@@ -4,8 +4,7 @@ A code region (the lines a student writes) sits inside a function::
 
     def _forward(self, x):
         # >>> task coupling
-        scale_log, shift, trace = self._scale_shift(x[:, cond])
-        ...
+        ...                                       # the library's lines
         # <<< task coupling
         self._forward_cache = Cache(...)          # given: the names the region must define
 
