@@ -88,18 +88,23 @@ def stubbed_files(root, homework):
 
 
 def mutant_files(root, mistake):
-    """The one file a mistake changes, with its ``find`` text replaced, checked to lie in a code
-    region of the mistake's task."""
+    """The one file a mistake changes, each of its ``edits`` ([find, replace]) applied, each
+    ``find`` checked to occur once and to lie in a code region of the mistake's task."""
     relative = mistake["file"]
     text = region_files(root)[relative]
-    if text.count(mistake["find"]) != 1:
-        raise ValueError(f"mistake {mistake['id']!r}: its text occurs {text.count(mistake['find'])} "
-                         f"times in {relative}, not once")
-    line = text[:text.index(mistake["find"])].count("\n")
-    if not any(r.is_code and r.task == mistake["task"] and r.begin < line < r.end
-               for r in find_regions(text, relative)):
-        raise ValueError(f"mistake {mistake['id']!r} is not inside a region of task {mistake['task']!r}")
-    return {relative: text.replace(mistake["find"], mistake["replace"])}
+    regions = [r for r in find_regions(text, relative) if r.is_code and r.task == mistake["task"]]
+    mutated = text
+    for find, replace in mistake["edits"]:
+        if text.count(find) != 1:
+            raise ValueError(f"mistake {mistake['id']!r}: {find[:40]!r} occurs {text.count(find)} "
+                             f"times in {relative}, not once")
+        first = text[:text.index(find)].count("\n")
+        last = first + find.rstrip("\n").count("\n")
+        if not any(r.begin < first and last < r.end for r in regions):
+            raise ValueError(f"mistake {mistake['id']!r}: {find[:40]!r} is not inside a region of task "
+                             f"{mistake['task']!r}")
+        mutated = mutated.replace(find, replace)
+    return {relative: mutated}
 
 
 def run_variants(root, variants, seeds):
@@ -157,14 +162,19 @@ def _readme(homework):
         return handle.read().replace("<!-- tasks -->", rows).replace("<!-- name -->", homework["name"])
 
 
-def generate(root, out):
-    """Write the student side into ``out`` (replacing what was there); return the paths written."""
+def variants(root, homework, mistakes):
+    """The reference and one variant per mistake (named ``mistake-<id>``), for :func:`run_variants`."""
+    found = [{"name": "reference", "files": {}, "tasks": [t["id"] for t in homework["tasks"]]}]
+    return found + [{"name": "mistake-" + m["id"], "files": mutant_files(root, m), "tasks": [m["task"]]}
+                    for m in mistakes]
+
+
+def generate(root, out, results=None):
+    """Write the student side into ``out`` (replacing what was there); return the paths written.
+    ``results``: the probes' outputs of :func:`variants` at the public seed if already computed."""
     homework, mistakes = load_homework(root), load_mistakes(root)
     seed = homework["public_seed"]
-    variants = [{"name": "reference", "files": {}, "tasks": [t["id"] for t in homework["tasks"]]}]
-    variants += [{"name": "mistake-" + m["id"], "files": mutant_files(root, m), "tasks": [m["task"]]}
-                 for m in mistakes]
-    results = run_variants(root, variants, [seed])
+    results = results or run_variants(root, variants(root, homework, mistakes), [seed])
     staging = tempfile.mkdtemp(prefix=".exercises-", dir=os.path.dirname(os.path.abspath(out)))
     probes = all_probes()
     for relative, text in stubbed_files(root, homework).items():
@@ -181,8 +191,9 @@ def generate(root, out):
         for mistake in (m for m in mistakes if m["task"] == task_id):
             hints[mistake["id"]] = mistake["hint"]
             for probe, outputs in results["mistake-" + mistake["id"]][seed][task_id].items():
-                if not isinstance(outputs, str) and any(
-                        not np.array_equal(outputs.get(n), v) for n, v in reference[probe].items()):
+                if isinstance(outputs, str):                       # the mistake raises: its message
+                    arrays[f"mistake/{mistake['id']}/{probe}/__error__"] = np.array(outputs)
+                elif any(not np.array_equal(outputs.get(n), v) for n, v in reference[probe].items()):
                     arrays.update({f"mistake/{mistake['id']}/{probe}/{n}": v for n, v in outputs.items()})
         tests = os.path.join(staging, "tests")
         os.makedirs(os.path.join(tests, "expected"), exist_ok=True)
@@ -204,11 +215,11 @@ def _write(path, text):
         handle.write(text)
 
 
-def check_sync(root, exercises):
+def check_sync(root, exercises, results=None):
     """Differences between ``exercises`` and a fresh generation (empty list: in sync)."""
     with tempfile.TemporaryDirectory(prefix="scratchflow-sync-") as scratch:
         fresh = os.path.join(scratch, "exercises")
-        generate(root, fresh)
+        generate(root, fresh, results)
         return _differences(fresh, exercises)
 
 

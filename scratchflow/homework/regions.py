@@ -46,8 +46,10 @@ class Region:
         return self.student is None
 
 
-def find_regions(text, path="<file>"):
-    """The regions of ``text`` in file order; raises :class:`RegionError` on a malformed marker."""
+def find_regions(text, path="<file>", functions=True):
+    """The regions of ``text`` in file order; raises :class:`RegionError` on a malformed marker.
+    ``functions``: also name the function of each code region (parses ``text``; a code region
+    outside a function is an error)."""
     lines = text.splitlines(keepends=True)
     regions, open_region = [], None
     for number, line in enumerate(lines):
@@ -72,7 +74,8 @@ def find_regions(text, path="<file>"):
             (open_region.body if open_region.student is None else open_region.student).append(line)
     if open_region is not None:
         raise RegionError(f"{path}:{open_region.begin + 1}: region 'task {open_region.task}' is never closed")
-    _name_functions(text, regions, path)
+    if functions:
+        _name_functions(text, regions, path)
     return regions
 
 
@@ -138,7 +141,7 @@ def splice(stubbed, submitted, task, path="<file>"):
     """
     wanted = [r for r in find_regions(stubbed, path) if r.is_code and r.task == task]
     try:
-        given = [r for r in find_regions(submitted, path) if r.is_code and r.task == task]
+        given = [r for r in find_regions(submitted, path, functions=False) if r.is_code and r.task == task]
     except (RegionError, SyntaxError) as error:
         raise RegionError(f"{path}: the markers of your file cannot be read ({error})") from None
     if len(given) != len(wanted):

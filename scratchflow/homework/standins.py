@@ -16,7 +16,8 @@ class StandInNet(Module):
     """In place of the coupling's MLP: ``out = 0.5 sin(x @ A) + c`` (N, out); no parameters.
 
     ``_backward(trace, grad_out)`` records ``grad_out`` (N, out) in :attr:`received` and returns the
-    fixed projection ``grad_out @ B`` (N, in).
+    fixed projection ``(grad_out @ B) ⊙ (1 + 0.3 x)`` (N, in), x the input of the pass that kept
+    ``trace`` (so a gradient pass that hands the network another pass's trace shows).
     """
 
     def __init__(self, n_in, n_out, rng):
@@ -32,7 +33,7 @@ class StandInNet(Module):
 
     def _backward(self, trace, grad_out, need_input_grad=True):
         self.received.append(np.array(grad_out))
-        return grad_out @ self.project_back                         # (N, in)
+        return (grad_out @ self.project_back) * (1.0 + 0.3 * trace.x)   # (N, in): reads its pass's trace
 
 
 class StandInMade(Module):

@@ -44,11 +44,25 @@ def first_difference(outputs, expected):
     return None
 
 
+def error_text(error):
+    """How an exception appears in a signature: ``"TypeName: message"``."""
+    return f"{type(error).__name__}: {error}"
+
+
 def recognise(outputs, signatures):
-    """Ids of the known mistakes whose signature (dict output -> array) the outputs match."""
+    """Ids of the known mistakes whose signature (dict output -> array) the outputs match; a
+    signature ``{"__error__": text}`` matches an exception with that text."""
+    if isinstance(outputs, BaseException):
+        return [mistake for mistake, signature in signatures.items()
+                if "__error__" in signature and str(signature["__error__"]) == error_text(outputs)]
     return [mistake for mistake, signature in signatures.items()
-            if signature and all(name in outputs and _close(outputs[name], value)
-                                 for name, value in signature.items())]
+            if signature and "__error__" not in signature and
+            all(name in outputs and _close(outputs[name], value) for name, value in signature.items())]
+
+
+def _hints(outputs, signatures, hints):
+    return "".join(f"\n  This looks like a known mistake ({mistake}): {(hints or {}).get(mistake, '')}"
+                   for mistake in recognise(outputs, signatures or {}))
 
 
 def judge(what, outputs, expected, signatures=None, hints=None):
@@ -57,11 +71,8 @@ def judge(what, outputs, expected, signatures=None, hints=None):
     if isinstance(outputs, BaseException):
         if isinstance(outputs, NotImplementedError):
             return False, f"{what}: not written yet ({outputs})"
-        return False, f"{what}: your code raised {type(outputs).__name__}: {outputs}"
+        return False, f"{what}: your code raised {error_text(outputs)}" + _hints(outputs, signatures, hints)
     difference = first_difference(outputs, expected)
     if difference is None:
         return True, f"{what}: ok"
-    message = f"{what}: {difference}"
-    for mistake in recognise(outputs, signatures or {}):
-        message += f"\n  This looks like a known mistake ({mistake}): {(hints or {}).get(mistake, '')}"
-    return False, message
+    return False, f"{what}: {difference}" + _hints(outputs, signatures, hints)

@@ -32,6 +32,7 @@ def _fresh_package(root, files, folder):
 def _run_variant(variant, seeds):
     import numpy as np                          # local import: after the variant's package is on sys.path
     from scratchflow.homework import all_probes  # local import: the variant's copy, imported afresh
+    from scratchflow.homework.verdict import error_text  # local import: the variant's copy
     probes = all_probes()
     outputs = {}
     for seed in seeds:
@@ -39,10 +40,12 @@ def _run_variant(variant, seeds):
             for name, function, _ in probes[task]:
                 key = f"{seed}/{task}/{name}"
                 try:
-                    for output, value in function(seed).items():
+                    with np.errstate(all="ignore"):     # a mutant's NaN is an output, not news
+                        result = function(seed)
+                    for output, value in result.items():
                         outputs[f"{key}/{output}"] = np.asarray(value)
                 except Exception as error:
-                    outputs[f"{key}/__error__"] = np.array(f"{type(error).__name__}: {error}")
+                    outputs[f"{key}/__error__"] = np.array(error_text(error))
     return outputs
 
 
