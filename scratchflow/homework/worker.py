@@ -4,11 +4,13 @@
 
 ``JOB`` (JSON): ``{"root": folder holding the scratchflow package, "out": folder, "variants":
 [{"name": ..., "files": {"scratchflow/...py": text}, "tasks": [...]}], "seeds": [...]}``. Each
-variant is the package with those files replaced, imported afresh (the previous variant's
-modules are dropped), its tasks' probes run at every seed; the outputs go to
+variant is the package with those files replaced, imported afresh (one working copy; the previous
+variant's files are restored and its modules dropped; a rewritten file's bytecode is deleted, so
+none is ever stale), its tasks' probes run at every seed; the outputs go to
 ``out/<name>.npz`` as ``<seed>/<task>/<probe>/<output>`` (``.../__error__``: the exception, as
 text). Data only: the caller reads it with ``allow_pickle=False``.
 """
+import importlib.util
 import json
 import os
 import shutil
@@ -17,16 +19,27 @@ import tempfile
 import traceback
 
 
-def _fresh_package(root, files, folder):
-    shutil.rmtree(folder, ignore_errors=True)
-    shutil.copytree(os.path.join(root, "scratchflow"), os.path.join(folder, "scratchflow"),
-                    ignore=shutil.ignore_patterns("__pycache__"))
+def _write(folder, relative, text):
+    """Write a source file of the working copy and drop its cached bytecode (never stale)."""
+    path = os.path.join(folder, relative)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    try:
+        os.remove(importlib.util.cache_from_source(path))
+    except FileNotFoundError:
+        pass
+
+
+def _switch(root, folder, previous, files):
+    """Turn the working copy from the variant ``previous`` into ``files`` and forget the imports."""
+    for relative in set(previous) - set(files):
+        with open(os.path.join(root, relative), encoding="utf-8") as handle:
+            _write(folder, relative, handle.read())
     for relative, text in files.items():
-        with open(os.path.join(folder, relative), "w", encoding="utf-8") as handle:
-            handle.write(text)
+        _write(folder, relative, text)
     for name in [name for name in sys.modules if name == "scratchflow" or name.startswith("scratchflow.")]:
         del sys.modules[name]
-    sys.path[:] = [folder] + [p for p in sys.path if p not in (root, "")]
+    sys.path[:] = [folder] + [p for p in sys.path if p not in (root, "", folder)]
 
 
 def _run_variant(variant, seeds):
@@ -53,11 +66,14 @@ def main(argv=None):
     argv = sys.argv[1:] if argv is None else argv
     with open(argv[0], encoding="utf-8") as handle:
         job = json.load(handle)
-    sys.dont_write_bytecode = True
     work = tempfile.mkdtemp(prefix="scratchflow-variants-")
+    shutil.copytree(os.path.join(job["root"], "scratchflow"), os.path.join(work, "scratchflow"),
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    previous = {}
     try:
-        for index, variant in enumerate(job["variants"]):
-            _fresh_package(job["root"], variant["files"], os.path.join(work, str(index)))
+        for variant in job["variants"]:
+            _switch(job["root"], work, previous, variant["files"])
+            previous = variant["files"]
             try:
                 outputs = _run_variant(variant, job["seeds"])
             except Exception:
