@@ -19,10 +19,14 @@ into the stubbed library (:func:`splice`); docstring regions are never taken fro
 """
 import ast
 import re
+import threading
 
 BEGIN = re.compile(r"^(\s*)# >>> task ([a-z0-9_]+)\s*$")
 STUDENT = re.compile(r"^\s*# --- student\s*$")
 END = re.compile(r"^\s*# <<< task ([a-z0-9_]+)\s*$")
+
+
+_PARSE_LOCK = threading.Lock()
 
 
 class RegionError(ValueError):
@@ -44,6 +48,32 @@ class Region:
     @property
     def is_code(self):
         return self.student is None
+
+
+def _task_regions(text, task, path):
+    """The regions of one task in a submitted file (code and docstring), read from that task's
+    markers only: another task's broken markers in the same file do not matter here."""
+    regions, open_region = [], None
+    for number, line in enumerate(text.splitlines(keepends=True)):
+        begin, end = BEGIN.match(line), END.match(line)
+        if begin and begin.group(2) == task:
+            if open_region is not None:
+                raise RegionError(f"{path}:{number + 1}: region 'task {task}' opens twice")
+            open_region = Region(task, number, None, begin.group(1), [], None)
+        elif end and end.group(1) == task:
+            if open_region is None:
+                raise RegionError(f"{path}:{number + 1}: '# <<< task {task}' closes no open region")
+            open_region.end = number
+            regions.append(open_region)
+            open_region = None
+        elif open_region is not None:
+            if STUDENT.match(line) and open_region.student is None:
+                open_region.student = []
+            else:
+                (open_region.body if open_region.student is None else open_region.student).append(line)
+    if open_region is not None:
+        raise RegionError(f"{path}:{open_region.begin + 1}: region 'task {task}' is never closed")
+    return regions
 
 
 def find_regions(text, path="<file>", functions=True):
@@ -94,7 +124,9 @@ def _name_functions(text, regions, path):
                 if not isinstance(child, ast.ClassDef):
                     functions.append((child.lineno, child.end_lineno, name))
                 visit(child, name + ".")
-    visit(ast.parse(text, path), "")
+    with _PARSE_LOCK:                   # CPython 3.11's AST recursion counter is not thread-safe
+        tree = ast.parse(text, path)    # (SystemError "recursion depth mismatch"; gh-106905)
+    visit(tree, "")
     for region in code:
         holders = [f for f in functions if f[0] <= region.begin + 1 <= f[1]]
         if not holders:
@@ -141,7 +173,7 @@ def splice(stubbed, submitted, task, path="<file>"):
     """
     wanted = [r for r in find_regions(stubbed, path) if r.is_code and r.task == task]
     try:
-        given = [r for r in find_regions(submitted, path, functions=False) if r.is_code and r.task == task]
+        given = [r for r in _task_regions(submitted, task, path) if r.is_code]
     except (RegionError, SyntaxError) as error:
         raise RegionError(f"{path}: the markers of your file cannot be read ({error})") from None
     if len(given) != len(wanted):
