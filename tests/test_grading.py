@@ -16,7 +16,9 @@ import time
 import pytest
 
 from scratchflow.grading.grader import Grader, grade_all, grade_submission, grade_to_file
+from scratchflow.grading.spec import load_homework
 from scratchflow.grading.walls import Walls
+from scratchflow.homework.release import build_release, fill_from
 from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
 from tests.grading_fixtures.plants import PLANTS, make_submission
 
@@ -45,9 +47,19 @@ def cache():
 
 
 @pytest.fixture(scope="module")
-def key_results(grader, cache, tmp_path_factory):
-    key = make_submission(ROOT, grader.homework.files, {"edits": []}, str(tmp_path_factory.mktemp("key")))
-    return grade_submission(key, hidden=True, seed=SEED, cache=cache, grader=grader)
+def key(tmp_path_factory):
+    """The student path's end: the release as built, its gaps filled from the instructor's key (the
+    library's regions); the plants start from it."""
+    release = str(tmp_path_factory.mktemp("filled") / "release")
+    build_release(ROOT, EXERCISES, release)
+    fill_from(release, ROOT, [task.id for task in load_homework(SOLUTIONS).tasks])
+    return release
+
+
+@pytest.fixture(scope="module")
+def key_results(grader, cache, key, tmp_path_factory):
+    submission = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path_factory.mktemp("key")))
+    return grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
 
 
 def task_scores(results, grader):
@@ -56,7 +68,7 @@ def task_scores(results, grader):
             for task in grader.homework.tasks}
 
 
-def test_the_key_gets_full_marks(key_results, grader):
+def test_the_filled_release_gets_full_marks(key_results, grader):
     assert_gradescope_schema(key_results)
     failed = [(t["name"], t["output"]) for t in key_results["tests"] if t["score"] < t["max_score"]]
     assert failed == []
@@ -74,12 +86,12 @@ def test_the_stubs_get_zero_for_every_task(grader, cache):
 
 
 @pytest.mark.parametrize("name", sorted(PLANTS))
-def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, key_results, tmp_path, monkeypatch):
+def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, key, key_results, tmp_path, monkeypatch):
     plant = PLANTS[name]
     if plant.get("root_only") and not IS_ROOT:
         pytest.skip(NEEDS_ROOT)
     results_path = tmp_path / "results.json"
-    submission = make_submission(ROOT, grader.homework.files, plant, str(tmp_path / "submission"),
+    submission = make_submission(key, grader.homework.files, plant, str(tmp_path / "submission"),
                                  values={"@SOLUTIONS@": SOLUTIONS, "@PACKAGE@": PACKAGE,
                                          "@RESULTS@": str(results_path)})
     for variable, value in plant.get("env", {}).items():
