@@ -37,6 +37,7 @@ import numpy as np
 from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.compose import Compose
 from scratchflow.distributions import StandardNormal
+from scratchflow.divergence import check_finite_output
 from scratchflow.nn.module import Cache, Module
 from scratchflow.validation import check_array, check_int
 
@@ -83,8 +84,9 @@ class Flow(Module):
         """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array."""
         self._forward_cache = None     # the layers' forward caches now hold this x, not the loss's
         z, log_det = self.layers.forward(x)                       # (N, D), (N,)
-        _check_finite_output(z, "z", "finite data x")
-        return self._base_log_prob(z) + log_det
+        log_px = self._base_log_prob(z) + log_det                 # (N,)
+        check_finite_output("Flow.log_prob (the base density at the flow's z)", log_prob=log_px)
+        return log_px
 
     def sample(self, n, rng=None):
         """Generation algorithm (slide «Алгоритм генерации»); returns x (n, D); task generation.
@@ -106,17 +108,19 @@ class Flow(Module):
         """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D), m >= 1.
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
+        Task loss: define ``log_px`` (m,), log p_x(x_i), and ``loss``, the number L.
         """
         self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
         z, log_det = self.layers.forward(x)                       # (m, D), (m,)
         if z.shape[0] == 0:
             raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
                              f"got an empty batch x of shape {z.shape}")
-        _check_finite_output(z, "z", "finite data x")
-        self._forward_cache = Cache(z=z)
         # >>> task loss
-        loss = -np.mean(self._base_log_prob(z) + log_det)
+        log_px = self._base_log_prob(z) + log_det                 # (m,) log p_x(x_i)
+        loss = -np.mean(log_px)
         # <<< task loss
+        check_finite_output("Flow.loss (the base density at the flow's z)", log_prob=log_px)
+        self._forward_cache = Cache(z=z)
         return float(loss)
 
     def _base_log_prob(self, z):
@@ -159,7 +163,6 @@ class Flow(Module):
         """
         _check_target(target, self.dim)
         x, log_det_inv = self.layers.inverse(z)                       # (n, D), (n,)
-        _check_finite_output(x, "x", "base samples z")
         log_q = self._base_log_prob(z) - log_det_inv                  # (n,)
         log_target = target.log_prob(x)                               # (n,)
         if np.shape(log_target) != (x.shape[0],):
@@ -200,17 +203,6 @@ class Flow(Module):
 
     def __repr__(self):
         return f"Flow(base={self.base!r}, layers={self.layers!r})"
-
-
-def _check_finite_output(out, name, source):
-    """The layers' output must be finite: inf/NaN here is an overflow inside the model (its input
-    was checked), so say that, rather than let the base or target blame its own argument."""
-    if not np.isfinite(out).all():
-        row, col = np.argwhere(~np.isfinite(out))[0]
-        raise FloatingPointError(
-            f"the flow mapped {source} to a non-finite {name}[{row}, {col}] = {out[row, col]}: a layer "
-            "overflowed (e.g. exp of a large log-scale). In training this means the loss diverged: "
-            "try a smaller lr, clip_norm, or a scale bound")
 
 
 def _check_target(target, dim):

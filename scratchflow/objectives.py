@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from scratchflow.bijectors.batchnorm import set_training
+from scratchflow.bijectors.batchnorm import BatchNorm, set_training
 from scratchflow.validation import check_int
 
 
@@ -85,10 +85,20 @@ class ReverseKL:
 @contextlib.contextmanager
 def evaluation_mode(flow):
     """Inside this block every BatchNorm of ``flow`` uses its running averages (evaluation mode);
-    afterwards they are back in training mode. Flows without BatchNorm are unaffected."""
-    switched = set_training(flow, False)
+    afterwards each is back in the mode it had before (one the user set to evaluation stays so).
+    Flows without BatchNorm are unaffected."""
+    layers = [module for module in _modules(flow) if isinstance(module, BatchNorm)]
+    modes = [layer.training for layer in layers]
+    set_training(flow, False)
     try:
         yield flow
     finally:
-        if switched:
-            set_training(flow, True)
+        for layer, training in zip(layers, modes):
+            layer.train(training)
+
+
+def _modules(module):
+    """``module`` and every module below it."""
+    yield module
+    for child in module._children.values():
+        yield from _modules(child)

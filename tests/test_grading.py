@@ -316,7 +316,7 @@ def test_cli_grade_writes_results_and_summary(tmp_path):
     assert results["score"] == 0 and results["max_score"] > 0
 
 
-def test_grade_all_writes_a_csv(tmp_path, grader):
+def test_grade_all_writes_a_csv(tmp_path, grader, capsys):
     folder = tmp_path / "submissions"
     make_submission(ROOT, ["scratchflow/nn/made.py"], {"edits": [("scratchflow/nn/made.py", "np.arange(1, dim + 1)",
                                                                    "np.arange(dim)")]}, str(folder / "alice"))
@@ -327,3 +327,6 @@ def test_grade_all_writes_a_csv(tmp_path, grader):
     assert [r["submission"] for r in rows] == ["alice", "bob"]
     assert float(rows[0]["score"]) == pytest.approx(3.2 / 2) == float(rows[0]["made_masks"])   # masks only
     assert float(rows[1]["triangular"]) == pytest.approx(2.4) == float(rows[1]["score"])   # public: 40 % of 6
+    output = capsys.readouterr()
+    assert "grade: 100%" in output.err and "2/2" in output.err                 # the tqdm progress
+    assert "alice: 1.6 / " in output.out and "bob: 2.4 / " in output.out

@@ -9,9 +9,9 @@
 ``common.py`` holds what the commands share (argument types, the one-line error exit, loading a
 saved model); ``figures.py`` draws the figures that ``train`` and ``plot`` both write.
 """
-import argparse
 import sys
 
+from scratchflow.cli.common import OneLineParser
 from scratchflow.cli.examples import add_examples_command
 from scratchflow.cli.plot import add_plot_command
 from scratchflow.cli.sample import add_sample_command
@@ -19,7 +19,7 @@ from scratchflow.cli.train import add_train_command
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="scratchflow",
         description="Normalizing flows from scratch in NumPy (lecture 'Normalizing flows').")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -37,7 +37,11 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:                  # outside training (fit handles its own Ctrl-C)
+        sys.stderr.write(f"scratchflow {args.command}: interrupted (Ctrl-C)\n")
+        return 130
 
 
 if __name__ == "__main__":

@@ -158,24 +158,22 @@ def grade_all(folder, csv_path, source=None, hidden=False, time_limit=None, jobs
     """
     grader = Grader(source)
     homework = grader.homework
-    cache, rows = {}, []
+    cache = {}
+    rows = []
     print(grader.walls.describe())
-    for name in sorted(os.listdir(folder)):
-        submission = os.path.join(folder, name)
-        if not os.path.isdir(submission) or name.startswith("."):
-            continue
-        try:
-            results = grade_submission(submission, hidden=hidden, time_limit=time_limit, submission_id=name,
-                                       jobs=jobs, cache=cache, grader=grader)
-        except Exception:
-            results = failure_results(traceback.format_exc())
-        if results_dir:
-            write_results(results, os.path.join(results_dir, f"{name}.json"))
-        row = {"submission": name, "score": results["score"], "max_score": results["max_score"]}
-        for task in homework.tasks:
-            row[task.id] = sum(t["score"] for t in results["tests"] if task.id in t.get("tags", ()))
-        rows.append(row)
-        print(f"{name}: {results['score']:g} / {results['max_score']:g}")
+    # local import: tqdm only for --all; grading one submission (Gradescope's run_autograder) needs
+    # no more than the student's code does.
+    from scratchflow.reporting import progress_bar
+    names = [name for name in sorted(os.listdir(folder))
+             if os.path.isdir(os.path.join(folder, name)) and not name.startswith(".")]
+    with progress_bar(len(names), desc="grade") as bar:
+        for name in names:
+            row = _grade_one(grader, homework, folder, name, hidden, time_limit, jobs, cache,
+                             results_dir)
+            rows.append(row)
+            bar.write(f"{name}: {row['score']:g} / {row['max_score']:g}")   # above a terminal's bar
+            bar.set_postfix(last=name, refresh=False)
+            bar.update(1)
     fields = ["submission", "score", "max_score"] + [task.id for task in homework.tasks]
     folder_out = os.path.dirname(os.path.abspath(csv_path))
     os.makedirs(folder_out, exist_ok=True)
@@ -187,3 +185,19 @@ def grade_all(folder, csv_path, source=None, hidden=False, time_limit=None, jobs
     os.replace(temporary, csv_path)
     grader.close()
     return rows
+
+
+def _grade_one(grader, homework, folder, name, hidden, time_limit, jobs, cache, results_dir):
+    """Grade ``folder/name`` for :func:`grade_all`; return its CSV row."""
+    submission = os.path.join(folder, name)
+    try:
+        results = grade_submission(submission, hidden=hidden, time_limit=time_limit, submission_id=name,
+                                   jobs=jobs, cache=cache, grader=grader)
+    except Exception:
+        results = failure_results(traceback.format_exc())
+    if results_dir:
+        write_results(results, os.path.join(results_dir, f"{name}.json"))
+    row = {"submission": name, "score": results["score"], "max_score": results["max_score"]}
+    for task in homework.tasks:
+        row[task.id] = sum(t["score"] for t in results["tests"] if task.id in t.get("tags", ()))
+    return row

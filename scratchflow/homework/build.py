@@ -14,12 +14,14 @@ reference and on each mutant (``solutions/mistakes.json``) in one worker process
 lists every difference.
 """
 import filecmp
+import io
 import json
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+import zipfile
 
 import numpy as np
 
@@ -197,7 +199,7 @@ def generate(root, out, results=None):
                     arrays.update({f"mistake/{mistake['id']}/{probe}/{n}": v for n, v in outputs.items()})
         tests = os.path.join(staging, "tests")
         os.makedirs(os.path.join(tests, "expected"), exist_ok=True)
-        np.savez(os.path.join(tests, "expected", f"{task_id}.npz"), **arrays)
+        _save_npz(os.path.join(tests, "expected", f"{task_id}.npz"), arrays)
         meta = {"seed": seed, "probes": {name: what for name, _, what in probes[task_id]}, "mistakes": hints}
         _write(os.path.join(tests, "expected", f"{task_id}.json"),
                json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
@@ -207,6 +209,15 @@ def generate(root, out, results=None):
         shutil.rmtree(out)
     os.replace(staging, out)
     return sorted(os.path.relpath(os.path.join(d, n), out) for d, _, ns in os.walk(out) for n in ns)
+
+
+def _save_npz(path, arrays):
+    """``np.savez`` with fixed member dates, so that a regeneration writes the same bytes."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
+        for name in sorted(arrays):
+            buffer = io.BytesIO()
+            np.lib.format.write_array(buffer, np.asarray(arrays[name]), allow_pickle=False)
+            archive.writestr(zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
 
 
 def _write(path, text):

@@ -42,7 +42,7 @@ class _Activation(Module):
         x = check_array(x, "x").copy()                               # (N, H) _forward may overwrite
         y, cache = self._forward(x)
         self._forward_cache = Cache(inner=cache, shape=x.shape, dtype=x.dtype)
-        return y
+        return y.copy()                                               # the cache may hold y
 
     def backward(self, grad_out):
         """dL/dy (N, H) -> dL/dx (N, H) through the latest forward."""

@@ -142,7 +142,7 @@ class MADE(LayerStack):
 
     def forward(self, x):
         """x (N, D) -> (shift μ(x) (N, D), log_scale s(x) (N, D)); row d reads x before d only."""
-        x = check_array(x, "x", dim=self.dim, dtype=self.dtype)
+        x = check_array(x, "x", dim=self.dim, dtype=self.dtype).copy()   # the cache owns x
         out, self._forward_cache = self._forward(x)                   # (N, 2D)
         return out[:, :self.dim], out[:, self.dim:]
 

@@ -59,7 +59,7 @@ class Linear(Module):
     def forward(self, x):
         """y = x @ W + b. ``x`` (N, in) -> ``y`` (N, out)."""
         y, self._forward_cache = self._forward(check_array(x, "x", dim=self.in_features,
-                                                           dtype=self.dtype))
+                                                           dtype=self.dtype).copy())   # cache owns x
         return y
 
     def backward(self, grad_out):

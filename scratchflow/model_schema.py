@@ -1,0 +1,93 @@
+"""The schema of a saved model's config: what :func:`scratchflow.io.load_model` accepts before it
+builds anything.
+
+A model file comes from anywhere (a classmate, a forum), so its header is input like any other: a
+file of a few kilobytes must not make the loader build 10⁷ layers or a 20000 × 20000 matrix. The
+config is checked key by key against :data:`SCHEMA` (known model names, known keys, types, ranges),
+then :func:`min_stored_values` gives a lower bound on the number of parameters it describes, which
+the loader compares with the number of values the file actually holds, before building.
+"""
+import numbers
+
+from scratchflow.models import AUTOREGRESSIVE_ORDERS
+from scratchflow.nn.activations import ACTIVATIONS
+
+MAX_DIM = 4096                 # data dimension D
+MAX_LAYERS = 512               # flow layers
+MAX_WIDTH = 8192               # units of one hidden layer
+MAX_DEPTH = 16                 # hidden layers of one network
+MAX_SEED = 2 ** 63 - 1
+
+_COMMON = {
+    "model": ("choice", ("realnvp", "maf", "iaf")),
+    "dim": ("int", 1, MAX_DIM),
+    "n_layers": ("int", 1, MAX_LAYERS),
+    "hidden": ("widths", 1, MAX_WIDTH),
+    "activation": ("choice", tuple(ACTIVATIONS)),
+    "seed": ("int", 0, MAX_SEED),
+    "dtype": ("choice", ("float64", "float32")),
+    "logit_alpha": ("number", 0.0, 0.5),
+}
+SCHEMA = {
+    "realnvp": {**_COMMON, "scale_bound": ("number or null", 0.0, 1e6), "actnorm": ("bool",)},
+    "maf": {**_COMMON, "order": ("choice", AUTOREGRESSIVE_ORDERS), "batchnorm": ("bool",)},
+}
+SCHEMA["iaf"] = SCHEMA["maf"]
+REQUIRED = ("model", "dim")
+
+
+def check_config(config):
+    """Raise ``ValueError`` naming the key if ``config`` is not a model config :data:`SCHEMA` allows."""
+    if not isinstance(config, dict):
+        raise ValueError(f"the config must be a JSON object, got {type(config).__name__}")
+    model = config.get("model")
+    if model not in SCHEMA:
+        raise ValueError(f"unknown model {model!r}; this scratchflow builds {sorted(SCHEMA)}")
+    missing = [key for key in REQUIRED if key not in config]
+    unknown = sorted(set(config) - set(SCHEMA[model]))
+    if missing or unknown:
+        raise ValueError(f"the {model} config misses {missing} or has unknown keys {unknown}")
+    for key, value in config.items():
+        _check_value(key, value, SCHEMA[model][key])
+    if model == "realnvp" and config["dim"] < 2:
+        raise ValueError(f"config 'dim': Real-NVP needs dim >= 2, got {config['dim']}")
+    return config
+
+
+def _check_value(key, value, rule):
+    kind, *bounds = rule
+    if kind == "choice":
+        ok = isinstance(value, str) and value in bounds[0]
+    elif kind == "bool":
+        ok = isinstance(value, bool)
+    elif kind == "int":
+        ok = _is_int(value) and bounds[0] <= value <= bounds[1]
+    elif kind == "widths":
+        ok = (isinstance(value, list) and len(value) <= MAX_DEPTH
+              and all(_is_int(width) and bounds[0] <= width <= bounds[1] for width in value))
+    else:                                               # "number" or "number or null"
+        ok = ((value is None and kind == "number or null")
+              or (isinstance(value, numbers.Real) and not isinstance(value, bool)
+                  and bounds[0] < value < bounds[1]))
+    if not ok:
+        raise ValueError(f"config {key!r} = {value!r} is not allowed (expected {kind} "
+                         f"{bounds if bounds else ''})".rstrip())
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def min_stored_values(config):
+    """A lower bound on the number of parameter values the (checked) config's model holds.
+
+    Each layer's network has at least the weights of ``[inputs, *hidden, outputs]``: a coupling
+    network reads >= 1 dimension and writes >= 2 numbers (s and t of one dimension), a MADE reads D
+    and writes 2D. Plain integers: no array is made.
+    """
+    dim = config["dim"]
+    hidden = list(config.get("hidden", [64, 64]))
+    widths = [1, *hidden, 2] if config["model"] == "realnvp" else [dim, *hidden, 2 * dim]
+    per_layer = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
+    default_layers = 8 if config["model"] == "realnvp" else 5
+    return config.get("n_layers", default_layers) * per_layer
