@@ -14,8 +14,13 @@ generated first). Every unit gets a degree m:
 
 and a connection is kept when it cannot carry information "from the future":
 
-    hidden layer l:  M^l[j, k] = 1  iff  m^l(k) ≥ m^{l−1}(j)
-    output layer:    M^L[k, d] = 1  iff  m_input(d) > m^{L−1}(k)      (strict: no x_d → μ_d)
+# >>> task made_masks
+# --- student
+    hidden layer l:  M^l[j, k] = 1  iff  (compare m^l(k) with m^{l−1}(j): which comparison?)
+    output layer:    M^L[k, d] = 1  iff  (compare m_input(d) with m^{L−1}(k): which comparison?)
+    (task made_masks: choose each comparison so that the sentence below holds — and ask yourself
+    whether output d may see input d itself.)
+# <<< task made_masks
 
 A unit of degree m depends only on inputs of degree ≤ m, so output d depends only on the inputs
 that come before d in the ordering: the Jacobian ∂(μ, s)/∂x is strictly triangular in the ordering.
@@ -80,9 +85,9 @@ def made_masks(degrees):
     """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, 2D).
 
     ``degrees`` = ``[input_degrees (D,), hidden_1 (H1,), ...]`` as :func:`made_degrees` returns.
-    Task made_masks: ``masks`` is the list of hidden masks (one per pair of consecutive layers,
-    rule M^l of the module docstring) and ``output`` the (H_last, D) output mask (rule M^L); the
-    line after the region puts it twice side by side, for μ and for s.
+    Task made_masks: ``masks`` is the list of hidden masks, (H_{l−1}, H_l) each, one per pair of
+    consecutive layers (rule M^l of the module docstring), and ``output`` the (H_last, D) output
+    mask (rule M^L); the line after the region puts it twice side by side, for μ and for s.
     """
     # >>> task made_masks
     raise NotImplementedError('task made_masks (slide «μ_d(x_{1:d−1}) и s_d(x_{1:d−1}) – нейронные сети с d − 1 входами / MADE»): made_masks is yours to write; the docstring above gives the formula and the contract')
