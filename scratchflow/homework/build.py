@@ -18,8 +18,6 @@ import io
 import json
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
 import zipfile
 
@@ -27,6 +25,7 @@ import numpy as np
 
 from scratchflow.homework import all_probes
 from scratchflow.homework.regions import RegionError, find_regions, strip
+from scratchflow.homework.worker import run_variants
 
 SKIP_PACKAGES = ("scratchflow/homework/", "scratchflow/grading/")
 
@@ -109,34 +108,6 @@ def mutant_files(root, mistake):
     return {relative: mutated}
 
 
-def run_variants(root, variants, seeds):
-    """``{variant: {seed: {task: {probe: dict of arrays | error text}}}}`` from one worker process."""
-    with tempfile.TemporaryDirectory(prefix="scratchflow-probes-") as out:
-        job = os.path.join(out, "job.json")
-        with open(job, "w", encoding="utf-8") as handle:
-            json.dump({"root": root, "out": out, "variants": variants, "seeds": list(seeds)}, handle)
-        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-                "from scratchflow.homework.worker import main; main(sys.argv[2:])")
-        subprocess.run([sys.executable, "-c", code, root, job], check=True,
-                       env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
-        results = {}
-        for variant in variants:
-            grouped = results.setdefault(variant["name"], {})
-            with np.load(os.path.join(out, variant["name"] + ".npz"), allow_pickle=False) as arrays:
-                for key in arrays.files:
-                    seed, task, probe, output = key.split("/")
-                    probe_outputs = grouped.setdefault(int(seed) if seed.isdigit() else seed, {}) \
-                        .setdefault(task, {}).setdefault(probe, {})
-                    probe_outputs[output] = arrays[key]
-        for grouped in results.values():                     # an error replaces the probe's outputs
-            for tasks in grouped.values():
-                for probes in tasks.values():
-                    for probe, outputs in probes.items():
-                        if "__error__" in outputs:
-                            probes[probe] = str(outputs["__error__"])
-        return results
-
-
 def _test_file(task, probes):
     names = ", ".join(repr(name) for name, _, _ in probes)
     return f'''"""Public tests of task {task["id"]}: {task["title"]} ({task["points"]} points).
@@ -205,10 +176,20 @@ def generate(root, out, results=None):
                json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
         _write(os.path.join(tests, f"test_{task_id}.py"), _test_file(task, probes[task_id]))
     _write(os.path.join(staging, "README.md"), _readme(homework))
-    if os.path.isdir(out):                      # replaced only once the new one is complete
-        shutil.rmtree(out)
-    os.replace(staging, out)
+    swap_in(staging, out)
     return sorted(os.path.relpath(os.path.join(d, n), out) for d, _, ns in os.walk(out) for n in ns)
+
+
+def swap_in(staging, out):
+    """Put the complete folder ``staging`` at ``out``; the old ``out`` is moved aside first and
+    removed only after, so an interrupted run never leaves ``out`` missing or half-written."""
+    aside = None
+    if os.path.isdir(out):
+        aside = f"{out}.old-{os.getpid()}"
+        os.rename(out, aside)
+    os.replace(staging, out)
+    if aside:
+        shutil.rmtree(aside, ignore_errors=True)
 
 
 def _save_npz(path, arrays):

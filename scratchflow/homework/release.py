@@ -8,7 +8,7 @@ import os
 import shutil
 import tempfile
 
-from scratchflow.homework.build import region_files
+from scratchflow.homework.build import swap_in, region_files
 from scratchflow.homework.regions import find_regions, splice
 
 TOP_FILES = ("setup.cfg", "pyproject.toml")
@@ -29,9 +29,7 @@ def build_release(root, exercises, out):
     for name in TOP_FILES:
         if os.path.isfile(os.path.join(root, name)):
             shutil.copyfile(os.path.join(root, name), os.path.join(staging, name))
-    if os.path.isdir(out):
-        shutil.rmtree(out)
-    os.replace(staging, out)
+    swap_in(staging, out)
     return out
 
 

@@ -1,5 +1,7 @@
 """Run probes on variants of the package in one process: the reference, the stubs, each mutant.
 
+:func:`run_variants` (the caller's side) starts it and reads what it wrote.
+
     python -c "import sys; sys.path.insert(0, ROOT); from scratchflow.homework.worker import main; main()" JOB
 
 ``JOB`` (JSON): ``{"root": folder holding the scratchflow package, "out": folder, "variants":
@@ -14,9 +16,12 @@ import importlib.util
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import traceback
+
+import numpy as np
 
 
 def _write(folder, relative, text):
@@ -43,7 +48,6 @@ def _switch(root, folder, previous, files):
 
 
 def _run_variant(variant, seeds):
-    import numpy as np                          # local import: after the variant's package is on sys.path
     from scratchflow.homework import all_probes  # local import: the variant's copy, imported afresh
     from scratchflow.homework.verdict import error_text  # local import: the variant's copy
     probes = all_probes()
@@ -78,8 +82,35 @@ def main(argv=None):
                 outputs = _run_variant(variant, job["seeds"])
             except Exception:
                 outputs = {"__import__/__error__": traceback.format_exc()}
-            import numpy as np                  # local import: numpy stays loaded across variants
             np.savez(os.path.join(job["out"], f"{variant['name']}.npz"),
                      **{k: np.asarray(v) for k, v in outputs.items()})
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def run_variants(root, variants, seeds):
+    """``{variant: {seed: {task: {probe: dict of arrays | error text}}}}`` from one worker process."""
+    with tempfile.TemporaryDirectory(prefix="scratchflow-probes-") as out:
+        job = os.path.join(out, "job.json")
+        with open(job, "w", encoding="utf-8") as handle:
+            json.dump({"root": root, "out": out, "variants": variants, "seeds": list(seeds)}, handle)
+        code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+                "from scratchflow.homework.worker import main; main(sys.argv[2:])")
+        subprocess.run([sys.executable, "-c", code, root, job], check=True,
+                       env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
+        results = {}
+        for variant in variants:
+            grouped = results.setdefault(variant["name"], {})
+            with np.load(os.path.join(out, variant["name"] + ".npz"), allow_pickle=False) as arrays:
+                for key in arrays.files:
+                    seed, task, probe, output = key.split("/")
+                    probe_outputs = grouped.setdefault(int(seed) if seed.isdigit() else seed, {}) \
+                        .setdefault(task, {}).setdefault(probe, {})
+                    probe_outputs[output] = arrays[key]
+        for grouped in results.values():                     # an error replaces the probe's outputs
+            for tasks in grouped.values():
+                for probes in tasks.values():
+                    for probe, outputs in probes.items():
+                        if "__error__" in outputs:
+                            probes[probe] = str(outputs["__error__"])
+        return results
