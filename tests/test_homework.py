@@ -15,11 +15,11 @@ import pytest
 from scratchflow.homework import all_probes
 from scratchflow.homework.build import (check_sync, load_homework, load_mistakes, mutant_files,
                                         package_root, stubbed_files, variants)
-from scratchflow.homework.worker import run_variants
 from scratchflow.homework.public import load_expected
 from scratchflow.homework.regions import RegionError, find_regions, splice, strip
 from scratchflow.homework.release import build_release, fill_from, reference_lines
 from scratchflow.homework.verdict import first_difference, judge
+from scratchflow.homework.worker import run_variants
 
 ROOT = package_root()
 HOMEWORK = load_homework(ROOT)
