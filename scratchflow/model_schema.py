@@ -17,9 +17,10 @@ MAX_LAYERS = 512               # flow layers
 MAX_WIDTH = 8192               # units of one hidden layer
 MAX_DEPTH = 16                 # hidden layers of one network
 MAX_SEED = 2 ** 63 - 1
+MAX_BINS = 1024                # K, bins of one spline
 
 _COMMON = {
-    "model": ("choice", ("realnvp", "maf", "iaf")),
+    "model": ("choice", ("realnvp", "maf", "iaf", "nsf", "nsf-ar")),
     "dim": ("int", 1, MAX_DIM),
     "n_layers": ("int", 1, MAX_LAYERS),
     "hidden": ("widths", 1, MAX_WIDTH),
@@ -33,6 +34,9 @@ SCHEMA = {
     "maf": {**_COMMON, "order": ("choice", AUTOREGRESSIVE_ORDERS), "batchnorm": ("bool",)},
 }
 SCHEMA["iaf"] = SCHEMA["maf"]
+SCHEMA["nsf"] = {**_COMMON, "bins": ("int", 1, MAX_BINS), "bound": ("number", 0.0, 1e6),
+                 "order": ("choice", AUTOREGRESSIVE_ORDERS)}
+SCHEMA["nsf-ar"] = SCHEMA["nsf"]
 REQUIRED = ("model", "dim")
 
 
@@ -49,8 +53,9 @@ def check_config(config):
         raise ValueError(f"the {model} config misses {missing} or has unknown keys {unknown}")
     for key, value in config.items():
         _check_value(key, value, SCHEMA[model][key])
-    if model == "realnvp" and config["dim"] < 2:
-        raise ValueError(f"config 'dim': Real-NVP needs dim >= 2, got {config['dim']}")
+    if model in ("realnvp", "nsf") and config["dim"] < 2:
+        raise ValueError(f"config 'dim': a coupling model ({model}) needs dim >= 2, "
+                         f"got {config['dim']}")
     return config
 
 
@@ -83,11 +88,14 @@ def min_stored_values(config):
 
     Each layer's network has at least the weights of ``[inputs, *hidden, outputs]``: a coupling
     network reads >= 1 dimension and writes >= 2 numbers (s and t of one dimension), a MADE reads D
-    and writes 2D. Plain integers: no array is made.
+    and writes 2D; a spline network writes 3K - 1 numbers per dimension instead of 2. Plain
+    integers: no array is made.
     """
-    dim = config["dim"]
+    dim, model = config["dim"], config["model"]
     hidden = list(config.get("hidden", [64, 64]))
-    widths = [1, *hidden, 2] if config["model"] == "realnvp" else [dim, *hidden, 2 * dim]
+    per_dim = 3 * config.get("bins", 8) - 1 if model.startswith("nsf") else 2
+    coupling = model in ("realnvp", "nsf")
+    widths = [1, *hidden, per_dim] if coupling else [dim, *hidden, per_dim * dim]
     per_layer = sum(a * b for a, b in zip(widths[:-1], widths[1:]))
-    default_layers = 8 if config["model"] == "realnvp" else 5
+    default_layers = {"realnvp": 8, "nsf": 4, "nsf-ar": 4}.get(model, 5)
     return config.get("n_layers", default_layers) * per_layer

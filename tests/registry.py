@@ -19,7 +19,7 @@ import numpy as np
 
 from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm, Compose,
                                    ElementwiseAffine, Example2Map, Logit, LowerTriangular,
-                                   Permutation)
+                                   Permutation, SplineAutoregressive, SplineCoupling)
 
 
 @dataclass
@@ -131,4 +131,35 @@ REGISTRY = [
     Case(MAF, lambda dim, rng, dtype=np.float64: _autoregressive(MAF, dim, rng, dtype)),
     Case(IAF, lambda dim, rng, dtype=np.float64: _autoregressive(IAF, dim, rng, dtype)),
     Case(LowerTriangular, lambda dim, rng, dtype=np.float64: _lower_triangular(dim, rng), float32=False),
+]
+
+
+def _spline(cls, dim, rng, dtype=np.float64):
+    """A spline layer with B in [0.8, 2.5] (so inputs in [−2, 2] fall inside and in both tails),
+    2-3 bins and two hidden units (time; tests/test_spline.py takes larger ones), random biases
+    and a small last layer (|θ| <~ 2: no bin so steep that finite differences jump a knot; the
+    log-det is only C⁰ there). Random biases keep knots off round inputs such as 0."""
+    bins, bound = int(rng.integers(2, 4)), float(rng.uniform(0.8, 2.5))
+    if cls is SplineCoupling:
+        mask = np.zeros(dim, dtype=int)
+        mask[rng.choice(dim, size=rng.integers(1, dim), replace=False)] = 1
+        layer = SplineCoupling(dim, mask, bins=bins, bound=bound, hidden=(2,), rng=rng,
+                               zero_init=False, dtype=dtype)
+    else:
+        layer = SplineAutoregressive(dim, bins=bins, bound=bound, hidden=(2,), order="random",
+                                     rng=rng, zero_last=False, dtype=dtype)
+    for name, value in layer.params.items():
+        if name.endswith("bias"):
+            value[:] = rng.uniform(-0.5, 0.5, value.shape)
+        elif name.endswith("2.weight"):                               # the last layer
+            value[:] = rng.uniform(-0.4, 0.4, value.shape)
+    return layer
+
+
+REGISTRY += [
+    Case(SplineCoupling, lambda dim, rng, dtype=np.float64: _spline(SplineCoupling, dim, rng, dtype),
+         dims=(2, 4)),
+    Case(SplineAutoregressive,
+         lambda dim, rng, dtype=np.float64: _spline(SplineAutoregressive, dim, rng, dtype),
+         dims=(1, 3)),
 ]

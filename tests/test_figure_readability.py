@@ -9,9 +9,9 @@ from matplotlib.figure import Figure
 from scratchflow import ElementwiseAffine, Flow
 from scratchflow.bijectors.examples import Example2Map
 from scratchflow.data import load_dataset
-from scratchflow.models import build_realnvp
-from scratchflow.plotting import (plot_density, plot_example, plot_image_samples, plot_layers, plot_loss,
-                                  plot_samples)
+from scratchflow.models import build_model, build_realnvp
+from scratchflow.plotting import (plot_density, plot_example, plot_image_samples, plot_layers,
+                                  plot_learned_spline, plot_loss, plot_samples)
 from scratchflow.train import History
 
 
@@ -130,3 +130,14 @@ def test_loss_curve_stays_readable_when_validation_explodes(tmp_path, drawn):
     assert high < 3 and low < 1.05                                         # the training curve's scale
     assert any("above the scale" in text.get_text() for text in ax.get_legend().get_texts())
     assert ax.get_ylabel() == "NLL (nats)"
+
+
+def test_spline_figure_labels_both_panels_and_shows_the_whole_interval(tmp_path, drawn):
+    flow = build_model({"model": "nsf", "dim": 2, "n_layers": 1, "hidden": [4], "bins": 4,
+                        "bound": 2.0})
+    figure = drawn(plot_learned_spline, flow, load_dataset("moons", 200, rng=0), str(tmp_path))
+    _assert_readable(figure)
+    spline, histogram = _panels(figure)
+    assert "Φ" in spline.get_ylabel() and histogram.get_ylabel() == "data marginal"
+    low, high = spline.get_xlim()
+    assert low < -2.0 and high > 2.0                                       # [−B, B] and both tails

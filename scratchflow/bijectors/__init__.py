@@ -12,8 +12,11 @@ from scratchflow.bijectors.elementwise import ElementwiseAffine
 from scratchflow.bijectors.examples import Example2Map, example1_bijector
 from scratchflow.bijectors.logit import Logit
 from scratchflow.bijectors.permutation import Permutation
+from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
+from scratchflow.bijectors.spline_coupling import SplineCoupling
 from scratchflow.bijectors.triangular import LowerTriangular
 
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
            "BatchNorm", "set_training", "Logit",
-           "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF", "LowerTriangular"]
+           "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF", "LowerTriangular",
+           "SplineCoupling", "SplineAutoregressive"]

@@ -15,7 +15,8 @@ from scratchflow.data import DATASETS, REAL_DATASETS
 from scratchflow.io import load_model
 
 FIGURE_NOTE = ("density.png (learned density over the data), samples.png (samples vs data),\n"
-               "layers.png (data pushed through each layer), loss.png (loss curves)")
+               "layers.png (data pushed through each layer), loss.png (loss curves); for nsf and\n"
+               "nsf-ar also spline.png (one learned spline over its input's histogram)")
 
 
 MAX_POINTS = 10_000_000        # --n, --n-train, --n-val: more would only end in a MemoryError

@@ -1,4 +1,5 @@
-"""The figures ``scratchflow train`` and ``scratchflow plot`` write: loss, density, samples, layers."""
+"""The figures ``scratchflow train`` and ``scratchflow plot`` write: loss, density, samples, layers,
+and for a neural spline flow one learned spline."""
 import sys
 
 from scratchflow.train import limit_blas_threads
@@ -19,6 +20,9 @@ def _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_sh
     paths = []
     if history is not None:
         paths.append(plotting.plot_loss(history, out_dir))
+    if plotting.spline_layers(flow):                 # nsf / nsf-ar: the first layer's spline
+        spline_points = data if data is not None else flow.sample(2000, rng=seed)
+        paths.append(plotting.plot_learned_spline(flow, spline_points, out_dir))
     if image_shape is not None and data is not None:
         _draw(paths, "samples", plotting.plot_image_samples, flow, data, out_dir,
               image_shape=image_shape, seed=seed)

@@ -4,7 +4,8 @@
 
 ``train`` writes into ``--out``: ``model.npz`` (reload with ``scratchflow.io.load_model``),
 ``history.json`` / ``history.csv`` (loss per step, validation loss per evaluation), ``run.json`` (the
-command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``.
+command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``
+(and ``spline.png`` for the spline models nsf / nsf-ar).
 """
 import argparse
 import json
@@ -33,6 +34,7 @@ TRAIN_EPILOG = """examples:
   scratchflow train --data moons                          Real-NVP on two moons (~10-60 s)
   scratchflow train --data checkerboard --steps 5000 --out runs/checker
   scratchflow train --model maf --data 8gaussians --layers 5 --hidden 32,32
+  scratchflow train --model nsf --data checkerboard --layers 4   neural spline flow
   scratchflow train --target u1 --steps 3000 --out runs/u1  fit a density known up to a
                                                           constant (reverse KL), no data
   scratchflow train --data moons --epochs 20 --patience 5   early stopping on validation NLL
@@ -56,8 +58,9 @@ def add_train_command(subparsers):
                              f"{', '.join(REAL_DATASETS)} (needs scikit-learn: pip install -e '.[data]')")
     source.add_argument("--target", default=None, choices=["u1", "u2", "u3", "u4"],
                         help="fit this 2-D target density by reverse KL instead of data")
-    parser.add_argument("--model", default="realnvp", choices=["realnvp", "maf", "iaf"],
-                        help="flow family (default: realnvp)")
+    parser.add_argument("--model", default="realnvp",
+                        choices=["realnvp", "maf", "iaf", "nsf", "nsf-ar"],
+                        help="flow family (default: realnvp); nsf, nsf-ar: neural spline flows")
     parser.add_argument("--layers", type=positive_int, default=8,
                         help="number of flow layers (default: 8)")
     parser.add_argument("--hidden", type=positive_int_list, default=[64, 64],

@@ -81,18 +81,19 @@ def made_degrees(order, hidden, rng=None):
     return degrees
 
 
-def made_masks(degrees):
-    """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, 2D).
+def made_masks(degrees, outputs_per_dim=2):
+    """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, P·D).
 
     ``degrees`` = ``[input_degrees (D,), hidden_1 (H1,), ...]`` as :func:`made_degrees` returns.
     Task made_masks: ``masks`` is the list of hidden masks, (H_{l−1}, H_l) each, one per pair of
     consecutive layers (rule M^l of the module docstring), and ``output`` the (H_last, D) output
-    mask (rule M^L); the line after the region puts it twice side by side, for μ and for s.
+    mask (rule M^L). The line after the region repeats it ``outputs_per_dim`` = P times: block p
+    holds output p of every dimension (MADE's P = 2 blocks are μ then s).
     """
     # >>> task made_masks
     raise NotImplementedError('task made_masks (slide «μ_d(x_{1:d−1}) и s_d(x_{1:d−1}) – нейронные сети с d − 1 входами / MADE»): made_masks is yours to write; the docstring above gives the formula and the contract')
     # <<< task made_masks
-    masks.append(np.concatenate([output, output], axis=1))            # (H_last, 2D): μ then s
+    masks.append(np.tile(output, (1, outputs_per_dim)))               # (H_last, P·D)
     return masks
 
 
