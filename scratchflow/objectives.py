@@ -29,9 +29,11 @@ def minibatch_indices(n, batch_size, rng):
     n, batch_size = check_int(n, "n", 1), check_int(batch_size, "batch_size", 1)   # n = 0: no batch, ever
     epoch = 0
     while True:
+        # >>> task training
         order = rng.permutation(n)                                    # (n,)
         for start in range(0, n, batch_size):
             yield epoch, order[start:start + batch_size]              # (m,)
+        # <<< task training
         epoch += 1
 
 
@@ -48,8 +50,11 @@ class MaximumLikelihood:
         self.epoch = 0
 
     def step(self):
+        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled. Task training."""
+        # >>> task training
         self.epoch, indices = next(self.batches)
         return self.flow.loss_and_grad(self.data[indices])            # fills flow.grads
+        # <<< task training
 
     def evaluate(self):
         with evaluation_mode(self.flow):

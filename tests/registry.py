@@ -18,8 +18,8 @@ from typing import Callable, Optional
 import numpy as np
 
 from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm, Compose,
-                                   ElementwiseAffine, Example2Map, Logit, Permutation,
-                                   SplineAutoregressive, SplineCoupling)
+                                   ElementwiseAffine, Example2Map, Logit, LowerTriangular,
+                                   Permutation, SplineAutoregressive, SplineCoupling)
 from scratchflow.bijectors import AdditiveCoupling, LULinear, PlanarFlow, RadialFlow
 
 
@@ -146,6 +146,13 @@ def _additive(dim, rng, dtype=np.float64):
     return AdditiveCoupling(dim, mask, hidden=(4,), rng=rng, zero_init=False, dtype=dtype)
 
 
+def _lower_triangular(dim, rng):
+    """A fixed lower-triangular map whose diagonal has both signs (|L_ii| in [0.5, 2])."""
+    matrix = np.tril(rng.uniform(-1, 1, (dim, dim)))
+    matrix[np.diag_indices(dim)] = rng.uniform(0.5, 2, dim) * rng.choice([-1.0, 1.0], dim)
+    return LowerTriangular(matrix)
+
+
 REGISTRY = [
     Case(ElementwiseAffine, _affine),
     Case(Example2Map, lambda dim, rng, dtype=np.float64: Example2Map(), dims=(2, 2),
@@ -165,6 +172,9 @@ REGISTRY = [
     Case(LULinear, _lu_linear),
     Case(PlanarFlow, _planar),
     Case(RadialFlow, _radial),
+
+
+    Case(LowerTriangular, lambda dim, rng, dtype=np.float64: _lower_triangular(dim, rng), float32=False),
 ]
 
 

@@ -157,11 +157,3 @@ class Bijector(Module):
     def __repr__(self):
         return f"{type(self).__name__}(dim={self.dim})"
 
-
-def require_cached(value, layer, method):
-    """Not used in the package, which reads caches with ``Module._read_cache``. Kept only because
-    ``exercises/`` and ``solutions/`` task 3 (owned by the homework work) import it; remove it when
-    they move to the Cache convention."""
-    if value is None:
-        raise RuntimeError(f"{type(layer).__name__}: the gradient pass needs {method}() to run first")
-    return value

@@ -1,5 +1,6 @@
-"""The autograder: homework from one source (``solutions/``), exercises generated from it, grading
-behind the operating system's walls, Gradescope's ``results.json`` and the release bundles.
+"""The autograder: the homework is the library with gaps (:mod:`scratchflow.homework`); each task
+is graded on the stubbed library with the student's regions of that task only, behind the operating
+system's walls; Gradescope's ``results.json`` and the release bundles.
 
 It uses the package (nn, bijectors, data), never the reverse. The only module of scratchflow that
 touches it is :mod:`scratchflow.cli`, which imports :mod:`scratchflow.grading.cli` (argument parsing

@@ -5,7 +5,7 @@
 The grader writes the job to stdin: one line of JSON (the student module's name, the sandbox, the
 checks as ``{"key", "runner"}``, the uid, the limits) and then the inputs as ``.npz`` bytes. While
 still the user that started it, the child reads all of that, imports NumPy, the package (from the
-grader's pristine copy in ``LIB_FOLDER``) and the runners (from a folder only root may enter); then
+grader's fresh copy for this task in ``LIB_FOLDER``: the stubbed library with the task's regions of the student) and the runners (from a folder only root may enter); then
 it sets its resource limits, drops to the task's unprivileged uid (when started as root), enters
 the sandbox and only then imports the student's file. For each check it sends back, as ``.npz`` on
 ``OUTPUT_FD`` (read with ``allow_pickle=False`` by the grader), either the arrays the runner
@@ -28,16 +28,18 @@ def _read_job(stream):
     return job, stream.read()
 
 
-def _describe(error, student_file=None):
+def _describe(error, student_files=()):
     """A short, readable message for an exception raised by student code.
 
-    Only the frames of the student's own file are shown (the grader's code stays private).
+    Only the frames of the files that hold the task's regions are shown, with paths from
+    ``scratchflow/`` on (the grader's code stays private).
     """
     if isinstance(error, SystemExit):
         return f"the code called sys.exit({error.code!r})"
-    frames = traceback.extract_tb(error.__traceback__)
-    if student_file is not None:
-        frames = [frame for frame in frames if os.path.basename(frame.filename) == student_file]
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if any(frame.filename.replace(os.sep, "/").endswith("/" + name) for name in student_files)]
+    for frame in frames:
+        frame.filename = frame.filename[frame.filename.rfind("scratchflow" + os.sep):]
     lines = traceback.format_list(frames[-4:])
     lines += traceback.format_exception_only(type(error), error)
     return "".join(lines).replace(os.getcwd() + os.sep, "")[-1500:]
@@ -64,7 +66,7 @@ def _enter_walls(job):
 def _run_checks(job, runners, inputs_file, numpy_errors):
     import importlib
     import numpy as np
-    student_file = job["module"] + ".py"
+    student_file = job.get("student_files", [])
     try:
         student, import_error = importlib.import_module(job["module"]), None
     except BaseException as error:                       # SyntaxError, SystemExit, anything

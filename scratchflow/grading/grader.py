@@ -1,15 +1,18 @@
 """The autograder: grade one submission (or a folder of them) and write Gradescope's results.json.
 
-A :class:`Grader` loads the homework once, before any student code runs: the reference modules,
-the hidden checks and the runners (``solutions/autograder``), and everything they import. It then
-lays out its own folder: the pristine copy of the package the children import
-(:mod:`~scratchflow.grading.library`), the sandboxes and the logs. As root it closes the source
-folder to every other user (the reference and the hidden checks become unreadable to the task uids).
+A :class:`Grader` loads the homework once, before any student code runs: the reference (the
+library itself, with its task regions), the checks and the runners (``solutions/autograder``), and
+everything they import; it keeps in memory the package as the release has it (every region
+stubbed). It then lays out its own folder: the per-task package copies the children import
+(:mod:`~scratchflow.grading.library`, one fresh copy per child: the stubs plus that task's
+regions of the student), the sandboxes and the logs. As root it closes the source folder and the
+package folder to every other user (the reference and the hidden checks become unreadable to the
+task uids).
 
 Each task of a submission is graded in its own child (:mod:`~scratchflow.grading.task`), two at a
-time by default, each under its own uid slot. Before each submission the package copy and the files
-of every module the grader imported are checked against their digests, so one submission cannot
-change what the next one's grading sees. The results say which walls were up and which were missing.
+time by default, each under its own uid slot. Before each submission the files of every module the
+grader imported are checked against their digests, so one submission cannot change what the next
+one's grading sees. The results say which walls were up and which were missing.
 """
 import csv
 import hashlib
@@ -23,7 +26,9 @@ import traceback
 import weakref
 from concurrent.futures import ThreadPoolExecutor
 
-from scratchflow.grading.library import ImportedFiles, Library
+import scratchflow
+from scratchflow.grading.library import ImportedFiles, read_package
+from scratchflow.grading.package import stubbed_package
 from scratchflow.grading.paths import default_source, package_folder, package_root
 from scratchflow.grading.processes import Guard
 from scratchflow.grading.results import build_results, failure_results, write_results
@@ -55,40 +60,39 @@ class Grader:
         self.homework = load_homework(self.source)
         self.walls = Walls.detect()
         self.notes = []
-        if self.walls.privileged and close_to_others(self.source):
-            self.notes.append(f"closed {self.source} to other users (the reference and hidden checks)")
+        for folder, what in ((self.source, "the hidden checks"), (package_folder(), "the reference library")):
+            if self.walls.privileged and close_to_others(folder):
+                self.notes.append(f"closed {folder} to other users ({what})")
         runners = _load_module("_grader_runners", os.path.join(self.source, "autograder", "runners.py"))
-        for task in self.homework.tasks:                 # reference modules, importable by name
-            name = os.path.splitext(task.file)[0]
-            if getattr(sys.modules.get(name), "__file__", None) != os.path.join(self.source, task.file):
-                _load_module(name, os.path.join(self.source, task.file))
         self.checks = _load_module("_grader_checks", os.path.join(self.source, "autograder", "checks.py")).CHECKS
         validate_checks(self.homework, self.checks, runners)
-        self.references = {task.id: sys.modules[os.path.splitext(task.file)[0]] for task in self.homework.tasks}
-        names = ["autograder/checks.py", "autograder/runners.py"] + \
-            [extra for task in self.homework.tasks for extra in task.grader_modules]
+        self.references = {task.id: scratchflow for task in self.homework.tasks}   # the library itself
+        names = ["autograder/checks.py", "autograder/runners.py"]
         self.files = {name: _read(os.path.join(self.source, name)) for name in names}
-        # of the reference solutions only a digest is kept (for the verdict cache)
-        self.reference_digests = {task.file: hashlib.sha256(_read(os.path.join(self.source, task.file)))
-                                  .hexdigest().encode() for task in self.homework.tasks}
+        reference = read_package(package_folder())
+        self.stubbed = stubbed_package(reference, self.homework)          # as the release has it
+        self.reference_digest = hashlib.sha256(b"".join(name.encode() + b"\0" + data for name, data
+                                                       in sorted(reference.items()))).hexdigest().encode()
         self._make_folder()
 
     def _make_folder(self):
         self.folder = tempfile.mkdtemp(prefix="scratchflow-grader-")
         os.chmod(self.folder, 0o711)                      # task uids may pass through, not list
         self.sandboxes, self.logs = os.path.join(self.folder, "sandboxes"), os.path.join(self.folder, "logs")
+        self.packages = os.path.join(self.folder, "packages")
         os.mkdir(self.sandboxes, 0o711)
         os.mkdir(self.logs, 0o700)
+        os.mkdir(self.packages, 0o711)
         os.chmod(self.sandboxes, 0o711)
+        os.chmod(self.packages, 0o711)
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, True)
-        self.library = Library(self.folder, package_folder(), self.files["autograder/runners.py"])
-        # folders closed to others on the way to Python or the package copy: the child opens them
-        self.expose = closed_folders(python_paths() + [self.library.lib]) if self.walls.privileged else []
+        # folders closed to others on the way to Python or the package copies: the child opens them
+        self.expose = closed_folders(python_paths() + [self.packages]) if self.walls.privileged else []
         # without root: what a user namespace hides from the child (the checkout, unless Python is in it)
         checkout = package_root()
         inside = any((os.path.realpath(p) + os.sep).startswith(os.path.realpath(checkout) + os.sep)
                      for p in python_paths())
-        self.hide = [self.source, self.logs, self.library.private] + ([] if inside else [checkout])
+        self.hide = [self.source, self.logs] + ([] if inside else [checkout])
         if self.expose:
             self.notes.append("the task uids see only " + ", ".join(f"{a}/{b}" for a, b in self.expose)
                               + " of " + ", ".join(sorted({a for a, _ in self.expose})) + " (a mount namespace)")
@@ -98,9 +102,8 @@ class Grader:
         return [c for c in self.checks if c.task == task.id and (c.public or hidden)]
 
     def ensure_pristine(self):
-        """Before a submission: repair the package copy if changed; stop if the grader's own code changed."""
-        if not self.library.ensure_pristine():
-            self.notes.append("the package copy had been changed; it was rewritten from the grader's memory")
+        """Before a submission: stop if the grader's own code changed on disk (each child gets a
+        fresh package copy written from the grader's memory, so there is no copy to repair)."""
         changed = self.imported.changed()
         if changed:
             raise RuntimeError("files the grader has imported changed on disk while it was grading: "
@@ -118,8 +121,7 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     homework = grader.homework
     if not os.path.isdir(submission):
         raise FileNotFoundError(f"submission folder {submission!r} does not exist")
-    refuse_code_from(submission, [os.path.join(grader.source, name) for name in
-                                  list(grader.files) + list(grader.reference_digests)])
+    refuse_code_from(submission, [os.path.join(grader.source, name) for name in grader.files])
     grader.ensure_pristine()
     if seed is None:
         seed = submission_seed(homework.hidden_seed, submission_id)

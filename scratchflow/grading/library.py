@@ -36,6 +36,11 @@ def _read_tree(folder, prefix):
     return files
 
 
+def read_package(package_folder):
+    """``{"scratchflow/<path>": bytes}`` of the package folder (no caches, no bytecode)."""
+    return _read_tree(package_folder, "scratchflow")
+
+
 def _parents(folder, top):
     """``folder`` and its parents up to (not including) ``top``."""
     while folder != top and folder.startswith(top + os.sep):
@@ -54,12 +59,12 @@ def _digest_file(path):
 class Library:
     """The package and the runners, in memory and on disk under ``folder``."""
 
-    def __init__(self, folder, package_folder, runners_bytes):
+    def __init__(self, folder, package_files, runners_bytes):
+        """``package_files``: ``{"scratchflow/...": bytes}`` (see :func:`read_package`)."""
         self.folder = folder
         self.lib = os.path.join(folder, "lib")
         self.private = os.path.join(folder, "private")
-        self.files = {os.path.join(self.lib, name): data
-                      for name, data in _read_tree(package_folder, "scratchflow").items()}
+        self.files = {os.path.join(self.lib, name): data for name, data in package_files.items()}
         self.files[os.path.join(self.private, "_grader_runners.py")] = runners_bytes
         self.digests = {path: hashlib.sha256(data).hexdigest() for path, data in self.files.items()}
         self.rebuilt = 0

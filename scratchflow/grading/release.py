@@ -2,12 +2,13 @@
 
 ``build_release(out)`` writes
 
-* ``out/student/`` and ``out/student.zip``: the exercises generated from ``solutions/`` (stubs with
-  TODOs, the public tests, the student README). No solution code, no hidden tests, no metadata.
+* ``out/student/`` and ``out/student.zip``: the library with ``exercises/``' stubbed files laid over
+  it, the public tests with their expected values, the README and ``setup.cfg``
+  (:func:`scratchflow.homework.release.build_release`). No answer, no hidden checks, no metadata.
 * ``out/autograder.zip``, in the layout Gradescope expects: ``setup.sh``, ``run_autograder`` and
-  ``requirements.txt`` at the root, beside the ``scratchflow`` package and the complete
-  ``solutions/`` (reference code, ``homework.json``, the hidden checks and runners in
-  ``autograder/``). Gradescope unpacks the zip *into* ``/autograder/source``, so the package lands
+  ``requirements.txt`` at the root, beside the ``scratchflow`` package (the reference: the library
+  with its task regions), ``solutions/`` (``homework.json``, ``mistakes.json``, the checks and
+  runners in ``autograder/``) and ``exercises/tests/expected`` (the public checks' stored values). Gradescope unpacks the zip *into* ``/autograder/source``, so the package lands
   in ``/autograder/source/scratchflow``; ``run_autograder`` (copied to ``/autograder``) grades
   ``/autograder/submission`` with the hidden tests and writes ``/autograder/results/results.json``
   (``AUTOGRADER_ROOT`` replaces ``/autograder`` for a dry run).
@@ -18,8 +19,10 @@ import stat
 import tempfile
 import zipfile
 
-from scratchflow.grading.generate import SKIP, generate_exercises
 from scratchflow.grading.paths import default_source, package_folder, package_root
+from scratchflow.homework.release import build_release as build_student_release
+
+SKIP = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, when the autograder image is built.
@@ -75,7 +78,8 @@ def build_release(out, source=None):
     source = os.path.abspath(source or default_source())
     os.makedirs(out, exist_ok=True)
     student = os.path.join(out, "student")
-    generate_exercises(source, student)
+    exercises = os.path.join(os.path.dirname(source), "exercises")
+    build_student_release(os.path.dirname(source), exercises, student)
     student_zip = os.path.join(out, "student.zip")
     _zip_folder(student, student_zip)
 
@@ -84,6 +88,8 @@ def build_release(out, source=None):
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
         shutil.copytree(package_folder(), os.path.join(staging, "scratchflow"), ignore=ignore)
         shutil.copytree(source, os.path.join(staging, "solutions"), ignore=ignore)
+        shutil.copytree(os.path.join(exercises, "tests", "expected"),
+                        os.path.join(staging, "exercises", "tests", "expected"), ignore=ignore)
         with open(os.path.join(staging, "setup.sh"), "w", encoding="utf-8") as handle:
             handle.write(SETUP_SH)
         with open(os.path.join(staging, "run_autograder"), "w", encoding="utf-8") as handle:

@@ -5,8 +5,9 @@ code written to get around it can. The walls are the operating system's
 (:mod:`scratchflow.grading.walls`). What it adds is a clear message: the task's forbidden modules
 (``homework.json``, ``forbidden``) become tripwires, so a name built at run time
 (``importlib.import_module("scratchflow." + "checks")``) ends the task with "your code reached
-scratchflow.checks" instead of a silent copy of the package's answer. The static scan
-(:mod:`scratchflow.grading.scan`) catches the plain imports before anything runs.
+scratchflow.checks" instead of a silent copy of the package's answer. With the homework as the
+library with gaps, the child's package holds no answer to reach (every other region is a stub), so
+the homework lists no forbidden module; the mechanism stays for homework that needs it.
 """
 import importlib.util
 import os

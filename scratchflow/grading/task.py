@@ -1,12 +1,12 @@
-"""Grade one task of one submission: the student's file, the inputs, one child, the verdicts.
+"""Grade one task of one submission: the task's package, the inputs, one child, the verdicts.
 
-1. find the student's file (the shallowest copy in the submission) and read it without running it:
-   if it reaches the reference implementation of the piece the task grades
-   (:mod:`scratchflow.grading.scan`), the task scores zero and says so;
+1. compose the package the child imports: the stubbed library with the student's regions of this
+   task only (:mod:`scratchflow.grading.package`), laid out as a fresh copy of its own; a missing
+   file or a mangled marker scores zero for the task and says so;
 2. make the inputs of the task's checks here, from a seeded rng (public checks: the homework's
    public seed; hidden checks: the submission's seed, so a regrade gives the same score);
-3. run one child (:mod:`scratchflow.grading.child`) in a fresh sandbox holding only the student's
-   file, behind the walls of :mod:`scratchflow.grading.walls`: job and inputs in through its
+3. run one child (:mod:`scratchflow.grading.child`) that imports that package, in a fresh empty
+   sandbox, behind the walls of :mod:`scratchflow.grading.walls`: job and inputs in through its
    stdin, outputs back through a pipe;
 4. after it: kill every process it left (its group; as root, every process of its uid; the grader
    is the child subreaper for the rest), remove what its uid left in the world-writable folders;
@@ -25,10 +25,11 @@ import zlib
 import numpy as np
 
 from scratchflow.grading.child import BOOTSTRAP
+from scratchflow.grading.library import Library
+from scratchflow.grading.namespaces import closed_folders, python_paths
 from scratchflow.grading.outputs import OUTPUTS_LIMIT, clip, compare_outputs, read_outputs, tail
+from scratchflow.grading.package import task_package
 from scratchflow.grading.processes import Guard, kill_uid, run_child
-from scratchflow.grading.scan import forbidden_uses
-from scratchflow.grading.submission import find_student_file, read_student_file
 from scratchflow.grading.walls import sweep_files
 
 
@@ -42,21 +43,6 @@ def _hash_contents(named_contents):
         digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0")
         digest.update(data)
     return digest.hexdigest()
-
-
-def _student_bytes(task, submission):
-    """``(bytes, None)`` or ``(None, message)`` for the task's file in the submission."""
-    path = find_student_file(submission, task.file)
-    if path is None:
-        return None, f"{task.file} was not found in the submission"
-    data, problem = read_student_file(path)
-    if problem:
-        return None, f"zero for this task: {task.file} {problem}"
-    bad = forbidden_uses(data, task.forbidden)
-    if bad:
-        return None, (f"zero for this task: {task.file} uses the reference implementation of the piece "
-                      f"it is graded on ({', '.join(bad)}); write it yourself")
-    return data, None
 
 
 def _make_sandbox(grader, task, files, uid):
@@ -77,15 +63,18 @@ def _child_env(sandbox):
             "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
 
 
-def _run_in_child(grader, task, checks, inputs, files, limit, slot):
-    """Run the task's checks on the student's file in one child; return ``(ChildRun, stdout, stderr)``."""
+def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
+    """Run the task's checks on its package in one child; return ``(ChildRun, stdout, stderr)``."""
     uid = grader.walls.uid(slot)
-    sandbox = _make_sandbox(grader, task, files, uid)
+    sandbox = _make_sandbox(grader, task, [], uid)
     logs = tempfile.mkdtemp(prefix=f"{task.id}-", dir=grader.logs)
-    job = {"module": os.path.splitext(task.file)[0], "sandbox": sandbox, "private": grader.library.private,
+    library = Library(tempfile.mkdtemp(prefix=f"{task.id}-", dir=grader.packages), package_files,
+                      grader.files["autograder/runners.py"])
+    os.chmod(library.folder, 0o711)
+    job = {"module": "scratchflow", "student_files": list(task.files), "sandbox": sandbox, "private": library.private,
            "checks": [{"key": c.key, "runner": c.run.__name__} for c in checks], "uid": uid,
-           "expose": grader.expose if uid is not None else [],
-           "hide": grader.hide if grader.walls.user_namespace else [],
+           "expose": closed_folders(python_paths() + [library.lib]) if uid is not None else [],
+           "hide": grader.hide + [library.private] if grader.walls.user_namespace else [],
            "cpu_seconds": limit, "forbidden": list(task.forbidden),
            "seatbelt": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0"}
     flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items()
@@ -93,7 +82,7 @@ def _run_in_child(grader, task, checks, inputs, files, limit, slot):
     buffer = io.BytesIO()
     np.savez(buffer, **flat)
     payload = json.dumps(job).encode("utf-8") + b"\n" + buffer.getvalue()
-    command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, grader.library.lib]
+    command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, library.lib]
     stdout_path, stderr_path = os.path.join(logs, "stdout.txt"), os.path.join(logs, "stderr.txt")
     try:
         with Guard():                    # on leaving: kill what left the process group
@@ -106,6 +95,7 @@ def _run_in_child(grader, task, checks, inputs, files, limit, slot):
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
         shutil.rmtree(logs, ignore_errors=True)
+        shutil.rmtree(library.folder, ignore_errors=True)
 
 
 def _judge(grader, task, check, inputs, grouped, run, limit, logs):
@@ -152,21 +142,21 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
         return [{"check": c, "passed": bool(passed), "output": clip(message)}
                 for c in checks for passed, message in [result_for(c)]]
 
-    student_bytes, problem = _student_bytes(task, submission)
+    package_files, problem = task_package(grader.stubbed, submission, task)
     if problem:
         return entries(lambda c: (False, problem))
-    files = [(task.file, student_bytes)] + [(os.path.basename(n), grader.files[n]) for n in task.grader_modules]
+    files = sorted((name, package_files[name]) for name in task.files)     # the rest is the stubs'
     cache_key = None
     if cache is not None:
         cache_key = (task.id, hidden, seed, tuple(c.name for c in checks),
-                     _hash_contents(files + [("reference", grader.reference_digests[task.file]),
+                     _hash_contents(files + [("reference", grader.reference_digest),
                                              ("checks", grader.files["autograder/checks.py"]),
                                              ("runners", grader.files["autograder/runners.py"])]))
         if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
             return [dict(entry) for entry in cache[cache_key][0]]
     inputs = {c.key: c.make_inputs(check_seed(grader.homework.public_seed if c.public else seed, c))
               for c in checks}
-    run, *logs = _run_in_child(grader, task, checks, inputs, files, limit, slot)
+    run, *logs = _run_in_child(grader, task, checks, inputs, package_files, limit, slot)
     grouped = None if run.timed_out else read_outputs(run.output, [c.key for c in checks])
     result = entries(lambda c: _judge(grader, task, c, inputs[c.key], grouped, run, limit, logs))
     if cache is not None and not run.timed_out:

@@ -64,7 +64,7 @@ class Walls:
                  "inputs in and outputs out through pipes as data (JSON and .npz without pickle); "
                  "scoring in the grader only",
                  "resource limits: CPU time, address space, file size, open files",
-                 "a pristine copy of the package, digest-checked before each submission"]
+                 "a fresh copy of the package per task (the stubs and that task's regions only), written from the grader's memory"]
         if self.privileged:
             walls += [f"student code runs as uid {self.base_uid}+task (not root), with a process cap "
                       "and no_new_privs",
