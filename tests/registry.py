@@ -172,9 +172,8 @@ REGISTRY = [
     Case(LULinear, _lu_linear),
     Case(PlanarFlow, _planar),
     Case(RadialFlow, _radial),
-
-
-    Case(LowerTriangular, lambda dim, rng, dtype=np.float64: _lower_triangular(dim, rng), float32=False),
+    Case(LowerTriangular, lambda dim, rng, dtype=np.float64: _lower_triangular(dim, rng),
+         float32=False),
 ]
 
 
