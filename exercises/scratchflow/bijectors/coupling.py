@@ -71,6 +71,22 @@ def _as_mask(mask, dim):
     return mask.astype(bool)
 
 
+def realnvp_masks(dim, n_layers):
+    """Coupling masks (1 = conditioning) for ``n_layers`` layers of dimension ``dim``.
+
+    The layers cycle through four patterns: half ``[1]*(D//2) + [0]*(D − D//2)``, its complement,
+    checkerboard ``[1, 0, 1, 0, ...]``, its complement. Each pattern is followed by its complement,
+    so every dimension is transformed every other layer (the slide: "layers must alternate which
+    part is conditioned"), and the checkerboard mixes the two halves. For D = 2 half and
+    checkerboard coincide, so the masks are simply ``[1, 0], [0, 1], [1, 0], ...``.
+    """
+    dim = int(dim)
+    half = (np.arange(dim) < dim // 2).astype(int)                  # (D,)
+    checker = (np.arange(dim) % 2 == 0).astype(int)                 # (D,)
+    cycle = [half, 1 - half, checker, 1 - checker]
+    return [cycle[k % 4] for k in range(int(n_layers))]
+
+
 class AffineCoupling(Bijector):
     """Real-NVP affine coupling: ``z_r = x_r ⊙ exp(s(x_c)) + t(x_c)``, ``z_c = x_c``.
 
