@@ -39,10 +39,10 @@ arXiv:1410.8516.
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.bijectors.coupling import _as_mask
+from scratchflow.bijectors.coupling import coupling_split
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_dtype, check_int, check_sizes
+from scratchflow.validation import check_dtype, check_sizes
 
 
 class AdditiveCoupling(Bijector):
@@ -70,13 +70,8 @@ class AdditiveCoupling(Bijector):
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", rng=None, zero_init=True,
                  dtype=np.float64):
         super().__init__()
-        self.dim = check_int(dim, "dim")
-        if self.dim < 2:
-            raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
+        self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
-        self.mask = _as_mask(mask, self.dim)                               # (D,) bool
-        self.cond_index = np.flatnonzero(self.mask)                        # (d,)
-        self.trans_index = np.flatnonzero(~self.mask)                      # (k,)
         self.hidden = check_sizes(hidden, "hidden")
         self.activation = activation
         self.net = self.add_child("net", MLP(

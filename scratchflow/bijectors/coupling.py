@@ -76,7 +76,15 @@ from scratchflow.nn.module import Cache
 from scratchflow.validation import check_dtype, check_int, check_number, check_sizes
 
 
-def _as_mask(mask, dim):
+def coupling_split(dim, mask):
+    """Check a coupling layer's ``dim`` and ``mask``; return ``(dim, mask, cond_index, trans_index)``.
+
+    ``mask`` (D,) of 0/1: 1 = conditioning (``x_c``, copied), 0 = transformed (``x_r``); at least
+    one of each. Shared by every coupling layer (affine, additive, spline).
+    """
+    dim = check_int(dim, "dim")
+    if dim < 2:
+        raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
     mask = np.asarray(mask)
     if mask.shape != (dim,):
         raise ValueError(f"mask must have shape ({dim},), one entry per dimension; got {mask.shape}")
@@ -85,7 +93,8 @@ def _as_mask(mask, dim):
     if mask.all() or not mask.any():
         raise ValueError(f"mask needs at least one 1 (conditioning) and one 0 (transformed) entry, "
                          f"got {mask}")
-    return mask.astype(bool)
+    mask = mask.astype(bool)                                        # (D,)
+    return dim, mask, np.flatnonzero(mask), np.flatnonzero(~mask)   # (d,), (k,)
 
 
 def realnvp_masks(dim, n_layers):
@@ -138,13 +147,8 @@ class AffineCoupling(Bijector):
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", scale_bound=None, rng=None,
                  zero_init=True, dtype=np.float64):
         super().__init__()
-        self.dim = check_int(dim, "dim")
-        if self.dim < 2:
-            raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
+        self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
-        self.mask = _as_mask(mask, self.dim)                       # (D,) bool
-        self.cond_index = np.flatnonzero(self.mask)                # (d,)
-        self.trans_index = np.flatnonzero(~self.mask)              # (k,)
         if scale_bound is not None:        # finite: b = inf would give s = inf · tanh(0) = NaN
             scale_bound = check_number(scale_bound, "scale_bound (a positive number or None)", 0,
                                        low_open=True)

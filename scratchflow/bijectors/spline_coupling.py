@@ -23,13 +23,13 @@ Legend: θ -> ``unnormalised`` (N·k, 3K − 1); Φ -> ``rq_forward``; K -> ``bi
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.bijectors.coupling import _as_mask
+from scratchflow.bijectors.coupling import coupling_split
 from scratchflow.bijectors.spline import rq_backward, rq_forward, rq_inverse, rq_inverse_backward
 from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH,
                                                 check_spline_options, make_knots, n_spline_params)
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_array, check_dtype, check_int, check_sizes
+from scratchflow.validation import check_array, check_dtype, check_sizes
 
 
 class SplineCoupling(Bijector):
@@ -59,13 +59,8 @@ class SplineCoupling(Bijector):
                  zero_init=True, min_width=MIN_WIDTH, min_height=MIN_HEIGHT, min_slope=MIN_SLOPE,
                  dtype=np.float64):
         super().__init__()
-        self.dim = check_int(dim, "dim")
-        if self.dim < 2:
-            raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
+        self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
-        self.mask = _as_mask(mask, self.dim)                          # (D,) bool
-        self.cond_index = np.flatnonzero(self.mask)                   # (d,)
-        self.trans_index = np.flatnonzero(~self.mask)                 # (k,)
         (self.bins, self.bound, self.min_width, self.min_height,
          self.min_slope) = check_spline_options(bins, bound, min_width, min_height, min_slope)
         self.hidden = check_sizes(hidden, "hidden")
