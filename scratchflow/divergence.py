@@ -22,6 +22,20 @@ class DivergenceError(FloatingPointError):
         self.step = step
 
 
+class DomainError(ValueError):
+    """A point the model made itself left a later layer's domain (``where`` names that layer).
+
+    Layer k > 0 of a stack reads what layers 0..k-1 produced, not the user's checked data: in
+    training this means the parameters moved the intermediate points out of, say, a ``Logit``'s
+    (0, 1). ``fit`` stops on it as on a :class:`DivergenceError`; it stays a ``ValueError`` for
+    code that catches domain errors."""
+
+    def __init__(self, message, where=None, step=None):
+        super().__init__(message)
+        self.where = where
+        self.step = step
+
+
 def check_finite_output(where, **outputs):
     """Raise :class:`DivergenceError` naming ``where`` if an output array holds NaN or ±inf.
 

@@ -23,7 +23,8 @@ class History:
     val_loss : list of float, validation NLL (data mode) or reverse-KL estimate (target mode)
     best_step, best_val_loss : the evaluation with the lowest ``val_loss`` (None without validation)
     stopped : str, why training ended ("finished", "early stopping: ...", "non-finite ..." naming
-        the layer or array and the step, "interrupted (Ctrl-C) ...")
+        the layer or array and the step, "point outside a layer's domain ..." naming the layer and
+        the step, "interrupted (Ctrl-C) ...")
     seconds : float, wall-clock time of the loop
     """
     mode: str
@@ -40,6 +41,12 @@ class History:
     def steps(self):
         """Number of optimizer steps taken."""
         return len(self.train_loss)
+
+    @property
+    def diverged(self):
+        """True when training stopped because the model diverged: a non-finite value, or points
+        the model made outside a later layer's domain (see :attr:`stopped`)."""
+        return self.stopped.startswith(("non-finite", "point outside"))
 
     def to_dict(self):
         return asdict(self)

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from scratchflow.divergence import DivergenceError
+from scratchflow.divergence import DivergenceError, DomainError
 
 
 def gradient_step(objective, optimizer, history, last_good, step):
@@ -19,7 +19,7 @@ def gradient_step(objective, optimizer, history, last_good, step):
     gradient, when ``history.stopped`` names it and ``last_good``'s parameters are back in place."""
     try:
         loss = objective.step()                                       # fills flow.grads
-    except FloatingPointError as error:                               # a layer overflowed
+    except (FloatingPointError, DomainError) as error:   # a layer overflowed or left a domain
         return stop(history, last_good, divergence_message(error, "loss or gradient", step,
                                                              last_good.step))
     if not math.isfinite(loss):
@@ -68,7 +68,11 @@ def non_finite_message(what, value, step, good_step):
 
 def divergence_message(error, what, step, good_step):
     """The stop message for an overflow inside the model; the error names the layer."""
-    if isinstance(error, DivergenceError):
+    if isinstance(error, (DivergenceError, DomainError)):
         error.step = step
+    if isinstance(error, DomainError):
+        return (f"point outside a layer's domain at step {step}: {error}. Training stopped and the "
+                f"parameters after step {good_step} (the last with a finite loss) were kept; try a "
+                f"smaller learning rate")
     return (f"non-finite {what} at step {step}: {error}. Training stopped and the parameters "
             f"after step {good_step} (the last with a finite loss) were kept")

@@ -40,7 +40,7 @@ import warnings
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from scratchflow.divergence import DivergenceError
+from scratchflow.divergence import DivergenceError, DomainError
 from scratchflow.history import History, ParameterSnapshot
 from scratchflow.objectives import MaximumLikelihood, ReverseKL, evaluation_mode, minibatch_indices
 from scratchflow.optim import SGD, Adam
@@ -144,7 +144,7 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     history.seconds = time.perf_counter() - start
     if best is not None and restore_best and history.best_step is not None:
         best.restore()
-    if history.stopped.startswith("non-finite"):
+    if history.diverged:
         warnings.warn(history.stopped, RuntimeWarning, stacklevel=2)
     return history
 
@@ -201,7 +201,7 @@ def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval
         if best is not None and (step % eval_every == 0 or step == steps):
             try:
                 val_loss, improved = _evaluate(objective, history, best, step)
-            except FloatingPointError as error:                      # validation overflowed
+            except (FloatingPointError, DomainError) as error:       # validation diverged
                 stop(history, last_good, divergence_message(error, "validation loss", step,
                                                               step - 1))
                 return

@@ -23,7 +23,7 @@ leaves (0, 1) is an error naming layer k, not a NaN), and each layer's output mu
 once in a stack: its caches hold one pass, and its parameters would be listed, and stepped, twice.
 """
 from scratchflow.bijectors.base import Bijector
-from scratchflow.divergence import check_finite_output
+from scratchflow.divergence import DomainError, check_finite_output
 
 
 class Compose(Bijector):
@@ -116,7 +116,7 @@ class Compose(Bijector):
         output finite; returns (z (N, D), log_det (N,))."""
         layer = self.layers[k]
         if k > 0:
-            _check_layer_domain(layer, k, x, "_check_domain")
+            _check_layer_domain(layer, k, x, "_check_domain", points_from_the_model=True)
         z, log_det = layer._forward(x)                         # (N, D), (N,)
         check_finite_output(f"layer {k} ({type(layer).__name__})", z=z, log_det=log_det)
         return z, log_det
@@ -125,7 +125,7 @@ class Compose(Bijector):
         """Layer k's ``_inverse`` on z (N, D), checked likewise; returns (x, log_det)."""
         layer = self.layers[k]
         if k < len(self.layers) - 1:                           # the last layer's: by ``inverse``
-            _check_layer_domain(layer, k, z, "_check_codomain")
+            _check_layer_domain(layer, k, z, "_check_codomain", points_from_the_model=True)
         x, log_det = layer._inverse(z)                         # (N, D), (N,)
         check_finite_output(f"layer {k} ({type(layer).__name__})", x=x, log_det=log_det)
         return x, log_det
@@ -155,12 +155,17 @@ class Compose(Bijector):
         return f"Compose([\n  {inner}\n])"
 
 
-def _check_layer_domain(layer, k, points, check):
-    """Run ``layer``'s domain (or codomain) check on its input; name layer k in the error."""
+def _check_layer_domain(layer, k, points, check, points_from_the_model=False):
+    """Run ``layer``'s domain (or codomain) check on its input; name layer k in the error, a
+    :class:`~scratchflow.divergence.DomainError` when the other layers made ``points``."""
     try:
         getattr(layer, check)(points)
     except ValueError as error:
-        raise ValueError(f"layer {k} ({type(layer).__name__}) of the stack: {error}") from None
+        where = f"layer {k} ({type(layer).__name__}) of the stack"
+        if points_from_the_model:                    # made by the other layers, not the caller's
+            raise DomainError(f"{where}: {error} (these points were made by the layers before it)",
+                              where) from None
+        raise ValueError(f"{where}: {error}") from None
 
 
 def _modules(module):

@@ -133,7 +133,7 @@ def _check_flags(args):
 def _save_run(args, flow, history, target, val_data):
     """Write the run into --out; a run that diverged or was interrupted never replaces a model
     already there (it goes beside it). Returns the exit status."""
-    diverged = history.stopped.startswith("non-finite")
+    diverged = history.diverged
     interrupted = history.stopped.startswith("interrupted")
     model_path = os.path.join(args.out, "model.npz")
     summary = f"{history.stopped}: {_summary(flow, history, target, val_data)}"
