@@ -67,6 +67,7 @@ class Grader:
         self.checks = _load_module("_grader_checks", os.path.join(self.source, "autograder", "checks.py")).CHECKS
         validate_checks(self.homework, self.checks, runners)
         self.references = {task.id: scratchflow for task in self.homework.tasks}   # the library itself
+        self.reference_outputs = {}     # (check key, digest of its inputs) -> the reference's arrays
         names = ["autograder/checks.py", "autograder/runners.py"]
         self.files = {name: _read(os.path.join(self.source, name)) for name in names}
         reference = read_package(package_folder())
