@@ -6,7 +6,11 @@ The 69 mistakes go in a few submissions (``BATCHES``), each carrying at most one
 and leaving some tasks without one: in a batch, task k's score must show task k's mistake and
 nothing else — task k is graded on the stubs plus task k's regions only, even where another task's
 mistake sits in the same file (coupling / coupling_backward, maf / iaf, sgd / adam, loss /
-generation). Each batch is graded without the verdict cache, so every task runs in its own child.
+generation). Every mistaken task runs in its own child. A task without a mistake is graded through
+the grader's verdict cache, filled by grading the key first: its cache key is the digest of the
+package its child would import (the stubs plus that task's regions), so a hit says that package is
+byte-for-byte the key's one — the isolation claim itself — and the test asserts that every such task
+was a hit and kept full marks.
 """
 import json
 import os
@@ -70,13 +74,27 @@ def key(tmp_path_factory):
     return release
 
 
+@pytest.fixture(scope="module")
+def cache(grader, key, tmp_path_factory):
+    """The verdict cache after grading the key (full marks, every task in its own child)."""
+    verdicts = {}
+    submission = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path_factory.mktemp("key")))
+    results = grade_submission(submission, hidden=True, seed=SEED, cache=verdicts, grader=grader)
+    assert results["score"] == pytest.approx(100), [t["output"] for t in results["tests"] if not t["score"]][:3]
+    assert len(verdicts) == len(grader.homework.tasks)
+    return verdicts
+
+
 @pytest.mark.parametrize("batch", range(BATCHES))
-def test_each_mistake_loses_points_in_its_own_task_only(batch, grader, key, tmp_path):
+def test_each_mistake_loses_points_in_its_own_task_only(batch, grader, key, cache, tmp_path):
     group = batches()[batch]
     edits = [(m["file"], find, replace) for m in group for find, replace in m["edits"]]
     submission = make_submission(key, grader.homework.files, {"edits": edits}, str(tmp_path / "s"))
-    results = grade_submission(submission, hidden=True, seed=SEED, cache=None, grader=grader)
+    before = set(cache)
+    results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
     mistake_of = {m["task"]: m["id"] for m in group}
+    ran = {cache_key[0] for cache_key in set(cache) - before}     # tasks graded in a fresh child
+    assert ran <= set(mistake_of), f"tasks without a mistake got a package unlike the key's: {ran - set(mistake_of)}"
     for task in grader.homework.tasks:
         tests = [t for t in results["tests"] if task.id in t["tags"]]
         public = [t for t in tests if not t["name"].endswith("[hidden]")]
