@@ -158,9 +158,16 @@ class Adam(_Optimizer):
         m̂ = m / (1 − β1^t),       v̂ = v / (1 − β2^t)
         θ ← θ (1 − lr · weight_decay) − lr · m̂ / (√v̂ + ε)
 
+    # >>> task adam
     The last line is computed as ``lr_t · m / (√v + ε_t)`` with ``lr_t = lr √(1 − β2^t) / (1 − β1^t)``
     and ``ε_t = ε √(1 − β2^t)``: the same number (multiply numerator and denominator by
     √(1 − β2^t)), two vector operations fewer.
+    # --- student
+    Task adam: the last line may be computed as written (m̂ and v̂ first), or with both bias
+    corrections folded into one scalar step size and a rescaled ε, which saves vector operations on
+    every step — derive that form yourself if you want it. Either agrees with the reference to
+    rounding. The weight-decay factor is applied for you (``_apply``).
+    # <<< task adam
 
     Parameters
     ----------

@@ -331,20 +331,3 @@ def test_grade_all_writes_a_csv(tmp_path, grader, capsys):
     assert "grade: 100%" in output.err and "2/2" in output.err                 # the tqdm progress
     assert "alice: 1.6 / " in output.out and "bob: 2.4 / " in output.out
 
-
-def test_one_known_mistake_per_task_loses_points_in_every_task(grader, cache, key, tmp_path):
-    """The grader agrees with the public tests on the mistakes table: a submission carrying the first
-    known mistake of every task (solutions/mistakes.json) loses points in every task, public and
-    hidden checks alike (that a mistake reaches no other task's package: tests/test_homework.py)."""
-    with open(os.path.join(SOLUTIONS, "mistakes.json"), encoding="utf-8") as handle:
-        mistakes = json.load(handle)["mistakes"]
-    first = {}
-    for mistake in mistakes:
-        first.setdefault(mistake["task"], mistake)
-    edits = [(m["file"], find, replace) for m in first.values() for find, replace in m["edits"]]
-    submission = make_submission(key, grader.homework.files, {"edits": edits}, str(tmp_path / "s"))
-    results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
-    for task in grader.homework.tasks:
-        tests = [t for t in results["tests"] if task.id in t["tags"]]
-        assert any(t["score"] == 0 and t["name"].endswith("[hidden]") for t in tests), task.id
-        assert any(t["score"] == 0 and not t["name"].endswith("[hidden]") for t in tests), task.id

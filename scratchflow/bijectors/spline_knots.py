@@ -29,8 +29,8 @@ Legend: ŵ, ĥ, δ̂ -> the three blocks of ``unnormalised`` (M, 3K − 1); x_k 
 y_k -> ``y_knots``, δ_k -> ``slopes``, all (M, K + 1).
 """
 import numpy as np
-from scipy.special import expit
 
+from scratchflow.nn.activations import sigmoid
 from scratchflow.nn.module import Cache
 from scratchflow.validation import check_int, check_number
 
@@ -101,7 +101,7 @@ def make_knots(unnormalised, bound, min_width=MIN_WIDTH, min_height=MIN_HEIGHT,
     slopes[:, 1:-1] = min_slope + np.logaddexp(0.0, slope_logits)   # softplus, no overflow
     return Cache(x_knots=_cumulative_knots(widths, bound), y_knots=_cumulative_knots(heights, bound),
                  slopes=slopes, bound=bound, width_probs=width_probs, height_probs=height_probs,
-                 slope_sigmoid=expit(slope_logits), min_width=min_width, min_height=min_height)
+                 slope_sigmoid=sigmoid(slope_logits), min_width=min_width, min_height=min_height)
 
 
 def _sizes_backward(grad_knots, probs, minimum, bound):

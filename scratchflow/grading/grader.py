@@ -47,6 +47,15 @@ def _load_module(name, path):
     return module
 
 
+def _scratch_parent():
+    """Where the grader's folder goes: ``/dev/shm`` (memory) when it can be used, else the temp
+    folder. Each task writes a fresh package copy (~100 files) there and removes it; on a disk
+    file system each file costs about a millisecond (measured: 1.4 ms in /tmp, 0.015 ms in
+    /dev/shm on this project's machine), which was a third of the grading time."""
+    shm = "/dev/shm"
+    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+
+
 def _read(path):
     with open(path, "rb") as handle:
         return handle.read()
@@ -67,6 +76,7 @@ class Grader:
         self.checks = _load_module("_grader_checks", os.path.join(self.source, "autograder", "checks.py")).CHECKS
         validate_checks(self.homework, self.checks, runners)
         self.references = {task.id: scratchflow for task in self.homework.tasks}   # the library itself
+        self.reference_outputs = {}     # (check key, digest of its inputs) -> the reference's arrays
         names = ["autograder/checks.py", "autograder/runners.py"]
         self.files = {name: _read(os.path.join(self.source, name)) for name in names}
         reference = read_package(package_folder())
@@ -76,7 +86,7 @@ class Grader:
         self._make_folder()
 
     def _make_folder(self):
-        self.folder = tempfile.mkdtemp(prefix="scratchflow-grader-")
+        self.folder = tempfile.mkdtemp(prefix="scratchflow-grader-", dir=_scratch_parent())
         os.chmod(self.folder, 0o711)                      # task uids may pass through, not list
         self.sandboxes, self.logs = os.path.join(self.folder, "sandboxes"), os.path.join(self.folder, "logs")
         self.packages = os.path.join(self.folder, "packages")

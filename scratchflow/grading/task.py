@@ -98,6 +98,20 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
         shutil.rmtree(library.folder, ignore_errors=True)
 
 
+def _reference(grader, task, check, inputs):
+    """The reference's outputs of ``check`` on ``inputs``: run once per grader and inputs (every
+    submission of a batch graded at one seed, every task of a regrade), then a fresh copy each time."""
+    key = (check.key, _hash_contents((name, np.asarray(value).dtype.str.encode()
+                                      + str(np.shape(value)).encode() + np.asarray(value).tobytes())
+                                     for name, value in sorted(inputs.items())))
+    if key not in grader.reference_outputs:
+        outputs = check.run(grader.references[task.id], inputs)
+        grader.reference_outputs[key] = None if outputs is None else \
+            {name: np.array(value) for name, value in outputs.items()}
+    stored = grader.reference_outputs[key]
+    return None if stored is None else {name: value.copy() for name, value in stored.items()}
+
+
 def _judge(grader, task, check, inputs, grouped, run, limit, logs):
     """(passed, message) of one check, from the outputs the child sent."""
     if run.timed_out:
@@ -113,9 +127,7 @@ def _judge(grader, task, check, inputs, grouped, run, limit, logs):
     if "__error__" in outputs:
         return False, "your code raised an error:\n" + str(outputs["__error__"])
     # the reference runs outside the try: an error there is the grader's, and fails loudly
-    reference = check.run(grader.references[task.id], inputs) if check.needs_reference else None
-    if reference is not None:
-        reference = {name: np.asarray(value) for name, value in reference.items()}
+    reference = _reference(grader, task, check, inputs) if check.needs_reference else None
     try:
         if check.evaluate is not None:
             return check.evaluate(outputs, inputs, reference)
