@@ -28,7 +28,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import scratchflow
 from scratchflow.grading.library import ImportedFiles, read_package
-from scratchflow.grading.package import stubbed_package
+from scratchflow.grading.package import stubbed_package, task_package
 from scratchflow.grading.paths import default_source, package_folder, package_root
 from scratchflow.grading.processes import Guard
 from scratchflow.grading.results import build_results, failure_results, write_results
@@ -135,9 +135,14 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     grader.ensure_pristine()
     if seed is None:
         seed = submission_seed(homework.hidden_seed, submission_id)
+    # Every task's package is composed here, on one thread, before the pool starts: composing
+    # parses Python (ast.parse), and CPython 3.11's AST conversion is not thread-safe against
+    # another thread's ast.parse, which traceback formatting also calls (gh-106905).
+    packages = [task_package(grader.stubbed, submission, task) for task in homework.tasks]
     with Guard(), ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
-        futures = [pool.submit(grade_task, grader, task, submission, hidden, seed, time_limit, cache, slot)
-                   for slot, task in enumerate(homework.tasks)]
+        futures = [pool.submit(grade_task, grader, task, submission, hidden, seed, time_limit, cache,
+                               slot, package)
+                   for slot, (task, package) in enumerate(zip(homework.tasks, packages))]
         per_task = [future.result() for future in futures]
     header = (f"{homework.name}\nsubmission: {os.path.abspath(submission)}\n"
               f"tests: {'public and hidden' if hidden else 'public only'}; seed {seed}\n"

@@ -137,13 +137,14 @@ def _judge(grader, task, check, inputs, grouped, run, limit, logs):
                        f"({type(error).__name__}: {error})")
 
 
-def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, slot=0):
+def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, slot=0, package=None):
     """Grade one task; return a list of entries ``{"check", "passed", "output"}``, one per check.
 
     ``time_limit``: seconds, or a dict task id -> seconds, or None (the task's own limit).
     ``cache``: an optional dict shared between calls. A task whose file, checks, reference and seed
     are byte-for-byte the same as before reuses the earlier verdicts (if they came within the time
     limit). ``slot``: which unprivileged uid the child gets (tasks graded at once differ).
+    ``package``: ``task_package``'s result for this task, if the caller composed it already.
     """
     checks = grader.task_checks(task, hidden)
     if isinstance(time_limit, dict):
@@ -154,7 +155,7 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
         return [{"check": c, "passed": bool(passed), "output": clip(message)}
                 for c in checks for passed, message in [result_for(c)]]
 
-    package_files, problem = task_package(grader.stubbed, submission, task)
+    package_files, problem = package or task_package(grader.stubbed, submission, task)
     if problem:
         return entries(lambda c: (False, problem))
     files = sorted((name, package_files[name]) for name in task.files)     # the rest is the stubs'
