@@ -17,7 +17,7 @@ import numpy as np
 from scratchflow.bijectors.examples import Example2Map
 from scratchflow.realdata import SKLEARN_DATASETS, sample_sklearn
 from scratchflow.standardize import standardize  # noqa: F401  (public here: scratchflow.data.standardize)
-from scratchflow.validation import check_int
+from scratchflow.input_checks import check_int
 
 
 def make_moons(n, rng=None, noise=0.1):

@@ -6,7 +6,7 @@ The lecture fixes ``p_z = N(0, I)``: its log-density and gradient are
 """
 import numpy as np
 
-from scratchflow.validation import check_array, check_dtype, check_int
+from scratchflow.input_checks import check_array, check_dtype, check_int
 
 LOG_2PI = float(np.log(2.0 * np.pi))
 

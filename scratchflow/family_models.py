@@ -13,7 +13,7 @@ from scratchflow.bijectors.lu_linear import LULinear
 from scratchflow.bijectors.planar import PlanarFlow
 from scratchflow.bijectors.radial import RadialFlow
 from scratchflow.flow import Flow
-from scratchflow.validation import check_int, check_sizes
+from scratchflow.input_checks import check_int, check_sizes
 
 
 def build_planar(dim, n_layers=8, seed=0, dtype="float64"):

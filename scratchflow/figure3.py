@@ -32,7 +32,7 @@ from scratchflow.atomic import write_atomically
 from scratchflow.models import build_model
 from scratchflow.targets import load_target, log_normalizer
 from scratchflow.train import fit
-from scratchflow.validation import check_int
+from scratchflow.input_checks import check_int
 
 TARGET_NAMES = ("u1", "u2", "u3", "u4")
 PLANAR_SIZES = (2, 8, 32)

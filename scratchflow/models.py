@@ -18,7 +18,7 @@ from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
 from scratchflow.bijectors.spline_coupling import SplineCoupling
 from scratchflow.family_models import build_nice, build_planar, build_radial
 from scratchflow.flow import Flow
-from scratchflow.validation import check_int, check_sizes
+from scratchflow.input_checks import check_int, check_sizes
 
 
 MODEL_NAMES = ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice")

@@ -24,7 +24,7 @@ from functools import lru_cache
 import numpy as np
 
 from scratchflow.standardize import standardize
-from scratchflow.validation import check_int
+from scratchflow.input_checks import check_int
 
 SKLEARN_DATASETS = {                    # name -> (scikit-learn loader, rows in the train split)
     "digits": ("load_digits", 1500),

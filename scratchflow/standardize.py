@@ -6,7 +6,7 @@ the log-dets of a stack add up). Used by :mod:`scratchflow.data` and :mod:`scrat
 """
 import numpy as np
 
-from scratchflow.validation import check_array
+from scratchflow.input_checks import check_array
 
 
 def standardize(x, mean=None, std=None):

@@ -34,7 +34,7 @@ Rezende, Mohamed. Variational Inference with Normalizing Flows, table 1. arXiv:1
 import numpy as np
 
 from scratchflow.nn.activations import sigmoid
-from scratchflow.validation import check_array, check_int, check_number
+from scratchflow.input_checks import check_array, check_int, check_number
 
 HALF_PI = 0.5 * np.pi
 DEFAULT_BOX = 4.0           # the paper's plotting square [−4, 4]²; see load_target

@@ -46,7 +46,7 @@ from scratchflow.objectives import MaximumLikelihood, ReverseKL, evaluation_mode
 from scratchflow.optim import SGD, Adam
 from scratchflow.reporting import progress_bar
 from scratchflow.stopping import divergence_message, gradient_step, stop
-from scratchflow.validation import check_array, check_int
+from scratchflow.input_checks import check_array, check_int
 
 __all__ = ["fit", "History", "ParameterSnapshot", "MaximumLikelihood", "ReverseKL", "evaluation_mode",
            "minibatch_indices", "make_optimizer", "limit_blas_threads"]

@@ -11,7 +11,7 @@ from scratchflow.models import build_autoregressive, build_model, build_realnvp
 from scratchflow.nn import MADE, Linear
 from scratchflow.realdata import bits_per_dim, dequantize
 from scratchflow.targets import load_target, log_normalizer
-from scratchflow.validation import check_int, check_number
+from scratchflow.input_checks import check_int, check_number
 
 
 # ------------------------------------------------------------------------------------ data, io

@@ -25,6 +25,9 @@ def test_training_in_a_log_writes_lines_at_a_bounded_rate(monkeypatch):
     clock = itertools.count(start=1_000_000.0, step=0.5)
     monkeypatch.setattr(tqdm.std, "time", lambda: next(clock))
     monkeypatch.setattr(tqdm.std.tqdm, "monitor_interval", 0)      # no refresh from tqdm's thread
+    if tqdm.std.tqdm.monitor is not None:                           # one an earlier bar started
+        tqdm.std.tqdm.monitor.exit()                                # would redraw on its own clock
+        monkeypatch.setattr(tqdm.std.tqdm, "monitor", None)
     log = io.StringIO()
     monkeypatch.setattr(sys, "stderr", log)
     flow = build_realnvp(dim=2, n_layers=1, hidden=(4,), seed=0)

@@ -33,7 +33,7 @@ from scratchflow.bijectors.compose import Compose
 from scratchflow.distributions import StandardNormal
 from scratchflow.divergence import check_finite_output
 from scratchflow.nn.module import Cache, Module
-from scratchflow.validation import check_array, check_int
+from scratchflow.input_checks import check_array, check_int
 
 
 class Flow(Module):

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from scratchflow.bijectors.batchnorm import BatchNorm, set_training
-from scratchflow.validation import check_int
+from scratchflow.input_checks import check_int
 
 
 def minibatch_indices(n, batch_size, rng):

@@ -20,7 +20,7 @@ per-parameter step size.
 """
 import numpy as np
 
-from scratchflow.validation import FLOAT_DTYPES, check_number
+from scratchflow.input_checks import FLOAT_DTYPES, check_number
 
 
 class _Optimizer:

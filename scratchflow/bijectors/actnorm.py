@@ -32,7 +32,7 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_array, check_dtype, check_int
+from scratchflow.input_checks import check_array, check_dtype, check_int
 
 
 class ActNorm(Bijector):

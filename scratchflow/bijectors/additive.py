@@ -42,7 +42,7 @@ from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.coupling import coupling_split
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_dtype, check_sizes
+from scratchflow.input_checks import check_dtype, check_sizes
 
 
 class AdditiveCoupling(Bijector):

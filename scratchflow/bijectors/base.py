@@ -38,7 +38,7 @@ import numpy as np
 
 from scratchflow.divergence import check_finite_output
 from scratchflow.nn.module import Module
-from scratchflow.validation import check_array, check_gradient, check_vector
+from scratchflow.input_checks import check_array, check_gradient, check_vector
 
 
 class Bijector(Module):

@@ -57,7 +57,7 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_dtype, check_int, check_number
+from scratchflow.input_checks import check_dtype, check_int, check_number
 
 
 class BatchNorm(Bijector):

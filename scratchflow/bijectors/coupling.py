@@ -73,7 +73,7 @@ import numpy as np
 from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_dtype, check_int, check_number, check_sizes
+from scratchflow.input_checks import check_dtype, check_int, check_number, check_sizes
 
 
 def coupling_split(dim, mask):

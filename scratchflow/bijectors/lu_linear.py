@@ -48,7 +48,7 @@ import numpy as np
 from scratchflow.bijectors.base import Bijector
 from scratchflow.lazy_linalg import lu, solve_triangular
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_dtype, check_int
+from scratchflow.input_checks import check_dtype, check_int
 
 
 class LULinear(Bijector):

@@ -18,7 +18,7 @@ No parameters; the permutation is kept as an int64 buffer so a saved model keeps
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.validation import check_dtype, check_int
+from scratchflow.input_checks import check_dtype, check_int
 
 
 class Permutation(Bijector):

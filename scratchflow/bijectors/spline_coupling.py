@@ -29,7 +29,7 @@ from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH
                                                 check_spline_options, make_knots, n_spline_params)
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_array, check_dtype, check_sizes
+from scratchflow.input_checks import check_array, check_dtype, check_sizes
 
 
 class SplineCoupling(Bijector):

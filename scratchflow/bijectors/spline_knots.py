@@ -32,7 +32,7 @@ import numpy as np
 
 from scratchflow.nn.activations import sigmoid
 from scratchflow.nn.module import Cache
-from scratchflow.validation import check_int, check_number
+from scratchflow.input_checks import check_int, check_number
 
 MIN_WIDTH = 1e-3
 MIN_HEIGHT = 1e-3

@@ -1,7 +1,7 @@
 """Finite differences (five-point stencil), relative errors and the float64 points they need."""
 import numpy as np
 
-from scratchflow.validation import check_array
+from scratchflow.input_checks import check_array
 
 DEFAULT_STEP = 1e-4
 RECONSTRUCTION_TOL = 1e-10

@@ -21,7 +21,7 @@ pre-activation inside a network) to save an allocation, so the public ``forward`
 import numpy as np
 
 from scratchflow.nn.module import Cache, Module
-from scratchflow.validation import check_array, check_gradient
+from scratchflow.input_checks import check_array, check_gradient
 
 
 def sigmoid(x):

@@ -14,7 +14,7 @@ import numpy as np
 
 from scratchflow.nn.made import made_degrees, made_masks, make_order
 from scratchflow.nn.stack import LayerStack
-from scratchflow.validation import check_array, check_gradient, check_int, check_sizes
+from scratchflow.input_checks import check_array, check_gradient, check_int, check_sizes
 
 
 class MADEOutputs(LayerStack):

@@ -8,7 +8,7 @@ checked public ``forward`` / ``backward``.
 import numpy as np
 
 from scratchflow.nn.stack import LayerStack
-from scratchflow.validation import check_array, check_gradient, check_sizes
+from scratchflow.input_checks import check_array, check_gradient, check_sizes
 
 
 class MLP(LayerStack):

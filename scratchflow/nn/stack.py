@@ -15,7 +15,7 @@ import numpy as np
 from scratchflow.nn.activations import activation_class
 from scratchflow.nn.linear import Linear, MaskedLinear
 from scratchflow.nn.module import Cache, Module
-from scratchflow.validation import check_dtype
+from scratchflow.input_checks import check_dtype
 
 
 class LayerStack(Module):

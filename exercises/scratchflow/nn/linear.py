@@ -18,7 +18,7 @@ The maths is written once, as the unchecked pair ``_forward(x) -> (y, cache)`` a
 import numpy as np
 
 from scratchflow.nn.module import Cache, Module
-from scratchflow.validation import check_array, check_dtype, check_gradient, check_int
+from scratchflow.input_checks import check_array, check_dtype, check_gradient, check_int
 
 
 class Linear(Module):

@@ -35,7 +35,7 @@ sampling direction and IAF's density direction need it D times for their triangu
 import numpy as np
 
 from scratchflow.nn.stack import LayerStack
-from scratchflow.validation import check_array, check_gradient, check_int, check_sizes
+from scratchflow.input_checks import check_array, check_gradient, check_int, check_sizes
 
 ORDERS = ("natural", "reversed", "random")
 
