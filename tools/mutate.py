@@ -1,0 +1,262 @@
+"""Mutation run over the library: plant one-token bugs, see which ones the tests catch.
+
+    python tools/mutate.py                       # every module of scratchflow/ except grading/
+    python tools/mutate.py --only scratchflow/nn --jobs 2 --out /tmp/mutation.json
+
+Each mutant (``tools/mutants.py``: one operator, comparison, boolean or constant token changed) is
+written into a temporary copy of the repository and run against the tests that execute its line
+(found by one coverage run, ``tools/mutation_coverage.py``), fastest first, stopping at the first
+failure; first with 10 Hypothesis examples a test (a killed mutant fails a real test), then the
+survivors again with the suite's own profile (``ci``, 100 examples). Outcomes:
+
+    killed       a test failed (or the copy failed to import, or the run timed out)
+    survived     every test passed, or no test executes the line ("no test reaches it")
+    equivalent   listed in ``tools/mutation_equivalent.py`` with the reason it cannot change
+                 behaviour; still run, and reported as an error of the list if a test kills it
+
+The figure is killed / (killed + survived): equivalents are left out, and shown. To save the cost of
+importing NumPy, SciPy, Matplotlib and pytest per mutant, each run is a fork of this process, which
+has imported them but never imports ``scratchflow`` or the tests. Constants in keyword arguments
+that only style a figure (``FIGURE_STYLE``) are not mutated, and counted.
+"""
+import argparse
+import json
+import os
+import random
+import shutil
+import signal
+import sys
+import tempfile
+import time
+
+import matplotlib
+matplotlib.use("Agg")
+import hypothesis  # noqa: E402,F401  (imported once here, shared by every forked run)
+import matplotlib.pyplot  # noqa: E402,F401
+import numpy  # noqa: E402,F401
+import pytest  # noqa: E402
+import scipy.special  # noqa: E402,F401
+import scipy.stats  # noqa: E402,F401
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from mutants import find_mutants  # noqa: E402
+from mutation_coverage import collect  # noqa: E402
+from mutation_equivalent import EQUIVALENT  # noqa: E402
+
+settings.register_profile("mutation", max_examples=10, derandomize=True, deadline=None,
+                          suppress_health_check=[HealthCheck.too_slow])
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+FIGURE_STYLE = {"figsize", "alpha", "s", "lw", "linewidth", "fontsize", "dpi", "bins", "levels",
+                "color", "cmap", "markersize", "pad", "shrink", "wspace", "hspace", "ncols_max"}
+
+
+def _library_files(only):
+    files = []
+    for folder, _, names in os.walk(os.path.join(ROOT, "scratchflow")):
+        for name in sorted(names):
+            path = os.path.relpath(os.path.join(folder, name), ROOT)
+            if name.endswith(".py") and "grading" not in path.split(os.sep) \
+                    and any(path.startswith(prefix) for prefix in only):
+                files.append(path)
+    return sorted(files)
+
+
+def _is_figure_style(mutant, source):
+    """A constant given as a keyword argument that only styles a figure, e.g. ``alpha=0.5``."""
+    if mutant.original[:1] not in "0123456789.TF":
+        return False
+    before = source[:mutant.start].rstrip().rstrip("(").rstrip()
+    keyword = before.rstrip("=").rstrip()
+    name = keyword[len(keyword.rstrip("abcdefghijklmnopqrstuvwxyz_")):]
+    return before.endswith("=") and name in FIGURE_STYLE
+
+
+def _equivalent_reason(mutant):
+    for path, line, original, replacement, reason in EQUIVALENT:
+        if (path, line, original, replacement) == (mutant.path, mutant.source_line,
+                                                    mutant.original, mutant.replacement):
+            return reason
+    return None
+
+
+def _copy_repository(destination):
+    ignore = shutil.ignore_patterns("__pycache__", ".git", ".hypothesis", "*.egg-info", "build")
+    for name in ("scratchflow", "tests", "bench"):
+        shutil.copytree(os.path.join(ROOT, name), os.path.join(destination, name), ignore=ignore)
+    for name in ("setup.cfg", "setup.py", "pyproject.toml"):
+        if os.path.exists(os.path.join(ROOT, name)):
+            shutil.copy(os.path.join(ROOT, name), destination)
+
+
+def _fork(copy_dir, run):
+    """Run ``run()`` in a forked child with cwd ``copy_dir`` and output silenced; return its pid."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 3
+    try:
+        os.setpgid(0, 0)
+        os.chdir(copy_dir)
+        sys.path.insert(0, copy_dir)
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+        code = int(run())
+    finally:
+        os._exit(code)
+
+
+def _tests_for(mutant, coverage_map, broken):
+    lines = coverage_map["lines"].get(mutant.path, {})
+    tests = set(lines.get(str(mutant.line), [])) | set(lines.get(str(mutant.statement_line), []))
+    if not tests and (str(mutant.line) in lines or str(mutant.statement_line) in lines):
+        tests = set(coverage_map["module_tests"].get(mutant.path, []))  # runs at import time
+    durations = coverage_map["durations"]
+    return sorted(tests - broken, key=lambda test: (durations.get(test, 0.0), test))
+
+
+def _run_mutants(jobs, coverage_map, slots, timeout_factor, profile):
+    """Run each job (mutant, tests) in a free slot; return {mutant name: (status, seconds)}."""
+    outcomes, running, queue = {}, {}, list(jobs)
+    free = list(slots)
+    while queue or running:
+        while queue and free:
+            mutant, tests = queue.pop(0)
+            slot = free.pop()
+            path = os.path.join(slot, mutant.path)
+            with open(path) as handle:
+                original = handle.read()
+            with open(path, "w") as handle:
+                handle.write(mutant.apply(original))
+            budget = sum(coverage_map["durations"].get(test, 1.0) for test in tests)
+            args = ["-x", "-q", "-p", "no:cacheprovider", *tests]
+            pid = _fork(slot, lambda: _pytest_with_profile(args, profile))
+            running[pid] = (mutant, slot, path, original, time.monotonic(),
+                            30.0 + timeout_factor * budget)
+        time.sleep(0.02)
+        for pid, (mutant, slot, path, original, start, limit) in list(running.items()):
+            done, status = os.waitpid(pid, os.WNOHANG)
+            elapsed = time.monotonic() - start
+            if not done and elapsed < limit:
+                continue
+            if not done:
+                os.killpg(pid, signal.SIGKILL)
+                os.waitpid(pid, 0)
+                outcome = "killed (timeout)"
+            else:
+                code = os.waitstatus_to_exitcode(status)
+                outcome = {0: "survived", 1: "killed", 2: "killed (import or collection)"}.get(
+                    code, f"error (pytest exit {code})")
+            with open(path, "w") as handle:
+                handle.write(original)
+            outcomes[mutant.name] = (outcome, round(elapsed, 2))
+            print(f"{outcome:32s} {mutant.name}", flush=True)
+            del running[pid]
+            free.append(slot)
+    return outcomes
+
+
+def _pytest_with_profile(args, profile):
+    os.environ["HYPOTHESIS_PROFILE"] = profile   # read by tests/conftest.py
+    return pytest.main(args)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", nargs="*", default=["scratchflow/"],
+                        help="path prefixes of the modules to mutate (default: all but grading/)")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--sample", type=int, default=0, help="run a seeded sample of N mutants")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--timeout-factor", type=float, default=5.0)
+    parser.add_argument("--tests", nargs="*", default=["tests"],
+                        help="test files or folders the coverage run (and so each mutant) uses")
+    parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "mutation.json"))
+    args = parser.parse_args(argv)
+    sys.dont_write_bytecode = True
+    work = tempfile.mkdtemp(prefix="mutation-")
+    try:
+        return _main(args, work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _main(args, work):
+    slots = [os.path.join(work, f"copy{index}") for index in range(max(1, args.jobs))]
+    for slot in slots:
+        _copy_repository(slot)
+    mutants, style = [], 0
+    for path in _library_files(args.only):
+        with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
+            source = handle.read()
+        for mutant in find_mutants(path, source):
+            if _is_figure_style(mutant, source):
+                style += 1
+            else:
+                mutants.append(mutant)
+    if args.sample and args.sample < len(mutants):
+        chosen = set(random.Random(args.seed).sample(range(len(mutants)), args.sample))
+        mutants = [mutant for index, mutant in enumerate(mutants) if index in chosen]
+    print(f"{len(mutants)} mutants ({style} figure-style constants not mutated); "
+          "coverage run of the suite ...", flush=True)
+    map_path = os.path.join(work, "coverage.json")
+    pid = _fork(slots[0], lambda: collect(slots[0], args.tests, map_path) or 0)
+    os.waitpid(pid, 0)
+    with open(map_path) as handle:
+        coverage_map = json.load(handle)
+    broken = set(coverage_map["failed"])
+    if broken:
+        print(f"tests failing on the unmutated copy (never used): {sorted(broken)}", flush=True)
+    jobs, outcomes = [], {}
+    for mutant in mutants:
+        tests = _tests_for(mutant, coverage_map, broken)
+        if tests:
+            jobs.append((mutant, tests))
+        else:
+            outcomes[mutant.name] = ("survived (no test reaches it)", 0.0)
+    # First pass with few Hypothesis examples; the survivors again with the suite's own profile.
+    outcomes.update(_run_mutants(jobs, coverage_map, slots, args.timeout_factor, "mutation"))
+    again = [job for job in jobs if outcomes[job[0].name][0] == "survived"]
+    print(f"{len(again)} survivors again with the suite's Hypothesis profile ...", flush=True)
+    outcomes.update(_run_mutants(again, coverage_map, slots, args.timeout_factor, "ci"))
+    return _report(mutants, outcomes, style, args)
+
+
+def _report(mutants, outcomes, style, args):
+    rows = []
+    for mutant in mutants:
+        outcome, seconds = outcomes[mutant.name]
+        reason = _equivalent_reason(mutant)
+        if reason is not None:
+            outcome = "equivalent" if outcome.startswith("survived") else \
+                f"ERROR: listed equivalent but {outcome}"
+        rows.append({"mutant": mutant.name, "line": mutant.source_line, "outcome": outcome,
+                     "seconds": seconds, "reason": reason})
+    killed = sum(row["outcome"].startswith("killed") for row in rows)
+    survived = [row for row in rows if row["outcome"].startswith("survived")]
+    equivalent = [row for row in rows if row["outcome"] == "equivalent"]
+    errors = [row for row in rows if row["outcome"].startswith(("error", "ERROR"))]
+    print("\nEquivalent (proven not to change behaviour):")
+    for row in equivalent:
+        print(f"  {row['mutant']}  [{row['line']}]  -- {row['reason']}")
+    print("\nSurvived:")
+    for row in survived:
+        print(f"  {row['mutant']}  [{row['line']}]  {row['outcome'][8:]}")
+    for row in errors:
+        print(f"  {row['outcome']}: {row['mutant']}")
+    changing = killed + len(survived)
+    figure = 100.0 * killed / changing if changing else float("nan")
+    summary = (f"{len(rows)} mutants: {killed} killed, {len(survived)} survived, "
+               f"{len(equivalent)} equivalent, {len(errors)} errors; {style} figure-style constants "
+               f"not mutated. Killed {figure:.1f} % of the {changing} that change behaviour.")
+    print("\n" + summary)
+    temporary = args.out + ".partial"
+    with open(temporary, "w") as handle:
+        json.dump({"summary": summary, "only": args.only, "sample": args.sample,
+                   "seed": args.seed, "mutants": rows}, handle, indent=1)
+    os.replace(temporary, args.out)   # an interrupted run never replaces the last report
+    return 0 if not errors else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
