@@ -1,0 +1,63 @@
+"""The edges of the layers that the contract suite's random draws do not reach: the smallest batch
+ActNorm initialises on, Example 2's domain x1 > 0 (whatever x2), a stack checking its input against
+its first layer and its latent against its last, the documented defaults, ``set_training``'s
+default. Found by the mutation run (``tools/mutate.py``)."""
+import numpy as np
+import pytest
+
+from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, Compose, ElementwiseAffine,
+                                   Example2Map, set_training)
+from scratchflow.bijectors.batchnorm import BatchNorm
+
+
+def test_actnorm_initialises_on_two_rows_and_refuses_one():
+    x = np.array([[1.0, 5.0], [3.0, 1.0]])                    # (2, 2)
+    layer = ActNorm(2)
+    z, _ = layer.forward(x)
+    np.testing.assert_allclose(np.abs(z), 1.0, rtol=1e-5)    # two rows: mean 0, std 1 -> ±1
+    with pytest.raises(ValueError, match="at least 2"):
+        ActNorm(2).forward(x[:1])
+    with pytest.raises(ValueError, match="dim"):
+        ActNorm(0)
+
+
+def test_example2_domain_is_x1_positive_whatever_x2():
+    layer = Example2Map()
+    inside = np.array([[0.5, -3.0], [1e-3, 0.0], [1.0, -1.0], [7.0, 2.0]])   # x1 in (0, 1] too
+    z, _ = layer.forward(inside)
+    np.testing.assert_allclose(z[:, 0], np.log(inside[:, 0]))
+    for x1 in (0.0, -0.5):
+        outside = np.array([[1.0, 1.0], [2.0, 3.0], [x1, 4.0]])
+        with pytest.raises(ValueError, match="row 2"):
+            layer.forward(outside)
+
+
+class _PositiveLatent(ElementwiseAffine):
+    """An affine layer whose image is declared to be z > 0 (a stand-in for a constrained map)."""
+
+    def _check_codomain(self, z):
+        if (z <= 0).any():
+            raise ValueError("z must be positive")
+
+
+def test_stack_checks_input_with_its_first_layer_and_latent_with_its_last():
+    x_bad = np.array([[-1.0, 1.0]])                           # x1 < 0: outside Example 2's domain
+    with pytest.raises(ValueError, match="x1 > 0"):
+        Compose([Example2Map(), ElementwiseAffine(2)]).forward(x_bad)
+    z_bad = np.array([[-1.0, 1.0]])
+    with pytest.raises(ValueError, match="positive"):
+        Compose([ElementwiseAffine(2), _PositiveLatent(2)]).inverse(z_bad)
+    x, _ = Compose([_PositiveLatent(2), ElementwiseAffine(2)]).inverse(z_bad)   # last layer: no limit
+    np.testing.assert_array_equal(x, z_bad)
+
+
+def test_documented_default_widths():
+    assert AffineCoupling(2, [1, 0]).hidden == (64, 64)
+    assert MAF(2).made.hidden == (64, 64)
+    assert IAF(2).made.hidden == (64, 64)
+
+
+def test_set_training_defaults_to_training_mode():
+    layer = BatchNorm(2, training=False)
+    assert set_training(Compose([ElementwiseAffine(2), layer])) == 1
+    assert layer.training
