@@ -145,7 +145,8 @@ def _run_mutants(jobs, coverage_map, slots, timeout_factor, profile):
                 outcome = "killed (timeout)"
             else:
                 code = os.waitstatus_to_exitcode(status)
-                outcome = {0: "survived", 1: "killed", 2: "killed (import or collection)"}.get(
+                outcome = {0: "survived", 1: "killed", 2: "killed (import or collection)",
+                           4: "killed (import or collection)"}.get(
                     code, f"error (pytest exit {code})")
             with open(path, "w") as handle:
                 handle.write(original)
@@ -168,6 +169,9 @@ def main(argv=None):
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=0, help="run a seeded sample of N mutants")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--survivors-of", default=None, metavar="JSON",
+                        help="run only the mutants that survived in this earlier report (same "
+                             "--only/--sample/--seed); the summary then counts the earlier kills too")
     parser.add_argument("--timeout-factor", type=float, default=5.0)
     parser.add_argument("--tests", nargs="*", default=["tests"],
                         help="test files or folders the coverage run (and so each mutant) uses")
@@ -197,6 +201,15 @@ def _main(args, work):
     if args.sample and args.sample < len(mutants):
         chosen = set(random.Random(args.seed).sample(range(len(mutants)), args.sample))
         mutants = [mutant for index, mutant in enumerate(mutants) if index in chosen]
+    earlier_killed = 0
+    if args.survivors_of:
+        with open(args.survivors_of) as handle:
+            earlier = json.load(handle)["mutants"]
+        survivors = {row["mutant"] for row in earlier if row["outcome"].startswith("survived")}
+        earlier_killed = sum(row["outcome"].startswith("killed") for row in earlier)
+        mutants = [mutant for mutant in mutants if mutant.name in survivors]
+        print(f"re-running the {len(mutants)} survivors of {args.survivors_of} "
+              f"({earlier_killed} killed there)", flush=True)
     print(f"{len(mutants)} mutants ({style} figure-style constants not mutated); "
           "coverage run of the suite ...", flush=True)
     map_path = os.path.join(work, "coverage.json")
@@ -219,10 +232,10 @@ def _main(args, work):
     again = [job for job in jobs if outcomes[job[0].name][0] == "survived"]
     print(f"{len(again)} survivors again with the suite's Hypothesis profile ...", flush=True)
     outcomes.update(_run_mutants(again, coverage_map, slots, args.timeout_factor, "ci"))
-    return _report(mutants, outcomes, style, args)
+    return _report(mutants, outcomes, style, args, earlier_killed)
 
 
-def _report(mutants, outcomes, style, args):
+def _report(mutants, outcomes, style, args, earlier_killed=0):
     rows = []
     for mutant in mutants:
         outcome, seconds = outcomes[mutant.name]
@@ -232,7 +245,7 @@ def _report(mutants, outcomes, style, args):
                 f"ERROR: listed equivalent but {outcome}"
         rows.append({"mutant": mutant.name, "line": mutant.source_line, "outcome": outcome,
                      "seconds": seconds, "reason": reason})
-    killed = sum(row["outcome"].startswith("killed") for row in rows)
+    killed = earlier_killed + sum(row["outcome"].startswith("killed") for row in rows)
     survived = [row for row in rows if row["outcome"].startswith("survived")]
     equivalent = [row for row in rows if row["outcome"] == "equivalent"]
     errors = [row for row in rows if row["outcome"].startswith(("error", "ERROR"))]
@@ -246,7 +259,7 @@ def _report(mutants, outcomes, style, args):
         print(f"  {row['outcome']}: {row['mutant']}")
     changing = killed + len(survived)
     figure = 100.0 * killed / changing if changing else float("nan")
-    summary = (f"{len(rows)} mutants: {killed} killed, {len(survived)} survived, "
+    summary = (f"{len(rows) + earlier_killed} mutants: {killed} killed, {len(survived)} survived, "
                f"{len(equivalent)} equivalent, {len(errors)} errors; {style} figure-style constants "
                f"not mutated. Killed {figure:.1f} % of the {changing} that change behaviour.")
     print("\n" + summary)
