@@ -61,3 +61,16 @@ def test_set_training_defaults_to_training_mode():
     layer = BatchNorm(2, training=False)
     assert set_training(Compose([ElementwiseAffine(2), layer])) == 1
     assert layer.training
+
+
+def test_every_layer_refuses_dimension_zero_and_takes_its_smallest():
+    from scratchflow.bijectors import Logit
+    from scratchflow.nn import MADE, Linear
+    for build in (ElementwiseAffine, ActNorm, BatchNorm, Logit, MAF, IAF, MADE,
+                  lambda dim: Linear(dim, 2), lambda dim: Linear(2, dim)):
+        with pytest.raises(ValueError, match=">= 1"):
+            build(0)
+        build(1)
+    with pytest.raises(ValueError, match="dim >= 2"):
+        AffineCoupling(1, [1])
+    assert MADE(2).hidden == (64, 64)
