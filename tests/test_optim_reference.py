@@ -61,6 +61,7 @@ def _run(optimizer, params, grads, gradient_list):
         for name, g in gradients.items():
             grads[name][...] = g
         norms.append(optimizer.step())
+    assert optimizer.step_count == len(gradient_list)
     return norms
 
 

@@ -205,7 +205,8 @@ def _main(args, work):
     if args.survivors_of:
         with open(args.survivors_of) as handle:
             earlier = json.load(handle)["mutants"]
-        survivors = {row["mutant"] for row in earlier if row["outcome"].startswith("survived")}
+        survivors = {row["mutant"] for row in earlier
+                     if row["outcome"].startswith("survived") or row["outcome"] == "equivalent"}
         earlier_killed = sum(row["outcome"].startswith("killed") for row in earlier)
         mutants = [mutant for mutant in mutants if mutant.name in survivors]
         print(f"re-running the {len(mutants)} survivors of {args.survivors_of} "
