@@ -1,0 +1,138 @@
+"""What the figures show, read back from the Matplotlib objects before they are saved: the heatmap
+is p_x on the grid, the samples panel shows the flow's samples, each layer panel the points pushed
+through one more layer, the loss curve the history. (``test_plotting.py`` checks the PNGs exist.)"""
+import matplotlib
+import numpy as np
+import pytest
+
+from scratchflow import ElementwiseAffine, Flow
+from scratchflow.history import History
+from scratchflow.models import build_realnvp
+from scratchflow.plotting import density, layers, loss, samples
+from scratchflow.plotting.figure import bounds
+
+matplotlib.use("Agg")
+
+
+@pytest.fixture
+def figures(monkeypatch):
+    """Keep each figure instead of saving it; close them all afterwards."""
+    kept = []
+
+    def keep(fig, out_dir, filename):
+        kept.append(fig)
+        return filename
+    for module in (density, layers, loss, samples):
+        monkeypatch.setattr(module, "save_figure", keep)
+    yield kept
+    import matplotlib.pyplot as plt
+    for fig in kept:
+        plt.close(fig)
+
+
+def _flow(dim=2):
+    return Flow(ElementwiseAffine(dim, log_scale=[0.3, -0.2][:dim], shift=[1.0, -0.5][:dim]))
+
+
+def _data(dim=2, n=400):
+    return np.random.default_rng(0).normal(size=(n, dim)) * 1.5 + 0.5
+
+
+def test_density_heatmap_is_p_x_on_the_grid_and_the_target_panel_is_scaled_to_one(figures):
+    flow, data = _flow(), _data()
+
+    class Target:
+        def log_prob(self, x):
+            return -0.5 * np.sum(x ** 2, axis=1) + 7.0
+    density.plot_density(flow, data, target=Target(), resolution=30)
+    model_axis, target_axis = [ax for ax in figures[0].axes if ax.get_title()][:2]
+    mesh = model_axis.collections[0]
+    low, high = bounds(data)
+    g1, g2 = np.meshgrid(np.linspace(low[0], high[0], 30), np.linspace(low[1], high[1], 30))
+    expected = np.exp(flow.log_prob(np.column_stack([g1.ravel(), g2.ravel()])))
+    np.testing.assert_allclose(np.ravel(mesh.get_array()), expected)
+    assert len(model_axis.collections) == 2                      # heatmap and data points
+    target_values = np.ravel(target_axis.collections[0].get_array())
+    assert target_values.max() == pytest.approx(1.0) and target_values.min() > 0.0
+
+
+def test_density_limits_and_no_data(figures):
+    density.plot_density(_flow(), None, limits=((-1.0, -2.0), (1.0, 2.0)), resolution=5)
+    (axis,) = [ax for ax in figures[0].axes if ax.get_title()]
+    assert len(axis.collections) == 1                             # no data points drawn
+    coordinates = axis.collections[0].get_coordinates()           # (R + 1, R + 1, 2) cell edges
+    assert coordinates[..., 0].min() < -1.0 < coordinates[..., 0].max() < 1.5
+    assert coordinates[..., 1].min() < -2.0 < 2.0 < coordinates[..., 1].max() < 2.6
+
+
+def test_one_dimensional_density_is_the_curve_over_the_histogram(figures):
+    flow, data = _flow(1), _data(1)
+    density.plot_density(flow, data)
+    axis = figures[0].axes[0]
+    (line,) = axis.lines
+    x, y = line.get_data()
+    np.testing.assert_allclose(y, np.exp(flow.log_prob(x[:, None])))
+    low, high = bounds(np.column_stack([data, data]))
+    assert (x[0], x[-1]) == pytest.approx((low[0], high[0]))
+    assert len(axis.patches) > 10                                 # the data histogram
+    density.plot_density(flow, None)
+    assert len(figures[1].axes[0].patches) == 0
+
+
+def test_samples_panel_shows_the_flows_samples(figures):
+    flow, data = _flow(), _data()
+    samples.plot_samples(flow, data, n=300, seed=4)
+    data_axis, sample_axis = figures[0].axes
+    np.testing.assert_allclose(sample_axis.collections[0].get_offsets(), flow.sample(300, rng=4))
+    shown = np.asarray(data_axis.collections[0].get_offsets())
+    assert len(shown) == 300                                      # data subsampled to n, no repeats
+    assert len(np.unique(shown, axis=0)) == 300 and np.isin(shown[:, 0], data[:, 0]).all()
+    low, high = bounds(np.concatenate([shown, flow.sample(300, rng=4)]))
+    assert sample_axis.get_xlim() == pytest.approx((low[0], high[0]))
+    samples.plot_samples(flow, None, n=50)
+    assert len(figures[1].axes) == 1
+
+
+def test_one_dimensional_samples_histograms(figures):
+    samples.plot_samples(_flow(1), _data(1), n=500)
+    assert len(figures[0].axes[0].containers) == 2               # data and samples
+    samples.plot_samples(_flow(1), None, n=500)
+    assert len(figures[1].axes[0].containers) == 1
+
+
+def test_layer_panels_follow_the_points_through_each_layer(figures):
+    flow = build_realnvp(2, n_layers=3, hidden=(4,), seed=0)
+    for value in flow.params.values():
+        value += 0.3 * np.random.default_rng(1).standard_normal(value.shape)
+    data = _data(n=50)
+    layers.plot_layers(flow, data, n_lines=4)
+    used = [ax for ax in figures[0].axes if ax.collections]
+    assert len(used) == 4                                        # x and one panel per layer
+    points = data
+    np.testing.assert_allclose(used[0].collections[0].get_offsets(), points)
+    for k, ax in enumerate(used[1:]):
+        points, _ = flow.layers[k].forward(points)
+        np.testing.assert_allclose(ax.collections[0].get_offsets(), points)
+    assert len(used[0].lines) == 2 * 4                           # the grid lines
+    assert len(used[-1].lines) == 2 * 4 + 3                      # and the circles r = 1, 2, 3
+    assert used[-1].get_xlim() == (-3.5, 3.5)
+    assert used[-1].get_title().startswith("z = f(x)") and "after layer 1" in used[1].get_title()
+
+
+def test_loss_curve_smoothing_and_validation(figures):
+    train_loss = list(np.linspace(5.0, 1.0, 100))
+    history = History(mode="data", train_loss=train_loss, val_step=[50, 100], val_loss=[2.0, 1.5],
+                      best_step=100, best_val_loss=1.5)
+    loss.plot_loss(history, smooth=10)
+    axis = figures[0].axes[0]
+    raw, smoothed, validation, best = axis.lines
+    np.testing.assert_array_equal(raw.get_xdata(), np.arange(1, 101))
+    np.testing.assert_allclose(smoothed.get_ydata(), np.convolve(train_loss, np.ones(10) / 10, "valid"))
+    assert smoothed.get_xdata()[0] == 10
+    np.testing.assert_array_equal(validation.get_ydata(), [2.0, 1.5])
+    assert best.get_xdata()[0] == 100
+    low, high = axis.get_ylim()
+    assert low < 1.0 and 5.0 < high
+    loss.plot_loss(History(mode="target", train_loss=train_loss[:8]), smooth=10)
+    assert len(figures[1].axes[0].lines) == 1                    # window 8 // 5 = 1: no smoothing
+    assert "reverse KL" in figures[1].axes[0].get_ylabel()
