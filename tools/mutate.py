@@ -16,13 +16,15 @@ survivors again with the suite's own profile (``ci``, 100 examples). Outcomes:
 
 The figure is killed / (killed + survived): equivalents are left out, and shown. To save the cost of
 importing NumPy, SciPy, Matplotlib and pytest per mutant, each run is a fork of this process, which
-has imported them but never imports ``scratchflow`` or the tests. Constants in keyword arguments
-that only style a figure (``FIGURE_STYLE``) are not mutated, and counted.
+has imported them but never imports ``scratchflow`` or the tests. In ``scratchflow/plotting/``,
+constants in keyword arguments that only style a figure (``FIGURE_STYLE``: sizes, colours, alpha,
+bins, ...) are not mutated, and counted.
 """
 import argparse
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import sys
@@ -46,8 +48,9 @@ from mutation_equivalent import EQUIVALENT  # noqa: E402
 settings.register_profile("mutation", max_examples=10, derandomize=True, deadline=None,
                           suppress_health_check=[HealthCheck.too_slow])
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-FIGURE_STYLE = {"figsize", "alpha", "s", "lw", "linewidth", "fontsize", "dpi", "bins", "levels",
-                "color", "cmap", "markersize", "pad", "shrink", "wspace", "hspace", "ncols_max"}
+FIGURE_STYLE = {"figsize", "alpha", "s", "lw", "linewidth", "linewidths", "fontsize", "dpi", "bins",
+                "levels", "color", "cmap", "markersize", "ms", "markerscale", "pad", "shrink",
+                "wspace", "hspace", "zorder", "labelsize", "size", "vmin", "vmax", "range"}
 
 
 def _library_files(only):
@@ -62,13 +65,14 @@ def _library_files(only):
 
 
 def _is_figure_style(mutant, source):
-    """A constant given as a keyword argument that only styles a figure, e.g. ``alpha=0.5``."""
-    if mutant.original[:1] not in "0123456789.TF":
+    """A constant in a keyword argument (or a dict entry) that only styles a figure: ``alpha=0.5``,
+    ``figsize=(6, 4)``, ``gridspec_kw={"wspace": 0.45}``."""
+    if not mutant.path.startswith("scratchflow/plotting/") or mutant.original[:1] not in "0123456789.TF":
         return False
-    before = source[:mutant.start].rstrip().rstrip("(").rstrip()
-    keyword = before.rstrip("=").rstrip()
-    name = keyword[len(keyword.rstrip("abcdefghijklmnopqrstuvwxyz_")):]
-    return before.endswith("=") and name in FIGURE_STYLE
+    line_start = source.rfind("\n", 0, mutant.start) + 1
+    before = source[line_start:mutant.start]
+    match = re.search(r"""["']?(\w+)["']?\s*[=:]\s*[(\[]?[^=:()\[\]]*$""", before)
+    return bool(match) and match.group(1) in FIGURE_STYLE
 
 
 def _equivalent_reason(mutant):
