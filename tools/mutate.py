@@ -21,6 +21,7 @@ constants in keyword arguments that only style a figure (``FIGURE_STYLE``: sizes
 bins, ...) are not mutated, and counted.
 """
 import argparse
+import collections
 import json
 import os
 import random
@@ -161,6 +162,17 @@ def _run_mutants(jobs, coverage_map, slots, timeout_factor, profile):
     return outcomes
 
 
+def _key(mutant):
+    """A mutant's identity across edits elsewhere in its file: path, line text, token, replacement."""
+    return (mutant.path, mutant.source_line, mutant.original, mutant.replacement)
+
+
+def _key_of_row(row):
+    path = row["mutant"].split(":", 1)[0]
+    original, replacement = row["mutant"].split(" ", 1)[1].split(" -> ")
+    return (path, row["line"], original.strip("'\""), replacement.strip("'\""))
+
+
 def _pytest_with_profile(args, profile):
     os.environ["HYPOTHESIS_PROFILE"] = profile   # read by tests/conftest.py
     return pytest.main(args)
@@ -193,13 +205,14 @@ def _main(args, work):
     slots = [os.path.join(work, f"copy{index}") for index in range(max(1, args.jobs))]
     for slot in slots:
         _copy_repository(slot)
-    mutants, style = [], 0
+    mutants, style, style_keys = [], 0, set()
     for path in _library_files(args.only):
         with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
             source = handle.read()
         for mutant in find_mutants(path, source):
             if _is_figure_style(mutant, source):
                 style += 1
+                style_keys.add(_key(mutant))
             else:
                 mutants.append(mutant)
     if args.sample and args.sample < len(mutants):
@@ -209,12 +222,23 @@ def _main(args, work):
     if args.survivors_of:
         with open(args.survivors_of) as handle:
             earlier = json.load(handle)["mutants"]
-        survivors = {row["mutant"] for row in earlier
-                     if row["outcome"].startswith("survived") or row["outcome"] == "equivalent"}
+        wanted = collections.Counter(
+            _key_of_row(row) for row in earlier
+            if row["outcome"].startswith("survived") or row["outcome"] == "equivalent")
         earlier_killed = sum(row["outcome"].startswith("killed") for row in earlier)
-        mutants = [mutant for mutant in mutants if mutant.name in survivors]
+        chosen = []
+        for mutant in mutants:
+            if wanted[_key(mutant)] > 0:
+                wanted[_key(mutant)] -= 1
+                chosen.append(mutant)
+        mutants = chosen
+        restyled = [key for key in wanted.elements() if key in style_keys]
+        lost = [key for key in wanted.elements() if key not in style_keys]
         print(f"re-running the {len(mutants)} survivors of {args.survivors_of} "
-              f"({earlier_killed} killed there)", flush=True)
+              f"({earlier_killed} killed there); {len(restyled)} are figure-style constants now "
+              f"(not counted): {sorted(restyled)}; {len(lost)} are no longer in the code as "
+              f"written (counted as survived): {sorted(lost)}", flush=True)
+        args.lost_survivors = len(lost)
     print(f"{len(mutants)} mutants ({style} figure-style constants not mutated); "
           "coverage run of the suite ...", flush=True)
     map_path = os.path.join(work, "coverage.json")
@@ -262,9 +286,11 @@ def _report(mutants, outcomes, style, args, earlier_killed=0):
         print(f"  {row['mutant']}  [{row['line']}]  {row['outcome'][8:]}")
     for row in errors:
         print(f"  {row['outcome']}: {row['mutant']}")
-    changing = killed + len(survived)
+    lost = getattr(args, "lost_survivors", 0)
+    changing = killed + len(survived) + lost
     figure = 100.0 * killed / changing if changing else float("nan")
-    summary = (f"{len(rows) + earlier_killed} mutants: {killed} killed, {len(survived)} survived, "
+    summary = (f"{len(rows) + earlier_killed + lost} mutants: {killed} killed, "
+               f"{len(survived) + lost} survived, "
                f"{len(equivalent)} equivalent, {len(errors)} errors; {style} figure-style constants "
                f"not mutated. Killed {figure:.1f} % of the {changing} that change behaviour.")
     print("\n" + summary)
