@@ -113,7 +113,15 @@ def test_layer_panels_follow_the_points_through_each_layer(figures):
     for k, ax in enumerate(used[1:]):
         points, _ = flow.layers[k].forward(points)
         np.testing.assert_allclose(ax.collections[0].get_offsets(), points)
-    assert len(used[0].lines) == 2 * 4                           # the grid lines
+    for ax in used:                                              # colour = position in x
+        np.testing.assert_allclose(ax.collections[0].get_array(), data[:, 0] + 0.5 * data[:, 1])
+    assert len(used[0].lines) == 2 * 4                           # the grid lines, over the data's box
+    low, high = bounds(data)
+    first_horizontal, first_vertical = used[0].lines[0], used[0].lines[4]
+    assert first_horizontal.get_xdata()[[0, -1]] == pytest.approx([low[0], high[0]])
+    np.testing.assert_allclose(first_horizontal.get_ydata(), low[1])
+    assert first_vertical.get_ydata()[[0, -1]] == pytest.approx([low[1], high[1]])
+    np.testing.assert_allclose(used[0].lines[7].get_xdata(), high[0])
     assert len(used[-1].lines) == 2 * 4 + 3                      # and the circles r = 1, 2, 3
     assert used[-1].get_xlim() == (-3.5, 3.5)
     assert used[-1].get_title().startswith("z = f(x)") and "after layer 1" in used[1].get_title()
@@ -136,3 +144,26 @@ def test_loss_curve_smoothing_and_validation(figures):
     loss.plot_loss(History(mode="target", train_loss=train_loss[:8]), smooth=10)
     assert len(figures[1].axes[0].lines) == 1                    # window 8 // 5 = 1: no smoothing
     assert "reverse KL" in figures[1].axes[0].get_ylabel()
+
+
+def test_example_figures_draw_the_slides_densities(figures, monkeypatch):
+    from scratchflow.bijectors.examples import example1_density, example2_density
+    from scratchflow.plotting import examples
+    monkeypatch.setattr(examples, "save_figure", lambda fig, out_dir, name: figures.append(fig) or name)
+    assert examples.plot_example(1, n=2000) == "example1.png"
+    axis = figures[-1].axes[0]
+    x, y = axis.lines[0].get_data()
+    np.testing.assert_allclose(y, example1_density(x))
+    assert (x[0], x[-1]) == (-3, 13) and axis.get_ylim()[1] > y.max()
+    heights = [patch.get_height() for patch in axis.patches]
+    assert sum(heights) * 16 / len(heights) == pytest.approx(1.0, abs=0.02)   # a density on [-3, 13]
+    assert examples.plot_example(2, n=2000) == "example2.png"
+    experiment, theory = figures[-1].axes[:2]
+    mesh = theory.collections[0]
+    coordinates = mesh.get_coordinates()
+    assert coordinates[..., 0].min() > 0.0                       # x1 > 0 only: z1 = ln x1
+    g1, g2 = np.meshgrid(np.linspace(0.0, 4.0, 300)[1:], np.linspace(-4.0, 6.0, 300))
+    np.testing.assert_allclose(np.ravel(mesh.get_array()), np.ravel(example2_density(g1, g2)))
+    histogram_edges = experiment.collections[0].get_coordinates()          # hist2d on the box
+    assert (histogram_edges[..., 0].min(), histogram_edges[..., 0].max()) == (0.0, 4.0)
+    assert (histogram_edges[..., 1].min(), histogram_edges[..., 1].max()) == (-4.0, 6.0)
