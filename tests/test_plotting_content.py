@@ -125,6 +125,9 @@ def test_layer_panels_follow_the_points_through_each_layer(figures):
     assert len(used[-1].lines) == 2 * 4 + 3                      # and the circles r = 1, 2, 3
     assert used[-1].get_xlim() == (-3.5, 3.5)
     assert used[-1].get_title().startswith("z = f(x)") and "after layer 1" in used[1].get_title()
+    assert len(figures[0].axes) == 4                             # one row of 4 panels
+    layers.plot_layers(flow, data, n_lines=4, max_columns=3)     # 4 panels: 2 rows of 3, 2 blank
+    assert len(figures[1].axes) == 6 and sum(ax.axison for ax in figures[1].axes) == 4
 
 
 def test_loss_curve_smoothing_and_validation(figures):
