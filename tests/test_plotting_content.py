@@ -123,7 +123,9 @@ def test_layer_panels_follow_the_points_through_each_layer(figures):
     assert first_vertical.get_ydata()[[0, -1]] == pytest.approx([low[1], high[1]])
     np.testing.assert_allclose(used[0].lines[7].get_xdata(), high[0])
     assert len(used[-1].lines) == 2 * 4 + 3                      # and the circles r = 1, 2, 3
-    assert used[-1].get_xlim() == (-3.5, 3.5)
+    assert used[-1].get_xlim() == used[-1].get_ylim() == (-3.5, 3.5)
+    radii = [np.hypot(*line.get_xydata().T).mean() for line in used[-1].lines[-3:]]
+    np.testing.assert_allclose(radii, [1.0, 2.0, 3.0])
     assert used[-1].get_title().startswith("z = f(x)") and "after layer 1" in used[1].get_title()
     assert len(figures[0].axes) == 4                             # one row of 4 panels
     layers.plot_layers(flow, data, n_lines=4, max_columns=3)     # 4 panels: 2 rows of 3, 2 blank
