@@ -149,6 +149,8 @@ def test_loss_curve_smoothing_and_validation(figures):
     loss.plot_loss(History(mode="target", train_loss=train_loss[:8]), smooth=10)
     assert len(figures[1].axes[0].lines) == 1                    # window 8 // 5 = 1: no smoothing
     assert "reverse KL" in figures[1].axes[0].get_ylabel()
+    loss.plot_loss(History(mode="data", train_loss=list(np.ones(1000))))
+    assert figures[2].axes[0].lines[1].get_label() == "train (mean of 50 steps)"   # the default
 
 
 def test_example_figures_draw_the_slides_densities(figures, monkeypatch):
