@@ -37,6 +37,7 @@ class Mutant:
     original: str
     replacement: str
     source_line: str    # the mutated line, stripped, as it reads before the mutation
+    column: int         # where the token starts in ``source_line``
 
     @property
     def name(self):
@@ -79,9 +80,10 @@ class _Finder(ast.NodeVisitor):
         return self.line_starts[line - 1] + column
 
     def add(self, line, start, end, replacement):
+        text = self.lines[line - 1]
+        column = start - self.line_starts[line - 1] - (len(text) - len(text.lstrip()))
         self.mutants.append(Mutant(self.path, line, self.statement_line, start, end,
-                                   self.source[start:end], replacement,
-                                   self.lines[line - 1].strip()))
+                                   self.source[start:end], replacement, text.strip(), column))
 
     def add_between(self, left, right, spelling, replacement):
         """Mutate the token ``spelling`` found between the end of ``left`` and the start of ``right``."""

@@ -77,9 +77,10 @@ def _is_figure_style(mutant, source):
 
 
 def _equivalent_reason(mutant):
-    for path, line, original, replacement, reason in EQUIVALENT:
+    for path, line, original, replacement, reason, *column in EQUIVALENT:
         if (path, line, original, replacement) == (mutant.path, mutant.source_line,
-                                                    mutant.original, mutant.replacement):
+                                                    mutant.original, mutant.replacement) \
+                and (not column or column[0] == mutant.column):
             return reason
     return None
 
