@@ -195,6 +195,7 @@ def main(argv=None):
     parser.add_argument("--out", default=os.path.join(tempfile.gettempdir(), "mutation.json"))
     args = parser.parse_args(argv)
     sys.dont_write_bytecode = True
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))   # stopped: still remove the copies
     work = tempfile.mkdtemp(prefix="mutation-")
     try:
         return _main(args, work)
