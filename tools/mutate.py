@@ -87,7 +87,9 @@ def _equivalent_reason(mutant):
 
 def _copy_repository(destination):
     ignore = shutil.ignore_patterns("__pycache__", ".git", ".hypothesis", "*.egg-info", "build")
-    for name in ("scratchflow", "tests", "bench"):
+    for name in ("scratchflow", "tests", "bench", "exercises", "solutions"):
+        if not os.path.isdir(os.path.join(ROOT, name)):
+            continue
         shutil.copytree(os.path.join(ROOT, name), os.path.join(destination, name), ignore=ignore)
     for name in ("setup.cfg", "setup.py", "pyproject.toml"):
         if os.path.exists(os.path.join(ROOT, name)):
