@@ -74,3 +74,14 @@ def test_every_layer_refuses_dimension_zero_and_takes_its_smallest():
     with pytest.raises(ValueError, match="dim >= 2"):
         AffineCoupling(1, [1])
     assert MADE(2).hidden == (64, 64)
+
+
+def test_permutation_refuses_empty_nested_and_zero_sized():
+    from scratchflow.bijectors import Permutation
+    for bad in ([], [[0, 1]], [0.0, 1.0]):
+        with pytest.raises(ValueError, match="non-empty 1-D sequence of integers"):
+            Permutation(bad)
+    for build in (Permutation.reverse, Permutation.random):
+        with pytest.raises(ValueError, match="dim must be >= 1"):
+            build(0)
+        assert build(1).dim == 1
