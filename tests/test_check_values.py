@@ -8,10 +8,11 @@ import pytest
 
 from scratchflow import ElementwiseAffine
 from scratchflow.checks import check_bijector
-from scratchflow.checks.numerical import GRADIENT_TOL, LOG_DET_TOL, RECONSTRUCTION_TOL
 from tests.planted import FWD_CONSISTENCY, FWD_GRAD_X, FWD_LOG_DET, FWD_RECON, INV_RECON
 
 LOG_SCALE = np.array([0.2, -0.4, 0.1])          # forward log-det Σ a = -0.1 for every row
+# the tolerances the README's check report shows
+RECONSTRUCTION_TOL, LOG_DET_TOL, GRADIENT_TOL = 1e-10, 1e-7, 1e-6
 
 
 def _points():
@@ -85,3 +86,5 @@ def test_each_tolerance_is_where_the_docs_put_it(factor, passes):
     relative = 2 * factor * GRADIENT_TOL / (1 - factor * GRADIENT_TOL)      # r / (2 + r) = f tol
     gradient = check_bijector(_InputGradientOff(relative), x)
     assert gradient[FWD_GRAD_X].passed is passes
+    assert (round_trip[FWD_RECON].tol, log_det[FWD_CONSISTENCY].tol, gradient[FWD_GRAD_X].tol) == (
+        RECONSTRUCTION_TOL, LOG_DET_TOL, GRADIENT_TOL)

@@ -3,6 +3,7 @@ import argparse
 
 import pytest
 
+from scratchflow.cli import main
 from scratchflow.cli.common import positive_float, positive_int, positive_int_list
 
 
@@ -26,3 +27,10 @@ def test_positive_float_refuses_zero_negative_nan_and_inf():
     for bad in ("0", "-0.1", "nan", "inf"):
         with pytest.raises(argparse.ArgumentTypeError, match="positive number"):
             positive_float(bad)
+
+
+def test_a_command_is_required(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([])
+    assert exit_info.value.code == 2
+    assert "required: COMMAND" in capsys.readouterr().err
