@@ -14,6 +14,10 @@ survivors again with the suite's own profile (``ci``, 100 examples). Outcomes:
     equivalent   listed in ``tools/mutation_equivalent.py`` with the reason it cannot change
                  behaviour; still run, and reported as an error of the list if a test kills it
 
+A test "executes a line" when the line runs during its setup, call or teardown; code a test module
+runs while pytest collects it (a parametrize list built from the library) counts for no test, and a
+line run only at import time falls back to every test that runs a line of that module.
+
 The figure is killed / (killed + survived): equivalents are left out, and shown. To save the cost of
 importing NumPy, SciPy, Matplotlib and pytest per mutant, each run is a fork of this process, which
 has imported them but never imports ``scratchflow`` or the tests. In ``scratchflow/plotting/``,
