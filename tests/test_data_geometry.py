@@ -66,6 +66,8 @@ def test_checkerboard_fills_every_black_cell_of_the_square():
     black = (np.arange(16) // 4 + np.arange(16) % 4) % 2 == 0
     assert np.all(counts[~black] == 0) and np.all(counts[black] > N / 8 * 0.8)
     assert points.min() < -2.95 and points.max() > 2.95                      # cells filled to the edge
+    two = make_checkerboard(N, rng=0, n_cells=2, half_width=1.0)           # the smallest board
+    assert np.all(np.floor(two[:, 0] + 1.0) == np.floor(two[:, 1] + 1.0))     # cells (0, 0), (1, 1)
     for odd_or_small in (3, 1, 0):              # an odd board has no uniform column-by-column draw
         with pytest.raises(ValueError, match="n_cells must be even"):
             make_checkerboard(10, rng=0, n_cells=odd_or_small)
@@ -77,6 +79,8 @@ def test_pinwheel_arms_at_radius_two():
     arms = np.mod(2 * np.pi * np.arange(5) / 5 + 0.25 * np.e, 2 * np.pi)
     assert np.all(np.isclose(_angle_of(points)[:, None], arms).any(axis=1))
     assert len(np.unique(np.round(_angle_of(points), 6))) == 5
+    default_arms = make_pinwheel(N, rng=0, radial_std=0.0, tangential_std=0.0)
+    assert len(np.unique(np.round(_angle_of(default_arms), 6))) == 5      # the public set: 5 arms
     # with rate 0 each arm is the blob (2 (1 + radial), 2 tangential) rotated by the arm's angle
     blobs = make_pinwheel(N, rng=0, n_arms=4, radial_std=0.3, tangential_std=0.1, rate=0.0)
     arm = np.round(_angle_of(blobs) / (np.pi / 2)) % 4

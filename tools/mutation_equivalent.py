@@ -45,4 +45,8 @@ EQUIVALENT = [
      'json.dump({key: value for key, value in vars(args).items() if key != "run"}, file, indent=1)',
      "1", "0", "JSON layout only: indent=0 writes the same keys and values one per line without "
      "indentation; json.load gives the same dict"),
+    ("scratchflow/data.py",
+     "angle = rng.uniform(0.0, 2.0 * np.pi, n)                             # (n,)", "2.0", "4.0",
+     "same law: an angle uniform on [0, 4pi) puts a point uniformly on the circle, as one on "
+     "[0, 2pi) does; seeded draws stay reproducible"),
 ]
