@@ -52,6 +52,7 @@ def test_density_heatmap_is_p_x_on_the_grid_and_the_target_panel_is_scaled_to_on
     expected = np.exp(flow.log_prob(np.column_stack([g1.ravel(), g2.ravel()])))
     np.testing.assert_allclose(np.ravel(mesh.get_array()), expected)
     assert len(model_axis.collections) == 2                      # heatmap and data points
+    np.testing.assert_array_equal(model_axis.collections[1].get_offsets(), data)
     target_values = np.ravel(target_axis.collections[0].get_array())
     assert target_values.max() == pytest.approx(1.0) and target_values.min() > 0.0
 
@@ -91,13 +92,19 @@ def test_samples_panel_shows_the_flows_samples(figures):
     assert sample_axis.get_xlim() == pytest.approx((low[0], high[0]))
     samples.plot_samples(flow, None, n=50)
     assert len(figures[1].axes) == 1
+    assert figures[0]._suptitle is None
+    samples.plot_samples(flow, data, n=50, title="after 10 steps")
+    assert figures[2]._suptitle.get_text() == "after 10 steps"
 
 
 def test_one_dimensional_samples_histograms(figures):
     samples.plot_samples(_flow(1), _data(1), n=500)
     assert len(figures[0].axes[0].containers) == 2               # data and samples
+    assert figures[0].axes[0].get_title().startswith("Samples vs data")
+    samples.plot_samples(_flow(1), _data(1), n=500, title="mine")
+    assert figures[1].axes[0].get_title() == "mine"
     samples.plot_samples(_flow(1), None, n=500)
-    assert len(figures[1].axes[0].containers) == 1
+    assert len(figures[2].axes[0].containers) == 1
 
 
 def test_layer_panels_follow_the_points_through_each_layer(figures):
@@ -113,6 +120,10 @@ def test_layer_panels_follow_the_points_through_each_layer(figures):
     for k, ax in enumerate(used[1:]):
         points, _ = flow.layers[k].forward(points)
         np.testing.assert_allclose(ax.collections[0].get_offsets(), points)
+    for ax in used[:-1]:                                         # each panel framed on its points
+        low, high = bounds(np.asarray(ax.collections[0].get_offsets()), pad=0.2)
+        assert ax.get_xlim() == pytest.approx((low[0], high[0]))
+        assert ax.get_ylim() == pytest.approx((low[1], high[1]))
     for ax in used:                                              # colour = position in x
         np.testing.assert_allclose(ax.collections[0].get_array(), data[:, 0] + 0.5 * data[:, 1])
     assert len(used[0].lines) == 2 * 4                           # the grid lines, over the data's box

@@ -49,4 +49,7 @@ EQUIVALENT = [
      "angle = rng.uniform(0.0, 2.0 * np.pi, n)                             # (n,)", "2.0", "4.0",
      "same law: an angle uniform on [0, 4pi) puts a point uniformly on the circle, as one on "
      "[0, 2pi) does; seeded draws stay reproducible"),
+    ("scratchflow/plotting/samples.py", "sharex=True, sharey=True)", "True", "False",
+     "the figure is saved, not shown: with one row of panels sharex hides no tick label, and "
+     "every panel sets the same x limits itself", len("sharex=")),
 ]
