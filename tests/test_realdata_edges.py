@@ -55,5 +55,7 @@ def test_digits_noise_streams_per_split_are_fixed_and_distinct():
     assert other_seed.shape == train.shape and not np.array_equal(other_seed, train)
     with pytest.raises(ValueError, match="not standardised"):
         standardization("digits")
+    from scratchflow import realdata
+    assert not realdata._raw("wine").flags.writeable          # the cached matrix cannot be changed
     mean, std = standardization("wine")
     assert mean.shape == std.shape == (13,) and np.all(std > 0)
