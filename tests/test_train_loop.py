@@ -104,3 +104,19 @@ def test_fit_defaults_for_steps_and_evaluation():
     assert _objective(flow, data, data, None, 5, None, 4, None, 1, 1024, 0)[3] == 1
     with pytest.raises(ValueError, match="empty"):
         _objective(flow, data[:0], None, None, 5, None, 4, None, None, 1024, 0)
+
+
+def test_fit_defaults_adam_at_1e_3_minibatches_of_256_and_a_quiet_bar(monkeypatch, capfd):
+    from scratchflow import train
+    made, original = [], train.make_optimizer
+
+    def recording(flow, optimizer, lr, clip_norm):
+        made.append((optimizer, lr))
+        return original(flow, optimizer, lr, clip_norm)
+    monkeypatch.setattr(train, "make_optimizer", recording)
+    rng = np.random.default_rng(0)
+    data, val = rng.normal(size=(513, 2)), rng.normal(size=(20, 2))
+    history = train.fit(Flow(ElementwiseAffine(2)), data, val, steps=3, progress=False)
+    assert made == [(None, 1e-3)]
+    assert history.val_step == [3]                       # 513 rows / 256 = 3 steps an epoch
+    assert capfd.readouterr().err == ""                  # progress=False: nothing drawn
