@@ -85,3 +85,12 @@ def test_permutation_refuses_empty_nested_and_zero_sized():
         with pytest.raises(ValueError, match="dim must be >= 1"):
             build(0)
         assert build(1).dim == 1
+
+
+def test_require_cached_used_by_the_exercises():
+    from scratchflow.bijectors.base import require_cached
+    layer = ElementwiseAffine(2)
+    kept = np.zeros(2)
+    assert require_cached(kept, layer, "forward") is kept
+    with pytest.raises(RuntimeError, match="ElementwiseAffine: the gradient pass needs forward"):
+        require_cached(None, layer, "forward")

@@ -120,3 +120,13 @@ def test_fit_defaults_adam_at_1e_3_minibatches_of_256_and_a_quiet_bar(monkeypatc
     assert made == [(None, 1e-3)]
     assert history.val_step == [3]                       # 513 rows / 256 = 3 steps an epoch
     assert capfd.readouterr().err == ""                  # progress=False: nothing drawn
+
+
+def test_limit_blas_threads_none_leaves_the_setting_alone():
+    import contextlib
+
+    from scratchflow.train import limit_blas_threads
+    assert isinstance(limit_blas_threads(None), contextlib.nullcontext)
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    with limit_blas_threads(1) as limits:
+        assert isinstance(limits, threadpoolctl.threadpool_limits)
