@@ -88,3 +88,33 @@ def test_each_tolerance_is_where_the_docs_put_it(factor, passes):
     assert gradient[FWD_GRAD_X].passed is passes
     assert (round_trip[FWD_RECON].tol, log_det[FWD_CONSISTENCY].tol, gradient[FWD_GRAD_X].tol) == (
         RECONSTRUCTION_TOL, LOG_DET_TOL, GRADIENT_TOL)
+
+
+def test_eps_has_a_floor_of_1e_4_when_the_checked_scalar_is_zero():
+    # S = 1 + Σ|g z| + Σ|h log_det|: with z = 0 and log_det = 0, ε = 1e-4 · S = 1e-4, and an
+    # absolute error δ on a gradient that is 0 reads as δ / 1e-4
+    from scratchflow.checks import check_module
+    from scratchflow.nn import Linear
+
+    class ZeroLinearOff(Linear):
+        def _backward(self, cache, grad_out, need_input_grad=True):
+            return super()._backward(cache, grad_out, need_input_grad) + 1e-6
+
+    report = check_module(ZeroLinearOff(3, 2, zero=True), _points())
+    assert report["gradient wrt input x"].error == pytest.approx(1e-6 / 1e-4, rel=1e-6)
+
+    class UnusedParameter(ElementwiseAffine):
+        """The identity at x = −shift (z = 0, log_det = 0) with a parameter that nothing reads,
+        whose planted gradient is 1e-6 instead of 0."""
+
+        def __init__(self):
+            super().__init__(3, shift=[0.5, -1.0, 2.0])
+            self.add_param("unused", np.zeros(1))
+
+        def _backward(self, grad_z, grad_log_det):
+            self._own_grads["unused"] += 1e-6
+            return super()._backward(grad_z, grad_log_det)
+
+    x = np.tile([-0.5, 1.0, -2.0], (4, 1))                         # z = x + shift = 0
+    report = check_bijector(UnusedParameter(), x, check_params=True, directions="forward")
+    assert report["forward: gradient wrt unused"].error == pytest.approx(1e-6 / 1e-4, rel=1e-6)
