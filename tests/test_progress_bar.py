@@ -14,6 +14,7 @@ def _bar(total=16, **options):
 def test_render_shows_eighths_percentage_and_times():
     bar, _ = _bar()
     bar._start = 100.0
+    assert bar.render(now=100.0) == "fit   0% |    |  0/16    [00:00<00:00]"   # nothing done yet
     bar.update(3, loss=1.23456)
     text = bar.render(now=106.0)               # 3/16 of 4 cells = 6 eighths; 2 s per step
     assert text == "fit  18% |▊   |  3/16  loss 1.2346  [00:06<00:26]"

@@ -56,6 +56,7 @@ def test_digits_noise_streams_per_split_are_fixed_and_distinct():
     with pytest.raises(ValueError, match="not standardised"):
         standardization("digits")
     from scratchflow import realdata
+    realdata._raw.cache_clear()                               # load it here, not in an earlier test
     assert not realdata._raw("wine").flags.writeable          # the cached matrix cannot be changed
     mean, std = standardization("wine")
     assert mean.shape == std.shape == (13,) and np.all(std > 0)
