@@ -18,9 +18,9 @@ A test "executes a line" when the line runs during its setup, call or teardown; 
 runs while pytest collects it (a parametrize list built from the library) counts for no test, and a
 line run only at import time falls back to every test that runs a line of that module.
 
-The figure is killed / (killed + survived): equivalents are left out, and shown. To save the cost of
-importing NumPy, SciPy, Matplotlib and pytest per mutant, each run is a fork of this process, which
-has imported them but never imports ``scratchflow`` or the tests. In ``scratchflow/plotting/``,
+The figure is killed / (killed + survived): equivalents are left out, and shown. Each run is a fork
+of a process that has imported NumPy, SciPy, Matplotlib and pytest once (``mutation_runner.py``).
+In ``scratchflow/plotting/``,
 constants in keyword arguments that only style a figure (``FIGURE_STYLE``: sizes, colours, alpha,
 bins, ...) are not mutated, and counted.
 """
@@ -34,24 +34,12 @@ import shutil
 import signal
 import sys
 import tempfile
-import time
 
-import matplotlib
-matplotlib.use("Agg")
-import hypothesis  # noqa: E402,F401  (imported once here, shared by every forked run)
-import matplotlib.pyplot  # noqa: E402,F401
-import numpy  # noqa: E402,F401
-import pytest  # noqa: E402
-import scipy.special  # noqa: E402,F401
-import scipy.stats  # noqa: E402,F401
-from hypothesis import HealthCheck, settings  # noqa: E402
+from mutants import find_mutants
+from mutation_coverage import collect
+from mutation_equivalent import EQUIVALENT
+from mutation_runner import copy_repository, fork, run_mutants
 
-from mutants import find_mutants  # noqa: E402
-from mutation_coverage import collect  # noqa: E402
-from mutation_equivalent import EQUIVALENT  # noqa: E402
-
-settings.register_profile("mutation", max_examples=10, derandomize=True, deadline=None,
-                          suppress_health_check=[HealthCheck.too_slow])
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGURE_STYLE = {"figsize", "alpha", "s", "lw", "linewidth", "linewidths", "fontsize", "dpi", "bins",
                 "levels", "color", "cmap", "markersize", "ms", "markerscale", "pad", "shrink",
@@ -89,35 +77,6 @@ def _equivalent_reason(mutant):
     return None
 
 
-def _copy_repository(destination):
-    ignore = shutil.ignore_patterns("__pycache__", ".git", ".hypothesis", "*.egg-info", "build")
-    for name in ("scratchflow", "tests", "bench", "exercises", "solutions"):
-        if not os.path.isdir(os.path.join(ROOT, name)):
-            continue
-        shutil.copytree(os.path.join(ROOT, name), os.path.join(destination, name), ignore=ignore)
-    for name in ("setup.cfg", "setup.py", "pyproject.toml"):
-        if os.path.exists(os.path.join(ROOT, name)):
-            shutil.copy(os.path.join(ROOT, name), destination)
-
-
-def _fork(copy_dir, run):
-    """Run ``run()`` in a forked child with cwd ``copy_dir`` and output silenced; return its pid."""
-    pid = os.fork()
-    if pid:
-        return pid
-    code = 3
-    try:
-        os.setpgid(0, 0)
-        os.chdir(copy_dir)
-        sys.path.insert(0, copy_dir)
-        null = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(null, 1)
-        os.dup2(null, 2)
-        code = int(run())
-    finally:
-        os._exit(code)
-
-
 def _tests_for(mutant, coverage_map, broken):
     lines = coverage_map["lines"].get(mutant.path, {})
     tests = set(lines.get(str(mutant.line), [])) | set(lines.get(str(mutant.statement_line), []))
@@ -125,48 +84,6 @@ def _tests_for(mutant, coverage_map, broken):
         tests = set(coverage_map["module_tests"].get(mutant.path, []))  # runs at import time
     durations = coverage_map["durations"]
     return sorted(tests - broken, key=lambda test: (durations.get(test, 0.0), test))
-
-
-def _run_mutants(jobs, coverage_map, slots, timeout_factor, profile):
-    """Run each job (mutant, tests) in a free slot; return {mutant name: (status, seconds)}."""
-    outcomes, running, queue = {}, {}, list(jobs)
-    free = list(slots)
-    while queue or running:
-        while queue and free:
-            mutant, tests = queue.pop(0)
-            slot = free.pop()
-            path = os.path.join(slot, mutant.path)
-            with open(path) as handle:
-                original = handle.read()
-            with open(path, "w") as handle:
-                handle.write(mutant.apply(original))
-            budget = sum(coverage_map["durations"].get(test, 1.0) for test in tests)
-            args = ["-x", "-q", "-p", "no:cacheprovider", *tests]
-            pid = _fork(slot, lambda: _pytest_with_profile(args, profile))
-            running[pid] = (mutant, slot, path, original, time.monotonic(),
-                            30.0 + timeout_factor * budget)
-        time.sleep(0.02)
-        for pid, (mutant, slot, path, original, start, limit) in list(running.items()):
-            done, status = os.waitpid(pid, os.WNOHANG)
-            elapsed = time.monotonic() - start
-            if not done and elapsed < limit:
-                continue
-            if not done:
-                os.killpg(pid, signal.SIGKILL)
-                os.waitpid(pid, 0)
-                outcome = "killed (timeout)"
-            else:
-                code = os.waitstatus_to_exitcode(status)
-                outcome = {0: "survived", 1: "killed", 2: "killed (import or collection)",
-                           4: "killed (import or collection)"}.get(
-                    code, f"error (pytest exit {code})")
-            with open(path, "w") as handle:
-                handle.write(original)
-            outcomes[mutant.name] = (outcome, round(elapsed, 2))
-            print(f"{outcome:32s} {mutant.name}", flush=True)
-            del running[pid]
-            free.append(slot)
-    return outcomes
 
 
 def _key(mutant):
@@ -178,11 +95,6 @@ def _key_of_row(row):
     path = row["mutant"].split(":", 1)[0]
     original, replacement = row["mutant"].split(" ", 1)[1].split(" -> ")
     return (path, row["line"], original.strip("'\""), replacement.strip("'\""))
-
-
-def _pytest_with_profile(args, profile):
-    os.environ["HYPOTHESIS_PROFILE"] = profile   # read by tests/conftest.py
-    return pytest.main(args)
 
 
 def main(argv=None):
@@ -209,10 +121,8 @@ def main(argv=None):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _main(args, work):
-    slots = [os.path.join(work, f"copy{index}") for index in range(max(1, args.jobs))]
-    for slot in slots:
-        _copy_repository(slot)
+def _select_mutants(args):
+    """The mutants of ``--only`` (a seeded ``--sample`` of them), the figure-style count and keys."""
     mutants, style, style_keys = [], 0, set()
     for path in _library_files(args.only):
         with open(os.path.join(ROOT, path), encoding="utf-8") as handle:
@@ -226,31 +136,45 @@ def _main(args, work):
     if args.sample and args.sample < len(mutants):
         chosen = set(random.Random(args.seed).sample(range(len(mutants)), args.sample))
         mutants = [mutant for index, mutant in enumerate(mutants) if index in chosen]
+    return mutants, style, style_keys
+
+
+def _only_survivors(args, mutants, style_keys):
+    """Keep the mutants that survived (or were equivalent) in ``--survivors-of``; return them and
+    that report's kill count. Survivors no longer in the code are counted as survived."""
+    with open(args.survivors_of) as handle:
+        earlier = json.load(handle)["mutants"]
+    wanted = collections.Counter(
+        _key_of_row(row) for row in earlier
+        if row["outcome"].startswith("survived") or row["outcome"] == "equivalent")
+    earlier_killed = sum(row["outcome"].startswith("killed") for row in earlier)
+    chosen = []
+    for mutant in mutants:
+        if wanted[_key(mutant)] > 0:
+            wanted[_key(mutant)] -= 1
+            chosen.append(mutant)
+    restyled = [key for key in wanted.elements() if key in style_keys]
+    lost = [key for key in wanted.elements() if key not in style_keys]
+    print(f"re-running the {len(chosen)} survivors of {args.survivors_of} "
+          f"({earlier_killed} killed there); {len(restyled)} are figure-style constants now "
+          f"(not counted): {sorted(restyled)}; {len(lost)} are no longer in the code as "
+          f"written (counted as survived): {sorted(lost)}", flush=True)
+    args.lost_survivors = len(lost)
+    return chosen, earlier_killed
+
+
+def _main(args, work):
+    slots = [os.path.join(work, f"copy{index}") for index in range(max(1, args.jobs))]
+    for slot in slots:
+        copy_repository(ROOT, slot)
+    mutants, style, style_keys = _select_mutants(args)
     earlier_killed = 0
     if args.survivors_of:
-        with open(args.survivors_of) as handle:
-            earlier = json.load(handle)["mutants"]
-        wanted = collections.Counter(
-            _key_of_row(row) for row in earlier
-            if row["outcome"].startswith("survived") or row["outcome"] == "equivalent")
-        earlier_killed = sum(row["outcome"].startswith("killed") for row in earlier)
-        chosen = []
-        for mutant in mutants:
-            if wanted[_key(mutant)] > 0:
-                wanted[_key(mutant)] -= 1
-                chosen.append(mutant)
-        mutants = chosen
-        restyled = [key for key in wanted.elements() if key in style_keys]
-        lost = [key for key in wanted.elements() if key not in style_keys]
-        print(f"re-running the {len(mutants)} survivors of {args.survivors_of} "
-              f"({earlier_killed} killed there); {len(restyled)} are figure-style constants now "
-              f"(not counted): {sorted(restyled)}; {len(lost)} are no longer in the code as "
-              f"written (counted as survived): {sorted(lost)}", flush=True)
-        args.lost_survivors = len(lost)
+        mutants, earlier_killed = _only_survivors(args, mutants, style_keys)
     print(f"{len(mutants)} mutants ({style} figure-style constants not mutated); "
           "coverage run of the suite ...", flush=True)
     map_path = os.path.join(work, "coverage.json")
-    pid = _fork(slots[0], lambda: collect(slots[0], args.tests, map_path) or 0)
+    pid = fork(slots[0], lambda: collect(slots[0], args.tests, map_path) or 0)
     os.waitpid(pid, 0)
     with open(map_path) as handle:
         coverage_map = json.load(handle)
@@ -263,19 +187,19 @@ def _main(args, work):
         if tests:
             jobs.append((mutant, tests))
         else:
-            outcomes[mutant.name] = ("survived (no test reaches it)", 0.0)
+            outcomes[mutant] = ("survived (no test reaches it)", 0.0)
     # First pass with few Hypothesis examples; the survivors again with the suite's own profile.
-    outcomes.update(_run_mutants(jobs, coverage_map, slots, args.timeout_factor, "mutation"))
-    again = [job for job in jobs if outcomes[job[0].name][0] == "survived"]
+    outcomes.update(run_mutants(jobs, coverage_map["durations"], slots, args.timeout_factor, "mutation"))
+    again = [job for job in jobs if outcomes[job[0]][0] == "survived"]
     print(f"{len(again)} survivors again with the suite's Hypothesis profile ...", flush=True)
-    outcomes.update(_run_mutants(again, coverage_map, slots, args.timeout_factor, "ci"))
+    outcomes.update(run_mutants(again, coverage_map["durations"], slots, args.timeout_factor, "ci"))
     return _report(mutants, outcomes, style, args, earlier_killed)
 
 
 def _report(mutants, outcomes, style, args, earlier_killed=0):
     rows = []
     for mutant in mutants:
-        outcome, seconds = outcomes[mutant.name]
+        outcome, seconds = outcomes[mutant]
         reason = _equivalent_reason(mutant)
         if reason is not None:
             outcome = "equivalent" if outcome.startswith("survived") else \

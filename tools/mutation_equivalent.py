@@ -52,4 +52,8 @@ EQUIVALENT = [
     ("scratchflow/plotting/samples.py", "sharex=True, sharey=True)", "True", "False",
      "the figure is saved, not shown: with one row of panels sharex hides no tick label, and "
      "every panel sets the same x limits itself", len("sharex=")),
+    ("scratchflow/standardize.py",
+     'x = check_array(x, "x").astype(np.float64, copy=False)              # (N, D), finite',
+     "False", "True", "x is only read afterwards ((x - mean) / std makes a new array), so copying "
+     "it first changes memory use, not any value or returned object"),
 ]
