@@ -56,4 +56,14 @@ EQUIVALENT = [
      'x = check_array(x, "x").astype(np.float64, copy=False)              # (N, D), finite',
      "False", "True", "x is only read afterwards ((x - mean) / std makes a new array), so copying "
      "it first changes memory use, not any value or returned object"),
+    ("scratchflow/checks/numerical.py", "return relative_error(analytic, numeric, eps=max(1e-12, 1e-4 * scale))",
+     "1e-12", "2e-12", "both callers (check_bijector, check_module) pass scale = 1 + a sum of absolute "
+     "values >= 1, so 1e-4 * scale >= 1e-4 always exceeds the floor"),
+    ("scratchflow/optim.py", "if shrink != 1.0:", "1.0", "2.0",
+     "shrink = 1 - lr * weight_decay <= 1 is never 2, and the extra multiplication by exactly 1.0 "
+     "leaves every float (0, -0, NaN too) unchanged"),
+    ("scratchflow/plotting/density.py",
+     "grid = np.linspace(low[0], high[0], 400)[:, None]                # (400, 1)", "0", "1",
+     "bounds() gets the 1-D data twice, as two equal columns, so low[1] == low[0] and "
+     "high[1] == high[0]"),
 ]

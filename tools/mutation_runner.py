@@ -93,6 +93,7 @@ def run_mutants(jobs, durations, slots, timeout_factor, profile):
             else:
                 code = os.waitstatus_to_exitcode(status)
                 outcome = {0: "survived", 1: "killed", 2: "killed (import or collection)",
+                           3: "killed (pytest internal error)",
                            4: "killed (import or collection)"}.get(
                     code, f"error (pytest exit {code})")
             with open(path, "w") as handle:
