@@ -21,3 +21,19 @@ def test_toy_data_gets_the_flow_as_asked():
     flow = _build_flow(_args("moons"), 2)
     assert [type(layer) for layer in flow.layers.layers] == [AffineCoupling, AffineCoupling]
     assert flow.config["hidden"] == [4] and "logit_alpha" not in flow.config
+
+
+def test_train_runs_2000_steps_unless_told(monkeypatch, tmp_path):
+    from scratchflow.cli import main, train
+    from scratchflow.history import History
+    asked = []
+
+    def quick_fit(flow, data, val_data, **options):
+        asked.append((options["steps"], options["epochs"]))
+        return History(mode="data")
+    monkeypatch.setattr(train, "fit", quick_fit)
+    common = ["--n-train", "20", "--n-val", "10", "--no-figures", "--no-progress"]
+    assert main(["train", "--out", str(tmp_path / "a")] + common) == 0
+    assert main(["train", "--steps", "7", "--out", str(tmp_path / "b")] + common) == 0
+    assert main(["train", "--epochs", "3", "--out", str(tmp_path / "c")] + common) == 0
+    assert asked == [(2000, None), (7, None), (None, 3)]

@@ -100,6 +100,10 @@ def test_samples_panel_shows_the_flows_samples(figures):
 def test_one_dimensional_samples_histograms(figures):
     samples.plot_samples(_flow(1), _data(1), n=500)
     assert len(figures[0].axes[0].containers) == 2               # data and samples
+    for bars in figures[0].axes[0].containers:                   # both drawn as densities
+        widths = np.array([bar.get_width() for bar in bars])
+        heights = np.array([bar.get_height() for bar in bars])
+        assert np.sum(widths * heights) == pytest.approx(1.0, abs=0.02)
     assert figures[0].axes[0].get_title().startswith("Samples vs data")
     samples.plot_samples(_flow(1), _data(1), n=500, title="mine")
     assert figures[1].axes[0].get_title() == "mine"
@@ -135,8 +139,10 @@ def test_layer_panels_follow_the_points_through_each_layer(figures):
     np.testing.assert_allclose(used[0].lines[7].get_xdata(), high[0])
     assert len(used[-1].lines) == 2 * 4 + 3                      # and the circles r = 1, 2, 3
     assert used[-1].get_xlim() == used[-1].get_ylim() == (-3.5, 3.5)
-    radii = [np.hypot(*line.get_xydata().T).mean() for line in used[-1].lines[-3:]]
-    np.testing.assert_allclose(radii, [1.0, 2.0, 3.0])
+    circles = [line.get_xydata() for line in used[-1].lines[-3:]]
+    np.testing.assert_allclose([np.hypot(*circle.T).mean() for circle in circles], [1.0, 2.0, 3.0])
+    for radius, circle in zip((1, 2, 3), circles):                 # whole circles, from angle 0
+        np.testing.assert_allclose(circle[[0, -1]], [[radius, 0.0], [radius, 0.0]], atol=1e-12)
     assert used[-1].get_title().startswith("z = f(x)") and "after layer 1" in used[1].get_title()
     assert len(figures[0].axes) == 4                             # one row of 4 panels
     layers.plot_layers(flow, data, n_lines=4, max_columns=3)     # 4 panels: 2 rows of 3, 2 blank
