@@ -130,3 +130,16 @@ def test_limit_blas_threads_none_leaves_the_setting_alone():
     threadpoolctl = pytest.importorskip("threadpoolctl")
     with limit_blas_threads(1) as limits:
         assert isinstance(limits, threadpoolctl.threadpool_limits)
+
+
+def test_fit_keeps_the_best_parameters_by_default_and_adam_is_the_default_optimizer():
+    from scratchflow.optim import Adam
+    from scratchflow.train import fit, make_optimizer
+    flow = Flow(ElementwiseAffine(2))
+    optimizer = make_optimizer(flow)
+    assert isinstance(optimizer, Adam) and optimizer.lr == 1e-3
+    rng = np.random.default_rng(3)
+    data, val = rng.normal(size=(64, 2)) * 3 + 1, rng.normal(size=(32, 2)) * 3 + 1
+    history = fit(flow, data, val, steps=40, batch_size=4, lr=0.5, eval_every=1, progress=False)
+    assert history.best_step < 40                          # lr 0.5 overshoots: the last is not best
+    assert -np.mean(flow.log_prob(val)) == pytest.approx(history.best_val_loss, rel=1e-12)
