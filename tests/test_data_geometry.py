@@ -112,3 +112,12 @@ def test_lecture_examples_have_the_slides_distributions():
     z1, z2 = np.log(x[:, 0]), x[:, 1] - 2 * np.log(x[:, 0])
     for z in (z1, z2):
         assert abs(z.mean()) < 0.05 and z.std() == pytest.approx(1.0, abs=0.03)
+
+
+@pytest.mark.parametrize("make, noise_name, default", [
+    (make_moons, "noise", 0.1), (make_rings, "noise", 0.08), (make_eight_gaussians, "std", 0.2),
+    (make_two_spirals, "noise", 0.1)])
+def test_default_noise_levels(make, noise_name, default):
+    # the noise is drawn last from the same stream, so the noiseless set differs only by it
+    noisy, clean = make(N, rng=5), make(N, rng=5, **{noise_name: 0.0})
+    assert np.std(noisy - clean) == pytest.approx(default, rel=0.05)
