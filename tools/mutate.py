@@ -140,13 +140,13 @@ def _select_mutants(args):
 
 
 def _only_survivors(args, mutants, style_keys):
-    """Keep the mutants that survived (or were equivalent) in ``--survivors-of``; return them and
+    """Keep the mutants not killed in ``--survivors-of`` (survived, equivalent, errors); return them and
     that report's kill count. Survivors no longer in the code are counted as survived."""
     with open(args.survivors_of) as handle:
         earlier = json.load(handle)["mutants"]
     wanted = collections.Counter(
         _key_of_row(row) for row in earlier
-        if row["outcome"].startswith("survived") or row["outcome"] == "equivalent")
+        if not row["outcome"].startswith("killed"))           # survived, equivalent, errors
     earlier_killed = sum(row["outcome"].startswith("killed") for row in earlier)
     chosen = []
     for mutant in mutants:
