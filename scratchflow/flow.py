@@ -9,12 +9,18 @@ Loss on a minibatch of m objects (mean negative log-likelihood)::
 
     L = −(1/m) Σ_i [ log p_z(f(x_i)) + log|det ∂f(x_i)/∂x_i| ]
 
+# >>> task loss
 Its gradient, by the chain rule through z_i = f(x_i) and log_det_i::
 
     dL/dz_i       = −(1/m) ∇_z log p_z(z_i)   (= z_i / m for N(0, I))
     dL/dlog_det_i = −1/m
 
 and the stack's ``backward`` turns these into dL/dθ for every parameter θ.
+# --- student
+Its gradient (task loss): L depends on θ only through z_i = f(x_i) and log_det_i. Derive
+dL/dz_i (m, D) — ``self.base.grad_log_prob(z)`` gives ∇_z log p_z — and dL/dlog_det_i (m,), then
+let the stack's ``_backward`` turn them into dL/dθ for every parameter θ.
+# <<< task loss
 
 Generation: draw z_i ~ p_z and return x_i = f^{-1}(z_i).
 
@@ -31,6 +37,7 @@ import numpy as np
 from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.compose import Compose
 from scratchflow.distributions import StandardNormal
+from scratchflow.divergence import check_finite_output
 from scratchflow.nn.module import Cache, Module
 from scratchflow.validation import check_array, check_int
 
@@ -77,32 +84,44 @@ class Flow(Module):
         """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array."""
         self._forward_cache = None     # the layers' forward caches now hold this x, not the loss's
         z, log_det = self.layers.forward(x)                       # (N, D), (N,)
-        _check_finite_output(z, "z", "finite data x")
-        return self._base_log_prob(z) + log_det
+        log_px = self._base_log_prob(z) + log_det                 # (N,)
+        check_finite_output("Flow.log_prob (the base density at the flow's z)", log_prob=log_px)
+        return log_px
 
     def sample(self, n, rng=None):
-        """Generation algorithm: z ~ p_z, x = f^{-1}(z). Returns (n, D); ``rng`` seed or Generator.
+        """Generation algorithm (slide «Алгоритм генерации»); returns x (n, D); task generation.
+
+        ``rng`` is a seed or Generator: pass it to ``self.base.sample(n, rng, dtype=self.dtype)``,
+        once, so that a seed gives the same samples as the reference; ``self.layers`` is the map
+        f from data to latent.
 
         ``n`` is an integer >= 0 (n = 0 gives an empty (0, D) array).
         """
         n = check_int(n, "n (the number of samples)", 0)
+        # >>> task generation
         z = self.base.sample(n, rng, dtype=self.dtype)            # (n, D)
         x, _ = self.layers.inverse(z)
+        # <<< task generation
         return x
 
     def loss(self, x):
         """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D), m >= 1.
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
+        Task loss: define ``log_px`` (m,), log p_x(x_i), and ``loss``, the number L.
         """
         self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
         z, log_det = self.layers.forward(x)                       # (m, D), (m,)
         if z.shape[0] == 0:
             raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
                              f"got an empty batch x of shape {z.shape}")
-        _check_finite_output(z, "z", "finite data x")
+        # >>> task loss
+        log_px = self._base_log_prob(z) + log_det                 # (m,) log p_x(x_i)
+        loss = -np.mean(log_px)
+        # <<< task loss
+        check_finite_output("Flow.loss (the base density at the flow's z)", log_prob=log_px)
         self._forward_cache = Cache(z=z)
-        return float(-np.mean(self._base_log_prob(z) + log_det))
+        return float(loss)
 
     def _base_log_prob(self, z):
         """log p_z(z) (N,), with a check that a custom base returns one value per row."""
@@ -113,14 +132,19 @@ class Flow(Module):
         return log_pz
 
     def backward(self):
-        """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D)."""
+        """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D).
+
+        Task loss: define ``grad_z`` = dL/dz (m, D) and ``grad_log_det`` = dL/dlog_det (m,).
+        """
         if self._forward_cache is None:
             raise RuntimeError("Flow.backward() called before Flow.loss(x), or after a log_prob "
                                "that replaced the layers' forward caches: call loss(x) again")
         z = self._forward_cache.z                                 # (m, D)
         m = z.shape[0]
+        # >>> task loss
         grad_z = -self.base.grad_log_prob(z) / m                  # (m, D)
         grad_log_det = np.full(m, -1.0 / m, dtype=z.dtype)        # (m,)
+        # <<< task loss
         return self.layers._backward(grad_z, grad_log_det)
 
     def loss_and_grad(self, x):
@@ -139,7 +163,6 @@ class Flow(Module):
         """
         _check_target(target, self.dim)
         x, log_det_inv = self.layers.inverse(z)                       # (n, D), (n,)
-        _check_finite_output(x, "x", "base samples z")
         log_q = self._base_log_prob(z) - log_det_inv                  # (n,)
         log_target = target.log_prob(x)                               # (n,)
         if np.shape(log_target) != (x.shape[0],):
@@ -180,17 +203,6 @@ class Flow(Module):
 
     def __repr__(self):
         return f"Flow(base={self.base!r}, layers={self.layers!r})"
-
-
-def _check_finite_output(out, name, source):
-    """The layers' output must be finite: inf/NaN here is an overflow inside the model (its input
-    was checked), so say that, rather than let the base or target blame its own argument."""
-    if not np.isfinite(out).all():
-        row, col = np.argwhere(~np.isfinite(out))[0]
-        raise FloatingPointError(
-            f"the flow mapped {source} to a non-finite {name}[{row}, {col}] = {out[row, col]}: a layer "
-            "overflowed (e.g. exp of a large log-scale). In training this means the loss diverged: "
-            "try a smaller lr, clip_norm, or a scale bound")
 
 
 def _check_target(target, dim):

@@ -22,7 +22,8 @@ class History:
     val_step : list of int, the number of finished steps at each evaluation
     val_loss : list of float, validation NLL (data mode) or reverse-KL estimate (target mode)
     best_step, best_val_loss : the evaluation with the lowest ``val_loss`` (None without validation)
-    stopped : str, why training ended ("finished", "early stopping: ...", "non-finite loss ...")
+    stopped : str, why training ended ("finished", "early stopping: ...", "non-finite ..." naming
+        the layer or array and the step, "interrupted (Ctrl-C) ...")
     seconds : float, wall-clock time of the loop
     """
     mode: str

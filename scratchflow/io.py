@@ -16,17 +16,22 @@ dtype. A round trip reproduces ``log_prob`` bit for bit.
     flow = load_model("out/model.npz")
 """
 import csv
+import io
 import json
+import math
 import os
 import zipfile
 
 import numpy as np
 
+from scratchflow.atomic import write_atomically
 from scratchflow.history import History
+from scratchflow.model_schema import check_config, min_stored_values
 from scratchflow.models import build_model
 
 FORMAT = "scratchflow-model"
 FORMAT_VERSION = 1
+MAX_EXPANSION = 64          # an archive may expand to at most this many times its size (+ 1 MiB)
 
 
 class ModelFileError(ValueError):
@@ -55,66 +60,128 @@ def save_model(flow, path):
                                 f"{os.path.join(path, 'model.npz')}")
     folder = os.path.dirname(os.path.abspath(path))
     os.makedirs(folder, exist_ok=True)
-    partial = path + ".partial"
-    with open(partial, "wb") as file:                     # a file object: np.savez keeps the name
-        np.savez(file, header=np.array(json.dumps(header)), **arrays)
-    os.replace(partial, path)                             # never leave a half-written model
-    return path
+    return write_atomically(path, lambda file: np.savez(file, header=np.array(json.dumps(header)),
+                                                        **arrays))   # a file object keeps the name
 
 
 def load_model(path, builder=None):
     """Read a model written by :func:`save_model` and return the rebuilt flow.
 
+    The file is untrusted input: its arrays' sizes are checked against the archive's size before
+    any is read, the header's config against :mod:`scratchflow.model_schema` (known model, keys,
+    types, bounds) and the parameter count it implies against the values actually stored, all
+    before anything is built; every array must be finite.
+
     Parameters
     ----------
     path : str
     builder : callable(config) -> Flow, optional
-        Default :func:`scratchflow.models.build_model`.
+        Default :func:`scratchflow.models.build_model` (with the schema check; a custom builder
+        checks its own config).
 
     Raises
     ------
-    FileNotFoundError
+    FileNotFoundError, IsADirectoryError, PermissionError
     ModelFileError (a ValueError)
-        Truncated or corrupt file, wrong format or version, missing / extra / mis-shaped arrays.
+        Every other failure: truncated or corrupt archive, wrong format or version, a config the
+        schema refuses, missing / extra / mis-shaped / non-finite arrays.
     """
-    builder = build_model if builder is None else builder
     path = os.fspath(path)                                # str or pathlib.Path
     if os.path.isdir(path):
         raise IsADirectoryError(f"{path} is a directory, not a model file; pass the .npz file "
                                 f"written by save_model (e.g. {os.path.join(path, 'model.npz')})")
-    try:
-        loaded = np.load(path, allow_pickle=False)
-        if not isinstance(loaded, np.lib.npyio.NpzFile):      # a bare .npy array
+    with open(path, "rb") as file:                        # missing, unreadable: OSError as such
+        if file.read(6) == b"\x93NUMPY":                  # a bare .npy array
             raise ModelFileError(f"{path} is a single NumPy array (.npy), not a scratchflow "
                                  f"model file (.npz written by save_model)")
-        with loaded as archive:
-            if "header" not in archive.files:
-                raise ModelFileError(f"{path} is not a scratchflow model file (no 'header' entry)")
-            header = _parse_header(path, archive["header"])
-            arrays = {key: archive[key] for key in archive.files if key != "header"}
-    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as error:
-        if isinstance(error, (ModelFileError, FileNotFoundError)):
+        file.seek(0)
+        try:
+            header, arrays = _read_archive(path, file)
+        except ModelFileError:
             raise
-        raise ModelFileError(f"cannot read {path}: the file is truncated or corrupt "
-                             f"({type(error).__name__}: {error})") from error
+        except Exception as error:                        # zip, npy, zlib, JSON: any corruption
+            raise ModelFileError(f"cannot read {path}: the file is truncated or corrupt "
+                                 f"({type(error).__name__}: {error})") from error
+    config = header["config"]
+    if builder is None:
+        builder = build_model
+        try:
+            check_config(config)
+        except ValueError as error:
+            raise ModelFileError(f"{path}: {error}") from None
+        stored = sum(array.size for array in arrays.values())
+        if min_stored_values(config) > stored:
+            raise ModelFileError(f"{path}: the config describes a model of at least "
+                                 f"{min_stored_values(config)} parameters but the file holds "
+                                 f"{stored} values")
+    try:
+        flow = builder(config)
+    except (ValueError, TypeError, MemoryError) as error:
+        raise ModelFileError(f"{path}: cannot build the model its config describes "
+                             f"({type(error).__name__}: {error})") from None
+    _fill(path, flow, arrays, config)
+    return flow
 
-    flow = builder(header["config"])
+
+def _read_archive(path, file):
+    """``(header, arrays)`` from an open .npz; each array's size is checked before it is read."""
+    with zipfile.ZipFile(file) as archive:
+        members = archive.infolist()
+        limit = MAX_EXPANSION * os.fstat(file.fileno()).st_size + 2 ** 20
+        if sum(member.file_size for member in members) > limit:
+            raise ModelFileError(f"{path}: the archive expands to more than {limit} bytes "
+                                 f"(a zip bomb, or not a model file)")
+        names = [member.filename for member in members]
+        if "header.npy" not in names:
+            raise ModelFileError(f"{path} is not a scratchflow model file (no 'header' entry)")
+        entries = {}
+        for member in members:
+            if not member.filename.endswith(".npy"):
+                raise ModelFileError(f"{path}: unexpected entry {member.filename!r}")
+            entries[member.filename[:-4]] = _read_npy(path, archive, member)
+    header = _parse_header(path, entries.pop("header"))
+    return header, entries
+
+
+def _read_npy(path, archive, member):
+    """One .npy entry, refusing object arrays and a shape larger than the entry's bytes. The entry
+    is read to its end, so zipfile checks its CRC: a flipped bit is an error, not a changed value."""
+    with archive.open(member) as entry:
+        data = io.BytesIO(entry.read())                   # size bounded by _read_archive's check
+    version = np.lib.format.read_magic(data)
+    read_header = (np.lib.format.read_array_header_1_0 if version == (1, 0)
+                   else np.lib.format.read_array_header_2_0)
+    shape, _, dtype = read_header(data)
+    if dtype.hasobject:
+        raise ModelFileError(f"cannot read {path}: entry {member.filename!r} holds Python objects, "
+                             f"which load only by unpickling (refused: allow_pickle=False)")
+    if math.prod(shape) * dtype.itemsize > member.file_size:
+        raise ModelFileError(f"{path}: entry {member.filename!r} declares shape {shape} of "
+                             f"{dtype}, more than its {member.file_size} bytes")
+    data.seek(0)
+    return np.lib.format.read_array(data, allow_pickle=False)
+
+
+def _fill(path, flow, arrays, config):
+    """Copy the stored arrays into the built flow after checking names, shapes, dtypes, finiteness."""
     live = {f"param:{name}": value for name, value in flow.params.items()}
     live.update({f"buffer:{name}": value for name, value in flow.buffers.items()})
     missing = sorted(set(live) - set(arrays))
     extra = sorted(set(arrays) - set(live))
     if missing or extra:
         raise ModelFileError(f"{path} does not match the architecture of its config "
-                             f"({header['config'].get('model')}): missing arrays {missing}, "
+                             f"({config.get('model')}): missing arrays {missing}, "
                              f"unexpected arrays {extra}")
     for key, target in live.items():
         value = arrays[key]
         if value.shape != target.shape or value.dtype != target.dtype:
             raise ModelFileError(f"{path}: array {key!r} has shape {value.shape} and dtype "
                                  f"{value.dtype}, the model expects {target.shape} {target.dtype}")
+        if not np.isfinite(value).all():
+            raise ModelFileError(f"{path}: array {key!r} contains NaN or inf; a model with "
+                                 f"non-finite parameters would only produce NaN")
     for key, target in live.items():
         np.copyto(target, arrays[key])
-    return flow
 
 
 def _parse_header(path, header_array):
@@ -142,12 +209,11 @@ def save_history(history, folder):
     without an evaluation. Returns the two paths.
     """
     os.makedirs(folder, exist_ok=True)
-    json_path = os.path.join(folder, "history.json")
-    with open(json_path, "w") as file:
-        json.dump(history.to_dict(), file, indent=1)
-    csv_path = os.path.join(folder, "history.csv")
+    json_path = write_atomically(os.path.join(folder, "history.json"),
+                                 lambda file: json.dump(history.to_dict(), file, indent=1), "w")
     val_at = dict(zip(history.val_step, history.val_loss))
-    with open(csv_path, "w", newline="") as file:
+
+    def write_csv(file):
         writer = csv.writer(file)
         writer.writerow(["step", "train_loss", "grad_norm", "val_loss"])
         for index, loss in enumerate(history.train_loss):
@@ -155,6 +221,7 @@ def save_history(history, folder):
             grad_norm = history.grad_norm[index] if index < len(history.grad_norm) else ""
             writer.writerow([step, repr(loss), repr(grad_norm) if grad_norm != "" else "",
                              repr(val_at[step]) if step in val_at else ""])
+    csv_path = write_atomically(os.path.join(folder, "history.csv"), write_csv, "w")
     return json_path, csv_path
 
 

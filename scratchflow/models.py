@@ -2,16 +2,26 @@
 
 ``build_model({"model": "realnvp", "dim": 2, ...})`` returns a :class:`~scratchflow.flow.Flow` whose
 ``config`` attribute is that dict, so a saved model can be rebuilt and its parameters filled in.
+The lecture's families (Real-NVP, MAF, IAF) are built here; those beyond it (planar, radial, NICE)
+in :mod:`scratchflow.family_models`. ``realnvp_masks`` lives beside the coupling layer
+(``bijectors/coupling.py``, so NICE's builder shares it without an import cycle) and is importable
+from here as before.
 """
 import numpy as np
 
 from scratchflow.bijectors.actnorm import ActNorm
 from scratchflow.bijectors.autoregressive import IAF, MAF
 from scratchflow.bijectors.batchnorm import BatchNorm
-from scratchflow.bijectors.coupling import AffineCoupling
+from scratchflow.bijectors.coupling import AffineCoupling, realnvp_masks   # masks: re-exported
 from scratchflow.bijectors.logit import Logit
+from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
+from scratchflow.bijectors.spline_coupling import SplineCoupling
+from scratchflow.family_models import build_nice, build_planar, build_radial
 from scratchflow.flow import Flow
 from scratchflow.validation import check_int, check_sizes
+
+
+MODEL_NAMES = ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice")
 
 
 def build_model(config):
@@ -29,29 +39,21 @@ def build_model(config):
         flow = build_realnvp(**options)
     elif model in ("maf", "iaf"):
         flow = build_autoregressive(model, **options)
+    elif model in ("nsf", "nsf-ar"):
+        flow = build_nsf(model, **options)
+    elif model == "planar":
+        flow = build_planar(**options)
+    elif model == "radial":
+        flow = build_radial(**options)
+    elif model == "nice":
+        flow = build_nice(**options)
     else:
-        raise ValueError(f"unknown model {model!r}; choose 'realnvp', 'maf' or 'iaf'")
+        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")
     if logit_alpha is not None:
         flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype),
                      *flow.layers.layers], base=flow.base)
         flow.config = full_config
     return flow
-
-
-def realnvp_masks(dim, n_layers):
-    """Coupling masks (1 = conditioning) for ``n_layers`` layers of dimension ``dim``.
-
-    The layers cycle through four patterns: half ``[1]*(D//2) + [0]*(D − D//2)``, its complement,
-    checkerboard ``[1, 0, 1, 0, ...]``, its complement. Each pattern is followed by its complement,
-    so every dimension is transformed every other layer (the slide: "layers must alternate which
-    part is conditioned"), and the checkerboard mixes the two halves. For D = 2 half and
-    checkerboard coincide, so the masks are simply ``[1, 0], [0, 1], [1, 0], ...``.
-    """
-    dim = int(dim)
-    half = (np.arange(dim) < dim // 2).astype(int)                  # (D,)
-    checker = (np.arange(dim) % 2 == 0).astype(int)                 # (D,)
-    cycle = [half, 1 - half, checker, 1 - checker]
-    return [cycle[k % 4] for k in range(int(n_layers))]
 
 
 def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bound=5.0,
@@ -170,6 +172,51 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
     flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "hidden": hidden,
                    "activation": activation, "order": order, "seed": int(seed),
                    "dtype": dtype.name, "batchnorm": bool(batchnorm)}
+    return flow
+
+
+def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activation="tanh",
+              order="reversed-between-layers", seed=0, dtype="float64"):
+    """Neural spline flow (beyond the lecture; arXiv 1906.04068): rational-quadratic spline layers.
+
+    Parameters
+    ----------
+    model : {"nsf", "nsf-ar"}
+        "nsf": :class:`~scratchflow.bijectors.SplineCoupling` layers with the Real-NVP masks of
+        :func:`realnvp_masks` (D >= 2). "nsf-ar": :class:`~scratchflow.bijectors.SplineAutoregressive`
+        layers (MAF direction: density in one pass, sampling in D) with the orderings of
+        :func:`autoregressive_orders`.
+    dim, n_layers, hidden, activation, seed, dtype
+        As in :func:`build_realnvp`; every layer starts as the identity.
+    bins : int
+        K, bins per spline.
+    bound : float
+        B: each spline acts on [−B, B] and is the identity outside (default 4: the toy data sets
+        lie inside).
+    order : str
+        "nsf-ar" only: see :func:`autoregressive_orders`.
+
+    Returns
+    -------
+    Flow
+        With ``flow.config``, which :func:`build_model` turns back into the same architecture.
+    """
+    if model not in ("nsf", "nsf-ar"):
+        raise ValueError(f"model must be 'nsf' or 'nsf-ar', got {model!r}")
+    dim, n_layers, hidden, dtype, rng = _checked_options(
+        dim, n_layers, hidden, dtype, seed, min_dim=2 if model == "nsf" else 1,
+        dim_rule="'nsf' (spline coupling) needs dim >= 2; use 'nsf-ar' for 1-D" if model == "nsf"
+        else "dim must be >= 1")
+    spline = dict(bins=bins, bound=bound, hidden=hidden, activation=activation, rng=rng, dtype=dtype)
+    if model == "nsf":
+        layers = [SplineCoupling(dim, mask, **spline) for mask in realnvp_masks(dim, n_layers)]
+    else:
+        layers = [SplineAutoregressive(dim, order=layer_order, **spline)
+                  for layer_order in autoregressive_orders(dim, n_layers, order, rng)]
+    flow = Flow(layers)
+    flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "hidden": hidden,
+                   "bins": int(bins), "bound": float(bound), "activation": activation,
+                   "order": order, "seed": int(seed), "dtype": dtype.name}
     return flow
 
 

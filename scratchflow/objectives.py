@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from scratchflow.bijectors.batchnorm import set_training
+from scratchflow.bijectors.batchnorm import BatchNorm, set_training
 from scratchflow.validation import check_int
 
 
@@ -29,9 +29,11 @@ def minibatch_indices(n, batch_size, rng):
     n, batch_size = check_int(n, "n", 1), check_int(batch_size, "batch_size", 1)   # n = 0: no batch, ever
     epoch = 0
     while True:
+        # >>> task training
         order = rng.permutation(n)                                    # (n,)
         for start in range(0, n, batch_size):
             yield epoch, order[start:start + batch_size]              # (m,)
+        # <<< task training
         epoch += 1
 
 
@@ -48,8 +50,11 @@ class MaximumLikelihood:
         self.epoch = 0
 
     def step(self):
+        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled. Task training."""
+        # >>> task training
         self.epoch, indices = next(self.batches)
         return self.flow.loss_and_grad(self.data[indices])            # fills flow.grads
+        # <<< task training
 
     def evaluate(self):
         with evaluation_mode(self.flow):
@@ -80,10 +85,20 @@ class ReverseKL:
 @contextlib.contextmanager
 def evaluation_mode(flow):
     """Inside this block every BatchNorm of ``flow`` uses its running averages (evaluation mode);
-    afterwards they are back in training mode. Flows without BatchNorm are unaffected."""
-    switched = set_training(flow, False)
+    afterwards each is back in the mode it had before (one the user set to evaluation stays so).
+    Flows without BatchNorm are unaffected."""
+    layers = [module for module in _modules(flow) if isinstance(module, BatchNorm)]
+    modes = [layer.training for layer in layers]
+    set_training(flow, False)
     try:
         yield flow
     finally:
-        if switched:
-            set_training(flow, True)
+        for layer, training in zip(layers, modes):
+            layer.train(training)
+
+
+def _modules(module):
+    """``module`` and every module below it."""
+    yield module
+    for child in module._children.values():
+        yield from _modules(child)

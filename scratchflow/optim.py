@@ -127,16 +127,23 @@ class SGD(_Optimizer):
         self.velocity = np.zeros_like(self._flat_grad)               # (P,)
 
     def step(self):
-        """Update the parameters in place; return the gradient norm before clipping."""
+        """Update the parameters in place; return the gradient norm before clipping.
+
+        Task sgd: ``grad`` (P,) is every gradient, flattened; set ``self._update`` (P,) to the
+        amount ``_apply`` subtracts from the flattened parameters (θ ← θ − update), with the
+        momentum rule of the class docstring (``self.velocity`` (P,) keeps v between steps).
+        """
         grad, norm = self._gather()                                  # (P,)
         if self.weight_decay:
             np.multiply(self._gather_params(), self.weight_decay, out=self._work)
             grad += self._work                                       # g + wd · θ
+        # >>> task sgd
         if self.momentum:
             self.velocity *= self.momentum
             self.velocity += grad                                    # v = μ v + g
             grad = self.velocity
-        np.multiply(grad, self.lr, out=self._update)                 # lr · v
+        self._update[:] = self.lr * grad                             # (P,) lr · v
+        # <<< task sgd
         self._apply()
         self.step_count += 1
         return norm
@@ -180,11 +187,18 @@ class Adam(_Optimizer):
         self.second_moment = np.zeros_like(self._flat_grad)          # (P,) v
 
     def step(self):
-        """Update the parameters in place; return the gradient norm before clipping."""
+        """Update the parameters in place; return the gradient norm before clipping.
+
+        Task adam: with ``grad`` (P,) and t = ``self.step_count`` (already counted), update the
+        moments ``self.first_moment`` and ``self.second_moment`` (P,) IN PLACE (they persist
+        between steps) and set ``self._update`` (P,), the amount ``_apply`` subtracts (θ ← θ −
+        update); ``self._work`` (P,) is scratch space.
+        """
         grad, norm = self._gather()                                  # (P,)
         self.step_count += 1
         t = self.step_count
         m, v, work = self.first_moment, self.second_moment, self._work
+        # >>> task adam
         m *= self.beta1
         np.multiply(grad, 1.0 - self.beta1, out=work)
         m += work                                                    # m = β1 m + (1 − β1) g
@@ -198,5 +212,6 @@ class Adam(_Optimizer):
         work += self.eps * correction2                               # √v + ε_t
         np.divide(m, work, out=self._update)
         self._update *= lr_t                                         # lr_t m / (√v + ε_t)
+        # <<< task adam
         self._apply(shrink=1.0 - self.lr * self.weight_decay)
         return norm

@@ -129,9 +129,10 @@ def sample_sklearn(name, n, rng=None):
     digits rows are dequantised with noise from the same ``rng``. For a held-out set use
     ``load_sklearn(name, split="test")``: rows drawn here never come from the test split.
     """
+    n = check_int(n, "n (the number of rows)", 1)                       # 2.5 and "5" are errors
     n_train = SKLEARN_DATASETS[name][1] if name in SKLEARN_DATASETS else None
     rng = np.random.default_rng(rng)
-    if n_train is not None and not 1 <= int(n) <= n_train:
+    if n_train is not None and not 1 <= n <= n_train:
         raise ValueError(f"{name!r} has {n_train} training rows; ask for at most {n_train} "
                          f"(e.g. --n-train {n_train}), or use "
                          f"scratchflow.realdata.load_sklearn({name!r}, split='train'|'test')")

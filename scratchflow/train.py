@@ -16,8 +16,11 @@ number early stopping watches):
   the objective IAF was designed for; validation = the same estimate on a fixed set of base draws.
 
 Early stopping keeps a copy of the best parameters (and buffers) and copies it back in place. A
-non-finite loss or gradient stops training with a message naming the step and puts back the last
-parameters whose loss was finite; that guarantee costs one in-place copy of the parameters per step.
+divergence (a layer's :class:`~scratchflow.divergence.DivergenceError`, a non-finite loss, gradient,
+parameter or validation loss) never escapes ``fit``: it stops training with a message naming the
+layer and the step and puts back the last parameters whose loss was finite; that guarantee costs one
+in-place copy of the parameters per step. Ctrl-C stops the same way ("interrupted ..."), keeping the
+best parameters so far, and ``fit`` returns normally so the caller can save them.
 
 Example
 -------
@@ -35,11 +38,14 @@ import time
 import warnings
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
+from scratchflow.divergence import DivergenceError
 from scratchflow.history import History, ParameterSnapshot
 from scratchflow.objectives import MaximumLikelihood, ReverseKL, evaluation_mode, minibatch_indices
 from scratchflow.optim import SGD, Adam
-from scratchflow.progress import ProgressBar
+from scratchflow.reporting import progress_bar
+from scratchflow.stopping import divergence_message, gradient_step, stop
 from scratchflow.validation import check_array, check_int
 
 __all__ = ["fit", "History", "ParameterSnapshot", "MaximumLikelihood", "ReverseKL", "evaluation_mode",
@@ -50,6 +56,9 @@ def make_optimizer(flow, optimizer=None, lr=1e-3, clip_norm=None):
     """``None`` or ``"adam"`` -> Adam, ``"sgd"`` -> SGD on the flow's params; an object is returned
     as it is (anything with ``step()`` that updates ``flow.params`` in place)."""
     if optimizer is not None and not isinstance(optimizer, str):
+        if not callable(getattr(optimizer, "step", None)):
+            raise TypeError(f"optimizer must be None, 'adam', 'sgd' or an object with step(); got "
+                            f"{optimizer!r} ({type(optimizer).__name__})")
         return optimizer
     name = (optimizer or "adam").lower()
     if name == "adam":
@@ -92,9 +101,11 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     restore_best : bool
         If there was validation, copy the best evaluated parameters back into the flow at the end.
     progress : bool
-        Show a progress bar on stderr (only drawn when stderr is a terminal).
+        Show a ``tqdm`` progress bar with the running loss and the latest validation loss: a
+        widget in a notebook, a bar on a terminal, a line every 10 s at most in a log
+        (:mod:`scratchflow.reporting`).
     blas_threads : int or None
-        Cap on BLAS threads during training (needs ``threadpoolctl``; without it, no effect). The
+        Cap on BLAS threads during training (with ``threadpoolctl``, an install requirement). The
         matrices of a small flow (256 × 64) are far too small for threads to pay: on a busy 2-core
         machine one thread trained Real-NVP on moons 17× faster than OpenBLAS's default.
         ``None`` leaves the BLAS setting alone.
@@ -117,11 +128,19 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     history = History(mode=objective.name)
     last_good = ParameterSnapshot(flow)       # parameters whose loss was finite
     best = ParameterSnapshot(flow) if objective.validates else None
-    bar = ProgressBar(steps, desc="train", enabled=None if progress else False)
     start = time.perf_counter()
-    with limit_blas_threads(blas_threads):                     # small matrices: threads only cost
-        _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every, patience)
-    bar.close()
+    with limit_blas_threads(blas_threads), np.errstate(all="ignore"):   # overflow: DivergenceError
+        with progress_bar(steps, desc="train", enabled=progress) as bar:
+            try:
+                _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every,
+                            patience)
+            except KeyboardInterrupt:                          # Ctrl-C: keep what was good so far
+                last_good.restore()                            # a step may have been half done
+                history.stopped = (f"interrupted (Ctrl-C) after {history.steps} steps: the "
+                                   f"parameters after step {last_good.step} were kept"
+                                   + ("" if best is None or not restore_best
+                                      or history.best_step is None
+                                      else f", then the best (validation, step {history.best_step})"))
     history.seconds = time.perf_counter() - start
     if best is not None and restore_best and history.best_step is not None:
         best.restore()
@@ -175,54 +194,43 @@ def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval
     evals_without_improvement = 0
     running_loss = None
     for step in range(1, steps + 1):
-        loss = _gradient_step(objective, optimizer, history, last_good, step)
+        loss = gradient_step(objective, optimizer, history, last_good, step)
         if loss is None:                                              # non-finite: stopped
             return
         running_loss = loss if running_loss is None else 0.95 * running_loss + 0.05 * loss
-        shown = {"loss": running_loss}
         if best is not None and (step % eval_every == 0 or step == steps):
-            val_loss, improved = _evaluate(objective, history, best, step)
+            try:
+                val_loss, improved = _evaluate(objective, history, best, step)
+            except FloatingPointError as error:                      # validation overflowed
+                stop(history, last_good, divergence_message(error, "validation loss", step,
+                                                              step - 1))
+                return
             evals_without_improvement = 0 if improved else evals_without_improvement + 1
             if patience is not None and evals_without_improvement >= patience:
                 history.stopped = (f"early stopping at step {step}: no better validation loss in "
                                    f"{patience} evaluations; best {history.best_val_loss:.4f} at "
                                    f"step {history.best_step}")
-                bar.update(step, **shown, val=val_loss)
+                _show_progress(bar, step, running_loss, history)
                 return
-        if history.val_loss:
-            shown["val"] = history.val_loss[-1]
-        bar.update(step, **shown)
+        _show_progress(bar, step, running_loss, history)
 
 
-def _gradient_step(objective, optimizer, history, last_good, step):
-    """One minibatch and one optimizer step. Returns the loss, or None after a non-finite loss or
-    gradient, when ``history.stopped`` names it and ``last_good``'s parameters are back in place."""
-    try:
-        loss = objective.step()                                       # fills flow.grads
-    except FloatingPointError:                                        # a layer overflowed
-        loss = math.nan
-    if not math.isfinite(loss):
-        history.stopped = _non_finite_message("loss", loss, step, last_good.step)
-        last_good.restore()
-        return None
-    last_good.save(step - 1)                                          # the parameters that gave `loss`
-    try:
-        grad_norm = optimizer.step()
-    except FloatingPointError:                                        # refused a non-finite gradient
-        grad_norm = math.nan
-    if grad_norm is not None:
-        history.grad_norm.append(float(grad_norm))
-        if not math.isfinite(grad_norm):
-            history.stopped = _non_finite_message("gradient", grad_norm, step, step - 1)
-            last_good.restore()
-            return None
-    history.train_loss.append(loss)
-    return loss
+def _show_progress(bar, step, running_loss, history):
+    """Move the tqdm ``bar`` to ``step``, showing the running loss and the latest validation loss:
+    ``val_nll`` with data, ``val_kl`` (the reverse-KL estimate, up to log Z) with a target."""
+    shown = {"loss": f"{running_loss:.4f}"}
+    if history.val_loss:
+        shown["val_nll" if history.mode == "data" else "val_kl"] = f"{history.val_loss[-1]:.4f}"
+    bar.set_postfix(shown, refresh=False)
+    bar.update(step - bar.n)
 
 
 def _evaluate(objective, history, best, step):
-    """Evaluate, record it in ``history``, save ``best`` on a new best; return (loss, improved)."""
+    """Evaluate, record it in ``history``, save ``best`` on a new best; return (loss, improved).
+    A non-finite validation loss raises :class:`DivergenceError`."""
     val_loss = objective.evaluate()
+    if not math.isfinite(val_loss):
+        raise DivergenceError(f"the validation loss is {val_loss}", "the validation pass")
     history.val_step.append(step)
     history.val_loss.append(val_loss)
     if history.best_val_loss is None or val_loss < history.best_val_loss:
@@ -233,13 +241,8 @@ def _evaluate(objective, history, best, step):
 
 
 def limit_blas_threads(limit=1):
-    """Context manager capping BLAS threads at ``limit`` if ``threadpoolctl`` is installed."""
+    """Context manager capping BLAS threads at ``limit`` (``None``: leave the BLAS setting alone)."""
     if limit is None:
-        return contextlib.nullcontext()
-    try:
-        # local import: threadpoolctl is optional; without it the BLAS setting is left alone.
-        from threadpoolctl import threadpool_limits
-    except ImportError:
         return contextlib.nullcontext()
     return threadpool_limits(limits=int(limit), user_api="blas")
 
@@ -249,9 +252,3 @@ def _as_flow_array(flow, x, name):
     if x.shape[0] == 0:
         raise ValueError(f"{name} is empty (shape {x.shape}); training needs at least one row")
     return x.astype(flow.dtype, copy=False)                      # once, not per step
-
-
-def _non_finite_message(what, value, step, good_step):
-    return (f"non-finite {what} ({value}) at step {step}: training stopped and the parameters "
-            f"after step {good_step} (the last with a finite loss) were kept; try a smaller "
-            f"learning rate or gradient clipping (clip_norm)")

@@ -44,6 +44,8 @@ def check_array(x, name="x", dim=None, dtype=None, n=None, finite=True):
     ValueError
         Wrong number of dimensions, wrong D, wrong N, NaN or inf.
     """
+    if isinstance(x, np.ndarray) and type(x) is not np.ndarray:   # np.matrix: `*` would be a
+        x = np.asarray(x)                                             # matrix product; plain view
     if not isinstance(x, np.ndarray):
         try:
             x = np.asarray(x)
@@ -61,8 +63,7 @@ def check_array(x, name="x", dim=None, dtype=None, n=None, finite=True):
                         f"dtype=np.{x.dtype.name}")
     if x.ndim != 2:
         raise ValueError(f"{name} must be 2-D with shape (N, D), one row per sample; got ndim={x.ndim}, "
-                         f"shape {x.shape}" + ("; use x.reshape(-1, 1) for one-dimensional data"
-                                               if x.ndim == 1 else ""))
+                         f"shape {x.shape}" + _reshape_hint(name, x, dim))
     if dim is not None and x.shape[1] != dim:
         raise ValueError(f"{name} has D={x.shape[1]} columns but this layer has dimension {dim}")
     if n is not None and x.shape[0] != n:
@@ -72,6 +73,15 @@ def check_array(x, name="x", dim=None, dtype=None, n=None, finite=True):
         raise ValueError(f"{name} contains NaN or inf (first at row {bad[0]}, column {bad[1]}: "
                          f"{x[bad[0], bad[1]]})")
     return x
+
+
+def _reshape_hint(name, x, dim):
+    """What to do with a 1-D array: N samples of D = 1, or one sample of D values."""
+    if x.ndim != 1:
+        return ""
+    if dim is None or dim == 1:
+        return f"; use {name}.reshape(-1, 1) for one-dimensional data"
+    return f"; use {name}.reshape(1, -1) for one sample of D={dim} values, or {name}.reshape(-1, {dim})"
 
 
 def check_vector(v, name, n, dtype=None):

@@ -18,7 +18,9 @@ from typing import Callable, Optional
 import numpy as np
 
 from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm, Compose,
-                                   ElementwiseAffine, Example2Map, Logit, Permutation)
+                                   ElementwiseAffine, Example2Map, Logit, LowerTriangular,
+                                   Permutation, SplineAutoregressive, SplineCoupling)
+from scratchflow.bijectors import AdditiveCoupling, LULinear, PlanarFlow, RadialFlow
 
 
 @dataclass
@@ -107,6 +109,50 @@ def _autoregressive(cls, dim, rng, dtype=np.float64):
     return layer
 
 
+def _planar(dim, rng, dtype=np.float64, w_dot_u=None):
+    """PlanarFlow with ‖w‖ >= 0.5 and wᵀu drawn in [-3, 3] (c = wᵀû from −0.95 up to 2).
+
+    Closer to c = −1 the forward's Jacobian changes over less than the checker's step 1e-4 at the
+    steepest point; tests/test_planar.py checks that regime with steps scaled to it."""
+    w = rng.uniform(-1, 1, dim)                                     # (D,)
+    w *= max(1.0, 0.5 / max(np.linalg.norm(w), 1e-12))
+    u = rng.uniform(-1, 1, dim)
+    target = rng.uniform(-3, 3) if w_dot_u is None else w_dot_u
+    u += (target - w @ u) * w / (w @ w)                             # wᵀu = target
+    return PlanarFlow(dim, u=u, w=w, b=rng.uniform(-1, 1), dtype=dtype)
+
+
+def _radial(dim, rng, dtype=np.float64):
+    """RadialFlow with beta in [-8, 3] (β̂ from −α + 3e-4 up to about 3). The centre is put
+    outside the drawn box [-2, 2]^D (|z₀_j| in [2.5, 3.5]): at the centre itself the Jacobian has
+    a kink (it depends on ‖z − z₀‖), which a finite-difference stencil across it cannot check;
+    points near the centre are tested in tests/test_radial.py."""
+    center = rng.uniform(2.5, 3.5, dim) * rng.choice([-1.0, 1.0], dim)   # (D,)
+    return RadialFlow(dim, center=center, log_alpha=rng.uniform(-1, 1), beta=rng.uniform(-8, 3),
+                      dtype=dtype)
+
+
+def _lu_linear(dim, rng, dtype=np.float64):
+    """LULinear from a random rotation, every parameter then moved by up to ±0.5."""
+    layer = LULinear(dim, rng=rng, dtype=dtype)
+    for array in layer.params.values():
+        array += rng.uniform(-0.5, 0.5, array.shape).astype(dtype)
+    return layer
+
+
+def _additive(dim, rng, dtype=np.float64):
+    mask = np.zeros(dim, dtype=int)
+    mask[rng.choice(dim, size=rng.integers(1, dim), replace=False)] = 1
+    return AdditiveCoupling(dim, mask, hidden=(4,), rng=rng, zero_init=False, dtype=dtype)
+
+
+def _lower_triangular(dim, rng):
+    """A fixed lower-triangular map whose diagonal has both signs (|L_ii| in [0.5, 2])."""
+    matrix = np.tril(rng.uniform(-1, 1, (dim, dim)))
+    matrix[np.diag_indices(dim)] = rng.uniform(0.5, 2, dim) * rng.choice([-1.0, 1.0], dim)
+    return LowerTriangular(matrix)
+
+
 REGISTRY = [
     Case(ElementwiseAffine, _affine),
     Case(Example2Map, lambda dim, rng, dtype=np.float64: Example2Map(), dims=(2, 2),
@@ -122,4 +168,41 @@ REGISTRY = [
     Case(ActNorm, _actnorm),
     Case(MAF, lambda dim, rng, dtype=np.float64: _autoregressive(MAF, dim, rng, dtype)),
     Case(IAF, lambda dim, rng, dtype=np.float64: _autoregressive(IAF, dim, rng, dtype)),
+    Case(AdditiveCoupling, _additive, dims=(2, 4)),                      # beyond the lecture
+    Case(LULinear, _lu_linear),
+    Case(PlanarFlow, _planar),
+    Case(RadialFlow, _radial),
+    Case(LowerTriangular, lambda dim, rng, dtype=np.float64: _lower_triangular(dim, rng),
+         float32=False),
+]
+
+
+def _spline(cls, dim, rng, dtype=np.float64):
+    """A spline layer with B in [0.8, 2.5] (so inputs in [−2, 2] fall inside and in both tails),
+    2-3 bins and two hidden units (time; tests/test_spline.py takes larger ones), random biases
+    and a small last layer (|θ| <~ 2: no bin so steep that finite differences jump a knot; the
+    log-det is only C⁰ there). Random biases keep knots off round inputs such as 0."""
+    bins, bound = int(rng.integers(2, 4)), float(rng.uniform(0.8, 2.5))
+    if cls is SplineCoupling:
+        mask = np.zeros(dim, dtype=int)
+        mask[rng.choice(dim, size=rng.integers(1, dim), replace=False)] = 1
+        layer = SplineCoupling(dim, mask, bins=bins, bound=bound, hidden=(2,), rng=rng,
+                               zero_init=False, dtype=dtype)
+    else:
+        layer = SplineAutoregressive(dim, bins=bins, bound=bound, hidden=(2,), order="random",
+                                     rng=rng, zero_last=False, dtype=dtype)
+    for name, value in layer.params.items():
+        if name.endswith("bias"):
+            value[:] = rng.uniform(-0.5, 0.5, value.shape)
+        elif name.endswith("2.weight"):                               # the last layer
+            value[:] = rng.uniform(-0.4, 0.4, value.shape)
+    return layer
+
+
+REGISTRY += [
+    Case(SplineCoupling, lambda dim, rng, dtype=np.float64: _spline(SplineCoupling, dim, rng, dtype),
+         dims=(2, 4)),
+    Case(SplineAutoregressive,
+         lambda dim, rng, dtype=np.float64: _spline(SplineAutoregressive, dim, rng, dtype),
+         dims=(1, 3)),
 ]

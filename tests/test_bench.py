@@ -54,3 +54,14 @@ def test_bench_maf_digits_prints_finite_figures():
     lines = run_script("bench_maf_digits", "--backends", "numpy", "--seeds", "0", "--steps", "2",
                        "--batch", "16")
     assert np.isfinite(lines[-1]["numpy"]["test_nll_logit"])
+
+
+def test_bench_nsf_prints_one_json_line_with_zuko_skipped():
+    lines = run_script("bench_nsf", "--no-zuko", "--seeds", "0", "--steps", "3", "--data",
+                       "checkerboard", "--n-train", "300", "--n-test", "50", "--layers", "1",
+                       "--hidden", "8")
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["zuko"].startswith("skipped")
+    for variant in ("numpy-coupling", "numpy-autoregressive"):
+        assert np.isfinite(line["checkerboard"][variant]["test_nll"])

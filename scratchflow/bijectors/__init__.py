@@ -12,7 +12,17 @@ from scratchflow.bijectors.elementwise import ElementwiseAffine
 from scratchflow.bijectors.examples import Example2Map, example1_bijector
 from scratchflow.bijectors.logit import Logit
 from scratchflow.bijectors.permutation import Permutation
+from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
+from scratchflow.bijectors.spline_coupling import SplineCoupling
+from scratchflow.bijectors.triangular import LowerTriangular
+
+from scratchflow.bijectors.additive import AdditiveCoupling      # beyond the lecture (issue 15)
+from scratchflow.bijectors.lu_linear import LULinear
+from scratchflow.bijectors.planar import PlanarFlow
+from scratchflow.bijectors.radial import RadialFlow
 
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
            "BatchNorm", "set_training", "Logit",
-           "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF"]
+           "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF", "LowerTriangular",
+           "SplineCoupling", "SplineAutoregressive",
+           "AdditiveCoupling", "LULinear", "PlanarFlow", "RadialFlow"]

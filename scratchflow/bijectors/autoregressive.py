@@ -142,10 +142,14 @@ class MAF(_MadeAffine):
     """
 
     def _forward(self, x):
+        """Density direction, one pass of ``self._conditioner``; task maf. Define ``made_cache``,
+        ``inv_scale`` = exp(−s) (N, D), ``z`` (N, D) and ``log_det`` (N,)."""
+        # >>> task maf
         shift, log_scale, made_cache = self._conditioner(x)           # μ(x), s(x): (N, D) each
         inv_scale = np.exp(-log_scale)                                # (N, D) exp(−s)
         z = (x - shift) * inv_scale                                   # (N, D)
         log_det = -log_scale.sum(axis=1)                              # (N,)
+        # <<< task maf
         self._forward_cache = Cache(made=made_cache, z=z, inv_scale=inv_scale)
         return z, log_det
 
@@ -156,15 +160,19 @@ class MAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
 
     def _inverse(self, z):
+        """Sampling direction, D passes of ``self._conditioner``, dimensions in ``self.order``;
+        task maf. Define ``x``, ``log_det`` and, from the LAST pass (it read the final x),
+        ``made_cache`` and ``inv_scale`` = exp(−s) (N, D)."""
+        # >>> task maf
         x = np.zeros_like(z)                                          # (N, D) filled one column per pass
         for d in self.order:
             shift, log_scale, made_cache = self._conditioner(x)       # column d reads x before d only
             x[:, d] = z[:, d] * np.exp(log_scale[:, d]) + shift[:, d]
-        # the last pass read every column but the last one, which no output reads: its (μ, s) are
-        # those at the final x, and its MADE cache serves the gradient pass
         inv_scale = np.exp(-log_scale)                                # (N, D)
+        log_det = log_scale.sum(axis=1)                               # (N,) log|det ∂f⁻¹/∂z| = +Σ s
+        # <<< task maf
         self._inverse_cache = Cache(made=made_cache, z=z, inv_scale=inv_scale)
-        return x, log_scale.sum(axis=1)                               # log|det ∂f⁻¹/∂z| = +Σ s
+        return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
         cache = self._read_cache("inverse")
@@ -219,11 +227,16 @@ class IAF(_MadeAffine):
     """
 
     def _inverse(self, z):
+        """Sampling direction, one pass of ``self._conditioner`` on z; task iaf. Define
+        ``made_cache``, ``scale`` = exp(s) (N, D), ``x`` and ``log_det`` = log|det ∂f⁻¹/∂z|."""
+        # >>> task iaf
         shift, log_scale, made_cache = self._conditioner(z)           # μ(z), s(z): (N, D) each
         scale = np.exp(log_scale)                                     # (N, D) exp(s)
         x = z * scale + shift                                         # (N, D)
+        log_det = log_scale.sum(axis=1)                               # (N,)
+        # <<< task iaf
         self._inverse_cache = Cache(made=made_cache, z=z, scale=scale)
-        return x, log_scale.sum(axis=1)                               # (N,)
+        return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
         cache = self._read_cache("inverse")
@@ -232,13 +245,19 @@ class IAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, grad_x, grad_log_scale)   # dL/dμ = g
 
     def _forward(self, x):
+        """Density direction, D passes of ``self._conditioner`` on z, dimensions in
+        ``self.order``; task iaf. Define ``z``, ``log_det`` and, from the LAST pass,
+        ``made_cache`` and ``scale`` = exp(s) (N, D)."""
+        # >>> task iaf
         z = np.zeros_like(x)                                          # (N, D) filled one column per pass
         for d in self.order:
             shift, log_scale, made_cache = self._conditioner(z)       # column d reads z before d only
             z[:, d] = (x[:, d] - shift[:, d]) * np.exp(-log_scale[:, d])
         scale = np.exp(log_scale)                                     # (N, D) last pass = at final z
+        log_det = -log_scale.sum(axis=1)                              # (N,) log|det ∂f/∂x| = −Σ s
+        # <<< task iaf
         self._forward_cache = Cache(made=made_cache, z=z, scale=scale)
-        return z, -log_scale.sum(axis=1)                              # log|det ∂f/∂x| = −Σ s
+        return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
         cache = self._read_cache("forward")

@@ -26,10 +26,17 @@ Subclass :class:`Bijector`, set ``self.dim`` and ``self.dtype``, register parame
 ``add_param`` and implement the four underscored methods. The public methods check the input once
 (shape, dimension, dtype, NaN/inf), remember the batch size for the gradient pass, and call them.
 Composites call their children's underscored methods directly, so a stack checks its input once.
+
+Failures stop where they happen. The public passes copy their input and their output, so what a
+gradient pass reads can never be changed by the caller (``z, _ = layer.forward(x); z *= 2`` leaves
+``backward`` exact); an output with NaN or ±inf made from finite input raises
+:class:`~scratchflow.divergence.DivergenceError` naming the layer (``Compose`` names the position
+in the stack, and checks each layer's domain on what the layer before it produced).
 Then point :func:`scratchflow.checks.check_bijector` at the layer.
 """
 import numpy as np
 
+from scratchflow.divergence import check_finite_output
 from scratchflow.nn.module import Module
 from scratchflow.validation import check_array, check_gradient, check_vector
 
@@ -59,21 +66,23 @@ class Bijector(Module):
     # ------------------------------------------------------------------ public, checked
     def forward(self, x):
         """Map data to latent: ``x`` (N, D) -> ``(z (N, D), log_det (N,))``, log|det ∂f/∂x|."""
-        x = check_array(x, "x", dim=self.dim, dtype=self.dtype)
+        x = check_array(x, "x", dim=self.dim, dtype=self.dtype).copy()   # the caches own it
         self._check_domain(x)
         self._forward_n = None         # a forward that fails part-way leaves no pass to backward
         z, log_det = self._forward(x)
+        check_finite_output(type(self).__name__, z=z, log_det=log_det)
         self._forward_n = x.shape[0]
-        return z, log_det
+        return np.array(z), np.array(log_det)     # copies: the caller may change them in place
 
     def inverse(self, z):
         """Map latent to data: ``z`` (N, D) -> ``(x (N, D), log_det (N,))``, log|det ∂f⁻¹/∂z|."""
-        z = check_array(z, "z", dim=self.dim, dtype=self.dtype)
+        z = check_array(z, "z", dim=self.dim, dtype=self.dtype).copy()   # the caches own it
         self._check_codomain(z)
         self._inverse_n = None
         x, log_det = self._inverse(z)
+        check_finite_output(type(self).__name__, x=x, log_det=log_det)
         self._inverse_n = z.shape[0]
-        return x, log_det
+        return np.array(x), np.array(log_det)     # copies: the caller may change them in place
 
     def backward(self, grad_z, grad_log_det=None):
         """Gradient pass through the latest ``forward``.
@@ -148,11 +157,3 @@ class Bijector(Module):
     def __repr__(self):
         return f"{type(self).__name__}(dim={self.dim})"
 
-
-def require_cached(value, layer, method):
-    """Not used in the package, which reads caches with ``Module._read_cache``. Kept only because
-    ``exercises/`` and ``solutions/`` task 3 (owned by the homework work) import it; remove it when
-    they move to the Cache convention."""
-    if value is None:
-        raise RuntimeError(f"{type(layer).__name__}: the gradient pass needs {method}() to run first")
-    return value

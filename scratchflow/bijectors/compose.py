@@ -8,10 +8,22 @@ so for ``f = f_K ∘ ... ∘ f_1`` the log-determinants add: ``log_det = Σ_k lo
 The inverse runs the layers in reverse order, ``x = f_1^{-1}(... f_K^{-1}(z))``, and its log-dets
 add too.
 
+# >>> task composition
 Gradient pass: every layer's log-det enters the total with weight 1, so each layer receives the
 same ``grad_log_det``; ``grad_z`` flows back through the layers in reverse order of the pass.
+# --- student
+Gradient pass (task composition): the total log_det is a sum of the layers' log-dets, and z is
+reached through every layer in turn. Work out, by the chain rule, what dL/dlog_det each layer
+receives and in which order the layers' gradient passes must run.
+# <<< task composition
+
+Each layer checks its own domain on what the layer before it produced (a Logit after a shift that
+leaves (0, 1) is an error naming layer k, not a NaN), and each layer's output must be finite
+(:class:`~scratchflow.divergence.DivergenceError` names the layer). A layer object may appear only
+once in a stack: its caches hold one pass, and its parameters would be listed, and stepped, twice.
 """
 from scratchflow.bijectors.base import Bijector
+from scratchflow.divergence import check_finite_output
 
 
 class Compose(Bijector):
@@ -36,6 +48,7 @@ class Compose(Bijector):
                 raise TypeError(f"layer {k} is a {type(layer).__name__}, not a Bijector")
             if layer.dim != layers[0].dim:
                 raise ValueError(f"layer {k} has dimension {layer.dim} but layer 0 has {layers[0].dim}")
+        _refuse_shared(layers)
         self.layers = layers
         self.dim = layers[0].dim
         dtypes = {layer.dtype for layer in layers if layer.num_params() > 0}
@@ -58,34 +71,78 @@ class Compose(Bijector):
         return None if any(layer is None for layer in fixed) else Compose(fixed)
 
     def _check_domain(self, x):
-        self.layers[0]._check_domain(x)
+        _check_layer_domain(self.layers[0], 0, x, "_check_domain")
 
     def _check_codomain(self, z):
-        self.layers[-1]._check_codomain(z)
+        _check_layer_domain(self.layers[-1], len(self.layers) - 1, z, "_check_codomain")
 
+    # Task composition: the four passes of the stack, written with the one-layer steps below
+    # (``self._layer_forward(k, x)`` etc.: layer k's unchecked pass, its domain and output checked).
     def _forward(self, x):
+        # >>> task composition
         log_det = 0.0
-        for layer in self.layers:
-            x, layer_log_det = layer._forward(x)               # (N, D), (N,)
+        for k in range(len(self.layers)):
+            x, layer_log_det = self._layer_forward(k, x)       # (N, D), (N,)
             log_det = log_det + layer_log_det                  # (N,)
         return x, log_det
+        # <<< task composition
 
     def _inverse(self, z):
+        # >>> task composition
         log_det = 0.0
-        for layer in reversed(self.layers):
-            z, layer_log_det = layer._inverse(z)               # (N, D), (N,)
+        for k in reversed(range(len(self.layers))):
+            z, layer_log_det = self._layer_inverse(k, z)       # (N, D), (N,)
             log_det = log_det + layer_log_det
         return z, log_det
+        # <<< task composition
 
     def _backward(self, grad_z, grad_log_det):
-        for layer in reversed(self.layers):
-            grad_z = layer._backward(grad_z, grad_log_det)     # (N, D)
+        # >>> task composition
+        for k in reversed(range(len(self.layers))):
+            grad_z = self._layer_backward(k, grad_z, grad_log_det)     # (N, D)
         return grad_z
+        # <<< task composition
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        for layer in self.layers:
-            grad_x = layer._inverse_backward(grad_x, grad_log_det)
+        # >>> task composition
+        for k in range(len(self.layers)):
+            grad_x = self._layer_inverse_backward(k, grad_x, grad_log_det)
         return grad_x
+        # <<< task composition
+
+    # ---------------------------------------------------------------- one layer's step, checked
+    def _layer_forward(self, k, x):
+        """Layer k's ``_forward`` on x (N, D): its domain checked (layer 0's by ``forward``), its
+        output finite; returns (z (N, D), log_det (N,))."""
+        layer = self.layers[k]
+        if k > 0:
+            _check_layer_domain(layer, k, x, "_check_domain")
+        z, log_det = layer._forward(x)                         # (N, D), (N,)
+        check_finite_output(f"layer {k} ({type(layer).__name__})", z=z, log_det=log_det)
+        return z, log_det
+
+    def _layer_inverse(self, k, z):
+        """Layer k's ``_inverse`` on z (N, D), checked likewise; returns (x, log_det)."""
+        layer = self.layers[k]
+        if k < len(self.layers) - 1:                           # the last layer's: by ``inverse``
+            _check_layer_domain(layer, k, z, "_check_codomain")
+        x, log_det = layer._inverse(z)                         # (N, D), (N,)
+        check_finite_output(f"layer {k} ({type(layer).__name__})", x=x, log_det=log_det)
+        return x, log_det
+
+    def _layer_backward(self, k, grad_z, grad_log_det):
+        """Layer k's ``_backward`` (through its latest forward); returns its dL/d(input) (N, D)."""
+        layer = self.layers[k]
+        grad_x = layer._backward(grad_z, grad_log_det)         # (N, D)
+        check_finite_output(f"the gradient pass of layer {k} ({type(layer).__name__})", grad_x=grad_x)
+        return grad_x
+
+    def _layer_inverse_backward(self, k, grad_x, grad_log_det):
+        """Layer k's ``_inverse_backward`` (through its latest inverse); returns (N, D)."""
+        layer = self.layers[k]
+        grad_z = layer._inverse_backward(grad_x, grad_log_det)   # (N, D)
+        check_finite_output(f"the gradient pass of layer {k} ({type(layer).__name__})", grad_z=grad_z)
+        return grad_z
 
     def __len__(self):
         return len(self.layers)
@@ -96,3 +153,32 @@ class Compose(Bijector):
     def __repr__(self):
         inner = ",\n  ".join(repr(layer) for layer in self.layers)
         return f"Compose([\n  {inner}\n])"
+
+
+def _check_layer_domain(layer, k, points, check):
+    """Run ``layer``'s domain (or codomain) check on its input; name layer k in the error."""
+    try:
+        getattr(layer, check)(points)
+    except ValueError as error:
+        raise ValueError(f"layer {k} ({type(layer).__name__}) of the stack: {error}") from None
+
+
+def _modules(module):
+    """``module`` and every module below it, depth first."""
+    yield module
+    for child in module._children.values():
+        yield from _modules(child)
+
+
+def _refuse_shared(layers):
+    """Refuse a layer (or any module inside one) that appears twice in the stack."""
+    seen = {}
+    for k, layer in enumerate(layers):
+        for module in _modules(layer):
+            if id(module) in seen:
+                raise ValueError(
+                    f"layer {k} ({type(layer).__name__}) reuses the {type(module).__name__} object "
+                    f"already in layer {seen[id(module)]}: one object keeps the cache of one pass "
+                    f"and its parameters would be stepped twice; build a separate layer "
+                    f"(copy.deepcopy(layer) for the same starting values)")
+            seen[id(module)] = k

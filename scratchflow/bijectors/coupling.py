@@ -34,6 +34,7 @@ which is ≈ ŝ for |ŝ| ≪ b and never leaves (−b, b). The map is still the 
 the log-det is Σ_j s_j of the CLAMPED s, and the gradient through ŝ picks up the factor 1 − (s/b)².
 ``scale_bound=None`` is the slide's plain form s = ŝ.
 
+# >>> task coupling_backward
 Gradient pass of forward (g = dL/dz (N, D), h = dL/dlog_det (N,)). With e = exp(s):
 
     dL/dx_r = g_r ⊙ e
@@ -51,6 +52,18 @@ Gradient pass of inverse (g = dL/dx, h = dL/dlog_det of the inverse). With x_r =
     dL/dt   = −g_r ⊙ e⁻¹
     dL/ds   = −g_r ⊙ x_r − h
     dL/dz_c = g_c + MLP.backward([dL/dŝ, dL/dt]).
+# --- student
+Gradient pass of forward (g = dL/dz (N, D), h = dL/dlog_det (N,)). L depends on x through z and
+through log_det; with e = exp(s), z_r = x_r ⊙ e + t and log_det = Σ_j s_j, derive
+
+    dL/dx_r = ?,   dL/dt = ?,   dL/ds = ?   (s enters z_r AND log_det),
+    dL/dx_c = g_c + (what the network's backward returns for (dL/dŝ, dL/dt))
+
+(dL/dŝ = dL/ds ⊙ ds/dŝ is given in ``_net_backward``). Gradient pass of inverse (g = dL/dx,
+h = dL/dlog_det of the inverse): differentiate x_r = (z_r − t) ⊙ e⁻¹ and log_det = −Σ s the same
+way. Check both with ``scratchflow.check_bijector(layer, x)`` — it works while other tasks are
+still stubs — and make the network's zero start non-trivial first (``zero_init=False``).
+# <<< task coupling_backward
 
 Forward and inverse keep separate caches (the network trace included), so a forward, an inverse
 and then both gradient passes, in any order, each read their own pass.
@@ -63,7 +76,15 @@ from scratchflow.nn.module import Cache
 from scratchflow.validation import check_dtype, check_int, check_number, check_sizes
 
 
-def _as_mask(mask, dim):
+def coupling_split(dim, mask):
+    """Check a coupling layer's ``dim`` and ``mask``; return ``(dim, mask, cond_index, trans_index)``.
+
+    ``mask`` (D,) of 0/1: 1 = conditioning (``x_c``, copied), 0 = transformed (``x_r``); at least
+    one of each. Shared by every coupling layer (affine, additive, spline).
+    """
+    dim = check_int(dim, "dim")
+    if dim < 2:
+        raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
     mask = np.asarray(mask)
     if mask.shape != (dim,):
         raise ValueError(f"mask must have shape ({dim},), one entry per dimension; got {mask.shape}")
@@ -72,7 +93,24 @@ def _as_mask(mask, dim):
     if mask.all() or not mask.any():
         raise ValueError(f"mask needs at least one 1 (conditioning) and one 0 (transformed) entry, "
                          f"got {mask}")
-    return mask.astype(bool)
+    mask = mask.astype(bool)                                        # (D,)
+    return dim, mask, np.flatnonzero(mask), np.flatnonzero(~mask)   # (d,), (k,)
+
+
+def realnvp_masks(dim, n_layers):
+    """Coupling masks (1 = conditioning) for ``n_layers`` layers of dimension ``dim``.
+
+    The layers cycle through four patterns: half ``[1]*(D//2) + [0]*(D − D//2)``, its complement,
+    checkerboard ``[1, 0, 1, 0, ...]``, its complement. Each pattern is followed by its complement,
+    so every dimension is transformed every other layer (the slide: "layers must alternate which
+    part is conditioned"), and the checkerboard mixes the two halves. For D = 2 half and
+    checkerboard coincide, so the masks are simply ``[1, 0], [0, 1], [1, 0], ...``.
+    """
+    dim = int(dim)
+    half = (np.arange(dim) < dim // 2).astype(int)                  # (D,)
+    checker = (np.arange(dim) % 2 == 0).astype(int)                 # (D,)
+    cycle = [half, 1 - half, checker, 1 - checker]
+    return [cycle[k % 4] for k in range(int(n_layers))]
 
 
 class AffineCoupling(Bijector):
@@ -109,13 +147,8 @@ class AffineCoupling(Bijector):
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", scale_bound=None, rng=None,
                  zero_init=True, dtype=np.float64):
         super().__init__()
-        self.dim = check_int(dim, "dim")
-        if self.dim < 2:
-            raise ValueError(f"a coupling layer needs dim >= 2 (something to condition on), got {dim}")
+        self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
-        self.mask = _as_mask(mask, self.dim)                       # (D,) bool
-        self.cond_index = np.flatnonzero(self.mask)                # (d,)
-        self.trans_index = np.flatnonzero(~self.mask)              # (k,)
         if scale_bound is not None:        # finite: b = inf would give s = inf · tanh(0) = NaN
             scale_bound = check_number(scale_bound, "scale_bound (a positive number or None)", 0,
                                        low_open=True)
@@ -152,54 +185,79 @@ class AffineCoupling(Bijector):
 
     # ---------------------------------------------------------------- x -> z
     def _forward(self, x):
+        """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula; task coupling.
+
+        Use ``self._scale_shift(x_c)`` for s, t and the network's trace; define ``scale_log``
+        (N, k), ``exp_s`` = exp(s) (N, k), ``x_r`` (N, k), ``trace``, ``z`` and ``log_det``: the
+        lines after the region keep them for the gradient pass.
+        """
         cond, trans = self.cond_index, self.trans_index
+        # >>> task coupling
         scale_log, shift, trace = self._scale_shift(x[:, cond])    # (N, k), (N, k)
         exp_s = np.exp(scale_log)                                  # (N, k)
         x_r = x[:, trans]                                          # (N, k)
         z = x.copy()                                               # (N, D): z_c = x_c
         z[:, trans] = x_r * exp_s + shift
         log_det = scale_log.sum(axis=1)                            # (N,)
+        # <<< task coupling
         self._forward_cache = Cache(net=trace, log_scale=scale_log, exp_scale=exp_s, x_moved=x_r)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
+        """dL/dz (N, D), dL/dlog_det (N,) -> dL/dx (N, D); task coupling_backward.
+
+        Reads the forward's ``cache`` (``exp_scale``, ``x_moved``, ``log_scale``, ``net``); fill
+        ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it adds the network's grads).
+        """
         cache = self._read_cache("forward")
-        exp_s = cache.exp_scale                                    # (N, k)
         cond, trans = self.cond_index, self.trans_index
+        grad_x = np.empty_like(grad_z)                             # (N, D)
+        # >>> task coupling_backward
+        exp_s = cache.exp_scale                                    # (N, k)
         grad_r = grad_z[:, trans]                                  # (N, k) g_r = dL/dt
         grad_x_r = grad_r * exp_s                                  # (N, k)
         grad_scale_log = grad_x_r * cache.x_moved                  # (N, k) g_r ⊙ x_r ⊙ e
         grad_scale_log += grad_log_det[:, None]                    # + h
         grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, grad_r)   # (N, d)
-        grad_x = np.empty_like(grad_z)                             # (N, D)
         grad_x[:, cond] = grad_z[:, cond] + grad_cond
         grad_x[:, trans] = grad_x_r
+        # <<< task coupling_backward
         return grad_x
 
     # ---------------------------------------------------------------- z -> x
     def _inverse(self, z):
+        """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|; task coupling.
+
+        Define ``scale_log``, ``exp_neg_s`` = exp(−s), ``x_r``, ``trace``, ``x`` and ``log_det``.
+        """
         cond, trans = self.cond_index, self.trans_index
+        # >>> task coupling
         scale_log, shift, trace = self._scale_shift(z[:, cond])    # s(z_c), t(z_c): (N, k)
         exp_neg_s = np.exp(-scale_log)                             # (N, k)
         x_r = (z[:, trans] - shift) * exp_neg_s                    # (N, k)
         x = z.copy()                                               # (N, D): x_c = z_c
         x[:, trans] = x_r
         log_det = -scale_log.sum(axis=1)                           # (N,)
+        # <<< task coupling
         self._inverse_cache = Cache(net=trace, log_scale=scale_log, exp_neg_scale=exp_neg_s,
                                     x_moved=x_r)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
+        """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse; task
+        coupling_backward. Reads the inverse's cache (``exp_neg_scale``, ``x_moved``, ...)."""
         cache = self._read_cache("inverse")
         cond, trans = self.cond_index, self.trans_index
+        grad_z = np.empty_like(grad_x)                             # (N, D)
+        # >>> task coupling_backward
         grad_r = grad_x[:, trans]                                  # (N, k) g_r
         grad_z_r = grad_r * cache.exp_neg_scale                    # (N, k)
         grad_scale_log = -(grad_r * cache.x_moved)                 # (N, k) −g_r ⊙ x_r
         grad_scale_log -= grad_log_det[:, None]                    # − h
         grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, -grad_z_r)
-        grad_z = np.empty_like(grad_x)                             # (N, D)
         grad_z[:, cond] = grad_x[:, cond] + grad_cond
         grad_z[:, trans] = grad_z_r
+        # <<< task coupling_backward
         return grad_z
 
     def __repr__(self):

@@ -10,8 +10,13 @@ It is the :class:`ElementwiseAffine` layer with ``log_scale = ln 0.5`` and ``shi
 Example 2, two dimensions, ``p_z(z) = (2π)^{-1} exp(−(z1² + z2²)/2)``::
 
     z1 = ln x1,   z2 = x2 − 2 ln x1            (defined for x1 > 0)
+# >>> task change_of_variables
     ∂f/∂x = [[1/x1, 0], [−2/x1, 1]],   |det| = 1/x1,
     p_x(x) = (2π)^{-1} exp(−((ln x1)² + (x2 − 2 ln x1)²)/2) / x1.
+# --- student
+    ∂f/∂x = ?  (a 2×2 matrix: which entry is 0 makes the determinant easy),   |det| = ?,
+    p_x(x) = p_z(f(x)) |det ∂f/∂x|   — write it out (task change_of_variables).
+# <<< task change_of_variables
 
 The slides sample both ("Эксперимент" / "experiment") as ``x = f^{-1}(z)`` and compare the
 histogram with the density ("Теория" / "theory"); :func:`scratchflow.plotting.plot_example` draws
@@ -36,19 +41,30 @@ def example1_density(x):
 
 
 def example2_density(x1, x2):
-    """Analytic density of Example 2 (the slide's closed form); 0 where x1 <= 0."""
+    """Analytic density of Example 2, p_x(x) = p_z(f(x)) |det ∂f/∂x|, at x1 > 0; 0 where x1 <= 0.
+
+    ``x1``, ``x2``: arrays of one shape (broadcast); returns that shape. Slide «Пример 2».
+    """
     x1, x2 = np.broadcast_arrays(np.asarray(x1, dtype=np.float64), np.asarray(x2, dtype=np.float64))
-    density = np.zeros(x1.shape)
+    density = np.zeros(x1.shape)                            # 0 outside the domain x1 > 0
     positive = x1 > 0
+    # >>> task change_of_variables
     log_x1 = np.log(x1[positive])
     density[positive] = (np.exp(-(log_x1 ** 2 + (x2[positive] - 2.0 * log_x1) ** 2) / 2.0)
                          / (2.0 * np.pi * x1[positive]))
+    # <<< task change_of_variables
     return density
 
 
 class Example2Map(Bijector):
     """Example 2's map: z1 = ln x1, z2 = x2 − 2 ln x1 (no parameters; D = 2; needs x1 > 0).
 
+    Slide «Пример 2» / «Example 2». Contract: ``_forward(x)`` returns ``(z, log_det)`` with
+    ``log_det = log|det ∂f/∂x|`` (N,); ``_inverse(z)`` returns ``(x, log_det)`` with
+    ``log_det = log|det ∂f^{-1}/∂z|`` (N,). A point with x1 <= 0 is outside the domain: the public
+    ``forward`` raises ValueError there (``_check_domain``), and the density is 0 there.
+
+    # >>> task change_of_variables
     forward:  log|det ∂f/∂x| = −ln x1
     inverse:  x1 = exp(z1), x2 = z2 + 2 z1,   log|det ∂f^{-1}/∂z| = z1
 
@@ -59,6 +75,14 @@ class Example2Map(Bijector):
     Gradient pass of inverse (g = dL/dx)::
 
         dL/dz1 = g1 exp(z1) + 2 g2 + h,   dL/dz2 = g2
+    # --- student
+    forward:  write the Jacobian matrix ∂z/∂x of the slide, its determinant, and log|det| per row.
+    inverse:  solve z = f(x) for x1 and x2; log|det ∂f^{-1}/∂z| follows from the inverse function
+              theorem (or from the Jacobian of the inverse map) — mind its sign.
+    Gradient passes (g = dL/dz or dL/dx, h = dL/dlog_det): L depends on x through z1, z2 AND
+    log_det; derive dL/dx1, dL/dx2 (and dL/dz1, dL/dz2 for the inverse) by the chain rule, then
+    check them with ``scratchflow.check_bijector(Example2Map(), x)`` on points with x1 > 0.
+    # <<< task change_of_variables
     """
 
     dim = 2
@@ -74,28 +98,38 @@ class Example2Map(Bijector):
             raise ValueError(f"Example 2's map needs x1 > 0 (z1 = ln x1); row {row} has x1 = {x[row, 0]}")
 
     def _forward(self, x):
-        x1 = x[:, 0]                                        # (N,)
+        x1 = x[:, 0]                                        # (N,) kept for the gradient pass
+        # >>> task change_of_variables
         log_x1 = np.log(x1)                                 # (N,)
         z = np.column_stack([log_x1, x[:, 1] - 2.0 * log_x1])   # (N, 2)
+        log_det = -log_x1                                   # (N,)
+        # <<< task change_of_variables
         self._forward_cache = Cache(x1=x1)
-        return z, -log_x1
+        return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
         x1 = self._read_cache("forward").x1                 # (N,)
         grad_x = np.empty_like(grad_z)                      # (N, 2)
+        # >>> task change_of_variables
         grad_x[:, 0] = (grad_z[:, 0] - 2.0 * grad_z[:, 1] - grad_log_det) / x1
         grad_x[:, 1] = grad_z[:, 1]
+        # <<< task change_of_variables
         return grad_x
 
     def _inverse(self, z):
+        # >>> task change_of_variables
         x1 = np.exp(z[:, 0])                                # (N,)
         x = np.column_stack([x1, z[:, 1] + 2.0 * z[:, 0]])  # (N, 2)
-        self._inverse_cache = Cache(x1=x1)
-        return x, z[:, 0].copy()
+        log_det = z[:, 0].copy()                            # (N,)
+        # <<< task change_of_variables
+        self._inverse_cache = Cache(x1=x[:, 0])
+        return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
         x1 = self._read_cache("inverse").x1                 # (N,)
         grad_z = np.empty_like(grad_x)                      # (N, 2)
+        # >>> task change_of_variables
         grad_z[:, 0] = grad_x[:, 0] * x1 + 2.0 * grad_x[:, 1] + grad_log_det
         grad_z[:, 1] = grad_x[:, 1]
+        # <<< task change_of_variables
         return grad_z

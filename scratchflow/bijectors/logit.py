@@ -57,7 +57,7 @@ class Logit(Bijector):
         self.dtype = check_dtype(dtype)
         self.alpha = check_number(alpha, "alpha", 0.0, 0.5, high_open=True)
         self._forward_cache = None      # Cache(p), kept by forward for backward
-        self._inverse_cache = None      # Cache(p), kept by inverse for inverse_backward
+        self._inverse_cache = None      # Cache(p, one_minus_p), kept by inverse for inverse_backward
 
     def domain(self):
         """The open interval (low, high) of x where the map is defined (each coordinate)."""
@@ -91,19 +91,23 @@ class Logit(Bijector):
 
     def _inverse(self, y):
         softplus_neg_y = np.logaddexp(0.0, -y)                        # (N, D) −log p
+        softplus_y = np.logaddexp(0.0, y)                             # (N, D) −log(1 − p)
         p = np.exp(-softplus_neg_y)                                   # (N, D) σ(y), no overflow
-        x = (p - self.alpha) / (1.0 - 2.0 * self.alpha)               # (N, D)
+        one_minus_p = np.exp(-softplus_y)                             # (N, D) σ(−y), not 1 − p:
+        x = (p - self.alpha) / (1.0 - 2.0 * self.alpha)               # exact where p rounds to 1
         # log p + log(1 − p) = −softplus(−y) − softplus(y), stable for large |y|
-        log_p_one_minus_p = -softplus_neg_y - np.logaddexp(0.0, y)    # (N, D)
+        log_p_one_minus_p = -softplus_neg_y - softplus_y              # (N, D)
         log_squeeze = float(np.log(1.0 - 2.0 * self.alpha))   # Python float: float32 stays float32
         log_det = np.sum(log_p_one_minus_p - log_squeeze, axis=1)             # (N,)
-        self._inverse_cache = Cache(p=p)
+        self._inverse_cache = Cache(p=p, one_minus_p=one_minus_p)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        p = self._read_cache("inverse").p                             # (N, D)
+        cache = self._read_cache("inverse")
+        p, one_minus_p = cache.p, cache.one_minus_p                   # (N, D) σ(y), σ(−y)
         squeeze = 1.0 - 2.0 * self.alpha
-        return grad_x * (p * (1.0 - p) / squeeze) + grad_log_det[:, None] * (1.0 - 2.0 * p)
+        return (grad_x * (p * one_minus_p / squeeze)                  # (N, D)
+                + grad_log_det[:, None] * (one_minus_p - p))
 
     def __repr__(self):
         return f"Logit(dim={self.dim}, alpha={self.alpha})"

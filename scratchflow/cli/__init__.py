@@ -4,22 +4,24 @@
     scratchflow train --data moons            train a flow, save model, history, figures  (train.py)
     scratchflow sample --model-file M --n N   draw samples from a saved model (.npy / .csv)  (sample.py)
     scratchflow plot --model-file M           redraw a saved model's figures            (plot.py)
+    scratchflow figure3 --out figures         Rezende & Mohamed's Figure 3 (U1-U4)     (figure3.py)
     scratchflow grade / release / generate-exercises   the homework's autograder (scratchflow/grading/cli.py)
 
 ``common.py`` holds what the commands share (argument types, the one-line error exit, loading a
 saved model); ``figures.py`` draws the figures that ``train`` and ``plot`` both write.
 """
-import argparse
 import sys
 
+from scratchflow.cli.common import OneLineParser
 from scratchflow.cli.examples import add_examples_command
+from scratchflow.cli.figure3 import add_figure3_command
 from scratchflow.cli.plot import add_plot_command
 from scratchflow.cli.sample import add_sample_command
 from scratchflow.cli.train import add_train_command
 
 
 def build_parser():
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="scratchflow",
         description="Normalizing flows from scratch in NumPy (lecture 'Normalizing flows').")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -27,6 +29,7 @@ def build_parser():
     add_train_command(subparsers)
     add_sample_command(subparsers)
     add_plot_command(subparsers)
+    add_figure3_command(subparsers)
     # local import: grading uses the package, never the reverse (grading/__init__.py); only the CLI
     # reaches into it, when the parser is built.
     from scratchflow.grading.cli import add_commands as add_grading_commands
@@ -37,7 +40,11 @@ def build_parser():
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
-    return args.run(args)
+    try:
+        return args.run(args)
+    except KeyboardInterrupt:                  # outside training (fit handles its own Ctrl-C)
+        sys.stderr.write(f"scratchflow {args.command}: interrupted (Ctrl-C)\n")
+        return 130
 
 
 if __name__ == "__main__":

@@ -1,12 +1,97 @@
-"""What the subcommands share: argument types, the one-line error exit, loading a saved model."""
+"""What the subcommands share: argument types, the one-line error exits, loading a saved model.
+
+Every number and path is checked before any work starts: a bad flag ends with exit status 2 and
+one line naming the flag (:class:`OneLineParser`, :func:`usage_error`); a failure of the work itself
+(a missing model file, a diverged run) with exit status 1 and one line (:func:`fail`).
+"""
 import argparse
 import math
+import os
+import sys
+import tempfile
 
 from scratchflow.bijectors import set_training
+from scratchflow.data import DATASETS, REAL_DATASETS
 from scratchflow.io import load_model
 
 FIGURE_NOTE = ("density.png (learned density over the data), samples.png (samples vs data),\n"
-               "layers.png (data pushed through each layer), loss.png (loss curves)")
+               "layers.png (data pushed through each layer), loss.png (loss curves); for nsf and\n"
+               "nsf-ar also spline.png (one learned spline over its input's histogram)")
+
+
+MAX_POINTS = 10_000_000        # --n, --n-train, --n-val: more would only end in a MemoryError
+MAX_SEED = 2 ** 32 - 1
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """An argparse parser whose errors are one line (exit status 2) naming the flag, no usage."""
+
+    def error(self, message):
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def usage_error(command, flag, message):
+    """Stop with exit status 2 and one line naming ``flag``, as argparse does for a bad value."""
+    sys.stderr.write(f"scratchflow {command}: error: argument {flag}: {message}\n")
+    raise SystemExit(2)
+
+
+def point_count(text):
+    """``--n``-like counts: an integer in [1, MAX_POINTS]."""
+    value = _integer(text)
+    if not 1 <= value <= MAX_POINTS:
+        raise argparse.ArgumentTypeError(f"expected a number of points in [1, {MAX_POINTS}], got {text}")
+    return value
+
+
+def seed(text):
+    """A random seed: an integer in [0, 2^32 - 1]."""
+    value = _integer(text)
+    if not 0 <= value <= MAX_SEED:
+        raise argparse.ArgumentTypeError(f"expected a seed in [0, {MAX_SEED}], got {text}")
+    return value
+
+
+def _integer(text):
+    try:
+        return int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+
+
+def data_set_name(text):
+    """``--data``: a toy or real data set name (an empty or unknown name is an argparse error)."""
+    if text not in DATASETS and text not in REAL_DATASETS:
+        raise argparse.ArgumentTypeError(f"unknown data set {text!r}; choose one of "
+                                         f"{', '.join([*DATASETS, *REAL_DATASETS])}")
+    return text
+
+
+def writable_folder(command, flag, path):
+    """Check (by writing a temporary file) that ``path`` is, or can be made, a writable folder."""
+    if not path:
+        usage_error(command, flag, "is empty; give a folder")
+    if os.path.exists(path) and not os.path.isdir(path):
+        usage_error(command, flag, f"{path} exists and is not a folder")
+    try:
+        os.makedirs(path, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as error:
+        usage_error(command, flag, f"cannot write into {path} ({error.strerror or error})")
+    return path
+
+
+def writable_file(command, flag, path, extensions):
+    """Check that ``path`` ends in one of ``extensions``, is not a folder, and its folder is writable."""
+    if not path:
+        usage_error(command, flag, "is empty; give a file name")
+    if os.path.splitext(path)[1].lower() not in extensions:
+        usage_error(command, flag, f"must end in {' or '.join(extensions)}, got {path!r}")
+    if os.path.isdir(path):
+        usage_error(command, flag, f"{path} is a folder; give a file name inside it")
+    writable_folder(command, flag, os.path.dirname(os.path.abspath(path)))
+    return path
 
 
 def positive_int_list(text):

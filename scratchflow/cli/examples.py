@@ -1,4 +1,5 @@
 """``scratchflow examples``: the lecture's Example 1 and Example 2 figures (experiment vs theory)."""
+from scratchflow.cli.common import point_count, seed, writable_folder
 
 
 def add_examples_command(subparsers):
@@ -8,12 +9,14 @@ def add_examples_command(subparsers):
                     "samples ('Эксперимент' / experiment) against the analytic density "
                     "('Теория' / theory). Writes example1.png and example2.png.")
     parser.add_argument("--out", default="figures", help="output folder (default: figures)")
-    parser.add_argument("--n", type=int, default=100_000, help="number of samples (default: 100000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--n", type=point_count, default=100_000,
+                        help="number of samples (default: 100000)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     parser.set_defaults(run=run_examples)
 
 
 def run_examples(args):
+    writable_folder("examples", "--out", args.out)
     # local import: matplotlib is slow to import; only the commands that draw pay for it.
     from scratchflow.plotting import plot_example
     for number in (1, 2):

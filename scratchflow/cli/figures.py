@@ -1,4 +1,5 @@
-"""The figures ``scratchflow train`` and ``scratchflow plot`` write: loss, density, samples, layers."""
+"""The figures ``scratchflow train`` and ``scratchflow plot`` write: loss, density, samples, layers,
+and for a neural spline flow one learned spline."""
 import sys
 
 from scratchflow.train import limit_blas_threads
@@ -19,17 +20,36 @@ def _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_sh
     paths = []
     if history is not None:
         paths.append(plotting.plot_loss(history, out_dir))
+    if plotting.spline_layers(flow):                 # nsf / nsf-ar: the first layer's spline
+        spline_points = data if data is not None else flow.sample(2000, rng=seed)
+        paths.append(plotting.plot_learned_spline(flow, spline_points, out_dir))
     if image_shape is not None and data is not None:
-        paths.append(plotting.plot_image_samples(flow, data, out_dir, image_shape=image_shape,
-                                                 seed=seed))
+        _draw(paths, "samples", plotting.plot_image_samples, flow, data, out_dir,
+              image_shape=image_shape, seed=seed)
         return paths
     if flow.dim > 2:
         print(f"(no density/sample/layer figures: the data is {flow.dim}-D)", file=sys.stderr)
         return paths
     limits = None if target is None else ((-4.0, -4.0), (4.0, 4.0))
-    paths.append(plotting.plot_density(flow, data, out_dir, target=target, limits=limits))
-    paths.append(plotting.plot_samples(flow, data, out_dir, seed=seed))
+    _draw(paths, "density", plotting.plot_density, flow, data, out_dir, target=target, limits=limits)
+    _draw(paths, "samples", plotting.plot_samples, flow, data, out_dir, seed=seed)
     if flow.dim == 2:
-        layer_points = data if data is not None else flow.sample(2000, rng=seed)
-        paths.append(plotting.plot_layers(flow, layer_points, out_dir))
+        _draw(paths, "layers", _plot_layers, plotting, flow, data, out_dir, seed)
     return paths
+
+
+def _plot_layers(plotting, flow, data, out_dir, seed):
+    if data is not None:
+        return plotting.plot_layers(flow, data, out_dir)
+    samples = flow.sample(2000, rng=seed)              # reverse KL: no data, the flow's own samples
+    return plotting.plot_layers(flow, samples, out_dir, input_label="x = f⁻¹(z) (samples) / сэмплы")
+
+
+def _draw(paths, name, plot, *args, **kwargs):
+    """Draw one figure into ``paths``; a model that overflows on the figure's points (a density
+    grid far from the data, samples of a diverged run) skips that figure and says why."""
+    try:
+        paths.append(plot(*args, **kwargs))
+    except FloatingPointError as error:
+        print(f"skipped the {name} figure: the model overflows on its points ({error})",
+              file=sys.stderr)

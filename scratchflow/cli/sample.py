@@ -4,7 +4,8 @@ import os
 
 import numpy as np
 
-from scratchflow.cli.common import fail, load_model_for, positive_int
+from scratchflow.atomic import write_atomically
+from scratchflow.cli.common import fail, load_model_for, point_count, seed, writable_file
 
 
 def add_sample_command(subparsers):
@@ -17,25 +18,25 @@ def add_sample_command(subparsers):
                "--out samples.npy",
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--model-file", required=True, help="model.npz written by scratchflow train")
-    parser.add_argument("--n", type=positive_int, default=1000, help="number of samples (default: 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument("--n", type=point_count, default=1000, help="number of samples (default: 1000)")
+    parser.add_argument("--seed", type=seed, default=0, help="random seed (default: 0)")
     parser.add_argument("--out", default="samples.npy",
                         help="output file, .npy or .csv (default: samples.npy)")
     parser.set_defaults(run=run_sample)
 
 
 def run_sample(args):
-    extension = os.path.splitext(args.out)[1].lower()
-    if extension not in (".npy", ".csv"):
-        fail("sample", f"--out must end in .npy or .csv, got {args.out!r}")
+    writable_file("sample", "--out", args.out, (".npy", ".csv"))
     flow = load_model_for("sample", args.model_file)
-    samples = flow.sample(args.n, rng=args.seed)                                   # (n, D)
-    folder = os.path.dirname(os.path.abspath(args.out))
-    os.makedirs(folder, exist_ok=True)
-    if extension == ".npy":
-        np.save(args.out, samples)
+    try:
+        samples = flow.sample(args.n, rng=args.seed)                               # (n, D)
+    except FloatingPointError as error:                   # a layer overflowed: no NaN file
+        fail("sample", f"{args.model_file} produced non-finite samples: {error}")
+    if os.path.splitext(args.out)[1].lower() == ".npy":
+        write_atomically(args.out, lambda file: np.save(file, samples))
     else:
         header = ",".join(f"x{j + 1}" for j in range(samples.shape[1]))
-        np.savetxt(args.out, samples, delimiter=",", header=header, comments="", fmt="%.17g")
+        write_atomically(args.out, lambda file: np.savetxt(file, samples, delimiter=",", header=header,
+                                                           comments="", fmt="%.17g"), "w")
     print(f"wrote {args.out} ({samples.shape[0]} x {samples.shape[1]})")
     return 0

@@ -4,29 +4,37 @@
 
 ``train`` writes into ``--out``: ``model.npz`` (reload with ``scratchflow.io.load_model``),
 ``history.json`` / ``history.csv`` (loss per step, validation loss per evaluation), ``run.json`` (the
-command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``.
+command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``
+(and ``spline.png`` for the spline models nsf / nsf-ar).
 """
 import argparse
 import json
 import os
 import sys
+import warnings
 
 import numpy as np
 
+from scratchflow.atomic import write_atomically
 from scratchflow.bijectors import set_training
-from scratchflow.cli.common import FIGURE_NOTE, fail, positive_float, positive_int, positive_int_list
+from scratchflow.cli.common import (FIGURE_NOTE, data_set_name, fail, point_count, positive_float,
+                                    positive_int, positive_int_list, seed, usage_error,
+                                    writable_folder)
 from scratchflow.cli.figures import draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
 from scratchflow.io import save_history, save_model
-from scratchflow.models import build_model
+from scratchflow.models import MODEL_NAMES, build_model
 from scratchflow.realdata import IMAGE_SHAPES, load_sklearn
 from scratchflow.targets import load_target, log_normalizer
 from scratchflow.train import fit
+
+OVERFIT_MARGIN = 0.1     # nats (or 10% of |best|): a last validation loss this much worse warns
 
 TRAIN_EPILOG = """examples:
   scratchflow train --data moons                          Real-NVP on two moons (~10-60 s)
   scratchflow train --data checkerboard --steps 5000 --out runs/checker
   scratchflow train --model maf --data 8gaussians --layers 5 --hidden 32,32
+  scratchflow train --model nsf --data checkerboard --layers 4   neural spline flow
   scratchflow train --target u1 --steps 3000 --out runs/u1  fit a density known up to a
                                                           constant (reverse KL), no data
   scratchflow train --data moons --epochs 20 --patience 5   early stopping on validation NLL
@@ -45,13 +53,14 @@ def add_train_command(subparsers):
                     "the figures into --out.",
         epilog=TRAIN_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--data", default=None,
+    source.add_argument("--data", default=None, type=data_set_name,
                         help=f"data set: {', '.join(DATASETS)} (default: moons); or real data "
                              f"{', '.join(REAL_DATASETS)} (needs scikit-learn: pip install -e '.[data]')")
     source.add_argument("--target", default=None, choices=["u1", "u2", "u3", "u4"],
                         help="fit this 2-D target density by reverse KL instead of data")
-    parser.add_argument("--model", default="realnvp", choices=["realnvp", "maf", "iaf"],
-                        help="flow family (default: realnvp)")
+    parser.add_argument("--model", default="realnvp", choices=MODEL_NAMES,
+                        help="flow family (default: realnvp); nsf, nsf-ar: neural spline flows; "
+                             "planar, radial, nice: docs/flow_family.md")
     parser.add_argument("--layers", type=positive_int, default=8,
                         help="number of flow layers (default: 8)")
     parser.add_argument("--hidden", type=positive_int_list, default=[64, 64],
@@ -69,11 +78,12 @@ def add_train_command(subparsers):
     parser.add_argument("--patience", type=positive_int, default=None,
                         help="early stopping: stop after this many evaluations without a better "
                              "validation loss (default: off; the best parameters are kept anyway)")
-    parser.add_argument("--n-train", type=positive_int, default=8000,
-                        help="training points drawn from --data (default: 8000)")
-    parser.add_argument("--n-val", type=positive_int, default=2000,
-                        help="validation points drawn from --data (default: 2000)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--n-train", type=point_count, default=None,
+                        help="training points drawn from a toy --data set (default: 8000; real "
+                             "data sets have a fixed split)")
+    parser.add_argument("--n-val", type=point_count, default=None,
+                        help="validation points drawn from a toy --data set (default: 2000)")
+    parser.add_argument("--seed", type=seed, default=0,
                         help="seed for data, initial weights and minibatches (default: 0)")
     parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
     parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
@@ -83,29 +93,72 @@ def add_train_command(subparsers):
 
 
 def run_train(args):
+    _check_flags(args)                               # every flag, before any work
     target, train_data, val_data, flow, source = _setup(args)
     print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
           f"on {source}", file=sys.stderr)
     steps = None if args.epochs is not None else (args.steps or 2000)
-    history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
-                  batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm, seed=args.seed,
-                  patience=args.patience, progress=not args.no_progress)
-
+    with warnings.catch_warnings():                  # the stop is printed in the summary below
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
+                      batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm,
+                      seed=args.seed, patience=args.patience, progress=not args.no_progress)
     set_training(flow, False)                        # figures: BatchNorm with running averages
-    os.makedirs(args.out, exist_ok=True)
-    written = [save_model(flow, os.path.join(args.out, "model.npz"))]
+    try:
+        return _save_run(args, flow, history, target, val_data)
+    except OSError as error:                         # disk full, folder removed meanwhile, ...
+        fail("train", f"could not write the results into {args.out}: {error}")
+
+
+def _check_flags(args):
+    """Refuse, in one line naming the flag (exit 2), what would only fail after training."""
+    writable_folder("train", "--out", args.out)
+    if args.target is not None:
+        return
+    args.data = args.data or "moons"
+    if args.data in REAL_DATASETS:
+        for flag, value in (("--n-train", args.n_train), ("--n-val", args.n_val)):
+            if value is not None:
+                usage_error("train", flag, f"{args.data} has a fixed train/test split; --n-train "
+                                           f"and --n-val apply to the toy data sets only")
+    else:
+        args.n_train = args.n_train or 8000
+        args.n_val = args.n_val or 2000
+        if args.model == "realnvp" and load_dataset(args.data, 1, rng=0).shape[1] < 2:
+            usage_error("train", "--data", f"{args.data} is 1-D and Real-NVP needs D >= 2 (a "
+                                           f"coupling conditions one part on the other); use "
+                                           f"--model maf or --model iaf")
+
+
+def _save_run(args, flow, history, target, val_data):
+    """Write the run into --out; a run that diverged or was interrupted never replaces a model
+    already there (it goes beside it). Returns the exit status."""
+    diverged = history.stopped.startswith("non-finite")
+    interrupted = history.stopped.startswith("interrupted")
+    model_path = os.path.join(args.out, "model.npz")
+    summary = f"{history.stopped}: {_summary(flow, history, target, val_data)}"
+    if (diverged or interrupted) and os.path.exists(model_path):
+        beside = os.path.join(args.out, "model.interrupted.npz" if interrupted else "model.diverged.npz")
+        save_model(flow, beside)
+        print(summary)
+        print(f"kept the earlier {model_path} (and its history and figures); this run's "
+              f"parameters, as kept above, are in {beside}")
+        return 130 if interrupted else 1
+    written = [save_model(flow, model_path)]
     written += save_history(history, args.out)
-    run_path = os.path.join(args.out, "run.json")
-    with open(run_path, "w") as file:
-        json.dump({key: value for key, value in vars(args).items() if key != "run"}, file, indent=1)
-    written.append(run_path)
-    if not args.no_figures:
+    settings = {key: value for key, value in vars(args).items() if key != "run"}
+    written.append(write_atomically(os.path.join(args.out, "run.json"),
+                                    lambda file: json.dump(settings, file, indent=1), "w"))
+    if not args.no_figures and not interrupted:      # Ctrl-C: out quickly (scratchflow plot later)
         written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed,
                                 image_shape=IMAGE_SHAPES.get(args.data))
-    print(f"{history.stopped}: {_summary(flow, history, target, val_data)}")
+    print(summary)
     for path in written:
         print(f"wrote {path}")
-    return 1 if history.stopped.startswith("non-finite") else 0
+    if interrupted:
+        print(f"interrupted: the best model so far is in {model_path}; draw its figures with "
+              f"scratchflow plot --model-file {model_path}")
+    return 130 if interrupted else (1 if diverged else 0)
 
 
 def _setup(args):
@@ -116,7 +169,6 @@ def _setup(args):
             target = load_target(args.target)
             dim, source = target.dim, f"target {args.target}"
         else:
-            args.data = args.data or "moons"
             train_data, val_data = _train_and_validation_data(args)                    # (N, D), (V, D)
             dim = train_data.shape[1]
             source = f"{args.data} ({len(train_data)} train / {len(val_data)} validation points)"
@@ -138,17 +190,24 @@ def _train_and_validation_data(args):
 def _build_flow(args, dim):
     config = {"model": args.model, "dim": dim, "n_layers": args.layers, "hidden": args.hidden,
               "seed": args.seed}
+    if args.model in ("planar", "radial"):   # no conditioner network: --hidden does not apply
+        del config["hidden"]
     if args.data in IMAGE_SHAPES:            # pixels in (0, 1): a logit layer first (Real-NVP §4.1)
         config["logit_alpha"] = 0.05
     return build_model(config)
 
 
 def _summary(flow, history, target, val_data):
-    """The closing line: steps, time, best validation loss, KL to the target or the base's NLL."""
+    """The closing line: steps, time, best validation loss, KL to the target or the base's NLL,
+    and a warning when the last validation loss is worse than the best by more than a margin."""
     what = "NLL" if target is None else "reverse KL + const"
     summary = f"{history.steps} steps in {history.seconds:.1f} s"
     if history.best_step is not None:
         summary += f"; best validation {what} {history.best_val_loss:.4f} nats at step {history.best_step}"
+        last, best = history.val_loss[-1], history.best_val_loss
+        if last > best + max(OVERFIT_MARGIN, OVERFIT_MARGIN * abs(best)):
+            summary += (f"; WARNING: validation got worse after its best (last {last:.4f}): the "
+                        f"model overfits; the best parameters (step {history.best_step}) were kept")
     if target is not None and history.best_step is not None:
         kl = history.best_val_loss + log_normalizer(target)
         summary += f"; KL(q || p*) = that + log Z = {kl:.4f} nats (0 is a perfect fit)"

@@ -1,11 +1,9 @@
-"""The autograder: homework from one source (``solutions/``), exercises generated from it, grading in
-sandboxed processes, Gradescope's ``results.json`` and the release bundles.
+"""The autograder: the homework is the library with gaps (:mod:`scratchflow.homework`); each task
+is graded on the stubbed library with the student's regions of that task only, behind the operating
+system's walls; Gradescope's ``results.json`` and the release bundles.
 
-Nothing else in scratchflow imports this package; it uses the package (nn, checks, data), never
-the reverse. See ``docs/instructor_guide.md``.
+It uses the package (nn, bijectors, data), never the reverse. The only module of scratchflow that
+touches it is :mod:`scratchflow.cli`, which imports :mod:`scratchflow.grading.cli` (argument parsing
+only); the grader itself is imported when a grading command runs. Importing this package imports
+nothing else of it. See ``docs/instructor_guide.md``.
 """
-from scratchflow.grading.generate import check_sync, generate_exercises
-from scratchflow.grading.grader import Grader, grade_all, grade_submission, grade_to_file, write_results
-
-__all__ = ["Grader", "grade_submission", "grade_to_file", "grade_all", "write_results",
-           "generate_exercises", "check_sync"]

@@ -36,10 +36,10 @@ def add_commands(subparsers):
     grade.set_defaults(run=_run_grade)
 
     generate = subparsers.add_parser(
-        "generate-exercises", help="write exercises/ from solutions/ (solution regions -> stubs)",
-        description="Replace every '### BEGIN SOLUTION' ... '### END SOLUTION' region of the "
-                    "solutions by its TODO lines and a NotImplementedError stub; leave out the "
-                    "hidden tests. With --check, only report whether exercises/ is in sync.")
+        "generate-exercises", help="write exercises/ from the library's task regions and solutions/",
+        description="Stub every '# >>> task <id>' region of the library, write the public tests, "
+                    "the expected values and the known mistakes' signatures (computed from the "
+                    "reference) and the README. With --check, only report whether exercises/ is in sync.")
     generate.add_argument("--source", default=None, help="the solutions folder (default: solutions/)")
     generate.add_argument("--out", default=None, help="the exercises folder (default: exercises/ beside it)")
     generate.add_argument("--check", action="store_true", help="exit 1 if the exercises are out of date")
@@ -47,9 +47,9 @@ def add_commands(subparsers):
 
     release = subparsers.add_parser(
         "release", help="write the student release and the Gradescope autograder zip",
-        description="Write DIR/student/ and DIR/student.zip (exercises, public tests, README; no "
-                    "solutions) and DIR/autograder.zip (setup.sh and run_autograder at its root, "
-                    "the package, the solutions and the hidden tests).")
+        description="Write DIR/student/ and DIR/student.zip (the library with the exercises' stubs, "
+                    "public tests, README, setup.cfg; no answer) and DIR/autograder.zip (setup.sh "
+                    "and run_autograder at its root, the package, the solutions and the checks).")
     release.add_argument("--out", required=True, help="output folder")
     release.add_argument("--source", default=None, help="the solutions folder (default: solutions/)")
     release.set_defaults(run=_run_release)
@@ -86,18 +86,19 @@ def _run_grade(args):
 
 
 def _run_generate(args):
-    from scratchflow.grading.generate import check_sync, generate_exercises
-    from scratchflow.grading.grader import default_source
+    from scratchflow.grading.paths import default_source
+    from scratchflow.homework.build import check_sync, generate
     source = args.source or default_source()
-    out = args.out or os.path.join(os.path.dirname(os.path.abspath(source)), "exercises")
+    root = os.path.dirname(os.path.abspath(source))
+    out = args.out or os.path.join(root, "exercises")
     if args.check:
-        problems = check_sync(source, out)
+        problems = check_sync(root, out)
         for problem in problems:
             print(problem)
         print("exercises are in sync with the solutions" if not problems else
               f"{len(problems)} difference(s): run 'scratchflow generate-exercises'")
         return 1 if problems else 0
-    written = generate_exercises(source, out)
+    written = generate(root, out)
     print(f"wrote {len(written)} files to {out}")
     return 0
 

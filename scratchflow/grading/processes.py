@@ -1,8 +1,9 @@
-"""Process control for the grader: run one task's child, kill it whole, and reap what escapes.
+"""Process control for the grader: run one untrusted child, kill it whole, and reap what escapes.
 
-* :func:`run_child` starts ``python -m scratchflow.grading.child SANDBOX`` in a new session (its own
-  process group), stdout and stderr to files in the sandbox, and kills the whole group at the time
-  limit (SIGKILL: ignoring SIGTERM does not help).
+* :func:`run_child` starts a command in a new session (its own process group) with stdout and
+  stderr going to files the grader opened, writes its input to the child's stdin, reads its output
+  from a pipe (capped), and kills the whole group at the time limit (SIGKILL: ignoring SIGTERM does
+  not help). Nothing is exchanged through files the child could reach.
 * :class:`Guard`: while grading, the grader is the Linux "child subreaper", so a process that left
   the group (``setsid``, a double fork) is re-parented to the grader instead of to init;
   :func:`kill_strays` then kills every child the grader did not start, after each task and before
@@ -10,10 +11,11 @@
 """
 import os
 import signal
+import select
 import subprocess
-import sys
 import threading
 import time
+from dataclasses import dataclass
 
 # A child that escapes its process group (os.setsid, a double fork, a daemon) would survive the
 # kill at the time limit and could rewrite results.json after the grader wrote it. On Linux the
@@ -110,48 +112,109 @@ class Guard:
         return False
 
 
-def run_child(sandbox, time_limit):
-    """Run the child in its own session; kill the whole process group at the time limit."""
-    env = dict(os.environ)
-    package_root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    env["PYTHONPATH"] = os.pathsep.join([package_root] + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p])
-    env.update({"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
-                "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "Agg", "PYTHONHASHSEED": "0",
-                "MPLCONFIGDIR": os.path.join(sandbox, ".matplotlib")})
-    start = time.monotonic()
-    with open(os.path.join(sandbox, "stdout.txt"), "wb") as out, \
-            open(os.path.join(sandbox, "stderr.txt"), "wb") as err:
-        with _children_lock:              # registered before a sweep can see it
-            process = subprocess.Popen([sys.executable, "-m", "scratchflow.grading.child", sandbox],
-                                       cwd=sandbox, stdin=subprocess.DEVNULL, stdout=out, stderr=err,
-                                       env=env, start_new_session=True)
-            _active_children.add(process.pid)
+def kill_uid(uid):
+    """Kill every process of the task's ``uid`` (root only): a forked helper turns into ``uid`` and
+    signals -1. Repeated while any is left (one may fork while the signal goes round)."""
+    from scratchflow.grading.walls import kill_all_of, processes_of
+    for _ in range(5):
+        with _children_lock:                              # a sweep must not take the helper for a stray
+            pid = os.fork()
+            if pid == 0:
+                kill_all_of(uid)
+            _active_children.add(pid)
         try:
-            timed_out = not _wait_unreaped(process.pid, start + time_limit)
-            try:
-                # the child is not reaped yet, so its process-group id cannot have been reused: this
-                # kills the child (if it is still running) and anything it started, and nothing else
-                os.killpg(process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
-            process.wait()
+            os.waitpid(pid, 0)
         finally:
             with _children_lock:
-                _active_children.discard(process.pid)
-    return timed_out, process.returncode, time.monotonic() - start
+                _active_children.discard(pid)
+        if not processes_of(uid):
+            return
 
 
-def _wait_unreaped(pid, deadline):
-    """Wait until ``pid`` exits or the deadline passes, leaving it unreaped; True if it exited."""
-    delay = 0.005
-    while True:
+@dataclass
+class ChildRun:
+    """What the grader learns from one child: how it ended and the bytes it sent (None: too many)."""
+    timed_out: bool
+    returncode: int
+    seconds: float
+    output: bytes
+
+
+def _send(stream, payload):
+    try:
+        stream.write(payload)
+    except (BrokenPipeError, ValueError, OSError):       # the child died before reading it all
+        pass
+    finally:
         try:
-            info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
-        except ChildProcessError:
-            return True
-        if info is not None and info.si_pid == pid:
-            return True
-        if time.monotonic() >= deadline:
-            return False
-        time.sleep(min(delay, max(0.0, deadline - time.monotonic())))
-        delay = min(delay * 2, 0.05)
+            stream.close()
+        except OSError:
+            pass
+
+
+def run_child(command, payload, cwd, env, time_limit, stdout_path, stderr_path, output_limit):
+    """Run ``command + [fd]`` (fd: the write end of the output pipe) in its own session.
+
+    ``payload`` goes to its stdin; its output is read from the pipe while it runs (at most
+    ``output_limit`` bytes are kept; more and ``output`` is None). At the time limit, or when it has
+    exited, the whole process group is killed.
+    """
+    out_read, out_write = os.pipe()
+    start = time.monotonic()
+    with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+        with _children_lock:              # registered before a sweep can see it
+            process = subprocess.Popen(command + [str(out_write)], cwd=cwd, env=env, stdin=subprocess.PIPE,
+                                       stdout=out, stderr=err, pass_fds=(out_write,), start_new_session=True)
+            _active_children.add(process.pid)
+    os.close(out_write)
+    writer = threading.Thread(target=_send, args=(process.stdin, payload), daemon=True)
+    writer.start()
+    try:
+        timed_out, output = _collect(process.pid, out_read, start + time_limit, output_limit)
+        try:
+            # the child is not reaped yet, so its process-group id cannot have been reused: this
+            # kills the child (if it is still running) and anything it started, and nothing else
+            os.killpg(process.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        process.wait()
+    finally:
+        os.close(out_read)
+        with _children_lock:
+            _active_children.discard(process.pid)
+    writer.join(timeout=1.0)
+    return ChildRun(timed_out, process.returncode, time.monotonic() - start, output)
+
+
+def _collect(pid, descriptor, deadline, limit):
+    """Read the pipe until the child has exited and the pipe is drained, or the deadline passes."""
+    chunks, size, exited = [], 0, False
+    while True:
+        if not exited:
+            exited = _exited(pid)
+        now = time.monotonic()
+        if not exited and now >= deadline:
+            return True, None
+        ready, _, _ = select.select([descriptor], [], [], 0 if exited else min(0.05, max(0.0, deadline - now)))
+        if not ready:
+            if exited:                    # exited and nothing more to read (a grandchild may hold it)
+                break
+            continue
+        data = os.read(descriptor, 1 << 16)
+        if not data:
+            break
+        size += len(data)
+        if size <= limit:
+            chunks.append(data)
+        elif exited:
+            break
+    return False, (b"".join(chunks) if size <= limit else None)
+
+
+def _exited(pid):
+    """True once ``pid`` has exited (left unreaped, so its process-group id stays reserved)."""
+    try:
+        info = os.waitid(os.P_PID, pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+    except ChildProcessError:
+        return True
+    return info is not None and info.si_pid == pid

@@ -2,14 +2,16 @@
 
 ``build_release(out)`` writes
 
-* ``out/student/`` and ``out/student.zip``: the exercises generated from ``solutions/`` (stubs with
-  TODOs, the public tests, the student README). No solution code, no hidden tests, no metadata.
-* ``out/autograder.zip``, in the layout Gradescope expects: ``setup.sh`` and ``run_autograder`` at
-  the root, ``requirements.txt``, and ``source/`` with the ``scratchflow`` package and the complete
-  ``solutions/`` (reference code, ``homework.json``, the hidden tests in ``autograder/``).
-  ``run_autograder`` grades ``/autograder/submission`` with the hidden tests and writes
-  ``/autograder/results/results.json`` (``AUTOGRADER_ROOT`` replaces ``/autograder`` for a local
-  dry run).
+* ``out/student/`` and ``out/student.zip``: the library with ``exercises/``' stubbed files laid over
+  it, the public tests with their expected values, the README and ``setup.cfg``
+  (:func:`scratchflow.homework.release.build_release`). No answer, no hidden checks, no metadata.
+* ``out/autograder.zip``, in the layout Gradescope expects: ``setup.sh``, ``run_autograder`` and
+  ``requirements.txt`` at the root, beside the ``scratchflow`` package (the reference: the library
+  with its task regions), ``solutions/`` (``homework.json``, ``mistakes.json``, the checks and
+  runners in ``autograder/``) and ``exercises/tests/expected`` (the public checks' stored values). Gradescope unpacks the zip *into* ``/autograder/source``, so the package lands
+  in ``/autograder/source/scratchflow``; ``run_autograder`` (copied to ``/autograder``) grades
+  ``/autograder/submission`` with the hidden tests and writes ``/autograder/results/results.json``
+  (``AUTOGRADER_ROOT`` replaces ``/autograder`` for a dry run).
 """
 import os
 import shutil
@@ -17,8 +19,10 @@ import stat
 import tempfile
 import zipfile
 
-from scratchflow.grading.generate import SKIP, generate_exercises
-from scratchflow.grading.grader import default_source
+from scratchflow.grading.paths import default_source, package_folder, package_root
+from scratchflow.homework.release import build_release as build_student_release
+
+SKIP = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, when the autograder image is built.
@@ -31,30 +35,18 @@ pip3 install -r requirements.txt
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
-# Gradescope runs this for every submission. Results go to results/results.json, always.
+# Gradescope copies this file to /autograder/run_autograder and runs it from /autograder for every
+# submission; the zip's contents are in /autograder/source. AUTOGRADER_ROOT replaces /autograder for
+# a dry run. The grader writes results/results.json in every case (score 0 and the error if it
+# fails). It is exec'd: bash is gone, so nothing appended to this file later is ever read.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-RESULTS="$ROOT/results/results.json"
-mkdir -p "$ROOT/results"
-cd "$ROOT/source"
-export PYTHONPATH="$ROOT/source${PYTHONPATH:+:$PYTHONPATH}"
-if ! python3 -m scratchflow.grading grade "$ROOT/submission" --hidden \\
-      --source "$ROOT/source/solutions" --results "$RESULTS" \\
-      --submission-metadata "$ROOT/submission_metadata.json"; then
-  # the grader could not even start: still leave a valid results file behind (score 0)
-  cat > "$RESULTS.tmp" <<'JSON'
-{"score": 0.0, "visibility": "visible", "output": "The autograder failed; please tell your instructor.",
- "tests": [{"name": "autograder failed", "score": 0.0, "max_score": 0.0, "visibility": "visible",
-            "output": "python3 -m scratchflow.grading exited with an error (see the autograder log)"}]}
-JSON
-  mv "$RESULTS.tmp" "$RESULTS"
-fi
+exec python3 -I "$ROOT/source/scratchflow/grading/gradescope.py" "$ROOT"
 """
 
 
 def _requirements():
     """The package's install_requires from setup.cfg when it is there, else NumPy and SciPy."""
-    setup_cfg = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
-                             "setup.cfg")
+    setup_cfg = os.path.join(package_root(), "setup.cfg")
     requirements = []
     if os.path.isfile(setup_cfg):
         import configparser
@@ -83,20 +75,21 @@ def _zip_folder(folder, zip_path, executables=()):
 
 def build_release(out, source=None):
     """Write the student release and the autograder zip into ``out``; return the paths written."""
-    import scratchflow
     source = os.path.abspath(source or default_source())
     os.makedirs(out, exist_ok=True)
     student = os.path.join(out, "student")
-    generate_exercises(source, student)
+    exercises = os.path.join(os.path.dirname(source), "exercises")
+    build_student_release(os.path.dirname(source), exercises, student)
     student_zip = os.path.join(out, "student.zip")
     _zip_folder(student, student_zip)
 
     staging = tempfile.mkdtemp(prefix="autograder-")
     try:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
-        shutil.copytree(os.path.dirname(os.path.abspath(scratchflow.__file__)),
-                        os.path.join(staging, "source", "scratchflow"), ignore=ignore)
-        shutil.copytree(source, os.path.join(staging, "source", "solutions"), ignore=ignore)
+        shutil.copytree(package_folder(), os.path.join(staging, "scratchflow"), ignore=ignore)
+        shutil.copytree(source, os.path.join(staging, "solutions"), ignore=ignore)
+        shutil.copytree(os.path.join(exercises, "tests", "expected"),
+                        os.path.join(staging, "exercises", "tests", "expected"), ignore=ignore)
         with open(os.path.join(staging, "setup.sh"), "w", encoding="utf-8") as handle:
             handle.write(SETUP_SH)
         with open(os.path.join(staging, "run_autograder"), "w", encoding="utf-8") as handle:

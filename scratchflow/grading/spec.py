@@ -2,20 +2,18 @@
 
 ``homework.json`` in the source folder (``solutions/``) lists the tasks::
 
-    {"name": "...", "public_seed": 0, "hidden_seed": 1, "tasks": [
-        {"id": "coupling", "name": "Real-NVP coupling: forward, inverse, log-det",
-         "file": "task3_coupling.py", "points": 15, "time_limit": 20, "visibility": "visible",
-         "forbidden": ["scratchflow.bijectors.coupling", "scratchflow.AffineCoupling"],
-         "grader_modules": []}, ...]}
+    {"name": "...", "public_seed": 2021, "hidden_seeds": [4, 1729], "tasks": [
+        {"id": "coupling", "title": "Real-NVP coupling: forward, inverse, log-det", "slide": "Real-NVP",
+         "points": 10, "time_limit": 20, "files": ["scratchflow/bijectors/coupling.py"]}, ...]}
 
-``grader_modules`` are extra files of the grader copied into the task's sandbox; the student's code
-can read them, so they may never be solution files (``load_homework`` refuses).
-
-``autograder/checks.py`` in the same folder defines ``CHECKS``, a list of :class:`Check`. A check
-never trusts the student's process to say whether it passed: ``make_inputs`` runs in the grader,
-``run`` runs the student's module on those inputs in a sandboxed child process and returns plain
-arrays, and the grader (parent) compares them with ``run`` applied to the reference solution, or
-with ``evaluate`` when there is no single right answer (a trained model is judged by its NLL).
+A task is the set of regions ``# >>> task <id>`` ... ``# <<< task <id>`` in the library's own
+``files`` (:mod:`scratchflow.homework.regions`). ``autograder/checks.py`` in the same folder defines
+``CHECKS``, a list of :class:`Check`; ``autograder/runners.py`` holds the functions the child calls
+(they run the probes of :mod:`scratchflow.homework` on the package the child imports: the stubbed
+library with the student's regions of that task only). A check never trusts the student's process
+to say whether it passed: ``make_inputs`` runs in the grader, ``run`` runs in a walled child process
+and returns plain arrays, and the grader (parent) compares them with the stored public values or
+with ``run`` applied to the reference library.
 """
 import json
 import os
@@ -39,8 +37,8 @@ class Check:
                                tests check the same behaviour
     make_inputs : rng -> dict of arrays      runs in the grader; ``rng`` is seeded per check; names
                                starting with ``_`` stay in the grader (held-out data for ``evaluate``)
-    run : (module, inputs) -> dict of arrays runs in the child on the student's module, and in the
-                               grader on the reference module
+    run : (module, inputs) -> dict of arrays     a function of ``runners.py``: runs in the child on
+                               the student's module, and in the grader on the reference module
     rtol, atol : tolerances of the default comparison (every output array, same shape, allclose)
     evaluate : optional (outputs, inputs, reference) -> (passed, message); replaces the default
                comparison. ``reference`` is None when ``needs_reference`` is False.
@@ -65,16 +63,20 @@ class Check:
 
 @dataclass
 class Task:
+    """A task of ``homework.json``: the regions ``# >>> task <id>`` in ``files`` of the library."""
     id: str
-    name: str
-    file: str
+    title: str
+    slide: str
     points: float
+    files: list
     time_limit: float = 30.0
     visibility: str = "visible"
     hidden_visibility: str = "after_published"
-    forbidden: list = field(default_factory=list)
-    grader_modules: list = field(default_factory=list)
-    slide: str = ""
+    forbidden: list = field(default_factory=list)     # names the child's seatbelt trips on
+
+    @property
+    def name(self):
+        return self.title
 
 
 @dataclass
@@ -97,8 +99,8 @@ class Homework:
 
     @property
     def files(self):
-        """The student files, in task order, each once."""
-        return list(dict.fromkeys(task.file for task in self.tasks))
+        """The files a student submits (those holding regions), in task order, each once."""
+        return list(dict.fromkeys(name for task in self.tasks for name in task.files))
 
 
 def load_homework(source):
@@ -117,24 +119,17 @@ def load_homework(source):
         for visibility in (task.visibility, task.hidden_visibility):
             if visibility not in VISIBILITIES:
                 raise ValueError(f"task {task.id!r}: visibility {visibility!r} is not one of {VISIBILITIES}")
-        if not os.path.isfile(os.path.join(source, task.file)):
-            raise FileNotFoundError(f"task {task.id!r}: {task.file} is not in {source}")
         tasks.append(task)
-    student_files = {task.file for task in tasks}
-    for task in tasks:
-        leaked = sorted(set(task.grader_modules) & student_files)
-        if leaked:                    # a sandbox's files can be read (and quoted) by student code
-            raise ValueError(f"task {task.id!r}: grader_modules {leaked} are solution files; they would be "
-                             "handed to student code in the sandbox")
     ids = [task.id for task in tasks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"homework.json: duplicate task ids in {ids}")
-    return Homework(meta["name"], os.path.abspath(source), tasks, int(meta.get("public_seed", 0)),
-                    int(meta.get("hidden_seed", 1)))
+    hidden = meta.get("hidden_seed", (meta.get("hidden_seeds") or [1])[0])
+    return Homework(meta["name"], os.path.abspath(source), tasks, int(meta.get("public_seed", 0)), int(hidden))
 
 
-def validate_checks(homework, checks):
-    """Every check belongs to a task; a task's check points add up to its points; names are unique."""
+def validate_checks(homework, checks, runners):
+    """Every check belongs to a task and runs a runner of ``runners`` (the module the child imports);
+    a task's check points add up to its points; names are unique."""
     problems = []
     ids = {task.id for task in homework.tasks}
     names = set()
@@ -144,6 +139,9 @@ def validate_checks(homework, checks):
         if (check.task, check.name) in names:
             problems.append(f"two checks of task {check.task!r} are named {check.name!r}")
         names.add((check.task, check.name))
+        if getattr(runners, getattr(check.run, "__name__", ""), None) is not check.run:
+            problems.append(f"check {check.name!r}: run must be a function of runners.py (the child "
+                            "finds it there by name)")
     for task in homework.tasks:
         total = sum(check.points for check in checks if check.task == task.id)
         if abs(total - task.points) > 1e-9:

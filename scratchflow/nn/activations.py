@@ -3,7 +3,7 @@
 ============  ===========================  ==========================================
 name          phi(x)                       phi'(x), written with what forward kept
 ============  ===========================  ==========================================
-Tanh          tanh(x)                      1 - y**2                  (y = tanh x)
+Tanh          tanh(x)                      task mlp_backward: derive it, written with y = tanh x
 ReLU          max(x, 0)                    1 where x > 0, else 0
 Softplus      log(1 + exp(x))              sigmoid(x)
 SiLU          x * sigmoid(x)               sigmoid(x) * (1 + x * (1 - sigmoid(x)))
@@ -42,7 +42,7 @@ class _Activation(Module):
         x = check_array(x, "x").copy()                               # (N, H) _forward may overwrite
         y, cache = self._forward(x)
         self._forward_cache = Cache(inner=cache, shape=x.shape, dtype=x.dtype)
-        return y
+        return y.copy()                                               # the cache may hold y
 
     def backward(self, grad_out):
         """dL/dy (N, H) -> dL/dx (N, H) through the latest forward."""
@@ -53,17 +53,20 @@ class _Activation(Module):
 
 
 class Tanh(_Activation):
-    """y = tanh(x); dy/dx = 1 - y^2 (uses the output kept by forward)."""
+    """y = tanh(x). Task mlp_backward: ``_backward`` returns g ⊙ dy/dx, with dy/dx written with
+    the output ``cache.y`` forward kept (no second tanh)."""
 
     def _forward(self, x):
         y = np.tanh(x, out=x)                    # (N, H), in place: x is a fresh pre-activation
         return y, Cache(y=y)
 
     def _backward(self, cache, grad_out):
+        # >>> task mlp_backward
         local = cache.y * cache.y                # (N, H) y^2
         np.subtract(1.0, local, out=local)       # 1 - y^2
         local *= grad_out
         return local
+        # <<< task mlp_backward
 
 
 class ReLU(_Activation):

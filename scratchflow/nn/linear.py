@@ -3,11 +3,18 @@
 Row convention: a batch is ``x`` of shape (N, in_features) and ``y = x @ W + b``; a masked layer
 uses ``W ⊙ M`` in place of ``W`` (M a fixed 0/1 array, not a parameter).
 
+# >>> task mlp_backward
 Backward (for an upstream gradient ``g = dL/dy`` of shape (N, out_features)):
 
     dL/dx = g @ W.T            (N, in)       (W ⊙ M for a masked layer)
     dL/dW = x.T @ g            (in, out)     (⊙ M: a cut connection always gets gradient 0)
     dL/db = sum over rows of g (out,)
+# --- student
+Backward (task mlp_backward), for an upstream gradient ``g = dL/dy`` of shape (N, out_features):
+derive dL/dx (N, in), dL/dW (in, out) and dL/db (out,) from y_nj = Σ_i x_ni W_ij + b_j, summing
+over the batch where a parameter is shared by the rows. A masked layer uses W ⊙ M: a cut
+connection (M = 0) must get gradient 0. Check with ``scratchflow.check_module(Linear(3, 2), x)``.
+# <<< task mlp_backward
 
 The maths is written once, as the unchecked pair ``_forward(x) -> (y, cache)`` and
 ``_backward(cache, grad_out) -> dL/dx``, which MLP and MADE call layer by layer; the public
@@ -57,7 +64,7 @@ class Linear(Module):
     def forward(self, x):
         """y = x @ W + b. ``x`` (N, in) -> ``y`` (N, out)."""
         y, self._forward_cache = self._forward(check_array(x, "x", dim=self.in_features,
-                                                           dtype=self.dtype))
+                                                           dtype=self.dtype).copy())   # cache owns x
         return y
 
     def backward(self, grad_out):
@@ -75,18 +82,28 @@ class Linear(Module):
         return y, Cache(x=x, weight=weight)
 
     def _backward(self, cache, grad_out, need_input_grad=True):
-        """Adds dL/dW, dL/db into ``grads``; returns dL/dx (N, in), or None if not needed."""
+        """Adds dL/dW, dL/db into ``grads``; returns dL/dx (N, in), or None if not needed.
+
+        Task mlp_backward: define ``grad_weight`` (in, out) and ``grad_bias`` (out,) from
+        ``cache.x`` (N, in) and ``grad_out`` (N, out); the lines after the region add them.
+        """
+        # >>> task mlp_backward
         grad_weight = cache.x.T @ grad_out                           # (in, out)
         if self.mask is not None:
             grad_weight *= self.mask
-        self._own_grads["weight"] += grad_weight
         ones = np.ones(grad_out.shape[0], dtype=grad_out.dtype)      # (N,) row sums by BLAS
-        self._own_grads["bias"] += ones @ grad_out                   # (out,) = Σ_n g_n
+        grad_bias = ones @ grad_out                                  # (out,) = Σ_n g_n
+        # <<< task mlp_backward
+        self._own_grads["weight"] += grad_weight                     # gradients add up
+        self._own_grads["bias"] += grad_bias
         return self._input_gradient(cache, grad_out) if need_input_grad else None
 
     def _input_gradient(self, cache, grad_out):
-        """dL/dx = g @ W.T with the (masked) weight forward used; ``grads`` untouched."""
+        """dL/dx (N, in) with the (masked) weight forward used (``cache.weight``); ``grads``
+        untouched. Task mlp_backward."""
+        # >>> task mlp_backward
         return grad_out @ cache.weight.T                             # (N, in)
+        # <<< task mlp_backward
 
 
 class MaskedLinear(Linear):

@@ -14,8 +14,15 @@ generated first). Every unit gets a degree m:
 
 and a connection is kept when it cannot carry information "from the future":
 
+# >>> task made_masks
     hidden layer l:  M^l[j, k] = 1  iff  m^l(k) ≥ m^{l−1}(j)
     output layer:    M^L[k, d] = 1  iff  m_input(d) > m^{L−1}(k)      (strict: no x_d → μ_d)
+# --- student
+    hidden layer l:  M^l[j, k] = 1  iff  (compare m^l(k) with m^{l−1}(j): which comparison?)
+    output layer:    M^L[k, d] = 1  iff  (compare m_input(d) with m^{L−1}(k): which comparison?)
+    (task made_masks: choose each comparison so that the sentence below holds — and ask yourself
+    whether output d may see input d itself.)
+# <<< task made_masks
 
 A unit of degree m depends only on inputs of degree ≤ m, so output d depends only on the inputs
 that come before d in the ordering: the Jacobian ∂(μ, s)/∂x is strictly triangular in the ordering.
@@ -59,12 +66,16 @@ def made_degrees(order, hidden, rng=None):
     """Degrees of the input units and of every hidden layer (MADE paper's rule, see module doc).
 
     Returns ``[input_degrees (D,), hidden_1 (H1,), ...]``; the output degrees equal the inputs'.
+    Task made_masks: ``input_degrees[d]`` is the degree of dimension d — its position in the
+    ordering, counted from 1 (``order[i]`` is the dimension generated i-th).
     With D = 1 the hidden degrees are 0 (the single output is a constant, as μ_1 and s_1 are).
     """
     rng = np.random.default_rng(rng)
     dim = len(order)
-    input_degrees = np.empty(dim, dtype=int)
+    input_degrees = np.empty(dim, dtype=int)                          # (D,)
+    # >>> task made_masks
     input_degrees[order] = np.arange(1, dim + 1)                      # (D,)
+    # <<< task made_masks
     degrees = [input_degrees]
     for width in hidden:
         low = min(int(degrees[-1].min()), dim - 1)
@@ -72,12 +83,21 @@ def made_degrees(order, hidden, rng=None):
     return degrees
 
 
-def made_masks(degrees):
-    """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, 2D)."""
+def made_masks(degrees, outputs_per_dim=2):
+    """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, P·D).
+
+    ``degrees`` = ``[input_degrees (D,), hidden_1 (H1,), ...]`` as :func:`made_degrees` returns.
+    Task made_masks: ``masks`` is the list of hidden masks, (H_{l−1}, H_l) each, one per pair of
+    consecutive layers (rule M^l of the module docstring), and ``output`` the (H_last, D) output
+    mask (rule M^L). The line after the region repeats it ``outputs_per_dim`` = P times: block p
+    holds output p of every dimension (MADE's P = 2 blocks are μ then s).
+    """
+    # >>> task made_masks
     masks = [(later[None, :] >= earlier[:, None]).astype(float)       # (H_{l−1}, H_l)
              for earlier, later in zip(degrees[:-1], degrees[1:])]
     output = (degrees[0][None, :] > degrees[-1][:, None]).astype(float)   # (H_last, D)
-    masks.append(np.concatenate([output, output], axis=1))            # (H_last, 2D): μ then s
+    # <<< task made_masks
+    masks.append(np.tile(output, (1, outputs_per_dim)))               # (H_last, P·D)
     return masks
 
 
@@ -130,7 +150,7 @@ class MADE(LayerStack):
 
     def forward(self, x):
         """x (N, D) -> (shift μ(x) (N, D), log_scale s(x) (N, D)); row d reads x before d only."""
-        x = check_array(x, "x", dim=self.dim, dtype=self.dtype)
+        x = check_array(x, "x", dim=self.dim, dtype=self.dtype).copy()   # the cache owns x
         out, self._forward_cache = self._forward(x)                   # (N, 2D)
         return out[:, :self.dim], out[:, self.dim:]
 

@@ -37,7 +37,7 @@ class MLP(LayerStack):
 
     def forward(self, x):
         """x (N, sizes[0]) -> output (N, sizes[-1]). Checks x once, then runs the layers."""
-        x = check_array(x, "x", dim=self.sizes[0], dtype=self.dtype)     # (N, sizes[0])
+        x = check_array(x, "x", dim=self.sizes[0], dtype=self.dtype).copy()   # (N, sizes[0]) ours
         out, self._forward_cache = self._forward(x)
         return out
 

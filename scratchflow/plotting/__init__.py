@@ -2,7 +2,9 @@
 
 One figure per file: ``examples.py`` (the lecture's Example 1 and 2, "Эксперимент / Теория"),
 ``density.py``, ``samples.py`` (points, or images for pixel data), ``layers.py`` ("Больше слоев!"),
-``loss.py``; ``figure.py`` holds what they share. Each ``plot_*`` returns the path of the PNG written.
+``loss.py``, ``spline.py`` (one learned spline of a neural spline flow), ``figure3.py`` (Rezende &
+Mohamed's Figure 3 grid); ``figure.py`` holds what they share. Each ``plot_*`` returns the path of
+the PNG written.
 """
 import matplotlib
 
@@ -13,6 +15,8 @@ from scratchflow.plotting.examples import plot_example, sample_example  # noqa: 
 from scratchflow.plotting.layers import plot_layers  # noqa: E402
 from scratchflow.plotting.loss import plot_loss  # noqa: E402
 from scratchflow.plotting.samples import plot_image_samples, plot_samples  # noqa: E402
+from scratchflow.plotting.spline import learned_spline, plot_learned_spline, spline_layers  # noqa: E402
 
 __all__ = ["plot_density", "plot_example", "sample_example", "plot_layers", "plot_loss",
-           "plot_image_samples", "plot_samples"]
+           "plot_image_samples", "plot_samples", "learned_spline", "plot_learned_spline",
+           "spline_layers"]

@@ -11,8 +11,9 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
     """The learned density p_x(x) = p_z(f(x)) |det ∂f/∂x| as a heatmap, with the data on top.
 
     With ``target`` (an object with ``log_prob``), a second panel shows the target density p*.
-    ``limits = ((x1_min, x2_min), (x1_max, x2_max))`` fixes the square drawn (default: around the
-    data, or around the flow's samples). For a 1-D flow: the density curve over a histogram.
+    ``limits = ((x1_min, x2_min), (x1_max, x2_max))`` fixes the square drawn (default: the data's
+    bulk, 1st to 99th percentile per axis and a margin, or the same of the flow's samples; data
+    outside is not drawn). For a 1-D flow: the density curve over a histogram.
     """
     check_plot_dim(flow, (1, 2))
     reference = data if data is not None else flow.sample(5000, rng=0)
@@ -30,29 +31,33 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
         ax.set_title(title or "Learned density / плотность модели")
         return save_figure(fig, out_dir, filename)
 
-    low, high = bounds(reference) if limits is None else (np.asarray(limits[0], float),
-                                                          np.asarray(limits[1], float))
+    if limits is None:
+        low, high = bounds(reference, pad=0.1, percentiles=(1, 99))
+    else:
+        low, high = np.asarray(limits[0], float), np.asarray(limits[1], float)
     g1, g2, points = grid_points(low, high, resolution)
     density = np.exp(flow.log_prob(points.astype(flow.dtype))).reshape(g1.shape)   # (R, R)
-    panels = [("Learned density p_x(x) / плотность модели", density)]
+    panels = [("Learned density p_x(x) / плотность модели", density, "density p_x(x)")]
     if target is not None:
         log_target = target.log_prob(points).reshape(g1.shape)
         panels.append(("Target p*(x) (unnormalised) / целевая плотность",
-                       np.exp(log_target - log_target.max())))
+                       np.exp(log_target - log_target.max()), "p*(x) / max p*  (unnormalised)"))
     fig, axes = plt.subplots(1, len(panels), figsize=(5.6 * len(panels), 4.6), squeeze=False,
                              gridspec_kw={"wspace": 0.45})
-    for ax, (panel_title, values) in zip(axes[0], panels):
+    for ax, (panel_title, values, colorbar_label) in zip(axes[0], panels):
         top = np.percentile(values, 99.9)          # a few thin spikes must not wash out the rest
         mesh = ax.pcolormesh(g1, g2, values, shading="auto", cmap="magma", vmin=0.0,
                              vmax=top if top > 0 else None)
         ax.set_aspect("equal")
         colorbar_axis = make_axes_locatable(ax).append_axes("right", size="4%", pad=0.08)
-        fig.colorbar(mesh, cax=colorbar_axis)                      # as tall as the picture
+        fig.colorbar(mesh, cax=colorbar_axis, label=colorbar_label)      # as tall as the picture
         if data is not None:
             shown = subsample(data)
             ax.scatter(shown[:, 0], shown[:, 1], s=1.5, c="cyan", alpha=0.35, linewidths=0,
                        label="data")
             ax.legend(loc="upper right", fontsize=8, markerscale=6)
+        ax.set_xlim(low[0], high[0])                  # the grid's square, whatever the data spans
+        ax.set_ylim(low[1], high[1])
         ax.set_title(panel_title, fontsize=10)
         ax.set_xlabel("x1")
         ax.set_ylabel("x2")

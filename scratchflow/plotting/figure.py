@@ -13,9 +13,10 @@ def save_figure(fig, out_dir, filename):
     return path
 
 
-def bounds(points, pad=0.15):
-    """Axis limits around the bulk of ``points`` (N, 2): 0.5–99.5 percentiles, padded."""
-    low, high = np.percentile(points, [0.5, 99.5], axis=0)              # (2,), (2,)
+def bounds(points, pad=0.15, percentiles=(0.5, 99.5)):
+    """Axis limits around the bulk of ``points`` (N, 2): the given percentiles per axis, padded by
+    ``pad`` times their distance, so a few outliers cannot stretch the picture."""
+    low, high = np.percentile(points, percentiles, axis=0)              # (2,), (2,)
     margin = pad * (high - low) + 1e-9
     return low - margin, high + margin
 

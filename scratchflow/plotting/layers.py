@@ -6,10 +6,11 @@ from scratchflow.plotting.figure import bounds, check_plot_dim, save_figure, sub
 
 
 def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2000, n_lines=11,
-                max_columns=5):
+                max_columns=5, input_label="x (data) / данные"):
     """Slide "Больше слоев!" / "More layers!": the data and a grid pushed through each layer.
 
-    Panel 0 is x; panel k shows y_k = f_k(y_{k−1}); the last panel is z = f(x), which should look
+    Panel 0 is x, titled ``input_label`` (a reverse-KL run has no data: it passes the flow's own
+    samples and says so); panel k shows y_k = f_k(y_{k−1}); the last panel is z = f(x), which should look
     like N(0, I) (circles of radius 1, 2, 3 drawn). Points keep the colour of their position in x,
     so one can follow them from layer to layer.
     """
@@ -25,7 +26,7 @@ def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2
         lines.append(np.column_stack([np.full_like(line_t, value), low[1] + line_t * (high[1] - low[1])]))
     grid = np.concatenate(lines).astype(flow.dtype)                      # (2 L T, 2)
 
-    stages = [("x (data) / данные", points, grid)]
+    stages = [(input_label, points, grid)]
     for k in range(len(flow.layers)):
         layer = flow.layers[k]
         points, _ = layer.forward(points)

@@ -1,0 +1,69 @@
+"""A submission folder as the grader sees it: where each task's file is, its bytes, its seed."""
+import os
+import stat
+import sys
+import zlib
+
+STUDENT_FILE_LIMIT = 1_000_000        # bytes: a larger "task file" is not source code
+
+
+def submission_seed(base_seed, submission_id):
+    """A fixed seed per submission: the homework's hidden seed mixed with the submission's id."""
+    if submission_id is None:
+        return int(base_seed)
+    return int(base_seed) * 1_000_003 + zlib.crc32(str(submission_id).encode()) % 1_000_003
+
+
+def find_student_file(submission, filename):
+    """Path of ``filename`` in the submission folder (the shallowest match), or None."""
+    best = None
+    for folder, subfolders, files in os.walk(submission):
+        subfolders[:] = sorted(d for d in subfolders if not d.startswith(".") and d != "__pycache__")
+        if filename in files:
+            depth = os.path.relpath(folder, submission).count(os.sep)
+            if best is None or depth < best[0]:
+                best = (depth, os.path.join(folder, filename))
+    return None if best is None else best[1]
+
+
+def read_student_file(path):
+    """``(bytes, None)`` for a regular file of at most STUDENT_FILE_LIMIT bytes, else ``(None, reason)``.
+
+    A symbolic link is refused (it could point at the reference solution, or at a FIFO or
+    ``/dev/zero`` that would hang the grader); the bytes are read once, so the file the grader scans
+    is the file the child runs.
+    """
+    too_large = f"is larger than {STUDENT_FILE_LIMIT // 1000} kB; that is not a source file"
+    try:
+        info = os.lstat(path)
+        if stat.S_ISLNK(info.st_mode):
+            return None, "is a symbolic link; upload the file itself"
+        if not stat.S_ISREG(info.st_mode):
+            return None, "is not a regular file"
+        if info.st_size > STUDENT_FILE_LIMIT:
+            return None, too_large
+        descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
+        with os.fdopen(descriptor, "rb") as handle:
+            data = handle.read(STUDENT_FILE_LIMIT + 1)
+    except OSError as error:
+        return None, f"could not be read ({error.strerror or error})"
+    if len(data) > STUDENT_FILE_LIMIT:
+        return None, too_large
+    return data, None
+
+
+def refuse_code_from(submission, own_files):
+    """Fail if this process already runs code from the submission folder.
+
+    ``python -m ...`` started inside the submission puts it first on ``sys.path``, so a ``numpy.py``
+    there would run in the grader itself, with nothing between it and the results. The grader
+    cannot undo that; it refuses to grade (and so writes an "autograder failed" results file).
+    ``own_files``: the grader's own files, which may lie there (grading ``solutions/`` itself).
+    """
+    folder = os.path.realpath(submission) + os.sep
+    own = {os.path.realpath(path) for path in own_files}
+    for name, module in list(sys.modules.items()):
+        path = getattr(module, "__file__", None)
+        if path and (os.path.realpath(path) + os.sep).startswith(folder) and os.path.realpath(path) not in own:
+            raise RuntimeError(f"the grader has imported {name!r} from the submission folder ({path}); "
+                               "start it from outside the submission folder")

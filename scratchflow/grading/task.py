@@ -1,0 +1,164 @@
+"""Grade one task of one submission: the task's package, the inputs, one child, the verdicts.
+
+1. compose the package the child imports: the stubbed library with the student's regions of this
+   task only (:mod:`scratchflow.grading.package`), laid out as a fresh copy of its own; a missing
+   file or a mangled marker scores zero for the task and says so;
+2. make the inputs of the task's checks here, from a seeded rng (public checks: the homework's
+   public seed; hidden checks: the submission's seed, so a regrade gives the same score);
+3. run one child (:mod:`scratchflow.grading.child`) that imports that package, in a fresh empty
+   sandbox, behind the walls of :mod:`scratchflow.grading.walls`: job and inputs in through its
+   stdin, outputs back through a pipe;
+4. after it: kill every process it left (its group; as root, every process of its uid; the grader
+   is the child subreaper for the rest), remove what its uid left in the world-writable folders;
+5. compare its outputs here with the reference run on the same inputs. A missing output, an
+   exception, a timeout, forged bytes: zero for the checks concerned, with a readable message.
+"""
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+import tempfile
+import zlib
+
+import numpy as np
+
+from scratchflow.grading.child import BOOTSTRAP
+from scratchflow.grading.library import Library
+from scratchflow.grading.namespaces import closed_folders, python_paths
+from scratchflow.grading.outputs import OUTPUTS_LIMIT, clip, compare_outputs, read_outputs, tail
+from scratchflow.grading.package import task_package
+from scratchflow.grading.processes import Guard, kill_uid, run_child
+from scratchflow.grading.walls import sweep_files
+
+
+def check_seed(base, check):
+    return np.random.default_rng([base, zlib.crc32(check.name.encode()), zlib.crc32(check.task.encode())])
+
+
+def _hash_contents(named_contents):
+    digest = hashlib.sha256()
+    for name, data in named_contents:
+        digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0")
+        digest.update(data)
+    return digest.hexdigest()
+
+
+def _make_sandbox(grader, task, files, uid):
+    sandbox = tempfile.mkdtemp(prefix=f"{task.id}-", dir=grader.sandboxes)
+    for name, data in files:
+        with open(os.path.join(sandbox, name), "wb") as handle:
+            handle.write(data)
+    if uid is not None:
+        for name in [""] + [name for name, _ in files]:
+            os.chown(os.path.join(sandbox, name), uid, uid)
+        os.chmod(sandbox, 0o700)
+    return sandbox
+
+
+def _child_env(sandbox):
+    return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": sandbox,
+            "TMPDIR": sandbox, "MPLCONFIGDIR": os.path.join(sandbox, ".matplotlib"), "MPLBACKEND": "Agg",
+            "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
+    """Run the task's checks on its package in one child; return ``(ChildRun, stdout, stderr)``."""
+    uid = grader.walls.uid(slot)
+    sandbox = _make_sandbox(grader, task, [], uid)
+    logs = tempfile.mkdtemp(prefix=f"{task.id}-", dir=grader.logs)
+    library = Library(tempfile.mkdtemp(prefix=f"{task.id}-", dir=grader.packages), package_files,
+                      grader.files["autograder/runners.py"])
+    os.chmod(library.folder, 0o711)
+    job = {"module": "scratchflow", "student_files": list(task.files), "sandbox": sandbox, "private": library.private,
+           "checks": [{"key": c.key, "runner": c.run.__name__} for c in checks], "uid": uid,
+           "expose": closed_folders(python_paths() + [library.lib]) if uid is not None else [],
+           "hide": grader.hide + [library.private] if grader.walls.user_namespace else [],
+           "cpu_seconds": limit, "forbidden": list(task.forbidden),
+           "seatbelt": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0"}
+    flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items()
+            for name, value in arrays.items() if not name.startswith("_")}   # "_x": the grader's only
+    buffer = io.BytesIO()
+    np.savez(buffer, **flat)
+    payload = json.dumps(job).encode("utf-8") + b"\n" + buffer.getvalue()
+    command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, library.lib]
+    stdout_path, stderr_path = os.path.join(logs, "stdout.txt"), os.path.join(logs, "stderr.txt")
+    try:
+        with Guard():                    # on leaving: kill what left the process group
+            run = run_child(command, payload, sandbox, _child_env(sandbox), limit, stdout_path, stderr_path,
+                            OUTPUTS_LIMIT)
+            if uid is not None:
+                kill_uid(uid)
+                sweep_files(uid)
+        return run, tail(stdout_path), tail(stderr_path)
+    finally:
+        shutil.rmtree(sandbox, ignore_errors=True)
+        shutil.rmtree(logs, ignore_errors=True)
+        shutil.rmtree(library.folder, ignore_errors=True)
+
+
+def _judge(grader, task, check, inputs, grouped, run, limit, logs):
+    """(passed, message) of one check, from the outputs the child sent."""
+    if run.timed_out:
+        return False, (f"time limit: the task did not finish within {limit:g} s (an infinite loop? "
+                       "a loop over samples?) and was stopped")
+    if grouped is None:
+        detail = logs[1].strip() or logs[0].strip()
+        return False, (f"the task's process ended (exit code {run.returncode}) before reporting results"
+                       + (f"; its last output:\n{detail}" if detail else ""))
+    outputs = grouped.get(check.key)
+    if outputs is None:
+        return False, "no result was reported for this check"
+    if "__error__" in outputs:
+        return False, "your code raised an error:\n" + str(outputs["__error__"])
+    # the reference runs outside the try: an error there is the grader's, and fails loudly
+    reference = check.run(grader.references[task.id], inputs) if check.needs_reference else None
+    if reference is not None:
+        reference = {name: np.asarray(value) for name, value in reference.items()}
+    try:
+        if check.evaluate is not None:
+            return check.evaluate(outputs, inputs, reference)
+        return compare_outputs(outputs, reference, check.rtol, check.atol)
+    except Exception as error:                        # outputs shaped to trip the comparison
+        return False, (f"your outputs could not be compared with the expected ones "
+                       f"({type(error).__name__}: {error})")
+
+
+def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, slot=0):
+    """Grade one task; return a list of entries ``{"check", "passed", "output"}``, one per check.
+
+    ``time_limit``: seconds, or a dict task id -> seconds, or None (the task's own limit).
+    ``cache``: an optional dict shared between calls. A task whose file, checks, reference and seed
+    are byte-for-byte the same as before reuses the earlier verdicts (if they came within the time
+    limit). ``slot``: which unprivileged uid the child gets (tasks graded at once differ).
+    """
+    checks = grader.task_checks(task, hidden)
+    if isinstance(time_limit, dict):
+        time_limit = time_limit.get(task.id)
+    limit = float(time_limit if time_limit is not None else task.time_limit)
+
+    def entries(result_for):
+        return [{"check": c, "passed": bool(passed), "output": clip(message)}
+                for c in checks for passed, message in [result_for(c)]]
+
+    package_files, problem = task_package(grader.stubbed, submission, task)
+    if problem:
+        return entries(lambda c: (False, problem))
+    files = sorted((name, package_files[name]) for name in task.files)     # the rest is the stubs'
+    cache_key = None
+    if cache is not None:
+        cache_key = (task.id, hidden, seed, tuple(c.name for c in checks),
+                     _hash_contents(files + [("reference", grader.reference_digest),
+                                             ("checks", grader.files["autograder/checks.py"]),
+                                             ("runners", grader.files["autograder/runners.py"])]))
+        if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
+            return [dict(entry) for entry in cache[cache_key][0]]
+    inputs = {c.key: c.make_inputs(check_seed(grader.homework.public_seed if c.public else seed, c))
+              for c in checks}
+    run, *logs = _run_in_child(grader, task, checks, inputs, package_files, limit, slot)
+    grouped = None if run.timed_out else read_outputs(run.output, [c.key for c in checks])
+    result = entries(lambda c: _judge(grader, task, c, inputs[c.key], grouped, run, limit, logs))
+    if cache is not None and not run.timed_out:
+        cache[cache_key] = ([dict(entry) for entry in result], run.seconds)
+    return result

@@ -1,0 +1,208 @@
+"""Probes: what a task's checks run, the same for the public tests (public seed, compared with the
+values stored in the release) and for the grader (hidden seed, compared with the reference run).
+
+``PROBES[task]`` lists ``(name, function, what)``: ``function(seed)`` builds its inputs from the
+seed, runs the task's code on them and returns a dict of arrays; ``what`` says what it checks (the
+test message starts with it). Where another task's code would be needed, a probe uses the
+stand-ins of :mod:`scratchflow.homework.standins` instead. The layer probes in this file, the
+network and training probes in :mod:`scratchflow.homework.probes_training`.
+"""
+import numpy as np
+
+from scratchflow.bijectors.autoregressive import IAF, MAF
+from scratchflow.bijectors.base import Bijector
+from scratchflow.bijectors.compose import Compose
+from scratchflow.bijectors.coupling import AffineCoupling
+from scratchflow.bijectors.examples import Example2Map, example2_density
+from scratchflow.bijectors.triangular import LowerTriangular
+from scratchflow.homework.standins import StandInLayer, StandInMade, StandInNet, call_trace
+from scratchflow.nn.module import Cache
+
+
+def _rng(seed, salt):
+    return np.random.default_rng([int(seed), salt])
+
+
+def example2_passes(seed):
+    rng = _rng(seed, 1)
+    x = np.column_stack([rng.uniform(0.2, 3.0, 6), rng.uniform(-2, 2, 6)])     # (6, 2), x1 > 0
+    layer = Example2Map()
+    z, log_det = layer.forward(x)
+    grad_x = layer.backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    back, log_det_inv = layer.inverse(rng.uniform(-1.5, 1.5, (6, 2)))
+    grad_z = layer.inverse_backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    return {"z": z, "log_det": log_det, "grad_x": grad_x, "x": back, "log_det_inverse": log_det_inv,
+            "grad_z": grad_z}
+
+
+def example2_theory(seed):
+    rng = _rng(seed, 2)
+    x1 = np.concatenate([rng.uniform(0.05, 4.0, 8), [0.0, -0.5, -2.0]])         # (11,) 3 outside
+    x2 = rng.uniform(-3, 5, 11)
+    return {"density": example2_density(x1, x2)}
+
+
+def _triangular(seed, salt):
+    rng = _rng(seed, salt)
+    dim = 4
+    matrix = np.tril(rng.uniform(-1, 1, (dim, dim)))
+    signs = rng.permutation([-1.0, -1.0, 1.0, 1.0])
+    signs[0] *= -1                                          # one or three negative pivots: det < 0
+    matrix[np.diag_indices(dim)] = rng.uniform(0.3, 2.5, dim) * signs
+    return LowerTriangular(matrix), rng
+
+
+def triangular_forward(seed):
+    layer, rng = _triangular(seed, 3)
+    z, log_det = layer.forward(rng.standard_normal((5, 4)))
+    return {"z": z, "log_det": log_det}
+
+
+def triangular_inverse(seed):
+    layer, rng = _triangular(seed, 4)
+    x, log_det = layer.inverse(rng.standard_normal((5, 4)))
+    return {"x": x, "log_det": log_det}
+
+
+def _stack(seed, salt):
+    rng = _rng(seed, salt)
+    log = []
+    layers = [StandInLayer(3, rng, f"layer{k}", log) for k in range(3)]
+    return Compose(layers), log, rng
+
+
+def composition_passes(seed):
+    stack, log, rng = _stack(seed, 5)
+    z, log_det = stack.forward(rng.standard_normal((4, 3)))
+    x, log_det_inv = stack.inverse(rng.standard_normal((4, 3)))
+    order, received = call_trace(log)
+    return {"z": z, "log_det": log_det, "x": x, "log_det_inverse": log_det_inv, "calls": order,
+            "received": received}
+
+
+def composition_gradients(seed):
+    stack, log, rng = _stack(seed, 6)
+    stack.forward(rng.standard_normal((4, 3)))
+    stack.inverse(rng.standard_normal((4, 3)))
+    del log[:]
+    grad_x = stack.backward(rng.standard_normal((4, 3)), rng.standard_normal(4))
+    grad_z = stack.inverse_backward(rng.standard_normal((4, 3)), rng.standard_normal(4))
+    order, received = call_trace(log)
+    return {"grad_x": grad_x, "grad_z": grad_z, "calls": order, "received": received}
+
+
+def _coupling(seed, salt):
+    rng = _rng(seed, salt)
+    layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=0)
+    layer.net = layer.add_child("net", StandInNet(2, 6, rng))          # s, t from the stand-in
+    return layer, rng
+
+
+def coupling_forward(seed):
+    layer, rng = _coupling(seed, 7)
+    z, log_det = layer.forward(rng.uniform(-2, 2, (6, 5)))
+    return {"z": z, "log_det": log_det}
+
+
+def coupling_inverse(seed):
+    layer, rng = _coupling(seed, 8)
+    x, log_det = layer.inverse(rng.uniform(-2, 2, (6, 5)))
+    return {"x": x, "log_det": log_det}
+
+
+def _kept_pass(layer, point, rng, direction):
+    """A Cache as a pass of the layer keeps it, with s and the network trace from the stand-in at
+    ``point`` and the moved part drawn at random (the gradient formulas do not need more)."""
+    out, trace = layer.net._forward(point[:, layer.cond_index])        # (N, 2k)
+    log_scale = out[:, :3]                                             # (N, k) s
+    moved = rng.uniform(-2, 2, log_scale.shape)                        # (N, k)
+    if direction == "forward":
+        return Cache(net=trace, log_scale=log_scale, exp_scale=np.exp(log_scale), x_moved=moved)
+    return Cache(net=trace, log_scale=log_scale, exp_neg_scale=np.exp(-log_scale), x_moved=moved)
+
+
+def coupling_gradients(seed):
+    """Both gradient passes on caches set by the probe; the OTHER direction's cache is set too and
+    holds other values, so a gradient pass that reads the wrong one shows."""
+    layer, rng = _coupling(seed, 9)
+    x, z = rng.uniform(-2, 2, (6, 5)), rng.uniform(-2, 2, (6, 5))
+    layer._forward_cache, layer._forward_n = _kept_pass(layer, x, rng, "forward"), 6
+    layer._inverse_cache, layer._inverse_n = _kept_pass(layer, z, rng, "inverse"), 6
+    grad_x = layer.backward(rng.standard_normal((6, 5)), rng.standard_normal(6))
+    grad_z = layer.inverse_backward(rng.standard_normal((6, 5)), rng.standard_normal(6))
+    received = np.concatenate(layer.net.received)                      # (12, 6) dL/d(s, t) given to the net
+    return {"grad_x": grad_x, "grad_z": grad_z, "net_received": received}
+
+
+def _autoregressive(cls, seed, salt):
+    """A MAF or IAF whose conditioner is the stand-in; built without a MADE, whose masks are
+    another task's (task made_masks)."""
+    rng = _rng(seed, salt)
+    layer = cls.__new__(cls)
+    Bijector.__init__(layer)
+    layer.dim, layer.dtype, layer.order = 4, np.dtype(np.float64), rng.permutation(4)
+    layer.made = layer.add_child("made", StandInMade(layer.order, rng))
+    layer._forward_cache = layer._inverse_cache = None
+    return layer, rng
+
+
+def _both_directions(cls, seed, salt):
+    layer, rng = _autoregressive(cls, seed, salt)
+    z, log_det = layer.forward(rng.uniform(-2, 2, (5, 4)))
+    x, log_det_inv = layer.inverse(rng.uniform(-2, 2, (5, 4)))
+    return {"z": z, "log_det": log_det, "x": x, "log_det_inverse": log_det_inv}
+
+
+def _kept_made(cls, seed, salt):
+    """What the two passes keep for the (given) gradient passes: the conditioner's input of the
+    pass that is cached, and the kept scale."""
+    layer, rng = _autoregressive(cls, seed, salt)
+    layer.forward(rng.uniform(-2, 2, (5, 4)))
+    layer.inverse(rng.uniform(-2, 2, (5, 4)))
+    forward, inverse = layer._forward_cache, layer._inverse_cache
+    name = "inv_scale" if cls is MAF else "scale"
+    return {"forward_made_input": forward.made.point, "forward_scale": getattr(forward, name),
+            "inverse_made_input": inverse.made.point, "inverse_scale": getattr(inverse, name)}
+
+
+PROBES = {
+    "change_of_variables": [
+        ("passes", example2_passes, "Example2Map: forward (z, log_det), backward, inverse (x, log_det), "
+         "inverse_backward at points with x1 > 0"),
+        ("theory", example2_theory, "example2_density at points inside (x1 > 0) and outside (x1 <= 0) "
+         "the domain"),
+    ],
+    "triangular": [
+        ("forward", triangular_forward, "LowerTriangular.forward: z and log_det, on a matrix whose "
+         "diagonal has negative entries"),
+        ("inverse", triangular_inverse, "LowerTriangular.inverse: x and log_det, diagonal with negative "
+         "entries"),
+    ],
+    "composition": [
+        ("passes", composition_passes, "Compose of 3 stand-in layers: forward and inverse outputs, their "
+         "log-dets, which layer is called in which order with which input"),
+        ("gradients", composition_gradients, "Compose of 3 stand-in layers: backward and inverse_backward, "
+         "the order of the layers' gradient passes and the (grad, grad_log_det) each receives"),
+    ],
+    "coupling": [
+        ("forward", coupling_forward, "AffineCoupling.forward with mask [1,0,1,0,0] and a stand-in "
+         "network for s, t: z and log_det"),
+        ("inverse", coupling_inverse, "AffineCoupling.inverse with the same stand-in: x and log_det"),
+    ],
+    "coupling_backward": [
+        ("gradients", coupling_gradients, "AffineCoupling.backward and inverse_backward on caches set by "
+         "the test: dL/dx, dL/dz and the (dL/ds, dL/dt) handed to the network"),
+    ],
+    "maf": [
+        ("passes", lambda seed: _both_directions(MAF, seed, 10), "MAF with a stand-in autoregressive "
+         "conditioner, random ordering: forward (z, log_det) and inverse (x, log_det)"),
+        ("kept", lambda seed: _kept_made(MAF, seed, 11), "MAF: what forward and inverse keep for the "
+         "gradient passes (the conditioner's last input, exp(−s))"),
+    ],
+    "iaf": [
+        ("passes", lambda seed: _both_directions(IAF, seed, 12), "IAF with a stand-in autoregressive "
+         "conditioner, random ordering: forward (z, log_det) and inverse (x, log_det)"),
+        ("kept", lambda seed: _kept_made(IAF, seed, 13), "IAF: what forward and inverse keep for the "
+         "gradient passes (the conditioner's last input, exp(s))"),
+    ],
+}

@@ -1,0 +1,205 @@
+"""Task regions: the markers in the library's own source that say which lines a task asks for.
+
+A code region (the lines a student writes) sits inside a function::
+
+    def _forward(self, x):
+        # >>> task coupling
+        ...                                       # the library's lines
+        # <<< task coupling
+        self._forward_cache = Cache(...)          # given: the names the region must define
+
+In the student release it becomes the same indentation and one line,
+``raise NotImplementedError("task coupling (slide «Real-NVP»): AffineCoupling._forward is yours
+to write; ...")``. A docstring region (a derivation that would give the answer away) carries both
+texts, the library's first and the student's after ``# --- student``; the release keeps only the
+student's (after its own ``# --- student`` line, so the kind stays visible). Markers carry the task id; a task may own regions in several files.
+
+The grader takes a student's code regions of one task from the files they submit and splices them
+into the stubbed library (:func:`splice`); docstring regions are never taken from a submission.
+"""
+import ast
+import re
+import threading
+
+BEGIN = re.compile(r"^(\s*)# >>> task ([a-z0-9_]+)\s*$")
+STUDENT = re.compile(r"^\s*# --- student\s*$")
+END = re.compile(r"^\s*# <<< task ([a-z0-9_]+)\s*$")
+
+
+_PARSE_LOCK = threading.Lock()
+
+
+class RegionError(ValueError):
+    """A malformed or missing task region (unclosed, nested, outside a function, wrong id)."""
+
+
+class Region:
+    """One marked region: task id, 0-based line numbers of its markers, indentation, texts.
+
+    ``body`` is the list of lines between the markers (for a docstring region: the library's part);
+    ``student`` the student's part of a docstring region, None for a code region.
+    """
+
+    def __init__(self, task, begin, end, indent, body, student):
+        self.task, self.begin, self.end, self.indent = task, begin, end, indent
+        self.body, self.student = body, student
+        self.function = None                     # "Class.method" holding a code region
+
+    @property
+    def is_code(self):
+        return self.student is None
+
+
+def _task_regions(text, task, path):
+    """The regions of one task in a submitted file (code and docstring), read from that task's
+    markers only: another task's broken markers in the same file do not matter here."""
+    regions, open_region = [], None
+    for number, line in enumerate(text.splitlines(keepends=True)):
+        begin, end = BEGIN.match(line), END.match(line)
+        if begin and begin.group(2) == task:
+            if open_region is not None:
+                raise RegionError(f"{path}:{number + 1}: region 'task {task}' opens twice")
+            open_region = Region(task, number, None, begin.group(1), [], None)
+        elif end and end.group(1) == task:
+            if open_region is None:
+                raise RegionError(f"{path}:{number + 1}: '# <<< task {task}' closes no open region")
+            open_region.end = number
+            regions.append(open_region)
+            open_region = None
+        elif open_region is not None:
+            if STUDENT.match(line) and open_region.student is None:
+                open_region.student = []
+            else:
+                (open_region.body if open_region.student is None else open_region.student).append(line)
+    if open_region is not None:
+        raise RegionError(f"{path}:{open_region.begin + 1}: region 'task {task}' is never closed")
+    return regions
+
+
+def find_regions(text, path="<file>", functions=True):
+    """The regions of ``text`` in file order; raises :class:`RegionError` on a malformed marker.
+    ``functions``: also name the function of each code region (parses ``text``; a code region
+    outside a function is an error)."""
+    lines = text.splitlines(keepends=True)
+    regions, open_region = [], None
+    for number, line in enumerate(lines):
+        begin, end, student = BEGIN.match(line), END.match(line), STUDENT.match(line)
+        if begin:
+            if open_region is not None:
+                raise RegionError(f"{path}:{number + 1}: region 'task {begin.group(2)}' opens inside "
+                                  f"region 'task {open_region.task}' (line {open_region.begin + 1})")
+            open_region = Region(begin.group(2), number, None, begin.group(1), [], None)
+        elif student:
+            if open_region is None or open_region.student is not None:
+                raise RegionError(f"{path}:{number + 1}: '# --- student' outside a region or twice")
+            open_region.student = []
+        elif end:
+            if open_region is None or end.group(1) != open_region.task:
+                raise RegionError(f"{path}:{number + 1}: '# <<< task {end.group(1)}' closes no open "
+                                  "region of that task")
+            open_region.end = number
+            regions.append(open_region)
+            open_region = None
+        elif open_region is not None:
+            (open_region.body if open_region.student is None else open_region.student).append(line)
+    if open_region is not None:
+        raise RegionError(f"{path}:{open_region.begin + 1}: region 'task {open_region.task}' is never closed")
+    if functions:
+        _name_functions(text, regions, path)
+    return regions
+
+
+def _name_functions(text, regions, path):
+    """Set ``region.function`` for code regions; a code region outside a function is an error
+    (its lines would run when the module is imported)."""
+    code = [region for region in regions if region.is_code]
+    if not code:
+        return
+    functions = []
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                name = f"{prefix}{child.name}"
+                if not isinstance(child, ast.ClassDef):
+                    functions.append((child.lineno, child.end_lineno, name))
+                visit(child, name + ".")
+    with _PARSE_LOCK:                   # CPython 3.11's AST recursion counter is not thread-safe
+        tree = ast.parse(text, path)    # (SystemError "recursion depth mismatch"; gh-106905)
+    visit(tree, "")
+    for region in code:
+        holders = [f for f in functions if f[0] <= region.begin + 1 <= f[1]]
+        if not holders:
+            raise RegionError(f"{path}:{region.begin + 1}: code region 'task {region.task}' is not inside "
+                              "a function")
+        region.function = max(holders, key=lambda f: f[0])[2]      # the innermost
+
+
+def stub_line(region, slide):
+    """The one line a code region becomes in the student release."""
+    message = (f"task {region.task} (slide «{slide}»): {region.function} is yours to write; the "
+               "docstring above gives the formula and the contract")
+    return f"{region.indent}raise NotImplementedError({message!r})\n"
+
+
+def _replace(text, regions, content_of):
+    lines = text.splitlines(keepends=True)
+    out, cursor = [], 0
+    for region in regions:
+        out += lines[cursor:region.begin + 1]
+        out += content_of(region)
+        out.append(lines[region.end])
+        cursor = region.end + 1
+    return "".join(out + lines[cursor:])
+
+
+def strip(text, slides, path="<file>"):
+    """The student version of ``text``: code regions stubbed, docstring regions reduced to the
+    student's part. ``slides``: task id -> slide title (an unknown id is an error)."""
+    regions = find_regions(text, path)
+    for region in regions:
+        if region.task not in slides:
+            raise RegionError(f"{path}:{region.begin + 1}: unknown task {region.task!r}")
+    return _replace(text, regions, lambda r: [stub_line(r, slides[r.task])] if r.is_code
+                    else [f"{r.indent}# --- student\n"] + r.student)
+
+
+def splice(stubbed, submitted, task, path="<file>"):
+    """The stubbed file ``stubbed`` with the code regions of ``task`` taken from ``submitted``.
+
+    Raises :class:`RegionError` with a message for the student when the submitted file has not got
+    the same regions of that task (a marker deleted or renamed), a line of a region is indented
+    less than its marker (it would leave the function), or the result is not valid Python.
+    """
+    wanted = [r for r in find_regions(stubbed, path) if r.is_code and r.task == task]
+    try:
+        given = [r for r in _task_regions(submitted, task, path) if r.is_code]
+    except (RegionError, SyntaxError) as error:
+        raise RegionError(f"{path}: the markers of your file cannot be read ({error})") from None
+    if len(given) != len(wanted):
+        raise RegionError(f"{path}: expected {len(wanted)} region(s) '# >>> task {task}' ... "
+                          f"'# <<< task {task}' as in the release, found {len(given)}; keep the "
+                          "marker lines as they were handed out")
+    for mine, theirs in zip(wanted, given):
+        for line in theirs.body:
+            if line.strip() and len(line) - len(line.lstrip()) < len(mine.indent):
+                raise RegionError(f"{path}: a line of region 'task {task}' in {mine.function} is indented "
+                                  f"less than its marker: {line.strip()[:60]!r}")
+    bodies = iter([r.body for r in given])
+    result = _replace(stubbed, [r for r in find_regions(stubbed, path)],
+                      lambda r: next(bodies) if (r.is_code and r.task == task) else _kept(r, stubbed))
+    try:
+        spliced = [r for r in find_regions(result, path) if r.is_code and r.task == task]
+    except SyntaxError as error:
+        raise RegionError(f"{path}: with your region 'task {task}' the file is not valid Python "
+                          f"(line {error.lineno}: {error.msg})") from None
+    if [r.function for r in spliced] != [r.function for r in wanted]:
+        raise RegionError(f"{path}: your region 'task {task}' does not stay inside "
+                          f"{', '.join(r.function for r in wanted)}")
+    return result
+
+
+def _kept(region, text):
+    """The lines between a region's markers as they stand in ``text`` (untouched regions)."""
+    lines = text.splitlines(keepends=True)
+    return lines[region.begin + 1:region.end]

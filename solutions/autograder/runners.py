@@ -1,0 +1,29 @@
+"""How each check runs a probe (the child's side of the grader's checks).
+
+The child imports this file (as ``_grader_runners``) before it drops its privileges; the package it
+has imported by then is the stubbed library with the student's regions of ONE task spliced in
+(:func:`scratchflow.grading.task.task_package`). A runner ``run_<task>__<probe>(package, inputs)``
+runs that probe of :mod:`scratchflow.homework` at the seed in ``inputs`` and returns its arrays.
+The grader runs the same function in its own process, where ``scratchflow`` is the reference.
+"""
+import numpy as np
+
+
+def _runner(task, probe):
+    def run(package, inputs):
+        from scratchflow.homework import all_probes   # local import: the package the process imported
+        function = dict((name, f) for name, f, _ in all_probes()[task])[probe]
+        return function(int(np.asarray(inputs["seed"])))
+    run.__name__ = f"run_{task}__{probe}"
+    return run
+
+
+def _define():
+    from scratchflow.homework import all_probes        # local import: only to list the probes
+    for task, probes in all_probes().items():
+        for probe, _, _ in probes:
+            runner = _runner(task, probe)
+            globals()[runner.__name__] = runner
+
+
+_define()

@@ -1,0 +1,90 @@
+"""Helpers of the grading tests: Gradescope's results schema, a digest of folders, and Gradescope's
+way of running the bundle."""
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+from tests.grading_fixtures.plants import make_submission
+
+
+def assert_gradescope_schema(results):
+    assert set(results) >= {"score", "max_score", "tests"}
+    for test in results["tests"]:
+        assert set(test) >= {"name", "score", "max_score", "output", "visibility"}
+        assert 0 <= test["score"] <= test["max_score"]
+        assert test["visibility"] in ("hidden", "after_due_date", "after_published", "visible")
+    assert abs(results["score"] - sum(t["score"] for t in results["tests"])) < 1e-9
+    json.dumps(results)
+
+
+def tree_digest(*folders):
+    """One digest of every file under ``folders`` (names, modes and contents): nothing outside a
+    sandbox may change while a submission is graded."""
+    digest = hashlib.sha256()
+    for folder in folders:
+        for root, subfolders, files in os.walk(folder):
+            subfolders[:] = sorted(d for d in subfolders if d != "__pycache__")
+            for name in sorted(files + subfolders):
+                path = os.path.join(root, name)
+                digest.update(path.encode() + oct(os.lstat(path).st_mode).encode())
+                if os.path.isfile(path) and not os.path.islink(path):
+                    with open(path, "rb") as handle:
+                        digest.update(handle.read())
+    return digest.hexdigest()
+
+
+
+def unzip_like_gradescope(zip_path, folder):
+    """Unpack the zip's contents *into* ``folder`` with their Unix modes (what ``unzip`` does)."""
+    import zipfile
+    with zipfile.ZipFile(zip_path) as archive:
+        for info in archive.infolist():
+            path = archive.extract(info, folder)
+            mode = info.external_attr >> 16 & 0o777
+            if mode:
+                os.chmod(path, mode)
+
+
+
+def build_image(release, image):
+    """The release's autograder.zip unpacked into an image's ``source/`` and a Python that has only
+    what ``setup.sh`` installs (a venv without this project; ``setup.sh`` runs in it with its
+    ``pip3``, from PyPI or pip's cache). Like Gradescope's image, the venv is kept between runs
+    (in the temp folder, one per requirements file); setup.sh runs every time."""
+    unzip_like_gradescope(release / "autograder.zip", image / "source")
+    requirements = (image / "source" / "requirements.txt").read_bytes()
+    tag = hashlib.sha256(requirements + sys.version.encode()).hexdigest()[:12]
+    venv = os.path.join(tempfile.gettempdir(), f"scratchflow-gradescope-python-{tag}")
+    if not os.path.isfile(os.path.join(venv, "bin", "pip3")):
+        subprocess.run([sys.executable, "-m", "venv", "--clear", venv], check=True, timeout=300)
+    env = {"PATH": os.path.join(venv, "bin") + os.pathsep + os.environ.get("PATH", ""),
+           "HOME": os.environ.get("HOME", "/root"), "LANG": "C.UTF-8"}
+    setup = subprocess.run(["bash", str(image / "source" / "setup.sh")], cwd=str(image / "source"), env=env,
+                           capture_output=True, text=True, timeout=600)
+    assert setup.returncode == 0, setup.stdout[-2000:] + setup.stderr[-2000:]
+    bare = subprocess.run(["python3", "-c", "import scratchflow"], cwd="/", env=env, capture_output=True)
+    assert bare.returncode != 0                              # only setup.sh's installs, not this project
+    return env
+
+
+def run_autograder(image, env, tmp_path, files, plant=None, appended=""):
+    """One submission as Gradescope grades it: a fresh /autograder with the image's source/,
+    run_autograder copied beside it, the submission and its metadata; run from /autograder.
+    ``appended``: lines added to run_autograder before it runs (what an attacker appends while bash
+    still reads it; bash must never get to them)."""
+    root = tmp_path / "autograder"
+    shutil.copytree(image / "source", root / "source", symlinks=True)
+    shutil.copy2(root / "source" / "run_autograder", root / "run_autograder")
+    with open(root / "run_autograder", "a") as script:
+        script.write(appended.replace("@ROOT@", str(root)))
+    make_submission(files[0], files[1], plant or {"edits": []}, str(root / "submission"),
+                    values={"@ROOT@": str(root)})
+    (root / "submission_metadata.json").write_text(json.dumps({"id": 123456, "users": []}))
+    completed = subprocess.run([str(root / "run_autograder")], cwd=str(root), capture_output=True, text=True,
+                               env=dict(env, AUTOGRADER_ROOT=str(root)), timeout=300)
+    results = json.loads((root / "results" / "results.json").read_text())
+    return root, results, completed.stdout + completed.stderr

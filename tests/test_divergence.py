@@ -1,0 +1,143 @@
+"""Issue 12, findings 3-6: overflow is a DivergenceError naming the layer, each layer of a stack
+checks its own domain, a shared layer is refused, and the caller cannot change what a gradient
+pass reads."""
+import numpy as np
+import pytest
+
+from scratchflow import Flow
+from scratchflow.bijectors import (IAF, MAF, AffineCoupling, Compose, ElementwiseAffine,
+                                   Example2Map, Logit, Permutation)
+from scratchflow.divergence import DivergenceError
+from tests.registry import REGISTRY
+
+
+def _iaf_with_log_scale(value):
+    layer = IAF(2, hidden=(4,), rng=0)
+    layer.made.params["2.bias"][2:] = value                  # s = value: exp(-s) overflows
+    return layer
+
+
+def test_iaf_forward_overflow_names_the_layer():
+    with np.errstate(all="ignore"), pytest.raises(DivergenceError, match=r"^IAF produced a "
+                                                                         r"non-finite z\["):
+        _iaf_with_log_scale(-800.0).forward(np.ones((3, 2)))
+
+
+@pytest.mark.parametrize("make", [lambda: _iaf_with_log_scale(800.0),
+                                  lambda: _coupling_with_log_scale(-800.0)], ids=["IAF", "coupling"])
+def test_sampling_overflow_names_the_layer(make):
+    flow = Flow([ElementwiseAffine(2), make()])
+    with np.errstate(all="ignore"), pytest.raises(DivergenceError, match=r"layer 1 \((IAF|AffineCoupling)\) produced"):
+        flow.sample(20, rng=0)
+
+
+def _coupling_with_log_scale(value):
+    layer = AffineCoupling(2, [1, 0], hidden=(4,), rng=0)
+    layer.net.params["2.bias"][0] = value                    # s = value on the moved column
+    return layer
+
+
+def test_log_prob_and_loss_far_out_are_errors_not_minus_inf():
+    flow = Flow([ElementwiseAffine(2)])
+    far = np.full((2, 2), 1e300)                             # finite data, log p_z = -inf
+    for method in (flow.log_prob, flow.loss_and_grad):
+        with np.errstate(all="ignore"), pytest.raises(DivergenceError, match="base density"):
+            method(far)
+    assert all((grad == 0).all() for grad in flow.grads.values())     # no NaN gradient left
+    assert np.isfinite(flow.log_prob(np.ones((2, 2)))).all()
+
+
+def test_each_layer_checks_its_own_domain_in_a_stack():
+    shifted = Compose([ElementwiseAffine(2, shift=[2, 0]), Logit(2)])
+    with pytest.raises(ValueError, match=r"layer 1 \(Logit\) of the stack"):
+        shifted.forward([[0.5, 0.5]])
+    swapped = Flow([Permutation([1, 0]), Example2Map()])
+    with pytest.raises(ValueError, match=r"layer 1 \(Example2Map\) of the stack"):
+        swapped.log_prob(np.array([[1.0, -1.0]]))           # x1 = 1 > 0, but after the swap -1
+    assert np.isfinite(swapped.log_prob(np.array([[-1.0, 1.0]]))).all()
+
+
+def test_a_shared_layer_is_refused_at_construction():
+    layer = ElementwiseAffine(2, log_scale=[0.3, -0.2])
+    for build in (lambda: Compose([layer, layer]), lambda: Flow([layer, ElementwiseAffine(2), layer]),
+                  lambda: Compose([Compose([layer]), layer])):
+        with pytest.raises(ValueError, match="reuses the ElementwiseAffine object already in layer"):
+            build()
+    coupling = AffineCoupling(2, [1, 0], hidden=(3,), rng=0)
+    other = AffineCoupling(2, [0, 1], hidden=(3,), rng=1)
+    other.net = other._children["net"] = coupling.net       # a shared network inside two layers
+    with pytest.raises(ValueError, match="reuses the MLP object"):
+        Compose([coupling, other])
+    assert len(Compose([layer, ElementwiseAffine(2)]).params) == 4      # separate layers: fine
+
+
+@pytest.mark.parametrize("case", REGISTRY, ids=lambda case: case.name)
+@pytest.mark.parametrize("direction", ["forward", "inverse"])
+def test_changing_returned_and_passed_arrays_does_not_change_the_gradient(case, direction):
+    """Finding 6: ``z, _ = layer.forward(x); z *= 2; x *= 2`` must leave ``backward`` as it was."""
+    layer = case.make(seed=3)
+    x = case.batch(seed=4)
+    if direction == "inverse":
+        x, _ = layer.forward(x)                                    # a point in the codomain
+    run = getattr(layer, direction)
+    gradient_pass = layer.backward if direction == "forward" else layer.inverse_backward
+    upstream = np.random.default_rng(5).normal(size=x.shape)
+    upstream_log_det = np.random.default_rng(6).normal(size=x.shape[0])
+
+    def gradients(mutate):
+        layer.zero_grad()
+        batch = x.copy()
+        out, log_det = run(batch)
+        if mutate:
+            out *= 2.0
+            log_det *= 2.0
+            batch *= 2.0
+        grad_in = gradient_pass(upstream, upstream_log_det)
+        return grad_in, {name: grad.copy() for name, grad in layer.grads.items()}
+
+    reference_input, reference_params = gradients(mutate=False)
+    changed_input, changed_params = gradients(mutate=True)
+    np.testing.assert_array_equal(changed_input, reference_input)
+    for name, grad in reference_params.items():
+        np.testing.assert_array_equal(changed_params[name], grad)
+
+
+def _nn_modules():
+    from scratchflow.nn import MADE, MLP, Linear
+    from scratchflow.nn.activations import ACTIVATIONS
+    rng = np.random.default_rng(7)
+    yield "Linear", Linear(3, 4, rng=rng), lambda module, grad: module.backward(grad)
+    yield "MLP", MLP([3, 5, 4], "tanh", rng=rng), lambda module, grad: module.backward(grad)
+    for name, cls in ACTIVATIONS.items():
+        yield name, cls(), lambda module, grad: module.backward(grad)
+    made = MADE(2, hidden=(5,), rng=rng)
+    made.params["2.bias"][:] = rng.normal(size=4)
+    yield "MADE", made, lambda module, grad: module.backward(grad[:, :2], grad[:, 2:])
+
+
+@pytest.mark.parametrize("name, module, gradient_pass", list(_nn_modules()),
+                         ids=[entry[0] for entry in _nn_modules()])
+def test_nn_gradient_passes_do_not_read_the_callers_arrays(name, module, gradient_pass):
+    """The nn modules too: changing the input or the output after forward leaves backward exact."""
+    rng = np.random.default_rng(8)
+    width = 2 if name == "MADE" else (3 if name in ("Linear", "MLP") else 4)
+    x = rng.normal(size=(5, width))
+
+    def gradients(mutate):
+        module.zero_grad()
+        batch = x.copy()
+        out = module.forward(batch)
+        outputs = out if isinstance(out, tuple) else (out,)
+        upstream = np.random.default_rng(9).normal(size=(5, sum(o.shape[1] for o in outputs)))
+        if mutate:
+            batch *= 3.0
+            for array in outputs:
+                array *= 3.0
+        grad_in = gradient_pass(module, upstream)
+        return grad_in, {key: grad.copy() for key, grad in module.grads.items()}
+
+    reference_input, reference_params = gradients(False)
+    changed_input, changed_params = gradients(True)
+    np.testing.assert_array_equal(changed_input, reference_input)
+    for key, grad in reference_params.items():
+        np.testing.assert_array_equal(changed_params[key], grad)

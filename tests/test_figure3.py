@@ -1,0 +1,60 @@
+"""The Figure-3 command: wiring, outputs, and the tempered target (the real run is in the docs)."""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from scratchflow.cli import main
+import scratchflow.figure3 as figure3
+from scratchflow.figure3 import TemperedTarget, model_configs
+from scratchflow.models import build_model
+from scratchflow.targets import load_target
+
+
+def test_columns_match_the_planar_k32_size():
+    columns = model_configs()
+    assert [label for label, _ in columns][:3] == ["planar K=2", "planar K=8", "planar K=32"]
+    sizes = [build_model(config).num_params() for _, config in columns]
+    assert sizes[:3] == [10, 40, 160]
+    assert all(abs(size - 160) <= 16 for size in sizes[3:])            # IAF, Real-NVP within 10%
+
+
+def test_tempered_target_scales_log_prob_and_gradient():
+    target = load_target("u2")
+    x = np.random.default_rng(0).normal(size=(5, 2))
+    tempered = TemperedTarget(target, 0.25)
+    np.testing.assert_allclose(tempered.log_prob(x), 0.25 * target.log_prob(x))
+    np.testing.assert_allclose(tempered.grad_log_prob(x), 0.25 * target.grad_log_prob(x))
+
+
+def test_command_writes_the_grid_and_the_kl_table(tmp_path, capsys):
+    out = str(tmp_path / "fig")
+    assert main(["figure3", "--out", out, "--steps", "12", "--targets", "u1"]) == 0
+    with open(os.path.join(out, "figure3.json"), encoding="utf-8") as handle:
+        results = json.load(handle)
+    assert [panel["model"] for panel in results["panels"]][:3] == ["planar K=2", "planar K=8",
+                                                                  "planar K=32"]
+    assert all(np.isfinite(panel["kl"]) for panel in results["panels"])
+    assert set(results["planar_kl_decreases_with_k"]) == {"u1"}
+    assert os.path.getsize(os.path.join(out, "figure3.png")) > 0
+    assert "planar KL" in capsys.readouterr().out
+
+
+def test_command_refuses_an_unknown_target(tmp_path):
+    with pytest.raises(SystemExit, match="unknown target 'u9'"):
+        main(["figure3", "--out", str(tmp_path), "--targets", "u1,u9"])
+    assert not os.listdir(tmp_path)                                   # nothing written
+
+
+def test_an_interrupted_save_keeps_the_previous_results(tmp_path, monkeypatch):
+    """figure3.json is written under a temporary name: an interrupt mid-write keeps the old one."""
+    path = figure3.save_results({"panels": [], "run": "old"}, str(tmp_path))
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(json, "dump", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        figure3.save_results({"panels": [], "run": "new"}, str(tmp_path))
+    with open(path, encoding="utf-8") as handle:
+        assert json.load(handle)["run"] == "old"

@@ -1,0 +1,143 @@
+"""Each kind of figure, rendered and inspected (not just written): axis labels, labelled colorbars,
+one colour scale where two panels are compared, finite limits that follow the data's bulk."""
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from matplotlib.collections import QuadMesh
+from matplotlib.figure import Figure
+
+from scratchflow import ElementwiseAffine, Flow
+from scratchflow.bijectors.examples import Example2Map
+from scratchflow.data import load_dataset
+from scratchflow.models import build_model, build_realnvp
+from scratchflow.plotting import (plot_density, plot_example, plot_image_samples, plot_layers,
+                                  plot_learned_spline, plot_loss, plot_samples)
+from scratchflow.train import History
+
+
+@pytest.fixture
+def drawn(monkeypatch):
+    """Call ``drawn(plot_function, *args)``: the figure it drew, kept open for inspection."""
+    monkeypatch.setattr(plt, "close", lambda figure=None: None)       # save_figure closes it otherwise
+    monkeypatch.setattr(Figure, "savefig", lambda figure, *args, **kwargs: None)   # test_plotting writes PNGs
+
+    def draw(plot_function, *args, **kwargs):
+        before = set(plt.get_fignums())
+        plot_function(*args, **kwargs)
+        (number,) = set(plt.get_fignums()) - before
+        return plt.figure(number)
+
+    yield draw
+    monkeypatch.undo()
+    plt.close("all")
+
+
+def _panels(figure):
+    """The drawing axes: visible, and not a colorbar."""
+    colorbar_axes = {mesh.colorbar.ax for ax in figure.axes for mesh in ax.collections
+                     if getattr(mesh, "colorbar", None) is not None}
+    return [ax for ax in figure.axes if ax.axison and ax not in colorbar_axes]
+
+
+def _colorbars(figure):
+    """(mesh, colorbar) pairs: every heatmap and its colorbar (None if it has none)."""
+    return [(mesh, mesh.colorbar) for ax in _panels(figure) for mesh in ax.collections
+            if isinstance(mesh, QuadMesh)]
+
+
+def _assert_readable(figure):
+    for ax in _panels(figure):
+        assert np.all(np.isfinite(ax.get_xlim() + ax.get_ylim())), ax.get_title()
+        assert ax.get_xlabel() or ax.get_title(), "a panel with neither an x label nor a title"
+    pairs = _colorbars(figure)
+    for mesh, colorbar in pairs:          # its own colorbar, or one of a heatmap on the same scale
+        colorbar = colorbar or next((other_bar for other, other_bar in pairs
+                                     if other.norm is mesh.norm and other_bar is not None), None)
+        assert colorbar is not None and colorbar.ax.get_ylabel(), "a heatmap without a labelled colorbar"
+
+
+@pytest.fixture(scope="module")
+def moons_flow():
+    flow = build_realnvp(dim=2, n_layers=2, hidden=(8,), seed=0)
+    return flow, load_dataset("moons", 300, rng=0)
+
+
+def test_example_figures(tmp_path, drawn):
+    figure = drawn(plot_example, 1, str(tmp_path), n=2000)
+    _assert_readable(figure)
+    assert figure.axes[0].get_ylabel() == "p_x(x)"
+    figure = drawn(plot_example, 2, str(tmp_path), n=5000)
+    _assert_readable(figure)
+    (experiment, _), (theory, colorbar) = _colorbars(figure)
+    assert experiment.norm is theory.norm                               # one colour scale for both
+    assert "density" in colorbar.ax.get_ylabel()
+
+
+def test_density_axes_follow_the_bulk_not_the_outliers(tmp_path, drawn, moons_flow):
+    data, _ = Example2Map().inverse(np.random.default_rng(0).standard_normal((2000, 2)))   # (2000, 2)
+    figure = drawn(plot_density, moons_flow[0], data, str(tmp_path), resolution=30)
+    _assert_readable(figure)
+    (ax,) = _panels(figure)
+    assert ax.get_xlim()[1] < np.percentile(data[:, 0], 99.5)          # x1 = e^{z1}: a long tail
+    assert ax.get_xlabel() == "x1" and ax.get_ylabel() == "x2"
+    ((_, colorbar),) = _colorbars(figure)
+    assert "density" in colorbar.ax.get_ylabel()
+
+
+def test_density_with_a_target_panel_has_two_labelled_colorbars(tmp_path, drawn, moons_flow):
+    class Blob:
+        dim = 2
+
+        def log_prob(self, x):
+            return -0.5 * np.sum(x * x, axis=1)
+
+    figure = drawn(plot_density, moons_flow[0], None, str(tmp_path), target=Blob(), resolution=20)
+    _assert_readable(figure)
+    assert len(_colorbars(figure)) == 2
+
+
+def test_layers_first_panel_names_what_it_shows(tmp_path, drawn, moons_flow):
+    flow, data = moons_flow
+    figure = drawn(plot_layers, flow, data, str(tmp_path), n_points=100)
+    _assert_readable(figure)
+    assert "data" in _panels(figure)[0].get_title()
+    figure = drawn(plot_layers, flow, flow.sample(100, rng=0), str(tmp_path), n_points=100,
+                   input_label="x = f⁻¹(z) (samples)")
+    assert "samples" in _panels(figure)[0].get_title()
+
+
+def test_samples_figures(tmp_path, drawn, moons_flow):
+    flow, data = moons_flow
+    _assert_readable(drawn(plot_samples, flow, data, str(tmp_path), n=200))
+    line = Flow([ElementwiseAffine(1, log_scale=[-0.7], shift=[-2.5])])
+    _assert_readable(drawn(plot_samples, line, load_dataset("example1", 200, rng=0), str(tmp_path), n=200))
+    digits_like = np.random.default_rng(0).random((16, 4))                 # (16, 4): 2x2 "images"
+    square = Flow([ElementwiseAffine(4)])
+    figure = drawn(plot_image_samples, square, digits_like, str(tmp_path), image_shape=(2, 2), n=8)
+    assert all(np.all(np.isfinite(ax.get_xlim() + ax.get_ylim())) for ax in figure.axes)
+    row_titles = [ax.get_title(loc="left") for ax in figure.axes if ax.get_title(loc="left")]
+    assert [title.split()[0] for title in row_titles] == ["Data", "Samples"]   # images: no axes
+
+
+def test_loss_curve_stays_readable_when_validation_explodes(tmp_path, drawn):
+    train_loss = list(1.0 + 1.0 / np.arange(1, 201))                        # 2.0 ... 1.005
+    history = History(mode="data", train_loss=train_loss, val_step=[50, 100, 150, 200],
+                      val_loss=[1.3, 1.2, 5e3, np.inf], best_step=100, best_val_loss=1.2)
+    figure = drawn(plot_loss, history, str(tmp_path))
+    _assert_readable(figure)
+    (ax,) = _panels(figure)
+    low, high = ax.get_ylim()
+    assert high < 3 and low < 1.05                                         # the training curve's scale
+    assert any("above the scale" in text.get_text() for text in ax.get_legend().get_texts())
+    assert ax.get_ylabel() == "NLL (nats)"
+
+
+def test_spline_figure_labels_both_panels_and_shows_the_whole_interval(tmp_path, drawn):
+    flow = build_model({"model": "nsf", "dim": 2, "n_layers": 1, "hidden": [4], "bins": 4,
+                        "bound": 2.0})
+    figure = drawn(plot_learned_spline, flow, load_dataset("moons", 200, rng=0), str(tmp_path))
+    _assert_readable(figure)
+    spline, histogram = _panels(figure)
+    assert "Φ" in spline.get_ylabel() and histogram.get_ylabel() == "data marginal"
+    low, high = spline.get_xlim()
+    assert low < -2.0 and high > 2.0                                       # [−B, B] and both tails

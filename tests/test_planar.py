@@ -1,0 +1,136 @@
+"""PlanarFlow beyond the registry's contract: the paper's map, û's constraint, the solver, and the
+contract near the invertibility boundary c = wᵀû -> −1, at the steepest point wᵀz + b = 0.
+
+(Closer to the boundary than c + 1 ≈ 1e-3 the map stays exact, see
+``test_reparameterisation_keeps_w_dot_u_hat_above_minus_one``, but finite differences can no
+longer resolve the forward Jacobian in float64.)"""
+import numpy as np
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scratchflow.bijectors import PlanarFlow
+from scratchflow.bijectors.planar import solve_increasing
+from scratchflow.checks import check_bijector
+from tests.registry import _planar
+
+
+def test_inverse_is_the_papers_explicit_map():
+    rng = np.random.default_rng(0)
+    layer = _planar(3, rng)
+    z = rng.normal(size=(6, 3))
+    u_hat, c, _ = layer._u_hat()
+    expected = z + np.tanh(z @ layer.w + layer.b[0])[:, None] * u_hat
+    x, log_det = layer.inverse(z)
+    np.testing.assert_allclose(x, expected, rtol=0, atol=1e-14)
+    jacobians = np.eye(3) + (1 - np.tanh(z @ layer.w + layer.b[0]) ** 2)[:, None, None] \
+        * u_hat[None, :, None] * layer.w[None, None, :]               # I + û h' wᵀ
+    np.testing.assert_allclose(log_det, np.linalg.slogdet(jacobians)[1], atol=1e-12)
+    assert np.isclose(c, u_hat @ layer.w)
+
+
+@pytest.mark.parametrize("w_dot_u", [-50.0, -10.0, 0.0, 10.0])
+def test_reparameterisation_keeps_w_dot_u_hat_above_minus_one(w_dot_u):
+    layer = _planar(2, np.random.default_rng(1), w_dot_u=w_dot_u)
+    _, c, reparam = layer._u_hat()
+    assert reparam.c_plus_one > 0.0 and c >= -1.0          # c itself rounds to −1 at wᵀu = −50
+    assert np.isclose(c, -1.0 + np.logaddexp(0.0, w_dot_u))
+    # at the steepest point (wᵀz + b = 0) the slope q = 1 + c h' is still positive: finite log-det
+    z = -layer.b[0] * layer.w[None, :] / (layer.w @ layer.w)              # (1, 2)
+    x, log_det = layer.inverse(z)
+    assert np.isfinite(log_det).all()
+    np.testing.assert_allclose(layer.forward(x)[0], z, atol=1e-10)
+
+
+def test_solver_finds_the_root_to_machine_precision():
+    target = np.linspace(-5, 5, 41)                                      # (41,)
+    for c in (-0.999999, -0.5, 0.0, 3.0):
+        def equation(alpha):
+            t = np.tanh(alpha + 0.3)
+            return alpha + c * t - target, 1 + c * (1 - t ** 2), np.zeros_like(alpha)
+        alpha = solve_increasing(equation, target - abs(c), target + abs(c))
+        assert np.max(np.abs(equation(alpha)[0])) <= 1e-14 * (1 + np.abs(target).max())
+
+
+@st.composite
+def near_boundary(draw):
+    dim = draw(st.integers(1, 4))
+    seed = draw(st.integers(0, 2**32 - 1))
+    w_dot_u = draw(st.floats(-6.0, -3.0))                                # c + 1 from 2.5e-3 to 4.9e-2
+    offset = draw(st.floats(-1e-2, 1e-2))                                # wᵀz + b near 0
+    return dim, seed, w_dot_u, offset
+
+
+@given(near_boundary())
+def test_contract_near_the_invertibility_boundary(drawn):
+    dim, seed, w_dot_u, offset = drawn
+    rng = np.random.default_rng(seed)
+    layer = _planar(dim, rng, w_dot_u=w_dot_u)
+    z = rng.uniform(-2, 2, (3, dim))                                      # (3, D)
+    w, b = layer.w, layer.b[0]
+    z += ((offset - b - z @ w) / (w @ w))[:, None] * w                   # wᵀz + b = offset
+    x, _ = layer.inverse(z)
+    check_bijector(layer, x, z=z, rng=seed, directions="inverse").assert_ok()
+    # forward = the solve: its Jacobian 1/q reaches 1/(c + 1) and changes over a width of about
+    # (c + 1)^1.5 in x, so the finite differences take a step well inside that width. A step that
+    # small meets the solve's round-off amplified by 1/q (about 1e-6 relative in a parameter), so
+    # the forward's parameter gradients, with this same c, are checked below at points a little
+    # off the steepest line (|wᵀz + b| in [0.5, 2], q >= 0.2) with the default step.
+    step = 0.002 * np.logaddexp(0.0, w_dot_u) ** 1.5
+    check_bijector(layer, x, rng=seed, directions="forward", step=step,
+                   check_params=False).assert_ok()
+    away = rng.uniform(0.5, 2.0, 3) * rng.choice([-1.0, 1.0], 3)          # (3,)
+    z_away = z + ((away - offset) / (w @ w))[:, None] * w                 # wᵀz + b = away
+    check_bijector(layer, layer.inverse(z_away)[0], rng=seed).assert_ok()
+
+
+@st.composite
+def wide_layer_and_batch(draw):
+    """Parameters far from the registry's: large c (up to ~50), large |b|, long and short w."""
+    dim = draw(st.integers(1, 3))
+    seed = draw(st.integers(0, 2**32 - 1))
+    rng = np.random.default_rng(seed)
+    w = rng.normal(size=dim)
+    w *= draw(st.floats(0.05, 20.0)) / np.linalg.norm(w)
+    u = rng.normal(size=dim)
+    u += (draw(st.floats(-40.0, 50.0)) - w @ u) * w / (w @ w)
+    layer = PlanarFlow(dim, u=u, w=w, b=draw(st.floats(-60.0, 60.0)))
+    return layer, rng.uniform(-30, 30, (draw(st.integers(1, 50)), dim))
+
+
+@given(wide_layer_and_batch())
+def test_solve_converges_and_reconstructs_far_from_the_registry(drawn):
+    """A trained U1 flow once met c = 17.7 with |wᵀx| near 30; the first stopping rule, blind to
+    the round-off of c·tanh(α + b), cycled there. Every such solve must converge and invert."""
+    layer, x = drawn
+    z, log_det = layer.forward(x)
+    x_back, log_det_inverse = layer.inverse(z)
+    assert np.isfinite(log_det).all()
+    u_hat, c, _ = layer._u_hat()
+    scale = (1 + np.abs(x).max()) * (1 + abs(c)) * (1 + np.linalg.norm(u_hat))   # conditioning
+    assert np.abs(x_back - x).max() <= 1e-12 * scale
+    np.testing.assert_allclose(log_det_inverse, -log_det, atol=1e-9)
+
+
+def test_float32_solve_keeps_the_dtype_and_inverts():
+    layer = PlanarFlow(2, u=[1.5, -0.5], w=[2.0, 1.0], b=0.3, dtype=np.float32)
+    x = np.random.default_rng(3).uniform(-3, 3, (50, 2)).astype(np.float32)
+    z, log_det = layer.forward(x)
+    assert z.dtype == log_det.dtype == np.float32
+    np.testing.assert_allclose(layer.inverse(z)[0], x, atol=1e-5)
+
+
+def test_solve_finishes_on_a_grid_through_steep_layers():
+    """Large c (a steep tanh, like a trained flow's): plain safeguarded Newton ping-pongs between
+    the ends of the bracket and ran out of steps on such grids; with the halving rule it finishes."""
+    rng = np.random.default_rng(0)
+    grid = np.linspace(-4, 4, 50)
+    x = np.stack(np.meshgrid(grid, grid), axis=-1).reshape(-1, 2)            # (2500, 2)
+    for _ in range(16):
+        w = rng.normal(size=2) * rng.uniform(0.3, 8)
+        u = rng.normal(size=2)
+        u += (rng.uniform(-8, 25) - w @ u) * w / (w @ w)
+        layer = PlanarFlow(2, u=u, w=w, b=rng.uniform(-5, 5))
+        z, _ = layer.forward(x)
+        np.testing.assert_allclose(layer.inverse(z)[0], x, atol=1e-9)
+        x = z
