@@ -10,8 +10,10 @@ from scratchflow.history import History
 from scratchflow.targets import load_target, log_normalizer
 
 
-def _history(best_step=40, best=1.25):
-    history = History(mode="data", train_loss=[2.0] * 50, best_step=best_step, best_val_loss=best)
+def _history(best_step=40, best=1.25, last=None):
+    val_loss = [] if best is None else [best, best if last is None else last]
+    history = History(mode="data", train_loss=[2.0] * 50, val_loss=val_loss, best_step=best_step,
+                      best_val_loss=best)
     history.seconds = 3.04
     return history
 
@@ -27,6 +29,7 @@ def test_data_summary_compares_with_the_base_density():
     base_nll = -np.mean(Flow(ElementwiseAffine(2)).base.log_prob(data))
     assert _number_after("the base N(0, I) alone:", text) == round(base_nll, 4)
     assert "KL" not in text
+    assert "WARNING" not in text
 
 
 def test_target_summary_adds_log_z_to_the_best_loss():
@@ -41,3 +44,11 @@ def test_target_summary_adds_log_z_to_the_best_loss():
 def test_no_validation_no_best_line():
     text = _summary(Flow(ElementwiseAffine(2)), _history(best_step=None, best=None), None, None)
     assert text == "50 steps in 3.0 s"
+
+
+def test_a_last_validation_loss_well_above_the_best_warns_of_overfitting():
+    text = _summary(Flow(ElementwiseAffine(2)), _history(best=1.25, last=1.5), None, None)
+    assert "WARNING: validation got worse after its best (last 1.5000)" in text
+    assert "best parameters (step 40) were kept" in text
+    text = _summary(Flow(ElementwiseAffine(2)), _history(best=1.25, last=1.3), None, None)
+    assert "WARNING" not in text                       # within the 0.1-nat margin
