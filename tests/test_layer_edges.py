@@ -40,15 +40,20 @@ class _PositiveLatent(ElementwiseAffine):
             raise ValueError("z must be positive")
 
 
-def test_stack_checks_input_with_its_first_layer_and_latent_with_its_last():
+def test_stack_checks_each_layer_domain_on_what_reaches_it_and_names_the_layer():
     x_bad = np.array([[-1.0, 1.0]])                           # x1 < 0: outside Example 2's domain
     with pytest.raises(ValueError, match="x1 > 0"):
         Compose([Example2Map(), ElementwiseAffine(2)]).forward(x_bad)
+    with pytest.raises(ValueError, match=r"layer 1 \(Example2Map\) of the stack: .*x1 > 0"):
+        Compose([ElementwiseAffine(2), Example2Map()]).forward(x_bad)   # identity shift: still < 0
     z_bad = np.array([[-1.0, 1.0]])
     with pytest.raises(ValueError, match="positive"):
         Compose([ElementwiseAffine(2), _PositiveLatent(2)]).inverse(z_bad)
-    x, _ = Compose([_PositiveLatent(2), ElementwiseAffine(2)]).inverse(z_bad)   # last layer: no limit
-    np.testing.assert_array_equal(x, z_bad)
+    with pytest.raises(ValueError, match=r"layer 0 \(_PositiveLatent\) of the stack: z must be positive"):
+        Compose([_PositiveLatent(2), ElementwiseAffine(2)]).inverse(z_bad)
+    z_good = np.array([[1.0, 2.0]])
+    x, _ = Compose([_PositiveLatent(2), ElementwiseAffine(2)]).inverse(z_good)
+    np.testing.assert_array_equal(x, z_good)
 
 
 def test_documented_default_widths():
@@ -85,12 +90,3 @@ def test_permutation_refuses_empty_nested_and_zero_sized():
         with pytest.raises(ValueError, match="dim must be >= 1"):
             build(0)
         assert build(1).dim == 1
-
-
-def test_require_cached_used_by_the_exercises():
-    from scratchflow.bijectors.base import require_cached
-    layer = ElementwiseAffine(2)
-    kept = np.zeros(2)
-    assert require_cached(kept, layer, "forward") is kept
-    with pytest.raises(RuntimeError, match="ElementwiseAffine: the gradient pass needs forward"):
-        require_cached(None, layer, "forward")
