@@ -47,10 +47,13 @@ def test_density_heatmap_is_p_x_on_the_grid_and_the_target_panel_is_scaled_to_on
     density.plot_density(flow, data, target=Target(), resolution=30)
     model_axis, target_axis = [ax for ax in figures[0].axes if ax.get_title()][:2]
     mesh = model_axis.collections[0]
-    low, high = bounds(data)
+    low, high = bounds(data, pad=0.1, percentiles=(1, 99))         # the bulk of the data
     g1, g2 = np.meshgrid(np.linspace(low[0], high[0], 30), np.linspace(low[1], high[1], 30))
     expected = np.exp(flow.log_prob(np.column_stack([g1.ravel(), g2.ravel()])))
     np.testing.assert_allclose(np.ravel(mesh.get_array()), expected)
+    assert mesh.get_clim() == pytest.approx((0.0, np.percentile(expected, 99.9)))   # spikes clipped
+    assert model_axis.get_xlim() == pytest.approx((low[0], high[0]))
+    assert model_axis.get_ylim() == pytest.approx((low[1], high[1]))
     assert len(model_axis.collections) == 2                      # heatmap and data points
     np.testing.assert_array_equal(model_axis.collections[1].get_offsets(), data)
     target_values = np.ravel(target_axis.collections[0].get_array())

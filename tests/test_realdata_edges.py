@@ -35,9 +35,10 @@ def test_sample_sklearn_row_limits():
     n_train = SKLEARN_DATASETS["wine"][1]
     assert sample_sklearn("wine", n_train, rng=0).shape == (n_train, 13)
     assert sample_sklearn("wine", 1, rng=0).shape == (1, 13)
-    for bad in (0, n_train + 1):
-        with pytest.raises(ValueError, match=f"{n_train} training rows"):
-            sample_sklearn("wine", bad, rng=0)
+    with pytest.raises(ValueError, match=f"{n_train} training rows"):
+        sample_sklearn("wine", n_train + 1, rng=0)
+    with pytest.raises(ValueError, match="must be >= 1, got 0"):
+        sample_sklearn("wine", 0, rng=0)
     pixels = sample_sklearn("digits", 5, rng=1)
     assert pixels.shape == (5, 64) and np.all((pixels > 0) & (pixels < 1))
 
