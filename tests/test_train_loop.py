@@ -33,11 +33,17 @@ class _Optimizer:
 
 
 class _Bar:
-    def __init__(self):
-        self.shown = []
+    """Stands in for the tqdm bar: its position ``n``, and what it showed at each position."""
 
-    def update(self, step, **values):
-        self.shown.append((step, values))
+    def __init__(self):
+        self.n, self.postfix, self.shown = 0, {}, []
+
+    def set_postfix(self, values, refresh=True):
+        self.postfix = dict(values)
+
+    def update(self, count):
+        self.n += count
+        self.shown.append((self.n, self.postfix))
 
 
 def _loop(losses, val_losses, steps, eval_every, patience):
@@ -55,7 +61,8 @@ def test_evaluates_every_eval_every_steps_and_at_the_last_step():
     assert history.val_step == [3, 6, 7]
     assert history.train_loss == [1.0] * 7 and history.grad_norm == [2.0] * 7
     assert [step for step, _ in bar.shown] == list(range(1, 8))
-    assert "val" not in bar.shown[1][1] and bar.shown[2][1]["val"] == 3.0
+    assert "val_nll" not in bar.shown[1][1] and bar.shown[2][1]["val_nll"] == "3.0000"
+    assert bar.shown[6][1]["val_nll"] == "1.0000"
 
 
 def test_patience_counts_evaluations_without_a_strictly_better_loss():
@@ -66,16 +73,16 @@ def test_patience_counts_evaluations_without_a_strictly_better_loss():
     assert (history.best_step, history.best_val_loss) == (2, 2.0)
     assert history.stopped.startswith("early stopping at step 4")
     assert best.step == 2 and best.saved["param:shift"][0] == 2.0   # parameters after step 2
-    assert bar.shown[-1] == (4, {"loss": pytest.approx(1.0), "val": 2.5})
+    assert bar.shown[-1] == (4, {"loss": "1.0000", "val_nll": "2.5000"})
     history, _, _ = _loop([1.0] * 4, [3.0, 2.0, 2.5, 2.4], steps=4, eval_every=1, patience=3)
     assert history.stopped == "finished"                           # 2 without improvement < 3
 
 
 def test_the_bar_shows_a_running_mean_of_the_loss():
     _, bar, _ = _loop([2.0, 4.0, 6.0], [1.0], steps=3, eval_every=5, patience=None)
-    shown = [values["loss"] for _, values in bar.shown]
+    shown = [float(values["loss"]) for _, values in bar.shown]          # shown to 4 decimals
     expected = [2.0, 0.95 * 2.0 + 0.05 * 4.0, 0.95 * (0.95 * 2.0 + 0.05 * 4.0) + 0.05 * 6.0]
-    np.testing.assert_allclose(shown, expected)
+    np.testing.assert_allclose(shown, expected, atol=5e-5, rtol=0)
 
 
 def test_a_non_finite_loss_stops_and_restores_the_last_good_parameters():
