@@ -26,9 +26,10 @@ settings.register_profile("mutation", max_examples=10, derandomize=True, deadlin
 
 
 def copy_repository(root, destination):
-    """Copy what the tests need (library, tests, bench, exercises, solutions, setup files)."""
+    """Copy what the tests need (library, tests, bench, exercises, solutions, notebooks, setup
+    files)."""
     ignore = shutil.ignore_patterns("__pycache__", ".git", ".hypothesis", "*.egg-info", "build")
-    for name in ("scratchflow", "tests", "bench", "exercises", "solutions"):
+    for name in ("scratchflow", "tests", "bench", "exercises", "solutions", "notebooks"):
         if not os.path.isdir(os.path.join(root, name)):
             continue
         shutil.copytree(os.path.join(root, name), os.path.join(destination, name), ignore=ignore)
