@@ -7,6 +7,7 @@ import pytest
 
 from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, Compose, ElementwiseAffine,
                                    Example2Map, set_training)
+from scratchflow.bijectors.additive import AdditiveCoupling
 from scratchflow.bijectors.batchnorm import BatchNorm
 
 
@@ -58,6 +59,7 @@ def test_stack_checks_each_layer_domain_on_what_reaches_it_and_names_the_layer()
 
 def test_documented_default_widths():
     assert AffineCoupling(2, [1, 0]).hidden == (64, 64)
+    assert AdditiveCoupling(2, [1, 0]).hidden == (64, 64)
     assert MAF(2).made.hidden == (64, 64)
     assert IAF(2).made.hidden == (64, 64)
 
