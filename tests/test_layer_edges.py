@@ -72,9 +72,11 @@ def test_set_training_defaults_to_training_mode():
 
 def test_every_layer_refuses_dimension_zero_and_takes_its_smallest():
     from scratchflow.bijectors import Logit
-    from scratchflow.nn import MADE, Linear
+    from scratchflow.nn import MADE, Linear, MaskedLinear
     for build in (ElementwiseAffine, ActNorm, BatchNorm, Logit, MAF, IAF, MADE,
-                  lambda dim: Linear(dim, 2), lambda dim: Linear(2, dim)):
+                  lambda dim: Linear(dim, 2), lambda dim: Linear(2, dim),
+                  lambda dim: MaskedLinear(dim, 2, np.ones((dim, 2))),
+                  lambda dim: MaskedLinear(2, dim, np.ones((2, dim)))):
         with pytest.raises(ValueError, match=">= 1"):
             build(0)
         build(1)
