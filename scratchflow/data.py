@@ -63,6 +63,9 @@ def make_eight_gaussians(n, rng=None, radius=2.5, std=0.2):
 
 def make_checkerboard(n, rng=None, n_cells=4, half_width=2.0):
     """Uniform on the black squares of an ``n_cells`` × ``n_cells`` board on [-w, w]²."""
+    if check_int(n_cells, "n_cells") < 2 or n_cells % 2:
+        raise ValueError(f"n_cells must be even and >= 2 (each column then has n_cells / 2 black "
+                         f"cells, drawn uniformly), got {n_cells}")
     rng = np.random.default_rng(rng)
     cell = 2.0 * half_width / n_cells
     col = rng.integers(0, n_cells, n)                                    # (n,)

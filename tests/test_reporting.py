@@ -57,3 +57,22 @@ def test_a_disabled_bar_writes_nothing(monkeypatch):
     bar.close()
     assert log.getvalue() == ""
     assert not reporting.in_notebook()                    # pytest is no Jupyter kernel
+
+
+def test_a_stream_without_isatty_gets_log_lines_not_a_redrawn_bar():
+    class _WriteOnly:
+        def __init__(self):
+            self.parts = []
+
+        def write(self, text):
+            self.parts.append(text)
+
+        def flush(self):
+            pass
+    stream = _WriteOnly()
+    bar = progress_bar(10, desc="train", stream=stream)
+    bar.update(10)
+    bar.close()
+    written = "".join(stream.parts)
+    assert written.startswith("train:") and "10/10" in written
+    assert "\r" not in written and written.endswith("\n")          # lines, never a redraw

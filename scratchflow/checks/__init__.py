@@ -27,8 +27,8 @@ random "upstream" gradients ``g`` (N, D) and ``h`` (N,) and checks the gradient 
 
 with respect to the input and to every parameter entry. Entries whose gradient is tiny compared
 with L's own size cannot be resolved by finite differences, so the relative error of each entry
-uses ``ε = 1e-4 · S`` with ``S = Σ_n (|g_n| · |z_n| + |h_n| |log_det_n|)`` (the scale of L): an error
-that large relative to L would still fail.
+uses ``ε = 1e-4 · S`` with ``S = 1 + Σ_n (|g_n| · |z_n| + |h_n| |log_det_n|)`` (the scale of L, at
+least 1): an error that large relative to L would still fail.
 
 A check that is not made is reported as "skipped" with its reason, never as passed.
 

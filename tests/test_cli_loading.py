@@ -1,0 +1,42 @@
+"""What ``sample`` and ``plot`` load: a saved model in evaluation mode; what ``plot`` draws against
+(--data, else the run's data set); a model file whose header is not one JSON string is refused."""
+import argparse
+
+import numpy as np
+import pytest
+
+from scratchflow.cli.common import load_model_for
+from scratchflow.cli.plot import _data_or_target
+from scratchflow.io import ModelFileError, save_model
+from scratchflow.models import build_autoregressive, build_realnvp
+
+
+def test_a_loaded_model_is_in_evaluation_mode(tmp_path):
+    flow = build_autoregressive("maf", 2, n_layers=2, hidden=(4,), batchnorm=True)
+    path = str(tmp_path / "model.npz")
+    save_model(flow, path)
+    loaded = load_model_for("sample", path)
+    batchnorms = [layer for layer in loaded.layers.layers if type(layer).__name__ == "BatchNorm"]
+    assert len(batchnorms) == 1 and not batchnorms[0].training
+
+
+def test_plot_draws_against_data_named_on_the_command_line_or_in_run_json():
+    flow = build_realnvp(2, n_layers=2, hidden=(4,))
+    given = argparse.Namespace(data="moons", n=50, seed=0)
+    data, target, image_shape = _data_or_target(given, {}, flow)        # no run.json
+    assert data.shape == (50, 2) and target is None and image_shape is None
+    data, _, _ = _data_or_target(argparse.Namespace(data=None, n=40, seed=0), {"data": "circles"}, flow)
+    assert data.shape == (40, 2)
+
+
+@pytest.mark.parametrize("header", [np.array(["{}", "{}"]), np.array(3.0)])
+def test_a_header_that_is_not_one_json_string_is_refused(tmp_path, header):
+    path = str(tmp_path / "model.npz")
+    save_model(build_realnvp(2, n_layers=1, hidden=(2,)), path)
+    with np.load(path) as saved:
+        arrays = {key: saved[key] for key in saved.files}
+    arrays["header"] = header
+    np.savez(path, **arrays)
+    from scratchflow.io import load_model
+    with pytest.raises(ModelFileError, match="not a JSON string"):
+        load_model(path)

@@ -1,0 +1,54 @@
+"""The closing line of ``scratchflow train``: steps and time, the best validation loss, for a
+target the KL to it (best loss + log Z), for data the base density's NLL to compare with."""
+import re
+
+import numpy as np
+
+from scratchflow import ElementwiseAffine, Flow
+from scratchflow.cli.train import _summary
+from scratchflow.history import History
+from scratchflow.targets import load_target, log_normalizer
+
+
+def _history(best_step=40, best=1.25, last=None):
+    val_loss = [] if best is None else [best, best if last is None else last]
+    history = History(mode="data", train_loss=[2.0] * 50, val_loss=val_loss, best_step=best_step,
+                      best_val_loss=best)
+    history.seconds = 3.04
+    return history
+
+
+def _number_after(label, text):
+    return float(re.search(re.escape(label) + r" (-?[0-9.]+)", text).group(1))
+
+
+def test_data_summary_compares_with_the_base_density():
+    data = np.random.default_rng(0).normal(size=(50, 2)) * 2.0          # (50, 2)
+    text = _summary(Flow(ElementwiseAffine(2)), _history(), None, data)
+    assert text.startswith("50 steps in 3.0 s; best validation NLL 1.2500 nats at step 40")
+    base_nll = -np.mean(Flow(ElementwiseAffine(2)).base.log_prob(data))
+    assert _number_after("the base N(0, I) alone:", text) == round(base_nll, 4)
+    assert "KL" not in text
+    assert "WARNING" not in text
+
+
+def test_target_summary_adds_log_z_to_the_best_loss():
+    target = load_target("u1")
+    text = _summary(Flow(ElementwiseAffine(2)), _history(best=-0.5), target, None)
+    assert "best validation reverse KL + const -0.5000 nats" in text
+    kl = _number_after("KL(q || p*) = that + log Z =", text)
+    assert abs(kl - (-0.5 + log_normalizer(target))) < 1e-4
+    assert "base" not in text
+
+
+def test_no_validation_no_best_line():
+    text = _summary(Flow(ElementwiseAffine(2)), _history(best_step=None, best=None), None, None)
+    assert text == "50 steps in 3.0 s"
+
+
+def test_a_last_validation_loss_well_above_the_best_warns_of_overfitting():
+    text = _summary(Flow(ElementwiseAffine(2)), _history(best=1.25, last=1.5), None, None)
+    assert "WARNING: validation got worse after its best (last 1.5000)" in text
+    assert "best parameters (step 40) were kept" in text
+    text = _summary(Flow(ElementwiseAffine(2)), _history(best=1.25, last=1.3), None, None)
+    assert "WARNING" not in text                       # within the 0.1-nat margin

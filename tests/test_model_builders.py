@@ -1,0 +1,50 @@
+"""The model builders: their documented defaults, the Real-NVP mask cycle and the MAF/IAF orders,
+and where optional layers (ActNorm, BatchNorm) go."""
+import numpy as np
+
+from scratchflow.bijectors import IAF, MAF, ActNorm, AffineCoupling, BatchNorm
+from scratchflow.models import (autoregressive_orders, build_autoregressive, build_realnvp,
+                                realnvp_masks)
+
+
+def test_realnvp_defaults_and_config():
+    flow = build_realnvp(3)
+    assert flow.config == {"model": "realnvp", "dim": 3, "n_layers": 8, "hidden": [64, 64],
+                           "activation": "tanh", "scale_bound": 5.0, "actnorm": False, "seed": 0,
+                           "dtype": "float64"}
+    layers = flow.layers.layers
+    assert len(layers) == 8 and all(isinstance(layer, AffineCoupling) for layer in layers)
+    assert all(layer.scale_bound == 5.0 and layer.hidden == (64, 64) for layer in layers)
+    with_actnorm = build_realnvp(3, n_layers=2, hidden=(4,), actnorm=True).layers.layers
+    assert [type(layer) for layer in with_actnorm] == [ActNorm, AffineCoupling] * 2
+
+
+def test_realnvp_masks_cycle_half_complement_checkerboard_complement():
+    masks = realnvp_masks(5, 6)
+    expected = [[1, 1, 0, 0, 0], [0, 0, 1, 1, 1], [1, 0, 1, 0, 1], [0, 1, 0, 1, 0],
+                [1, 1, 0, 0, 0], [0, 0, 1, 1, 1]]
+    np.testing.assert_array_equal(masks, expected)
+    np.testing.assert_array_equal(realnvp_masks(2, 3), [[1, 0], [0, 1], [1, 0]])
+
+
+def test_autoregressive_defaults_and_config():
+    flow = build_autoregressive("maf", 3)
+    assert flow.config == {"model": "maf", "dim": 3, "n_layers": 5, "hidden": [64, 64],
+                           "activation": "tanh", "order": "reversed-between-layers", "seed": 0,
+                           "dtype": "float64", "batchnorm": False}
+    layers = flow.layers.layers
+    assert len(layers) == 5 and all(isinstance(layer, MAF) for layer in layers)
+    np.testing.assert_array_equal(layers[0].order, [0, 1, 2])
+    np.testing.assert_array_equal(layers[1].order, [2, 1, 0])
+    iaf = build_autoregressive("iaf", 2, n_layers=3, hidden=(4,), batchnorm=True).layers.layers
+    assert [type(layer) for layer in iaf] == [IAF, BatchNorm, IAF, BatchNorm, IAF]
+
+
+def test_autoregressive_orders():
+    reversed_between = autoregressive_orders(4, 3)
+    np.testing.assert_array_equal(reversed_between, [[0, 1, 2, 3], [3, 2, 1, 0], [0, 1, 2, 3]])
+    np.testing.assert_array_equal(autoregressive_orders(3, 2, "natural"), [[0, 1, 2], [0, 1, 2]])
+    first, second = autoregressive_orders(6, 2, "random", rng=3)
+    np.testing.assert_array_equal(np.sort(first), np.arange(6))
+    assert not np.array_equal(first, second)
+    np.testing.assert_array_equal(autoregressive_orders(6, 2, "random", rng=3)[1], second)

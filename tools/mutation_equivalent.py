@@ -1,0 +1,69 @@
+"""Mutants of ``tools/mutate.py`` that cannot change behaviour, each with the reason.
+
+One row per mutant: (path, the mutated line as it reads, stripped, original token, replacement,
+reason[, column of the token in the stripped line, when the token occurs twice]). Matched by the line's text, not its number, so that edits elsewhere in a file keep the
+table valid. A listed mutant is still run; if a test kills it, the report shows an error of this
+list (the reason was wrong).
+
+"Same law" rows are a judgement worth stating: the mutant flips the sign of zero-mean Gaussian
+noise, so every draw has the same distribution and the same seed still gives the same points, but
+not the same points as before the mutation. No documented property of the data sets depends on
+which of the two it is.
+"""
+
+_SAME_LAW = ("same law: the noise N(0, s^2) is symmetric, so -noise has the distribution of +noise; "
+             "seeded draws stay reproducible")
+
+EQUIVALENT = [
+    ("scratchflow/data.py",
+     "points = np.column_stack([x, y]) + noise * rng.standard_normal((n, 2))   # (n, 2)",
+     "+", "-", _SAME_LAW),
+    ("scratchflow/data.py", "points += noise * 2.0 * rng.standard_normal((n, 2))", "+=", "-=",
+     _SAME_LAW),
+    ("scratchflow/data.py",
+     "return points + noise * rng.standard_normal((n, 2))                  # (n, 2)", "+", "-",
+     _SAME_LAW),
+    ("scratchflow/data.py",
+     "return centres[component] + std * rng.standard_normal((n, 2))        # (n, 2)", "+", "-",
+     _SAME_LAW),
+    ("scratchflow/data.py",
+     "points += noise * rng.standard_normal((n, 2))                        # (n, 2)", "+=", "-=",
+     _SAME_LAW),
+    ("scratchflow/data.py",
+     "angles = 2.0 * np.pi * np.arange(8) / 8                              # (8,)", "8", "9",
+     "a ninth centre at angle 2pi (= the first) is added but never drawn: component is in 0..7",
+     len("angles = 2.0 * np.pi * np.arange(")),
+    ("scratchflow/data.py",
+     "row = 2 * rng.integers(0, n_cells // 2, n) + (col % 2)               # black: row + col even",
+     "//", "/", "n_cells is checked to be even, so n_cells / 2 == n_cells // 2, and "
+     "Generator.integers draws the same stream for the high 2.0 as for 2"),
+    ("scratchflow/bijectors/compose.py",
+     "dtypes = {layer.dtype for layer in layers if layer.num_params() > 0}", "0", "1",
+     "differs only for a layer with exactly one scalar parameter; no layer of the library has one "
+     "(the smallest, ElementwiseAffine(1), has two). A user-written one-parameter layer would see it"),
+    ("scratchflow/cli/train.py",
+     'json.dump({key: value for key, value in vars(args).items() if key != "run"}, file, indent=1)',
+     "1", "0", "JSON layout only: indent=0 writes the same keys and values one per line without "
+     "indentation; json.load gives the same dict"),
+    ("scratchflow/data.py",
+     "angle = rng.uniform(0.0, 2.0 * np.pi, n)                             # (n,)", "2.0", "4.0",
+     "same law: an angle uniform on [0, 4pi) puts a point uniformly on the circle, as one on "
+     "[0, 2pi) does; seeded draws stay reproducible"),
+    ("scratchflow/plotting/samples.py", "sharex=True, sharey=True)", "True", "False",
+     "the figure is saved, not shown: with one row of panels sharex hides no tick label, and "
+     "every panel sets the same x limits itself", len("sharex=")),
+    ("scratchflow/standardize.py",
+     'x = check_array(x, "x").astype(np.float64, copy=False)              # (N, D), finite',
+     "False", "True", "x is only read afterwards ((x - mean) / std makes a new array), so copying "
+     "it first changes memory use, not any value or returned object"),
+    ("scratchflow/checks/numerical.py", "return relative_error(analytic, numeric, eps=max(1e-12, 1e-4 * scale))",
+     "1e-12", "2e-12", "both callers (check_bijector, check_module) pass scale = 1 + a sum of absolute "
+     "values >= 1, so 1e-4 * scale >= 1e-4 always exceeds the floor"),
+    ("scratchflow/optim.py", "if shrink != 1.0:", "1.0", "2.0",
+     "shrink = 1 - lr * weight_decay <= 1 is never 2, and the extra multiplication by exactly 1.0 "
+     "leaves every float (0, -0, NaN too) unchanged"),
+    ("scratchflow/plotting/density.py",
+     "grid = np.linspace(low[0], high[0], 400)[:, None]                # (400, 1)", "0", "1",
+     "bounds() gets the 1-D data twice, as two equal columns, so low[1] == low[0] and "
+     "high[1] == high[0]"),
+]
