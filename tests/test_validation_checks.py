@@ -3,7 +3,7 @@ first value refused on each side of every bound."""
 import numpy as np
 import pytest
 
-from scratchflow.validation import (check_array, check_dtype, check_gradient, check_int,
+from scratchflow.input_checks import (check_array, check_dtype, check_gradient, check_int,
                                     check_number, check_sizes, check_vector)
 
 
