@@ -6,7 +6,7 @@
 The fits are :mod:`scratchflow.figure3`'s, the grid :mod:`scratchflow.plotting.figure3`'s; this
 file checks the flags, runs both and says what it wrote (``figure3.json`` first, then the PNG).
 """
-from scratchflow.cli.common import fail, positive_int
+from scratchflow.cli.common import fail, positive_int, seed, writable_folder
 from scratchflow.figure3 import TARGET_NAMES, fit_figure3, model_configs, save_results
 from scratchflow.targets import load_target
 
@@ -20,7 +20,7 @@ def add_figure3_command(subparsers):
     parser.add_argument("--out", default="figures", help="output folder (default: figures)")
     parser.add_argument("--steps", type=positive_int, default=8000,
                         help="optimizer steps per panel, half of them annealed (default: 8000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of every panel (default: 0)")
+    parser.add_argument("--seed", type=seed, default=0, help="seed of every panel (default: 0)")
     parser.add_argument("--targets", default=",".join(TARGET_NAMES),
                         help="comma-separated subset of u1,u2,u3,u4 (default: all four)")
     parser.set_defaults(run=run_figure3)
@@ -33,6 +33,7 @@ def run_figure3(args):
             load_target(name)                              # an unknown name fails before any fit
     except ValueError as error:
         fail("figure3", error)
+    writable_folder("figure3", "--out", args.out)          # before minutes of fitting, not after
     results, flows = fit_figure3(steps=args.steps, seed=args.seed, targets=targets)
     paths = [save_results(results, args.out)]             # the numbers first, then the drawing
     # local import: matplotlib is slow to import; only the commands that draw pay for it.
