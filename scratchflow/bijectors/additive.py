@@ -29,6 +29,10 @@ The MLP runs through its unchecked pair (``_forward(x) -> (t, cache)`` /
 instead of keeping it: the layer keeps one per direction (``Cache(net=...)``), so a forward, an
 inverse, then both gradient passes each read their own pass.
 
+Conditional (``context_dim = C``): t reads [x_c, c] for a context c (N, C). c is not transformed,
+so the Jacobian in x is still unit lower-triangular and the log-det still 0; dL/dc is the MLP's
+input gradient in the c columns (``grad_context``).
+
 Legend: t -> shift, x_c -> x[:, cond_index], x_r -> x[:, trans_index].
 
 References
@@ -42,7 +46,7 @@ from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.coupling import coupling_split
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.input_checks import check_dtype, check_sizes
+from scratchflow.input_checks import check_dtype, check_int, check_sizes
 
 
 class AdditiveCoupling(Bijector):
@@ -61,6 +65,8 @@ class AdditiveCoupling(Bijector):
     zero_init : bool
         Zero the MLP's last layer, so t = 0 and the layer starts as the identity (default).
     dtype : float64 (default) or float32
+    context_dim : int
+        C >= 1: t reads [x_c, c] (a conditional layer); 0 (default): t reads x_c.
 
     References
     ----------
@@ -68,20 +74,37 @@ class AdditiveCoupling(Bijector):
     """
 
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", rng=None, zero_init=True,
-                 dtype=np.float64):
+                 dtype=np.float64, context_dim=0):
         super().__init__()
         self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
+        self.context_dim = check_int(context_dim, "context_dim", 0)
         self.hidden = check_sizes(hidden, "hidden")
         self.activation = activation
         self.net = self.add_child("net", MLP(
-            [len(self.cond_index), *self.hidden, len(self.trans_index)], activation,
+            [len(self.cond_index) + self.context_dim, *self.hidden, len(self.trans_index)], activation,
             rng=np.random.default_rng(rng), zero_last=zero_init, dtype=self.dtype))
         self._forward_cache = None      # Cache(net) of the forward: the MLP's own cache
         self._inverse_cache = None      # Cache(net) of the inverse
 
-    def _forward(self, x):
-        shift, trace = self.net._forward(x[:, self.cond_index])            # (N, k)
+    def _shift(self, cond, context):
+        """t (N, k) from the conditioning columns (N, d) and the context (N, C) or None; the
+        MLP's cache."""
+        if context is not None:
+            cond = np.concatenate([cond, context], axis=1)                 # (N, d + C)
+        return self.net._forward(cond)
+
+    def _cond_gradient(self, trace, grad_shift):
+        """dL/dt (N, k) -> dL/dx_c (N, d); the context's share goes to ``grad_context``."""
+        grad_in = self.net._backward(trace, grad_shift)                    # (N, d + C)
+        if not self.context_dim:
+            return grad_in
+        n_cond = len(self.cond_index)
+        self.grad_context = grad_in[:, n_cond:]                            # (N, C)
+        return grad_in[:, :n_cond]                                         # (N, d)
+
+    def _forward(self, x, context=None):
+        shift, trace = self._shift(x[:, self.cond_index], context)         # (N, k)
         z = x.copy()                                                       # (N, D): z_c = x_c
         z[:, self.trans_index] += shift
         self._forward_cache = Cache(net=trace)
@@ -91,11 +114,11 @@ class AdditiveCoupling(Bijector):
         cache = self._read_cache("forward")
         grad_r = grad_z[:, self.trans_index]                               # (N, k)
         grad_x = grad_z.copy()                                             # (N, D)
-        grad_x[:, self.cond_index] += self.net._backward(cache.net, grad_r)
+        grad_x[:, self.cond_index] += self._cond_gradient(cache.net, grad_r)
         return grad_x
 
-    def _inverse(self, z):
-        shift, trace = self.net._forward(z[:, self.cond_index])            # (N, k)
+    def _inverse(self, z, context=None):
+        shift, trace = self._shift(z[:, self.cond_index], context)         # (N, k)
         x = z.copy()                                                       # (N, D): x_c = z_c
         x[:, self.trans_index] -= shift
         self._inverse_cache = Cache(net=trace)
@@ -105,10 +128,11 @@ class AdditiveCoupling(Bijector):
         cache = self._read_cache("inverse")
         grad_r = grad_x[:, self.trans_index]                               # (N, k)
         grad_z = grad_x.copy()                                             # (N, D)
-        grad_z[:, self.cond_index] += self.net._backward(cache.net, -grad_r)
+        grad_z[:, self.cond_index] += self._cond_gradient(cache.net, -grad_r)
         return grad_z
 
     def __repr__(self):
         mask = "".join(str(int(m)) for m in self.mask)
         return (f"AdditiveCoupling(dim={self.dim}, mask={mask}, hidden={self.hidden}, "
-                f"activation={self.activation!r})")
+                f"activation={self.activation!r}"
+                + (f", context_dim={self.context_dim})" if self.context_dim else ")"))

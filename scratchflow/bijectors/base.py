@@ -33,6 +33,17 @@ gradient pass reads can never be changed by the caller (``z, _ = layer.forward(x
 :class:`~scratchflow.divergence.DivergenceError` naming the layer (``Compose`` names the position
 in the stack, and checks each layer's domain on what the layer before it produced).
 Then point :func:`scratchflow.checks.check_bijector` at the layer.
+
+Conditional layers (beyond the lecture)
+---------------------------------------
+A layer with a conditioner (coupling, MAF, IAF) can also read a context vector c per sample,
+``context`` (N, C): built with ``context_dim = C > 0``, its passes are ``forward(x, context)`` and
+``inverse(z, context)``, and every gradient pass leaves dL/dc of that pass in ``grad_context``
+(N, C), beside the parameter gradients in ``grads``. c only enters the networks that compute the
+map's coefficients, never the transformed variable, so for a fixed c the map x ↦ z is the same
+kind of map as before and its log-det is the same formula (each layer's docstring says why).
+A layer without context (``context_dim = 0``, every layer without a conditioner) refuses a context,
+and a conditional layer refuses to run without one: nothing is silently ignored or broadcast.
 """
 import numpy as np
 
@@ -57,29 +68,37 @@ class Bijector(Module):
     dim = None
     dtype = np.dtype(np.float64)
     samples_independent = True
+    context_dim = 0                # C > 0: a conditional layer, whose passes read context (N, C)
 
     def __init__(self):
         super().__init__()
         self._forward_n = None     # batch size of the latest public forward, for backward's checks
         self._inverse_n = None
+        self.grad_context = None   # dL/dc (N, C) of the latest gradient pass (conditional layers)
 
     # ------------------------------------------------------------------ public, checked
-    def forward(self, x):
-        """Map data to latent: ``x`` (N, D) -> ``(z (N, D), log_det (N,))``, log|det ∂f/∂x|."""
+    def forward(self, x, context=None):
+        """Map data to latent: ``x`` (N, D) -> ``(z (N, D), log_det (N,))``, log|det ∂f/∂x|.
+
+        ``context`` (N, C) is required by a conditional layer (``context_dim = C > 0``) and refused
+        by any other."""
         x = check_array(x, "x", dim=self.dim, dtype=self.dtype).copy()   # the caches own it
+        context = self._checked_context(context, x.shape[0])
         self._check_domain(x)
         self._forward_n = None         # a forward that fails part-way leaves no pass to backward
-        z, log_det = self._forward(x)
+        z, log_det = self._forward(x, context) if self.context_dim else self._forward(x)
         check_finite_output(type(self).__name__, z=z, log_det=log_det)
         self._forward_n = x.shape[0]
         return np.array(z), np.array(log_det)     # copies: the caller may change them in place
 
-    def inverse(self, z):
-        """Map latent to data: ``z`` (N, D) -> ``(x (N, D), log_det (N,))``, log|det ∂f⁻¹/∂z|."""
+    def inverse(self, z, context=None):
+        """Map latent to data: ``z`` (N, D) -> ``(x (N, D), log_det (N,))``, log|det ∂f⁻¹/∂z|;
+        ``context`` as in :meth:`forward`."""
         z = check_array(z, "z", dim=self.dim, dtype=self.dtype).copy()   # the caches own it
+        context = self._checked_context(context, z.shape[0])
         self._check_codomain(z)
         self._inverse_n = None
-        x, log_det = self._inverse(z)
+        x, log_det = self._inverse(z, context) if self.context_dim else self._inverse(z)
         check_finite_output(type(self).__name__, x=x, log_det=log_det)
         self._inverse_n = z.shape[0]
         return np.array(x), np.array(log_det)     # copies: the caller may change them in place
@@ -112,6 +131,26 @@ class Bijector(Module):
                                "the gradient pass reads what inverse kept")
         grad_x, grad_log_det = self._check_grads(grad_x, grad_log_det, self._inverse_n, "grad_x")
         return self._inverse_backward(grad_x, grad_log_det)
+
+    def _checked_context(self, context, n):
+        """The context (N, C) of a pass over n rows, checked; ``None`` for a layer without one."""
+        name = type(self).__name__
+        if not self.context_dim:
+            if context is not None:
+                raise ValueError(f"{name} is not conditional (context_dim=0) but got a context; "
+                                 "build it with context_dim=C to make it read one")
+            return None
+        if context is None:
+            raise ValueError(f"{name} is conditional (context_dim={self.context_dim}): pass "
+                             f"context, an array of shape (N, {self.context_dim}), one row per sample")
+        context = check_array(context, "context", dtype=self.dtype)          # (N, C), finite
+        if context.shape[1] != self.context_dim:
+            raise ValueError(f"context has C={context.shape[1]} columns but {name} was built with "
+                             f"context_dim={self.context_dim}")
+        if context.shape[0] != n:
+            raise ValueError(f"context has N={context.shape[0]} rows but the batch has N={n}: one "
+                             "context row per sample (nothing is broadcast)")
+        return context
 
     def _check_grads(self, grad, grad_log_det, n, name):
         grad = check_gradient(grad, name, n, self.dim, self.dtype)
