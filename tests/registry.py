@@ -11,6 +11,10 @@ random instance of ``cls`` of dimension ``dim``, not the identity, with paramete
 (min, max) dimension to draw; ``to_domain`` maps an unconstrained draw (entries in [-2, 2]) into
 the layer's domain (Example 2 needs x1 > 0); ``check_options`` go to ``check_bijector``; ``label``
 is the test id (default the class name); ``float32`` says whether the layer can be built in float32.
+
+``CONDITIONAL`` lists the conditional layers (``context_dim = C``, beyond the lecture), whose passes
+need a context (N, C): ``tests/test_contract_conditional.py`` checks them, context gradient included.
+Their factories take ``context_dim`` as a fourth argument.
 """
 from dataclasses import dataclass, field
 from typing import Callable, Optional
@@ -205,4 +209,50 @@ REGISTRY += [
     Case(SplineAutoregressive,
          lambda dim, rng, dtype=np.float64: _spline(SplineAutoregressive, dim, rng, dtype),
          dims=(1, 3)),
+]
+
+
+def _mask(dim, rng):
+    mask = np.zeros(dim, dtype=int)
+    mask[rng.choice(dim, size=rng.integers(1, dim), replace=False)] = 1
+    return mask
+
+
+def _conditional_coupling(dim, rng, dtype=np.float64, context_dim=2):
+    scale_bound = None if rng.random() < 0.5 else float(rng.uniform(0.5, 3.0))
+    return AffineCoupling(dim, _mask(dim, rng), hidden=(4,), scale_bound=scale_bound, rng=rng,
+                          zero_init=False, dtype=dtype, context_dim=context_dim)
+
+
+def _conditional_additive(dim, rng, dtype=np.float64, context_dim=2):
+    return AdditiveCoupling(dim, _mask(dim, rng), hidden=(4,), rng=rng, zero_init=False,
+                            dtype=dtype, context_dim=context_dim)
+
+
+def _conditional_autoregressive(cls, dim, rng, dtype=np.float64, context_dim=2):
+    """MAF or IAF reading a context, with a small random last layer as in the unconditional case."""
+    layer = cls(dim, hidden=(4,), order="random", rng=rng, zero_last=False, dtype=dtype,
+                context_dim=context_dim)
+    layer.made.params["2.weight"][:] = rng.uniform(-0.5, 0.5, (4, 2 * dim))
+    layer.made.params["2.bias"][:] = rng.uniform(-0.5, 0.5, 2 * dim)
+    return layer
+
+
+def _conditional_stack(dim, rng, dtype=np.float64, context_dim=2):
+    """Conditional and unconditional layers in one stack: only the former read the context."""
+    layers = [_affine(dim, rng, dtype),
+              _conditional_autoregressive(MAF, dim, rng, dtype, context_dim)]
+    if dim >= 2:
+        layers.append(_conditional_coupling(dim, rng, dtype, context_dim))
+    return Compose(layers)
+
+
+CONDITIONAL = [
+    Case(AffineCoupling, _conditional_coupling, dims=(2, 4), label="AffineCoupling-context"),
+    Case(AdditiveCoupling, _conditional_additive, dims=(2, 4), label="AdditiveCoupling-context"),
+    Case(MAF, lambda dim, rng, dtype=np.float64, context_dim=2:
+         _conditional_autoregressive(MAF, dim, rng, dtype, context_dim), label="MAF-context"),
+    Case(IAF, lambda dim, rng, dtype=np.float64, context_dim=2:
+         _conditional_autoregressive(IAF, dim, rng, dtype, context_dim), label="IAF-context"),
+    Case(Compose, _conditional_stack, label="Compose-context"),
 ]

@@ -8,10 +8,13 @@ Everything here is computed by finite differences, independently of the code und
 * :func:`relative_error` — max over entries of |a − b| / max(ε, |a| + |b|);
 * :func:`check_module` — an ``nn`` module's backward against finite differences;
 * :func:`check_bijector` — one call that checks a flow layer in both directions and returns a
-  :class:`CheckReport` you can print or assert on.
+  :class:`CheckReport` you can print or assert on;
+* :func:`check_conditional` — the same for a conditional layer at a given context, plus the
+  gradient with respect to the context (beyond the lecture).
 
 Files: ``numerical.py`` (the finite differences), ``report.py`` (the report and its lines),
-``network.py`` (:func:`check_module`), ``bijector.py`` (:func:`check_bijector`).
+``network.py`` (:func:`check_module`), ``bijector.py`` (:func:`check_bijector`),
+``conditional.py`` (:func:`check_conditional`).
 
 Central differences use the five-point stencil
 
@@ -44,6 +47,7 @@ True
 >>> print(report)                               # doctest: +SKIP
 """
 from scratchflow.checks.bijector import check_bijector
+from scratchflow.checks.conditional import check_conditional
 from scratchflow.checks.network import check_module
 from scratchflow.checks.numerical import (DEFAULT_STEP, GRADIENT_TOL, LOG_DET_TOL,
                                           RECONSTRUCTION_TOL, numerical_gradient,
@@ -51,6 +55,6 @@ from scratchflow.checks.numerical import (DEFAULT_STEP, GRADIENT_TOL, LOG_DET_TO
                                           relative_error)
 from scratchflow.checks.report import CheckReport, CheckResult
 
-__all__ = ["check_bijector", "check_module", "numerical_gradient", "numerical_jacobian",
+__all__ = ["check_bijector", "check_conditional", "check_module", "numerical_gradient", "numerical_jacobian",
            "numerical_log_abs_det", "relative_error", "CheckReport", "CheckResult", "DEFAULT_STEP",
            "GRADIENT_TOL", "LOG_DET_TOL", "RECONSTRUCTION_TOL"]
