@@ -133,3 +133,32 @@ def test_zero_last_starts_at_zero_and_bad_arguments_are_named():
         MADE(2, hidden=(), rng=0).input_gradient(np.zeros((1, 2)), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="columns"):
         made.forward(np.ones((2, 4)))
+
+
+@given(made_and_batch(), st.integers(1, 3), SEEDS)
+def test_with_a_context_output_d_reads_x_before_d_and_the_context_only(drawn, context_dim, seed):
+    """Conditional MADE (beyond the lecture): the Jacobian in [x, c] is strictly triangular in x,
+    and every output may read every context entry (and, with enough units, does)."""
+    plain, x = drawn
+    rng = np.random.default_rng(seed)
+    made = MADE(plain.dim, hidden=plain.hidden, order=plain.order, rng=rng, context_dim=context_dim)
+    _randomise(made, rng)
+    context = rng.uniform(-2, 2, (x.shape[0], context_dim))                 # (N, C)
+    dim = made.dim
+
+    def outputs(inputs):                                                    # [x, c] -> [μ, s]
+        return np.concatenate(made.forward(inputs[:, :dim], inputs[:, dim:]), axis=1)
+    jacobian = numerical_jacobian(outputs, np.concatenate([x, context], axis=1))   # (N, 2D, D + C)
+    allowed = np.tile(_allowed(made.order), (2, 1))                         # (2D, D)
+    assert np.all(np.abs(jacobian[:, :, :dim][:, ~allowed]) < 1e-10), "an output reads x_d or later"
+    assert jacobian.shape == (x.shape[0], 2 * dim, dim + context_dim)
+
+
+def test_with_enough_units_every_output_reads_the_context():
+    rng = np.random.default_rng(4)
+    made = MADE(3, hidden=(16,), order="random", rng=rng, context_dim=2)
+    _randomise(made, rng)
+    x, context = rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, (3, 2))
+    jacobian = numerical_jacobian(lambda c: np.concatenate(made.forward(x, c), axis=1), context)
+    assert np.all(np.abs(jacobian) > 1e-8)                                  # (N, 2D, C): all of it
+    assert made.masks[0].shape == (3 + 2, 16) and np.all(made.masks[0][3:] == 1)

@@ -31,8 +31,9 @@ missing by chance; the network stays autoregressive, it just reads fewer inputs 
 
 Context (conditional flows, beyond the lecture). With ``context_dim = C`` the network also reads a
 context c (N, C): the C context inputs get degree 0, so the rule M^1 connects them to every unit
-of the first hidden layer (m ≥ 0 always; with no hidden layer, to every output). Nothing of x
-changes: output d still reads x only before d in the ordering, now also c, and the triangular
+of the first hidden layer (m ≥ 0 always; with no hidden layer, to every output), and hidden
+degrees start at 0 instead of 1: the output of the first dimension, which reads units of degree
+< 1 only, would otherwise never see c. Units of degree 0 read c alone. Nothing of x changes: output d still reads x only before d in the ordering, now also c, and the triangular
 structure in x, which is all the flows need, is untouched.
 
 Gradient pass: the network is Linear → activation → ... → Linear with masked weights, so backward
@@ -68,13 +69,15 @@ def make_order(order, dim, rng=None):
     return order.astype(int)
 
 
-def made_degrees(order, hidden, rng=None):
+def made_degrees(order, hidden, rng=None, context=False):
     """Degrees of the input units and of every hidden layer (MADE paper's rule, see module doc).
 
     Returns ``[input_degrees (D,), hidden_1 (H1,), ...]``; the output degrees equal the inputs'.
     Task made_masks: ``input_degrees[d]`` is the degree of dimension d — its position in the
     ordering, counted from 1 (``order[i]`` is the dimension generated i-th).
     With D = 1 the hidden degrees are 0 (the single output is a constant, as μ_1 and s_1 are).
+    With ``context`` (a conditional MADE) hidden degrees are drawn from {0, ..., D − 1}: a unit
+    of degree 0 reads the context only, and the first dimension's μ_1, s_1 read it through them.
     """
     rng = np.random.default_rng(rng)
     dim = len(order)
@@ -84,7 +87,7 @@ def made_degrees(order, hidden, rng=None):
     # <<< task made_masks
     degrees = [input_degrees]
     for width in hidden:
-        low = min(int(degrees[-1].min()), dim - 1)
+        low = 0 if context else min(int(degrees[-1].min()), dim - 1)
         degrees.append(rng.integers(low, dim, size=width))           # (H,) in {low, ..., D−1}
     return degrees
 
@@ -151,7 +154,7 @@ class MADE(LayerStack):
         context_dim = check_int(context_dim, "context_dim", 0)
         rng = np.random.default_rng(rng)
         order = make_order(order, dim, rng)                           # (D,)
-        degrees = made_degrees(order, hidden, rng)
+        degrees = made_degrees(order, hidden, rng, context=context_dim > 0)
         masks = made_masks(degrees)
         if context_dim:                                               # degree 0: reaches every unit
             masks[0] = np.vstack([masks[0], np.ones((context_dim, masks[0].shape[1]))])   # (D + C, H1)
