@@ -25,6 +25,13 @@ Reverse KL (fitting a target density p* known up to a constant, the job IAF was 
 
 With z fixed (the reparametrisation), dL/dx_i = −(1/m) ∇ log p*(x_i) and
 dL/dlog_det_inv_i = −1/m; the stack's ``inverse_backward`` turns these into dL/dθ.
+
+Conditional flows (beyond the lecture): with layers built with ``context_dim = C``, every pass reads
+a context c_i (one row (C,) per object), log p_x(x | c) = log p_z(f(x; c)) + log|det ∂f(x; c)/∂x|
+with the same base p_z, and generation draws z ~ p_z and returns f^{-1}(z; c). c is never
+transformed, so the log-dets are the unconditional formulas evaluated at the given c. The loss's
+gradient reaches c through the conditioners only: :meth:`Flow.context_gradient` returns dL/dc
+(m, C) of the latest :meth:`Flow.backward`, for an encoder in front of the flow.
 """
 import numpy as np
 
@@ -72,39 +79,48 @@ class Flow(Module):
                             f"sample; {type(self.base).__name__} has no {', '.join(missing)}")
         if self.base.dim != self.dim:
             raise ValueError(f"base distribution has dimension {self.base.dim}, layers have {self.dim}")
+        self.context_dim = self.layers.context_dim   # C > 0: a conditional flow, see the module doc
         self._forward_cache = None     # Cache(z) of the latest loss, for backward
+        self._grad_context = None      # dL/dc (m, C) of the latest backward of a conditional flow
 
-    def log_prob(self, x):
-        """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array."""
+    def log_prob(self, x, context=None):
+        """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array.
+
+        A conditional flow needs ``context`` (N, C), one row per x: log p_x(x | c)."""
         self._forward_cache = None     # the layers' forward caches now hold this x, not the loss's
-        z, log_det = self.layers.forward(x)                       # (N, D), (N,)
+        z, log_det = self.layers.forward(x, context)              # (N, D), (N,)
         log_px = self._base_log_prob(z) + log_det                 # (N,)
         check_finite_output("Flow.log_prob (the base density at the flow's z)", log_prob=log_px)
         return log_px
 
-    def sample(self, n, rng=None):
+    def sample(self, n, rng=None, context=None):
         """Generation algorithm (slide «Алгоритм генерации»); returns x (n, D); task generation.
 
         ``rng`` is a seed or Generator: pass it to ``self.base.sample(n, rng, dtype=self.dtype)``,
         once, so that a seed gives the same samples as the reference; ``self.layers`` is the map
-        f from data to latent.
+        f from data to latent (hand it ``context`` too).
 
-        ``n`` is an integer >= 0 (n = 0 gives an empty (0, D) array).
+        ``n`` is an integer >= 0 (n = 0 gives an empty (0, D) array). A conditional flow needs
+        ``context``: shape (n, C), row i for sample i, or ONE context of shape (C,) (a 1-D
+        array, said explicitly) used for all n samples; any other shape is an error.
         """
         n = check_int(n, "n (the number of samples)", 0)
+        context = self._sampling_context(context, n)              # (n, C) or None
         # >>> task generation
         raise NotImplementedError('task generation (slide «Алгоритм генерации; Эксперимент / Теория / Generation algorithm; Experiment / theory»): Flow.sample is yours to write; the docstring above gives the formula and the contract')
         # <<< task generation
         return x
 
-    def loss(self, x):
+    def loss(self, x, context=None):
         """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D), m >= 1.
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
-        Task loss: define ``log_px`` (m,), log p_x(x_i), and ``loss``, the number L.
+        A conditional flow needs ``context`` (m, C). Task loss: define ``log_px`` (m,),
+        log p_x(x_i), and ``loss``, the number L.
         """
         self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
-        z, log_det = self.layers.forward(x)                       # (m, D), (m,)
+        self._grad_context = None
+        z, log_det = self.layers.forward(x, context)              # (m, D), (m,)
         if z.shape[0] == 0:
             raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
                              f"got an empty batch x of shape {z.shape}")
@@ -136,14 +152,43 @@ class Flow(Module):
         # >>> task loss
         raise NotImplementedError('task loss (slide «Постановка задачи, Функция потерь / Problem statement, Loss function»): Flow.backward is yours to write; the docstring above gives the formula and the contract')
         # <<< task loss
-        return self.layers._backward(grad_z, grad_log_det)
+        grad_x = self.layers._backward(grad_z, grad_log_det)      # (m, D)
+        self._grad_context = self.layers.grad_context             # (m, C) or None
+        return grad_x
 
-    def loss_and_grad(self, x):
-        """Zero the gradients, compute L on x, fill ``grads`` with dL/dθ; return L (a float)."""
+    def context_gradient(self):
+        """dL/dc (m, C) of the latest :meth:`backward` of a conditional flow (the loss reaches c
+        through every conditioner); feed it to an encoder's backward to train it with the flow."""
+        if not self.context_dim:
+            raise ValueError("this flow is not conditional (context_dim=0): there is no context "
+                             "gradient")
+        if self._grad_context is None:
+            raise RuntimeError("Flow.context_gradient() called before Flow.backward() (or "
+                               "loss_and_grad(x, context)) of the latest loss")
+        return self._grad_context.copy()
+
+    def loss_and_grad(self, x, context=None):
+        """Zero the gradients, compute L on x (given ``context`` (m, C) for a conditional flow),
+        fill ``grads`` with dL/dθ; return L (a float). dL/dc: :meth:`context_gradient`."""
         self.zero_grad()
-        loss = self.loss(x)
+        loss = self.loss(x, context)
         self.backward()
         return loss
+
+    def _sampling_context(self, context, n):
+        """The context of n samples as (n, C): a 1-D (C,) context is one context for all n."""
+        if context is None or not self.context_dim:
+            return context              # the layers refuse a missing or an unexpected context
+        context = np.asarray(context)
+        if context.ndim == 1:
+            if context.shape != (self.context_dim,):
+                raise ValueError(f"a single context must have shape ({self.context_dim},), got "
+                                 f"{context.shape}")
+            return np.repeat(context[None, :], n, axis=0)        # (n, C), the stated repeat
+        if context.ndim == 2 and context.shape[0] != n:
+            raise ValueError(f"context has {context.shape[0]} rows but n={n} samples were asked "
+                             f"for: pass one row per sample, or one (C,) context for all")
+        return context
 
     def reverse_kl(self, target, z):
         """KL(q || p*) + const estimated on given base draws z (n, D); returns ``(loss, x)``.

@@ -31,6 +31,13 @@ where column d of c only reads u at dimensions after d (those already solved). T
 dimension of the ordering feeds no output, so its c is 0: D − 1 MADE input-gradient passes
 plus one MADE backward for the parameters, D passes in all,
 mirroring the D forward passes. The finite-difference checks of the contract suite confirm it.
+
+Conditional MAF / IAF (beyond the lecture; ``context_dim = C``). The MADE also reads a context c
+(N, C): μ_d = μ_d(x_{1:d−1}, c), s_d = s_d(x_{1:d−1}, c) (MAF; z for IAF). c is not transformed,
+so for fixed c the Jacobian ∂z/∂x is the same triangular matrix with diagonal exp(−s_d) and the
+log-det is still −Σ_d s_d. dL/dc: the one-pass direction reads it off the MADE's input gradient
+(c columns); the sequential direction treats c like θ, dL/dc = −(uᵀ ∂φ/∂c + h ∂ℓ_φ/∂c), which is
+the c columns of the same final MADE pass. Either lands in ``grad_context``.
 """
 import numpy as np
 
@@ -48,25 +55,34 @@ class _MadeAffine(Bijector):
     """
 
     def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
-                 zero_last=True, dtype=np.float64):
+                 zero_last=True, dtype=np.float64, context_dim=0):
         super().__init__()
         self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
+        self.context_dim = check_int(context_dim, "context_dim", 0)
         self.made = self.add_child("made", MADE(self.dim, hidden, order, activation, rng,
-                                                zero_last, self.dtype))
+                                                zero_last, self.dtype, self.context_dim))
         self.order = self.made.order                  # (D,) order[0] is generated first
         self._forward_cache = None                    # what forward keeps for backward
         self._inverse_cache = None                    # what inverse keeps for inverse_backward
 
-    def _conditioner(self, point):
-        """One unchecked MADE pass: μ (N, D), s (N, D) and the MADE's cache of this pass."""
+    def _conditioner(self, point, context=None):
+        """One unchecked MADE pass on point (N, D) and the context (N, C) or None: μ (N, D),
+        s (N, D) and the MADE's cache of this pass."""
+        if context is not None:
+            point = np.concatenate([point, context], axis=1)          # (N, D + C)
         out, made_cache = self.made._forward(point)                  # (N, 2D)
         return out[:, :self.dim], out[:, self.dim:], made_cache
 
     def _made_backward(self, made_cache, grad_shift, grad_log_scale):
-        """MADE's gradient pass of the pass that kept ``made_cache``: dL/d(input) (N, D)."""
+        """MADE's gradient pass of the pass that kept ``made_cache``: dL/d(input) (N, D); the
+        context's columns, if any, go to ``grad_context`` (N, C)."""
         grad_out = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
-        return self.made._backward(made_cache, grad_out)
+        grad_in = self.made._backward(made_cache, grad_out)           # (N, D + C)
+        if not self.context_dim:
+            return grad_in
+        self.grad_context = grad_in[:, self.dim:]                     # (N, C)
+        return grad_in[:, :self.dim]                                  # (N, D)
 
     def _solve_adjoint(self, made_cache, grad_out, inv_diag, conditioner_grads):
         """Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.
@@ -88,7 +104,8 @@ class _MadeAffine(Bijector):
 
     def __repr__(self):
         return (f"{type(self).__name__}(dim={self.dim}, hidden={self.made.hidden}, "
-                f"order={self.order.tolist()})")
+                f"order={self.order.tolist()}"
+                + (f", context_dim={self.context_dim})" if self.context_dim else ")"))
 
 
 class MAF(_MadeAffine):
@@ -141,8 +158,8 @@ class MAF(_MadeAffine):
     arXiv:1705.07057. Germain et al. MADE, arXiv:1502.03509.
     """
 
-    def _forward(self, x):
-        """Density direction, one pass of ``self._conditioner``; task maf. Define ``made_cache``,
+    def _forward(self, x, context=None):
+        """Density direction, one pass of ``self._conditioner(x, context)``; task maf. Define ``made_cache``,
         ``inv_scale`` = exp(−s) (N, D), ``z`` (N, D) and ``log_det`` (N,)."""
         # >>> task maf
         raise NotImplementedError('task maf (slide «Masked Autoregressive Flow (MAF)»): MAF._forward is yours to write; the docstring above gives the formula and the contract')
@@ -156,7 +173,7 @@ class MAF(_MadeAffine):
         grad_log_scale = -grad_z * cache.z - grad_log_det[:, None]    # (N, D) dL/ds
         return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         """Sampling direction, D passes of ``self._conditioner``, dimensions in ``self.order``;
         task maf. Define ``x``, ``log_det`` and, from the LAST pass (it read the final x),
         ``made_cache`` and ``inv_scale`` = exp(−s) (N, D)."""
@@ -218,8 +235,8 @@ class IAF(_MadeAffine):
     Inverse Autoregressive Flow. arXiv:1606.04934.
     """
 
-    def _inverse(self, z):
-        """Sampling direction, one pass of ``self._conditioner`` on z; task iaf. Define
+    def _inverse(self, z, context=None):
+        """Sampling direction, one pass of ``self._conditioner`` on z (and context); task iaf. Define
         ``made_cache``, ``scale`` = exp(s) (N, D), ``x`` and ``log_det`` = log|det ∂f⁻¹/∂z|."""
         # >>> task iaf
         raise NotImplementedError('task iaf (slide «Inverse Autoregressive Flow (IAF)»): IAF._inverse is yours to write; the docstring above gives the formula and the contract')
@@ -233,8 +250,8 @@ class IAF(_MadeAffine):
         grad_log_scale = scaled * cache.z + grad_log_det[:, None]     # (N, D) dL/ds
         return scaled + self._made_backward(cache.made, grad_x, grad_log_scale)   # dL/dμ = g
 
-    def _forward(self, x):
-        """Density direction, D passes of ``self._conditioner`` on z, dimensions in
+    def _forward(self, x, context=None):
+        """Density direction, D passes of ``self._conditioner`` on z (and context), dimensions in
         ``self.order``; task iaf. Define ``z``, ``log_det`` and, from the LAST pass,
         ``made_cache`` and ``scale`` = exp(s) (N, D)."""
         # >>> task iaf

@@ -19,6 +19,10 @@ Each layer checks its own domain on what the layer before it produced (a Logit a
 leaves (0, 1) is an error naming layer k, not a NaN), and each layer's output must be finite
 (:class:`~scratchflow.divergence.DivergenceError` names the layer). A layer object may appear only
 once in a stack: its caches hold one pass, and its parameters would be listed, and stepped, twice.
+
+Conditional stacks (beyond the lecture): every conditional layer receives the same context c
+(N, C), the others none; c is not transformed by any layer, so the log-dets still add. L depends on
+c through each conditional layer, so dL/dc is the sum of their ``grad_context`` (N, C).
 """
 from scratchflow.bijectors.base import Bijector
 from scratchflow.divergence import DomainError, check_finite_output
@@ -53,6 +57,11 @@ class Compose(Bijector):
         if len(dtypes) > 1:
             raise ValueError(f"layers mix dtypes {sorted(map(str, dtypes))}; build them with one dtype")
         self.dtype = dtypes.pop() if dtypes else layers[0].dtype
+        context_dims = {layer.context_dim for layer in layers if layer.context_dim}
+        if len(context_dims) > 1:
+            raise ValueError(f"conditional layers read contexts of different sizes "
+                             f"{sorted(context_dims)}; one stack reads one context (N, C)")
+        self.context_dim = context_dims.pop() if context_dims else 0
         for k, layer in enumerate(layers):
             self.add_child(str(k), layer)
 
@@ -76,43 +85,46 @@ class Compose(Bijector):
 
     # Task composition: the four passes of the stack, written with the one-layer steps below
     # (``self._layer_forward(k, x)`` etc.: layer k's unchecked pass, its domain and output checked).
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         # >>> task composition
         raise NotImplementedError('task composition (slide «Больше слоев! / More layers!»): Compose._forward is yours to write; the docstring above gives the formula and the contract')
         # <<< task composition
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         # >>> task composition
         raise NotImplementedError('task composition (slide «Больше слоев! / More layers!»): Compose._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task composition
 
     def _backward(self, grad_z, grad_log_det):
+        self.grad_context = None                               # the layers' steps add into it
         # >>> task composition
         raise NotImplementedError('task composition (slide «Больше слоев! / More layers!»): Compose._backward is yours to write; the docstring above gives the formula and the contract')
         # <<< task composition
 
     def _inverse_backward(self, grad_x, grad_log_det):
+        self.grad_context = None                               # the layers' steps add into it
         # >>> task composition
         raise NotImplementedError('task composition (slide «Больше слоев! / More layers!»): Compose._inverse_backward is yours to write; the docstring above gives the formula and the contract')
         # <<< task composition
 
     # ---------------------------------------------------------------- one layer's step, checked
-    def _layer_forward(self, k, x):
-        """Layer k's ``_forward`` on x (N, D): its domain checked (layer 0's by ``forward``), its
-        output finite; returns (z (N, D), log_det (N,))."""
+    def _layer_forward(self, k, x, context=None):
+        """Layer k's ``_forward`` on x (N, D) (with the context (N, C) if the layer is
+        conditional): its domain checked (layer 0's by ``forward``), its output finite; returns
+        (z (N, D), log_det (N,))."""
         layer = self.layers[k]
         if k > 0:
             _check_layer_domain(layer, k, x, "_check_domain", points_from_the_model=True)
-        z, log_det = layer._forward(x)                         # (N, D), (N,)
+        z, log_det = layer._forward(x, context) if layer.context_dim else layer._forward(x)
         check_finite_output(f"layer {k} ({type(layer).__name__})", z=z, log_det=log_det)
         return z, log_det
 
-    def _layer_inverse(self, k, z):
-        """Layer k's ``_inverse`` on z (N, D), checked likewise; returns (x, log_det)."""
+    def _layer_inverse(self, k, z, context=None):
+        """Layer k's ``_inverse`` on z (N, D) (and context), checked likewise; returns (x, log_det)."""
         layer = self.layers[k]
         if k < len(self.layers) - 1:                           # the last layer's: by ``inverse``
             _check_layer_domain(layer, k, z, "_check_codomain", points_from_the_model=True)
-        x, log_det = layer._inverse(z)                         # (N, D), (N,)
+        x, log_det = layer._inverse(z, context) if layer.context_dim else layer._inverse(z)
         check_finite_output(f"layer {k} ({type(layer).__name__})", x=x, log_det=log_det)
         return x, log_det
 
@@ -121,6 +133,7 @@ class Compose(Bijector):
         layer = self.layers[k]
         grad_x = layer._backward(grad_z, grad_log_det)         # (N, D)
         check_finite_output(f"the gradient pass of layer {k} ({type(layer).__name__})", grad_x=grad_x)
+        self._add_context_gradient(layer)
         return grad_x
 
     def _layer_inverse_backward(self, k, grad_x, grad_log_det):
@@ -128,7 +141,17 @@ class Compose(Bijector):
         layer = self.layers[k]
         grad_z = layer._inverse_backward(grad_x, grad_log_det)   # (N, D)
         check_finite_output(f"the gradient pass of layer {k} ({type(layer).__name__})", grad_z=grad_z)
+        self._add_context_gradient(layer)
         return grad_z
+
+    def _add_context_gradient(self, layer):
+        """Add a conditional layer's dL/dc (N, C) of its latest gradient pass into ours."""
+        if not layer.context_dim:
+            return
+        if self.grad_context is None:
+            self.grad_context = layer.grad_context.copy()      # (N, C)
+        else:
+            self.grad_context += layer.grad_context
 
     def __len__(self):
         return len(self.layers)

@@ -48,6 +48,11 @@ way. Check both with ``scratchflow.check_bijector(layer, x)`` — it works while
 still stubs — and make the network's zero start non-trivial first (``zero_init=False``).
 # <<< task coupling_backward
 
+Conditional coupling (beyond the lecture; ``context_dim = C``): the network reads [x_c, c] with a
+context c (N, C), so s = s(x_c, c), t = t(x_c, c). c is not transformed, so for fixed c the
+Jacobian ∂z/∂x is the same block-triangular matrix with diagonal exp(s(x_c, c)) and the log-det
+is still Σ_j s_j; dL/dc is the network's input gradient in the c columns (``grad_context``).
+
 Forward and inverse keep separate caches (the network trace included), so a forward, an inverse
 and then both gradient passes, in any order, each read their own pass.
 """
@@ -116,11 +121,13 @@ class AffineCoupling(Bijector):
     zero_init : bool
         Zero the MLP's last layer, so s = t = 0 and the layer starts as the identity (default).
     dtype : float64 (default) or float32
+    context_dim : int
+        C >= 1 makes the layer conditional: s and t read [x_c, c]; 0 (default) is the slide's layer.
 
     Attributes
     ----------
     net : MLP
-        ``MLP([d, *hidden, 2k])``; parameters ``net.0.weight``, ``net.0.bias``, ...
+        ``MLP([d + C, *hidden, 2k])``; parameters ``net.0.weight``, ``net.0.bias``, ...
 
     References
     ----------
@@ -128,10 +135,11 @@ class AffineCoupling(Bijector):
     """
 
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", scale_bound=None, rng=None,
-                 zero_init=True, dtype=np.float64):
+                 zero_init=True, dtype=np.float64, context_dim=0):
         super().__init__()
         self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
+        self.context_dim = check_int(context_dim, "context_dim", 0)
         if scale_bound is not None:        # finite: b = inf would give s = inf · tanh(0) = NaN
             scale_bound = check_number(scale_bound, "scale_bound (a positive number or None)", 0,
                                        low_open=True)
@@ -140,15 +148,18 @@ class AffineCoupling(Bijector):
         self.activation = activation
         n_cond, n_trans = len(self.cond_index), len(self.trans_index)
         rng = np.random.default_rng(rng)
-        self.net = self.add_child("net", MLP([n_cond, *self.hidden, 2 * n_trans], activation,
+        self.net = self.add_child("net", MLP([n_cond + self.context_dim, *self.hidden, 2 * n_trans], activation,
                                              rng=rng, zero_last=zero_init, dtype=self.dtype))
         self._n_trans = n_trans
         self._forward_cache = None      # Cache(net, log_scale, exp_scale, x_moved) of the forward
         self._inverse_cache = None      # Cache(net, log_scale, exp_neg_scale, x_moved) of the inverse
 
     # ---------------------------------------------------------------- s and t from the network
-    def _scale_shift(self, cond):
-        """Run the MLP on the conditioning columns: returns s (N, k), t (N, k), the MLP's cache."""
+    def _scale_shift(self, cond, context=None):
+        """Run the MLP on the conditioning columns (and the context (N, C), if any): returns
+        s (N, k), t (N, k), the MLP's cache."""
+        if context is not None:
+            cond = np.concatenate([cond, context], axis=1)          # (N, d + C)
         out, trace = self.net._forward(cond)                        # (N, 2k)
         k = self._n_trans
         raw_scale, shift = out[:, :k], out[:, k:]                  # (N, k) each
@@ -159,18 +170,24 @@ class AffineCoupling(Bijector):
         return scale_log, shift, trace
 
     def _net_backward(self, trace, scale_log, grad_scale_log, grad_shift):
-        """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads."""
+        """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads (and
+        ``grad_context`` (N, C), the context's columns, in a conditional layer)."""
         if self.scale_bound is not None:
             ratio = scale_log / self.scale_bound                   # (N, k) = tanh(ŝ/b)
             grad_scale_log = grad_scale_log * (1.0 - ratio * ratio)   # dL/dŝ
         grad_out = np.concatenate([grad_scale_log, grad_shift], axis=1)   # (N, 2k)
-        return self.net._backward(trace, grad_out)                 # (N, d)
+        grad_in = self.net._backward(trace, grad_out)              # (N, d + C)
+        if not self.context_dim:
+            return grad_in
+        n_cond = len(self.cond_index)
+        self.grad_context = grad_in[:, n_cond:]                    # (N, C)
+        return grad_in[:, :n_cond]                                 # (N, d)
 
     # ---------------------------------------------------------------- x -> z
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula; task coupling.
 
-        Use ``self._scale_shift(x_c)`` for s, t and the network's trace; define ``scale_log``
+        Use ``self._scale_shift(x_c, context)`` for s, t and the network's trace; define ``scale_log``
         (N, k), ``exp_s`` = exp(s) (N, k), ``x_r`` (N, k), ``trace``, ``z`` and ``log_det``: the
         lines after the region keep them for the gradient pass.
         """
@@ -196,7 +213,7 @@ class AffineCoupling(Bijector):
         return grad_x
 
     # ---------------------------------------------------------------- z -> x
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|; task coupling.
 
         Define ``scale_log``, ``exp_neg_s`` = exp(−s), ``x_r``, ``trace``, ``x`` and ``log_det``.
@@ -223,4 +240,5 @@ class AffineCoupling(Bijector):
     def __repr__(self):
         mask = "".join(str(int(m)) for m in self.mask)
         return (f"AffineCoupling(dim={self.dim}, mask={mask}, hidden={self.hidden}, "
-                f"activation={self.activation!r}, scale_bound={self.scale_bound})")
+                f"activation={self.activation!r}, scale_bound={self.scale_bound}"
+                + (f", context_dim={self.context_dim})" if self.context_dim else ")"))

@@ -27,6 +27,13 @@ that come before d in the ordering: the Jacobian ∂(μ, s)/∂x is strictly tri
 The degrees are random (the paper's rule), so with very few hidden units some degree may be
 missing by chance; the network stays autoregressive, it just reads fewer inputs for some outputs.
 
+Context (conditional flows, beyond the lecture). With ``context_dim = C`` the network also reads a
+context c (N, C): the C context inputs get degree 0, so the rule M^1 connects them to every unit
+of the first hidden layer (m ≥ 0 always; with no hidden layer, to every output), and hidden
+degrees start at 0 instead of 1: the output of the first dimension, which reads units of degree
+< 1 only, would otherwise never see c. Units of degree 0 read c alone. Nothing of x changes: output d still reads x only before d in the ordering, now also c, and the triangular
+structure in x, which is all the flows need, is untouched.
+
 Gradient pass: the network is Linear → activation → ... → Linear with masked weights, so backward
 runs the layers in reverse (see :class:`~scratchflow.nn.MaskedLinear`); a masked weight always gets
 gradient 0. :meth:`MADE.input_gradient` runs the same pass without touching ``grads``; MAF's
@@ -60,13 +67,15 @@ def make_order(order, dim, rng=None):
     return order.astype(int)
 
 
-def made_degrees(order, hidden, rng=None):
+def made_degrees(order, hidden, rng=None, context=False):
     """Degrees of the input units and of every hidden layer (MADE paper's rule, see module doc).
 
     Returns ``[input_degrees (D,), hidden_1 (H1,), ...]``; the output degrees equal the inputs'.
     Task made_masks: ``input_degrees[d]`` is the degree of dimension d — its position in the
     ordering, counted from 1 (``order[i]`` is the dimension generated i-th).
     With D = 1 the hidden degrees are 0 (the single output is a constant, as μ_1 and s_1 are).
+    With ``context`` (a conditional MADE) hidden degrees are drawn from {0, ..., D − 1}: a unit
+    of degree 0 reads the context only, and the first dimension's μ_1, s_1 read it through them.
     """
     rng = np.random.default_rng(rng)
     dim = len(order)
@@ -76,7 +85,7 @@ def made_degrees(order, hidden, rng=None):
     # <<< task made_masks
     degrees = [input_degrees]
     for width in hidden:
-        low = min(int(degrees[-1].min()), dim - 1)
+        low = 0 if context else min(int(degrees[-1].min()), dim - 1)
         degrees.append(rng.integers(low, dim, size=width))           # (H,) in {low, ..., D−1}
     return degrees
 
@@ -115,6 +124,8 @@ class MADE(LayerStack):
         Zero the output layer: μ = 0 and s = 0 at the start, so a MAF/IAF layer starts as the
         identity map.
     dtype : float64 (default) or float32
+    context_dim : int
+        C >= 1: the network reads [x, c], c (N, C) connected to every first-layer unit; 0: x only.
 
     Attributes
     ----------
@@ -133,22 +144,40 @@ class MADE(LayerStack):
     """
 
     def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
-                 zero_last=False, dtype=np.float64):
+                 zero_last=False, dtype=np.float64, context_dim=0):
         dim = check_int(dim, "dim", 1)
         hidden = check_sizes(hidden, "hidden")
+        context_dim = check_int(context_dim, "context_dim", 0)
         rng = np.random.default_rng(rng)
         order = make_order(order, dim, rng)                           # (D,)
-        degrees = made_degrees(order, hidden, rng)
+        degrees = made_degrees(order, hidden, rng, context=context_dim > 0)
         masks = made_masks(degrees)
-        super().__init__((dim,) + hidden + (2 * dim,), activation, rng, zero_last, dtype, masks)
+        if context_dim:                                               # degree 0: reaches every unit
+            masks[0] = np.vstack([masks[0], np.ones((context_dim, masks[0].shape[1]))])   # (D + C, H1)
+        super().__init__((dim + context_dim,) + hidden + (2 * dim,), activation, rng, zero_last,
+                         dtype, masks)
         self.dim, self.hidden, self.activation = dim, hidden, activation
+        self.context_dim = context_dim
         self.order, self.degrees, self.masks = order, degrees, masks
 
-    def forward(self, x):
-        """x (N, D) -> (shift μ(x) (N, D), log_scale s(x) (N, D)); row d reads x before d only."""
+    def forward(self, x, context=None):
+        """x (N, D) -> (shift μ(x) (N, D), log_scale s(x) (N, D)); row d reads x before d only.
+
+        With ``context_dim = C`` pass ``context`` (N, C) too; :meth:`backward` then returns
+        dL/d[x, c] (N, D + C)."""
         x = check_array(x, "x", dim=self.dim, dtype=self.dtype).copy()   # the cache owns x
+        if self.context_dim or context is not None:
+            x = np.concatenate([x, self._checked_context(context, len(x))], axis=1)   # (N, D + C)
         out, self._forward_cache = self._forward(x)                   # (N, 2D)
         return out[:, :self.dim], out[:, self.dim:]
+
+    def _checked_context(self, context, n):
+        """The context (n, C) of a conditional MADE, checked."""
+        if not self.context_dim:
+            raise ValueError("this MADE has context_dim=0 and reads no context")
+        if context is None:
+            raise ValueError(f"this MADE has context_dim={self.context_dim}: pass context (N, C)")
+        return check_array(context, "context", dim=self.context_dim, dtype=self.dtype, n=n)
 
     def _output_gradient(self, grad_shift, grad_log_scale, method):
         """Check dL/dμ and dL/ds against the latest forward; return the cache and the gradients
@@ -176,4 +205,5 @@ class MADE(LayerStack):
 
     def __repr__(self):
         return (f"MADE(dim={self.dim}, hidden={self.hidden}, order={self.order.tolist()}, "
-                f"activation={self.activation!r})")
+                f"activation={self.activation!r}"
+                + (f", context_dim={self.context_dim})" if self.context_dim else ")"))
