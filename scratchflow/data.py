@@ -20,8 +20,11 @@ from scratchflow.standardize import standardize  # noqa: F401  (public here: scr
 from scratchflow.input_checks import check_int
 
 
-def make_moons(n, rng=None, noise=0.1):
-    """Two interleaving half circles in 2-D, with Gaussian noise of std ``noise``."""
+def make_moons(n, rng=None, noise=0.1, return_labels=False):
+    """Two interleaving half circles in 2-D, with Gaussian noise of std ``noise``.
+
+    ``return_labels=True`` also returns each point's moon, (n,) ints: 0 upper, 1 lower (the
+    context of the conditional flows' demonstration); the points are the same either way."""
     rng = np.random.default_rng(rng)
     n_upper = n // 2
     angle = rng.uniform(0.0, np.pi, n)                                   # (n,)
@@ -29,7 +32,10 @@ def make_moons(n, rng=None, noise=0.1):
     x = np.where(upper, np.cos(angle), 1.0 - np.cos(angle))
     y = np.where(upper, np.sin(angle), 0.5 - np.sin(angle))
     points = np.column_stack([x, y]) + noise * rng.standard_normal((n, 2))   # (n, 2)
-    return points[rng.permutation(n)]
+    order = rng.permutation(n)                                           # (n,)
+    if return_labels:
+        return points[order], (~upper[order]).astype(int)
+    return points[order]
 
 
 def make_circles(n, rng=None, noise=0.05, factor=0.5):

@@ -40,14 +40,15 @@ def _simple_stack(model, layer_class, dim, n_layers, seed, dtype):
 
 
 def build_nice(dim, n_layers=4, hidden=(64, 64), activation="tanh", lu_linear=False, seed=0,
-               dtype="float64"):
+               dtype="float64", context_dim=0):
     """NICE (Dinh et al. 2014, arXiv:1410.8516): additive couplings, then one diagonal scaling.
 
     ``n_layers`` :class:`~scratchflow.bijectors.AdditiveCoupling` layers with the masks of
     :func:`~scratchflow.bijectors.coupling.realnvp_masks` (volume-preserving, log-det 0) and a
     final :class:`~scratchflow.bijectors.ElementwiseAffine`, which carries the whole log-det. With
     ``lu_linear=True`` an :class:`~scratchflow.bijectors.LULinear` (Glow §3.2) precedes every
-    coupling, a learned mixing of the coordinates instead of a fixed alternation.
+    coupling, a learned mixing of the coordinates instead of a fixed alternation. With
+    ``context_dim = C`` every coupling network also reads a context (N, C) (a conditional flow).
     """
     dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers", 1)
     if dim < 2:
@@ -60,10 +61,12 @@ def build_nice(dim, n_layers=4, hidden=(64, 64), activation="tanh", lu_linear=Fa
         if lu_linear:
             layers.append(LULinear(dim, rng=rng, dtype=dtype))
         layers.append(AdditiveCoupling(dim, mask, hidden=hidden, activation=activation, rng=rng,
-                                       dtype=dtype))
+                                       dtype=dtype, context_dim=context_dim))
     layers.append(ElementwiseAffine(dim, dtype=dtype))
     flow = Flow(layers)
     flow.config = {"model": "nice", "dim": dim, "n_layers": n_layers, "hidden": hidden,
                    "activation": activation, "lu_linear": bool(lu_linear), "seed": int(seed),
                    "dtype": dtype.name}
+    if context_dim:                     # conditional: recorded only then (config unchanged otherwise)
+        flow.config["context_dim"] = int(context_dim)
     return flow

@@ -18,6 +18,7 @@ MAX_WIDTH = 8192               # units of one hidden layer
 MAX_DEPTH = 16                 # hidden layers of one network
 MAX_SEED = 2 ** 63 - 1
 MAX_BINS = 1024                # K, bins of one spline
+MAX_CONTEXT = 4096             # C, context size of a conditional flow
 
 _COMMON = {
     "model": ("choice", ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice")),
@@ -29,15 +30,18 @@ _COMMON = {
     "dtype": ("choice", ("float64", "float32")),
     "logit_alpha": ("number", 0.0, 0.5),
 }
+_CONTEXT = {"context_dim": ("int", 1, MAX_CONTEXT)}      # conditional flows (beyond the lecture)
 SCHEMA = {
-    "realnvp": {**_COMMON, "scale_bound": ("number or null", 0.0, 1e6), "actnorm": ("bool",)},
-    "maf": {**_COMMON, "order": ("choice", AUTOREGRESSIVE_ORDERS), "batchnorm": ("bool",)},
+    "realnvp": {**_COMMON, **_CONTEXT, "scale_bound": ("number or null", 0.0, 1e6),
+                "actnorm": ("bool",)},
+    "maf": {**_COMMON, **_CONTEXT, "order": ("choice", AUTOREGRESSIVE_ORDERS),
+            "batchnorm": ("bool",)},
 }
 SCHEMA["iaf"] = SCHEMA["maf"]
 SCHEMA["nsf"] = {**_COMMON, "bins": ("int", 1, MAX_BINS), "bound": ("number", 0.0, 1e6),
                  "order": ("choice", AUTOREGRESSIVE_ORDERS)}
 SCHEMA["nsf-ar"] = SCHEMA["nsf"]
-SCHEMA["nice"] = {**_COMMON, "lu_linear": ("bool",)}                  # beyond the lecture
+SCHEMA["nice"] = {**_COMMON, **_CONTEXT, "lu_linear": ("bool",)}                  # beyond the lecture
 _NO_NETWORK = {key: rule for key, rule in _COMMON.items() if key not in ("hidden", "activation")}
 SCHEMA["planar"] = SCHEMA["radial"] = _NO_NETWORK                   # no network: no hidden sizes
 REQUIRED = ("model", "dim")

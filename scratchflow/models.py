@@ -57,7 +57,7 @@ def build_model(config):
 
 
 def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bound=5.0,
-                  actnorm=False, seed=0, dtype="float64"):
+                  actnorm=False, seed=0, dtype="float64", context_dim=0):
     """Real-NVP (slide "Real-NVP"): ``n_layers`` affine coupling layers with alternating masks.
 
     Parameters
@@ -79,6 +79,9 @@ def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bou
     seed : int
         Seed of the initial weights (each layer starts as the identity: zeroed last layer).
     dtype : "float64" (default) or "float32"
+    context_dim : int
+        C >= 1: a conditional flow whose every coupling network also reads a context (N, C)
+        (beyond the lecture; :mod:`scratchflow.flow`); 0 (default): the slide's flow.
 
     Returns
     -------
@@ -94,12 +97,22 @@ def build_realnvp(dim, n_layers=8, hidden=(64, 64), activation="tanh", scale_bou
         if actnorm:
             layers.append(ActNorm(dim, dtype=dtype))
         layers.append(AffineCoupling(dim, mask, hidden=hidden, activation=activation,
-                                     scale_bound=scale_bound, rng=rng, dtype=dtype))
+                                     scale_bound=scale_bound, rng=rng, dtype=dtype,
+                                     context_dim=context_dim))
     flow = Flow(layers)
     flow.config = {"model": "realnvp", "dim": dim, "n_layers": n_layers, "hidden": hidden,
                    "activation": activation,
                    "scale_bound": None if scale_bound is None else float(scale_bound),
                    "actnorm": bool(actnorm), "seed": int(seed), "dtype": dtype.name}
+    return with_context_config(flow, context_dim)
+
+
+def with_context_config(flow, context_dim):
+    """Record a conditional flow's context size C in ``flow.config`` (absent when C = 0, so an
+    unconditional model's config and file stay what they were); return the flow."""
+    context_dim = check_int(context_dim, "context_dim", 0)
+    if context_dim:
+        flow.config["context_dim"] = context_dim
     return flow
 
 
@@ -126,7 +139,8 @@ def autoregressive_orders(dim, n_layers, order="reversed-between-layers", rng=No
 
 
 def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="tanh",
-                         order="reversed-between-layers", seed=0, dtype="float64", batchnorm=False):
+                         order="reversed-between-layers", seed=0, dtype="float64", batchnorm=False,
+                         context_dim=0):
     """MAF or IAF (slides "Masked Autoregressive Flow (MAF)", "Inverse Autoregressive Flow (IAF)").
 
     Parameters
@@ -150,6 +164,8 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
     batchnorm : bool
         Put a :class:`~scratchflow.bijectors.BatchNorm` between consecutive layers (the MAF paper's
         "MAF with batch norm"); remember ``set_training(flow, False)`` before evaluating.
+    context_dim : int
+        C >= 1: every MADE also reads a context (N, C) (a conditional flow, beyond the lecture).
 
     Returns
     -------
@@ -167,12 +183,12 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
         if batchnorm and k > 0:
             layers.append(BatchNorm(dim, dtype=dtype))
         layers.append(layer_class(dim, hidden=hidden, order=layer_order, activation=activation,
-                                  rng=rng, zero_last=True, dtype=dtype))
+                                  rng=rng, zero_last=True, dtype=dtype, context_dim=context_dim))
     flow = Flow(layers)
     flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "hidden": hidden,
                    "activation": activation, "order": order, "seed": int(seed),
                    "dtype": dtype.name, "batchnorm": bool(batchnorm)}
-    return flow
+    return with_context_config(flow, context_dim)
 
 
 def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activation="tanh",

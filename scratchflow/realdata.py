@@ -53,6 +53,19 @@ def _raw(name):
     return data
 
 
+def load_labels(name, split="train", seed=0):
+    """The class of every row of ``load_sklearn(name, split, seed)``, (n,) ints (digits: 0..9),
+    in the same order: the context of a class-conditional flow."""
+    if name not in SKLEARN_DATASETS:
+        raise ValueError(f"unknown scikit-learn data set {name!r}; choose one of {sorted(SKLEARN_DATASETS)}")
+    import sklearn.datasets             # _raw has checked that it is installed
+    _raw(name)
+    labels = np.asarray(getattr(sklearn.datasets, SKLEARN_DATASETS[name][0])().target, dtype=int)
+    order = np.random.default_rng(seed).permutation(len(labels))         # as _split_rows
+    n_train = SKLEARN_DATASETS[name][1]
+    return labels[order[:n_train]] if split == "train" else labels[order[n_train:]]
+
+
 def _split_rows(name, split, seed):
     """Rows of the ``split`` ("train" or "test") of ``name``: a seeded permutation, cut once."""
     if split not in ("train", "test"):

@@ -38,6 +38,22 @@ def _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_sh
     return paths
 
 
+def draw_conditional_figures(flow, data, args):
+    """``train --conditional``: samples per class (images for digits); the data's classes are not
+    drawn beside them for digits. Returns the paths written."""
+    from scratchflow import plotting
+    paths = []
+    with limit_blas_threads(1):
+        if flow.dim == 2:
+            labels = args.contexts[1].argmax(axis=1)                  # (V,) the classes of data
+            _draw(paths, "samples", plotting.plot_conditional_samples, flow, data, labels,
+                  args.out, seed=args.seed)
+        else:
+            _draw(paths, "samples", plotting.plot_conditional_images, flow, args.out,
+                  seed=args.seed)
+    return paths
+
+
 def _plot_layers(plotting, flow, data, out_dir, seed):
     if data is not None:
         return plotting.plot_layers(flow, data, out_dir)

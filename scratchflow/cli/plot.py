@@ -34,6 +34,10 @@ def run_plot(args):
     folder = os.path.dirname(os.path.abspath(args.model_file))
     writable_folder("plot", "--out", args.out if args.out is not None else folder)
     flow = load_model_for("plot", args.model_file)
+    if flow.context_dim:                  # its density needs a class: train draws its figure
+        fail("plot", f"{args.model_file} is a conditional model (context_dim={flow.context_dim}); "
+                     "its figure of samples per class is drawn by train --conditional, and "
+                     "scratchflow sample --context K draws class K")
     run = _read_json(os.path.join(folder, "run.json"))
     data, target, image_shape = _data_or_target(args, run, flow)
     history_path = os.path.join(folder, "history.json")

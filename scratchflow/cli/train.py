@@ -20,7 +20,8 @@ from scratchflow.bijectors import set_training
 from scratchflow.cli.common import (FIGURE_NOTE, data_set_name, fail, point_count, positive_float,
                                     positive_int, positive_int_list, seed, usage_error,
                                     writable_folder)
-from scratchflow.cli.figures import draw_figures
+from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labelled_data
+from scratchflow.cli.figures import draw_conditional_figures, draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
 from scratchflow.io import save_history, save_model
 from scratchflow.models import MODEL_NAMES, build_model
@@ -38,6 +39,8 @@ TRAIN_EPILOG = """examples:
   scratchflow train --target u1 --steps 3000 --out runs/u1  fit a density known up to a
                                                           constant (reverse KL), no data
   scratchflow train --data moons --epochs 20 --patience 5   early stopping on validation NLL
+  scratchflow train --data digits --conditional --out runs/digits   p(x | digit): the one-hot
+                                                          label is the context (beyond the lecture)
 
 The output folder gets model.npz, history.json, history.csv, run.json and the figures
 """ + FIGURE_NOTE + ".\nThe progress bar shows the running training loss and the latest validation loss."
@@ -87,6 +90,10 @@ def add_train_command(subparsers):
                         help="seed for data, initial weights and minibatches (default: 0)")
     parser.add_argument("--out", default="runs/latest", help="output folder (default: runs/latest)")
     parser.add_argument("--no-progress", action="store_true", help="do not draw the progress bar")
+    parser.add_argument("--conditional", action="store_true",
+                        help="a conditional flow p(x | class): the one-hot class of each point is "
+                             "the context of every conditioner (moons, digits; realnvp, maf, iaf, "
+                             "nice); draw a class with scratchflow sample --context K")
     parser.add_argument("--no-figures", action="store_true",
                         help="save the model and history only (draw later with scratchflow plot)")
     parser.set_defaults(run=run_train)
@@ -95,6 +102,7 @@ def add_train_command(subparsers):
 def run_train(args):
     _check_flags(args)                               # every flag, before any work
     target, train_data, val_data, flow, source = _setup(args)
+    contexts = getattr(args, "contexts", (None, None))  # one-hot classes with --conditional
     print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
           f"on {source}", file=sys.stderr)
     steps = None if args.epochs is not None else (args.steps or 2000)
@@ -102,7 +110,8 @@ def run_train(args):
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm,
-                      seed=args.seed, patience=args.patience, progress=not args.no_progress)
+                      seed=args.seed, patience=args.patience, progress=not args.no_progress,
+                      context=contexts[0], val_context=contexts[1])
     set_training(flow, False)                        # figures: BatchNorm with running averages
     try:
         return _save_run(args, flow, history, target, val_data)
@@ -113,9 +122,12 @@ def run_train(args):
 def _check_flags(args):
     """Refuse, in one line naming the flag (exit 2), what would only fail after training."""
     writable_folder("train", "--out", args.out)
+    if args.target is None:
+        args.data = args.data or "moons"
+    if args.conditional:
+        check_conditional_flags(args)
     if args.target is not None:
         return
-    args.data = args.data or "moons"
     if args.data in REAL_DATASETS:
         for flag, value in (("--n-train", args.n_train), ("--n-val", args.n_val)):
             if value is not None:
@@ -146,10 +158,12 @@ def _save_run(args, flow, history, target, val_data):
         return 130 if interrupted else 1
     written = [save_model(flow, model_path)]
     written += save_history(history, args.out)
-    settings = {key: value for key, value in vars(args).items() if key != "run"}
+    settings = {key: value for key, value in vars(args).items() if key not in ("run", "contexts")}
     written.append(write_atomically(os.path.join(args.out, "run.json"),
                                     lambda file: json.dump(settings, file, indent=1), "w"))
-    if not args.no_figures and not interrupted:      # Ctrl-C: out quickly (scratchflow plot later)
+    if args.conditional and not args.no_figures and not interrupted:
+        written += draw_conditional_figures(flow, val_data, args)
+    elif not args.no_figures and not interrupted:    # Ctrl-C: out quickly (scratchflow plot later)
         written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed,
                                 image_shape=IMAGE_SHAPES.get(args.data))
     print(summary)
@@ -169,7 +183,10 @@ def _setup(args):
             target = load_target(args.target)
             dim, source = target.dim, f"target {args.target}"
         else:
-            train_data, val_data = _train_and_validation_data(args)                    # (N, D), (V, D)
+            if args.conditional:                      # contexts (N, C), (V, C) kept for fit
+                train_data, val_data, *args.contexts = labelled_data(args)
+            else:
+                train_data, val_data = _train_and_validation_data(args)                # (N, D), (V, D)
             dim = train_data.shape[1]
             source = f"{args.data} ({len(train_data)} train / {len(val_data)} validation points)"
         flow = _build_flow(args, dim)
@@ -194,6 +211,8 @@ def _build_flow(args, dim):
         del config["hidden"]
     if args.data in IMAGE_SHAPES:            # pixels in (0, 1): a logit layer first (Real-NVP §4.1)
         config["logit_alpha"] = 0.05
+    if args.conditional:
+        config["context_dim"] = CLASSES[args.data]
     return build_model(config)
 
 
