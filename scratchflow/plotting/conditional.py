@@ -28,7 +28,8 @@ def plot_conditional_samples(flow, data=None, labels=None, out_dir="figures",
     panels += [(f"Samples given class {k} / генерация, класс {k}", points, np.full(n, k))
                for k, points in zip(classes, samples)]
     low, high = bounds(np.concatenate([points for _, points, _ in panels]))
-    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), 4.4), squeeze=False,
+    height = 4.4 * (high[1] - low[1]) / (high[0] - low[0]) + 0.9         # equal aspect, no gap
+    fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), height), squeeze=False,
                              sharex=True, sharey=True)
     for ax, (panel_title, points, classes_of_points) in zip(axes[0], panels):
         colors = np.array(COLORS)[np.asarray(classes_of_points) % len(COLORS)]
@@ -40,6 +41,7 @@ def plot_conditional_samples(flow, data=None, labels=None, out_dir="figures",
         ax.set_aspect("equal")
     axes[0][0].set_ylabel("x2")
     fig.suptitle(title or "Conditional flow: x = f⁻¹(z; c), c = one-hot class")
+    fig.tight_layout()
     return save_figure(fig, out_dir, filename)
 
 
@@ -58,4 +60,5 @@ def plot_conditional_images(flow, out_dir="figures", filename="conditional_sampl
             ax.set_yticks([])
         axes[k, 0].set_ylabel(str(k), rotation=0, labelpad=10, fontsize=11)
     fig.suptitle(title or "Samples given the class (row k: context = one-hot k)", fontsize=10)
+    fig.tight_layout()
     return save_figure(fig, out_dir, filename)
