@@ -238,6 +238,19 @@ def _conditional_autoregressive(cls, dim, rng, dtype=np.float64, context_dim=2):
     return layer
 
 
+def _conditional_spline(dim, rng, dtype=np.float64, context_dim=2):
+    """SplineCoupling reading a context, drawn as the unconditional one (see ``_spline``)."""
+    bins, bound = int(rng.integers(2, 4)), float(rng.uniform(0.8, 2.5))
+    layer = SplineCoupling(dim, _mask(dim, rng), bins=bins, bound=bound, hidden=(2,), rng=rng,
+                           zero_init=False, dtype=dtype, context_dim=context_dim)
+    for name, value in layer.params.items():
+        if name.endswith("bias"):
+            value[:] = rng.uniform(-0.5, 0.5, value.shape)
+        elif name.endswith("2.weight"):
+            value[:] = rng.uniform(-0.4, 0.4, value.shape)
+    return layer
+
+
 def _conditional_stack(dim, rng, dtype=np.float64, context_dim=2):
     """Conditional and unconditional layers in one stack: only the former read the context."""
     layers = [_affine(dim, rng, dtype),
@@ -255,4 +268,7 @@ CONDITIONAL = [
     Case(IAF, lambda dim, rng, dtype=np.float64, context_dim=2:
          _conditional_autoregressive(IAF, dim, rng, dtype, context_dim), label="IAF-context"),
     Case(Compose, _conditional_stack, label="Compose-context"),
+    Case(SplineCoupling, lambda dim, rng, dtype=np.float64, context_dim=2:
+         _conditional_spline(dim, rng, dtype, context_dim), dims=(2, 4),
+         label="SplineCoupling-context"),
 ]

@@ -29,7 +29,7 @@ from scratchflow.bijectors.spline_knots import (MIN_HEIGHT, MIN_SLOPE, MIN_WIDTH
                                                 check_spline_options, make_knots, n_spline_params)
 from scratchflow.nn.mlp import MLP
 from scratchflow.nn.module import Cache
-from scratchflow.input_checks import check_array, check_dtype, check_sizes
+from scratchflow.input_checks import check_array, check_dtype, check_int, check_sizes
 
 
 class SplineCoupling(Bijector):
@@ -49,6 +49,10 @@ class SplineCoupling(Bijector):
         As in :class:`AffineCoupling`; ``zero_init`` starts the layer as the identity.
     min_width, min_height, min_slope : float
         Smallest bin width/height (fractions of 2B) and smallest knot slope.
+    context_dim : int
+        C >= 1: the MLP reads [x_c, c] with a context c (N, C) (a conditional layer, beyond the
+        lecture). c is not transformed: for fixed c the Jacobian in x is the same triangular one
+        and the log-det the same sum of spline slopes; dL/dc goes to ``grad_context``.
 
     References
     ----------
@@ -57,8 +61,9 @@ class SplineCoupling(Bijector):
 
     def __init__(self, dim, mask, bins=8, bound=3.0, hidden=(64, 64), activation="tanh", rng=None,
                  zero_init=True, min_width=MIN_WIDTH, min_height=MIN_HEIGHT, min_slope=MIN_SLOPE,
-                 dtype=np.float64):
+                 dtype=np.float64, context_dim=0):
         super().__init__()
+        self.context_dim = check_int(context_dim, "context_dim", 0)
         self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
         (self.bins, self.bound, self.min_width, self.min_height,
@@ -66,31 +71,35 @@ class SplineCoupling(Bijector):
         self.hidden = check_sizes(hidden, "hidden")
         self.activation = activation
         n_out = len(self.trans_index) * n_spline_params(self.bins)
-        self.net = self.add_child("net", MLP([len(self.cond_index), *self.hidden, n_out], activation,
+        self.net = self.add_child("net", MLP([len(self.cond_index) + self.context_dim, *self.hidden, n_out], activation,
                                              rng=np.random.default_rng(rng), zero_last=zero_init,
                                              dtype=self.dtype))
         self._forward_cache = None
         self._inverse_cache = None
 
-    def _knots(self, cond):
-        """θ(cond) from the MLP, as the spline's knots for the N·k transformed coordinates."""
+    def _knots(self, cond, context=None):
+        """θ(cond) (θ(cond, context) if conditional) from the MLP, as the spline's knots for the
+        N·k transformed coordinates."""
+        if context is not None:
+            cond = np.concatenate([cond, context], axis=1)            # (N, d + C)
         out, trace = self.net._forward(cond)                          # (N, k (3K − 1))
         unnormalised = out.reshape(-1, n_spline_params(self.bins))    # (N·k, 3K − 1)
         knots = make_knots(unnormalised, self.bound, self.min_width, self.min_height,
                            self.min_slope)
         return knots, trace
 
-    def spline_knots(self, x):
+    def spline_knots(self, x, context=None):
         """The knots of the spline each transformed coordinate gets at the points ``x`` (N, D):
         a record with ``x_knots``, ``y_knots``, ``slopes`` (N·k, K + 1), row n·k + j for the j-th
-        transformed dimension of point n. For figures; keeps no cache."""
+        transformed dimension of point n. For figures; keeps no cache. A conditional layer needs
+        ``context`` (N, C)."""
         x = check_array(x, "x", dim=self.dim, dtype=self.dtype)       # (N, D)
-        return self._knots(x[:, self.cond_index])[0]
+        return self._knots(x[:, self.cond_index], self._checked_context(context, len(x)))[0]
 
-    def _run(self, values, spline_map):
+    def _run(self, values, spline_map, context=None):
         """One direction: the spline on the transformed columns, conditioned on the others."""
         cond, trans = self.cond_index, self.trans_index
-        knots, trace = self._knots(values[:, cond])
+        knots, trace = self._knots(values[:, cond], context)
         moved, log_det, spline_cache = spline_map(values[:, trans].ravel(), knots)   # (N·k,) each
         out = values.copy()                                           # (N, D): the c part unchanged
         out[:, trans] = moved.reshape(-1, len(trans))
@@ -104,21 +113,24 @@ class SplineCoupling(Bijector):
         grad_moved, grad_params = spline_backward(cache.spline, grad_out[:, trans].ravel(),
                                                   per_coordinate)     # (N·k,), (N·k, 3K − 1)
         grad_params = grad_params.reshape(grad_out.shape[0], -1)      # (N, k (3K − 1))
-        grad_cond = self.net._backward(cache.net, grad_params)        # (N, d)
+        grad_cond = self.net._backward(cache.net, grad_params)        # (N, d + C)
+        if self.context_dim:
+            self.grad_context = grad_cond[:, len(cond):]              # (N, C)
+            grad_cond = grad_cond[:, :len(cond)]                      # (N, d)
         grad_in = np.empty_like(grad_out)                             # (N, D)
         grad_in[:, cond] = grad_out[:, cond] + grad_cond
         grad_in[:, trans] = grad_moved.reshape(-1, len(trans))
         return grad_in
 
-    def _forward(self, x):
-        z, log_det, self._forward_cache = self._run(x, rq_forward)
+    def _forward(self, x, context=None):
+        z, log_det, self._forward_cache = self._run(x, rq_forward, context)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
         return self._run_backward(self._read_cache("forward"), grad_z, grad_log_det, rq_backward)
 
-    def _inverse(self, z):
-        x, log_det, self._inverse_cache = self._run(z, rq_inverse)
+    def _inverse(self, z, context=None):
+        x, log_det, self._inverse_cache = self._run(z, rq_inverse, context)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
@@ -128,4 +140,5 @@ class SplineCoupling(Bijector):
     def __repr__(self):
         mask = "".join(str(int(m)) for m in self.mask)
         return (f"SplineCoupling(dim={self.dim}, mask={mask}, bins={self.bins}, "
-                f"bound={self.bound}, hidden={self.hidden})")
+                f"bound={self.bound}, hidden={self.hidden}"
+                + (f", context_dim={self.context_dim})" if self.context_dim else ")"))
