@@ -70,8 +70,8 @@ class ConditionalLikelihood(MaximumLikelihood):
         self.context, self.val_context = context, val_context
 
     def step(self):
-        self.epoch, indices = next(self.batches)
-        return self.flow.loss_and_grad(self.data[indices], self.context[indices])   # (m, C)
+        self.epoch, rows = next(self.batches)
+        return self.flow.loss_and_grad(self.data[rows], self.context[rows])   # context (m, C)
 
     def evaluate(self):
         with evaluation_mode(self.flow):

@@ -15,7 +15,7 @@ import math
 import numpy as np
 
 from scratchflow.bijectors.batchnorm import BatchNorm, set_training
-from scratchflow.input_checks import check_int
+from scratchflow.input_checks import check_array, check_int
 
 
 def minibatch_indices(n, batch_size, rng):
@@ -56,6 +56,45 @@ class MaximumLikelihood:
     def evaluate(self):
         with evaluation_mode(self.flow):
             return float(-np.mean(self.flow.log_prob(self.val_data)))
+
+
+class ConditionalLikelihood(MaximumLikelihood):
+    """Maximum likelihood of a conditional flow (beyond the lecture): row i of ``data`` comes with
+    row i of ``context`` (N, C); L = −(1/m) Σ_i log p_x(x_i | c_i) on the same minibatch rows."""
+
+    def __init__(self, flow, data, val_data, batch_size, rng, context, val_context):
+        super().__init__(flow, data, val_data, batch_size, rng)
+        self.context, self.val_context = context, val_context
+
+    def step(self):
+        self.epoch, rows = next(self.batches)
+        return self.flow.loss_and_grad(self.data[rows], self.context[rows])   # context (m, C)
+
+    def evaluate(self):
+        with evaluation_mode(self.flow):
+            return float(-np.mean(self.flow.log_prob(self.val_data, self.val_context)))
+
+
+def likelihood_objective(flow, data, val_data, batch_size, rng, context, val_context):
+    """The maximum-likelihood objective; a conditional flow's with its contexts, checked."""
+    if not flow.context_dim:
+        if context is not None or val_context is not None:
+            raise ValueError("context given but the flow is not conditional (context_dim=0)")
+        return MaximumLikelihood(flow, data, val_data, batch_size, rng)
+    pairs = [("context", context, "data", data), ("val_context", val_context, "val_data", val_data)]
+    for name, rows, data_name, data_rows in pairs:
+        if (rows is None) != (data_rows is None):
+            raise ValueError(f"a conditional flow needs {name} exactly when {data_name} is given: "
+                             f"one context row per {data_name} row")
+        if rows is not None:
+            rows = check_array(rows, name, dim=flow.context_dim)          # (N, C), finite
+            if rows.shape[0] != data_rows.shape[0]:
+                raise ValueError(f"{name} has {rows.shape[0]} rows but {data_name} has "
+                                 f"{data_rows.shape[0]}: one context row per {data_name} row")
+    context = check_array(context, "context").astype(flow.dtype, copy=False)
+    if val_context is not None:
+        val_context = check_array(val_context, "val_context").astype(flow.dtype, copy=False)
+    return ConditionalLikelihood(flow, data, val_data, batch_size, rng, context, val_context)
 
 
 class ReverseKL:

@@ -177,7 +177,10 @@ class MADE(LayerStack):
             raise ValueError("this MADE has context_dim=0 and reads no context")
         if context is None:
             raise ValueError(f"this MADE has context_dim={self.context_dim}: pass context (N, C)")
-        return check_array(context, "context", dim=self.context_dim, dtype=self.dtype, n=n)
+        context = check_array(context, "context", dim=self.context_dim, dtype=self.dtype)   # (N, C)
+        if len(context) != n:
+            raise ValueError(f"context has N={len(context)} rows but x has N={n}: one per row")
+        return context
 
     def _output_gradient(self, grad_shift, grad_log_scale, method):
         """Check dL/dμ and dL/ds against the latest forward; return the cache and the gradients
