@@ -58,8 +58,9 @@ def load_labels(name, split="train", seed=0):
     in the same order: the context of a class-conditional flow."""
     if name not in SKLEARN_DATASETS:
         raise ValueError(f"unknown scikit-learn data set {name!r}; choose one of {sorted(SKLEARN_DATASETS)}")
-    import sklearn.datasets             # _raw has checked that it is installed
-    _raw(name)
+    _raw(name)                          # says what to install when scikit-learn is missing
+    # local import: scikit-learn is an optional dependency (extra "data"); only these sets need it.
+    import sklearn.datasets
     labels = np.asarray(getattr(sklearn.datasets, SKLEARN_DATASETS[name][0])().target, dtype=int)
     order = np.random.default_rng(seed).permutation(len(labels))         # as _split_rows
     n_train = SKLEARN_DATASETS[name][1]

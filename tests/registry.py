@@ -267,8 +267,8 @@ CONDITIONAL = [
          _conditional_autoregressive(MAF, dim, rng, dtype, context_dim), label="MAF-context"),
     Case(IAF, lambda dim, rng, dtype=np.float64, context_dim=2:
          _conditional_autoregressive(IAF, dim, rng, dtype, context_dim), label="IAF-context"),
-    Case(Compose, _conditional_stack, label="Compose-context"),
+    Case(Compose, _conditional_stack, dims=(1, 3), label="Compose-context"),
     Case(SplineCoupling, lambda dim, rng, dtype=np.float64, context_dim=2:
-         _conditional_spline(dim, rng, dtype, context_dim), dims=(2, 4),
+         _conditional_spline(dim, rng, dtype, context_dim), dims=(2, 3),
          label="SplineCoupling-context"),
 ]

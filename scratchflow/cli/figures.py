@@ -41,6 +41,7 @@ def _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_sh
 def draw_conditional_figures(flow, data, args):
     """``train --conditional``: samples per class (images for digits); the data's classes are not
     drawn beside them for digits. Returns the paths written."""
+    # local import: matplotlib is slow to import; only the commands that draw pay for it.
     from scratchflow import plotting
     paths = []
     with limit_blas_threads(1):
