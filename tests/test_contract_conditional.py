@@ -96,3 +96,13 @@ def test_a_stack_adds_the_context_gradients_of_its_conditional_layers():
 def test_a_stack_refuses_two_context_sizes():
     with pytest.raises(ValueError, match=r"contexts of different sizes \[2, 3\]"):
         Compose([_make(CONDITIONAL[0], 2), _make(CONDITIONAL[2], 3)])
+
+
+def test_a_stack_with_batchnorm_in_training_mode_is_checked_with_its_statistics_fixed():
+    from scratchflow.bijectors import BatchNorm
+    rng = np.random.default_rng(5)
+    stack = Compose([BatchNorm(3), _make(CONDITIONAL[0])])
+    report = check_conditional(stack, rng.normal(size=(6, 3)), rng.normal(size=(6, 2)), rng=5)
+    report.assert_ok()
+    assert not report.skipped(), str(report)
+    assert "held fixed" in report["forward: log-det vs numerical Jacobian"].note

@@ -10,8 +10,8 @@ held at ``context``; then it adds, per direction, the line
       L(c) = Σ_n g_n · out_n(c) + Σ_n h_n log_det_n(c)
 
   in c, at the same random upstream g (N, D), h (N,) and with the same relative error and ε as
-  every other gradient line (see :mod:`scratchflow.checks`). Rows are independent, so a column of
-  c is perturbed in every row at once.
+  every other gradient line (see :mod:`scratchflow.checks`). When rows are independent a column of c
+  is perturbed in every row at once, otherwise entry by entry.
 """
 import numpy as np
 
@@ -24,14 +24,19 @@ class _FixedContext:
     """``layer`` with its context held at ``context`` (N, C): a bijector of x alone, for
     :func:`check_bijector`. Its parameters and gradients are the layer's own arrays."""
 
-    samples_independent = True
-
     def __init__(self, layer, context):
         self.layer, self.context = layer, context
         self.dim, self.dtype = layer.dim, layer.dtype
 
+    samples_independent = property(lambda self: getattr(self.layer, "samples_independent", True))
     params = property(lambda self: self.layer.params)
     grads = property(lambda self: self.layer.grads)
+
+    def with_statistics_fixed(self):
+        """The layer's map with its batch statistics held fixed, at the same context (or None)."""
+        fix = getattr(self.layer, "with_statistics_fixed", None)
+        fixed = fix() if fix else None
+        return None if fixed is None else _FixedContext(fixed, self.context)
 
     def zero_grad(self):
         self.layer.zero_grad()
@@ -101,5 +106,6 @@ def _context_gradient_error(layer, point, context, direction, rng, step):
     run(point, context)
     run_backward(upstream_out, upstream_log_det)
     analytic = np.array(layer.grad_context)                             # (N, C)
-    numeric = numerical_input_gradient(per_sample_loss, context, True, step)
+    independent = getattr(layer, "samples_independent", True)
+    numeric = numerical_input_gradient(per_sample_loss, context, independent, step)
     return gradient_error(analytic, numeric, scale)
