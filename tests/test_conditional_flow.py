@@ -155,3 +155,20 @@ def test_the_command_line_trains_a_conditional_flow_and_samples_a_class(tmp_path
         with pytest.raises(SystemExit) as stop:
             main(argv)
         assert stop.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_an_encoder_in_front_trains_through_the_context_gradient():
+    """c = y W (a linear encoder of some side information y): dL/dW = yᵀ dL/dc, by the chain rule
+    through Flow.context_gradient, matches finite differences of the loss in W."""
+    flow = _flow("realnvp")
+    rng = np.random.default_rng(3)
+    x, side, weight = rng.normal(size=(5, 3)), rng.normal(size=(5, 4)), rng.normal(size=(4, 2))
+    flow.loss_and_grad(x, side @ weight)
+    analytic = side.T @ flow.context_gradient()                          # (4, 2)
+    numeric, step = np.zeros_like(weight), 1e-5
+    for index in np.ndindex(weight.shape):
+        up, down = weight.copy(), weight.copy()
+        up[index] += step
+        down[index] -= step
+        numeric[index] = (flow.loss(x, side @ up) - flow.loss(x, side @ down)) / (2 * step)
+    assert relative_error(analytic, numeric, eps=1e-6) < 1e-6
