@@ -80,7 +80,8 @@ def test_final_kl_is_the_exact_kl_between_two_gaussians():
     assert abs(kl - 0.5) < 4 * standard_error
 
 
-def test_command_writes_the_grid_and_the_kl_table(tmp_path, capsys):
+def test_command_writes_the_grid_and_the_kl_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(figure3, "EVAL_DRAWS", 1024)                   # a tiny run: 12 steps
     out = str(tmp_path / "fig")
     assert main(["figure3", "--out", out, "--steps", "12", "--targets", "u1"]) == 0
     with open(os.path.join(out, "figure3.json"), encoding="utf-8") as handle:
@@ -88,6 +89,7 @@ def test_command_writes_the_grid_and_the_kl_table(tmp_path, capsys):
     assert [panel["model"] for panel in results["panels"]][:3] == ["planar K=2", "planar K=8",
                                                                   "planar K=32"]
     assert all(np.isfinite(panel["kl"]) for panel in results["panels"])
+    assert all(0 < panel["kl_standard_error"] < 1 for panel in results["panels"])
     assert set(results["planar_kl_decreases_with_k"]) == {"u1"}
     assert os.path.getsize(os.path.join(out, "figure3.png")) > 0
     assert "planar KL" in capsys.readouterr().out
