@@ -83,7 +83,7 @@ def test_final_kl_is_the_exact_kl_between_two_gaussians():
 def test_command_writes_the_grid_and_the_kl_table(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(figure3, "EVAL_DRAWS", 1024)                   # a tiny run: 12 steps
     out = str(tmp_path / "fig")
-    assert main(["figure3", "--out", out, "--steps", "12", "--targets", "u1"]) == 0
+    assert main(["figure3", "--out", out, "--steps", "12", "--targets", "u1", "--jobs", "1"]) == 0
     with open(os.path.join(out, "figure3.json"), encoding="utf-8") as handle:
         results = json.load(handle)
     assert [panel["model"] for panel in results["panels"]][:3] == ["planar K=2", "planar K=8",
@@ -93,6 +93,17 @@ def test_command_writes_the_grid_and_the_kl_table(tmp_path, capsys, monkeypatch)
     assert set(results["planar_kl_decreases_with_k"]) == {"u1"}
     assert os.path.getsize(os.path.join(out, "figure3.png")) > 0
     assert "planar KL" in capsys.readouterr().out
+
+
+def test_two_processes_give_the_results_of_one():
+    """Each panel is seeded on its own and comes back as parameters: jobs = 2 changes nothing."""
+    one, flows_one = figure3.fit_figure3(steps=5, targets=("u2",), log=lambda line: None, jobs=1)
+    two, flows_two = figure3.fit_figure3(steps=5, targets=("u2",), log=lambda line: None, jobs=2)
+    assert [panel["kl"] for panel in one["panels"]] == [panel["kl"] for panel in two["panels"]]
+    points = np.random.default_rng(0).normal(size=(7, 2))
+    for key, flow in flows_one.items():
+        np.testing.assert_array_equal(flow.layers.inverse(points)[0],
+                                      flows_two[key].layers.inverse(points)[0])
 
 
 def test_command_refuses_an_unknown_target(tmp_path):
