@@ -5,22 +5,25 @@ Each panel is one flow q fitted to one target p* ∝ exp(−U) (:mod:`scratchflo
 minimising the reverse KL (:meth:`Flow.reverse_kl_loss_and_grad`) with one Adam optimizer. Its
 title gives the final estimate ``KL(q‖p) = E_q[log q − log p*] + log Z`` (``log Z`` from
 :func:`~scratchflow.targets.log_normalizer`, so 0 is a perfect fit) on 65536 base draws that are
-the same for every panel and every seed (the estimate's standard error, ~1e-3, is in the JSON).
+the same for every panel and every seed (the estimate's standard error, 3e-4 to 6e-3 in the
+runs of ``docs/flow_family.md``, is in the JSON).
 
 Schedule (:func:`schedule`), in chunks of 100 steps with one β and one learning rate each:
 
 * annealing, as the paper's §6.1 (β_t = min(1, 0.01 + t/10000) over 500000 steps): the target is
   tempered, p*^β, with β rising linearly from 0.01 to 1 over the first half of training, then
-  fitted at β = 1. Reverse KL is mode-seeking: without it a flow that starts narrow settles on one
-  of U1's two lobes (KL ≈ log 2) and stays there;
-* the learning rate decays from ``lr`` to 0 on a half cosine. At a constant rate Adam's last
-  iterates rattle around the optimum with a spread that grows with the number of parameters:
-  a K = 32 planar flow then ended *worse* than K = 8 on U3 (0.255 vs 0.209 at lr 5e-3).
-* the starting rate is per family (:data:`LEARNING_RATES`): planar flows take 2e-2 (a deep stack
-  of near-identity layers moves slowly; at 5e-3 or 2e-3 K = 32 was still far from its optimum
-  after 8000 steps), IAF and Real-NVP 5e-3.
+  fitted at β = 1. Reverse KL is mode-seeking: without annealing a flow that starts narrow settles
+  on one of U1's two lobes (KL ≈ log 2) and stays there;
+* the starting rate is per family (:data:`LEARNING_RATES`): planar 2e-2, IAF and Real-NVP 1e-2.
+  A stack of K near-identity planar layers (u, w ~ N(0, 0.1²)) moves slowly: at lr 5e-3 (or
+  2e-3) K = 32 was still far from its optimum after 8000 steps, and ended worse than K = 8 on U3
+  (0.255 vs 0.209 at seed 0 before this schedule);
+* the rate decays from its start to 0 on a half cosine, so the last iterates do not rattle around
+  the optimum at the full rate (at a constant 2e-2, U3 seed 0 ended at K = 8 0.58, K = 32 0.07;
+  with the decay 0.37 and 0.02).
 
-Run ``scratchflow figure3 --out figures`` (the command is ``scratchflow/cli/figure3.py``); it writes
+Run ``scratchflow figure3 --out figures`` (the command is ``scratchflow/cli/figure3.py``; the
+panels run in ``--jobs`` processes, default 2); it writes
 ``figure3.json`` (every KL and every model's parameter count, :func:`save_results`) and
 ``figure3.png`` (the grid, :func:`scratchflow.plotting.figure3.plot_figure3`). Both are written
 under a temporary name and renamed, so an interrupted run leaves an older figure as it was.
