@@ -5,7 +5,7 @@ Each panel is one flow q fitted to one target p* ∝ exp(−U) (:mod:`scratchflo
 minimising the reverse KL (:meth:`Flow.reverse_kl_loss_and_grad`) with one Adam optimizer. Its
 title gives the final estimate ``KL(q‖p) = E_q[log q − log p*] + log Z`` (``log Z`` from
 :func:`~scratchflow.targets.log_normalizer`, so 0 is a perfect fit) on 65536 base draws that are
-the same for every panel and every seed (the estimate's standard error, 3e-4 to 6e-3 in the
+the same for every panel and every seed (the estimate's standard error, 2e-4 to 1.2e-2 in the
 runs of ``docs/flow_family.md``, is in the JSON).
 
 Schedule (:func:`schedule`), in chunks of 100 steps with one β and one learning rate each:
