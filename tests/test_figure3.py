@@ -104,6 +104,10 @@ def test_two_processes_give_the_results_of_one():
     for key, flow in flows_one.items():
         np.testing.assert_array_equal(flow.layers.inverse(points)[0],
                                       flows_two[key].layers.inverse(points)[0])
+    target = load_target("u2")                     # the rebuilt flows carry the fitted parameters
+    for panel in two["panels"]:
+        kl, _ = final_kl(flows_two["u2", panel["model"]], target)
+        assert kl == pytest.approx(panel["kl"], abs=1e-12)
 
 
 def test_command_refuses_an_unknown_target(tmp_path):
