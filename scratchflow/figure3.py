@@ -111,7 +111,8 @@ def fit_panel(config, target, steps, lr=None, batch_size=256, seed=0, log_z=None
     :data:`CHUNK_STEPS`, each a :func:`~scratchflow.train.fit` on p*^β with the β and learning
     rate of :func:`schedule` at the chunk's middle; the optimizer (its moments) runs through all
     chunks. The flow keeps its last parameters (the rate has decayed to ~0). A chunk that diverges
-    ends the fit with the last finite parameters (``fit`` warns). KL and its standard error are
+    ends the fit with the last finite parameters (``fit`` warns); Ctrl-C, which ``fit`` turns into
+    a normal return, is raised again as ``KeyboardInterrupt``, so the figure stops. KL and its standard error are
     :func:`final_kl`'s (``log_z``: the target's, if known).
     """
     flow = build_model({**config, "seed": seed})
@@ -124,6 +125,8 @@ def fit_panel(config, target, steps, lr=None, batch_size=256, seed=0, log_z=None
         history = fit(flow, target=TemperedTarget(target, beta), steps=length, optimizer=optimizer,
                       batch_size=batch_size, seed=seed * 100003 + chunk, restore_best=False,
                       val_size=batch_size, progress=False)
+        if history.stopped.startswith("interrupted"):     # fit kept Ctrl-C; the figure stops
+            raise KeyboardInterrupt(history.stopped)
         if history.diverged:
             break
     return (flow, *final_kl(flow, target, log_z))
@@ -180,13 +183,18 @@ def fit_figure3(steps=8000, seed=0, targets=TARGET_NAMES, log=print, jobs=1):
 @contextlib.contextmanager
 def _task_runner(jobs):
     """``map`` in this process (jobs = 1), else a pool of ``jobs`` fresh ("spawn") processes whose
-    ``map`` yields the results in order as they come."""
+    ``map`` yields the results in order as they come; an exception cancels the panels not begun."""
     if jobs == 1:
         yield map
         return
     context = multiprocessing.get_context("spawn")
-    with concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    pool = concurrent.futures.ProcessPoolExecutor(max_workers=jobs, mp_context=context)
+    try:
         yield pool.map
+    except BaseException:                 # Ctrl-C or a failed panel: start no panel after it
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
 
 
 def _fit_in_worker(task):

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from scratchflow.cli import main
+from scratchflow.history import History
 import scratchflow.figure3 as figure3
 from scratchflow.figure3 import TemperedTarget, final_kl, fit_panel, model_configs, schedule
 from scratchflow.models import build_model
@@ -67,6 +68,20 @@ class ShiftedNormal:
 
     def log_prob(self, x):
         return -0.5 * np.sum((x - self.mean) ** 2, axis=1) - np.log(2 * np.pi)     # (N,)
+
+
+def test_ctrl_c_inside_a_chunk_stops_the_panel(monkeypatch):
+    """fit returns normally after Ctrl-C (keeping its parameters); fit_panel must not go on to the
+    next chunk and the next panel as if nothing happened."""
+    calls = []
+
+    def interrupted_fit(flow, **kwargs):
+        calls.append(kwargs["steps"])
+        return History(mode="target", stopped="interrupted (Ctrl-C) after 3 steps")
+    monkeypatch.setattr(figure3, "fit", interrupted_fit)
+    with pytest.raises(KeyboardInterrupt, match="interrupted"):
+        fit_panel({"model": "planar", "dim": 2, "n_layers": 2}, load_target("u2"), steps=300)
+    assert calls == [100]
 
 
 def test_final_kl_is_the_exact_kl_between_two_gaussians():
