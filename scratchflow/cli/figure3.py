@@ -2,6 +2,7 @@
 
     scratchflow figure3 --out figures                 every panel (minutes)
     scratchflow figure3 --targets u1 --steps 200      one row, a quick look
+    scratchflow figure3 --jobs 1                      in this process only
 
 The fits are :mod:`scratchflow.figure3`'s, the grid :mod:`scratchflow.plotting.figure3`'s; this
 file checks the flags, runs both and says what it wrote (``figure3.json`` first, then the PNG).
@@ -23,6 +24,9 @@ def add_figure3_command(subparsers):
     parser.add_argument("--seed", type=seed, default=0, help="seed of every panel (default: 0)")
     parser.add_argument("--targets", default=",".join(TARGET_NAMES),
                         help="comma-separated subset of u1,u2,u3,u4 (default: all four)")
+    parser.add_argument("--jobs", type=positive_int, default=2,
+                        help="panels fitted at a time, one process each (default: 2, the machine's "
+                             "2 cores; the results do not depend on it)")
     parser.set_defaults(run=run_figure3)
 
 
@@ -34,7 +38,8 @@ def run_figure3(args):
     except ValueError as error:
         fail("figure3", error)
     writable_folder("figure3", "--out", args.out)          # before minutes of fitting, not after
-    results, flows = fit_figure3(steps=args.steps, seed=args.seed, targets=targets)
+    results, flows = fit_figure3(steps=args.steps, seed=args.seed, targets=targets,
+                                 jobs=args.jobs)
     paths = [save_results(results, args.out)]             # the numbers first, then the drawing
     # local import: matplotlib is slow to import; only the commands that draw pay for it.
     from scratchflow.plotting.figure3 import plot_figure3
