@@ -22,9 +22,7 @@ The maths is written once, as the unchecked pair ``_forward(x) -> (y, cache)`` a
 
 What a pass allocates. ``_forward`` makes ``y`` (N, out) and nothing else: the cache holds ``x``
 and the live weight by reference (no copy), and ``y`` is new because the caller keeps it (the next
-activation overwrites it in place and caches it). ``y`` starts as b in every row and the product
-is added onto it by one BLAS call, ``y ← x @ W + y`` (:func:`add_product`, the same sum as
-``x @ W + b``): a broadcast add over (N, out) costs twice a plain copy, a tenth of the product. ``_backward`` makes dL/dW, dL/db (added into
+activation overwrites it in place and caches it). ``_backward`` makes dL/dW, dL/db (added into
 ``grads``, views of the model's one gradient buffer) and dL/dx, which is handed back to the caller.
 
 Masked weights are kept masked. ``W ⊙ M = W`` holds from the start (the masked entries are drawn,
@@ -36,7 +34,6 @@ hand-edited file) would break that, so ``_forward`` first sets ``W ← W ⊙ M``
 a no-op costing in·out multiplications and no allocation (the product costs 2·N·in·out).
 """
 import numpy as np
-from scipy.linalg import blas
 
 from scratchflow.nn.module import Cache, Module
 from scratchflow.input_checks import check_array, check_dtype, check_gradient, check_int
@@ -96,9 +93,8 @@ class Linear(Module):
     def _forward(self, x):
         if self.mask is not None:
             np.multiply(self.weight, self.mask, out=self.weight)     # W = W ⊙ M (see module doc)
-        y = np.empty((x.shape[0], self.out_features), dtype=self.dtype)   # (N, out)
-        y[...] = self.bias                           # every row starts at b
-        y = add_product(x, self.weight, y)           # (N, out) = x @ W + b
+        y = np.dot(x, self.weight)                   # (N, out); np.dot: BLAS even when in = 1
+        y += self.bias
         return y, Cache(x=x, weight=self.weight)     # references, not copies
 
     def _backward(self, cache, grad_out, need_input_grad=True):
@@ -124,21 +120,6 @@ class Linear(Module):
         # >>> task mlp_backward
         return grad_out @ cache.weight.T                             # (N, in)
         # <<< task mlp_backward
-
-
-GEMM = {np.dtype(np.float64): blas.dgemm, np.dtype(np.float32): blas.sgemm}
-
-
-def add_product(x, weight, y):
-    """``y + x @ weight`` written into ``y`` (N, out) by one BLAS gemm (``C ← A B + C``); returns it.
-
-    BLAS is column-major: a C-ordered (N, out) array is, to BLAS, the (out, N) matrix yᵀ, so the
-    call computes yᵀ ← Wᵀ xᵀ + yᵀ on the transposed views (no copies when x, W, y are C-ordered).
-    """
-    if x.shape[0] == 0 or x.shape[1] == 0:
-        return y                                 # nothing to add (BLAS refuses empty matrices)
-    gemm = GEMM[y.dtype]
-    return gemm(1.0, weight.T, x.T, beta=1.0, c=y.T, overwrite_c=True).T   # (N, out), y itself
 
 
 class MaskedLinear(Linear):
