@@ -147,3 +147,11 @@ def test_weights_written_from_outside_are_masked_before_the_product():
     shift, _ = made.forward(np.ones((1, 3)))
     moved, _ = made.forward(np.array([[1.0, 1.0, 9.0]]))   # the last input feeds no output
     np.testing.assert_array_equal(shift, moved)
+
+
+def test_a_shallow_copy_shares_the_arrays_and_leaves_the_model_packed():
+    flow = small_realnvp()
+    twin = copy.copy(flow)
+    assert twin.params["layers.0.net.0.weight"] is flow.params["layers.0.net.0.weight"]
+    assert all(array.base is flow._flat_params and array.flags.writeable
+               for array in flow.params.values())

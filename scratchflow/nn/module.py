@@ -31,8 +31,10 @@ Rules that keep the views honest:
   walks its children in ``zero_grad``, which is slower but exact.
 * Adding a parameter or child to a module that is itself inside a larger buffer raises: it would
   detach the module from that buffer. Build a module completely before putting it in another.
-* ``copy.deepcopy`` copies each view as an array of its own; ``__setstate__`` packs the copy again.
+* ``copy.deepcopy`` copies each view as an array of its own; ``__deepcopy__`` packs the copy
+  again. (Models are saved with :func:`scratchflow.io.save_model`, not pickled.)
 """
+import copy
 from types import SimpleNamespace
 
 import numpy as np
@@ -71,10 +73,15 @@ class Module:
                 f"from save_model. Write the values in place: .{name}[...] = new_values")
         object.__setattr__(self, name, value)
 
-    def __setstate__(self, state):
-        """After ``copy.deepcopy`` (or unpickling): the views came back as separate arrays; pack."""
-        self.__dict__.update(state)
-        self._pack()
+    def __deepcopy__(self, memo):
+        """A deep copy copies each view as an array of its own; the copy is packed again into a
+        buffer of its own. (``copy.copy`` stays shallow: the copy shares the arrays.)"""
+        twin = object.__new__(type(self))
+        memo[id(self)] = twin
+        for name, value in self.__dict__.items():
+            twin.__dict__[name] = copy.deepcopy(value, memo)
+        twin._pack()
+        return twin
 
     def add_param(self, name, value, dtype=np.float64):
         """Register a parameter (a copy of ``value`` of ``dtype``, placed in the module's buffer)
