@@ -25,13 +25,16 @@ and the live weight by reference (no copy), and ``y`` is new because the caller 
 activation overwrites it in place and caches it). ``_backward`` makes dL/dW, dL/db (added into
 ``grads``, views of the model's one gradient buffer) and dL/dx, which is handed back to the caller.
 
-Masked weights are kept masked. ``W ⊙ M = W`` holds from the start (the masked entries are drawn,
-then set to 0) and after every optimizer step: a cut connection's gradient is exactly 0, and SGD
-and Adam turn a zero gradient (with zero moments) into a zero update, weight decay multiplies 0
-by a factor. So ``x @ W`` is ``x @ (W ⊙ M)`` to the last bit, and the layer multiplies by ``W``
-itself. Values written into a weight from outside (a test drawing a whole random matrix, a
-hand-edited file) would break that, so ``_forward`` first sets ``W ← W ⊙ M`` in place: in training
-a no-op costing in·out multiplications and no allocation (the product costs 2·N·in·out).
+Masked weights are kept masked, so the product needs no masked copy. ``W ⊙ M = W`` holds from
+the start (the masked entries are drawn, then set to 0) and after every optimizer step: a cut
+connection's gradient is exactly 0 (``dL/dW ⊙ M``), SGD and Adam turn a zero gradient with zero
+moments into a zero update, weight decay multiplies 0 by a factor. Hence ``x @ W`` equals
+``x @ (W ⊙ M)`` to the last bit: BLAS sums the same terms in the same order, and a masked term is
+``x_i · 0 = 0`` exactly for finite x (inputs are checked finite), which changes no sum. Values
+written into a weight from outside (a test drawing a whole random matrix, an edited file) would
+break the invariant, so ``_forward`` re-imposes it in place, ``W ← W ⊙ M``: no allocation, no copy,
+and in training it changes nothing (in·out multiplications beside the product's 2·N·in·out). The
+cache keeps the live ``W`` by reference, the weight the product used.
 """
 import numpy as np
 
