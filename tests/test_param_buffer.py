@@ -155,3 +155,21 @@ def test_a_shallow_copy_shares_the_arrays_and_leaves_the_model_packed():
     assert twin.params["layers.0.net.0.weight"] is flow.params["layers.0.net.0.weight"]
     assert all(array.base is flow._flat_params and array.flags.writeable
                for array in flow.params.values())
+
+
+def test_a_model_with_a_logit_first_layer_is_one_buffer():
+    from scratchflow.models import build_model
+    flow = build_model({"model": "maf", "dim": 3, "n_layers": 2, "hidden": [4], "seed": 0,
+                        "logit_alpha": 0.05})
+    assert flow._flat_params is not None and flow._flat_params.base is None
+    assert all(array.base is flow._flat_params for array in flow.params.values())
+
+
+@pytest.mark.parametrize("name", ["realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial",
+                                  "nice"])
+def test_every_built_model_is_one_buffer(name):
+    from scratchflow.models import build_model
+    config = {"model": name, "dim": 2, "seed": 0}
+    flow = build_model(config if name in ("planar", "radial") else {**config, "hidden": [4]})
+    assert all(array.base is flow._flat_params for array in flow.params.values())
+    assert flow._flat_params.size == flow.num_params() > 0

@@ -28,7 +28,8 @@ Rules that keep the views honest:
   array. Write the values in place, ``layer.weight[...] = new_array``.
 * A module already inside another model's buffer is not moved when a second parent takes it
   (``Compose.with_statistics_fixed`` shares layers): that parent then keeps no single buffer and
-  walks its children in ``zero_grad``, which is slower but exact.
+  walks its children in ``zero_grad``, which is slower but exact. Layers lifted out of a model
+  that is then thrown away call :meth:`move_to_own_buffer` first, and the new model packs them.
 * Adding a parameter or child to a module that is itself inside a larger buffer raises: it would
   detach the module from that buffer. Build a module completely before putting it in another.
 * ``copy.deepcopy`` copies each view as an array of its own; ``__deepcopy__`` packs the copy
@@ -112,6 +113,14 @@ class Module:
         self._pack()
         return module
 
+    def move_to_own_buffer(self):
+        """Copy this subtree's parameters into a buffer of its own and return the module, so that
+        a new model can take it in: for layers lifted out of a model that is thrown away,
+        ``Flow([Logit(2), *(layer.move_to_own_buffer() for layer in flow.layers.layers)])``.
+        The old model's views of them become read-only: that model must not be used again."""
+        self._pack()
+        return self
+
     # ------------------------------------------------------------------ the one buffer
     def _refuse_if_inside(self, method):
         flat = self._flat_params
@@ -126,6 +135,7 @@ class Module:
         Left as separate arrays (``_flat_params = None``) when a child lives in another model's
         buffer or the subtree mixes dtypes: moving those arrays would detach them."""
         home = self._flat_params
+        home = home if home is None or home.base is None else home.base     # the owning buffer
         for child in self._children.values():
             flat = child._flat_params
             if flat is None or (flat.base is not None and flat.base is not home):
