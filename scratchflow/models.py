@@ -50,8 +50,9 @@ def build_model(config):
     else:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")
     if logit_alpha is not None:
-        flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype),
-                     *flow.layers.layers], base=flow.base)
+        layers = [layer.move_to_own_buffer() for layer in flow.layers.layers]   # old flow dropped
+        flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype), *layers],
+                    base=flow.base)
         flow.config = full_config
     return flow
 

@@ -4,11 +4,14 @@
 Both take the live ``params`` and ``grads`` dicts of a module (``flow.params``, ``flow.grads``) and
 update the parameter arrays in place, so the next forward pass sees the new values.
 
-How a step runs. All gradient arrays are gathered into one flat vector (one ``np.concatenate``
-into a preallocated buffer), the update is computed with a handful of vector operations on it, and
-each parameter array is then updated in place from its slice of the flat update. A network of
-48 small arrays thus costs ~10 NumPy calls plus one subtraction per array, instead of ~12 calls per
-array, and no array is allocated per step. The gradient arrays themselves are never modified.
+How a step runs. A model's parameters are views into one flat buffer and its gradients into
+another (:mod:`scratchflow.nn.module`), in the order of ``params``. The optimizer finds that
+block (``_flat_block``) and computes the update with a handful of vector operations on the flat
+arrays: the gradient is read where the backward left it, and ``θ ← θ − update`` is one
+subtraction over every parameter at once. No array is allocated per step and the gradient arrays
+are never modified (clipping and weight decay write into a scratch vector). Dicts whose arrays do
+not form one block (built by hand, or a model that shares a layer with another) take the same
+steps after a gather (one ``np.concatenate``) and a scatter (one subtraction per array).
 
 Gradient clipping (``clip_norm = c``): with ‖g‖ the global L2 norm over all gradients, the step
 uses ``g · min(1, c / ‖g‖)``. ``step()`` returns ‖g‖ before clipping (worth logging).
@@ -60,47 +63,83 @@ class _Optimizer:
         self.weight_decay = float(weight_decay)
         self.clip_norm = None if clip_norm is None else float(clip_norm)
         self.step_count = 0
-        sizes = [param.size for param in self.params]
-        total = int(sum(sizes))
-        self._flat_grad = np.zeros(total, dtype=self.dtype)         # (P,) gathered gradients
-        self._flat_param = np.zeros(total, dtype=self.dtype)        # (P,) gathered params (decay)
+        self._flat_param = _flat_block(self.params)                 # (P,) live views, or None
+        self._live_flat_grad = _flat_block(self.grads)
+        if self._flat_param is None or self._live_flat_grad is None:
+            self._flat_param = self._live_flat_grad = None            # gather and scatter instead
+        total = int(sum(param.size for param in self.params))
+        self._flat_grad = np.zeros(total, dtype=self.dtype)         # (P,) gathered / scaled grads
         self._work = np.zeros(total, dtype=self.dtype)              # (P,) scratch
         self._update = np.zeros(total, dtype=self.dtype)            # (P,) what is subtracted
-        bounds = np.cumsum([0] + sizes)
+        bounds = np.cumsum([0] + [param.size for param in self.params])
         self._update_views = [self._update[a:b].reshape(param.shape)       # views, made once
                               for a, b, param in zip(bounds[:-1], bounds[1:], self.params)]
         self._grad_views = [grad.reshape(-1) for grad in self.grads]
         self._param_views = [param.reshape(-1) for param in self.params]
 
+    def _check_live(self):
+        """A re-packed model leaves the arrays this optimizer holds read-only (stale copies)."""
+        arrays = self.params[:1] if self._flat_param is not None else self.params
+        if not all(param.flags.writeable for param in arrays):
+            raise RuntimeError("the model's parameters moved to a new buffer after this optimizer "
+                               "was made (a module was put into another one); make the optimizer "
+                               "from the finished model's params and grads")
+
     def _gather(self):
         """Flat gradient vector, its norm before clipping, and the clip factor applied to it."""
-        if self.params:
-            np.concatenate(self._grad_views, out=self._flat_grad)
-        grad = self._flat_grad                                       # (P,)
+        self._check_live()
+        if self._live_flat_grad is not None:
+            grad = self._live_flat_grad                              # (P,) the gradients themselves
+        else:
+            if self.params:
+                np.concatenate(self._grad_views, out=self._flat_grad)
+            grad = self._flat_grad                                   # (P,)
         norm = float(np.sqrt(np.dot(grad, grad)))
         if not np.isfinite(norm):
             raise FloatingPointError(f"gradient norm is {norm}: the loss diverged (try a smaller lr "
                                      "or a scale bound)")
         if self.clip_norm is not None and norm > self.clip_norm:
-            grad *= self.clip_norm / norm
+            grad = np.multiply(grad, self.clip_norm / norm, out=self._flat_grad)   # a scaled copy
         return grad, norm
 
     def _gather_params(self):
+        if self._flat_param is not None:
+            return self._flat_param                                  # (P,) live
         if self.params:
-            np.concatenate(self._param_views, out=self._flat_param)
-        return self._flat_param
+            np.concatenate(self._param_views, out=self._work)
+        return self._work
 
     def _apply(self, shrink=1.0):
-        """θ ← θ · shrink − update, array by array, in place."""
-        for param, update in zip(self.params, self._update_views):
+        """θ ← θ · shrink − update, in place: once over the flat block, or array by array."""
+        blocks = ([(self._flat_param, self._update)] if self._flat_param is not None
+                  else zip(self.params, self._update_views))
+        for param, update in blocks:
             if shrink != 1.0:
                 param *= shrink
             param -= update
 
     def zero_grad(self):
         """Set every gradient array to zero in place."""
-        for grad in self.grads:
+        for grad in ([self._live_flat_grad] if self._live_flat_grad is not None else self.grads):
             grad.fill(0.0)
+
+
+def _flat_block(arrays):
+    """The 1-D array that ``arrays`` tile, in order, with no gap (views of one model's buffer), as
+    a view of that buffer; ``None`` when they do not."""
+    if not arrays:
+        return None
+    buffer = arrays[0].base
+    if buffer is None or buffer.ndim != 1 or not buffer.flags.c_contiguous:
+        return None
+    address = first = arrays[0].__array_interface__["data"][0]
+    for array in arrays:
+        if (array.base is not buffer or not array.flags.c_contiguous
+                or array.__array_interface__["data"][0] != address):
+            return None
+        address += array.nbytes
+    start = (first - buffer.__array_interface__["data"][0]) // buffer.itemsize
+    return buffer[start:start + (address - first) // buffer.itemsize]
 
 
 class SGD(_Optimizer):
@@ -134,9 +173,9 @@ class SGD(_Optimizer):
         momentum rule of the class docstring (``self.velocity`` (P,) keeps v between steps).
         """
         grad, norm = self._gather()                                  # (P,)
-        if self.weight_decay:
+        if self.weight_decay:                                        # g + wd · θ, into a copy
             np.multiply(self._gather_params(), self.weight_decay, out=self._work)
-            grad += self._work                                       # g + wd · θ
+            grad = np.add(grad, self._work, out=self._flat_grad)
         # >>> task sgd
         if self.momentum:
             self.velocity *= self.momentum

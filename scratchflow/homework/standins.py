@@ -107,8 +107,7 @@ def call_trace(log):
 
 def put_layers(flow, layers):
     """Put a stand-in bijector in place of ``flow.layers`` (the Compose the Flow built)."""
-    flow.layers = layers
-    flow._children["layers"] = layers
+    flow.layers = flow.add_child("layers", layers)      # re-packs the flow's one parameter buffer
     return flow
 
 
