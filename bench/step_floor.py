@@ -70,7 +70,7 @@ def _operands(m, k, n, layout, dtype, rng):
     return (left.T if layout == "tn" else left), (right.T if layout == "nt" else right)
 
 
-def best_seconds(call, budget=0.004, blocks=5):
+def best_seconds(call, budget=0.001, blocks=15):
     """Seconds per ``call()``: the best of ``blocks`` blocks of calls, each about ``budget`` s."""
     call()
     start = time.perf_counter()

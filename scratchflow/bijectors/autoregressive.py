@@ -36,6 +36,7 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.made import MADE
+from scratchflow.nn.made_sweep import MADESweep
 from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_dtype, check_int
 
@@ -160,13 +161,16 @@ class MAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
 
     def _inverse(self, z):
-        """Sampling direction, D passes of ``self._conditioner``, dimensions in ``self.order``;
-        task maf. Define ``x``, ``log_det`` and, from the LAST pass (it read the final x),
-        ``made_cache`` and ``inv_scale`` = exp(−s) (N, D)."""
+        """Sampling direction, D passes of the conditioner, dimensions in ``self.order``; task maf.
+        Define ``x``, ``log_det`` and, from the LAST pass (it read the final x), ``made_cache`` and
+        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)``, which computes only what
+        column d needs (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x)``
+        gives the same numbers at D times the cost."""
         # >>> task maf
         x = np.zeros_like(z)                                          # (N, D) filled one column per pass
+        sweep = MADESweep(self.made)                                  # the D passes share their work
         for d in self.order:
-            shift, log_scale, made_cache = self._conditioner(x)       # column d reads x before d only
+            shift, log_scale, made_cache = sweep.step(x, d)           # column d reads x before d only
             x[:, d] = z[:, d] * np.exp(log_scale[:, d]) + shift[:, d]
         inv_scale = np.exp(-log_scale)                                # (N, D)
         log_det = log_scale.sum(axis=1)                               # (N,) log|det ∂f⁻¹/∂z| = +Σ s
@@ -245,13 +249,16 @@ class IAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, grad_x, grad_log_scale)   # dL/dμ = g
 
     def _forward(self, x):
-        """Density direction, D passes of ``self._conditioner`` on z, dimensions in
-        ``self.order``; task iaf. Define ``z``, ``log_det`` and, from the LAST pass,
-        ``made_cache`` and ``scale`` = exp(s) (N, D)."""
+        """Density direction, D passes of the conditioner on z, dimensions in ``self.order``; task
+        iaf. Define ``z``, ``log_det`` and, from the LAST pass, ``made_cache`` and ``scale`` =
+        exp(s) (N, D). A pass is ``sweep.step(z, d)``, which computes only what column d needs
+        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z)`` gives the same
+        numbers at D times the cost."""
         # >>> task iaf
         z = np.zeros_like(x)                                          # (N, D) filled one column per pass
+        sweep = MADESweep(self.made)                                  # the D passes share their work
         for d in self.order:
-            shift, log_scale, made_cache = self._conditioner(z)       # column d reads z before d only
+            shift, log_scale, made_cache = sweep.step(z, d)           # column d reads z before d only
             z[:, d] = (x[:, d] - shift[:, d]) * np.exp(-log_scale[:, d])
         scale = np.exp(log_scale)                                     # (N, D) last pass = at final z
         log_det = -log_scale.sum(axis=1)                              # (N,) log|det ∂f/∂x| = −Σ s

@@ -36,6 +36,7 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.made import MADE
+from scratchflow.nn.made_sweep import MADESweep
 from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_dtype, check_int
 
@@ -157,9 +158,11 @@ class MAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
 
     def _inverse(self, z):
-        """Sampling direction, D passes of ``self._conditioner``, dimensions in ``self.order``;
-        task maf. Define ``x``, ``log_det`` and, from the LAST pass (it read the final x),
-        ``made_cache`` and ``inv_scale`` = exp(−s) (N, D)."""
+        """Sampling direction, D passes of the conditioner, dimensions in ``self.order``; task maf.
+        Define ``x``, ``log_det`` and, from the LAST pass (it read the final x), ``made_cache`` and
+        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)``, which computes only what
+        column d needs (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x)``
+        gives the same numbers at D times the cost."""
         # >>> task maf
         raise NotImplementedError('task maf (slide «Masked Autoregressive Flow (MAF)»): MAF._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task maf
@@ -234,9 +237,11 @@ class IAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, grad_x, grad_log_scale)   # dL/dμ = g
 
     def _forward(self, x):
-        """Density direction, D passes of ``self._conditioner`` on z, dimensions in
-        ``self.order``; task iaf. Define ``z``, ``log_det`` and, from the LAST pass,
-        ``made_cache`` and ``scale`` = exp(s) (N, D)."""
+        """Density direction, D passes of the conditioner on z, dimensions in ``self.order``; task
+        iaf. Define ``z``, ``log_det`` and, from the LAST pass, ``made_cache`` and ``scale`` =
+        exp(s) (N, D). A pass is ``sweep.step(z, d)``, which computes only what column d needs
+        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z)`` gives the same
+        numbers at D times the cost."""
         # >>> task iaf
         raise NotImplementedError('task iaf (slide «Inverse Autoregressive Flow (IAF)»): IAF._forward is yours to write; the docstring above gives the formula and the contract')
         # <<< task iaf

@@ -1,0 +1,258 @@
+"""MAF and IAF (slides "Masked Autoregressive Flow (MAF)" and "Inverse Autoregressive Flow (IAF)").
+
+Both are the affine map of one dimension at a time with a MADE conditioner (μ, s) = MADE(·):
+
+    MAF:  z_d = (x_d − μ_d(x_{1:d−1})) ⊙ exp(−s_d(x_{1:d−1}))      the conditioner reads x
+    IAF:  z_d = (x_d − μ_d(z_{1:d−1})) ⊙ exp(−s_d(z_{1:d−1}))      the conditioner reads z
+
+Both have a triangular Jacobian ∂z/∂x with diagonal exp(−s_d), so log|det ∂f/∂x| = −Σ_d s_d.
+They are the same network used in opposite directions: the direction whose conditioner reads the
+*input* is one MADE pass (MAF's density, IAF's sampling); the direction whose conditioner reads the
+*output* must build the output one dimension at a time, D passes (MAF's sampling, IAF's density).
+
+Exact gradient of the sequential direction (an adjoint triangular solve)
+-----------------------------------------------------------------------
+Let φ be the layer's one-pass map, b ↦ a = φ(b) with log-det ℓ_φ(b) (MAF: φ = forward, b = x;
+IAF: φ = inverse, b = z). The sequential direction computes b = φ⁻¹(a), with log-det −ℓ_φ(b).
+For a loss L(b, −ℓ_φ(b)) with g = dL/db and h = dL/dlog_det, the chain rule through the implicit
+equation φ(b) = a (∂b/∂a = J_φ⁻¹, ∂b/∂θ = −J_φ⁻¹ ∂φ/∂θ, J_φ = ∂φ/∂b) gives
+
+    dL/da = u   where   J_φᵀ u + h ∇_b ℓ_φ = g,
+    dL/dθ = −(uᵀ ∂φ/∂θ + h ∂ℓ_φ/∂θ).
+
+The left side of the first equation is exactly φ's own gradient pass fed with (u, h), and the
+right side of the second is minus the parameter gradient φ's pass would add. J_φ is triangular in
+the ordering (φ's output d reads b before d, plus b_d itself through the diagonal), so u is found by
+back-substitution, last dimension of the ordering first:
+
+    u_d = (g_d − c_d) / diag_d,     c = MADE vector-Jacobian product of φ's (dL/dμ, dL/ds)(u, h),
+
+where column d of c only reads u at dimensions after d (those already solved). The last
+dimension of the ordering feeds no output, so its c is 0: D − 1 MADE input-gradient passes
+plus one MADE backward for the parameters, D passes in all,
+mirroring the D forward passes. The finite-difference checks of the contract suite confirm it.
+"""
+import numpy as np
+
+from scratchflow.bijectors.base import Bijector
+from scratchflow.nn.made import MADE
+from scratchflow.nn.made_sweep import MADESweep
+from scratchflow.nn.module import Cache
+from scratchflow.input_checks import check_dtype, check_int
+
+
+class _MadeAffine(Bijector):
+    """Shared plumbing of MAF and IAF: the MADE and the adjoint solve.
+
+    Each direction keeps the MADE's cache of its own pass in its own Cache (``made``), so a forward,
+    an inverse and both gradient passes run in any order and no gradient pass re-runs the MADE.
+    """
+
+    def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
+                 zero_last=True, dtype=np.float64):
+        super().__init__()
+        self.dim = check_int(dim, "dim", 1)
+        self.dtype = check_dtype(dtype)
+        self.made = self.add_child("made", MADE(self.dim, hidden, order, activation, rng,
+                                                zero_last, self.dtype))
+        self.order = self.made.order                  # (D,) order[0] is generated first
+        self._forward_cache = None                    # what forward keeps for backward
+        self._inverse_cache = None                    # what inverse keeps for inverse_backward
+
+    def _conditioner(self, point):
+        """One unchecked MADE pass: μ (N, D), s (N, D) and the MADE's cache of this pass."""
+        out, made_cache = self.made._forward(point)                  # (N, 2D)
+        return out[:, :self.dim], out[:, self.dim:], made_cache
+
+    def _made_backward(self, made_cache, grad_shift, grad_log_scale):
+        """MADE's gradient pass of the pass that kept ``made_cache``: dL/d(input) (N, D)."""
+        grad_out = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
+        return self.made._backward(made_cache, grad_out)
+
+    def _solve_adjoint(self, made_cache, grad_out, inv_diag, conditioner_grads):
+        """Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.
+
+        ``conditioner_grads(u)`` returns φ's (dL/dμ, dL/ds), both (N, D), given its upstream u and
+        the fixed h. Adds dL/dθ = −(φ's parameter gradient at u) into ``grads``; returns u (N, D).
+        """
+        adjoint = np.zeros_like(grad_out)                             # (N, D) u, solved backwards
+        for step, d in enumerate(self.order[::-1]):
+            if step == 0:
+                coupling = 0.0                                        # nothing reads the last one
+            else:
+                grad_made = np.concatenate(conditioner_grads(adjoint), axis=1)      # (N, 2D)
+                coupling = self.made._input_gradient(made_cache, grad_made)[:, d]   # (N,)
+            adjoint[:, d] = (grad_out[:, d] - coupling) * inv_diag[:, d]
+        grad_shift, grad_log_scale = conditioner_grads(adjoint)       # (N, D) each
+        self._made_backward(made_cache, -grad_shift, -grad_log_scale)   # dL/dθ = −(uᵀ∂φ/∂θ + h∂ℓ_φ/∂θ)
+        return adjoint
+
+    def __repr__(self):
+        return (f"{type(self).__name__}(dim={self.dim}, hidden={self.made.hidden}, "
+                f"order={self.order.tolist()})")
+
+
+class MAF(_MadeAffine):
+    """Masked Autoregressive Flow layer (slide "Masked Autoregressive Flow (MAF)", arXiv 1705.07057).
+
+    Forward x → z, the density direction, **one MADE pass**::
+
+        z_1 = (x_1 − μ_1) exp(−s_1)
+        z_d = (x_d − μ_d(x_{1:d−1})) ⊙ exp(−s_d(x_{1:d−1})),     (μ, s) = MADE(x)
+        log|det ∂f/∂x| = −Σ_d s_d(x_{1:d−1})        (lower-triangular Jacobian, diagonal exp(−s_d))
+
+    Inverse z → x, the sampling direction, **D MADE passes**, one dimension per pass::
+
+        x_1 = z_1 exp(s_1) + μ_1,    x_d = z_d exp(s_d(x_{1:d−1})) + μ_d(x_{1:d−1})
+        log|det ∂f⁻¹/∂z| = +Σ_d s_d(x_{1:d−1})
+
+    "1, d" are positions in the ``order`` of the MADE (natural order: dimension indices).
+
+    Notes
+    -----
+    Gradient of forward (g = dL/dz, h = dL/dlog_det): ∂z/∂μ = −exp(−s), ∂z/∂s = −z,
+    ∂log_det/∂s = −1, so
+
+        dL/dμ = −g ⊙ exp(−s),    dL/ds = −g ⊙ z − h,
+        dL/dx = g ⊙ exp(−s) + MADE.backward(dL/dμ, dL/ds)        (direct path + through (μ, s)).
+
+    Gradient of the inverse (g = dL/dx): x solves forward(x) = z, so by the module's adjoint
+    solve with φ = forward, diag = exp(−s), dL/dz = u where
+
+        u_d = exp(s_d) (g_d − c_d),    c = MADE.input_gradient(−u ⊙ exp(−s), −u ⊙ z − h),
+
+    d running through the ordering backwards, and dL/dθ = MADE.backward(u ⊙ exp(−s), u ⊙ z + h).
+
+    Parameters
+    ----------
+    dim : int
+    hidden : sequence of int
+        MADE hidden widths.
+    order : {"natural", "reversed", "random"} or permutation
+        The autoregressive ordering (see :class:`~scratchflow.nn.MADE`).
+    activation : str
+    rng : int or numpy.random.Generator, optional
+    zero_last : bool
+        Start as the identity (μ = s = 0); default True.
+    dtype : float64 (default) or float32
+
+    References
+    ----------
+    Papamakarios, Pavlakou, Murray. Masked Autoregressive Flow for Density Estimation.
+    arXiv:1705.07057. Germain et al. MADE, arXiv:1502.03509.
+    """
+
+    def _forward(self, x):
+        """Density direction, one pass of ``self._conditioner``; task maf. Define ``made_cache``,
+        ``inv_scale`` = exp(−s) (N, D), ``z`` (N, D) and ``log_det`` (N,)."""
+        # >>> task maf
+        raise NotImplementedError('task maf (slide «Masked Autoregressive Flow (MAF)»): MAF._forward is yours to write; the docstring above gives the formula and the contract')
+        # <<< task maf
+        self._forward_cache = Cache(made=made_cache, z=z, inv_scale=inv_scale)
+        return z, log_det
+
+    def _backward(self, grad_z, grad_log_det):
+        cache = self._read_cache("forward")
+        scaled = grad_z * cache.inv_scale                             # (N, D) g ⊙ exp(−s)
+        grad_log_scale = -grad_z * cache.z - grad_log_det[:, None]    # (N, D) dL/ds
+        return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
+
+    def _inverse(self, z):
+        """Sampling direction, D passes of the conditioner, dimensions in ``self.order``; task maf.
+        Define ``x``, ``log_det`` and, from the LAST pass (it read the final x), ``made_cache`` and
+        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)``, which computes only what
+        column d needs (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x)``
+        gives the same numbers at D times the cost."""
+        # >>> task maf
+        raise NotImplementedError('task maf (slide «Masked Autoregressive Flow (MAF)»): MAF._inverse is yours to write; the docstring above gives the formula and the contract')
+        # <<< task maf
+        self._inverse_cache = Cache(made=made_cache, z=z, inv_scale=inv_scale)
+        return x, log_det
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        cache = self._read_cache("inverse")
+        inv_scale, z = cache.inv_scale, cache.z                       # (N, D) each
+        grad_log_det = grad_log_det[:, None]                          # (N, 1)
+
+        def forward_grads(u):                                         # forward's (dL/dμ, dL/ds) at u, h
+            return -u * inv_scale, -u * z - grad_log_det
+        return self._solve_adjoint(cache.made, grad_x, 1.0 / inv_scale, forward_grads)
+
+
+class IAF(_MadeAffine):
+    """Inverse Autoregressive Flow layer (slide "Inverse Autoregressive Flow (IAF)", arXiv 1606.04934).
+
+    The conditioner reads z. Inverse z → x, the sampling direction, **one MADE pass**::
+
+        x_1 = z_1 exp(s_1) + μ_1
+        x_d = z_d exp(s_d(z_{1:d−1})) + μ_d(z_{1:d−1}),           (μ, s) = MADE(z)
+        log|det ∂f⁻¹/∂z| = +Σ_d s_d(z_{1:d−1})
+
+    Forward x → z, the density direction, **D MADE passes**, one dimension per pass::
+
+        z_1 = (x_1 − μ_1) exp(−s_1),    z_d = (x_d − μ_d(z_{1:d−1})) exp(−s_d(z_{1:d−1}))
+        log|det ∂f/∂x| = −Σ_d s_d(z_{1:d−1})
+
+    The lecture's direction is kept: ``forward`` is x → z (here the slow one), so an IAF stack is
+    a drop-in replacement for a MAF stack that is fast at sampling and at reverse-KL training
+    (:meth:`scratchflow.flow.Flow.reverse_kl_loss_and_grad`) and slow at density evaluation.
+
+    Notes
+    -----
+    Gradient of the inverse (g = dL/dx, h = dL/dlog_det): ∂x/∂μ = 1, ∂x/∂s = z ⊙ exp(s), so
+
+        dL/dμ = g,    dL/ds = g ⊙ z ⊙ exp(s) + h,
+        dL/dz = g ⊙ exp(s) + MADE.backward(dL/dμ, dL/ds).
+
+    Gradient of forward (g = dL/dz): z solves inverse(z) = x, so by the module's adjoint solve with
+    φ = inverse, diag = exp(s), dL/dx = u where
+
+        u_d = exp(−s_d) (g_d − c_d),    c = MADE.input_gradient(u, u ⊙ z ⊙ exp(s) + h),
+
+    d running through the ordering backwards, and dL/dθ = MADE.backward(−u, −(u ⊙ z ⊙ exp(s) + h)).
+
+    Parameters
+    ----------
+    Same as :class:`MAF`.
+
+    References
+    ----------
+    Kingma, Salimans, Jozefowicz, Chen, Sutskever, Welling. Improving Variational Inference with
+    Inverse Autoregressive Flow. arXiv:1606.04934.
+    """
+
+    def _inverse(self, z):
+        """Sampling direction, one pass of ``self._conditioner`` on z; task iaf. Define
+        ``made_cache``, ``scale`` = exp(s) (N, D), ``x`` and ``log_det`` = log|det ∂f⁻¹/∂z|."""
+        # >>> task iaf
+        raise NotImplementedError('task iaf (slide «Inverse Autoregressive Flow (IAF)»): IAF._inverse is yours to write; the docstring above gives the formula and the contract')
+        # <<< task iaf
+        self._inverse_cache = Cache(made=made_cache, z=z, scale=scale)
+        return x, log_det
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        cache = self._read_cache("inverse")
+        scaled = grad_x * cache.scale                                 # (N, D) g ⊙ exp(s)
+        grad_log_scale = scaled * cache.z + grad_log_det[:, None]     # (N, D) dL/ds
+        return scaled + self._made_backward(cache.made, grad_x, grad_log_scale)   # dL/dμ = g
+
+    def _forward(self, x):
+        """Density direction, D passes of the conditioner on z, dimensions in ``self.order``; task
+        iaf. Define ``z``, ``log_det`` and, from the LAST pass, ``made_cache`` and ``scale`` =
+        exp(s) (N, D). A pass is ``sweep.step(z, d)``, which computes only what column d needs
+        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z)`` gives the same
+        numbers at D times the cost."""
+        # >>> task iaf
+        raise NotImplementedError('task iaf (slide «Inverse Autoregressive Flow (IAF)»): IAF._forward is yours to write; the docstring above gives the formula and the contract')
+        # <<< task iaf
+        self._forward_cache = Cache(made=made_cache, z=z, scale=scale)
+        return z, log_det
+
+    def _backward(self, grad_z, grad_log_det):
+        cache = self._read_cache("forward")
+        z, scale = cache.z, cache.scale                               # (N, D) each
+        grad_log_det = grad_log_det[:, None]                          # (N, 1)
+
+        def inverse_grads(u):                                         # inverse's (dL/dμ, dL/ds) at u, h
+            return u, u * z * scale + grad_log_det
+        return self._solve_adjoint(cache.made, grad_z, 1.0 / scale, inverse_grads)

@@ -1,0 +1,101 @@
+"""The two objectives :func:`scratchflow.train.fit` minimises, and the minibatches they draw.
+
+Each objective is a small object with ``step()`` (one minibatch: the loss, gradients into
+``flow.grads``) and ``evaluate()`` (the held-out number early stopping watches):
+
+* :class:`MaximumLikelihood`: the lecture's loss on data (slide "Алгоритм обучения" / "Training
+  algorithm"), L = −(1/m) Σ_{i≤m} [log p_z(f(x_i)) + log|det ∂f(x_i)/∂x_i|]; minibatches without
+  replacement, a fresh seeded permutation per epoch; validation = NLL of ``val_data``;
+* :class:`ReverseKL`: KL(q ‖ p*) + const to a target density known up to a constant, the objective
+  IAF was designed for; validation = the same estimate on a fixed set of base draws.
+"""
+import contextlib
+import math
+
+import numpy as np
+
+from scratchflow.bijectors.batchnorm import BatchNorm, set_training
+from scratchflow.input_checks import check_int
+
+
+def minibatch_indices(n, batch_size, rng):
+    """Endless minibatches of row indices, without replacement within an epoch.
+
+    Each epoch draws a fresh permutation of ``range(n)`` from ``rng`` and cuts it into slices of
+    ``batch_size`` (the last one shorter if ``batch_size`` does not divide n), so every row is used
+    exactly once per epoch. Yields ``(epoch, indices)``. A ``batch_size`` >= n gives one
+    full-batch step per epoch (all n rows, shuffled).
+    """
+    n, batch_size = check_int(n, "n", 1), check_int(batch_size, "batch_size", 1)   # n = 0: no batch, ever
+    epoch = 0
+    while True:
+        # >>> task training
+        raise NotImplementedError('task training (slide «Алгоритм обучения / Training algorithm»): minibatch_indices is yours to write; the docstring above gives the formula and the contract')
+        # <<< task training
+        epoch += 1
+
+
+class MaximumLikelihood:
+    """The lecture's objective: mean NLL of a minibatch of data; validation = NLL of ``val_data``."""
+
+    name = "data"
+
+    def __init__(self, flow, data, val_data, batch_size, rng):
+        self.flow, self.data, self.val_data = flow, data, val_data
+        self.validates = val_data is not None                         # anything to evaluate?
+        self.batches = minibatch_indices(len(data), batch_size, rng)
+        self.steps_per_epoch = math.ceil(len(data) / batch_size)
+        self.epoch = 0
+
+    def step(self):
+        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled. Task training."""
+        # >>> task training
+        raise NotImplementedError('task training (slide «Алгоритм обучения / Training algorithm»): MaximumLikelihood.step is yours to write; the docstring above gives the formula and the contract')
+        # <<< task training
+
+    def evaluate(self):
+        with evaluation_mode(self.flow):
+            return float(-np.mean(self.flow.log_prob(self.val_data)))
+
+
+class ReverseKL:
+    """KL(q ‖ p*) + const on ``batch_size`` fresh base draws per step; validation on fixed draws."""
+
+    name = "target"
+    validates = True                                                  # always: fixed base draws
+
+    def __init__(self, flow, target, batch_size, rng, val_size=1024):
+        if getattr(target, "dim", flow.dim) != flow.dim:
+            raise ValueError(f"target has dimension {target.dim} but the flow has {flow.dim}")
+        self.flow, self.target, self.batch_size, self.rng = flow, target, batch_size, rng
+        self.val_z = flow.base.sample(val_size, rng, dtype=flow.dtype)   # (V, D), fixed
+        self.epoch = 0
+
+    def step(self):
+        return self.flow.reverse_kl_loss_and_grad(self.target, self.batch_size, self.rng)
+
+    def evaluate(self):
+        with evaluation_mode(self.flow):
+            return self.flow.reverse_kl(self.target, self.val_z)[0]      # on fixed draws (V, D)
+
+
+@contextlib.contextmanager
+def evaluation_mode(flow):
+    """Inside this block every BatchNorm of ``flow`` uses its running averages (evaluation mode);
+    afterwards each is back in the mode it had before (one the user set to evaluation stays so).
+    Flows without BatchNorm are unaffected."""
+    layers = [module for module in _modules(flow) if isinstance(module, BatchNorm)]
+    modes = [layer.training for layer in layers]
+    set_training(flow, False)
+    try:
+        yield flow
+    finally:
+        for layer, training in zip(layers, modes):
+            layer.train(training)
+
+
+def _modules(module):
+    """``module`` and every module below it."""
+    yield module
+    for child in module._children.values():
+        yield from _modules(child)
