@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scratchflow.nn import MADE
-from scratchflow.nn.made_sweep import MADESweep
+from scratchflow.nn.made_sweep import MADEAdjointSweep, MADESweep
 
 
 def _made(dim, hidden, order, seed):
@@ -67,3 +67,23 @@ def test_sweep_refuses_dimensions_out_of_the_ordering():
     sweep = MADESweep(made)
     with pytest.raises(RuntimeError, match="expected dimension 2"):
         sweep.step(np.zeros((2, 3)), 0)
+
+
+@pytest.mark.parametrize("dim,hidden,order", [(2, (8, 8), "reversed"), (5, (), "random"),
+                                              (7, (16, 9), "random"), (9, (4, 4, 6), "natural")])
+def test_adjoint_sweep_gives_the_columns_of_whole_input_gradients(dim, hidden, order):
+    """Column d of J_MADEᵀ g, d through the ordering backwards, with g's columns of the
+    dimensions after d final (the others hold anything): the whole pass's numbers."""
+    made = _made(dim, hidden, order, seed=dim + 1)
+    rng = np.random.default_rng(2)
+    point = rng.standard_normal((6, dim))
+    _, cache = made._forward(point)
+    final = rng.standard_normal((6, 2 * dim))                        # the solved g
+    sweep = MADEAdjointSweep(made, cache, point)
+    for position in range(dim - 2, -1, -1):
+        d = made.order[position]
+        later = made.order[position + 1:]
+        grad = rng.standard_normal((6, 2 * dim))                     # unsolved columns: noise
+        grad[:, later], grad[:, dim + later] = final[:, later], final[:, dim + later]
+        expected = made._input_gradient(cache, grad)[:, d]            # (6,)
+        np.testing.assert_allclose(sweep.column(grad, d), expected, rtol=1e-12, atol=1e-12)

@@ -36,7 +36,7 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.made import MADE
-from scratchflow.nn.made_sweep import MADESweep
+from scratchflow.nn.made_sweep import MADEAdjointSweep, MADESweep
 from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_dtype, check_int
 
@@ -69,19 +69,23 @@ class _MadeAffine(Bijector):
         grad_out = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
         return self.made._backward(made_cache, grad_out)
 
-    def _solve_adjoint(self, made_cache, grad_out, inv_diag, conditioner_grads):
+    def _solve_adjoint(self, made_cache, point, grad_out, inv_diag, conditioner_grads):
         """Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.
 
         ``conditioner_grads(u)`` returns φ's (dL/dμ, dL/ds), both (N, D), given its upstream u and
-        the fixed h. Adds dL/dθ = −(φ's parameter gradient at u) into ``grads``; returns u (N, D).
+        the fixed h; ``point`` (N, D) is the MADE's input of the pass that kept ``made_cache``.
+        Column d of the MADE-VJP comes from a :class:`~scratchflow.nn.made_sweep.MADEAdjointSweep`
+        (only the units whose gradient just became final). Adds dL/dθ = −(φ's parameter gradient
+        at u) into ``grads``; returns u (N, D).
         """
         adjoint = np.zeros_like(grad_out)                             # (N, D) u, solved backwards
+        sweep = MADEAdjointSweep(self.made, made_cache, point)
         for step, d in enumerate(self.order[::-1]):
             if step == 0:
                 coupling = 0.0                                        # nothing reads the last one
             else:
                 grad_made = np.concatenate(conditioner_grads(adjoint), axis=1)      # (N, 2D)
-                coupling = self.made._input_gradient(made_cache, grad_made)[:, d]   # (N,)
+                coupling = sweep.column(grad_made, d)                 # (N,) column d of the VJP
             adjoint[:, d] = (grad_out[:, d] - coupling) * inv_diag[:, d]
         grad_shift, grad_log_scale = conditioner_grads(adjoint)       # (N, D) each
         self._made_backward(made_cache, -grad_shift, -grad_log_scale)   # dL/dθ = −(uᵀ∂φ/∂θ + h∂ℓ_φ/∂θ)
@@ -175,7 +179,7 @@ class MAF(_MadeAffine):
         inv_scale = np.exp(-log_scale)                                # (N, D)
         log_det = log_scale.sum(axis=1)                               # (N,) log|det ∂f⁻¹/∂z| = +Σ s
         # <<< task maf
-        self._inverse_cache = Cache(made=made_cache, z=z, inv_scale=inv_scale)
+        self._inverse_cache = Cache(made=made_cache, x=x, z=z, inv_scale=inv_scale)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
@@ -185,7 +189,7 @@ class MAF(_MadeAffine):
 
         def forward_grads(u):                                         # forward's (dL/dμ, dL/ds) at u, h
             return -u * inv_scale, -u * z - grad_log_det
-        return self._solve_adjoint(cache.made, grad_x, 1.0 / inv_scale, forward_grads)
+        return self._solve_adjoint(cache.made, cache.x, grad_x, 1.0 / inv_scale, forward_grads)
 
 
 class IAF(_MadeAffine):
@@ -273,4 +277,4 @@ class IAF(_MadeAffine):
 
         def inverse_grads(u):                                         # inverse's (dL/dμ, dL/ds) at u, h
             return u, u * z * scale + grad_log_det
-        return self._solve_adjoint(cache.made, grad_z, 1.0 / scale, inverse_grads)
+        return self._solve_adjoint(cache.made, z, grad_z, 1.0 / scale, inverse_grads)

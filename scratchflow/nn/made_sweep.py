@@ -106,3 +106,95 @@ class MADESweep:
                 hidden[:, start:stop] = self.activations[layer]._forward(pre)[0]
             below = hidden[:, :stop]                                  # (N, units of degree <= it)
         self.done = degree
+
+
+class MADEAdjointSweep:
+    """Column d of the MADE's input gradient, for d through the ordering backwards, each step
+    computing only the hidden units whose gradient has just become final.
+
+    The gradient pass of a sequential direction (the adjoint triangular solve of
+    :mod:`scratchflow.bijectors.autoregressive`) needs, for d = order[D−2], ..., order[0], the
+    column d of the MADE's vector-Jacobian product c = J_MADEᵀ g, where g is the output gradient
+    and column e of g is final once dimension e is solved (later in the ordering). Reading the
+    degrees backwards:
+
+    * input d (degree i) feeds the first-layer units of degree ≥ i only;
+    * a hidden unit of degree m feeds units of degree ≥ m above it, and the outputs of degree > m,
+      all of them solved before input d is (their degrees exceed i).
+
+    So the step for d adds, from the top layer down, the gradient of the units of degree exactly i
+    (units sorted by degree: a block of columns), and c_d is one product with row d of the first
+    layer. The activation derivatives come from one forward at the final point, run block by
+    block at the start (each block's own activation cache, the activation's own ``_backward``).
+    Altogether: one forward and one input-gradient pass, instead of D − 1 whole input-gradient
+    passes. The numbers are the whole pass's up to rounding (only masked weights are skipped).
+
+    Parameters
+    ----------
+    made : MADE
+        Any other conditioner (the grader's stand-ins) gets whole ``_input_gradient`` passes.
+    made_cache : Cache
+        The trace of the MADE's pass at ``point`` (used only by whole passes).
+    point : ndarray (N, D)
+        The MADE's input of that pass.
+    """
+
+    def __init__(self, made, made_cache, point):
+        self.made, self.made_cache, self.dim = made, made_cache, made.dim
+        if not isinstance(made, MADE):
+            return
+        self.sweep = MADESweep(made)                  # sorted weights, biases and degree ends
+        self.positions = np.empty(self.dim, dtype=int)
+        self.positions[made.order] = np.arange(self.dim)              # (D,) place in the ordering
+        self._forward_blocks(point)
+        self.pre_grads = [np.zeros_like(hidden) for hidden in self.hidden]   # (N, H_l), sorted
+        self.out_grads = np.zeros((point.shape[0], 2, self.dim), dtype=point.dtype)   # by position
+
+    def _forward_blocks(self, point):
+        """Every hidden unit at ``point``, one degree block at a time, keeping each block's
+        activation cache for the backward steps."""
+        sweep = self.sweep
+        self.hidden, self.caches = [], []
+        below = point                                                 # (N, D)
+        for layer, ends in enumerate(sweep.ends):
+            hidden = np.empty((point.shape[0], ends[-1]), dtype=point.dtype)   # (N, H_l)
+            caches = {}
+            for degree in range(1, self.dim):
+                start, stop = ends[degree - 1], ends[degree]
+                if stop > start:
+                    width = below.shape[1] if layer == 0 else sweep.ends[layer - 1][degree]
+                    pre = below[:, :width] @ sweep.weights[layer][:width, start:stop] \
+                        + sweep.biases[layer][start:stop]             # (N, block)
+                    hidden[:, start:stop], caches[degree] = sweep.activations[layer]._forward(pre)
+            self.hidden.append(hidden)
+            self.caches.append(caches)
+            below = hidden
+
+    def column(self, grad_out, d):
+        """Column d of dL/d(input) for the output gradient ``grad_out`` (N, 2D), whose columns of
+        every dimension after d in the ordering are final (and read only there); returns (N,)."""
+        if not isinstance(self.made, MADE):
+            return self.made._input_gradient(self.made_cache, grad_out)[:, d]
+        sweep, position = self.sweep, int(self.positions[d])          # d has degree position + 1
+        solved = self.made.order[position + 1]                        # final since the last step
+        self.out_grads[:, 0, position + 1] = grad_out[:, solved]
+        self.out_grads[:, 1, position + 1] = grad_out[:, self.dim + solved]
+        degree = position + 1
+        above = self.out_grads[:, :, degree:].reshape(len(grad_out), -1)   # (N, 2·(D − degree))
+        above_weight = self._output_weight(degree)                    # (H_L or D, 2·(D − degree))
+        for layer in reversed(range(len(self.hidden))):
+            start, stop = sweep.ends[layer][degree - 1], sweep.ends[layer][degree]
+            if stop > start:
+                post = above @ above_weight[start:stop].T             # (N, block)
+                self.pre_grads[layer][:, start:stop] = sweep.activations[layer]._backward(
+                    self.caches[layer][degree], post)
+            above = self.pre_grads[layer][:, start:]                  # units of degree >= it
+            above_weight = sweep.weights[layer][:, start:]
+        return above @ above_weight[d]                                # (N,)
+
+    def _output_weight(self, degree):
+        """Output-layer weight to the outputs of degree > ``degree``, columns (μ, s) by position
+        like ``out_grads``: (H_L, 2·(D − degree)) (inputs (D, ...) with no hidden layer)."""
+        weight = self.sweep.weights[-1]                               # (in, 2D), columns natural
+        later = self.made.order[degree:]                              # dimensions after, by position
+        return np.concatenate([weight[:, later], weight[:, self.dim + later]], axis=1)
