@@ -69,7 +69,7 @@ def test_sweep_refuses_dimensions_out_of_the_ordering():
         sweep.step(np.zeros((2, 3)), 0)
 
 
-@pytest.mark.parametrize("dim,hidden,order", [(2, (8, 8), "reversed"), (5, (), "random"),
+@pytest.mark.parametrize("dim,hidden,order", [(6, (8, 8), "reversed"), (6, (), "random"),
                                               (7, (16, 9), "random"), (9, (4, 4, 6), "natural")])
 def test_adjoint_sweep_gives_the_columns_of_whole_input_gradients(dim, hidden, order):
     """Column d of J_MADEᵀ g, d through the ordering backwards, with g's columns of the

@@ -28,6 +28,11 @@ import numpy as np
 from scratchflow.nn.linear import Linear
 from scratchflow.nn.made import MADE
 
+# Below this D the adjoint's D − 1 whole input-gradient passes cost less than the sweep's forward,
+# input-gradient pass and setup (measured with bench/bench_autoregressive_scaling.py, 2 x 256 tanh
+# units, batch 1024: the cross-over is near D = 5).
+ADJOINT_SWEEP_FROM_DIM = 6
+
 
 class MADESweep:
     """One sequential sweep through a :class:`~scratchflow.nn.MADE`'s ordering.
@@ -128,6 +133,7 @@ class MADEAdjointSweep:
     block at the start (each block's own activation cache, the activation's own ``_backward``).
     Altogether: one forward and one input-gradient pass, instead of D − 1 whole input-gradient
     passes. The numbers are the whole pass's up to rounding (only masked weights are skipped).
+    Below ``ADJOINT_SWEEP_FROM_DIM`` dimensions the whole passes are cheaper and are used.
 
     Parameters
     ----------
@@ -141,7 +147,8 @@ class MADEAdjointSweep:
 
     def __init__(self, made, made_cache, point):
         self.made, self.made_cache, self.dim = made, made_cache, made.dim
-        if not isinstance(made, MADE):
+        self.whole_passes = not isinstance(made, MADE) or self.dim < ADJOINT_SWEEP_FROM_DIM
+        if self.whole_passes:
             return
         self.sweep = MADESweep(made)                  # sorted weights, biases and degree ends
         self.positions = np.empty(self.dim, dtype=int)
@@ -173,7 +180,7 @@ class MADEAdjointSweep:
     def column(self, grad_out, d):
         """Column d of dL/d(input) for the output gradient ``grad_out`` (N, 2D), whose columns of
         every dimension after d in the ordering are final (and read only there); returns (N,)."""
-        if not isinstance(self.made, MADE):
+        if self.whole_passes:
             return self.made._input_gradient(self.made_cache, grad_out)[:, d]
         sweep, position = self.sweep, int(self.positions[d])          # d has degree position + 1
         solved = self.made.order[position + 1]                        # final since the last step
