@@ -28,9 +28,13 @@ back-substitution, last dimension of the ordering first:
     u_d = (g_d − c_d) / diag_d,     c = MADE vector-Jacobian product of φ's (dL/dμ, dL/ds)(u, h),
 
 where column d of c only reads u at dimensions after d (those already solved). The last
-dimension of the ordering feeds no output, so its c is 0: D − 1 MADE input-gradient passes
-plus one MADE backward for the parameters, D passes in all,
+dimension of the ordering feeds no output, so its c is 0: D − 1 columns of MADE input-gradient
+passes plus one MADE backward for the parameters, D passes in all,
 mirroring the D forward passes. The finite-difference checks of the contract suite confirm it.
+
+The D passes of either kind compute only what their column needs (``scratchflow.nn.made_sweep``:
+``MADESweep`` for the values, ``MADEAdjointSweep`` for the columns of c); the numbers are those
+of whole passes.
 """
 import numpy as np
 
