@@ -155,7 +155,10 @@ class MADEAdjointSweep:
         self.positions[made.order] = np.arange(self.dim)              # (D,) place in the ordering
         self._forward_blocks(point)
         self.pre_grads = [np.zeros_like(hidden) for hidden in self.hidden]   # (N, H_l), sorted
-        self.out_grads = np.zeros((point.shape[0], 2, self.dim), dtype=point.dtype)   # by position
+        weight, order = self.sweep.weights[-1], made.order             # (in, 2D), columns natural
+        # the output layer's μ and s columns, and their gradients, by position in the ordering
+        self.out_weights = (weight[:, order], weight[:, self.dim + order])   # (in, D) each
+        self.out_grads = (np.zeros_like(point), np.zeros_like(point))        # (N, D) each
 
     def _forward_blocks(self, point):
         """Every hidden unit at ``point``, one degree block at a time, keeping each block's
@@ -184,24 +187,16 @@ class MADEAdjointSweep:
             return self.made._input_gradient(self.made_cache, grad_out)[:, d]
         sweep, position = self.sweep, int(self.positions[d])          # d has degree position + 1
         solved = self.made.order[position + 1]                        # final since the last step
-        self.out_grads[:, 0, position + 1] = grad_out[:, solved]
-        self.out_grads[:, 1, position + 1] = grad_out[:, self.dim + solved]
-        degree = position + 1
-        above = self.out_grads[:, :, degree:].reshape(len(grad_out), -1)   # (N, 2·(D − degree))
-        above_weight = self._output_weight(degree)                    # (H_L or D, 2·(D − degree))
+        self.out_grads[0][:, position + 1] = grad_out[:, solved]
+        self.out_grads[1][:, position + 1] = grad_out[:, self.dim + solved]
+        degree = position + 1                                         # outputs of degree > it:
+        pairs = [(grad[:, degree:], weight[:, degree:])               # positions >= degree
+                 for grad, weight in zip(self.out_grads, self.out_weights)]
         for layer in reversed(range(len(self.hidden))):
             start, stop = sweep.ends[layer][degree - 1], sweep.ends[layer][degree]
             if stop > start:
-                post = above @ above_weight[start:stop].T             # (N, block)
+                post = sum(above @ weight[start:stop].T for above, weight in pairs)   # (N, block)
                 self.pre_grads[layer][:, start:stop] = sweep.activations[layer]._backward(
                     self.caches[layer][degree], post)
-            above = self.pre_grads[layer][:, start:]                  # units of degree >= it
-            above_weight = sweep.weights[layer][:, start:]
-        return above @ above_weight[d]                                # (N,)
-
-    def _output_weight(self, degree):
-        """Output-layer weight to the outputs of degree > ``degree``, columns (μ, s) by position
-        like ``out_grads``: (H_L, 2·(D − degree)) (inputs (D, ...) with no hidden layer)."""
-        weight = self.sweep.weights[-1]                               # (in, 2D), columns natural
-        later = self.made.order[degree:]                              # dimensions after, by position
-        return np.concatenate([weight[:, later], weight[:, self.dim + later]], axis=1)
+            pairs = [(self.pre_grads[layer][:, start:], sweep.weights[layer][:, start:])]
+        return sum(above @ weight[d] for above, weight in pairs)      # (N,)
