@@ -171,9 +171,10 @@ class MAF(_MadeAffine):
     def _inverse(self, z):
         """Sampling direction, D passes of the conditioner, dimensions in ``self.order``; task maf.
         Define ``x``, ``log_det`` and, from the LAST pass (it read the final x), ``made_cache`` and
-        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)``, which computes only what
-        column d needs (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x)``
-        gives the same numbers at D times the cost."""
+        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)`` with ``sweep =
+        MADESweep(self.made)`` made before the loop: it computes only what column d needs
+        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x)`` gives the same
+        numbers at D times the cost."""
         # >>> task maf
         x = np.zeros_like(z)                                          # (N, D) filled one column per pass
         sweep = MADESweep(self.made)                                  # the D passes share their work
@@ -259,7 +260,8 @@ class IAF(_MadeAffine):
     def _forward(self, x):
         """Density direction, D passes of the conditioner on z, dimensions in ``self.order``; task
         iaf. Define ``z``, ``log_det`` and, from the LAST pass, ``made_cache`` and ``scale`` =
-        exp(s) (N, D). A pass is ``sweep.step(z, d)``, which computes only what column d needs
+        exp(s) (N, D). A pass is ``sweep.step(z, d)`` with ``sweep = MADESweep(self.made)`` made
+        before the loop: it computes only what column d needs
         (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z)`` gives the same
         numbers at D times the cost."""
         # >>> task iaf

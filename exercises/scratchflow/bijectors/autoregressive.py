@@ -168,9 +168,10 @@ class MAF(_MadeAffine):
     def _inverse(self, z):
         """Sampling direction, D passes of the conditioner, dimensions in ``self.order``; task maf.
         Define ``x``, ``log_det`` and, from the LAST pass (it read the final x), ``made_cache`` and
-        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)``, which computes only what
-        column d needs (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x)``
-        gives the same numbers at D times the cost."""
+        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)`` with ``sweep =
+        MADESweep(self.made)`` made before the loop: it computes only what column d needs
+        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x)`` gives the same
+        numbers at D times the cost."""
         # >>> task maf
         raise NotImplementedError('task maf (slide «Masked Autoregressive Flow (MAF)»): MAF._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task maf
@@ -247,7 +248,8 @@ class IAF(_MadeAffine):
     def _forward(self, x):
         """Density direction, D passes of the conditioner on z, dimensions in ``self.order``; task
         iaf. Define ``z``, ``log_det`` and, from the LAST pass, ``made_cache`` and ``scale`` =
-        exp(s) (N, D). A pass is ``sweep.step(z, d)``, which computes only what column d needs
+        exp(s) (N, D). A pass is ``sweep.step(z, d)`` with ``sweep = MADESweep(self.made)`` made
+        before the loop: it computes only what column d needs
         (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z)`` gives the same
         numbers at D times the cost."""
         # >>> task iaf
