@@ -9,8 +9,13 @@ For each layer and D the best of ``--repeats`` runs of
 * and the gradient pass of each (``backward`` / ``inverse_backward``): 1 MADE backward for the fast
   direction, D − 1 input-gradient passes + 1 backward for the sequential one (the triangular solve).
 
-The slow/fast ratio grows like D (a little under, since a pass's fixed overheads are shared).
-One thread. Output: one JSON line.
+The sequential direction's D passes run through ``scratchflow.nn.made_sweep.MADESweep``: the first
+D − 1 compute only the hidden units their column needs (each unit once, together less than one
+whole pass), the last one is a whole pass; its gradient from D = 6 on through ``MADEAdjointSweep``
+(one forward and one input-gradient pass). ``made_passes_*`` counts the passes, not their size:
+with whole passes (main before issue 16) the slow/fast ratio grew like D, now it stays a few
+times. To compare, run the script with ``PYTHONPATH`` at each tree in turn. One thread. Output:
+one JSON line.
 
 Usage::
 

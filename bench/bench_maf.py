@@ -9,11 +9,16 @@ The torch model (bench/torch_maf.py) is built from the scratchflow model: same m
 weights, same dtype, same minibatch sequence, so a gap in test NLL is arithmetic, not luck.
 Each (backend, seed) runs in its own fresh process, numpy and torch interleaved seed by seed so both
 see the same machine load. Sampling time (MAF: D = 2 sequential MADE passes per layer) is also
-reported. Output: one JSON line with per-seed figures and their means.
+reported. Output: one JSON line per dtype (float64 then float32 by default) with per-seed figures
+and their means: steps/s, test NLL, peak RSS (``ru_maxrss`` of each child process) of both sides,
+the speed ratio, and the step's floor on this machine with the fraction of it the numpy step
+reaches (``bench/step_floor.py``: GEMM FLOPs at the rate measured in the same process at the same
+shapes, plus tanh and exp at the step's sizes). Without torch the line says
+``"torch": "skipped: ..."`` and why.
 
 Usage::
 
-    python bench/bench_maf.py                              # seeds 0,1,2, 3000 steps, float64
+    python bench/bench_maf.py                              # seeds 0,1,2, 3000 steps, both dtypes
     python bench/bench_maf.py --dtype float32 --seeds 0
 """
 import os
@@ -22,8 +27,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse      # noqa: E402
-import importlib.util  # noqa: E402
 import json          # noqa: E402
+import resource      # noqa: E402
 import subprocess    # noqa: E402
 import sys           # noqa: E402
 import time          # noqa: E402
@@ -33,10 +38,14 @@ import numpy as np   # noqa: E402
 from scratchflow.data import load_dataset                # noqa: E402
 from scratchflow.models import build_autoregressive     # noqa: E402
 from scratchflow.optim import Adam                      # noqa: E402
+from step_floor import floor_fields, floor_summary, step_floor   # noqa: E402  (bench/step_floor.py)
+from torch_side import torch_skip_reason                # noqa: E402
+
+N_LAYERS, HIDDEN = 5, (64, 64)
 
 
 def make_model(seed, dtype):
-    return build_autoregressive("maf", 2, n_layers=5, hidden=(64, 64), activation="tanh",
+    return build_autoregressive("maf", 2, n_layers=N_LAYERS, hidden=HIDDEN, activation="tanh",
                                 order="reversed-between-layers", seed=seed, dtype=dtype)
 
 
@@ -51,17 +60,25 @@ def run_numpy(seed, args):
     train, test, batches = make_data(seed, args)
     flow = make_model(seed, args.dtype)
     optimizer = Adam(flow.params, flow.grads, lr=args.lr)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for step in range(args.steps):
         flow.loss_and_grad(train[batches[step]])
         optimizer.step()
-    train_time = time.perf_counter() - start
+    train_time, cpu_time = time.perf_counter() - start, time.process_time() - start_cpu
+    floor = step_floor(flow, args.batch, args.dtype, maf_transcendentals(args.batch))
     test_nll = float(-np.mean(flow.log_prob(test)))
     z = np.random.default_rng(seed).standard_normal((args.n_samples, 2)).astype(args.dtype)
     start = time.perf_counter()
     flow.layers.inverse(z)
     return {"steps_per_s": args.steps / train_time, "test_nll": test_nll,
-            "sample_s": time.perf_counter() - start}
+            "sample_s": time.perf_counter() - start,
+            **floor_fields(floor, train_time / args.steps, cpu_time / args.steps)}
+
+
+def maf_transcendentals(batch):
+    """Per step, for the floor: each MAF layer's MADE takes tanh of its two hidden layers (N, 64)
+    and the layer exp(−s) (N, D = 2)."""
+    return [("tanh", (batch, HIDDEN[0]), 2 * N_LAYERS), ("exp", (batch, 2), N_LAYERS)]
 
 
 def run_torch(seed, args):
@@ -100,17 +117,33 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, default=20_000)
     parser.add_argument("--n-test", type=int, default=10_000)
     parser.add_argument("--n-samples", type=int, default=10_000)
-    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    parser.add_argument("--dtype", default="float64,float32",
+                        help="comma-separated: float64, float32 (default both, one after the other)")
     parser.add_argument("--backends", default="numpy,torch")
     parser.add_argument("--child", choices=["numpy", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.child:                                   # one run in this fresh process
         runner = run_numpy if args.child == "numpy" else run_torch
-        print(json.dumps(runner(seeds[0], args)))
+        result = runner(seeds[0], args)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
         return
-    backends = [b for b in args.backends.split(",")
-                if b == "numpy" or importlib.util.find_spec("torch") is not None]
+    dtypes = [d for d in args.dtype.split(",") if d]
+    if not dtypes or any(d not in ("float64", "float32") for d in dtypes):
+        parser.error(f"--dtype takes float64 and/or float32, got {args.dtype!r}")
+    backends = [b for b in args.backends.split(",") if b]
+    skipped = torch_skip_reason() if "torch" in backends else None
+    if skipped:
+        backends.remove("torch")
+        print(f"torch side {skipped}", file=sys.stderr)
+    for dtype in dtypes:
+        args.dtype = dtype
+        print(json.dumps(compare(args, seeds, backends, skipped)))
+
+
+def compare(args, seeds, backends, skipped):
+    """Every (seed, backend) child in ``args.dtype``, interleaved; one summary dict."""
     per_seed = {b: [] for b in backends}
     with open("/proc/loadavg") as f:
         load_before = float(f.read().split()[0])
@@ -126,12 +159,18 @@ def main(argv=None):
     result = {"bench": "maf_8gaussians", "dtype": args.dtype, "steps": args.steps, "batch": args.batch,
               "seeds": seeds, "load_avg_1min": [load_before, load_after], "cores": os.cpu_count()}
     for backend, runs in per_seed.items():
-        result[backend] = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
+        result[backend] = {key: float(np.mean([r[key] for r in runs])) for key in
+                           ("steps_per_s", "test_nll", "sample_s")}
+        result[backend]["peak_rss_mb"] = round(max(r["peak_rss_mb"] for r in runs), 1)
+        if backend == "numpy":
+            result[backend].update(floor_summary(runs))
         result[backend]["per_seed"] = runs
     if "torch" in result:
         result["speedup_vs_torch"] = result["numpy"]["steps_per_s"] / result["torch"]["steps_per_s"]
         result["nll_gap_vs_torch"] = result["numpy"]["test_nll"] - result["torch"]["test_nll"]
-    print(json.dumps(result))
+    elif skipped:
+        result["torch"] = skipped
+    return result
 
 
 if __name__ == "__main__":

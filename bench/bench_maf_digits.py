@@ -14,7 +14,11 @@ Test NLL in nats per image, two ways:
 
 (add 64 log 17 ≈ 181.3 nats for the dequantised 0..16 scale.) Both backends train the same
 network from the same initial weights on the same batches and noise; each (backend, seed) runs in
-a fresh process, interleaved. Output: one JSON line with per-seed figures and means.
+a fresh process, interleaved. Output: one JSON line with per-seed figures and means: steps/s, test
+NLL, peak RSS (``ru_maxrss`` of each child) of both sides, the speed ratio, and the step's floor on
+this machine with the fraction of it the numpy step reaches (``bench/step_floor.py``: GEMM FLOPs
+at the rate measured in the same process at the same shapes, plus tanh, exp and the Logit's logs
+at the step's sizes). Without torch the line says ``"torch": "skipped: ..."`` and why.
 
 Usage::
 
@@ -27,8 +31,8 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = "1"
 
 import argparse      # noqa: E402
-import importlib.util  # noqa: E402
 import json          # noqa: E402
+import resource      # noqa: E402
 import subprocess    # noqa: E402
 import sys           # noqa: E402
 import time          # noqa: E402
@@ -39,8 +43,11 @@ from scratchflow.bijectors import Logit                 # noqa: E402
 from scratchflow.models import build_autoregressive     # noqa: E402
 from scratchflow.optim import Adam                      # noqa: E402
 from scratchflow.realdata import DIGITS_LEVELS, dequantize, load_sklearn   # noqa: E402
+from step_floor import floor_fields, floor_summary, step_floor   # noqa: E402  (bench/step_floor.py)
+from torch_side import torch_skip_reason                # noqa: E402
 
 ALPHA = 0.05
+N_LAYERS, HIDDEN, DIM = 5, (256, 256), 64
 
 
 def make_data(seed, args):
@@ -60,7 +67,7 @@ def batches_in_logit_space(train, batches, rng, logit):
 
 
 def make_model(seed):
-    return build_autoregressive("maf", 64, n_layers=5, hidden=(256, 256), activation="tanh",
+    return build_autoregressive("maf", DIM, n_layers=N_LAYERS, hidden=HIDDEN, activation="tanh",
                                 order="reversed-between-layers", seed=seed)
 
 
@@ -69,15 +76,24 @@ def run_numpy(seed, args):
     logit = Logit(64, alpha=ALPHA)
     flow = make_model(seed)
     optimizer = Adam(flow.params, flow.grads, lr=args.lr)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     for y in batches_in_logit_space(train, batches, rng, logit):
         flow.loss_and_grad(y)
         optimizer.step()
-    train_time = time.perf_counter() - start
+    train_time, cpu_time = time.perf_counter() - start, time.process_time() - start_cpu
+    floor = step_floor(flow, args.batch, np.float64, digits_transcendentals(args.batch))
     test_y, logit_log_det = logit.forward(test_x)                    # (297, 64), (297,)
     log_p_y = flow.log_prob(test_y)                                  # (297,)
     return {"steps_per_s": args.steps / train_time, "test_nll_logit": float(-log_p_y.mean()),
-            "test_nll_pixels": float(-(log_p_y + logit_log_det).mean())}
+            "test_nll_pixels": float(-(log_p_y + logit_log_det).mean()),
+            **floor_fields(floor, train_time / args.steps, cpu_time / args.steps)}
+
+
+def digits_transcendentals(batch):
+    """Per step, for the floor: the Logit's log p and log1p(−p) of the batch (N, 64), then each MAF
+    layer's MADE tanh of its two hidden layers (N, 256) and the layer's exp(−s) (N, 64)."""
+    return [("log", (batch, DIM), 1), ("log1p", (batch, DIM), 1),
+            ("tanh", (batch, HIDDEN[0]), 2 * N_LAYERS), ("exp", (batch, DIM), N_LAYERS)]
 
 
 def run_torch(seed, args):
@@ -115,10 +131,15 @@ def main(argv=None):
     seeds = [int(s) for s in args.seeds.split(",")]
     if args.child:
         runner = run_numpy if args.child == "numpy" else run_torch
-        print(json.dumps(runner(seeds[0], args)))
+        result = runner(seeds[0], args)
+        result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        print(json.dumps(result))
         return
-    backends = [b for b in args.backends.split(",")
-                if b == "numpy" or importlib.util.find_spec("torch") is not None]
+    backends = [b for b in args.backends.split(",") if b]
+    skipped = torch_skip_reason() if "torch" in backends else None
+    if skipped:
+        backends.remove("torch")
+        print(f"torch side {skipped}", file=sys.stderr)
     per_seed = {b: [] for b in backends}
     loads = []
     for seed in seeds:
@@ -133,11 +154,17 @@ def main(argv=None):
               "seeds": seeds, "load_avg_1min_at_starts": loads, "cores": os.cpu_count(),
               "nats_to_add_for_0_16_scale": 64 * float(np.log(DIGITS_LEVELS))}
     for backend, runs in per_seed.items():
-        result[backend] = {key: float(np.mean([r[key] for r in runs])) for key in runs[0]}
+        result[backend] = {key: float(np.mean([r[key] for r in runs]))
+                           for key in ("steps_per_s", "test_nll_logit", "test_nll_pixels")}
+        result[backend]["peak_rss_mb"] = round(max(r["peak_rss_mb"] for r in runs), 1)
+        if backend == "numpy":
+            result[backend].update(floor_summary(runs))
         result[backend]["per_seed"] = runs
     if "torch" in result:
         result["speedup_vs_torch"] = result["numpy"]["steps_per_s"] / result["torch"]["steps_per_s"]
         result["nll_gap_vs_torch"] = result["numpy"]["test_nll_pixels"] - result["torch"]["test_nll_pixels"]
+    elif skipped:
+        result["torch"] = skipped
     print(json.dumps(result))
 
 

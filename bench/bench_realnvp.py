@@ -17,10 +17,17 @@ figures and their means; the numpy line also carries the speed ratio and NLL gap
 ``steps_per_s`` is wall-clock; ``cpu_steps_per_s`` divides by the process's CPU time instead,
 which is less disturbed when other jobs share the cores (the ``load_avg`` field tells).
 
+Beside the ratio, the numpy line gives the step's floor on this machine (``bench/step_floor.py``:
+the step's GEMM FLOPs at the single-thread rate measured in the same process at the same shapes,
+plus its tanh and exp timed at their sizes), the measured step time and ``floor_fraction`` =
+floor / step, per seed and as means, and the peak RSS of both sides. float64 and float32 run one
+after the other by default, one pair of lines each. Without torch, the numpy line says
+``"torch": "skipped: ..."`` and why.
+
 Usage::
 
-    python bench/bench_realnvp.py                      # seeds 0,1,2, 3000 steps, both backends
-    python bench/bench_realnvp.py --seeds 0 --steps 500 --backends numpy
+    python bench/bench_realnvp.py                      # seeds 0,1,2, 3000 steps, both backends, both dtypes
+    python bench/bench_realnvp.py --seeds 0 --steps 500 --backends numpy --dtype float64
 """
 import os
 
@@ -39,6 +46,8 @@ import numpy as np   # noqa: E402
 from scratchflow.data import load_dataset      # noqa: E402
 from scratchflow.models import build_realnvp   # noqa: E402
 from scratchflow.optim import Adam             # noqa: E402
+from step_floor import floor_fields, floor_summary, step_floor   # noqa: E402  (bench/step_floor.py)
+from torch_side import torch_skip_reason          # noqa: E402
 
 HIDDEN = (64, 64)
 N_LAYERS = 8
@@ -75,6 +84,7 @@ def run_numpy(seed, args):
         flow.loss_and_grad(train[batches[step]])
         optimizer.step()
     train_time, cpu_time = time.perf_counter() - start, time.process_time() - start_cpu
+    floor = step_floor(flow, args.batch, dtype, realnvp_transcendentals(args.batch))
     test_nll = float(-np.mean(flow.log_prob(test)))
     sample_times = []
     for repeat in range(3):                       # median of 3 draws, the first one included
@@ -83,7 +93,15 @@ def run_numpy(seed, args):
         sample_times.append(time.perf_counter() - start)
     sample_time = float(np.median(sample_times))
     return {"steps_per_s": args.steps / train_time, "cpu_steps_per_s": args.steps / cpu_time,
-            "test_nll": test_nll, "sample_s": sample_time, "numpy": np.__version__}
+            "test_nll": test_nll, "sample_s": sample_time, "numpy": np.__version__,
+            **floor_fields(floor, train_time / args.steps, cpu_time / args.steps)}
+
+
+def realnvp_transcendentals(batch):
+    """Per step, for the floor: each of the 8 couplings (D = 2, one moved column) takes tanh of
+    its two hidden layers (N, 64), the soft bound's tanh and exp(s) of the moved column (N, 1)."""
+    return [("tanh", (batch, HIDDEN[0]), 2 * N_LAYERS), ("tanh", (batch, 1), N_LAYERS),
+            ("exp", (batch, 1), N_LAYERS)]
 
 
 # ------------------------------------------------------------------------------------ torch
@@ -199,14 +217,6 @@ def child(args):
     print(json.dumps(result))
 
 
-def torch_available():
-    try:
-        import importlib.util
-        return importlib.util.find_spec("torch") is not None
-    except ImportError:
-        return False
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default 0,1,2)")
@@ -216,7 +226,8 @@ def main(argv=None):
     parser.add_argument("--n-train", type=int, default=20_000)
     parser.add_argument("--n-test", type=int, default=10_000)
     parser.add_argument("--n-samples", type=int, default=10_000)
-    parser.add_argument("--dtype", default="float64", choices=["float64", "float32"])
+    parser.add_argument("--dtype", default="float64,float32",
+                        help="comma-separated: float64, float32 (default both, one after the other)")
     parser.add_argument("--backends", default="numpy,torch",
                         help="comma-separated: numpy, torch (torch is skipped if not installed)")
     parser.add_argument("--child", choices=["numpy", "torch"], help=argparse.SUPPRESS)
@@ -224,10 +235,21 @@ def main(argv=None):
     args.seeds = [int(s) for s in args.seeds.split(",")]
     if args.child:
         return child(args)
-
+    dtypes = [d for d in args.dtype.split(",") if d]
+    if not dtypes or any(d not in ("float64", "float32") for d in dtypes):
+        parser.error(f"--dtype takes float64 and/or float32, got {args.dtype!r}")
     backends = [b for b in args.backends.split(",") if b]
-    if "torch" in backends and not torch_available():
+    skipped = torch_skip_reason() if "torch" in backends else None
+    if skipped:
         backends.remove("torch")
+        print(f"torch side {skipped}", file=sys.stderr)
+    for dtype in dtypes:
+        for line in compare(args, dtype, backends, skipped):
+            print(json.dumps(line))
+
+
+def compare(args, dtype, backends, skipped):
+    """Run every (seed, backend) child in dtype, interleaved; return one summary line per backend."""
     runs = {backend: [] for backend in backends}
     for seed in args.seeds:                       # interleaved: numpy, torch, numpy, torch, ...
         for backend in backends:
@@ -235,13 +257,14 @@ def main(argv=None):
                        "--seeds", str(seed), "--steps", str(args.steps), "--batch", str(args.batch),
                        "--lr", str(args.lr), "--n-train", str(args.n_train),
                        "--n-test", str(args.n_test), "--n-samples", str(args.n_samples),
-                       "--dtype", args.dtype]
+                       "--dtype", dtype]
             output = subprocess.run(command, check=True, capture_output=True, text=True).stdout
             runs[backend].append(json.loads(output.strip().splitlines()[-1]))
 
     lines = {}
     for backend, results in runs.items():
-        line = {"backend": backend, "load_avg": round(os.getloadavg()[0], 2), "model": "realnvp", "dataset": "moons", "dtype": args.dtype,
+        line = {"backend": backend, "load_avg": round(os.getloadavg()[0], 2), "model": "realnvp",
+                "dataset": "moons", "dtype": dtype,
                 "threads": 1, "seeds": args.seeds, "steps": args.steps, "batch": args.batch,
                 "steps_per_s": [round(r["steps_per_s"], 1) for r in results],
                 "steps_per_s_mean": round(float(np.mean([r["steps_per_s"] for r in results])), 1),
@@ -252,6 +275,8 @@ def main(argv=None):
                 "openblas_coretype": os.environ.get("OPENBLAS_CORETYPE"),
                 "peak_rss_mb": round(max(r["peak_rss_mb"] for r in results), 1),
                 "version": results[0].get(backend)}
+        if backend == "numpy":
+            line.update(floor_summary(results))
         lines[backend] = line
     if "numpy" in lines and "torch" in lines:
         lines["numpy"]["speedup_vs_torch"] = round(lines["numpy"]["steps_per_s_mean"]
@@ -260,8 +285,10 @@ def main(argv=None):
             np.mean(lines["numpy"]["cpu_steps_per_s"]) / np.mean(lines["torch"]["cpu_steps_per_s"]), 2)
         lines["numpy"]["nll_gap_vs_torch"] = round(lines["numpy"]["test_nll_mean"]
                                                    - lines["torch"]["test_nll_mean"], 4)
-    for line in lines.values():
-        print(json.dumps(line))
+        lines["numpy"]["peak_rss_mb_torch"] = lines["torch"]["peak_rss_mb"]
+    elif skipped and "numpy" in lines:
+        lines["numpy"]["torch"] = skipped
+    return list(lines.values())
 
 
 if __name__ == "__main__":

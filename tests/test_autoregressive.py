@@ -9,6 +9,7 @@ from scratchflow.checks import check_bijector
 from scratchflow.models import build_autoregressive, build_model
 from scratchflow.io import load_model, save_model
 from scratchflow.optim import Adam
+from scratchflow.nn.made_sweep import ADJOINT_SWEEP_FROM_DIM
 from scratchflow.targets import load_target, log_normalizer
 
 
@@ -43,7 +44,9 @@ class _PassCounter:
 
 @pytest.mark.parametrize("cls", [MAF, IAF])
 def test_one_pass_one_way_d_passes_the_other_way(cls):
-    """MAF: density 1 MADE pass, sampling D. IAF: the other way round. Gradients mirror them."""
+    """MAF: density 1 MADE pass, sampling D (all but the last computing only what their column
+    needs, see tests/test_made_sweep.py). IAF: the other way round. Gradients mirror them: the
+    sequential direction's D − 1 input-gradient columns never run a whole MADE pass."""
     dim = 6
     layer = _layer(cls, dim)
     counter = _PassCounter(layer.made)
@@ -57,10 +60,15 @@ def test_one_pass_one_way_d_passes_the_other_way(cls):
     assert counter.take() == {"forward": 1, "backward": 0, "input_gradient": 0}
     getattr(layer, fast_backward)(grad, grad_log_det)
     assert counter.take() == {"forward": 0, "backward": 1, "input_gradient": 0}
-    getattr(layer, slow)(x)
-    assert counter.take() == {"forward": dim, "backward": 0, "input_gradient": 0}
-    getattr(layer, slow_backward)(grad, grad_log_det)
-    assert counter.take() == {"forward": 0, "backward": 1, "input_gradient": dim - 1}
+    getattr(layer, slow)(x)     # D passes: D − 1 partial ones (MADESweep), the last one whole
+    assert counter.take() == {"forward": 1, "backward": 0, "input_gradient": 0}
+    getattr(layer, slow_backward)(grad, grad_log_det)   # D − 1 input-gradient columns by
+    assert counter.take() == {"forward": 0, "backward": 1, "input_gradient": 0}   # MADEAdjointSweep
+    small = _layer(cls, ADJOINT_SWEEP_FROM_DIM - 1)     # fewer dimensions: D − 1 whole passes
+    counter = _PassCounter(small.made)
+    getattr(small, slow)(x[:, :small.dim])
+    getattr(small, slow_backward)(grad[:, :small.dim], grad_log_det)
+    assert counter.take() == {"forward": 1, "backward": 1, "input_gradient": small.dim - 1}
 
 
 @pytest.mark.parametrize("cls", [MAF, IAF])
@@ -222,3 +230,13 @@ def test_saved_maf_loads_with_the_same_masks_and_density(tmp_path):
     loaded = load_model(path)
     x = rng.standard_normal((5, 3))
     np.testing.assert_array_equal(loaded.log_prob(x), flow.log_prob(x))
+
+
+@pytest.mark.parametrize("cls", [MAF, IAF])
+def test_sequential_gradient_by_the_adjoint_sweep_matches_finite_differences(cls):
+    """D = ADJOINT_SWEEP_FROM_DIM + 1: the sequential direction's gradient pass runs through
+    MADEAdjointSweep; input and parameter gradients against central differences."""
+    dim = ADJOINT_SWEEP_FROM_DIM + 1
+    layer = _layer(cls, dim, seed=5, hidden=(9, 8))
+    x = np.random.default_rng(6).uniform(-2, 2, (4, dim))
+    check_bijector(layer, x, rng=7).assert_ok()

@@ -4,6 +4,7 @@ Each script runs as its own process, the way a reader runs it, with the reposito
 ``PYTHONPATH`` so that a clean clone needs no install. No timing is asserted (timings belong to
 bench/); each run must finish and print JSON lines with finite figures.
 """
+import importlib.util
 import json
 import os
 import pathlib
@@ -15,6 +16,16 @@ import pytest
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.slow           # whole processes: ``pytest -m "not slow"`` leaves them out
+HAS_TORCH = importlib.util.find_spec("torch") is not None
+FLOOR_KEYS = ("floor_ms_mean", "step_ms_mean", "floor_fraction_mean", "floor_fraction_cpu_mean")
+
+
+def assert_floor(line):
+    """The floor figures are there, positive, and the fraction is floor / step."""
+    for key in FLOOR_KEYS:
+        assert np.isfinite(line[key]) and line[key] > 0, key
+    assert line["floor_fraction_mean"] == pytest.approx(line["floor_ms_mean"] / line["step_ms_mean"],
+                                                        rel=0.02, abs=1e-3)   # printed to 3 places
 
 
 def run_script(name, *args):
@@ -29,18 +40,30 @@ def run_script(name, *args):
 
 def test_bench_realnvp_prints_one_json_line():
     lines = run_script("bench_realnvp", "--backends", "numpy", "--seeds", "0", "--steps", "3",
-                       "--n-train", "600", "--n-test", "50", "--n-samples", "20")
+                       "--n-train", "600", "--n-test", "50", "--n-samples", "20", "--dtype", "float64")
     assert len(lines) == 1
     line = lines[0]
     assert line["backend"] == "numpy" and line["dtype"] == "float64" and line["threads"] == 1
     assert np.isfinite(line["test_nll_mean"]) and line["steps_per_s_mean"] > 0
+    assert_floor(line)
+    assert line["peak_rss_mb"] > 0
+
+
+@pytest.mark.skipif(HAS_TORCH, reason="checks the message printed when torch is missing")
+def test_bench_realnvp_says_the_torch_side_was_skipped_and_why():
+    lines = run_script("bench_realnvp", "--seeds", "0", "--steps", "2", "--n-train", "600",
+                       "--n-test", "50", "--n-samples", "20", "--dtype", "float64")
+    assert len(lines) == 1 and lines[0]["backend"] == "numpy"
+    assert lines[0]["torch"].startswith("skipped: torch is not installed")
 
 
 def test_bench_maf_prints_finite_figures():
     lines = run_script("bench_maf", "--backends", "numpy", "--seeds", "0", "--steps", "3",
                        "--batch", "16", "--n-train", "100", "--n-test", "50", "--n-samples", "20")
+    assert [line["dtype"] for line in lines] == ["float64", "float32"]     # both by default
     numpy_line = lines[-1]["numpy"]
     assert np.isfinite(numpy_line["test_nll"]) and numpy_line["steps_per_s"] > 0
+    assert_floor(numpy_line)
 
 
 def test_bench_autoregressive_scaling_counts_made_passes():
@@ -54,6 +77,7 @@ def test_bench_maf_digits_prints_finite_figures():
     lines = run_script("bench_maf_digits", "--backends", "numpy", "--seeds", "0", "--steps", "2",
                        "--batch", "16")
     assert np.isfinite(lines[-1]["numpy"]["test_nll_logit"])
+    assert_floor(lines[-1]["numpy"])
 
 
 def test_bench_nsf_prints_one_json_line_with_zuko_skipped():

@@ -141,3 +141,24 @@ def test_nn_gradient_passes_do_not_read_the_callers_arrays(name, module, gradien
     np.testing.assert_array_equal(changed_input, reference_input)
     for key, grad in reference_params.items():
         np.testing.assert_array_equal(changed_params[key], grad)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_all_finite_finds_one_bad_entry_anywhere(dtype, bad):
+    from scratchflow.divergence import all_finite
+    rng = np.random.default_rng(0)
+    for shape, index in (((7, 3), (6, 2)), ((5,), (0,)), ((4, 9), (1, 4))):
+        array = rng.standard_normal(shape).astype(dtype)
+        assert all_finite(array, array[:, ::2] if array.ndim == 2 else array)
+        array[index] = bad
+        assert not all_finite(np.zeros(3, dtype), array)
+        assert not all_finite(array.T)                                # a non-contiguous view
+
+
+def test_all_finite_is_not_fooled_by_squares_that_overflow():
+    from scratchflow.divergence import all_finite
+    with np.errstate(over="ignore"):
+        assert all_finite(np.full(4, 1e200), np.full(3, 3e38, dtype=np.float32))
+        assert not all_finite(np.array([1e200, np.inf]))
+    assert all_finite(np.zeros((0, 3)), 0.0)                          # empty, and a number

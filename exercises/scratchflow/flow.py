@@ -88,7 +88,8 @@ class Flow(Module):
 
         A conditional flow needs ``context`` (N, C), one row per x: log p_x(x | c)."""
         self._forward_cache = None     # the layers' forward caches now hold this x, not the loss's
-        z, log_det = self.layers.forward(x, context)              # (N, D), (N,)
+        x = self._checked_input(x, "x")                           # (N, D)
+        z, log_det = self._layers_forward(x, self.layers._checked_context(context, len(x)))
         log_px = self._base_log_prob(z) + log_det                 # (N,)
         check_finite_output("Flow.log_prob (the base density at the flow's z)", log_prob=log_px)
         return log_px
@@ -120,7 +121,8 @@ class Flow(Module):
         """
         self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
         self._grad_context = None
-        z, log_det = self.layers.forward(x, context)              # (m, D), (m,)
+        x = self._checked_input(x, "x").copy()                    # (m, D) the caches own x
+        z, log_det = self._layers_forward(x, self.layers._checked_context(context, len(x)))
         if z.shape[0] == 0:
             raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
                              f"got an empty batch x of shape {z.shape}")
@@ -130,6 +132,28 @@ class Flow(Module):
         check_finite_output("Flow.loss (the base density at the flow's z)", log_prob=log_px)
         self._forward_cache = Cache(z=z)
         return float(loss)
+
+    def _checked_input(self, x, name):
+        """``x`` checked once, here at the flow's boundary: an (N, D) float array of the flow's
+        dtype without NaN or inf (the layers' unchecked passes then run on it)."""
+        return check_array(x, name, dim=self.dim, dtype=self.dtype)
+
+    def _layers_forward(self, x, context=None):
+        """The stack's forward on a checked x (and checked context, or None): layer 0's domain,
+        then the layers' unchecked passes (:class:`Compose` checks each layer's domain and finite
+        output). Nothing is copied: the outputs stay inside the flow."""
+        self.layers._check_domain(x)
+        if context is None:
+            return self.layers._forward(x)                        # (N, D), (N,)
+        return self.layers._forward(x, context)                   # (N, D), (N,)
+
+    def _layers_inverse(self, z, context=None):
+        """The stack's inverse on a checked z (and context): the last layer's codomain, then the
+        unchecked passes."""
+        self.layers._check_codomain(z)
+        if context is None:
+            return self.layers._inverse(z)                        # (N, D), (N,)
+        return self.layers._inverse(z, context)                   # (N, D), (N,)
 
     def _base_log_prob(self, z):
         """log p_z(z) (N,), with a check that a custom base returns one value per row."""
@@ -198,7 +222,14 @@ class Flow(Module):
         :meth:`reverse_kl_loss_and_grad` can run the gradient pass through it.
         """
         _check_target(target, self.dim)
-        x, log_det_inv = self.layers.inverse(z)                       # (n, D), (n,)
+        z = self._checked_input(z, "z").copy()                        # the caches own z
+        return self._reverse_kl(target, z)
+
+    def _reverse_kl(self, target, z):
+        """:meth:`reverse_kl` on a z (n, D) the flow owns (checked, or drawn by the base)."""
+        no_context = self.layers._checked_context(None, len(z))       # a conditional flow: an error
+        x, log_det_inv = self._layers_inverse(z, no_context)          # (n, D), (n,)
+        x = x.copy()                     # the target's and the caller's: a layer's cache may hold x
         log_q = self._base_log_prob(z) - log_det_inv                  # (n,)
         log_target = target.log_prob(x)                               # (n,)
         if np.shape(log_target) != (x.shape[0],):
@@ -229,7 +260,8 @@ class Flow(Module):
         n = check_int(n, "n (the number of samples)", 1)
         self.zero_grad()
         z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
-        loss, x = self.reverse_kl(target, z)                          # keeps the inverse pass
+        _check_target(target, self.dim)
+        loss, x = self._reverse_kl(target, z)                         # keeps the inverse pass
         grad_target = check_array(target.grad_log_prob(x), "target.grad_log_prob(x)", dim=self.dim,
                                   n=n, finite=False)                  # (n, D)
         grad_x = -grad_target / n                                     # (n, D)

@@ -28,9 +28,13 @@ back-substitution, last dimension of the ordering first:
     u_d = (g_d − c_d) / diag_d,     c = MADE vector-Jacobian product of φ's (dL/dμ, dL/ds)(u, h),
 
 where column d of c only reads u at dimensions after d (those already solved). The last
-dimension of the ordering feeds no output, so its c is 0: D − 1 MADE input-gradient passes
-plus one MADE backward for the parameters, D passes in all,
+dimension of the ordering feeds no output, so its c is 0: D − 1 columns of MADE input-gradient
+passes plus one MADE backward for the parameters, D passes in all,
 mirroring the D forward passes. The finite-difference checks of the contract suite confirm it.
+
+The D passes of either kind compute only what their column needs (``scratchflow.nn.made_sweep``:
+``MADESweep`` for the values, ``MADEAdjointSweep`` for the columns of c); the numbers are those
+of whole passes.
 
 Conditional MAF / IAF (beyond the lecture; ``context_dim = C``). The MADE also reads a context c
 (N, C): μ_d = μ_d(x_{1:d−1}, c), s_d = s_d(x_{1:d−1}, c) (MAF; z for IAF). c is not transformed,
@@ -43,6 +47,7 @@ import numpy as np
 
 from scratchflow.bijectors.base import Bijector
 from scratchflow.nn.made import MADE
+from scratchflow.nn.made_sweep import MADEAdjointSweep, MADESweep
 from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_dtype, check_int
 
@@ -84,19 +89,23 @@ class _MadeAffine(Bijector):
         self.grad_context = grad_in[:, self.dim:]                     # (N, C)
         return grad_in[:, :self.dim]                                  # (N, D)
 
-    def _solve_adjoint(self, made_cache, grad_out, inv_diag, conditioner_grads):
+    def _solve_adjoint(self, made_cache, point, grad_out, inv_diag, conditioner_grads):
         """Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.
 
         ``conditioner_grads(u)`` returns φ's (dL/dμ, dL/ds), both (N, D), given its upstream u and
-        the fixed h. Adds dL/dθ = −(φ's parameter gradient at u) into ``grads``; returns u (N, D).
+        the fixed h; ``point`` (N, D) is the MADE's input of the pass that kept ``made_cache``.
+        Column d of the MADE-VJP comes from a :class:`~scratchflow.nn.made_sweep.MADEAdjointSweep`
+        (only the units whose gradient just became final). Adds dL/dθ = −(φ's parameter gradient
+        at u) into ``grads``; returns u (N, D).
         """
         adjoint = np.zeros_like(grad_out)                             # (N, D) u, solved backwards
+        sweep = MADEAdjointSweep(self.made, made_cache, point)
         for step, d in enumerate(self.order[::-1]):
             if step == 0:
                 coupling = 0.0                                        # nothing reads the last one
             else:
                 grad_made = np.concatenate(conditioner_grads(adjoint), axis=1)      # (N, 2D)
-                coupling = self.made._input_gradient(made_cache, grad_made)[:, d]   # (N,)
+                coupling = sweep.column(grad_made, d)                 # (N,) column d of the VJP
             adjoint[:, d] = (grad_out[:, d] - coupling) * inv_diag[:, d]
         grad_shift, grad_log_scale = conditioner_grads(adjoint)       # (N, D) each
         self._made_backward(made_cache, -grad_shift, -grad_log_scale)   # dL/dθ = −(uᵀ∂φ/∂θ + h∂ℓ_φ/∂θ)
@@ -177,18 +186,22 @@ class MAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
 
     def _inverse(self, z, context=None):
-        """Sampling direction, D passes of ``self._conditioner``, dimensions in ``self.order``;
-        task maf. Define ``x``, ``log_det`` and, from the LAST pass (it read the final x),
-        ``made_cache`` and ``inv_scale`` = exp(−s) (N, D)."""
+        """Sampling direction, D passes of the conditioner, dimensions in ``self.order``; task maf.
+        Define ``x``, ``log_det`` and, from the LAST pass (it read the final x), ``made_cache`` and
+        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)`` with ``sweep =
+        MADESweep(self.made, context)`` made before the loop: it computes only what column d needs
+        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x, context)`` gives
+        the same numbers at D times the cost."""
         # >>> task maf
         x = np.zeros_like(z)                                          # (N, D) filled one column per pass
+        sweep = MADESweep(self.made, context)                         # the D passes share their work
         for d in self.order:
-            shift, log_scale, made_cache = self._conditioner(x, context)   # column d: x before d
+            shift, log_scale, made_cache = sweep.step(x, d)           # column d reads x before d only
             x[:, d] = z[:, d] * np.exp(log_scale[:, d]) + shift[:, d]
         inv_scale = np.exp(-log_scale)                                # (N, D)
         log_det = log_scale.sum(axis=1)                               # (N,) log|det ∂f⁻¹/∂z| = +Σ s
         # <<< task maf
-        self._inverse_cache = Cache(made=made_cache, z=z, inv_scale=inv_scale)
+        self._inverse_cache = Cache(made=made_cache, x=x, z=z, inv_scale=inv_scale)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
@@ -198,7 +211,7 @@ class MAF(_MadeAffine):
 
         def forward_grads(u):                                         # forward's (dL/dμ, dL/ds) at u, h
             return -u * inv_scale, -u * z - grad_log_det
-        return self._solve_adjoint(cache.made, grad_x, 1.0 / inv_scale, forward_grads)
+        return self._solve_adjoint(cache.made, cache.x, grad_x, 1.0 / inv_scale, forward_grads)
 
 
 class IAF(_MadeAffine):
@@ -262,13 +275,17 @@ class IAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, grad_x, grad_log_scale)   # dL/dμ = g
 
     def _forward(self, x, context=None):
-        """Density direction, D passes of ``self._conditioner`` on z (and context), dimensions in
-        ``self.order``; task iaf. Define ``z``, ``log_det`` and, from the LAST pass,
-        ``made_cache`` and ``scale`` = exp(s) (N, D)."""
+        """Density direction, D passes of the conditioner on z (and context), dimensions in
+        ``self.order``; task iaf. Define ``z``, ``log_det`` and, from the LAST pass, ``made_cache``
+        and ``scale`` = exp(s) (N, D). A pass is ``sweep.step(z, d)`` with ``sweep =
+        MADESweep(self.made, context)`` made before the loop: it computes only what column d needs
+        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z, context)`` gives
+        the same numbers at D times the cost."""
         # >>> task iaf
         z = np.zeros_like(x)                                          # (N, D) filled one column per pass
+        sweep = MADESweep(self.made, context)                         # the D passes share their work
         for d in self.order:
-            shift, log_scale, made_cache = self._conditioner(z, context)   # column d: z before d
+            shift, log_scale, made_cache = sweep.step(z, d)           # column d reads z before d only
             z[:, d] = (x[:, d] - shift[:, d]) * np.exp(-log_scale[:, d])
         scale = np.exp(log_scale)                                     # (N, D) last pass = at final z
         log_det = -log_scale.sum(axis=1)                              # (N,) log|det ∂f/∂x| = −Σ s
@@ -283,4 +300,4 @@ class IAF(_MadeAffine):
 
         def inverse_grads(u):                                         # inverse's (dL/dμ, dL/ds) at u, h
             return u, u * z * scale + grad_log_det
-        return self._solve_adjoint(cache.made, grad_z, 1.0 / scale, inverse_grads)
+        return self._solve_adjoint(cache.made, z, grad_z, 1.0 / scale, inverse_grads)
