@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from scratchflow.homework import all_probes
-from scratchflow.homework.build import (check_sync, load_homework, load_mistakes, mutant_files,
+from scratchflow.homework.build import (check_sync, generate, load_homework, load_mistakes, mutant_files,
                                         package_root, stubbed_files, variants)
 from scratchflow.homework.public import load_expected
 from scratchflow.homework.regions import RegionError, find_regions, splice, strip
@@ -158,3 +158,18 @@ def test_region_markers_are_checked():
     with pytest.raises(RegionError, match="indented less"):
         splice(stub, "def f(x):\n    # >>> task a\nimport os\n    # <<< task a\n", "a")
     assert "return 2 * x" in splice(stub, good.replace("return x", "return 2 * x"), "a")
+
+
+def test_a_failed_generation_keeps_the_old_exercises_and_leaves_no_staging(tmp_path):
+    """The reference failing a probe stops generate() before the swap: the old folder is intact and
+    its parent holds no half-written ``.exercises-*`` staging folder."""
+    out = tmp_path / "exercises"
+    out.mkdir()
+    (out / "mine.txt").write_text("kept")
+    seed = HOMEWORK["public_seed"]
+    first = HOMEWORK["tasks"][0]["id"]
+    failing = {"reference": {seed: {first: {"value": "TypeError: the reference broke"}}}}
+    with pytest.raises(RuntimeError, match="the reference fails probe"):
+        generate(ROOT, str(out), failing)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["exercises"]
+    assert (out / "mine.txt").read_text() == "kept"

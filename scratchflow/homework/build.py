@@ -149,6 +149,17 @@ def generate(root, out, results=None):
     seed = homework["public_seed"]
     results = results or run_variants(root, variants(root, homework, mistakes), [seed])
     staging = tempfile.mkdtemp(prefix=".exercises-", dir=os.path.dirname(os.path.abspath(out)))
+    try:
+        _write_student_side(root, staging, homework, mistakes, results, seed)
+    except BaseException:             # a failed run leaves ``out`` as it was and no staging behind
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    swap_in(staging, out)
+    return sorted(os.path.relpath(os.path.join(d, n), out) for d, _, ns in os.walk(out) for n in ns)
+
+
+def _write_student_side(root, staging, homework, mistakes, results, seed):
+    """Write the stubbed files, each task's public test and its expected values into ``staging``."""
     probes = all_probes()
     for relative, text in stubbed_files(root, homework).items():
         _write(os.path.join(staging, relative), text)
@@ -176,8 +187,6 @@ def generate(root, out, results=None):
                json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
         _write(os.path.join(tests, f"test_{task_id}.py"), _test_file(task, probes[task_id]))
     _write(os.path.join(staging, "README.md"), _readme(homework))
-    swap_in(staging, out)
-    return sorted(os.path.relpath(os.path.join(d, n), out) for d, _, ns in os.walk(out) for n in ns)
 
 
 def swap_in(staging, out):
