@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 
 from scratchflow.homework import all_probes
-from scratchflow.homework.build import (check_sync, generate, load_homework, load_mistakes, mutant_files,
-                                        package_root, stubbed_files, variants)
+from scratchflow.homework.build import (check_sync, generate, load_homework, load_mistakes,
+                                        mutant_files, package_root, stubbed_files, variants)
 from scratchflow.homework.public import load_expected
 from scratchflow.homework.regions import RegionError, find_regions, splice, strip
 from scratchflow.homework.release import build_release, fill_from, reference_lines
