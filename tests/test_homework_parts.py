@@ -1,0 +1,220 @@
+"""The homework machinery's parts on small made-up inputs, without running a probe: the verdict on
+a probe's outputs, the task-region parser and splicer, and where a planted mistake may edit.
+(``test_homework.py`` runs them end to end on the real library and ``solutions/``.)"""
+import json
+import os
+
+import numpy as np
+import pytest
+
+from scratchflow.homework.build import mutant_files
+from scratchflow.homework.regions import RegionError, find_regions, splice, strip
+from scratchflow.homework.verdict import first_difference, judge, recognise
+
+# ---------------------------------------------------------------------------------- verdict
+
+
+def test_outputs_that_match_pass_and_each_kind_of_difference_is_named():
+    expected = {"z": np.array([[1.0, 2.0], [3.0, 4.0]]), "order": np.array([2, 0, 1])}
+    assert first_difference({"z": expected["z"] + 1e-10, "order": [2, 0, 1]}, expected) is None
+    assert first_difference({"order": [2, 0, 1]}, expected) == "output 'z' is missing"
+    assert first_difference({"z": expected["z"].T[:1], "order": [2, 0, 1]}, expected) == \
+        "z: shape (1, 2), expected (2, 2)"
+    assert first_difference({"z": expected["z"], "order": [2, 1, 0]}, expected) == \
+        "order: got [2, 1, 0], expected [2, 0, 1]"
+    wrong = expected["z"].copy()
+    wrong[1, 0] += 0.5
+    wrong[0, 1] -= 0.25
+    assert first_difference({"z": wrong, "order": [2, 0, 1]}, expected) == \
+        "z: wrong values (largest |error| 0.5) — at index (1, 0) got 3.5, expected 3"
+
+
+def test_a_nan_or_inf_where_the_reference_is_finite_is_named_and_never_close():
+    expected = {"log_det": np.array([0.5, -1.0, 2.0])}
+    for bad in (np.nan, np.inf):
+        got = {"log_det": np.array([0.5, bad, 2.0])}
+        assert first_difference(got, expected) == \
+            "log_det: contains NaN or inf where the expected values are finite"
+    same_nan = {"log_det": np.array([np.nan, 1.0])}
+    assert first_difference(same_nan, {"log_det": np.array([np.nan, 1.0])}) is None
+    assert first_difference({"log_det": np.array([np.inf, 1.0])},
+                            {"log_det": np.array([np.nan, 1.0])}) is not None
+
+
+def test_the_tolerance_is_relative_and_tight():
+    expected = {"x": np.array([1e6, 1.0])}
+    assert first_difference({"x": np.array([1e6 * (1 + 5e-8), 1.0])}, expected) is None
+    assert first_difference({"x": np.array([1e6 * (1 + 5e-7), 1.0])}, expected) is not None
+    assert first_difference({"x": np.array([1e6, 1.0 + 1e-6])}, expected) is not None
+
+
+def test_judge_says_ok_not_written_or_what_raised_and_recognises_known_mistakes():
+    expected = {"z": np.array([1.0, 2.0])}
+    signatures = {"sign": {"z": np.array([-1.0, -2.0])}, "crash": {"__error__": "ValueError: bad"},
+                  "empty": {}}
+    hints = {"sign": "reread the sign of the shift", "crash": "check the shapes"}
+    assert judge("forward", {"z": [1.0, 2.0]}, expected, signatures, hints) == (True, "forward: ok")
+    assert judge("forward", NotImplementedError("task a"), expected, signatures, hints) == \
+        (False, "forward: not written yet (task a)")
+    passed, message = judge("forward", {"z": [-1.0, -2.0]}, expected, signatures, hints)
+    assert not passed and message.endswith(
+        "This looks like a known mistake (sign): reread the sign of the shift")
+    passed, message = judge("forward", ValueError("bad"), expected, signatures, hints)
+    assert not passed and message == ("forward: your code raised ValueError: bad\n"
+                                      "  This looks like a known mistake (crash): check the shapes")
+    assert judge("forward", {"z": [5.0, 5.0]}, expected, signatures, hints)[1].count("known") == 0
+    assert judge("forward", ValueError("other"), expected, None, None) == \
+        (False, "forward: your code raised ValueError: other")
+
+
+def test_a_signature_matches_only_when_every_output_it_names_matches():
+    signatures = {"both": {"z": np.array([1.0]), "log_det": np.array([0.0])},
+                  "z_only": {"z": np.array([1.0])}, "error": {"__error__": "KeyError: 'z'"}}
+    assert recognise({"z": np.array([1.0]), "log_det": np.array([0.0])}, signatures) == \
+        ["both", "z_only"]
+    assert recognise({"z": np.array([1.0]), "log_det": np.array([3.0])}, signatures) == ["z_only"]
+    assert recognise({"log_det": np.array([0.0])}, signatures) == []
+    assert recognise(KeyError("z"), signatures) == ["error"]
+    assert recognise(KeyError("x"), signatures) == []
+
+# ---------------------------------------------------------------------------------- regions
+
+
+TWO_TASKS = '''def f(x):
+    """Doc.
+
+    # >>> task a
+    the library's derivation
+    # --- student
+    the student's hint
+    # <<< task a
+    """
+    # >>> task a
+    y = x + 1
+    # <<< task a
+    return y
+
+
+def g(x):
+    # >>> task b
+    return 2 * x
+    # <<< task b
+'''
+
+
+def test_regions_are_found_in_order_with_their_function_and_parts():
+    regions = find_regions(TWO_TASKS, "m.py")
+    assert [(r.task, r.begin, r.end, r.is_code, r.function) for r in regions] == \
+        [("a", 3, 7, False, None), ("a", 9, 11, True, "f"), ("b", 16, 18, True, "g")]
+    assert regions[0].body == ["    the library's derivation\n"]
+    assert regions[0].student == ["    the student's hint\n"]
+    assert regions[1].body == ["    y = x + 1\n"] and regions[1].indent == "    "
+
+
+def test_a_method_region_is_named_by_its_innermost_function():
+    text = ("class C:\n    def outer(self):\n        def inner():\n            # >>> task a\n"
+            "            return 1\n            # <<< task a\n        return inner()\n")
+    assert find_regions(text)[0].function == "C.outer.inner"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("def f():\n    # >>> task a\n    # >>> task b\n    # <<< task b\n    # <<< task a\n",
+     "m.py:3: region 'task b' opens inside region 'task a' \\(line 2\\)"),
+    ("def f():\n    # >>> task a\n    # <<< task b\n", "m.py:3: '# <<< task b' closes no open"),
+    ("def f():\n    # <<< task a\n", "m.py:2: '# <<< task a' closes no open"),
+    ("def f():\n    # --- student\n", "m.py:2: '# --- student' outside a region or twice"),
+    ('"""\n# >>> task a\n# --- student\n# --- student\n# <<< task a\n"""\n',
+     "m.py:4: '# --- student' outside a region or twice"),
+    ("def f():\n    pass\n# >>> task a\nx = 1\n# <<< task a\n", "m.py:3: code region 'task a' is not "
+     "inside a function"),
+])
+def test_malformed_markers_are_refused_with_the_line(text, message):
+    with pytest.raises(RegionError, match=message):
+        find_regions(text, "m.py")
+
+
+def test_strip_stubs_code_regions_and_keeps_the_students_part_of_docstrings():
+    stub = strip(TWO_TASKS, {"a": "Slide A", "b": "Slide B"}, "m.py")
+    assert "the library's derivation" not in stub and "y = x + 1" not in stub
+    assert "    # >>> task a\n    # --- student\n    the student's hint\n    # <<< task a\n" in stub
+    assert ("    # >>> task a\n    raise NotImplementedError('task a (slide «Slide A»): f is yours to "
+            "write; the docstring above gives the formula and the contract')\n    # <<< task a\n") in stub
+    assert stub.endswith("    # >>> task b\n    raise NotImplementedError('task b (slide «Slide B»): g "
+                         "is yours to write; the docstring above gives the formula and the "
+                         "contract')\n    # <<< task b\n")
+
+
+def test_splice_takes_one_tasks_code_regions_and_nothing_else():
+    stub = strip(TWO_TASKS, {"a": "A", "b": "B"})
+    submitted = TWO_TASKS.replace("y = x + 1", "y = x + 10").replace("return 2 * x", "return 3 * x") \
+        .replace("the student's hint", "the student's own text")
+    spliced = splice(stub, submitted, "a")
+    assert "y = x + 10" in spliced and "return 3 * x" not in spliced and "task b (slide «B»)" in spliced
+    assert "the student's hint" in spliced and "own text" not in spliced
+    namespace = {}
+    exec(spliced, namespace)
+    assert namespace["f"](1) == 11
+
+
+def test_splice_reads_only_the_tasks_own_markers_of_a_submission():
+    stub = strip(TWO_TASKS, {"a": "A", "b": "B"})
+    broken_b = TWO_TASKS.replace("    # <<< task b\n", "")
+    assert "y = x + 1" in splice(stub, broken_b, "a")
+    for submitted, message in (
+            (TWO_TASKS.replace("    # <<< task a\n    return y", "    return y"), "never closed"),
+            (TWO_TASKS.replace("    y = x + 1\n", "    y = x + 1\n    # >>> task a\n"), "opens twice"),
+            (TWO_TASKS.replace("    # >>> task a\n    y = x + 1\n", "    y = x + 1\n"),
+             "closes no open region")):
+        with pytest.raises(RegionError, match="the markers of your file cannot be read .*" + message):
+            splice(stub, submitted, "a", "m.py")
+
+
+def test_splice_refuses_a_region_that_leaves_its_function_or_breaks_the_file():
+    stub = strip(TWO_TASKS, {"a": "A", "b": "B"})
+    dedented = TWO_TASKS.replace("    return 2 * x\n", "    return 2 * x\n  y = 1\n")
+    with pytest.raises(RegionError, match="indented less than its marker: 'y = 1'"):
+        splice(stub, dedented, "b", "m.py")
+    blank_line = TWO_TASKS.replace("    return 2 * x\n", "\n    return 2 * x\n")   # not a dedent
+    assert "# >>> task b\n\n    return 2 * x\n" in splice(stub, blank_line, "b")
+    with pytest.raises(RegionError, match=r"not valid Python \(line 17: invalid syntax\)"):
+        splice(stub, TWO_TASKS.replace("return 2 * x", "return 2 *"), "b", "m.py")
+
+# ---------------------------------------------------------------------------------- build
+
+
+def _mistake(find, task="a"):
+    return {"id": "m", "task": task, "file": "scratchflow/m.py", "edits": [[find, "changed\n"]]}
+
+
+@pytest.fixture
+def root(tmp_path):
+    os.makedirs(tmp_path / "scratchflow")
+    (tmp_path / "scratchflow" / "m.py").write_text(TWO_TASKS, encoding="utf-8")
+    return str(tmp_path)
+
+
+def test_a_mistake_edits_lines_inside_a_code_region_of_its_own_task(root):
+    assert mutant_files(root, _mistake("    y = x + 1\n")) == \
+        {"scratchflow/m.py": TWO_TASKS.replace("    y = x + 1\n", "changed\n")}
+    assert "changed" in mutant_files(root, _mistake("    return 2 * x\n", task="b"))["scratchflow/m.py"]
+
+
+@pytest.mark.parametrize("find, task", [
+    ("    return 2 * x\n", "a"),                                 # another task's code region
+    ("    the library's derivation\n", "a"),                    # a docstring region
+    ("    # >>> task a\n    y = x + 1\n", "a"),                  # reaches the opening marker
+    ("    y = x + 1\n    # <<< task a\n", "a"),                  # reaches the closing marker
+    ("    return y\n", "a"),                                     # after the region
+    ("def g(x):\n", "b"),                                        # before the region
+])
+def test_a_mistake_outside_its_tasks_code_region_is_refused(root, find, task):
+    with pytest.raises(ValueError, match="is not inside a region of task"):
+        mutant_files(root, _mistake(find, task))
+
+
+def test_a_mistakes_text_must_occur_exactly_once(root):
+    with pytest.raises(ValueError, match="occurs 2 times in scratchflow/m.py, not once"):
+        mutant_files(root, _mistake("    # >>> task a\n"))
+    with pytest.raises(ValueError, match="occurs 0 times"):
+        mutant_files(root, _mistake("    y = x + 2\n"))
+    assert json.dumps(_mistake("x"))                               # a mistake is plain JSON
