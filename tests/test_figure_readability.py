@@ -141,3 +141,21 @@ def test_spline_figure_labels_both_panels_and_shows_the_whole_interval(tmp_path,
     assert "Φ" in spline.get_ylabel() and histogram.get_ylabel() == "data marginal"
     low, high = spline.get_xlim()
     assert low < -2.0 and high > 2.0                                       # [−B, B] and both tails
+
+
+def test_spline_figure_histogram_spans_the_interval_and_both_tails(tmp_path, drawn):
+    """The bottom panel is the density histogram of the layer's inputs over the whole drawn range
+    [−B − 1.5, B + 1.5] (the tails too, where the spline is the identity), not over the data's own
+    range: its bars tile that range and their area is the share of inputs inside it."""
+    flow = build_model({"model": "nsf", "dim": 2, "n_layers": 1, "hidden": [4], "bins": 4,
+                        "bound": 2.0})
+    figure = drawn(plot_learned_spline, flow, load_dataset("moons", 200, rng=0), str(tmp_path))
+    _, histogram = _panels(figure)
+    bars = histogram.patches[:80]
+    lefts = np.array([bar.get_x() for bar in bars])
+    widths = np.array([bar.get_width() for bar in bars])
+    assert len(histogram.patches) == 80
+    assert (lefts[0], lefts[-1] + widths[-1]) == pytest.approx((-3.5, 3.5))
+    np.testing.assert_allclose(widths, 7.0 / 80)
+    area = np.sum(widths * [bar.get_height() for bar in bars])
+    assert area == pytest.approx(1.0)                      # moons' inputs all lie within ±3.5

@@ -197,3 +197,16 @@ def test_example_figures_draw_the_slides_densities(figures, monkeypatch):
     histogram_edges = experiment.collections[0].get_coordinates()          # hist2d on the box
     assert (histogram_edges[..., 0].min(), histogram_edges[..., 0].max()) == (0.0, 4.0)
     assert (histogram_edges[..., 1].min(), histogram_edges[..., 1].max()) == (-4.0, 6.0)
+
+
+def test_example2_panels_share_one_box_and_its_y_axis(figures, monkeypatch):
+    """Experiment and theory are drawn on the same (x1, x2) box with one y axis: equal limits, and
+    the theory panel does not repeat the x2 tick labels."""
+    from scratchflow.plotting import examples
+    monkeypatch.setattr(examples, "save_figure", lambda fig, out_dir, name: figures.append(fig) or name)
+    examples.plot_example(2, n=500)
+    experiment, theory = figures[-1].axes[:2]
+    figures[-1].canvas.draw()
+    assert experiment.get_xlim() == theory.get_xlim() and experiment.get_ylim() == theory.get_ylim()
+    assert experiment.yaxis.get_major_ticks()[0].label1.get_visible()
+    assert not any(tick.label1.get_visible() for tick in theory.yaxis.get_major_ticks())
