@@ -134,3 +134,20 @@ def test_solve_finishes_on_a_grid_through_steep_layers():
         z, _ = layer.forward(x)
         np.testing.assert_allclose(layer.inverse(z)[0], x, atol=1e-9)
         x = z
+
+
+def test_default_parameters_are_small_centred_normal_draws():
+    """u and w default to independent N(0, 0.1²) draws (the docstring's), reproducible by seed."""
+    layer = PlanarFlow(20000, rng=0)
+    for values in (layer.u, layer.w):
+        assert abs(values.mean()) < 0.003 and abs(values.std() - 0.1) < 0.003
+    assert np.corrcoef(layer.u, layer.w)[0, 1] < 0.03 and layer.b[0] == 0.0
+    np.testing.assert_array_equal(PlanarFlow(5, rng=7).u, PlanarFlow(5, rng=7).u)
+
+
+def test_solver_refuses_a_bracket_with_one_non_finite_end():
+    def equation(alpha):
+        return alpha, np.ones_like(alpha), np.zeros_like(alpha)
+    for low, high in (([0.0, -1.0], [1.0, np.inf]), ([np.nan, -1.0], [1.0, 1.0])):
+        with pytest.raises(FloatingPointError, match="non-finite bracket"):
+            solve_increasing(equation, np.array(low), np.array(high))

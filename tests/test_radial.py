@@ -67,3 +67,12 @@ def test_contract_near_the_invertibility_boundary(drawn):
                    step=0.002 * radius.min()).assert_ok()
     check_bijector(layer, x, rng=seed, directions="forward", step=0.002 * radius_x.min(),
                    check_params=False).assert_ok()
+
+
+def test_default_parameters_are_small_centred_normal_draws():
+    """z₀ and β default to independent N(0, 0.1²) draws (the docstring's), log α to 0."""
+    center = RadialFlow(20000, rng=0).center
+    assert abs(center.mean()) < 0.003 and abs(center.std() - 0.1) < 0.003
+    betas = np.array([RadialFlow(1, rng=seed).beta[0] for seed in range(2000)])
+    assert abs(betas.mean()) < 0.01 and abs(betas.std() - 0.1) < 0.008
+    assert RadialFlow(2, rng=0).log_alpha[0] == 0.0
