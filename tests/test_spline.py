@@ -4,6 +4,8 @@ The layers' gradients are checked by tests/test_contract.py; here the spline fun
 meet finite differences, the knots and ±B, inputs of 1e6, all-tail batches and unnormalised
 parameters far outside any trained range, in both directions.
 """
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -309,3 +311,16 @@ def test_spline_knots_checks_its_points(cls):
     with pytest.raises(ValueError, match=r"x has D=2 columns"):
         layer.spline_knots(np.zeros((4, 2)))
     assert layer.spline_knots(np.zeros((4, 3))).x_knots.shape == (4 * transformed, 5)   # K + 1
+
+
+def test_the_autoregressive_spline_takes_the_coupling_splines_defaults():
+    """SplineAutoregressive documents bins, bound and the minima "as in SplineCoupling": the same
+    defaults, so the two layers are interchangeable in a model."""
+    def defaults(cls):
+        return {name: parameter.default for name, parameter in inspect.signature(cls).parameters.items()
+                if parameter.default is not inspect.Parameter.empty}
+    coupling, autoregressive = defaults(SplineCoupling), defaults(SplineAutoregressive)
+    shared = ("bins", "bound", "hidden", "activation", "min_width", "min_height", "min_slope", "dtype")
+    assert {name: coupling[name] for name in shared} == {name: autoregressive[name] for name in shared}
+    layer = SplineAutoregressive(2, rng=0)
+    assert (layer.bins, layer.bound) == (coupling["bins"], coupling["bound"])

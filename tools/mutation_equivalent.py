@@ -67,3 +67,16 @@ EQUIVALENT = [
      "bounds() gets the 1-D data twice, as two equal columns, so low[1] == low[0] and "
      "high[1] == high[0]"),
 ]
+
+_ROOT_ROW = ("a row whose F is exactly 0 at alpha is marked done in that same step (|F| = 0 <= its "
+             "round-off >= 0, and Newton's step 0 / q, q > 0, is below an ulp) and frozen: alpha "
+             "stays, and that row's bracket ends are never read again; other rows are elementwise "
+             "apart")
+EQUIVALENT += [
+    ("scratchflow/bijectors/planar.py",
+     "low = np.where(value < 0, alpha, low)                    # the root is above alpha",
+     "<", "<=", _ROOT_ROW),
+    ("scratchflow/bijectors/planar.py",
+     "high = np.where(value > 0, alpha, high)                  # the root is below alpha",
+     ">", ">=", _ROOT_ROW),
+]
