@@ -4,7 +4,7 @@ import argparse
 import pytest
 
 from scratchflow.cli import main
-from scratchflow.cli.common import point_count, positive_float, positive_int, positive_int_list, seed
+from scratchflow.cli.common import positive_float, positive_int, positive_int_list, seed
 
 
 def test_positive_int_list_accepts_one_and_refuses_zero_or_less():
@@ -43,9 +43,3 @@ def test_seed_takes_exactly_the_range_its_help_gives():
         with pytest.raises(argparse.ArgumentTypeError, match=r"a seed in \[0, 4294967295\]"):
             seed(bad)
 
-
-def test_point_count_takes_one_to_ten_million():
-    assert point_count("1") == 1 and point_count("10000000") == 10_000_000
-    for bad in ("0", "10000001"):
-        with pytest.raises(argparse.ArgumentTypeError, match=r"points in \[1, 10000000\]"):
-            point_count(bad)

@@ -42,7 +42,7 @@ EQUIVALENT = [
      "differs only for a layer with exactly one scalar parameter; no layer of the library has one "
      "(the smallest, ElementwiseAffine(1), has two). A user-written one-parameter layer would see it"),
     ("scratchflow/cli/train.py",
-     'json.dump({key: value for key, value in vars(args).items() if key != "run"}, file, indent=1)',
+     'lambda file: json.dump(settings, file, indent=1), "w"))',
      "1", "0", "JSON layout only: indent=0 writes the same keys and values one per line without "
      "indentation; json.load gives the same dict"),
     ("scratchflow/data.py",
