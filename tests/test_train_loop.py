@@ -8,6 +8,7 @@ import pytest
 
 from scratchflow import ElementwiseAffine, Flow
 from scratchflow.history import History, ParameterSnapshot
+from scratchflow.stopping import gradient_step
 from scratchflow.train import _objective, _train_loop
 from tests.strategies import GaussianTarget
 
@@ -150,3 +151,22 @@ def test_fit_keeps_the_best_parameters_by_default_and_adam_is_the_default_optimi
     history = fit(flow, data, val, steps=40, batch_size=4, lr=0.5, eval_every=1, progress=False)
     assert history.best_step < 40                          # lr 0.5 overshoots: the last is not best
     assert -np.mean(flow.log_prob(val)) == pytest.approx(history.best_val_loss, rel=1e-12)
+
+
+def test_an_optimizer_that_overshoots_a_parameter_stops_naming_it_and_keeps_the_step_before():
+    """The update itself made a parameter infinite (the loss and gradient were finite): the stop
+    names the parameter and the step, and the parameters before that update are put back."""
+    module = ElementwiseAffine(1)
+    objective = _Scripted(module, [1.0], [])
+    objective.flow = module
+
+    class Overshooting:
+        def step(self):
+            module.params["shift"][...] = math.inf
+            return 2.0
+    history = History(mode="data")
+    assert gradient_step(objective, Overshooting(), history, ParameterSnapshot(module), 3) is None
+    assert history.stopped.startswith("non-finite parameter of shift (nan) at step 3")
+    assert "parameters after step 2 (the last with a finite loss) were kept" in history.stopped
+    np.testing.assert_array_equal(module.params["shift"], [1.0])     # as objective.step left it
+    assert history.train_loss == [] and history.grad_norm == [2.0]
