@@ -324,3 +324,19 @@ def test_the_autoregressive_spline_takes_the_coupling_splines_defaults():
     assert {name: coupling[name] for name in shared} == {name: autoregressive[name] for name in shared}
     layer = SplineAutoregressive(2, rng=0)
     assert (layer.bins, layer.bound) == (coupling["bins"], coupling["bound"])
+
+
+def test_a_later_spline_layer_sees_the_data_pushed_through_the_layers_before_it():
+    flow = build_model({"model": "nsf", "dim": 2, "n_layers": 2, "hidden": [4], "bins": 3,
+                        "bound": 2.0, "seed": 1})
+    for array in flow.params.values():
+        array += np.random.default_rng(2).uniform(-0.5, 0.5, array.shape)   # not the identity
+    data = load_dataset("moons", 50, rng=0)
+    index, dimension, knots, inputs = learned_spline(flow, data, layer_index=1)
+    pushed = flow.layers.layers[0].forward(data)[0]                     # (50, 2) what layer 1 sees
+    assert index == 1
+    np.testing.assert_array_equal(inputs, pushed[:, dimension])
+    seen = flow.layers.layers[1].spline_knots(np.median(pushed, axis=0)[None, :])
+    np.testing.assert_array_equal(knots.x_knots, seen.x_knots[:1])   # at the median it sees
+    with pytest.raises(ValueError, match=r"layer 2 is not a spline layer; spline layers: \[0, 1\]"):
+        learned_spline(flow, data, layer_index=2)
