@@ -63,3 +63,22 @@ def test_an_interrupted_save_keeps_the_previous_results(tmp_path, monkeypatch):
 def test_fit_refuses_zero_steps_before_fitting():
     with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
         figure3.fit_figure3(steps=0, log=None)
+
+
+def test_a_panel_anneals_in_three_equal_stages_then_fits_the_target_in_the_second_half(monkeypatch):
+    """As the module docstring says: β = 0.05, 0.2, 0.5 in three equal stages over the first half of
+    the steps, then β = 1 (the target itself) for the second half, each fit seeded differently."""
+    calls = []
+
+    def record(flow, target, steps, seed, **options):
+        calls.append((getattr(target, "beta", 1.0), steps, seed))
+    monkeypatch.setattr(figure3, "fit", record)
+    target = load_target("u1")
+    flow, kl = figure3.fit_panel(model_configs()[0][1], target, steps=120, seed=3)
+    assert [(beta, steps) for beta, steps, _ in calls] == [(0.05, 20), (0.2, 20), (0.5, 20), (1.0, 60)]
+    assert len({seed for _, _, seed in calls}) == 4
+    assert figure3.fit_panel(model_configs()[0][1], target, steps=120, seed=3)[1] == kl   # fixed draws
+    z = flow.base.sample(4096, np.random.default_rng(99))                 # (4096, 2) other draws
+    x, log_det = flow.layers.inverse(z)                                   # (4096, 2), (4096,)
+    terms = flow.base.log_prob(z) - log_det - target.log_prob(x)          # log q(x) − log p*(x)
+    assert abs(kl - terms.mean() - figure3.log_normalizer(target)) < 5 * terms.std() / 64 * np.sqrt(2)
