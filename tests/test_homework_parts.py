@@ -7,7 +7,7 @@ import os
 import numpy as np
 import pytest
 
-from scratchflow.homework.build import mutant_files
+from scratchflow.homework.build import _differences, _save_npz, mutant_files, package_root
 from scratchflow.homework.regions import RegionError, find_regions, splice, strip
 from scratchflow.homework.verdict import first_difference, judge, recognise
 
@@ -218,3 +218,52 @@ def test_a_mistakes_text_must_occur_exactly_once(root):
     with pytest.raises(ValueError, match="occurs 0 times"):
         mutant_files(root, _mistake("    y = x + 2\n"))
     assert json.dumps(_mistake("x"))                               # a mistake is plain JSON
+
+
+def test_differences_lists_missing_extra_and_changed_files_and_ignores_bytecode(tmp_path):
+    """``check_sync``'s comparison: text files byte for byte, ``.npz`` files by their arrays (floats
+    to round-off, NaN equal to NaN, other dtypes exactly); ``__pycache__`` and ``.pyc`` are not
+    part of a release."""
+    fresh, existing = tmp_path / "fresh", tmp_path / "existing"
+    for folder in (fresh, existing):
+        os.makedirs(folder / "tests" / "__pycache__")
+        (folder / "tests" / "__pycache__" / "x.cpython-311.pyc").write_bytes(os.urandom(8))
+        (folder / "README.md").write_text("same\n")
+    (existing / "stale.pyc").write_bytes(b"")
+    np.savez(fresh / "a.npz", x=np.array([1.0, np.nan]), n=np.array([1, 2]))
+    np.savez(existing / "a.npz", x=np.array([1.0 + 1e-13, np.nan]), n=np.array([1, 2]))
+    assert _differences(str(fresh), str(existing)) == []
+    for changed in ({"x": np.array([1.0 + 1e-6, np.nan]), "n": np.array([1, 2])},
+                    {"x": np.array([1.0, 0.0]), "n": np.array([1, 2])},
+                    {"x": np.array([1.0, np.nan]), "n": np.array([1, 3])},
+                    {"x": np.array([[1.0, np.nan]]), "n": np.array([1, 2])},
+                    {"x": np.array([1.0, np.nan])}):
+        np.savez(existing / "a.npz", **changed)
+        assert _differences(str(fresh), str(existing)) == ["differs: a.npz"], changed
+    np.savez(existing / "a.npz", x=np.array([1.0, np.nan]), n=np.array([1, 2]))
+    (existing / "README.md").write_text("sane\n")              # same size and time: still read
+    stat = os.stat(fresh / "README.md")
+    os.utime(existing / "README.md", ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    assert _differences(str(fresh), str(existing)) == ["differs: README.md"]
+    (existing / "README.md").write_text("edited by hand\n")
+    (fresh / "new.py").write_text("")
+    (existing / "old.py").write_text("")
+    assert _differences(str(fresh), str(existing)) == ["missing: new.py", "not generated: old.py",
+                                                       "differs: README.md"]
+    assert _differences(str(fresh), str(tmp_path / "absent")) == \
+        ["missing: README.md", "missing: a.npz", "missing: new.py"]
+
+
+
+@pytest.mark.parametrize("task", ["adam", "coupling"])
+def test_saved_npz_files_hold_data_only_and_are_rewritten_byte_for_byte(task, tmp_path):
+    """The expected outputs are data (no pickle), and writing the same arrays again gives the same
+    bytes as the committed file: a regeneration shows no change in a checkout unless a value did."""
+    committed = os.path.join(package_root(), "exercises", "tests", "expected", f"{task}.npz")
+    with np.load(committed, allow_pickle=False) as loaded:
+        arrays = {name: loaded[name] for name in loaded.files}
+    _save_npz(str(tmp_path / "again.npz"), arrays)
+    with open(committed, "rb") as old, open(tmp_path / "again.npz", "rb") as new:
+        assert old.read() == new.read()
+    with pytest.raises(ValueError, match="allow_pickle"):
+        _save_npz(str(tmp_path / "bad.npz"), {"bad": np.array([{}], dtype=object)})
