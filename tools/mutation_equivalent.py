@@ -80,3 +80,11 @@ EQUIVALENT += [
      "high = np.where(value > 0, alpha, high)                  # the root is below alpha",
      ">", ">=", _ROOT_ROW),
 ]
+_LAST_LAYER_TWICE = (
+    "the last layer's codomain check then runs a second time on the same array z: ``_inverse`` is "
+    "only reached through ``Bijector.inverse``, whose ``_check_codomain`` (the last layer's check, "
+    "a pure function of z) has just passed on that z, and a nested stack gets the same check from "
+    "the outer stack first; it passes again, only costing its time")
+_LAST_LAYER_LINE = "if k < len(self.layers) - 1:                           # the last layer's: by ``inverse``"
+EQUIVALENT += [("scratchflow/bijectors/compose.py", _LAST_LAYER_LINE, original, replacement,
+                _LAST_LAYER_TWICE) for original, replacement in (("-", "+"), ("<", "<="), ("1", "0"))]
