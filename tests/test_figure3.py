@@ -77,6 +77,10 @@ def test_a_panel_anneals_in_three_equal_stages_then_fits_the_target_in_the_secon
     flow, kl = figure3.fit_panel(model_configs()[0][1], target, steps=120, seed=3)
     assert [(beta, steps) for beta, steps, _ in calls] == [(0.05, 20), (0.2, 20), (0.5, 20), (1.0, 60)]
     assert len({seed for _, _, seed in calls}) == 4
+    calls.clear()
+    figure3.fit_panel(model_configs()[0][1], target, steps=2, seed=3)   # fewer steps than stages
+    assert [(beta, steps) for beta, steps, _ in calls] == [(0.05, 1), (0.2, 1), (0.5, 1), (1.0, 1)]
+    calls.clear()
     assert figure3.fit_panel(model_configs()[0][1], target, steps=120, seed=3)[1] == kl   # fixed draws
     z = flow.base.sample(4096, np.random.default_rng(99))                 # (4096, 2) other draws
     x, log_det = flow.layers.inverse(z)                                   # (4096, 2), (4096,)
