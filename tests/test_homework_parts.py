@@ -9,6 +9,7 @@ import pytest
 
 from scratchflow.homework.build import _differences, _save_npz, mutant_files, package_root
 from scratchflow.homework.regions import RegionError, find_regions, splice, strip
+from scratchflow.homework.release import reference_lines
 from scratchflow.homework.verdict import first_difference, judge, recognise
 
 # ---------------------------------------------------------------------------------- verdict
@@ -267,3 +268,16 @@ def test_saved_npz_files_hold_data_only_and_are_rewritten_byte_for_byte(task, tm
         assert old.read() == new.read()
     with pytest.raises(ValueError, match="allow_pickle"):
         _save_npz(str(tmp_path / "bad.npz"), {"bad": np.array([{}], dtype=object)})
+
+
+def test_reference_lines_are_every_telling_line_of_every_region_and_only_those(root):
+    """What the release must not leak: each region line of some length, not a comment, found
+    nowhere else in the library; the last line of a region included."""
+    assert reference_lines(root, minimum=5) == {
+        "the library's derivation": ("scratchflow/m.py", "a"),
+        "y = x + 1": ("scratchflow/m.py", "a"), "return 2 * x": ("scratchflow/m.py", "b")}
+    assert set(reference_lines(root, minimum=12)) == {"the library's derivation", "return 2 * x"}
+    assert set(reference_lines(root, minimum=13)) == {"the library's derivation"}   # 12 characters
+    with open(os.path.join(root, "scratchflow", "other.py"), "w", encoding="utf-8") as handle:
+        handle.write("def h(x):\n    return 2 * x\n")                 # everyone's line now
+    assert set(reference_lines(root, minimum=5)) == {"the library's derivation", "y = x + 1"}

@@ -88,3 +88,10 @@ _LAST_LAYER_TWICE = (
 _LAST_LAYER_LINE = "if k < len(self.layers) - 1:                           # the last layer's: by ``inverse``"
 EQUIVALENT += [("scratchflow/bijectors/compose.py", _LAST_LAYER_LINE, original, replacement,
                 _LAST_LAYER_TWICE) for original, replacement in (("-", "+"), ("<", "<="), ("1", "0"))]
+EQUIVALENT += [
+    ("scratchflow/homework/release.py",
+     "inside.update(range(region.begin, region.end + 1))", "1", "0",
+     "the region's closing marker line then counts as outside, so it joins the lines 'given' "
+     "elsewhere; a marker line is a comment, and comments never enter the reference lines, so it "
+     "cannot remove one of them"),
+]
