@@ -1,4 +1,6 @@
 """MADE: the autoregressive property (on the numerical Jacobian) and the hand-written gradients."""
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -7,6 +9,7 @@ from hypothesis import strategies as st
 from scratchflow.checks import check_module, numerical_jacobian
 from scratchflow.nn import MADE, Module
 from scratchflow.nn.made import made_degrees, made_masks, make_order
+from scratchflow.nn.made_outputs import MADEOutputs
 from tests.strategies import SEEDS
 
 
@@ -133,3 +136,14 @@ def test_zero_last_starts_at_zero_and_bad_arguments_are_named():
         MADE(2, hidden=(), rng=0).input_gradient(np.zeros((1, 2)), np.zeros((1, 2)))
     with pytest.raises(ValueError, match="columns"):
         made.forward(np.ones((2, 4)))
+
+
+def test_made_outputs_takes_mades_defaults():
+    """MADEOutputs documents hidden, order, activation, zero_last, dtype "as in MADE": the same
+    defaults."""
+    def defaults(cls):
+        return {name: parameter.default for name, parameter in inspect.signature(cls).parameters.items()
+                if parameter.default is not inspect.Parameter.empty}
+    made, outputs = defaults(MADE), defaults(MADEOutputs)
+    for name in ("hidden", "order", "activation", "zero_last", "dtype"):
+        assert outputs[name] == made[name], name

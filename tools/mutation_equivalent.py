@@ -95,3 +95,9 @@ EQUIVALENT += [
      "elsewhere; a marker line is a comment, and comments never enter the reference lines, so it "
      "cannot remove one of them"),
 ]
+EQUIVALENT += [
+    ("scratchflow/nn/activations.py",
+     "return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))", ">=", ">",
+     "the two forms differ only in which one x = 0 (or -0.0) takes, and there e = exp(-0) = 1 "
+     "exactly, so both give 1 / (1 + 1) = 0.5 bit for bit; NaN takes the second form either way"),
+]
