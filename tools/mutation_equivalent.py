@@ -101,3 +101,11 @@ EQUIVALENT += [
      "the two forms differ only in which one x = 0 (or -0.0) takes, and there e = exp(-0) = 1 "
      "exactly, so both give 1 / (1 + 1) = 0.5 bit for bit; NaN takes the second form either way"),
 ]
+EQUIVALENT += [
+    ("scratchflow/homework/probes.py",
+     "layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=0)", "0", "1",
+     "this seed only draws the coupling's MLP weights (nothing else in AffineCoupling.__init__ "
+     "reads it), and the next line replaces that MLP by the stand-in network, whose own "
+     "generator is the probe's",
+     len("layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=")),
+]
