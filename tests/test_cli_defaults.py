@@ -10,7 +10,7 @@ import re
 from scratchflow.cli import build_parser
 from scratchflow.cli.train import _check_flags
 
-LIBRARY_COMMANDS = ("examples", "train", "sample", "plot")
+LIBRARY_COMMANDS = ("examples", "train", "sample", "plot", "figure3")
 
 
 def _promised_defaults():

@@ -109,3 +109,13 @@ EQUIVALENT += [
      "generator is the probe's",
      len("layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=")),
 ]
+EQUIVALENT += [
+    ("scratchflow/io.py", "file.seek(0)", "0", "1",
+     "zipfile.ZipFile in mode 'r' finds the central directory by seeking from the end of the file "
+     "and reads each member at its recorded absolute offset; the position it is handed is never "
+     "read (CPython's zipfile: start_dir comes from the end record), so the archive reads the same"),
+    ("scratchflow/cli/train.py",
+     "load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003))", "1_000_003", "1000004",
+     "same law: any nonzero offset gives a validation set drawn independently of the training set "
+     "(whose seed is --seed) from the same distribution, reproducible from --seed"),
+]

@@ -22,7 +22,7 @@ def add_figure3_command(subparsers):
                         help="optimizer steps per panel, half of them annealed (default: 8000)")
     parser.add_argument("--seed", type=seed, default=0, help="seed of every panel (default: 0)")
     parser.add_argument("--targets", default=",".join(TARGET_NAMES),
-                        help="comma-separated subset of u1,u2,u3,u4 (default: all four)")
+                        help="comma-separated subset of u1,u2,u3,u4 (default: u1,u2,u3,u4)")
     parser.set_defaults(run=run_figure3)
 
 
