@@ -192,6 +192,7 @@ def test_figure3_grid_shows_exp_minus_u_scaled_to_one_and_each_flows_density(tmp
     figure = drawn(plot_figure3, flows, results, columns, ["u2"], str(tmp_path), 30)
     assert tuple(figure.get_size_inches()) == pytest.approx((2.3 * 3, 2.4))
     target_panel, *model_panels = figure.axes
+    assert target_panel.get_ylabel() == "U2" and [ax.get_ylabel() for ax in model_panels] == ["", ""]
     grid = np.stack(np.meshgrid(np.linspace(-4, 4, 30), np.linspace(-4, 4, 30)), axis=-1).reshape(-1, 2)
     log_target = load_target("u2").log_prob(grid)
     np.testing.assert_allclose(np.ravel(target_panel.collections[0].get_array()),
