@@ -340,3 +340,19 @@ def test_a_later_spline_layer_sees_the_data_pushed_through_the_layers_before_it(
     np.testing.assert_array_equal(knots.x_knots, seen.x_knots[:1])   # at the median it sees
     with pytest.raises(ValueError, match=r"layer 2 is not a spline layer; spline layers: \[0, 1\]"):
         learned_spline(flow, data, layer_index=2)
+
+
+def test_an_autoregressive_spline_figure_shows_the_first_dimension_of_its_order():
+    """That dimension reads no input, so its spline is the same whatever the data."""
+    flow = build_model({"model": "nsf-ar", "dim": 3, "n_layers": 1, "hidden": [4], "bins": 3,
+                        "order": "random", "seed": 2})
+    for array in flow.params.values():
+        array += np.random.default_rng(2).uniform(-0.5, 0.5, array.shape)   # not the identity
+    data = load_dataset("moons", 60, rng=0)
+    data = np.column_stack([data, data[:, 0] * data[:, 1]])                 # (60, 3)
+    _, dimension, knots, inputs = learned_spline(flow, data)
+    assert dimension == flow.layers.layers[0].order[0]
+    np.testing.assert_array_equal(inputs, data[:, dimension])
+    _, _, moved, _ = learned_spline(flow, data + 1.5)
+    np.testing.assert_array_equal(moved.x_knots, knots.x_knots)
+    np.testing.assert_array_equal(moved.slopes, knots.slopes)
