@@ -146,7 +146,7 @@ def sample_sklearn(name, n, rng=None):
     n = check_int(n, "n (the number of rows)", 1)                       # 2.5 and "5" are errors
     n_train = SKLEARN_DATASETS[name][1] if name in SKLEARN_DATASETS else None
     rng = np.random.default_rng(rng)
-    if n_train is not None and not 1 <= n <= n_train:
+    if n_train is not None and n > n_train:                              # n >= 1 is checked above
         raise ValueError(f"{name!r} has {n_train} training rows; ask for at most {n_train} "
                          f"(e.g. --n-train {n_train}), or use "
                          f"scratchflow.realdata.load_sklearn({name!r}, split='train'|'test')")

@@ -153,3 +153,23 @@ def test_a_gradient_pass_not_written_yet_is_reported_skipped():
     assert lines["forward: gradients"].skipped.endswith("task change_of_variables: not yet")
     assert lines["forward: log-det vs numerical Jacobian"].passed
     assert lines["inverse: gradient wrt z"].passed
+
+
+def test_reports_are_reproducible_and_seeded_zero_by_default():
+    """Both checkers draw their upstream gradients from ``rng``, 0 unless given: the same call
+    gives the same report, equal to ``rng=0``'s, and another seed gives other errors."""
+    x = np.random.default_rng(5).normal(size=(4, 2))
+    layer, module = ElementwiseAffine(2, log_scale=[0.2, -0.4], shift=[0.1, 0.3]), Linear(2, 3, rng=1)
+    for check, subject in ((check_bijector, layer), (check_module, module)):
+        errors = [[result.error for result in check(subject, x, **seed).results]
+                  for seed in ({}, {"rng": 0}, {"rng": 1})]
+        assert errors[0] == errors[1] != errors[2]
+
+
+def test_the_report_table_is_as_wide_as_its_longest_name_or_the_header():
+    passed = CheckResult("ab", 1e-12, 1e-6)
+    assert str(CheckReport("s", [passed])).splitlines()[1] == "  check      error      tol  result"
+    assert str(CheckReport("s", [passed])).splitlines()[2].startswith("  ab     ")
+    long_name = CheckResult("a much longer name", 1e-12, 1e-6)
+    header = str(CheckReport("s", [passed, long_name])).splitlines()[1]
+    assert header.startswith("  check" + " " * (len("a much longer name") - 5) + "  ")

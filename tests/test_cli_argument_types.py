@@ -4,7 +4,7 @@ import argparse
 import pytest
 
 from scratchflow.cli import main
-from scratchflow.cli.common import positive_float, positive_int, positive_int_list
+from scratchflow.cli.common import positive_float, positive_int, positive_int_list, seed
 
 
 def test_positive_int_list_accepts_one_and_refuses_zero_or_less():
@@ -34,3 +34,12 @@ def test_a_command_is_required(capsys):
         main([])
     assert exit_info.value.code == 2
     assert "required: COMMAND" in capsys.readouterr().err
+
+
+def test_seed_takes_exactly_the_range_its_help_gives():
+    """[0, 2^32 - 1]: every seed NumPy's legacy and new generators both accept."""
+    assert seed("0") == 0 and seed("4294967295") == 2 ** 32 - 1
+    for bad in ("-1", "4294967296"):
+        with pytest.raises(argparse.ArgumentTypeError, match=r"a seed in \[0, 4294967295\]"):
+            seed(bad)
+

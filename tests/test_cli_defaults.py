@@ -1,6 +1,6 @@
 """Every ``(default: X)`` the CLI's help text promises is the default argparse really uses ("off":
-None). Options whose default is settled later (``train --steps``, ``--n-train``, ``--n-val``) are not
-covered here.
+None). Options whose default is settled later are checked after that step (``--n-train``,
+``--n-val``); ``train --steps`` is not covered here.
 
 The parser is built inside the test (not at collection), so that the test is the one that runs
 the parser-building lines (``tools/mutate.py`` picks tests by the lines they run)."""
@@ -8,8 +8,9 @@ import argparse
 import re
 
 from scratchflow.cli import build_parser
+from scratchflow.cli.train import _check_flags
 
-LIBRARY_COMMANDS = ("examples", "train", "sample", "plot")
+LIBRARY_COMMANDS = ("examples", "train", "sample", "plot", "figure3")
 
 
 def _promised_defaults():
@@ -40,3 +41,16 @@ def test_help_states_the_real_defaults():
     assert broken == []
     assert {command for command, *_ in promises} == set(LIBRARY_COMMANDS)
     assert len(promises) >= 17
+
+
+def test_train_settles_the_toy_data_sizes_its_help_promises(tmp_path):
+    """--n-train and --n-val are settled after parsing (real data sets have their own split): a
+    toy run without them gets the sizes the help promises."""
+    parser = build_parser()
+    args = parser.parse_args(["train", "--data", "moons", "--out", str(tmp_path)])
+    (train_parser,) = [p for a in parser._actions if isinstance(a, argparse._SubParsersAction)
+                       for name, p in a.choices.items() if name == "train"]
+    promised = {action.dest: int(re.search(r"\(default: (\d+)", action.help).group(1))
+                for action in train_parser._actions if action.dest in ("n_train", "n_val")}
+    _check_flags(args)
+    assert (args.n_train, args.n_val) == (promised["n_train"], promised["n_val"]) == (8000, 2000)

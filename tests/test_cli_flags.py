@@ -9,6 +9,7 @@ import os
 import numpy as np
 import pytest
 
+import scratchflow.cli.examples as cli_examples
 import scratchflow.cli.train as cli_train
 from scratchflow.cli import main
 from scratchflow.io import load_model, save_model
@@ -176,3 +177,12 @@ def test_a_figure_the_model_overflows_on_is_skipped_and_named(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "skipped the samples figure" in err and "layer 0 (MAF)" in err
     assert sorted(os.path.basename(path) for path in paths) == ["density.png", "layers.png"]
+
+
+def test_ctrl_c_outside_training_exits_130_with_one_line(monkeypatch, tmp_path, capsys):
+    """130 = 128 + SIGINT, the shell's status for a Ctrl-C; the command is named, no traceback."""
+    def interrupted(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli_examples, "run_examples", interrupted)
+    assert main(["examples", "--out", str(tmp_path)]) == 130
+    assert capsys.readouterr().err == "scratchflow examples: interrupted (Ctrl-C)\n"

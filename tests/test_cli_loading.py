@@ -40,3 +40,12 @@ def test_a_header_that_is_not_one_json_string_is_refused(tmp_path, header):
     from scratchflow.io import load_model
     with pytest.raises(ModelFileError, match="not a JSON string"):
         load_model(path)
+
+
+@pytest.mark.parametrize("name", [5, ["moons"], {"name": "moons"}])
+def test_plot_refuses_a_run_json_whose_data_set_is_not_a_name(name):
+    """A one-line error (SystemExit with the message: status 1) naming what run.json holds."""
+    flow = build_realnvp(2, n_layers=1, hidden=(2,))
+    with pytest.raises(SystemExit) as stopped:
+        _data_or_target(argparse.Namespace(data=None, n=40, seed=0), {"data": name}, flow)
+    assert stopped.value.code == f"scratchflow plot: error: run.json names the data set {name!r}, not a name"

@@ -121,3 +121,19 @@ def test_default_noise_levels(make, noise_name, default):
     # the noise is drawn last from the same stream, so the noiseless set differs only by it
     noisy, clean = make(N, rng=5), make(N, rng=5, **{noise_name: 0.0})
     assert np.std(noisy - clean) == pytest.approx(default, rel=0.05)
+
+
+def test_pinwheel_arms_are_rotated_blobs_at_any_angle():
+    """Each arm is the blob (2 (1 + radial), 2 tangential) turned by its arm's angle: a rotation,
+    so the back-rotated arm is that blob again. Three arms, so the angles are not multiples of
+    π/2 (where a sign error in the rotation matrix would not show)."""
+    blobs = make_pinwheel(N, rng=1, n_arms=3, radial_std=0.3, tangential_std=0.1, rate=0.0)
+    arm = np.round(_angle_of(blobs) / (2 * np.pi / 3)) % 3
+    angle = arm * 2 * np.pi / 3
+    back = np.column_stack([np.cos(angle) * blobs[:, 0] + np.sin(angle) * blobs[:, 1],
+                            -np.sin(angle) * blobs[:, 0] + np.cos(angle) * blobs[:, 1]])
+    for k in range(3):
+        along, across = back[arm == k].T
+        assert along.mean() == pytest.approx(2.0, abs=0.05) and abs(across.mean()) < 0.03
+        assert along.std() == pytest.approx(0.6, rel=0.1) and across.std() == pytest.approx(0.2, rel=0.1)
+        assert abs(np.corrcoef(along, across)[0, 1]) < 0.1                # independent directions

@@ -142,3 +142,10 @@ def test_an_interrupted_save_keeps_the_previous_results(tmp_path, monkeypatch):
         figure3.save_results({"panels": [], "run": "new"}, str(tmp_path))
     with open(path, encoding="utf-8") as handle:
         assert json.load(handle)["run"] == "old"
+
+
+def test_fit_refuses_zero_steps_before_fitting():
+    with pytest.raises(ValueError, match="steps must be >= 1, got 0"):
+        figure3.fit_figure3(steps=0, log=None)
+
+

@@ -9,9 +9,12 @@ from matplotlib.figure import Figure
 from scratchflow import ElementwiseAffine, Flow
 from scratchflow.bijectors.examples import Example2Map
 from scratchflow.data import load_dataset
+from scratchflow.figure3 import model_configs
 from scratchflow.models import build_model, build_realnvp
-from scratchflow.plotting import (plot_density, plot_example, plot_image_samples, plot_layers,
-                                  plot_learned_spline, plot_loss, plot_samples)
+from scratchflow.plotting import (learned_spline, plot_density, plot_example, plot_image_samples,
+                                  plot_layers, plot_learned_spline, plot_loss, plot_samples)
+from scratchflow.plotting.figure3 import plot_figure3
+from scratchflow.targets import load_target
 from scratchflow.train import History
 
 
@@ -141,3 +144,60 @@ def test_spline_figure_labels_both_panels_and_shows_the_whole_interval(tmp_path,
     assert "Φ" in spline.get_ylabel() and histogram.get_ylabel() == "data marginal"
     low, high = spline.get_xlim()
     assert low < -2.0 and high > 2.0                                       # [−B, B] and both tails
+
+
+def test_spline_figure_histogram_spans_the_interval_and_both_tails(tmp_path, drawn):
+    """The bottom panel is the density histogram of the layer's inputs over the whole drawn range
+    [−B − 1.5, B + 1.5] (the tails too, where the spline is the identity), not over the data's own
+    range: its bars tile that range and their area is the share of inputs inside it."""
+    flow = build_model({"model": "nsf", "dim": 2, "n_layers": 1, "hidden": [4], "bins": 4,
+                        "bound": 2.0})
+    figure = drawn(plot_learned_spline, flow, load_dataset("moons", 200, rng=0), str(tmp_path))
+    _, histogram = _panels(figure)
+    bars = histogram.patches[:80]
+    lefts = np.array([bar.get_x() for bar in bars])
+    widths = np.array([bar.get_width() for bar in bars])
+    assert len(histogram.patches) == 80
+    assert (lefts[0], lefts[-1] + widths[-1]) == pytest.approx((-3.5, 3.5))
+    np.testing.assert_allclose(widths, 7.0 / 80)
+    area = np.sum(widths * [bar.get_height() for bar in bars])
+    assert area == pytest.approx(1.0)                      # moons' inputs all lie within ±3.5
+
+
+def test_spline_figure_draws_each_knots_slope_through_the_knot(tmp_path, drawn):
+    """The short red segments are the tangents of the spline at its knots: centred on (x_k, y_k),
+    with slope δ_k."""
+    flow = build_model({"model": "nsf", "dim": 2, "n_layers": 1, "hidden": [4], "bins": 4,
+                        "bound": 2.0})
+    for array in flow.params.values():
+        array += np.random.default_rng(3).uniform(-0.5, 0.5, array.shape)
+    data = load_dataset("moons", 200, rng=0)
+    _, _, knots, _ = learned_spline(flow, data)
+    figure = drawn(plot_learned_spline, flow, data, str(tmp_path))
+    spline, _ = _panels(figure)
+    segments = [line for line in spline.lines if len(line.get_xdata()) == 2]
+    assert len(segments) == knots.x_knots.shape[1]
+    for line, x_k, y_k, slope in zip(segments, knots.x_knots[0], knots.y_knots[0], knots.slopes[0]):
+        (x0, x1), (y0, y1) = line.get_xdata(), line.get_ydata()
+        assert (x0 + x1) / 2 == pytest.approx(x_k) and (y0 + y1) / 2 == pytest.approx(y_k)
+        assert x1 > x0 and (y1 - y0) / (x1 - x0) == pytest.approx(slope)
+
+
+def test_figure3_grid_shows_exp_minus_u_scaled_to_one_and_each_flows_density(tmp_path, drawn):
+    """Rows: targets; columns: exp(−U) scaled to a maximum of 1, then q(x) of each fit on the same
+    grid over [−4, 4]², every panel the same size (2.3 × 2.4 inches) whatever the column count."""
+    columns = model_configs()[:2]
+    flows = {("u2", label): build_model(config) for label, config in columns}
+    results = {"panels": [{"target": "u2", "model": label, "kl": 0.25} for label, _ in columns]}
+    figure = drawn(plot_figure3, flows, results, columns, ["u2"], str(tmp_path), 30)
+    assert tuple(figure.get_size_inches()) == pytest.approx((2.3 * 3, 2.4))
+    target_panel, *model_panels = figure.axes
+    assert target_panel.get_ylabel() == "U2" and [ax.get_ylabel() for ax in model_panels] == ["", ""]
+    grid = np.stack(np.meshgrid(np.linspace(-4, 4, 30), np.linspace(-4, 4, 30)), axis=-1).reshape(-1, 2)
+    log_target = load_target("u2").log_prob(grid)
+    np.testing.assert_allclose(np.ravel(target_panel.collections[0].get_array()),
+                               np.exp(log_target - log_target.max()))
+    for ax, (label, _) in zip(model_panels, columns):
+        np.testing.assert_allclose(np.ravel(ax.collections[0].get_array()),
+                                   np.exp(flows["u2", label].log_prob(grid)))
+        assert ax.get_title() == f"{label}\nKL = 0.250"

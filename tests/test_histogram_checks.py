@@ -6,7 +6,8 @@ import pytest
 from scratchflow.histogram import histogram_density
 
 
-@pytest.mark.parametrize("edges", [[0.0], [[0.0, 1.0], [2.0, 3.0]], [0.0, 2.0, 1.0]])
+@pytest.mark.parametrize("edges", [[0.0], [[0.0, 1.0], [2.0, 3.0]], [0.0, 2.0, 1.0],
+                                   [0.0, 1.0, 1.0, 2.0]])                 # a bin of width 0
 def test_bad_edges_are_refused(edges):
     with pytest.raises(ValueError, match="increasing 1-D array of at least two numbers"):
         histogram_density([0.5], edges)

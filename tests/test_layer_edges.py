@@ -9,6 +9,7 @@ from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, Compose, E
                                    Example2Map, set_training)
 from scratchflow.bijectors.additive import AdditiveCoupling
 from scratchflow.bijectors.batchnorm import BatchNorm
+from scratchflow.bijectors.triangular import LowerTriangular
 
 
 def test_actnorm_initialises_on_two_rows_and_refuses_one():
@@ -94,3 +95,14 @@ def test_permutation_refuses_empty_nested_and_zero_sized():
         with pytest.raises(ValueError, match="dim must be >= 1"):
             build(0)
         assert build(1).dim == 1
+
+
+def test_lower_triangular_needs_a_square_finite_invertible_matrix():
+    """A non-square matrix, or a batch of matrices (np.tril would keep it), is refused."""
+    for matrix in (np.ones((2, 3)), np.ones((3, 2)), np.ones((2, 2, 2))):
+        with pytest.raises(ValueError, match="must be square"):
+            LowerTriangular(matrix)
+    for matrix in ([[1.0, 0.0], [2.0, 0.0]], [[1.0, 0.0], [np.nan, 1.0]], [[np.inf, 0.0], [0.0, 1.0]]):
+        with pytest.raises(ValueError, match="finite with no zero on its diagonal"):
+            LowerTriangular(matrix)                    # a zero pivot, or a non-finite entry alone
+    assert LowerTriangular(np.eye(2)).dim == 2

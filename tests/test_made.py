@@ -1,4 +1,6 @@
 """MADE: the autoregressive property (on the numerical Jacobian) and the hand-written gradients."""
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -7,6 +9,7 @@ from hypothesis import strategies as st
 from scratchflow.checks import check_module, numerical_jacobian
 from scratchflow.nn import MADE, Module
 from scratchflow.nn.made import made_degrees, made_masks, make_order
+from scratchflow.nn.made_outputs import MADEOutputs
 from tests.strategies import SEEDS
 
 
@@ -162,3 +165,14 @@ def test_with_enough_units_every_output_reads_the_context():
     jacobian = numerical_jacobian(lambda c: np.concatenate(made.forward(x, c), axis=1), context)
     assert np.all(np.abs(jacobian) > 1e-8)                                  # (N, 2D, C): all of it
     assert made.masks[0].shape == (3 + 2, 16) and np.all(made.masks[0][3:] == 1)
+
+
+def test_made_outputs_takes_mades_defaults():
+    """MADEOutputs documents hidden, order, activation, zero_last, dtype "as in MADE": the same
+    defaults."""
+    def defaults(cls):
+        return {name: parameter.default for name, parameter in inspect.signature(cls).parameters.items()
+                if parameter.default is not inspect.Parameter.empty}
+    made, outputs = defaults(MADE), defaults(MADEOutputs)
+    for name in ("hidden", "order", "activation", "zero_last", "dtype"):
+        assert outputs[name] == made[name], name

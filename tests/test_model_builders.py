@@ -1,9 +1,10 @@
 """The model builders: their documented defaults, the Real-NVP mask cycle and the MAF/IAF orders,
 and where optional layers (ActNorm, BatchNorm) go."""
 import numpy as np
+import pytest
 
 from scratchflow.bijectors import IAF, MAF, ActNorm, AffineCoupling, BatchNorm
-from scratchflow.models import (autoregressive_orders, build_autoregressive, build_realnvp,
+from scratchflow.models import (autoregressive_orders, build_autoregressive, build_model, build_realnvp,
                                 realnvp_masks)
 
 
@@ -48,3 +49,13 @@ def test_autoregressive_orders():
     np.testing.assert_array_equal(np.sort(first), np.arange(6))
     assert not np.array_equal(first, second)
     np.testing.assert_array_equal(autoregressive_orders(6, 2, "random", rng=3)[1], second)
+
+
+@pytest.mark.parametrize("model", ["realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice"])
+def test_every_family_defaults_to_seed_zero_and_is_reproducible(model):
+    """As the CLI's --seed (default 0): a config without a seed builds the seed-0 model."""
+    flow = build_model({"model": model, "dim": 2})
+    again = build_model({"model": model, "dim": 2, "seed": 0})
+    assert flow.config["seed"] == 0
+    for name, array in flow.params.items():
+        np.testing.assert_array_equal(array, again.params[name])

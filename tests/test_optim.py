@@ -97,3 +97,12 @@ def test_bad_arguments_and_divergence_are_reported():
     grads["theta"][0] = np.nan
     with pytest.raises(FloatingPointError, match="diverged"):
         Adam(params, grads).step()
+
+
+@pytest.mark.parametrize("make", [SGD, Adam])
+def test_parameters_and_gradients_must_both_be_live_arrays(make):
+    """The optimizer updates arrays in place: a list on either side is refused, naming it."""
+    for params, grads in (({"w": np.zeros(2)}, {"w": [0.0, 0.0]}),
+                          ({"w": [0.0, 0.0]}, {"w": np.zeros(2)})):
+        with pytest.raises(TypeError, match="w: parameters and gradients must be the module's live"):
+            make(params, grads, lr=0.1)

@@ -197,3 +197,61 @@ def test_example_figures_draw_the_slides_densities(figures, monkeypatch):
     histogram_edges = experiment.collections[0].get_coordinates()          # hist2d on the box
     assert (histogram_edges[..., 0].min(), histogram_edges[..., 0].max()) == (0.0, 4.0)
     assert (histogram_edges[..., 1].min(), histogram_edges[..., 1].max()) == (-4.0, 6.0)
+
+
+def test_example2_panels_share_one_box_and_its_y_axis(figures, monkeypatch):
+    """Experiment and theory are drawn on the same (x1, x2) box with one y axis: equal limits, and
+    the theory panel does not repeat the x2 tick labels."""
+    from scratchflow.plotting import examples
+    monkeypatch.setattr(examples, "save_figure", lambda fig, out_dir, name: figures.append(fig) or name)
+    examples.plot_example(2, n=500)
+    experiment, theory = figures[-1].axes[:2]
+    figures[-1].canvas.draw()
+    assert experiment.get_xlim() == theory.get_xlim() and experiment.get_ylim() == theory.get_ylim()
+    assert experiment.yaxis.get_major_ticks()[0].label1.get_visible()
+    assert not any(tick.label1.get_visible() for tick in theory.yaxis.get_major_ticks())
+
+
+def test_one_dimensional_density_histogram_is_a_density(figures):
+    """The data under the learned curve is drawn as a density (area 1), on the curve's scale."""
+    density.plot_density(_flow(1), _data(1))
+    (bars,) = figures[0].axes[0].containers
+    widths = np.array([bar.get_width() for bar in bars])
+    heights = np.array([bar.get_height() for bar in bars])
+    assert np.sum(widths * heights) == pytest.approx(1.0)
+
+
+def test_example2_histogram_is_count_over_n_times_bin_area(figures, monkeypatch):
+    """Each cell of the experiment panel is (samples in it) / (n · cell area), n counting the
+    samples outside the box too: the panel's mass is the share of samples inside the box."""
+    from scratchflow.plotting import examples
+    monkeypatch.setattr(examples, "save_figure", lambda fig, out_dir, name: figures.append(fig) or name)
+    examples.plot_example(2, n=3000, rng=4)
+    experiment = figures[-1].axes[0]
+    values = np.ravel(experiment.collections[0].get_array())                 # (100 · 100,)
+    x = examples.sample_example(2, 3000, 4)                                  # the same draws
+    inside = np.mean((x[:, 0] >= 0) & (x[:, 0] <= 4) & (x[:, 1] >= -4) & (x[:, 1] <= 6))
+    assert values.sum() * (4.0 / 100) * (10.0 / 100) == pytest.approx(inside)
+    assert set(np.round(values * 3000 * 0.004, 9)) <= set(np.arange(3001.0))  # whole counts
+
+
+def test_layer_figure_reference_circles_are_single_closed_loops(figures):
+    """The last panel (the latent) carries the circles of radius 1, 2, 3 of N(0, I): each one
+    closed loop, drawn once."""
+    flow = build_realnvp(2, n_layers=2, hidden=(4,), seed=0)
+    layers.plot_layers(flow, _data(), n_points=200)
+    final = [ax for ax in figures[0].axes if ax.lines][-1]
+    circles = [line for line in final.lines if line.get_linestyle() == "--"]
+    assert len(circles) == 3
+    for radius, line in zip((1, 2, 3), circles):
+        x, y = (np.asarray(values, dtype=float) for values in line.get_data())
+        np.testing.assert_allclose(np.hypot(x, y), radius)
+        turned = np.unwrap(np.arctan2(y, x))
+        assert turned[-1] - turned[0] == pytest.approx(2 * np.pi)             # once around
+        assert np.all(np.diff(turned) > 0)
+
+
+def test_loss_curve_smoothing_window_is_at_most_a_fifth_of_the_steps(figures):
+    loss.plot_loss(History(mode="data", train_loss=list(np.linspace(5.0, 1.0, 60))), smooth=50)
+    raw, smoothed = figures[0].axes[0].lines
+    assert smoothed.get_label() == "train (mean of 12 steps)" and len(smoothed.get_xdata()) == 49

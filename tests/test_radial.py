@@ -67,3 +67,28 @@ def test_contract_near_the_invertibility_boundary(drawn):
                    step=0.002 * radius.min()).assert_ok()
     check_bijector(layer, x, rng=seed, directions="forward", step=0.002 * radius_x.min(),
                    check_params=False).assert_ok()
+
+
+def test_default_parameters_are_small_centred_normal_draws():
+    """z₀ and β default to independent N(0, 0.1²) draws (the docstring's), log α to 0."""
+    center = RadialFlow(20000, rng=0).center
+    assert abs(center.mean()) < 0.003 and abs(center.std() - 0.1) < 0.003
+    betas = np.array([RadialFlow(1, rng=seed).beta[0] for seed in range(2000)])
+    assert abs(betas.mean()) < 0.01 and abs(betas.std() - 0.1) < 0.008
+    assert RadialFlow(2, rng=0).log_alpha[0] == 0.0
+
+
+def test_forward_solve_keeps_full_precision_within_alpha_of_the_centre():
+    """Within about α of z₀ the forward's quadratic for the radius has B = α + β̂ − ρ > 0, where
+    ½(√(B² + 4αρ) − B) would cancel; the stable form keeps z = f(f⁻¹(z)) exact to round-off relative
+    to |z − z₀|, also for α = e⁻¹⁴ and a margin α + β̂ above 1."""
+    rng = np.random.default_rng(0)
+    direction = rng.normal(size=(200, 2))
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)                # (200, 2)
+    for log_alpha in (-14.0, -10.0, -6.0, 0.0):
+        for beta in (-1.0, 0.0, 2.0):
+            layer = RadialFlow(2, center=[0.3, -0.2], log_alpha=log_alpha, beta=beta)
+            z = layer.center + direction * np.exp(log_alpha) * rng.uniform(0.01, 5.0, (200, 1))
+            z_back, _ = layer.forward(layer.inverse(z)[0])                        # (200, 2)
+            error = np.abs(z_back - z).max(axis=1) / np.abs(z - layer.center).max(axis=1)
+            assert error.max() < 1e-13, (log_alpha, beta, error.max())

@@ -4,6 +4,8 @@ The layers' gradients are checked by tests/test_contract.py; here the spline fun
 meet finite differences, the knots and ±B, inputs of 1e6, all-tail batches and unnormalised
 parameters far outside any trained range, in both directions.
 """
+import inspect
+
 import numpy as np
 import pytest
 from hypothesis import given
@@ -309,3 +311,48 @@ def test_spline_knots_checks_its_points(cls):
     with pytest.raises(ValueError, match=r"x has D=2 columns"):
         layer.spline_knots(np.zeros((4, 2)))
     assert layer.spline_knots(np.zeros((4, 3))).x_knots.shape == (4 * transformed, 5)   # K + 1
+
+
+def test_the_autoregressive_spline_takes_the_coupling_splines_defaults():
+    """SplineAutoregressive documents bins, bound and the minima "as in SplineCoupling": the same
+    defaults, so the two layers are interchangeable in a model."""
+    def defaults(cls):
+        return {name: parameter.default for name, parameter in inspect.signature(cls).parameters.items()
+                if parameter.default is not inspect.Parameter.empty}
+    coupling, autoregressive = defaults(SplineCoupling), defaults(SplineAutoregressive)
+    shared = ("bins", "bound", "hidden", "activation", "min_width", "min_height", "min_slope", "dtype")
+    assert {name: coupling[name] for name in shared} == {name: autoregressive[name] for name in shared}
+    layer = SplineAutoregressive(2, rng=0)
+    assert (layer.bins, layer.bound) == (coupling["bins"], coupling["bound"])
+
+
+def test_a_later_spline_layer_sees_the_data_pushed_through_the_layers_before_it():
+    flow = build_model({"model": "nsf", "dim": 2, "n_layers": 2, "hidden": [4], "bins": 3,
+                        "bound": 2.0, "seed": 1})
+    for array in flow.params.values():
+        array += np.random.default_rng(2).uniform(-0.5, 0.5, array.shape)   # not the identity
+    data = load_dataset("moons", 50, rng=0)
+    index, dimension, knots, inputs = learned_spline(flow, data, layer_index=1)
+    pushed = flow.layers.layers[0].forward(data)[0]                     # (50, 2) what layer 1 sees
+    assert index == 1
+    np.testing.assert_array_equal(inputs, pushed[:, dimension])
+    seen = flow.layers.layers[1].spline_knots(np.median(pushed, axis=0)[None, :])
+    np.testing.assert_array_equal(knots.x_knots, seen.x_knots[:1])   # at the median it sees
+    with pytest.raises(ValueError, match=r"layer 2 is not a spline layer; spline layers: \[0, 1\]"):
+        learned_spline(flow, data, layer_index=2)
+
+
+def test_an_autoregressive_spline_figure_shows_the_first_dimension_of_its_order():
+    """That dimension reads no input, so its spline is the same whatever the data."""
+    flow = build_model({"model": "nsf-ar", "dim": 3, "n_layers": 1, "hidden": [4], "bins": 3,
+                        "order": "random", "seed": 2})
+    for array in flow.params.values():
+        array += np.random.default_rng(2).uniform(-0.5, 0.5, array.shape)   # not the identity
+    data = load_dataset("moons", 60, rng=0)
+    data = np.column_stack([data, data[:, 0] * data[:, 1]])                 # (60, 3)
+    _, dimension, knots, inputs = learned_spline(flow, data)
+    assert dimension == flow.layers.layers[0].order[0]
+    np.testing.assert_array_equal(inputs, data[:, dimension])
+    _, _, moved, _ = learned_spline(flow, data + 1.5)
+    np.testing.assert_array_equal(moved.x_knots, knots.x_knots)
+    np.testing.assert_array_equal(moved.slopes, knots.slopes)

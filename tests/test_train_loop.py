@@ -6,8 +6,10 @@ import math
 import numpy as np
 import pytest
 
+import scratchflow.train as train
 from scratchflow import ElementwiseAffine, Flow
 from scratchflow.history import History, ParameterSnapshot
+from scratchflow.stopping import gradient_step
 from scratchflow.train import _objective, _train_loop
 from tests.strategies import GaussianTarget
 
@@ -150,3 +152,39 @@ def test_fit_keeps_the_best_parameters_by_default_and_adam_is_the_default_optimi
     history = fit(flow, data, val, steps=40, batch_size=4, lr=0.5, eval_every=1, progress=False)
     assert history.best_step < 40                          # lr 0.5 overshoots: the last is not best
     assert -np.mean(flow.log_prob(val)) == pytest.approx(history.best_val_loss, rel=1e-12)
+
+
+def test_an_optimizer_that_overshoots_a_parameter_stops_naming_it_and_keeps_the_step_before():
+    """The update itself made a parameter infinite (the loss and gradient were finite): the stop
+    names the parameter and the step, and the parameters before that update are put back."""
+    module = ElementwiseAffine(1)
+    objective = _Scripted(module, [1.0], [])
+    objective.flow = module
+
+    class Overshooting:
+        def step(self):
+            module.params["shift"][...] = math.inf
+            return 2.0
+    history = History(mode="data")
+    assert gradient_step(objective, Overshooting(), history, ParameterSnapshot(module), 3) is None
+    assert history.stopped.startswith("non-finite parameter of shift (nan) at step 3")
+    assert "parameters after step 2 (the last with a finite loss) were kept" in history.stopped
+    np.testing.assert_array_equal(module.params["shift"], [1.0])     # as objective.step left it
+    assert history.train_loss == [] and history.grad_norm == [2.0]
+
+
+@pytest.mark.parametrize("restore_best, best_step, suffix", [
+    (True, 3, ", then the best (validation, step 3)"), (False, 3, ""), (True, None, "")])
+def test_ctrl_c_keeps_the_last_good_parameters_then_the_best_if_there_is_one(
+        monkeypatch, restore_best, best_step, suffix):
+    """The stop message says which parameters the flow ends with: the last good ones, then the best
+    evaluated ones only when best parameters are restored and an evaluation happened."""
+    def interrupted(objective, optimizer, history, last_good, best, *rest):
+        history.best_step = best_step
+        raise KeyboardInterrupt
+    monkeypatch.setattr(train, "_train_loop", interrupted)
+    flow = Flow(ElementwiseAffine(1))
+    data = np.random.default_rng(0).normal(size=(40, 1))
+    history = train.fit(flow, data, data, steps=5, restore_best=restore_best, progress=False)
+    assert history.stopped == ("interrupted (Ctrl-C) after 0 steps: the parameters after step 0 "
+                               "were kept" + suffix)

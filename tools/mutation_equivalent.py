@@ -42,7 +42,7 @@ EQUIVALENT = [
      "differs only for a layer with exactly one scalar parameter; no layer of the library has one "
      "(the smallest, ElementwiseAffine(1), has two). A user-written one-parameter layer would see it"),
     ("scratchflow/cli/train.py",
-     'json.dump({key: value for key, value in vars(args).items() if key != "run"}, file, indent=1)',
+     'lambda file: json.dump(settings, file, indent=1), "w"))',
      "1", "0", "JSON layout only: indent=0 writes the same keys and values one per line without "
      "indentation; json.load gives the same dict"),
     ("scratchflow/data.py",
@@ -66,4 +66,56 @@ EQUIVALENT = [
      "grid = np.linspace(low[0], high[0], 400)[:, None]                # (400, 1)", "0", "1",
      "bounds() gets the 1-D data twice, as two equal columns, so low[1] == low[0] and "
      "high[1] == high[0]"),
+]
+
+_ROOT_ROW = ("a row whose F is exactly 0 at alpha is marked done in that same step (|F| = 0 <= its "
+             "round-off >= 0, and Newton's step 0 / q, q > 0, is below an ulp) and frozen: alpha "
+             "stays, and that row's bracket ends are never read again; other rows are elementwise "
+             "apart")
+EQUIVALENT += [
+    ("scratchflow/bijectors/planar.py",
+     "low = np.where(value < 0, alpha, low)                    # the root is above alpha",
+     "<", "<=", _ROOT_ROW),
+    ("scratchflow/bijectors/planar.py",
+     "high = np.where(value > 0, alpha, high)                  # the root is below alpha",
+     ">", ">=", _ROOT_ROW),
+]
+_LAST_LAYER_TWICE = (
+    "the last layer's codomain check then runs a second time on the same array z: ``_inverse`` is "
+    "only reached through ``Bijector.inverse``, whose ``_check_codomain`` (the last layer's check, "
+    "a pure function of z) has just passed on that z, and a nested stack gets the same check from "
+    "the outer stack first; it passes again, only costing its time")
+_LAST_LAYER_LINE = "if k < len(self.layers) - 1:                           # the last layer's: by ``inverse``"
+EQUIVALENT += [("scratchflow/bijectors/compose.py", _LAST_LAYER_LINE, original, replacement,
+                _LAST_LAYER_TWICE) for original, replacement in (("-", "+"), ("<", "<="), ("1", "0"))]
+EQUIVALENT += [
+    ("scratchflow/homework/release.py",
+     "inside.update(range(region.begin, region.end + 1))", "1", "0",
+     "the region's closing marker line then counts as outside, so it joins the lines 'given' "
+     "elsewhere; a marker line is a comment, and comments never enter the reference lines, so it "
+     "cannot remove one of them"),
+]
+EQUIVALENT += [
+    ("scratchflow/nn/activations.py",
+     "return np.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e))", ">=", ">",
+     "the two forms differ only in which one x = 0 (or -0.0) takes, and there e = exp(-0) = 1 "
+     "exactly, so both give 1 / (1 + 1) = 0.5 bit for bit; NaN takes the second form either way"),
+]
+EQUIVALENT += [
+    ("scratchflow/homework/probes.py",
+     "layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=0)", "0", "1",
+     "this seed only draws the coupling's MLP weights (nothing else in AffineCoupling.__init__ "
+     "reads it), and the next line replaces that MLP by the stand-in network, whose own "
+     "generator is the probe's",
+     len("layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=")),
+]
+EQUIVALENT += [
+    ("scratchflow/io.py", "file.seek(0)", "0", "1",
+     "zipfile.ZipFile in mode 'r' finds the central directory by seeking from the end of the file "
+     "and reads each member at its recorded absolute offset; the position it is handed is never "
+     "read (CPython's zipfile: start_dir comes from the end record), so the archive reads the same"),
+    ("scratchflow/cli/train.py",
+     "load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003))", "1_000_003", "1000004",
+     "same law: any nonzero offset gives a validation set drawn independently of the training set "
+     "(whose seed is --seed) from the same distribution, reproducible from --seed"),
 ]

@@ -137,7 +137,8 @@ class PlanarFlow(Bijector):
     dim : int
         D >= 1.
     u, w : array_like, shape (D,), optional
-        Initial free parameters (û is computed from them); default small random draws from ``rng``.
+        Initial free parameters (û is computed from them); default independent N(0, 0.1²) draws
+        from ``rng``, so the layer starts close to the identity.
     b : float, optional
         Initial bias (default 0).
     rng : numpy.random.Generator or int, optional

@@ -75,9 +75,9 @@ class RadialFlow(Bijector):
     dim : int
         D >= 1.
     center : array_like, shape (D,), optional
-        z₀; default small random draws from ``rng``.
+        z₀; default independent N(0, 0.1²) draws from ``rng``.
     log_alpha, beta : float, optional
-        α = exp(log_alpha), β̂ = −α + softplus(beta); defaults 0 and a small random draw.
+        α = exp(log_alpha), β̂ = −α + softplus(beta); defaults 0 and an N(0, 0.1²) draw.
     rng : numpy.random.Generator or int, optional
     dtype : float64 (default) or float32
 

@@ -38,7 +38,7 @@ def check_bijector(layer, x, z=None, rng=0, step=DEFAULT_STEP, directions=DIRECT
     z : ndarray, shape (M, D), optional
         Points where the inverse direction is checked; default ``layer.forward(x)[0]``.
     rng : int or Generator
-        Seed for the random upstream gradients.
+        Seed for the random upstream gradients (default 0: a report is reproducible).
     directions : tuple
         ``("forward", "inverse")`` or one of them; the other one's checks are reported skipped.
     check_params : bool

@@ -11,7 +11,8 @@ def check_module(module, x, rng=0, step=DEFAULT_STEP, tol=GRADIENT_TOL):
     """Check an ``nn`` module's backward (input and every parameter) against finite differences.
 
     Draws a random upstream gradient g and checks the gradient of L = Σ g ⊙ module.forward(x):
-    lines ``gradient wrt input x`` and ``gradient wrt <param>``.
+    lines ``gradient wrt input x`` and ``gradient wrt <param>``. ``rng`` seeds g (default 0: a
+    report is reproducible).
     """
     rng = np.random.default_rng(rng)
     x = checked_points(x, "x", module, "check_module")                # (N, D)

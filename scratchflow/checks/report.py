@@ -67,7 +67,7 @@ class CheckReport:
         raise KeyError(f"no check named {name!r}; checks: {[r.name for r in self.results]}")
 
     def __str__(self):
-        width = max([len(r.name) for r in self.results] + [5])
+        width = max([len(r.name) for r in self.results] + [len("check")])
         lines = [f"check report for {self.subject}",
                  f"  {'check'.ljust(width)}  {'error':>9}  {'tol':>7}  result"]
         for r in self.results:

@@ -23,10 +23,10 @@ def add_figure3_command(subparsers):
                         help="optimizer steps per panel, half of them annealed (default: 8000)")
     parser.add_argument("--seed", type=seed, default=0, help="seed of every panel (default: 0)")
     parser.add_argument("--targets", default=",".join(TARGET_NAMES),
-                        help="comma-separated subset of u1,u2,u3,u4 (default: all four)")
+                        help="comma-separated subset of u1,u2,u3,u4 (default: u1,u2,u3,u4)")
     parser.add_argument("--jobs", type=positive_int, default=2,
-                        help="panels fitted at a time, one process each (default: 2, the machine's "
-                             "2 cores; the results do not depend on it)")
+                        help="panels fitted at a time, one process each, as many as the machine's "
+                             "cores; the results do not depend on it (default: 2)")
     parser.set_defaults(run=run_figure3)
 
 

@@ -202,12 +202,13 @@ def swap_in(staging, out):
 
 
 def _save_npz(path, arrays):
-    """``np.savez`` with fixed member dates, so that a regeneration writes the same bytes."""
+    """``np.savez`` with fixed member dates (ZipInfo's default, 1980-01-01, not the file's time), so
+    that a regeneration writes the same bytes."""
     with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as archive:
         for name in sorted(arrays):
             buffer = io.BytesIO()
             np.lib.format.write_array(buffer, np.asarray(arrays[name]), allow_pickle=False)
-            archive.writestr(zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0)), buffer.getvalue())
+            archive.writestr(zipfile.ZipInfo(name + ".npy"), buffer.getvalue())
 
 
 def _write(path, text):

@@ -8,6 +8,9 @@ from scratchflow.plotting.figure import save_figure
 def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
     """Training loss per step (raw and a moving average) and validation loss per evaluation.
 
+    The moving average spans ``smooth`` steps, at most a fifth of the run (no average when that
+    leaves one step).
+
     The y-axis follows the training curve (its 1st to 99th percentile) and the validation values
     within one such range above it; validation that explodes past that is drawn as triangles on
     the top edge (with its largest value in the legend), so the training curve stays readable.
