@@ -149,6 +149,13 @@ def test_weights_written_from_outside_are_masked_before_the_product():
     np.testing.assert_array_equal(shift, moved)
 
 
+def test_a_fortran_ordered_mask_is_kept_in_c_order_with_the_same_entries():
+    mask = np.random.default_rng(3).integers(0, 2, size=(5, 4))
+    layer = MaskedLinear(4, 5, mask.T, rng=0)               # mask.T: a Fortran-ordered (4, 5)
+    assert layer.mask.flags.c_contiguous                    # the per-step W ⊙ M runs unstrided
+    np.testing.assert_array_equal(layer.mask, mask.T)
+
+
 def test_a_shallow_copy_shares_the_arrays_and_leaves_the_model_packed():
     flow = small_realnvp()
     twin = copy.copy(flow)

@@ -102,6 +102,16 @@ def coupling_split(dim, mask):
     return dim, mask, np.flatnonzero(mask), np.flatnonzero(~mask)   # (d,), (k,)
 
 
+def column_selector(index):
+    """``x[:, column_selector(index)]`` selects the same columns as ``x[:, index]``: a slice when
+    the columns are contiguous (every half mask, and D = 2), so that reading them makes a view
+    instead of a copy and writing them needs no gather; else the index array itself."""
+    index = np.asarray(index)
+    if len(index) and np.array_equal(index, np.arange(index[0], index[0] + len(index))):
+        return slice(int(index[0]), int(index[0]) + len(index))
+    return index
+
+
 def realnvp_masks(dim, n_layers):
     """Coupling masks (1 = conditioning) for ``n_layers`` layers of dimension ``dim``.
 
@@ -168,6 +178,8 @@ class AffineCoupling(Bijector):
         self.net = self.add_child("net", MLP([n_cond + self.context_dim, *self.hidden, 2 * n_trans], activation,
                                              rng=rng, zero_last=zero_init, dtype=self.dtype))
         self._n_trans = n_trans
+        self._cond_columns = column_selector(self.cond_index)   # x[:, cond] as a view if it can be
+        self._trans_columns = column_selector(self.trans_index)
         self._forward_cache = None      # Cache(net, log_scale, exp_scale, x_moved) of the forward
         self._inverse_cache = None      # Cache(net, log_scale, exp_neg_scale, x_moved) of the inverse
 
@@ -208,7 +220,7 @@ class AffineCoupling(Bijector):
         (N, k), ``exp_s`` = exp(s) (N, k), ``x_r`` (N, k), ``trace``, ``z`` and ``log_det``: the
         lines after the region keep them for the gradient pass.
         """
-        cond, trans = self.cond_index, self.trans_index
+        cond, trans = self._cond_columns, self._trans_columns
         # >>> task coupling
         scale_log, shift, trace = self._scale_shift(x[:, cond], context)   # (N, k), (N, k)
         exp_s = np.exp(scale_log)                                  # (N, k)
@@ -227,7 +239,7 @@ class AffineCoupling(Bijector):
         ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it adds the network's grads).
         """
         cache = self._read_cache("forward")
-        cond, trans = self.cond_index, self.trans_index
+        cond, trans = self._cond_columns, self._trans_columns
         grad_x = np.empty_like(grad_z)                             # (N, D)
         # >>> task coupling_backward
         exp_s = cache.exp_scale                                    # (N, k)
@@ -247,7 +259,7 @@ class AffineCoupling(Bijector):
 
         Define ``scale_log``, ``exp_neg_s`` = exp(−s), ``x_r``, ``trace``, ``x`` and ``log_det``.
         """
-        cond, trans = self.cond_index, self.trans_index
+        cond, trans = self._cond_columns, self._trans_columns
         # >>> task coupling
         scale_log, shift, trace = self._scale_shift(z[:, cond], context)   # s(z_c), t(z_c): (N, k)
         exp_neg_s = np.exp(-scale_log)                             # (N, k)
@@ -264,7 +276,7 @@ class AffineCoupling(Bijector):
         """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse; task
         coupling_backward. Reads the inverse's cache (``exp_neg_scale``, ``x_moved``, ...)."""
         cache = self._read_cache("inverse")
-        cond, trans = self.cond_index, self.trans_index
+        cond, trans = self._cond_columns, self._trans_columns
         grad_z = np.empty_like(grad_x)                             # (N, D)
         # >>> task coupling_backward
         grad_r = grad_x[:, trans]                                  # (N, k) g_r
