@@ -20,6 +20,9 @@ Weight decay: SGD adds ``weight_decay · θ`` to the gradient (classic L2; for S
 it is the same as decoupled decay). Adam uses DECOUPLED weight decay (AdamW, arXiv 1711.05101):
 ``θ ← θ (1 − lr · weight_decay)`` besides the Adam step, so the decay is not rescaled by Adam's
 per-parameter step size.
+
+Length: past the ~250-line guide by the flat-block step both optimizers share (one update over
+the model's parameter buffer); in its own file it would be read without the update it serves.
 """
 import numpy as np
 

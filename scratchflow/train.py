@@ -31,6 +31,9 @@ Example
 >>> history = fit(flow, load_dataset("moons", 4000, rng=0), load_dataset("moons", 1000, rng=1),
 ...               steps=2000, batch_size=256, lr=1e-3, seed=0)              # doctest: +SKIP
 >>> history.best_val_loss                                                   # doctest: +SKIP
+
+Length: past the ~250-line guide by the options a course needs around one loop (validation and
+early stopping, divergence, contexts, Ctrl-C); each is a short helper here, beside the loop.
 """
 import contextlib
 import math

