@@ -38,7 +38,7 @@ SCHEMA = {
             "batchnorm": ("bool",)},
 }
 SCHEMA["iaf"] = SCHEMA["maf"]
-SCHEMA["nsf"] = {**_COMMON, "bins": ("int", 1, MAX_BINS), "bound": ("number", 0.0, 1e6),
+SCHEMA["nsf"] = {**_COMMON, **_CONTEXT, "bins": ("int", 1, MAX_BINS), "bound": ("number", 0.0, 1e6),
                  "order": ("choice", AUTOREGRESSIVE_ORDERS)}
 SCHEMA["nsf-ar"] = SCHEMA["nsf"]
 SCHEMA["nice"] = {**_COMMON, **_CONTEXT, "lu_linear": ("bool",)}                  # beyond the lecture

@@ -193,7 +193,7 @@ def build_autoregressive(model, dim, n_layers=5, hidden=(64, 64), activation="ta
 
 
 def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activation="tanh",
-              order="reversed-between-layers", seed=0, dtype="float64"):
+              order="reversed-between-layers", seed=0, dtype="float64", context_dim=0):
     """Neural spline flow (beyond the lecture; arXiv 1906.04068): rational-quadratic spline layers.
 
     Parameters
@@ -212,6 +212,9 @@ def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activa
         lie inside).
     order : str
         "nsf-ar" only: see :func:`autoregressive_orders`.
+    context_dim : int
+        C >= 1: every spline's network also reads a context (N, C) (a conditional flow, beyond
+        the lecture).
 
     Returns
     -------
@@ -224,7 +227,8 @@ def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activa
         dim, n_layers, hidden, dtype, seed, min_dim=2 if model == "nsf" else 1,
         dim_rule="'nsf' (spline coupling) needs dim >= 2; use 'nsf-ar' for 1-D" if model == "nsf"
         else "dim must be >= 1")
-    spline = dict(bins=bins, bound=bound, hidden=hidden, activation=activation, rng=rng, dtype=dtype)
+    spline = dict(bins=bins, bound=bound, hidden=hidden, activation=activation, rng=rng, dtype=dtype,
+                  context_dim=context_dim)
     if model == "nsf":
         layers = [SplineCoupling(dim, mask, **spline) for mask in realnvp_masks(dim, n_layers)]
     else:
@@ -234,7 +238,7 @@ def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activa
     flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "hidden": hidden,
                    "bins": int(bins), "bound": float(bound), "activation": activation,
                    "order": order, "seed": int(seed), "dtype": dtype.name}
-    return flow
+    return with_context_config(flow, context_dim)
 
 
 def _checked_options(dim, n_layers, hidden, dtype, seed, min_dim, dim_rule):

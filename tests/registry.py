@@ -238,11 +238,15 @@ def _conditional_autoregressive(cls, dim, rng, dtype=np.float64, context_dim=2):
     return layer
 
 
-def _conditional_spline(dim, rng, dtype=np.float64, context_dim=2):
-    """SplineCoupling reading a context, drawn as the unconditional one (see ``_spline``)."""
+def _conditional_spline(dim, rng, dtype=np.float64, context_dim=2, cls=SplineCoupling):
+    """A spline layer reading a context, drawn as the unconditional one (see ``_spline``)."""
     bins, bound = int(rng.integers(2, 4)), float(rng.uniform(0.8, 2.5))
-    layer = SplineCoupling(dim, _mask(dim, rng), bins=bins, bound=bound, hidden=(2,), rng=rng,
-                           zero_init=False, dtype=dtype, context_dim=context_dim)
+    if cls is SplineCoupling:
+        layer = SplineCoupling(dim, _mask(dim, rng), bins=bins, bound=bound, hidden=(2,), rng=rng,
+                               zero_init=False, dtype=dtype, context_dim=context_dim)
+    else:
+        layer = SplineAutoregressive(dim, bins=bins, bound=bound, hidden=(2,), order="random",
+                                     rng=rng, zero_last=False, dtype=dtype, context_dim=context_dim)
     for name, value in layer.params.items():
         if name.endswith("bias"):
             value[:] = rng.uniform(-0.5, 0.5, value.shape)
@@ -271,4 +275,7 @@ CONDITIONAL = [
     Case(SplineCoupling, lambda dim, rng, dtype=np.float64, context_dim=2:
          _conditional_spline(dim, rng, dtype, context_dim), dims=(2, 3),
          label="SplineCoupling-context"),
+    Case(SplineAutoregressive, lambda dim, rng, dtype=np.float64, context_dim=2:
+         _conditional_spline(dim, rng, dtype, context_dim, SplineAutoregressive), dims=(1, 3),
+         label="SplineAutoregressive-context"),
 ]

@@ -14,7 +14,7 @@ from scratchflow.io import load_model, save_model
 from scratchflow.models import build_model
 from scratchflow.train import fit
 
-FAMILIES = ["realnvp", "maf", "iaf", "nice"]
+FAMILIES = ["realnvp", "maf", "iaf", "nice", "nsf", "nsf-ar"]
 
 
 def _flow(model, seed=0, context_dim=2, dim=3):

@@ -45,6 +45,12 @@ class SplineAutoregressive(Bijector):
         As in :class:`SplineCoupling`.
     hidden, order, activation, rng, zero_last, dtype
         As in :class:`MAF`; ``zero_last`` (default) starts the layer as the identity.
+    context_dim : int
+        C >= 1: the MADE also reads a context c (N, C), θ_d = θ_d(x_{1:d−1}, c) (a conditional
+        layer, beyond the lecture). c is not transformed, so for fixed c the Jacobian is the same
+        triangular matrix and the log-det the same sum of spline slopes; dL/dc goes to
+        ``grad_context`` (in the sampling direction's gradient, the c columns of the final MADE
+        backward, as for θ).
 
     References
     ----------
@@ -54,15 +60,16 @@ class SplineAutoregressive(Bijector):
 
     def __init__(self, dim, bins=8, bound=3.0, hidden=(64, 64), order="natural", activation="tanh",
                  rng=None, zero_last=True, min_width=MIN_WIDTH, min_height=MIN_HEIGHT,
-                 min_slope=MIN_SLOPE, dtype=np.float64):
+                 min_slope=MIN_SLOPE, dtype=np.float64, context_dim=0):
         super().__init__()
         self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
+        self.context_dim = check_int(context_dim, "context_dim", 0)   # C > 0: θ also reads c
         (self.bins, self.bound, self.min_width, self.min_height,
          self.min_slope) = check_spline_options(bins, bound, min_width, min_height, min_slope)
         self.made = self.add_child("made", MADEOutputs(self.dim, n_spline_params(self.bins), hidden,
                                                        order, activation, rng, zero_last,
-                                                       self.dtype))
+                                                       self.dtype, self.context_dim))
         self.order = self.made.order                                  # (D,)
         self._forward_cache = None          # Cache(made, spline) of the latest forward
         self._inverse_cache = None          # Cache(made, spline) of the latest inverse
@@ -72,20 +79,24 @@ class SplineAutoregressive(Bijector):
         return make_knots(params.reshape(-1, params.shape[-1]), self.bound, self.min_width,
                           self.min_height, self.min_slope)
 
-    def _conditioner(self, point):
-        """One unchecked MADE pass: θ (N, D, 3K − 1) and the MADE's cache of this pass."""
+    def _conditioner(self, point, context=None):
+        """One unchecked MADE pass on point (N, D) and the context (N, C) or None: θ (N, D, 3K − 1)
+        and the MADE's cache of this pass."""
+        if context is not None:
+            point = np.concatenate([point, context], axis=1)          # (N, D + C)
         out, made_cache = self.made._forward(point)                   # (N, D (3K − 1))
         return self.made.split(out), made_cache
 
-    def spline_knots(self, x):
+    def spline_knots(self, x, context=None):
         """The knots of the spline each dimension gets at the points ``x`` (N, D): a record with
         ``x_knots``, ``y_knots``, ``slopes`` (N·D, K + 1), row n·D + d for dimension d of point n.
-        For figures; keeps no cache."""
-        params = self._conditioner(check_array(x, "x", dim=self.dim, dtype=self.dtype))[0]
+        For figures; keeps no cache. A conditional layer needs ``context`` (N, C)."""
+        x = check_array(x, "x", dim=self.dim, dtype=self.dtype)         # (N, D)
+        params = self._conditioner(x, self._checked_context(context, len(x)))[0]
         return self._knots(params)
 
-    def _forward(self, x):
-        params, made_cache = self._conditioner(x)                     # (N, D, 3K − 1)
+    def _forward(self, x, context=None):
+        params, made_cache = self._conditioner(x, context)            # (N, D, 3K − 1)
         z, log_det, spline_cache = rq_forward(x.ravel(), self._knots(params))   # (N·D,) each
         self._forward_cache = Cache(made=made_cache, spline=spline_cache)
         return z.reshape(x.shape), log_det.reshape(x.shape).sum(axis=1)
@@ -95,17 +106,20 @@ class SplineAutoregressive(Bijector):
         grad_direct, grad_params = rq_backward(cache.spline, grad_z.ravel(),
                                                np.repeat(grad_log_det, self.dim))   # (N·D,), (N·D, P)
         grad_made = self.made.flatten(grad_params.reshape(grad_z.shape[0], self.dim, -1))
-        return grad_direct.reshape(grad_z.shape) + self.made._backward(cache.made, grad_made)
+        grad_in = self.made._backward(cache.made, grad_made)         # (N, D + C)
+        if self.context_dim:                                          # c is not transformed:
+            self.grad_context = grad_in[:, self.dim:]                 # (N, C) only θ reads it
+        return grad_direct.reshape(grad_z.shape) + grad_in[:, :self.dim]
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         x = np.zeros_like(z)                                          # (N, D) one column per pass
         for d in self.order[:-1]:
-            params = self._conditioner(x)[0]                          # column d reads x before d
+            params = self._conditioner(x, context)[0]                 # column d reads x before d
             x[:, d] = rq_inverse(z[:, d], self._knots(params[:, d:d + 1]))[0]
         # the last column reads every other one and nothing reads it: one more pass gives the
         # parameters of every column at the final x (its MADE cache is the one the gradient pass
         # needs); the spline on all columns then gives the last column, the log-det and the cache
-        params, made_cache = self._conditioner(x)                     # (N, D, 3K − 1)
+        params, made_cache = self._conditioner(x, context)            # (N, D, 3K − 1)
         x_flat, log_det, spline_cache = rq_inverse(z.ravel(), self._knots(params))   # (N·D,)
         self._inverse_cache = Cache(made=made_cache, spline=spline_cache)
         return x_flat.reshape(z.shape), log_det.reshape(z.shape).sum(axis=1)
@@ -130,9 +144,14 @@ class SplineAutoregressive(Bijector):
                 coupling = self.made._input_gradient(cache.made, made_grads(adjoint))[:, d]   # (N,)
             adjoint[:, d] = (target[:, d] - coupling) / derivative[:, d]
         # dL/dθ_MADE = −(forward's parameter gradient at (u, h)); dL/dz is u itself
-        self.made._backward(cache.made, -made_grads(adjoint), need_input_grad=False)
+        # and, for a conditional layer, dL/dc = the c columns of that same pass (c enters like θ)
+        grad_in = self.made._backward(cache.made, -made_grads(adjoint),
+                                      need_input_grad=bool(self.context_dim))
+        if self.context_dim:
+            self.grad_context = grad_in[:, self.dim:]                 # (N, C)
         return adjoint
 
     def __repr__(self):
         return (f"SplineAutoregressive(dim={self.dim}, bins={self.bins}, bound={self.bound}, "
-                f"hidden={self.made.hidden}, order={self.order.tolist()})")
+                f"hidden={self.made.hidden}, order={self.order.tolist()}"
+                + (f", context_dim={self.context_dim})" if self.context_dim else ")"))

@@ -11,7 +11,7 @@ from scratchflow.data import make_moons
 from scratchflow.realdata import load_labels, load_sklearn
 
 CLASSES = {"moons": 2, "digits": 10}                  # the labelled data sets and their classes
-CONDITIONAL_MODELS = ("realnvp", "maf", "iaf", "nice")   # the families with conditioners
+CONDITIONAL_MODELS = ("realnvp", "maf", "iaf", "nice", "nsf", "nsf-ar")   # with conditioners
 
 
 def one_hot(labels, n_classes):

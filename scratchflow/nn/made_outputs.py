@@ -26,19 +26,25 @@ class MADEOutputs(LayerStack):
         D.
     outputs : int
         P, numbers per dimension.
-    hidden, order, activation, rng, zero_last, dtype
-        As in :class:`~scratchflow.nn.MADE`.
+    hidden, order, activation, rng, zero_last, dtype, context_dim
+        As in :class:`~scratchflow.nn.MADE` (a context c (N, C) enters beside x, degree 0, so every
+        θ_d may read it; the unchecked passes then take and return [x, c], (N, D + C)).
     """
 
     def __init__(self, dim, outputs, hidden=(64, 64), order="natural", activation="tanh", rng=None,
-                 zero_last=False, dtype=np.float64):
+                 zero_last=False, dtype=np.float64, context_dim=0):
         dim, outputs = check_int(dim, "dim", 1), check_int(outputs, "outputs", 1)
         hidden = check_sizes(hidden, "hidden")
         rng = np.random.default_rng(rng)
+        context_dim = check_int(context_dim, "context_dim", 0)
         order = make_order(order, dim, rng)                           # (D,)
-        masks = made_masks(made_degrees(order, hidden, rng), outputs)   # last (H_last, P·D)
-        super().__init__((dim,) + hidden + (outputs * dim,), activation, rng, zero_last, dtype,
-                         masks)
+        degrees = made_degrees(order, hidden, rng, context=context_dim > 0)
+        masks = made_masks(degrees, outputs)                          # last (H_last, P·D)
+        if context_dim:                                               # degree 0: reaches every unit
+            masks[0] = np.vstack([masks[0], np.ones((context_dim, masks[0].shape[1]))])   # (D + C, H1)
+        super().__init__((dim + context_dim,) + hidden + (outputs * dim,), activation, rng,
+                         zero_last, dtype, masks)
+        self.context_dim = context_dim
         self.dim, self.outputs, self.hidden, self.activation = dim, outputs, hidden, activation
         self.order = order
 
