@@ -137,3 +137,11 @@ EQUIVALENT += [
      "same law: any multiplier above the number of chunks gives every (seed, chunk) its own "
      "training seed, reproducible from --seed; the draws differ, their distribution does not"),
 ]
+EQUIVALENT += [
+    ("scratchflow/nn/made_sweep.py",
+     "self.done = 0                                                 # units of degree <= done exist",
+     "0", "1",
+     "the first step is always order[0], of input degree 1, so _add_hidden_units runs with degree "
+     "0 before anything reads done: its block (ends[l][done], ends[l][0]] is empty for done = 1 as "
+     "for done = 0 (ends are non-decreasing), and it then sets done = 0"),
+]
