@@ -106,3 +106,59 @@ def test_a_stack_with_batchnorm_in_training_mode_is_checked_with_its_statistics_
     report.assert_ok()
     assert not report.skipped(), str(report)
     assert "held fixed" in report["forward: log-det vs numerical Jacobian"].note
+
+
+class _DuckConditional:
+    """A conditional layer written without the library's base class: no ``samples_independent``
+    and, with ``context_dim=None``, no ``context_dim`` either (the passes are ``inner``'s)."""
+
+    def __init__(self, inner, context_dim=True):
+        self.inner, self.dim, self.dtype = inner, inner.dim, inner.dtype
+        if context_dim:
+            self.context_dim = inner.context_dim
+
+    params = property(lambda self: self.inner.params)
+    grads = property(lambda self: self.inner.grads)
+    grad_context = property(lambda self: self.inner.grad_context)
+
+    def zero_grad(self):
+        self.inner.zero_grad()
+
+    def forward(self, x, context):
+        return self.inner.forward(x, context)
+
+    def inverse(self, z, context):
+        return self.inner.inverse(z, context)
+
+    def backward(self, grad_z, grad_log_det=None):
+        return self.inner.backward(grad_z, grad_log_det)
+
+    def inverse_backward(self, grad_x, grad_log_det=None):
+        return self.inner.inverse_backward(grad_x, grad_log_det)
+
+
+def test_a_layer_that_does_not_say_otherwise_has_independent_rows():
+    """As check_bijector does, a layer without ``samples_independent`` is taken row by row: its
+    log-det lines are checked, not skipped for want of a with_statistics_fixed() map."""
+    layer = _DuckConditional(_make(CONDITIONAL[0]))
+    rng = np.random.default_rng(4)
+    report = check_conditional(layer, rng.standard_normal((3, layer.dim)),
+                               rng.standard_normal((3, 2)))
+    report.assert_ok()
+    assert not report.skipped(), str(report)
+
+
+def test_a_layer_without_context_dim_is_refused_as_unconditional():
+    layer = _DuckConditional(_make(CONDITIONAL[0]), context_dim=False)
+    with pytest.raises(ValueError, match="needs a conditional layer"):
+        check_conditional(layer, np.zeros((2, layer.dim)), np.zeros((2, 2)))
+
+
+def test_the_default_seed_is_the_signatures_zero():
+    """rng=0 by default, so a report printed without a seed is reproduced by passing rng=0."""
+    layer = _make(CONDITIONAL[0])
+    rng = np.random.default_rng(5)
+    x, context = rng.standard_normal((3, layer.dim)), rng.standard_normal((3, 2))
+    default = check_conditional(layer, x, context)
+    assert str(default) == str(check_conditional(layer, x, context, rng=0))
+    assert str(default) != str(check_conditional(layer, x, context, rng=1))

@@ -149,3 +149,39 @@ def test_fit_refuses_zero_steps_before_fitting():
         figure3.fit_figure3(steps=0, log=None)
 
 
+
+
+@pytest.mark.parametrize("steps", [2, 3, 1000])
+def test_beta_rises_linearly_from_0_01_and_reaches_1_at_half_the_steps(steps):
+    """β_t = 0.01 + 0.99 t / (steps / 2) up to half the steps, then 1, whatever the length."""
+    half = steps / 2
+    times = np.linspace(0.0, half, 11)
+    betas = [schedule(t, steps)[0] for t in times]
+    np.testing.assert_allclose(betas, 0.01 + 0.99 * times / half, rtol=1e-12)
+    assert schedule(half, steps)[0] == pytest.approx(1.0) and schedule(steps, steps)[0] == 1.0
+
+
+def test_matched_columns_are_the_ones_the_docs_report():
+    """docs/flow_family.md: IAF 4 layers of width 5 (156 parameters), Real-NVP 4 couplings of
+    width 9 (152; width 10 gives 168, as far from 160: the tie goes to the smaller model)."""
+    columns = dict(model_configs())
+    for label, width, size in (("IAF (matched)", 5, 156), ("Real-NVP (matched)", 9, 152)):
+        assert columns[label]["n_layers"] == 4 and columns[label]["hidden"] == [width]
+        assert build_model(columns[label]).num_params() == size
+
+
+@pytest.mark.parametrize("model,lr", [("iaf", 1e-2), ("realnvp", 1e-2), ("planar", 2e-2)])
+def test_each_family_starts_at_the_documented_rate_and_keeps_its_last_parameters(monkeypatch, model, lr):
+    """docs/flow_family.md: the rate starts at 2e-2 (planar) or 1e-2 (IAF, Real-NVP)."""
+    rates = []
+
+    def recording_fit(flow, *, optimizer, restore_best, **kwargs):
+        rates.append(optimizer.lr)
+        assert restore_best is False        # the flow keeps its last parameters, as documented
+        return History(mode="target", stopped="interrupted (Ctrl-C) after 0 steps")
+    monkeypatch.setattr(figure3, "fit", recording_fit)
+    config = dict(model_configs())["IAF (matched)" if model == "iaf" else
+                                   "Real-NVP (matched)" if model == "realnvp" else "planar K=2"]
+    with pytest.raises(KeyboardInterrupt):
+        fit_panel(config, load_target("u2"), steps=1000)
+    assert rates == [pytest.approx(lr * schedule(50, 1000)[1])]

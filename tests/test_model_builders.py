@@ -59,3 +59,12 @@ def test_every_family_defaults_to_seed_zero_and_is_reproducible(model):
     assert flow.config["seed"] == 0
     for name, array in flow.params.items():
         np.testing.assert_array_equal(array, again.params[name])
+
+
+@pytest.mark.parametrize("model", ["realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice"])
+def test_every_family_builds_one_layer_and_refuses_none(model):
+    networks = {} if model in ("planar", "radial") else {"hidden": [4]}
+    flow = build_model({"model": model, "dim": 2, "n_layers": 1, **networks})
+    assert flow.config["n_layers"] == 1 and flow.num_params() > 0
+    with pytest.raises(ValueError, match="n_layers must be >= 1, got 0"):
+        build_model({"model": model, "dim": 2, "n_layers": 0})

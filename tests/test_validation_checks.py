@@ -34,6 +34,9 @@ def test_check_array_refuses_with_the_reason(bad, options, error, words):
 def test_check_vector_and_check_gradient():
     assert check_vector([1.0, 2.0], "h", 2).dtype == np.float64
     assert check_vector(np.ones(2), "h", 2, dtype=np.float32).dtype == np.float32
+    assert check_vector(np.ones(2, dtype=np.float32), "h", 2).dtype == np.float32   # kept
+    same = np.ones(2)
+    assert check_vector(same, "h", 2, dtype=np.float64) is same      # valid: passed through
     for bad, words in (([1.0], "shape"), (np.array([1, 2]), "float"), ([1.0, np.nan], "NaN")):
         with pytest.raises((TypeError, ValueError), match=words):
             check_vector(bad, "h", 2)

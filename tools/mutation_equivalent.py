@@ -119,3 +119,29 @@ EQUIVALENT += [
      "same law: any nonzero offset gives a validation set drawn independently of the training set "
      "(whose seed is --seed) from the same distribution, reproducible from --seed"),
 ]
+EQUIVALENT += [
+    ("scratchflow/checks/conditional.py",
+     'independent = getattr(layer, "samples_independent", True)', "True", "False",
+     "the default is read only for a layer without the attribute; False then perturbs the context "
+     "one entry at a time instead of one column in every row at once, and rows that are "
+     "independent give each row the same difference quotient: only the number of passes changes"),
+    ("scratchflow/figure3.py", "for width in range(2, 65):", "2", "3",
+     "the only budget _matched is given is planar K=32's 160 parameters, whose closest widths are "
+     "IAF 5 (156) and Real-NVP 9 (152, tied with 10): width 2 is never the closest",
+     len("for width in range(")),
+    ("scratchflow/figure3.py", "for width in range(2, 65):", "65", "66",
+     "the only budget _matched is given is planar K=32's 160 parameters; width 65 gives far more "
+     "than width 64 already does, so it is never the closest"),
+    ("scratchflow/figure3.py",
+     "batch_size=batch_size, seed=seed * 100003 + chunk, restore_best=False,", "100003", "100004",
+     "same law: any multiplier above the number of chunks gives every (seed, chunk) its own "
+     "training seed, reproducible from --seed; the draws differ, their distribution does not"),
+]
+EQUIVALENT += [
+    ("scratchflow/nn/made_sweep.py",
+     "self.done = 0                                                 # units of degree <= done exist",
+     "0", "1",
+     "the first step is always order[0], of input degree 1, so _add_hidden_units runs with degree "
+     "0 before anything reads done: its block (ends[l][done], ends[l][0]] is empty for done = 1 as "
+     "for done = 0 (ends are non-decreasing), and it then sets done = 0"),
+]
