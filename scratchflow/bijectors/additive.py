@@ -97,11 +97,7 @@ class AdditiveCoupling(Bijector):
     def _cond_gradient(self, trace, grad_shift):
         """dL/dt (N, k) -> dL/dx_c (N, d); the context's share goes to ``grad_context``."""
         grad_in = self.net._backward(trace, grad_shift)                    # (N, d + C)
-        if not self.context_dim:
-            return grad_in
-        n_cond = len(self.cond_index)
-        self.grad_context = grad_in[:, n_cond:]                            # (N, C)
-        return grad_in[:, :n_cond]                                         # (N, d)
+        return self._keep_context_gradient(grad_in, len(self.cond_index))  # (N, d)
 
     def _forward(self, x, context=None):
         shift, trace = self._shift(x[:, self.cond_index], context)         # (N, k)

@@ -88,10 +88,7 @@ class _MadeAffine(Bijector):
         context's columns, if any, go to ``grad_context`` (N, C)."""
         grad_out = np.concatenate([grad_shift, grad_log_scale], axis=1)   # (N, 2D)
         grad_in = self.made._backward(made_cache, grad_out)           # (N, D + C)
-        if not self.context_dim:
-            return grad_in
-        self.grad_context = grad_in[:, self.dim:]                     # (N, C)
-        return grad_in[:, :self.dim]                                  # (N, D)
+        return self._keep_context_gradient(grad_in, self.dim)         # (N, D)
 
     def _solve_adjoint(self, made_cache, point, grad_out, inv_diag, conditioner_grads):
         """Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.

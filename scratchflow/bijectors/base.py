@@ -161,6 +161,14 @@ class Bijector(Module):
         return grad, grad_log_det
 
     # ------------------------------------------------------------------ for subclasses
+    def _keep_context_gradient(self, grad_in, n_inputs):
+        """A conditioner's input gradient dL/d[u, c] (N, n + C) -> dL/du (N, n); a conditional
+        layer keeps dL/dc (N, C) in ``grad_context`` (c is an input of the conditioner only)."""
+        if not self.context_dim:
+            return grad_in                                            # (N, n): no c columns
+        self.grad_context = grad_in[:, n_inputs:]                     # (N, C)
+        return grad_in[:, :n_inputs]                                  # (N, n)
+
     def add_vector_param(self, name, value, fill=0.0):
         """Register a (D,) parameter from ``value`` (``None``: every entry ``fill``), after checking
         its shape (set ``self.dim`` and ``self.dtype`` first); return the live array."""

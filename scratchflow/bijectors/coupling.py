@@ -209,11 +209,7 @@ class AffineCoupling(Bijector):
             grad_scale_log = grad_scale_log * (1.0 - ratio * ratio)   # dL/dŝ
         grad_out = np.concatenate([grad_scale_log, grad_shift], axis=1)   # (N, 2k)
         grad_in = self.net._backward(trace, grad_out)              # (N, d + C)
-        if not self.context_dim:
-            return grad_in
-        n_cond = len(self.cond_index)
-        self.grad_context = grad_in[:, n_cond:]                    # (N, C)
-        return grad_in[:, :n_cond]                                 # (N, d)
+        return self._keep_context_gradient(grad_in, len(self.cond_index))   # (N, d)
 
     # ---------------------------------------------------------------- x -> z
     def _forward(self, x, context=None):

@@ -107,9 +107,7 @@ class SplineAutoregressive(Bijector):
                                                np.repeat(grad_log_det, self.dim))   # (N·D,), (N·D, P)
         grad_made = self.made.flatten(grad_params.reshape(grad_z.shape[0], self.dim, -1))
         grad_in = self.made._backward(cache.made, grad_made)         # (N, D + C)
-        if self.context_dim:                                          # c is not transformed:
-            self.grad_context = grad_in[:, self.dim:]                 # (N, C) only θ reads it
-        return grad_direct.reshape(grad_z.shape) + grad_in[:, :self.dim]
+        return grad_direct.reshape(grad_z.shape) + self._keep_context_gradient(grad_in, self.dim)
 
     def _inverse(self, z, context=None):
         x = np.zeros_like(z)                                          # (N, D) one column per pass
@@ -148,7 +146,7 @@ class SplineAutoregressive(Bijector):
         grad_in = self.made._backward(cache.made, -made_grads(adjoint),
                                       need_input_grad=bool(self.context_dim))
         if self.context_dim:
-            self.grad_context = grad_in[:, self.dim:]                 # (N, C)
+            self._keep_context_gradient(grad_in, self.dim)            # grad_context (N, C)
         return adjoint
 
     def __repr__(self):

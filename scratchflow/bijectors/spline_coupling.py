@@ -113,10 +113,8 @@ class SplineCoupling(Bijector):
         grad_moved, grad_params = spline_backward(cache.spline, grad_out[:, trans].ravel(),
                                                   per_coordinate)     # (N·k,), (N·k, 3K − 1)
         grad_params = grad_params.reshape(grad_out.shape[0], -1)      # (N, k (3K − 1))
-        grad_cond = self.net._backward(cache.net, grad_params)        # (N, d + C)
-        if self.context_dim:
-            self.grad_context = grad_cond[:, len(cond):]              # (N, C)
-            grad_cond = grad_cond[:, :len(cond)]                      # (N, d)
+        grad_cond = self._keep_context_gradient(self.net._backward(cache.net, grad_params),
+                                                len(cond))            # (N, d); c's in grad_context
         grad_in = np.empty_like(grad_out)                             # (N, D)
         grad_in[:, cond] = grad_out[:, cond] + grad_cond
         grad_in[:, trans] = grad_moved.reshape(-1, len(trans))
