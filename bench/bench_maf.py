@@ -39,7 +39,7 @@ from scratchflow.data import load_dataset                # noqa: E402
 from scratchflow.models import build_autoregressive     # noqa: E402
 from scratchflow.optim import Adam                      # noqa: E402
 from step_floor import floor_fields, floor_summary, step_floor   # noqa: E402  (bench/step_floor.py)
-from torch_side import torch_skip_reason                # noqa: E402
+from torch_side import chosen_sides                     # noqa: E402
 
 N_LAYERS, HIDDEN = 5, (64, 64)
 
@@ -129,14 +129,7 @@ def main(argv=None):
         result["peak_rss_mb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(result))
         return
-    dtypes = [d for d in args.dtype.split(",") if d]
-    if not dtypes or any(d not in ("float64", "float32") for d in dtypes):
-        parser.error(f"--dtype takes float64 and/or float32, got {args.dtype!r}")
-    backends = [b for b in args.backends.split(",") if b]
-    skipped = torch_skip_reason() if "torch" in backends else None
-    if skipped:
-        backends.remove("torch")
-        print(f"torch side {skipped}", file=sys.stderr)
+    dtypes, backends, skipped = chosen_sides(parser, args)
     for dtype in dtypes:
         args.dtype = dtype
         print(json.dumps(compare(args, seeds, backends, skipped)))

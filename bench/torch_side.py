@@ -14,3 +14,17 @@ def torch_skip_reason():
         return (f"skipped: torch is not installed in this Python ({sys.executable}); install it "
                 f"beside the package (e.g. in a side venv) to compare")
     return None
+
+
+def chosen_sides(parser, args):
+    """``(dtypes, backends, skipped)`` from ``--dtype`` and ``--backends``: the dtypes to run in
+    order, the backends that can run, and the torch side's skip reason (said on stderr) or None."""
+    dtypes = [d for d in args.dtype.split(",") if d]
+    if not dtypes or any(d not in ("float64", "float32") for d in dtypes):
+        parser.error(f"--dtype takes float64 and/or float32, got {args.dtype!r}")
+    backends = [b for b in args.backends.split(",") if b]
+    skipped = torch_skip_reason() if "torch" in backends else None
+    if skipped:
+        backends.remove("torch")
+        print(f"torch side {skipped}", file=sys.stderr)
+    return dtypes, backends, skipped
