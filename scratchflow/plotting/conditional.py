@@ -7,7 +7,7 @@ pixel data: one row of images per class.
 import matplotlib.pyplot as plt
 import numpy as np
 
-from scratchflow.plotting.figure import bounds, save_figure
+from scratchflow.plotting.figure import bounds, save_figure, scatter_panels
 
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
@@ -31,15 +31,9 @@ def plot_conditional_samples(flow, data=None, labels=None, out_dir="figures",
     height = 4.4 * (high[1] - low[1]) / (high[0] - low[0]) + 0.9         # equal aspect, no gap
     fig, axes = plt.subplots(1, len(panels), figsize=(4.4 * len(panels), height), squeeze=False,
                              sharex=True, sharey=True)
-    for ax, (panel_title, points, classes_of_points) in zip(axes[0], panels):
-        colors = np.array(COLORS)[np.asarray(classes_of_points) % len(COLORS)]
-        ax.scatter(points[:, 0], points[:, 1], s=2, c=colors, alpha=0.5, linewidths=0)
-        ax.set_title(panel_title, fontsize=10)
-        ax.set_xlim(low[0], high[0])
-        ax.set_ylim(low[1], high[1])
-        ax.set_xlabel("x1")
-        ax.set_aspect("equal")
-    axes[0][0].set_ylabel("x2")
+    palette = np.array(COLORS)
+    scatter_panels(axes[0], [(panel_title, points, palette[np.asarray(point_classes) % len(palette)])
+                             for panel_title, points, point_classes in panels], low, high)
     fig.suptitle(title or "Conditional flow: x = f⁻¹(z; c), c = one-hot class")
     fig.tight_layout()
     return save_figure(fig, out_dir, filename)

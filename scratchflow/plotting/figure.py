@@ -21,6 +21,19 @@ def bounds(points, pad=0.15, percentiles=(0.5, 99.5)):
     return low - margin, high + margin
 
 
+def scatter_panels(axes, panels, low, high):
+    """Draw each ``(title, points (N, 2), color)`` of ``panels`` on one axis of the row ``axes``,
+    all on [low, high] with equal aspect; ``color`` is one color or one per point."""
+    for ax, (panel_title, points, color) in zip(axes, panels):
+        ax.scatter(points[:, 0], points[:, 1], s=2, c=color, alpha=0.5, linewidths=0)
+        ax.set_title(panel_title, fontsize=10)
+        ax.set_xlim(low[0], high[0])
+        ax.set_ylim(low[1], high[1])
+        ax.set_xlabel("x1")
+        ax.set_aspect("equal")
+    axes[0].set_ylabel("x2")
+
+
 def subsample(points, n_max=3000, seed=0):
     if len(points) <= n_max:
         return points

@@ -2,7 +2,8 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from scratchflow.plotting.figure import bounds, check_plot_dim, save_figure, subsample
+from scratchflow.plotting.figure import (bounds, check_plot_dim, save_figure, scatter_panels,
+                                         subsample)
 
 
 def plot_samples(flow, data=None, out_dir="figures", filename="samples.png", n=3000, seed=0,
@@ -25,14 +26,7 @@ def plot_samples(flow, data=None, out_dir="figures", filename="samples.png", n=3
     low, high = bounds(np.concatenate([p for _, p, _ in panels]))
     fig, axes = plt.subplots(1, len(panels), figsize=(4.8 * len(panels), 4.6), squeeze=False,
                              sharex=True, sharey=True)
-    for ax, (panel_title, points, color) in zip(axes[0], panels):
-        ax.scatter(points[:, 0], points[:, 1], s=2, c=color, alpha=0.5, linewidths=0)
-        ax.set_title(panel_title, fontsize=10)
-        ax.set_xlim(low[0], high[0])
-        ax.set_ylim(low[1], high[1])
-        ax.set_xlabel("x1")
-        ax.set_aspect("equal")
-    axes[0][0].set_ylabel("x2")
+    scatter_panels(axes[0], panels, low, high)
     if title:
         fig.suptitle(title)
     return save_figure(fig, out_dir, filename)
