@@ -47,6 +47,16 @@ def test_bench_realnvp_prints_one_json_line():
     assert np.isfinite(line["test_nll_mean"]) and line["steps_per_s_mean"] > 0
     assert_floor(line)
     assert line["peak_rss_mb"] > 0
+    assert line["straight_line_ms_mean"] > 0
+
+
+def test_straight_line_step_computes_the_library_loss_and_gradients():
+    """The straight Real-NVP step is a ceiling only if it does the library's work: same loss, same
+    gradient in every parameter (float64: the same operations in the same order)."""
+    (line,) = run_script("straight_line_realnvp", "--dtype", "float64", "--steps", "3",
+                         "--rounds", "1")
+    assert line["loss_gap"] < 1e-12 and line["max_grad_gap"] < 1e-12
+    assert line["library_ms"] > 0 and line["straight_line_ms"] > 0
 
 
 @pytest.mark.skipif(HAS_TORCH, reason="checks the message printed when torch is missing")
