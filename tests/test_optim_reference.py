@@ -126,3 +126,35 @@ def test_argument_edges():
         SGD({"weight": params["weight"]}, {"weight": grads["weight"].astype(np.float32)}, lr=0.1)
     with pytest.raises(ValueError, match="C-contiguous"):
         SGD({"weight": params["weight"].T}, {"weight": grads["weight"].T}, lr=0.1)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_adam_on_a_model_of_several_cache_blocks_is_the_textbook_update(dtype):
+    """Adam runs block by block over the model's flat buffer (``_cache_blocks``): a model of
+    several blocks, the last one short, takes the textbook step in every parameter."""
+    from scratchflow.nn.mlp import MLP
+    from scratchflow.optim import _cache_blocks
+    model = MLP([300, 500, 7], rng=0, dtype=dtype)                  # 154,007 parameters
+    flat = model.params["0.weight"].base
+    blocks = _cache_blocks(flat)
+    assert len(blocks) >= 2 and blocks[-1].stop > len(flat)          # several, the last one short
+    covered = np.zeros(len(flat), dtype=int)
+    for block in blocks:
+        covered[block] += 1
+    assert np.all(covered == 1)                                      # every parameter exactly once
+    start = {name: value.astype(np.float64) for name, value in model.params.items()}
+    rng = np.random.default_rng(3)
+    gradient_list = [{name: rng.normal(size=value.shape) for name, value in model.params.items()}
+                     for _ in range(3)]
+    optimizer = Adam(model.params, model.grads, lr=0.01, weight_decay=0.1)
+    for gradients in gradient_list:
+        for name, g in gradients.items():
+            model.grads[name][...] = g
+        optimizer.step()
+    expected, _ = _reference_adam(start, [{k: g.astype(dtype).astype(np.float64)
+                                           for k, g in gradients.items()}
+                                          for gradients in gradient_list],
+                                  0.01, 0.9, 0.999, 1e-8, 0.1, None)
+    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    for name, value in model.params.items():
+        np.testing.assert_allclose(value, expected[name], rtol=tolerance, atol=tolerance)
