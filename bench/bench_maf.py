@@ -16,6 +16,11 @@ reaches (``bench/step_floor.py``: GEMM FLOPs at the rate measured in the same pr
 shapes, plus tanh and exp at the step's sizes). Without torch the line says
 ``"torch": "skipped: ..."`` and why.
 
+Beside the floor, NumPy's own limit: ``straight_line_ms`` is the time per step of the same
+training step written straight, with no classes, checks or per-step allocation
+(``bench/straight_line_maf.py``), timed over 500 more steps after the figures above, and
+``straight_line_speedup_vs_torch`` the ratio to torch that such a step gives.
+
 Usage::
 
     python bench/bench_maf.py                              # seeds 0,1,2, 3000 steps, both dtypes
@@ -39,6 +44,7 @@ from scratchflow.data import load_dataset                # noqa: E402
 from scratchflow.models import build_autoregressive     # noqa: E402
 from scratchflow.optim import Adam                      # noqa: E402
 from step_floor import floor_fields, floor_summary, step_floor   # noqa: E402  (bench/step_floor.py)
+from straight_line_maf import straight_step_ms          # noqa: E402
 from torch_side import chosen_sides                     # noqa: E402
 
 N_LAYERS, HIDDEN = 5, (64, 64)
@@ -70,8 +76,10 @@ def run_numpy(seed, args):
     z = np.random.default_rng(seed).standard_normal((args.n_samples, 2)).astype(args.dtype)
     start = time.perf_counter()
     flow.layers.inverse(z)
-    return {"steps_per_s": args.steps / train_time, "test_nll": test_nll,
-            "sample_s": time.perf_counter() - start,
+    sample_s = time.perf_counter() - start
+    straight = straight_step_ms(flow, optimizer, [train[rows] for rows in batches[:500]])
+    return {"steps_per_s": args.steps / train_time, "test_nll": test_nll, "sample_s": sample_s,
+            **straight,
             **floor_fields(floor, train_time / args.steps, cpu_time / args.steps)}
 
 
@@ -153,13 +161,16 @@ def compare(args, seeds, backends, skipped):
               "seeds": seeds, "load_avg_1min": [load_before, load_after], "cores": os.cpu_count()}
     for backend, runs in per_seed.items():
         result[backend] = {key: float(np.mean([r[key] for r in runs])) for key in
-                           ("steps_per_s", "test_nll", "sample_s")}
+                           ("steps_per_s", "test_nll", "sample_s", "straight_line_ms",
+                            "straight_line_cpu_ms") if key in runs[0]}
         result[backend]["peak_rss_mb"] = round(max(r["peak_rss_mb"] for r in runs), 1)
         if backend == "numpy":
             result[backend].update(floor_summary(runs))
         result[backend]["per_seed"] = runs
     if "torch" in result:
         result["speedup_vs_torch"] = result["numpy"]["steps_per_s"] / result["torch"]["steps_per_s"]
+        result["straight_line_speedup_vs_torch"] = (1e3 / result["numpy"]["straight_line_ms"]
+                                                    / result["torch"]["steps_per_s"])
         result["nll_gap_vs_torch"] = result["numpy"]["test_nll"] - result["torch"]["test_nll"]
     elif skipped:
         result["torch"] = skipped

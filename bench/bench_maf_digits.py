@@ -20,6 +20,11 @@ this machine with the fraction of it the numpy step reaches (``bench/step_floor.
 at the rate measured in the same process at the same shapes, plus tanh, exp and the Logit's logs
 at the step's sizes). Without torch the line says ``"torch": "skipped: ..."`` and why.
 
+Beside the floor, NumPy's own limit: ``straight_line_ms`` is the time per step of the same
+training step written straight, with no classes, checks or per-step allocation
+(``bench/straight_line_maf.py``), timed over 100 more steps after the figures above, and
+``straight_line_speedup_vs_torch`` the ratio to torch that such a step gives.
+
 Usage::
 
     python bench/bench_maf_digits.py                          # seeds 0,1,2, both backends
@@ -44,6 +49,7 @@ from scratchflow.models import build_autoregressive     # noqa: E402
 from scratchflow.optim import Adam                      # noqa: E402
 from scratchflow.realdata import DIGITS_LEVELS, dequantize, load_sklearn   # noqa: E402
 from step_floor import floor_fields, floor_summary, step_floor   # noqa: E402  (bench/step_floor.py)
+from straight_line_maf import straight_step_ms          # noqa: E402
 from torch_side import torch_skip_reason                # noqa: E402
 
 ALPHA = 0.05
@@ -84,7 +90,10 @@ def run_numpy(seed, args):
     floor = step_floor(flow, args.batch, np.float64, digits_transcendentals(args.batch))
     test_y, logit_log_det = logit.forward(test_x)                    # (297, 64), (297,)
     log_p_y = flow.log_prob(test_y)                                  # (297,)
+    straight = straight_step_ms(flow, optimizer,
+                                list(batches_in_logit_space(train, batches[:100], rng, logit)))
     return {"steps_per_s": args.steps / train_time, "test_nll_logit": float(-log_p_y.mean()),
+            **straight,
             "test_nll_pixels": float(-(log_p_y + logit_log_det).mean()),
             **floor_fields(floor, train_time / args.steps, cpu_time / args.steps)}
 
@@ -155,13 +164,16 @@ def main(argv=None):
               "nats_to_add_for_0_16_scale": 64 * float(np.log(DIGITS_LEVELS))}
     for backend, runs in per_seed.items():
         result[backend] = {key: float(np.mean([r[key] for r in runs]))
-                           for key in ("steps_per_s", "test_nll_logit", "test_nll_pixels")}
+                           for key in ("steps_per_s", "test_nll_logit", "test_nll_pixels",
+                                       "straight_line_ms", "straight_line_cpu_ms") if key in runs[0]}
         result[backend]["peak_rss_mb"] = round(max(r["peak_rss_mb"] for r in runs), 1)
         if backend == "numpy":
             result[backend].update(floor_summary(runs))
         result[backend]["per_seed"] = runs
     if "torch" in result:
         result["speedup_vs_torch"] = result["numpy"]["steps_per_s"] / result["torch"]["steps_per_s"]
+        result["straight_line_speedup_vs_torch"] = (1e3 / result["numpy"]["straight_line_ms"]
+                                                    / result["torch"]["steps_per_s"])
         result["nll_gap_vs_torch"] = result["numpy"]["test_nll_pixels"] - result["torch"]["test_nll_pixels"]
     elif skipped:
         result["torch"] = skipped

@@ -126,15 +126,21 @@ class StraightStep:
         return loss
 
 
-def straight_step_ms(flow, optimizer, batches):
-    """CPU ms per training step (Adam included) of the straight step on ``flow``, over the given
-    minibatches (each (N, 2)); it trains the flow further, so run it after the flow's figures."""
-    straight = StraightStep(flow, len(batches[0]))
-    start = time.process_time()
+def time_steps(step, optimizer, batches):
+    """Wall and CPU ms per training step of ``step`` (a loss_and_grad) followed by
+    ``optimizer.step()``, over the given minibatches; it trains the flow further, so run it after
+    the flow's own figures."""
+    start, start_cpu = time.perf_counter(), time.process_time()
     for batch in batches:
-        straight(batch)
+        step(batch)
         optimizer.step()
-    return (time.process_time() - start) / len(batches) * 1e3
+    return {"straight_line_ms": (time.perf_counter() - start) / len(batches) * 1e3,
+            "straight_line_cpu_ms": (time.process_time() - start_cpu) / len(batches) * 1e3}
+
+
+def straight_step_ms(flow, optimizer, batches):
+    """:func:`time_steps` of the straight Real-NVP step on ``flow`` (batches (N, 2) each)."""
+    return time_steps(StraightStep(flow, len(batches[0])), optimizer, batches)
 
 
 def measure(dtype, steps, rounds, seed=0, batch=256):

@@ -47,7 +47,7 @@ def test_bench_realnvp_prints_one_json_line():
     assert np.isfinite(line["test_nll_mean"]) and line["steps_per_s_mean"] > 0
     assert_floor(line)
     assert line["peak_rss_mb"] > 0
-    assert line["straight_line_ms_mean"] > 0
+    assert line["straight_line_ms_mean"] > 0 and line["straight_line_cpu_ms_mean"] > 0
 
 
 def test_straight_line_step_computes_the_library_loss_and_gradients():
@@ -57,6 +57,14 @@ def test_straight_line_step_computes_the_library_loss_and_gradients():
                          "--rounds", "1")
     assert line["loss_gap"] < 1e-12 and line["max_grad_gap"] < 1e-12
     assert line["library_ms"] > 0 and line["straight_line_ms"] > 0
+
+
+@pytest.mark.parametrize("workload", ["8gaussians", "digits"])
+def test_straight_line_maf_step_computes_the_library_loss_and_gradients(workload):
+    (line,) = run_script("straight_line_maf", "--workload", workload, "--dtype", "float64",
+                         "--steps", "5", "--rounds", "1")
+    assert line["workload"] == workload
+    assert line["loss_gap"] < 1e-10 and line["max_grad_gap"] < 1e-12
 
 
 @pytest.mark.skipif(HAS_TORCH, reason="checks the message printed when torch is missing")
@@ -74,6 +82,7 @@ def test_bench_maf_prints_finite_figures():
     numpy_line = lines[-1]["numpy"]
     assert np.isfinite(numpy_line["test_nll"]) and numpy_line["steps_per_s"] > 0
     assert_floor(numpy_line)
+    assert numpy_line["straight_line_ms"] > 0
 
 
 def test_bench_autoregressive_scaling_counts_made_passes():
@@ -88,6 +97,7 @@ def test_bench_maf_digits_prints_finite_figures():
                        "--batch", "16")
     assert np.isfinite(lines[-1]["numpy"]["test_nll_logit"])
     assert_floor(lines[-1]["numpy"])
+    assert lines[-1]["numpy"]["straight_line_ms"] > 0
 
 
 def test_bench_nsf_prints_one_json_line_with_zuko_skipped():
