@@ -23,15 +23,13 @@ for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import argparse      # noqa: E402
 import json          # noqa: E402
-import time          # noqa: E402
 
 import numpy as np   # noqa: E402
 
 from scratchflow.bijectors.autoregressive import MAF   # noqa: E402
 from scratchflow.data import load_dataset              # noqa: E402
 from scratchflow.models import build_autoregressive     # noqa: E402
-from scratchflow.optim import Adam                      # noqa: E402
-from straight_line_realnvp import time_steps            # noqa: E402  (bench/)
+from straight_line_realnvp import compare_with_library, time_steps   # noqa: E402  (bench/)
 
 WORKLOADS = {   # name: (D, hidden, n_layers, batch), as in bench_maf.py and bench_maf_digits.py
     "8gaussians": (2, (64, 64), 5, 256),
@@ -149,30 +147,8 @@ def measure(workload, dtype, steps, rounds, seed=0):
     rows = rng.integers(0, len(data), (max(steps, 20), batch))
     flow = build_autoregressive("maf", dim, n_layers=n_layers, hidden=hidden, activation="tanh",
                                 order="reversed-between-layers", seed=seed, dtype=dtype)
-    optimizer = Adam(flow.params, flow.grads, lr=1e-3)
-    straight = StraightMAFStep(flow, batch)
-    for step in range(20):                   # off the identity start, so every gradient is live
-        flow.loss_and_grad(data[rows[step]])
-        optimizer.step()
-    library_loss = flow.loss_and_grad(data[rows[0]])
-    library_grad = straight.flat_grad.copy()
-    straight_loss = straight(data[rows[0]])
-    gap = {"loss": abs(library_loss - straight_loss),
-           "grad": float(np.abs(library_grad - straight.flat_grad).max())}
-    times = {"library": [], "straight": []}
-    for _ in range(rounds):                  # interleaved, so both see the same machine
-        for name, run in (("library", flow.loss_and_grad), ("straight", straight)):
-            start = time.process_time()
-            for step in range(steps):
-                run(data[rows[step]])
-                optimizer.step()
-            times[name].append((time.process_time() - start) / steps * 1e3)
-    return {"workload": workload, "dtype": dtype, "steps": steps, "rounds": rounds,
-            "library_ms": round(float(np.median(times["library"])), 3),
-            "straight_line_ms": round(float(np.median(times["straight"])), 3),
-            "loss_gap": gap["loss"], "max_grad_gap": gap["grad"],
-            "load_avg": round(os.getloadavg()[0], 2)}
-
+    return {"workload": workload, "dtype": dtype,
+            **compare_with_library(flow, StraightMAFStep(flow, batch), data[rows], steps, rounds)}
 
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])

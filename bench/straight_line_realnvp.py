@@ -148,29 +148,35 @@ def measure(dtype, steps, rounds, seed=0, batch=256):
     rows = np.random.default_rng(20_000 + seed).integers(0, len(train), (max(steps, 20), batch))
     flow = build_realnvp(2, n_layers=8, hidden=(64, 64), activation="tanh", scale_bound=5.0,
                          seed=seed, dtype=dtype)
+    return {"dtype": dtype, **compare_with_library(flow, StraightStep(flow, batch), train[rows],
+                                                   steps, rounds)}
+
+
+def compare_with_library(flow, straight, batches, steps, rounds):
+    """The straight step beside the library's on the same flow and minibatches (steps, N, D):
+    first the loss and gradient gaps on one batch (after 20 library steps off the identity start,
+    so every gradient is live), then ms per step (Adam included) as the median of ``rounds``
+    interleaved rounds of ``steps`` steps each, so both see the same machine."""
     optimizer = Adam(flow.params, flow.grads, lr=1e-3)
-    straight = StraightStep(flow, batch)
-    for step in range(20):                   # off the identity start, so every gradient is live
-        flow.loss_and_grad(train[rows[step]])
+    for step in range(20):
+        flow.loss_and_grad(batches[step])
         optimizer.step()
-    library_loss = flow.loss_and_grad(train[rows[0]])
+    library_loss = flow.loss_and_grad(batches[0])
     library_grad = straight.flat_grad.copy()
-    straight_loss = straight(train[rows[0]])
-    gap = {"loss": abs(library_loss - straight_loss),
-           "grad": float(np.abs(library_grad - straight.flat_grad).max())}
+    gaps = {"loss_gap": abs(library_loss - straight(batches[0])),
+            "max_grad_gap": float(np.abs(library_grad - straight.flat_grad).max())}
     times = {"library": [], "straight": []}
-    for _ in range(rounds):                  # interleaved, so both see the same machine
+    for _ in range(rounds):
         for name, run in (("library", flow.loss_and_grad), ("straight", straight)):
             start = time.process_time()
             for step in range(steps):
-                run(train[rows[step]])
+                run(batches[step])
                 optimizer.step()
             times[name].append((time.process_time() - start) / steps * 1e3)
-    return {"dtype": dtype, "steps": steps, "rounds": rounds,
+    return {"steps": steps, "rounds": rounds,
             "library_ms": round(float(np.median(times["library"])), 3),
             "straight_line_ms": round(float(np.median(times["straight"])), 3),
-            "loss_gap": gap["loss"], "max_grad_gap": gap["grad"],
-            "load_avg": round(os.getloadavg()[0], 2)}
+            **gaps, "load_avg": round(os.getloadavg()[0], 2)}
 
 
 def main():
