@@ -9,7 +9,7 @@ def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
     """Training loss per step (raw and a moving average) and validation loss per evaluation.
 
     The moving average spans ``smooth`` steps, at most a fifth of the run (no average when that
-    leaves one step).
+    leaves one step or none).
 
     The y-axis follows the training curve (its 1st to 99th percentile) and the validation values
     within one such range above it; validation that explodes past that is drawn as triangles on
@@ -23,7 +23,7 @@ def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
     label = "NLL (nats)" if history.mode == "data" else "reverse KL + const (nats)"
     if len(train_loss):
         ax.plot(steps, train_loss, color="tab:blue", alpha=0.25, lw=0.8, label="train (minibatch)")
-        window = max(1, min(smooth, len(train_loss) // 5))
+        window = min(smooth, len(train_loss) // 5)
         if window > 1:
             moving = np.convolve(train_loss, np.ones(window) / window, mode="valid")
             ax.plot(steps[window - 1:], moving, color="tab:blue", lw=1.8,
