@@ -29,7 +29,7 @@ from scratchflow.realdata import IMAGE_SHAPES, load_sklearn
 from scratchflow.targets import load_target, log_normalizer
 from scratchflow.train import fit
 
-OVERFIT_MARGIN = 0.1     # nats (or 10% of |best|): a last validation loss this much worse warns
+OVERFIT_MARGIN = 0.1     # nats (or 10% of |best|): a last validation loss more than this much worse warns
 
 TRAIN_EPILOG = """examples:
   scratchflow train --data moons                          Real-NVP on two moons (~10-60 s)
