@@ -9,7 +9,8 @@ import pytest
 from scratchflow import ElementwiseAffine, Flow
 from scratchflow.cli.conditional import one_hot
 from scratchflow.models import build_model
-from scratchflow.plotting import conditional, samples
+from scratchflow.plotting import conditional, density, examples, layers, samples
+from scratchflow.plotting.figure import bounds
 
 matplotlib.use("Agg")
 
@@ -22,7 +23,7 @@ def figures(monkeypatch):
     def keep(fig, out_dir, filename):
         kept.append(fig)
         return filename
-    for module in (conditional, samples):
+    for module in (conditional, density, examples, layers, samples):
         monkeypatch.setattr(module, "save_figure", keep)
     yield kept
     for fig in kept:
@@ -105,3 +106,116 @@ def test_conditional_samples_one_panel_per_class_on_one_box_holding_every_point(
     assert width > height                                               # three panels in one row
     conditional.plot_conditional_samples(flow, n=50)                    # no data: class panels only
     assert len(figures[1].axes) == 2
+
+
+def test_conditional_samples_figure_fits_its_equal_aspect_panels_without_a_gap(figures):
+    """The figure's height follows the box's aspect (x1 spans three times x2 here): drawn with
+    equal aspect, the panels fill the width, and above and below them is no more blank than the
+    title and the tick labels take."""
+    flow = _conditional_flow(dim=2, classes=2)
+    data = np.random.default_rng(2).normal(size=(60, 2)) * [3.0, 1.0]    # a wide box
+    conditional.plot_conditional_samples(flow, data, np.arange(60) % 2, n=200, seed=4)
+    fig = figures[0]
+    fig.canvas.draw()
+    boxes = [ax.get_position() for ax in fig.axes]                      # after the equal aspect
+    width, height = fig.get_size_inches()
+    assert sum(box.width for box in boxes) > 0.85                       # no blank beside them
+    assert height * (1.0 - boxes[0].height) < 1.2                       # inches: title and ticks
+    for box, ax in zip(boxes, fig.axes):
+        (x_low, x_high), (y_low, y_high) = ax.get_xlim(), ax.get_ylim()
+        assert box.height * height / (box.width * width) == pytest.approx(
+            (y_high - y_low) / (x_high - x_low), rel=1e-6)                 # equal aspect
+
+
+def test_sample_panels_frame_each_axis_on_its_own_bulk(figures):
+    """x1 spans ten times x2: each axis gets the padded bulk of its own coordinate, on both panels."""
+    flow = Flow(ElementwiseAffine(2, log_scale=[1.5, -0.8], shift=[4.0, -1.0]))
+    data = np.random.default_rng(0).normal(size=(500, 2)) * [4.0, 0.4] + [4.0, -1.0]
+    samples.plot_samples(flow, data, n=500, seed=1)
+    shown = np.concatenate([np.asarray(ax.collections[0].get_offsets()) for ax in figures[0].axes])
+    low, high = np.percentile(shown, [0.5, 99.5], axis=0)
+    margin = 0.15 * (high - low)
+    for ax in figures[0].axes:
+        assert ax.get_xlim() == pytest.approx((low[0] - margin[0], high[0] + margin[0]))
+        assert ax.get_ylim() == pytest.approx((low[1] - margin[1], high[1] + margin[1]))
+
+
+def test_titles_given_replace_the_default_ones(figures):
+    one_d = Flow(ElementwiseAffine(1))
+    density.plot_density(one_d, None, title="my density")
+    density.plot_density(one_d, None)
+    assert figures[0].axes[0].get_title() == "my density"
+    assert figures[1].axes[0].get_title().startswith("Learned density")
+    flow = _conditional_flow(dim=2, classes=2)
+    conditional.plot_conditional_samples(flow, n=20, title="my classes")
+    conditional.plot_conditional_samples(flow, n=20)
+    assert figures[2]._suptitle.get_text() == "my classes"
+    assert figures[3]._suptitle.get_text().startswith("Conditional flow")
+
+
+def test_density_panels_keep_their_size_when_the_target_panel_is_added(figures):
+    class Target:
+        def log_prob(self, x):
+            return -0.5 * np.sum(x ** 2, axis=1)
+    flow = Flow(ElementwiseAffine(2))
+    density.plot_density(flow, None, resolution=10)
+    density.plot_density(flow, None, target=Target(), resolution=10)
+    (one_width, one_height), (two_width, two_height) = [fig.get_size_inches() for fig in figures]
+    assert two_width == pytest.approx(2 * one_width) and two_height == pytest.approx(one_height)
+
+
+def test_density_concentrated_on_one_grid_point_is_scaled_to_its_peak(figures):
+    """The colour scale stops at the 99.9th percentile so that a few spikes do not wash out the
+    rest; when the spike is all there is (every other grid value underflows to 0), it is the
+    scale."""
+    flow = Flow(ElementwiseAffine(2, log_scale=[8.0, 8.0]))              # std e^-8 around 0
+    density.plot_density(flow, None, limits=((-1.0, -1.0), (1.0, 1.0)), resolution=51)
+    mesh = figures[0].axes[0].collections[0]
+    values = np.ravel(mesh.get_array())
+    assert np.count_nonzero(values) == 1                                 # only the origin
+    assert mesh.get_clim() == (0.0, values.max())
+
+
+def test_example1_axis_starts_at_zero_and_its_curve_fills_most_of_the_height(figures):
+    examples.plot_example(1, n=500)
+    axis = figures[0].axes[0]
+    _, curve = axis.lines[0].get_data()
+    bottom, top = axis.get_ylim()
+    assert bottom == 0.0 and 0.7 * top < curve.max() < top              # room for the legend only
+
+
+def test_figure3_grid_has_one_row_per_target_each_as_tall_as_one(monkeypatch, tmp_path):
+    """Two targets, two columns: a 2 x 3 grid (exp(−U) first), the figure twice as tall as one row."""
+    from scratchflow.figure3 import model_configs
+    from scratchflow.plotting import figure3 as plotting_figure3
+    kept = []
+    monkeypatch.setattr(plotting_figure3, "write_atomically", lambda path, write: path)
+    monkeypatch.setattr(plotting_figure3.plt, "close", kept.append)
+    columns = model_configs()[:2]
+    flows = {(name, label): build_model(config) for name in ("u1", "u2") for label, config in columns}
+    results = {"panels": [{"target": name, "model": label, "kl": 0.5}
+                          for name in ("u1", "u2") for label, _ in columns]}
+    plotting_figure3.plot_figure3(flows, results, columns, ["u1", "u2"], str(tmp_path), resolution=8)
+    (fig,) = kept
+    monkeypatch.undo()
+    plt.close(fig)
+    assert tuple(fig.get_size_inches()) == pytest.approx((2.3 * 3, 2.4 * 2))
+    assert [ax.get_ylabel() for ax in fig.axes[::3]] == ["U1", "U2"] and len(fig.axes) == 6
+
+
+def test_layer_grid_lines_cover_the_data_box_evenly_in_each_coordinate(figures):
+    """The first panel's grid: n_lines horizontal lines at even heights from the box's bottom to its
+    top, then n_lines vertical ones at even x from its left to its right (x1 spans 5 times x2)."""
+    data = np.random.default_rng(3).normal(size=(300, 2)) * [5.0, 1.0] + [2.0, -3.0]
+    layers.plot_layers(Flow(ElementwiseAffine(2)), data, n_lines=5)
+    low, high = bounds(data)
+    grid_lines = figures[0].axes[0].lines
+    assert len(grid_lines) == 10
+    heights = [line.get_ydata()[0] for line in grid_lines[:5]]
+    lefts = [line.get_xdata()[0] for line in grid_lines[5:]]
+    np.testing.assert_allclose(heights, np.linspace(low[1], high[1], 5))
+    np.testing.assert_allclose(lefts, np.linspace(low[0], high[0], 5))
+    for line in grid_lines[:5]:
+        assert np.ptp(line.get_ydata()) == 0 and line.get_xdata()[[0, -1]] == pytest.approx([low[0], high[0]])
+    for line in grid_lines[5:]:
+        assert np.ptp(line.get_xdata()) == 0 and line.get_ydata()[[0, -1]] == pytest.approx([low[1], high[1]])

@@ -12,7 +12,7 @@ from scratchflow.plotting.figure import bounds, save_figure, scatter_panels
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
 
-def class_samples(flow, label, n, seed=0):
+def class_samples(flow, label, n, seed):
     """n samples of class ``label`` from a flow whose context is the one-hot label: (n, D)."""
     context = np.zeros(flow.context_dim)                                  # (C,)
     context[label] = 1.0
