@@ -14,6 +14,8 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
     ``limits = ((x1_min, x2_min), (x1_max, x2_max))`` fixes the square drawn (default: the data's
     bulk, 1st to 99th percentile per axis and a margin, or the same of the flow's samples; data
     outside is not drawn). For a 1-D flow: the density curve over a histogram.
+
+    Defaults: ``resolution=200`` grid points per axis.
     """
     check_plot_dim(flow, (1, 2))
     reference = data if data is not None else flow.sample(5000, rng=0)

@@ -27,6 +27,7 @@ def plot_example(number, out_dir="figures", n=100_000, rng=0):
     """Draw Example ``number`` (1 or 2): histogram of x = f^{-1}(z) vs the analytic p_x(x).
 
     Returns the path of the PNG written (``example1.png`` or ``example2.png`` in ``out_dir``).
+    Defaults: ``n=100_000`` samples, ``rng=0``.
     """
     x = sample_example(number, n, rng)
     if number == 1:

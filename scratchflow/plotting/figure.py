@@ -37,6 +37,10 @@ def scatter_panels(axes, panels, low, high):
 
 
 def subsample(points, n_max=3000, seed=0):
+    """At most ``n_max`` distinct rows of ``points``, drawn with ``seed`` (the same ones each time).
+
+    Defaults: ``n_max=3000``, ``seed=0``.
+    """
     if len(points) <= n_max:
         return points
     return points[np.random.default_rng(seed).choice(len(points), n_max, replace=False)]

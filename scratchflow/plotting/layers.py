@@ -13,6 +13,9 @@ def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2
     samples and says so); panel k shows y_k = f_k(y_{k−1}); the last panel is z = f(x), which should look
     like N(0, I) (circles of radius 1, 2, 3 drawn). Points keep the colour of their position in x,
     so one can follow them from layer to layer.
+
+    Defaults: ``n_points=2000`` points of the data drawn, ``n_lines=11`` grid lines each way,
+    ``max_columns=5`` panels a row.
     """
     check_plot_dim(flow, (2,))
     points = subsample(np.asarray(data, dtype=flow.dtype), n_points)   # (P, 2)

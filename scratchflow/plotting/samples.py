@@ -8,7 +8,10 @@ from scratchflow.plotting.figure import (bounds, check_plot_dim, save_figure, sc
 
 def plot_samples(flow, data=None, out_dir="figures", filename="samples.png", n=3000, seed=0,
                  title=None):
-    """Generation algorithm made visible: x = f^{-1}(z), z ~ N(0, I), next to the data."""
+    """Generation algorithm made visible: x = f^{-1}(z), z ~ N(0, I), next to the data.
+
+    Defaults: ``n=3000`` samples (and at most as many data points), ``seed=0``.
+    """
     check_plot_dim(flow, (1, 2))
     samples = flow.sample(n, rng=seed)                                    # (n, D)
     if flow.dim == 1:
@@ -37,6 +40,7 @@ def plot_image_samples(flow, data, out_dir="figures", filename="samples.png", im
     """Real images next to generated ones (x = f^{-1}(z)) for pixel data such as the 8×8 digits.
 
     Pixels are shown on [0, 1]; samples are clipped to it for display only.
+    Defaults: ``image_shape=(8, 8)`` (the digits), ``n=32`` images of each kind, ``seed=0``.
     """
     height, width = image_shape
     if flow.dim != height * width:
