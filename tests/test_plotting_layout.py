@@ -219,3 +219,15 @@ def test_layer_grid_lines_cover_the_data_box_evenly_in_each_coordinate(figures):
         assert np.ptp(line.get_ydata()) == 0 and line.get_xdata()[[0, -1]] == pytest.approx([low[0], high[0]])
     for line in grid_lines[5:]:
         assert np.ptp(line.get_xdata()) == 0 and line.get_ydata()[[0, -1]] == pytest.approx([low[1], high[1]])
+
+
+def test_layer_panels_keep_one_size_however_they_are_arranged(figures):
+    """Four panels in one row or in two rows of three: every panel gets the same square of the
+    figure."""
+    flow = Flow([ElementwiseAffine(2) for _ in range(3)])
+    data = np.random.default_rng(0).normal(size=(40, 2))
+    layers.plot_layers(flow, data, n_lines=2)
+    layers.plot_layers(flow, data, n_lines=2, max_columns=3)
+    (one_width, one_height), (two_width, two_height) = [fig.get_size_inches() for fig in figures]
+    assert one_width / 4 == pytest.approx(one_height) == pytest.approx(two_width / 3) \
+        == pytest.approx(two_height / 2)

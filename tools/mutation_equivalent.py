@@ -145,3 +145,15 @@ EQUIVALENT += [
      "0 before anything reads done: its block (ends[l][done], ends[l][0]] is empty for done = 1 as "
      "for done = 0 (ends are non-decreasing), and it then sets done = 0"),
 ]
+
+EQUIVALENT += [
+    ("scratchflow/plotting/layers.py",
+     "fig, axes = plt.subplots(n_rows, n_columns, figsize=(3.0 * n_columns, 3.0 * n_rows), squeeze=False)",
+     "False", "True", "squeeze only changes a 1 x 1 grid (then a lone Axes, not an array); a flow has "
+     "at least one layer (Compose refuses none), so there are at least two panels, and a squeezed "
+     "1 x n or n x 1 grid is a 1-D array whose .flat is the same sequence of Axes"),
+    ("scratchflow/plotting/examples.py",
+     "bin_area = (x1_edges[1] - x1_edges[0]) * (x2_edges[1] - x2_edges[0])", "-", "+",
+     "x1_range starts at 0.0, so x1_edges[0] == 0.0 and x1_edges[1] + 0.0 == x1_edges[1] - 0.0",
+     len("bin_area = (x1_edges[1] ")),
+]

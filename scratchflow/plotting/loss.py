@@ -14,6 +14,8 @@ def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
     The y-axis follows the training curve (its 1st to 99th percentile) and the validation values
     within one such range above it; validation that explodes past that is drawn as triangles on
     the top edge (with its largest value in the legend), so the training curve stays readable.
+    The title says why training stopped: the stop reason up to its first colon ("early stopping at
+    step 120").
     """
     fig, ax = plt.subplots(figsize=(6.5, 4))
     train_loss = np.asarray(history.train_loss, dtype=np.float64)       # (S,)
@@ -41,7 +43,7 @@ def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
                    label=f"best: {history.best_val_loss:.3f} at step {history.best_step}")
     ax.set_xlabel("step")
     ax.set_ylabel(label)
-    ax.set_title("Training / обучение: " + history.stopped[:60], fontsize=10)
+    ax.set_title("Training / обучение: " + history.stopped.split(":")[0], fontsize=10)
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
     return save_figure(fig, out_dir, filename)
