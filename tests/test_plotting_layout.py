@@ -231,3 +231,34 @@ def test_layer_panels_keep_one_size_however_they_are_arranged(figures):
     (one_width, one_height), (two_width, two_height) = [fig.get_size_inches() for fig in figures]
     assert one_width / 4 == pytest.approx(one_height) == pytest.approx(two_width / 3) \
         == pytest.approx(two_height / 2)
+
+
+def test_one_dimensional_sample_histograms_share_bins_over_the_central_99_percent(figures):
+    flow = Flow(ElementwiseAffine(1, log_scale=[0.4], shift=[2.0]))
+    data = np.random.default_rng(4).normal(size=(400, 1)) * 3.0
+    samples.plot_samples(flow, data, n=300, seed=2)
+    both = np.concatenate([flow.sample(300, rng=2)[:, 0], data[:, 0]])
+    low, high = np.percentile(both, [0.5, 99.5])
+    edges = []
+    for bars in figures[0].axes[0].containers:                          # data, then samples
+        lefts = [bar.get_x() for bar in bars]
+        edges.append(lefts + [lefts[-1] + bars[-1].get_width()])
+    assert edges[0] == pytest.approx(edges[1])
+    assert (edges[0][0], edges[0][-1]) == pytest.approx((low, high))
+
+
+def test_sample_panels_share_the_y_axis_and_keep_their_width(figures):
+    """With the data, two panels twice as wide as the samples alone; the right one does not repeat
+    the y tick labels (one shared axis)."""
+    flow = Flow(ElementwiseAffine(2))
+    data = np.random.default_rng(0).normal(size=(100, 2))
+    samples.plot_samples(flow, data, n=100)
+    samples.plot_samples(flow, None, n=100)
+    conditional.plot_conditional_samples(_conditional_flow(dim=2, classes=2), n=50)
+    (two_width, two_height), (one_width, one_height) = [fig.get_size_inches() for fig in figures[:2]]
+    assert two_width == pytest.approx(2 * one_width) and two_height == pytest.approx(one_height)
+    for fig in (figures[0], figures[2]):
+        fig.canvas.draw()
+        left, right = fig.axes
+        assert left.yaxis.get_major_ticks()[0].label1.get_visible()
+        assert not any(tick.label1.get_visible() for tick in right.yaxis.get_major_ticks())

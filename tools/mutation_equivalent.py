@@ -156,4 +156,7 @@ EQUIVALENT += [
      "bin_area = (x1_edges[1] - x1_edges[0]) * (x2_edges[1] - x2_edges[0])", "-", "+",
      "x1_range starts at 0.0, so x1_edges[0] == 0.0 and x1_edges[1] + 0.0 == x1_edges[1] - 0.0",
      len("bin_area = (x1_edges[1] ")),
+    ("scratchflow/plotting/conditional.py", "sharex=True, sharey=True)", "True", "False",
+     "the figure is saved, not shown: with one row of panels sharex hides no tick label, and "
+     "every panel sets the same x limits itself (figure.scatter_panels)", len("sharex=")),
 ]
