@@ -159,4 +159,10 @@ EQUIVALENT += [
     ("scratchflow/plotting/conditional.py", "sharex=True, sharey=True)", "True", "False",
      "the figure is saved, not shown: with one row of panels sharex hides no tick label, and "
      "every panel sets the same x limits itself (figure.scatter_panels)", len("sharex=")),
+    ("scratchflow/plotting/figure.py",
+     "CURVE_POINTS = 400      # vertices of the polyline that draws a smooth curve (finer than the pixels)",
+     "400", "401", "the number of vertices of the polylines that draw smooth curves (1-D densities, "
+     "the spline, grid lines, circles): each vertex lies on the curve either way (the tests read "
+     "them back against the formula), and 400 or 401 over a panel at most 715 pixels wide (6.5 in "
+     "at 110 dpi) are both finer than the pixels"),
 ]

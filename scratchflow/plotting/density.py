@@ -3,7 +3,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 
-from scratchflow.plotting.figure import bounds, check_plot_dim, grid_points, save_figure, subsample
+from scratchflow.plotting.figure import (CURVE_POINTS, bounds, check_plot_dim, grid_points, save_figure,
+                                         subsample)
 
 
 def plot_density(flow, data=None, out_dir="figures", filename="density.png", target=None,
@@ -22,7 +23,7 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
     reference = np.asarray(reference, dtype=np.float64)
     if flow.dim == 1:
         low, high = bounds(np.column_stack([reference, reference]))
-        grid = np.linspace(low[0], high[0], 400)[:, None]                # (400, 1)
+        grid = np.linspace(low[0], high[0], CURVE_POINTS)[:, None]       # (P, 1)
         fig, ax = plt.subplots(figsize=(6, 4))
         if data is not None:
             ax.hist(data[:, 0], bins=60, density=True, alpha=0.4, label="data")

@@ -4,6 +4,8 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+CURVE_POINTS = 400      # vertices of the polyline that draws a smooth curve (finer than the pixels)
+
 
 def save_figure(fig, out_dir, filename):
     os.makedirs(out_dir, exist_ok=True)
