@@ -262,3 +262,18 @@ def test_sample_panels_share_the_y_axis_and_keep_their_width(figures):
         left, right = fig.axes
         assert left.yaxis.get_major_ticks()[0].label1.get_visible()
         assert not any(tick.label1.get_visible() for tick in right.yaxis.get_major_ticks())
+
+
+def test_image_cells_keep_one_nearly_square_size_and_rows_are_full(figures):
+    """Twice the images: as wide, two rows more per block, each row as tall as a cell is wide."""
+    flow = Flow(ElementwiseAffine(4))
+    data = np.random.default_rng(0).random((40, 4))
+    for n in (16, 32):
+        samples.plot_image_samples(flow, data, image_shape=(2, 2), n=n)
+    (width16, height16), (width32, height32) = [fig.get_size_inches() for fig in figures]
+    assert width16 == pytest.approx(width32)
+    row_height, cell_width = (height32 - height16) / 4, width32 / 8
+    assert row_height == pytest.approx(cell_width, rel=0.1)
+    assert 0.2 < height16 - 4 * row_height < 1.0                       # and a title's worth more
+    with pytest.raises(ValueError, match="n = 20 images do not fill rows of 8"):
+        samples.plot_image_samples(flow, data, image_shape=(2, 2), n=20)
