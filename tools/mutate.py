@@ -44,7 +44,8 @@ from mutation_runner import copy_repository, fork, run_mutants
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGURE_STYLE = {"figsize", "alpha", "s", "lw", "linewidth", "linewidths", "fontsize", "dpi", "bins",
                 "levels", "color", "cmap", "markersize", "ms", "markerscale", "pad", "shrink",
-                "wspace", "hspace", "zorder", "labelsize", "size", "vmin", "vmax", "range"}
+                "wspace", "hspace", "zorder", "labelsize", "size", "vmin", "vmax", "range",
+                "height_ratios", "width_ratios"}
 
 
 def _library_files(only):

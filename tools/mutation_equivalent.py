@@ -165,4 +165,7 @@ EQUIVALENT += [
      "the spline, grid lines, circles): each vertex lies on the curve either way (the tests read "
      "them back against the formula), and 400 or 401 over a panel at most 715 pixels wide (6.5 in "
      "at 110 dpi) are both finer than the pixels"),
+    ("scratchflow/plotting/spline.py", "span = 0.25", "0.25", "0.5",
+     "figure style only: the half-length of the short tangent mark drawn at each knot; the mark "
+     "stays centred on (x_k, y_k) with slope δ_k (what the tests read back) whatever its length"),
 ]
