@@ -57,3 +57,29 @@ def test_validation_within_one_training_range_above_is_on_the_scale_beyond_is_a_
 def test_title_names_why_training_stopped(figures, stopped, title):
     loss.plot_loss(History(mode="data", train_loss=[1.0, 0.9, 0.8], stopped=stopped))
     assert figures[0].axes[0].get_title() == "Training / обучение: " + title
+
+
+def test_a_flat_curve_reaches_one_flat_range_above_and_the_top_edge_is_on_the_scale(figures):
+    """A constant training loss of 2: validation up to 2 + FLAT_RANGE (included) widens the scale,
+    2.0015 is a triangle; a value exactly on the scale's top edge is a point, not a triangle."""
+    train_loss = [2.0] * 20
+    for validation in ([2.0, 2.0 + loss.FLAT_RANGE], [2.0, 2.0015], [0.0, 2.2]):
+        loss.plot_loss(History(mode="data", train_loss=train_loss, val_step=[10, 20],
+                               val_loss=validation))
+    reached, beyond, edge = (fig.axes[0] for fig in figures)
+    points, triangles = _validation_lines(reached)
+    assert triangles is None and reached.get_ylim()[1] > 2.001
+    points, triangles = _validation_lines(beyond)
+    assert list(points.get_ydata()) == [2.0] and triangles is not None
+    assert beyond.get_ylim() == pytest.approx((2.0 - 0.05 * loss.FLAT_RANGE, 2.0 + 0.1 * loss.FLAT_RANGE))
+    points, triangles = _validation_lines(edge)                         # range [0, 2]: top 2.2
+    assert edge.get_ylim() == pytest.approx((-0.1, 2.2)) and triangles is None
+    assert list(points.get_ydata()) == [0.0, 2.2]
+
+
+def test_a_run_without_a_finite_loss_is_drawn_on_the_unit_range(figures):
+    loss.plot_loss(History(mode="data", train_loss=[np.nan, np.inf], val_step=[2], val_loss=[np.nan]))
+    axis = figures[0].axes[0]
+    assert axis.get_ylim() == pytest.approx((-0.05, 1.1))
+    _, triangles = _validation_lines(axis)
+    assert list(triangles.get_xydata()[0]) == pytest.approx([2, 1.1])

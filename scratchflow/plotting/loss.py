@@ -4,6 +4,8 @@ import numpy as np
 
 from scratchflow.plotting.figure import save_figure
 
+FLAT_RANGE = 1e-3       # nats: the range of a flat training curve (or of one validation value)
+
 
 def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
     """Training loss per step (raw and a moving average) and validation loss per evaluation.
@@ -14,6 +16,8 @@ def plot_loss(history, out_dir="figures", filename="loss.png", smooth=50):
     The y-axis follows the training curve (its 1st to 99th percentile) and the validation values
     within one such range above it; validation that explodes past that is drawn as triangles on
     the top edge (with its largest value in the legend), so the training curve stays readable.
+    A flat curve's range counts as :data:`FLAT_RANGE`; a run without any finite loss is drawn on
+    the range [0, 1]. Margins: 5 % of the range below, 10 % above.
     The title says why training stopped: the stop reason up to its first colon ("early stopping at
     step 120").
     """
@@ -58,10 +62,10 @@ def _loss_range(train_loss, val_loss):
         low, high = 0.0, 1.0
     finite_val = val_loss[np.isfinite(val_loss)]                        # (E,)
     if len(values) and len(finite_val):
-        reach = high + max(high - low, 1e-3)
+        reach = high + max(high - low, FLAT_RANGE)
         low = min(low, finite_val.min())
         high = max(high, finite_val[finite_val <= reach].max(initial=high))
     elif len(finite_val):
         low, high = finite_val.min(), finite_val.max()
-    span = max(high - low, 1e-3)
+    span = max(high - low, FLAT_RANGE)
     return low - 0.05 * span, high + 0.1 * span
