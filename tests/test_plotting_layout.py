@@ -277,3 +277,12 @@ def test_image_cells_keep_one_nearly_square_size_and_rows_are_full(figures):
     assert 0.2 < height16 - 4 * row_height < 1.0                       # and a title's worth more
     with pytest.raises(ValueError, match="n = 20 images do not fill rows of 8"):
         samples.plot_image_samples(flow, data, image_shape=(2, 2), n=20)
+
+
+def test_density_without_data_frames_the_bulk_of_5000_seeded_samples(figures):
+    flow = Flow(ElementwiseAffine(2, log_scale=[-1.0, 0.5], shift=[3.0, -2.0]))
+    density.plot_density(flow, None, resolution=5)
+    low, high = bounds(flow.sample(5000, rng=0), pad=0.1, percentiles=(1, 99))
+    axis = figures[0].axes[0]
+    assert axis.get_xlim() == pytest.approx((low[0], high[0]), rel=1e-12)
+    assert axis.get_ylim() == pytest.approx((low[1], high[1]), rel=1e-12)
