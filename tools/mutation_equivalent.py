@@ -62,10 +62,6 @@ EQUIVALENT = [
     ("scratchflow/optim.py", "if shrink != 1.0:", "1.0", "2.0",
      "shrink = 1 - lr * weight_decay <= 1 is never 2, and the extra multiplication by exactly 1.0 "
      "leaves every float (0, -0, NaN too) unchanged"),
-    ("scratchflow/plotting/density.py",
-     "grid = np.linspace(low[0], high[0], 400)[:, None]                # (400, 1)", "0", "1",
-     "bounds() gets the 1-D data twice, as two equal columns, so low[1] == low[0] and "
-     "high[1] == high[0]"),
 ]
 
 _ROOT_ROW = ("a row whose F is exactly 0 at alpha is marked done in that same step (|F| = 0 <= its "

@@ -23,7 +23,7 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
     reference = data if data is not None else flow.sample(5000, rng=0)
     reference = np.asarray(reference, dtype=np.float64)
     if flow.dim == 1:
-        low, high = bounds(np.column_stack([reference, reference]))
+        low, high = bounds(reference)                                    # (1,), (1,)
         grid = np.linspace(low[0], high[0], CURVE_POINTS)[:, None]       # (P, 1)
         fig, ax = plt.subplots(figsize=(6, 4))
         if data is not None:

@@ -16,12 +16,12 @@ def save_figure(fig, out_dir, filename):
 
 
 def bounds(points, pad=0.15, percentiles=(0.5, 99.5)):
-    """Axis limits around the bulk of ``points`` (N, 2): the given percentiles per axis, padded by
+    """Axis limits around the bulk of ``points`` (N, D): the given percentiles per axis, padded by
     ``pad`` times their distance, so a few outliers cannot stretch the picture. An axis on which
     the two percentiles coincide (one point, a constant coordinate) gets ±0.5 around them instead,
     so a box is never empty."""
-    low, high = np.percentile(points, percentiles, axis=0)              # (2,), (2,)
-    margin = np.where(high > low, pad * (high - low), 0.5)              # (2,)
+    low, high = np.percentile(points, percentiles, axis=0)              # (D,), (D,)
+    margin = np.where(high > low, pad * (high - low), 0.5)              # (D,)
     return low - margin, high + margin
 
 
