@@ -286,3 +286,22 @@ def test_density_without_data_frames_the_bulk_of_5000_seeded_samples(figures):
     axis = figures[0].axes[0]
     assert axis.get_xlim() == pytest.approx((low[0], high[0]), rel=1e-12)
     assert axis.get_ylim() == pytest.approx((low[1], high[1]), rel=1e-12)
+
+
+def test_conditional_image_cells_keep_their_size_and_one_image_per_class_works(figures):
+    """Width grows with the images per class, height with the classes, each row about as tall as a
+    cell is wide, plus a title's worth; with one image per class the grid is still one column."""
+    two, three = _conditional_flow(dim=4, classes=2), _conditional_flow(dim=4, classes=3)
+    conditional.plot_conditional_images(two, image_shape=(2, 2), per_class=2)
+    conditional.plot_conditional_images(two, image_shape=(2, 2), per_class=4, title="mine")
+    conditional.plot_conditional_images(three, image_shape=(2, 2), per_class=2)
+    conditional.plot_conditional_images(three, image_shape=(2, 2), per_class=1)
+    (w22, h22), (w24, h24), (w32, h32), _ = [fig.get_size_inches() for fig in figures]
+    assert w24 == pytest.approx(2 * w22) and h24 == pytest.approx(h22) and w32 == pytest.approx(w22)
+    row_height, cell_width = h32 - h22, w22 / 2
+    assert row_height == pytest.approx(cell_width, rel=0.1)
+    assert 0.2 < h22 - 2 * row_height < 1.0
+    assert figures[1]._suptitle.get_text() == "mine"
+    assert figures[0]._suptitle.get_text().startswith("Samples given the class")
+    single = figures[3].axes
+    assert len(single) == 3 and [ax.get_ylabel() for ax in single] == ["0", "1", "2"]

@@ -45,7 +45,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGURE_STYLE = {"figsize", "alpha", "s", "lw", "linewidth", "linewidths", "fontsize", "dpi", "bins",
                 "levels", "color", "cmap", "markersize", "ms", "markerscale", "pad", "shrink",
                 "wspace", "hspace", "zorder", "labelsize", "size", "vmin", "vmax", "range",
-                "height_ratios", "width_ratios"}
+                "height_ratios", "width_ratios", "labelpad", "rotation"}
 
 
 def _library_files(only):
