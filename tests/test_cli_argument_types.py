@@ -43,4 +43,3 @@ def test_seed_takes_exactly_the_range_its_help_gives():
         with pytest.raises(argparse.ArgumentTypeError, match=r"a seed in \[0, 4294967295\]"):
             seed(bad)
 
-
