@@ -164,4 +164,9 @@ EQUIVALENT += [
     ("scratchflow/plotting/spline.py", "span = 0.25", "0.25", "0.5",
      "figure style only: the half-length of the short tangent mark drawn at each knot; the mark "
      "stays centred on (x_k, y_k) with slope δ_k (what the tests read back) whatever its length"),
+    ("scratchflow/cli/common.py",
+     "VALIDATION_SEED_OFFSET = 1_000_003   # toy validation points: drawn with --seed + this, apart from training",
+     "1_000_003", "1000004", "same law: the validation points are drawn from another seed than the "
+     "training points either way (train and train --conditional share the offset); seeded draws "
+     "stay reproducible"),
 ]

@@ -17,9 +17,9 @@ import numpy as np
 
 from scratchflow.atomic import write_atomically
 from scratchflow.bijectors import set_training
-from scratchflow.cli.common import (FIGURE_NOTE, data_set_name, fail, point_count, positive_float,
-                                    positive_int, positive_int_list, seed, usage_error,
-                                    writable_folder)
+from scratchflow.cli.common import (FIGURE_NOTE, VALIDATION_SEED_OFFSET, data_set_name, fail,
+                                    point_count, positive_float, positive_int, positive_int_list,
+                                    seed, usage_error, writable_folder)
 from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labelled_data
 from scratchflow.cli.figures import draw_conditional_figures, draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
@@ -201,7 +201,7 @@ def _train_and_validation_data(args):
     if args.data in REAL_DATASETS:
         return load_sklearn(args.data, "train"), load_sklearn(args.data, "test")
     return (load_dataset(args.data, args.n_train, rng=args.seed),
-            load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003))
+            load_dataset(args.data, args.n_val, rng=args.seed + VALIDATION_SEED_OFFSET))
 
 
 def _build_flow(args, dim):
