@@ -89,3 +89,29 @@ def test_every_draw_of_samples_uses_the_commands_seed():
     assert np.all(calls["plot_layers"][0][1] == 7.0) and "samples" in calls["plot_layers"][1]["input_label"]
     _, calls = _draw(64, data=np.ones((5, 64)), image_shape=(8, 8), seed=7)
     assert calls["plot_image_samples"][1]["seed"] == 7
+
+
+def test_the_figures_are_drawn_with_one_blas_thread(monkeypatch):
+    """The density grid is many small products: train and plot draw every figure one-threaded
+    (as fit trains), and give the setting back."""
+    import argparse
+
+    import pytest
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from scratchflow import plotting
+    from scratchflow.cli.figures import draw_conditional_figures, draw_figures
+
+    def threads():
+        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+    seen = []
+    monkeypatch.setattr(plotting, "spline_layers", lambda flow: [])
+    for name in ("plot_loss", "plot_samples", "plot_conditional_images"):
+        monkeypatch.setattr(plotting, name, lambda *args, **kwargs: seen.append(threads()) or "drawn")
+    with threadpool_limits(limits=2, user_api="blas"):
+        if threads() != {2}:
+            pytest.skip(f"this BLAS cannot run 2 threads here (threadpoolctl sees {threads()})")
+        draw_figures(_Flow(3), None, None, "out", history=["h"], seed=0)
+        args = argparse.Namespace(out="out", seed=0)
+        draw_conditional_figures(_Flow(4), None, args)
+        assert seen == [{1}, {1}] and threads() == {2}
