@@ -169,4 +169,11 @@ EQUIVALENT += [
      "1_000_003", "1000004", "same law: the validation points are drawn from another seed than the "
      "training points either way (train and train --conditional share the offset); seeded draws "
      "stay reproducible"),
+    ("scratchflow/cli/train.py",
+     "set_training(flow, False)                        # figures: BatchNorm with running averages",
+     "False", "True", "set_training only switches BatchNorm layers, and no model the train command "
+     "builds has one: _build_flow's config never sets build_model's batchnorm option"),
+    ("scratchflow/cli/train.py",
+     'if args.model == "realnvp" and load_dataset(args.data, 1, rng=0).shape[1] < 2:', "0", "1",
+     "one point is drawn only to read the data set's dimension, which no seed changes"),
 ]
