@@ -3,6 +3,7 @@ class, and every class occurs in the labels."""
 import argparse
 
 import numpy as np
+import pytest
 
 from scratchflow.cli.conditional import CLASSES, labelled_data
 
@@ -26,21 +27,27 @@ def test_conditional_moons_are_the_points_train_draws_without_conditional():
     assert not np.allclose(val, plain_train[:40])                       # validation: other draws
 
 
-def test_a_conditional_run_lists_every_file_it_wrote(tmp_path, monkeypatch, capsys):
-    """The closing lines of train --conditional name the model, the history, run.json and the
-    figure of samples per class."""
+@pytest.mark.parametrize("conditional", [True, False])
+def test_a_run_lists_every_file_it_wrote(tmp_path, monkeypatch, capsys, conditional):
+    """The closing lines of train (--conditional or not) name the model, the history, run.json
+    and the figures."""
     import os
 
     from scratchflow.cli import train
     from scratchflow.history import History
     from scratchflow.models import build_model
-    flow = build_model({"model": "realnvp", "dim": 2, "n_layers": 1, "hidden": [2], "context_dim": 2})
+    flow = build_model({"model": "realnvp", "dim": 2, "n_layers": 1, "hidden": [2],
+                        "context_dim": 2 if conditional else 0})
     monkeypatch.setattr(train, "draw_conditional_figures",
                         lambda flow, data, args: [os.path.join(args.out, "conditional_samples.png")])
-    args = argparse.Namespace(out=str(tmp_path), conditional=True, no_figures=False, seed=0)
+    monkeypatch.setattr(train, "draw_figures",
+                        lambda flow, data, target, out, history, **options: [os.path.join(out, "loss.png")])
+    args = argparse.Namespace(out=str(tmp_path), conditional=conditional, no_figures=False, seed=0,
+                              data="moons")
     history = History(mode="data", train_loss=[1.0, 0.9])
     assert train._save_run(args, flow, history, None, None) == 0
     written = [line.split()[1] for line in capsys.readouterr().out.splitlines()
                if line.startswith("wrote ")]
-    assert sorted(os.path.basename(path) for path in written) == [
-        "conditional_samples.png", "history.csv", "history.json", "model.npz", "run.json"]
+    figure = "conditional_samples.png" if conditional else "loss.png"
+    assert sorted(os.path.basename(path) for path in written) == sorted(
+        [figure, "history.csv", "history.json", "model.npz", "run.json"])
