@@ -114,6 +114,8 @@ def fit_panel(config, target, steps, lr=None, batch_size=256, seed=0, log_z=None
     ends the fit with the last finite parameters (``fit`` warns); Ctrl-C, which ``fit`` turns into
     a normal return, is raised again as ``KeyboardInterrupt``, so the figure stops. KL and its standard error are
     :func:`final_kl`'s (``log_z``: the target's, if known).
+
+    Defaults: ``batch_size=256`` base draws a step, ``seed=0``.
     """
     flow = build_model({**config, "seed": seed})
     base_lr = LEARNING_RATES[config["model"]] if lr is None else lr

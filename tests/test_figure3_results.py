@@ -25,3 +25,47 @@ def test_saved_results_read_back_equal(tmp_path):
     path = figure3.save_results(results, str(tmp_path / "out"))
     with open(path, encoding="utf-8") as handle:
         assert json.load(handle) == results
+
+
+def _stated_defaults(function):
+    import ast
+    import inspect
+    import re
+    paragraph = inspect.getdoc(function).split("Defaults:", 1)[1]
+    return {name: ast.literal_eval(value) for name, value in re.findall(r"``(\w+)=([^`]+)``", paragraph)}
+
+
+def test_fit_panel_by_default_fits_as_its_stated_defaults_do(monkeypatch):
+    """Every chunk's fit gets the same minibatch size, validation size and seed whether the
+    defaults the docstring states are left out or given."""
+    from scratchflow.history import History
+    from scratchflow.targets import load_target
+    calls = []
+
+    def recording_fit(flow, **kwargs):
+        calls.append({key: kwargs[key] for key in ("batch_size", "val_size", "seed", "steps")})
+        return History(mode="target")
+    monkeypatch.setattr(figure3, "fit", recording_fit)
+    monkeypatch.setattr(figure3, "EVAL_DRAWS", 16)
+    config = {"model": "planar", "dim": 2, "n_layers": 2}
+    figure3.fit_panel(config, load_target("u2"), steps=150)
+    by_default = calls[:]
+    figure3.fit_panel(config, load_target("u2"), steps=150, **_stated_defaults(figure3.fit_panel))
+    assert calls[2:] == by_default and len(by_default) == 2
+
+
+def test_the_final_kl_uses_the_documented_number_of_fixed_draws(monkeypatch):
+    """The module docstring: "on N base draws that are the same for every panel and every seed"."""
+    import re
+
+    from scratchflow.models import build_model
+    from scratchflow.targets import load_target
+    documented = int(re.search(r"on (\d+) base draws", figure3.__doc__).group(1))
+    flow = build_model({"model": "planar", "dim": 2, "n_layers": 2})
+    drawn = []
+    base_sample = flow.base.sample
+    monkeypatch.setattr(flow.base, "sample",
+                        lambda n, rng, **options: drawn.append(base_sample(n, rng, **options)) or drawn[-1])
+    figure3.final_kl(flow, load_target("u2"))
+    (draws,) = drawn
+    assert draws.shape == (documented, 2)

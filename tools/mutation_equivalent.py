@@ -176,4 +176,15 @@ EQUIVALENT += [
     ("scratchflow/cli/train.py",
      'if args.model == "realnvp" and load_dataset(args.data, 1, rng=0).shape[1] < 2:', "0", "1",
      "one point is drawn only to read the data set's dimension, which no seed changes"),
+    ("scratchflow/figure3.py",
+     "EVAL_SEED = 2015            # the same draws for every panel and every seed", "2015", "2016",
+     "same law: the final KL is estimated on EVAL_DRAWS fixed N(0, I) draws either way, the same "
+     "for every panel and seed (what the docstring promises); seeded draws stay reproducible"),
+    ("scratchflow/figure3.py", "for width in range(2, 65):", "2", "3",
+     "_matched's one caller (model_configs) asks for the budget of planar K=32, 160 parameters; "
+     "the closest widths, IAF 5 (156) and Real-NVP 9 (152), lie inside range(3, 65) too, and width "
+     "2 is farther from 160 for both", len("for width in range(")),
+    ("scratchflow/figure3.py", "for width in range(2, 65):", "65", "66",
+     "_matched's one caller asks for 160 parameters; width 65 gives far more than the chosen "
+     "widths 5 and 9 (the size grows with the width), so it is never the closest"),
 ]
