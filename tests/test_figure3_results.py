@@ -69,3 +69,12 @@ def test_the_final_kl_uses_the_documented_number_of_fixed_draws(monkeypatch):
     figure3.final_kl(flow, load_target("u2"))
     (draws,) = drawn
     assert draws.shape == (documented, 2)
+
+
+def test_a_panel_fits_without_a_progress_bar(monkeypatch, capfd):
+    """The figure3 command prints one line per panel; the panels' fits draw no bar of their own."""
+    from scratchflow.targets import load_target
+    monkeypatch.setattr(figure3, "EVAL_DRAWS", 16)
+    figure3.fit_panel({"model": "planar", "dim": 2, "n_layers": 2}, load_target("u2"), steps=3,
+                      batch_size=8)
+    assert capfd.readouterr().err == ""
