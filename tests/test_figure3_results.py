@@ -78,3 +78,20 @@ def test_a_panel_fits_without_a_progress_bar(monkeypatch, capfd):
     figure3.fit_panel({"model": "planar", "dim": 2, "n_layers": 2}, load_target("u2"), steps=3,
                       batch_size=8)
     assert capfd.readouterr().err == ""
+
+
+def test_the_final_kl_adds_log_z_back_for_an_unnormalised_target():
+    """p* = e^3 N(m, I): log q − log p* is 3 lower than against the normalised N(m, I), and
+    + log Z (= 3) gives the same KL, ½‖m‖² at the identity flow."""
+    import numpy as np
+
+    from scratchflow.models import build_model
+
+    class Unnormalised:
+        dim = 2
+
+        def log_prob(self, x):
+            return -0.5 * np.sum((x - [0.6, -0.8]) ** 2, axis=1) - np.log(2 * np.pi) + 3.0
+    flow = build_model({"model": "realnvp", "dim": 2, "n_layers": 2, "hidden": [4], "seed": 3})
+    kl, standard_error = figure3.final_kl(flow, Unnormalised())
+    assert abs(kl - 0.5) < 4 * standard_error + 1e-5
