@@ -156,6 +156,8 @@ def fit_figure3(steps=8000, seed=0, targets=TARGET_NAMES, log=print, jobs=1):
     whether the planar KL decreases with K.
     ``flows`` maps (target name, column label) to the fitted flow. Every panel is seeded on its
     own, so the results do not depend on ``jobs`` (:func:`_fit_in_worker`).
+
+    Defaults: ``steps=8000`` (as ``scratchflow figure3``), ``seed=0``, ``jobs=1``.
     """
     steps, jobs = check_int(steps, "steps", 1), check_int(jobs, "jobs", 1)
     log_z = {name: log_normalizer(load_target(name)) for name in targets}   # once per target

@@ -95,3 +95,21 @@ def test_the_final_kl_adds_log_z_back_for_an_unnormalised_target():
     flow = build_model({"model": "realnvp", "dim": 2, "n_layers": 2, "hidden": [4], "seed": 3})
     kl, standard_error = figure3.final_kl(flow, Unnormalised())
     assert abs(kl - 0.5) < 4 * standard_error + 1e-5
+
+
+def test_fit_figure3_by_default_fits_as_its_stated_defaults_do(monkeypatch):
+    tasks = []
+
+    def recording_worker(task):
+        tasks.append(task)
+        return {}, 0.25, 0.01
+    monkeypatch.setattr(figure3, "_fit_in_worker", recording_worker)
+    monkeypatch.setattr(figure3, "model_configs",
+                        lambda: [("planar K=2", {"model": "planar", "dim": 2, "n_layers": 2})])
+    by_default, _ = figure3.fit_figure3(targets=("u1",), log=lambda line: None)
+    stated, _ = figure3.fit_figure3(targets=("u1",), log=lambda line: None,
+                                    **_stated_defaults(figure3.fit_figure3))
+    half = len(tasks) // 2
+    assert tasks[:half] == tasks[half:] and half == 1                    # one task a panel
+    assert {key: by_default[key] for key in ("steps", "seed", "jobs")} == \
+        {key: stated[key] for key in ("steps", "seed", "jobs")}
