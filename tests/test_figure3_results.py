@@ -106,10 +106,19 @@ def test_fit_figure3_by_default_fits_as_its_stated_defaults_do(monkeypatch):
     monkeypatch.setattr(figure3, "_fit_in_worker", recording_worker)
     monkeypatch.setattr(figure3, "model_configs",
                         lambda: [("planar K=2", {"model": "planar", "dim": 2, "n_layers": 2})])
+    import time
+    start = time.perf_counter()
     by_default, _ = figure3.fit_figure3(targets=("u1",), log=lambda line: None)
+    assert 0.0 <= by_default["seconds"] <= time.perf_counter() - start     # its wall time
     stated, _ = figure3.fit_figure3(targets=("u1",), log=lambda line: None,
                                     **_stated_defaults(figure3.fit_figure3))
     half = len(tasks) // 2
     assert tasks[:half] == tasks[half:] and half == 1                    # one task a panel
     assert {key: by_default[key] for key in ("steps", "seed", "jobs")} == \
         {key: stated[key] for key in ("steps", "seed", "jobs")}
+
+
+def test_fit_figure3_refuses_zero_jobs_before_fitting():
+    import pytest
+    with pytest.raises(ValueError, match="jobs must be >= 1, got 0"):
+        figure3.fit_figure3(steps=5, jobs=0, log=None)
