@@ -187,4 +187,9 @@ EQUIVALENT += [
     ("scratchflow/figure3.py", "for width in range(2, 65):", "65", "66",
      "_matched's one caller asks for 160 parameters; width 65 gives far more than the chosen "
      "widths 5 and 9 (the size grows with the width), so it is never the closest"),
+    ("scratchflow/figure3.py",
+     "batch_size=batch_size, seed=seed * 100003 + chunk, restore_best=False,", "100003", "100004",
+     "same law: chunk c of a panel of seed s draws its minibatches with seed s * 100004 + c, as "
+     "distinct across chunks and seeds (fewer than 100003 chunks) as s * 100003 + c; seeded draws "
+     "stay reproducible"),
 ]
