@@ -122,3 +122,25 @@ def test_fit_figure3_refuses_zero_jobs_before_fitting():
     import pytest
     with pytest.raises(ValueError, match="jobs must be >= 1, got 0"):
         figure3.fit_figure3(steps=5, jobs=0, log=None)
+
+
+def test_the_final_kl_of_a_flow_to_its_own_density_is_zero_on_one_blas_thread(monkeypatch):
+    """log q − log p* is 0 on every draw when p* is the flow's own density (log Z = 0): this needs
+    the log-determinant of x = f⁻¹(z) with its sign. The draws run one-threaded."""
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from scratchflow import ElementwiseAffine, Flow
+    flow = Flow([ElementwiseAffine(2, log_scale=[0.7, -0.4], shift=[1.0, -2.0])])
+    seen = []
+    inverse = flow.layers.inverse
+
+    def watched(z):
+        seen.append({info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"})
+        return inverse(z)
+    monkeypatch.setattr(flow.layers, "inverse", watched)
+    with threadpool_limits(limits=2, user_api="blas"):
+        kl, standard_error = figure3.final_kl(flow, flow, log_z=0.0)
+    assert abs(kl) < 1e-12 and standard_error < 1e-12
+    blas = {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+    if blas:
+        assert seen == [{1}]

@@ -110,10 +110,6 @@ EQUIVALENT += [
      "zipfile.ZipFile in mode 'r' finds the central directory by seeking from the end of the file "
      "and reads each member at its recorded absolute offset; the position it is handed is never "
      "read (CPython's zipfile: start_dir comes from the end record), so the archive reads the same"),
-    ("scratchflow/cli/train.py",
-     "load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003))", "1_000_003", "1000004",
-     "same law: any nonzero offset gives a validation set drawn independently of the training set "
-     "(whose seed is --seed) from the same distribution, reproducible from --seed"),
 ]
 EQUIVALENT += [
     ("scratchflow/checks/conditional.py",
@@ -180,16 +176,7 @@ EQUIVALENT += [
      "EVAL_SEED = 2015            # the same draws for every panel and every seed", "2015", "2016",
      "same law: the final KL is estimated on EVAL_DRAWS fixed N(0, I) draws either way, the same "
      "for every panel and seed (what the docstring promises); seeded draws stay reproducible"),
-    ("scratchflow/figure3.py", "for width in range(2, 65):", "2", "3",
-     "_matched's one caller (model_configs) asks for the budget of planar K=32, 160 parameters; "
-     "the closest widths, IAF 5 (156) and Real-NVP 9 (152), lie inside range(3, 65) too, and width "
-     "2 is farther from 160 for both", len("for width in range(")),
-    ("scratchflow/figure3.py", "for width in range(2, 65):", "65", "66",
-     "_matched's one caller asks for 160 parameters; width 65 gives far more than the chosen "
-     "widths 5 and 9 (the size grows with the width), so it is never the closest"),
-    ("scratchflow/figure3.py",
-     "batch_size=batch_size, seed=seed * 100003 + chunk, restore_best=False,", "100003", "100004",
-     "same law: chunk c of a panel of seed s draws its minibatches with seed s * 100004 + c, as "
-     "distinct across chunks and seeds (fewer than 100003 chunks) as s * 100003 + c; seeded draws "
-     "stay reproducible"),
+    ("scratchflow/figure3.py", 'lambda handle: json.dump(results, handle, indent=2), mode="w")',
+     "2", "3", "JSON layout only: indent=3 writes the same keys and values, indented by three spaces "
+     "instead of two; json.load gives the same dict"),
 ]
