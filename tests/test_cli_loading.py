@@ -62,3 +62,9 @@ def test_a_data_set_of_another_dimension_is_refused_naming_where_it_came_from(ca
     with pytest.raises(SystemExit, match=r"^scratchflow plot: error: data set 'example1' is 1-D but "
                                          r"the model is 2-D \(read from run.json\)$"):
         _data_or_target(argparse.Namespace(data=None, n=10, seed=0), {"data": "example1"}, flow)
+
+
+def test_a_model_of_three_or_more_dimensions_loads_no_data_for_its_figures():
+    """Only the loss curve can be drawn beyond 2-D (and images for pixel data): --data is not read."""
+    flow = build_autoregressive("maf", 3, n_layers=1, hidden=(4,))
+    assert _data_or_target(argparse.Namespace(data="moons", n=10, seed=0), {}, flow) == (None, None, None)
