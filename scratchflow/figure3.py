@@ -114,6 +114,8 @@ def fit_panel(config, target, steps, lr=None, batch_size=256, seed=0, log_z=None
     ends the fit with the last finite parameters (``fit`` warns); Ctrl-C, which ``fit`` turns into
     a normal return, is raised again as ``KeyboardInterrupt``, so the figure stops. KL and its standard error are
     :func:`final_kl`'s (``log_z``: the target's, if known).
+
+    Defaults: ``batch_size=256`` base draws a step, ``seed=0``.
     """
     flow = build_model({**config, "seed": seed})
     base_lr = LEARNING_RATES[config["model"]] if lr is None else lr
@@ -154,6 +156,8 @@ def fit_figure3(steps=8000, seed=0, targets=TARGET_NAMES, log=print, jobs=1):
     whether the planar KL decreases with K.
     ``flows`` maps (target name, column label) to the fitted flow. Every panel is seeded on its
     own, so the results do not depend on ``jobs`` (:func:`_fit_in_worker`).
+
+    Defaults: ``steps=8000`` (as ``scratchflow figure3``), ``seed=0``, ``jobs=1``.
     """
     steps, jobs = check_int(steps, "steps", 1), check_int(jobs, "jobs", 1)
     log_z = {name: log_normalizer(load_target(name)) for name in targets}   # once per target

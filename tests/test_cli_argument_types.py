@@ -36,6 +36,14 @@ def test_a_command_is_required(capsys):
     assert "required: COMMAND" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["sample", "plot"])
+def test_the_model_file_is_required(capsys, command):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command])
+    assert exit_info.value.code == 2
+    assert "required: --model-file" in capsys.readouterr().err
+
+
 def test_seed_takes_exactly_the_range_its_help_gives():
     """[0, 2^32 - 1]: every seed NumPy's legacy and new generators both accept."""
     assert seed("0") == 0 and seed("4294967295") == 2 ** 32 - 1

@@ -27,14 +27,16 @@ class _Recorder:
 class _Flow:
     def __init__(self, dim):
         self.dim = dim
+        self.seeds = []
 
     def sample(self, n, rng=None):
-        return np.zeros((n, self.dim))
+        self.seeds.append(rng)
+        return np.full((n, self.dim), float(rng))
 
 
-def _draw(dim, data=None, target=None, history=None, image_shape=None, spline_layers=()):
+def _draw(dim, data=None, target=None, history=None, image_shape=None, spline_layers=(), seed=0):
     plotting = _Recorder(spline_layers)
-    paths = _draw_figures(plotting, _Flow(dim), data, target, "out", history, 0, image_shape)
+    paths = _draw_figures(plotting, _Flow(dim), data, target, "out", history, seed, image_shape)
     return paths, plotting.calls
 
 
@@ -76,3 +78,40 @@ def test_a_spline_flow_adds_its_spline_figure_from_data_or_from_samples():
     assert calls["plot_learned_spline"][0][1].shape == (2000, 2)       # samples of the flow
     paths, _ = _draw(3, data=np.ones((5, 3)), history=["h"], spline_layers=[0])
     assert paths == ["plot_loss", "plot_learned_spline"]               # any dimension
+
+
+def test_every_draw_of_samples_uses_the_commands_seed():
+    """--seed 7: the samples figure is drawn with seed 7, and the samples standing in for data (a
+    target density: spline input, layer panels) are drawn with it too."""
+    paths, calls = _draw(2, target="u1", spline_layers=[0], seed=7)
+    assert calls["plot_samples"][1]["seed"] == 7
+    assert np.all(calls["plot_learned_spline"][0][1] == 7.0)
+    assert np.all(calls["plot_layers"][0][1] == 7.0) and "samples" in calls["plot_layers"][1]["input_label"]
+    _, calls = _draw(64, data=np.ones((5, 64)), image_shape=(8, 8), seed=7)
+    assert calls["plot_image_samples"][1]["seed"] == 7
+
+
+def test_the_figures_are_drawn_with_one_blas_thread(monkeypatch):
+    """The density grid is many small products: train and plot draw every figure one-threaded
+    (as fit trains), and give the setting back."""
+    import argparse
+
+    import pytest
+    from threadpoolctl import threadpool_info, threadpool_limits
+
+    from scratchflow import plotting
+    from scratchflow.cli.figures import draw_conditional_figures, draw_figures
+
+    def threads():
+        return {info["num_threads"] for info in threadpool_info() if info["user_api"] == "blas"}
+    seen = []
+    monkeypatch.setattr(plotting, "spline_layers", lambda flow: [])
+    for name in ("plot_loss", "plot_samples", "plot_conditional_images"):
+        monkeypatch.setattr(plotting, name, lambda *args, **kwargs: seen.append(threads()) or "drawn")
+    with threadpool_limits(limits=2, user_api="blas"):
+        if threads() != {2}:
+            pytest.skip(f"this BLAS cannot run 2 threads here (threadpoolctl sees {threads()})")
+        draw_figures(_Flow(3), None, None, "out", history=["h"], seed=0)
+        args = argparse.Namespace(out="out", seed=0)
+        draw_conditional_figures(_Flow(4), None, args)
+        assert seen == [{1}, {1}] and threads() == {2}

@@ -49,3 +49,22 @@ def test_plot_refuses_a_run_json_whose_data_set_is_not_a_name(name):
     with pytest.raises(SystemExit) as stopped:
         _data_or_target(argparse.Namespace(data=None, n=40, seed=0), {"data": name}, flow)
     assert stopped.value.code == f"scratchflow plot: error: run.json names the data set {name!r}, not a name"
+
+
+def test_a_data_set_of_another_dimension_is_refused_naming_where_it_came_from(capsys):
+    """--data of the wrong dimension is a usage error (exit 2) naming the flag; the same name read
+    from run.json is a one-line failure (exit 1) that says so."""
+    flow = build_realnvp(2, n_layers=1, hidden=(4,))
+    with pytest.raises(SystemExit) as exit_info:
+        _data_or_target(argparse.Namespace(data="example1", n=10, seed=0), {}, flow)
+    assert exit_info.value.code == 2
+    assert "argument --data: data set 'example1' is 1-D but the model is 2-D" in capsys.readouterr().err
+    with pytest.raises(SystemExit, match=r"^scratchflow plot: error: data set 'example1' is 1-D but "
+                                         r"the model is 2-D \(read from run.json\)$"):
+        _data_or_target(argparse.Namespace(data=None, n=10, seed=0), {"data": "example1"}, flow)
+
+
+def test_a_model_of_three_or_more_dimensions_loads_no_data_for_its_figures():
+    """Only the loss curve can be drawn beyond 2-D (and images for pixel data): --data is not read."""
+    flow = build_autoregressive("maf", 3, n_layers=1, hidden=(4,))
+    assert _data_or_target(argparse.Namespace(data="moons", n=10, seed=0), {}, flow) == (None, None, None)

@@ -52,3 +52,14 @@ def test_a_last_validation_loss_well_above_the_best_warns_of_overfitting():
     assert "best parameters (step 40) were kept" in text
     text = _summary(Flow(ElementwiseAffine(2)), _history(best=1.25, last=1.3), None, None)
     assert "WARNING" not in text                       # within the 0.1-nat margin
+
+
+def test_the_overfitting_margin_is_the_larger_of_a_tenth_of_a_nat_and_a_tenth_of_the_best():
+    """Warn only when the last loss is worse than the best by MORE than max(0.1, 0.1 |best|)."""
+    def warns(best, last):
+        text = _summary(Flow(ElementwiseAffine(2)), _history(best=best, last=last), None, None)
+        assert text.startswith("50 steps in 3.0 s; best validation NLL")     # the warning is added
+        return "WARNING" in text
+    assert not warns(0.5, 0.6) and warns(0.5, 0.61)            # exactly at 0.1 nat: no warning
+    assert not warns(-5.0, -4.5) and warns(-5.0, -4.49)        # |best| = 5: margin 0.5
+    assert not warns(3.0, 3.25) and warns(3.0, 3.31)           # best = 3: margin 0.3, not 0.1

@@ -7,7 +7,7 @@ from scratchflow.cli.train import _build_flow
 
 
 def _args(data):
-    return argparse.Namespace(model="realnvp", layers=2, hidden=[4], seed=3, data=data)
+    return argparse.Namespace(model="realnvp", layers=2, hidden=[4], seed=3, data=data, conditional=False)
 
 
 def test_image_data_gets_a_logit_layer_first():

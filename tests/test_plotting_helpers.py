@@ -13,6 +13,11 @@ def test_bounds_pad_the_central_99_percent():
     np.testing.assert_allclose(high, [9.95 + 0.15 * 9.9, 0.99 + 0.15 * 1.98], atol=1e-6)
     low, high = bounds(np.ones((10, 2)), pad=0.0)
     assert np.all(high > low)                                # a single point still gets a box
+    low, high = bounds(np.column_stack([np.linspace(0.0, 4.0, 11), np.full(11, 3.0)]))
+    np.testing.assert_allclose([low[1], high[1]], [2.5, 3.5])  # a constant coordinate: ±0.5
+    assert low[0] < 0.0 and high[0] > 4.0
+    low, high = bounds(np.column_stack([np.linspace(0.0, 4.0, 11)] * 2), pad=0.0)
+    np.testing.assert_allclose([low, high], np.percentile(np.linspace(0.0, 4.0, 11), [[0.5] * 2, [99.5] * 2]))
 
 
 def test_subsample_keeps_small_sets_and_draws_distinct_rows():

@@ -25,6 +25,7 @@ constants in keyword arguments that only style a figure (``FIGURE_STYLE``: sizes
 bins, ...) are not mutated, and counted.
 """
 import argparse
+import ast
 import collections
 import json
 import os
@@ -43,7 +44,8 @@ from mutation_runner import copy_repository, fork, run_mutants
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 FIGURE_STYLE = {"figsize", "alpha", "s", "lw", "linewidth", "linewidths", "fontsize", "dpi", "bins",
                 "levels", "color", "cmap", "markersize", "ms", "markerscale", "pad", "shrink",
-                "wspace", "hspace", "zorder", "labelsize", "size", "vmin", "vmax", "range"}
+                "wspace", "hspace", "zorder", "labelsize", "size", "vmin", "vmax", "range",
+                "height_ratios", "width_ratios", "labelpad", "rotation"}
 
 
 def _library_files(only):
@@ -58,14 +60,51 @@ def _library_files(only):
 
 
 def _is_figure_style(mutant, source):
-    """A constant in a keyword argument (or a dict entry) that only styles a figure: ``alpha=0.5``,
-    ``figsize=(6, 4)``, ``gridspec_kw={"wspace": 0.45}``."""
+    """A constant anywhere inside the value of a keyword argument (or a dict entry) that only styles
+    a figure: ``alpha=0.5``, ``figsize=(5.6 * len(panels), 4.6)``, ``gridspec_kw={"wspace": 0.45}``;
+    except a constant compared with something (``vmax=top if top > 0 else None``) or used as an
+    index (``range=(grid[0], grid[-1])``): a condition or a choice of element is logic, not style."""
     if not mutant.path.startswith("scratchflow/plotting/") or mutant.original[:1] not in "0123456789.TF":
         return False
-    line_start = source.rfind("\n", 0, mutant.start) + 1
-    before = source[line_start:mutant.start]
-    match = re.search(r"""["']?(\w+)["']?\s*[=:]\s*[(\[]?[^=:()\[\]]*$""", before)
-    return bool(match) and match.group(1) in FIGURE_STYLE
+    styles, compared = _figure_style_spans(mutant.path, source)
+
+    def inside(spans):
+        return any(start <= mutant.start and mutant.end <= end for start, end in spans)
+    return inside(styles) and not inside(compared)
+
+
+_SPANS = {}
+
+
+def _figure_style_spans(path, source):
+    """(start, end) character offsets of every figure-style value in ``source``, and of the operands
+    of the comparisons and the indices inside them."""
+    if (path, source) not in _SPANS:
+        line_starts = [0]
+        for line in source.splitlines(keepends=True):
+            line_starts.append(line_starts[-1] + len(line))
+
+        def offset(line, byte_column):   # ast columns count UTF-8 bytes
+            text = source[line_starts[line - 1]:line_starts[line]]
+            return line_starts[line - 1] + len(text.encode("utf-8")[:byte_column].decode("utf-8"))
+
+        def span(node):
+            return offset(node.lineno, node.col_offset), offset(node.end_lineno, node.end_col_offset)
+        values, compared = [], []
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.keyword) and node.arg in FIGURE_STYLE:
+                values.append(node.value)
+            elif isinstance(node, ast.Dict):
+                values += [value for key, value in zip(node.keys, node.values)
+                           if isinstance(key, ast.Constant) and key.value in FIGURE_STYLE]
+        for value in values:
+            for node in ast.walk(value):
+                if isinstance(node, ast.Compare):
+                    compared += [span(part) for part in (node.left, *node.comparators)]
+                elif isinstance(node, ast.Subscript):
+                    compared.append(span(node.slice))
+        _SPANS[path, source] = ([span(value) for value in values], compared)
+    return _SPANS[path, source]
 
 
 def _equivalent_reason(mutant):

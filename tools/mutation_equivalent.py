@@ -62,10 +62,6 @@ EQUIVALENT = [
     ("scratchflow/optim.py", "if shrink != 1.0:", "1.0", "2.0",
      "shrink = 1 - lr * weight_decay <= 1 is never 2, and the extra multiplication by exactly 1.0 "
      "leaves every float (0, -0, NaN too) unchanged"),
-    ("scratchflow/plotting/density.py",
-     "grid = np.linspace(low[0], high[0], 400)[:, None]                # (400, 1)", "0", "1",
-     "bounds() gets the 1-D data twice, as two equal columns, so low[1] == low[0] and "
-     "high[1] == high[0]"),
 ]
 
 _ROOT_ROW = ("a row whose F is exactly 0 at alpha is marked done in that same step (|F| = 0 <= its "
@@ -114,10 +110,6 @@ EQUIVALENT += [
      "zipfile.ZipFile in mode 'r' finds the central directory by seeking from the end of the file "
      "and reads each member at its recorded absolute offset; the position it is handed is never "
      "read (CPython's zipfile: start_dir comes from the end record), so the archive reads the same"),
-    ("scratchflow/cli/train.py",
-     "load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003))", "1_000_003", "1000004",
-     "same law: any nonzero offset gives a validation set drawn independently of the training set "
-     "(whose seed is --seed) from the same distribution, reproducible from --seed"),
 ]
 EQUIVALENT += [
     ("scratchflow/checks/conditional.py",
@@ -144,4 +136,47 @@ EQUIVALENT += [
      "the first step is always order[0], of input degree 1, so _add_hidden_units runs with degree "
      "0 before anything reads done: its block (ends[l][done], ends[l][0]] is empty for done = 1 as "
      "for done = 0 (ends are non-decreasing), and it then sets done = 0"),
+]
+
+EQUIVALENT += [
+    ("scratchflow/plotting/layers.py",
+     "fig, axes = plt.subplots(n_rows, n_columns, figsize=(3.0 * n_columns, 3.0 * n_rows), squeeze=False)",
+     "False", "True", "squeeze only changes a 1 x 1 grid (then a lone Axes, not an array); a flow has "
+     "at least one layer (Compose refuses none), so there are at least two panels, and a squeezed "
+     "1 x n or n x 1 grid is a 1-D array whose .flat is the same sequence of Axes"),
+    ("scratchflow/plotting/examples.py",
+     "bin_area = (x1_edges[1] - x1_edges[0]) * (x2_edges[1] - x2_edges[0])", "-", "+",
+     "x1_range starts at 0.0, so x1_edges[0] == 0.0 and x1_edges[1] + 0.0 == x1_edges[1] - 0.0",
+     len("bin_area = (x1_edges[1] ")),
+    ("scratchflow/plotting/conditional.py", "sharex=True, sharey=True)", "True", "False",
+     "the figure is saved, not shown: with one row of panels sharex hides no tick label, and "
+     "every panel sets the same x limits itself (figure.scatter_panels)", len("sharex=")),
+    ("scratchflow/plotting/figure.py",
+     "CURVE_POINTS = 400      # vertices of the polyline that draws a smooth curve (finer than the pixels)",
+     "400", "401", "the number of vertices of the polylines that draw smooth curves (1-D densities, "
+     "the spline, grid lines, circles): each vertex lies on the curve either way (the tests read "
+     "them back against the formula), and 400 or 401 over a panel at most 715 pixels wide (6.5 in "
+     "at 110 dpi) are both finer than the pixels"),
+    ("scratchflow/plotting/spline.py", "span = 0.25", "0.25", "0.5",
+     "figure style only: the half-length of the short tangent mark drawn at each knot; the mark "
+     "stays centred on (x_k, y_k) with slope δ_k (what the tests read back) whatever its length"),
+    ("scratchflow/cli/common.py",
+     "VALIDATION_SEED_OFFSET = 1_000_003   # toy validation points: drawn with --seed + this, apart from training",
+     "1_000_003", "1000004", "same law: the validation points are drawn from another seed than the "
+     "training points either way (train and train --conditional share the offset); seeded draws "
+     "stay reproducible"),
+    ("scratchflow/cli/train.py",
+     "set_training(flow, False)                        # figures: BatchNorm with running averages",
+     "False", "True", "set_training only switches BatchNorm layers, and no model the train command "
+     "builds has one: _build_flow's config never sets build_model's batchnorm option"),
+    ("scratchflow/cli/train.py",
+     'if args.model == "realnvp" and load_dataset(args.data, 1, rng=0).shape[1] < 2:', "0", "1",
+     "one point is drawn only to read the data set's dimension, which no seed changes"),
+    ("scratchflow/figure3.py",
+     "EVAL_SEED = 2015            # the same draws for every panel and every seed", "2015", "2016",
+     "same law: the final KL is estimated on EVAL_DRAWS fixed N(0, I) draws either way, the same "
+     "for every panel and seed (what the docstring promises); seeded draws stay reproducible"),
+    ("scratchflow/figure3.py", 'lambda handle: json.dump(results, handle, indent=2), mode="w")',
+     "2", "3", "JSON layout only: indent=3 writes the same keys and values, indented by three spaces "
+     "instead of two; json.load gives the same dict"),
 ]

@@ -23,7 +23,8 @@ from scratchflow.cli.train import add_train_command
 def build_parser():
     parser = OneLineParser(
         prog="scratchflow",
-        description="Normalizing flows from scratch in NumPy (lecture 'Normalizing flows').")
+        description="Normalizing flows from scratch in NumPy (lecture 'Normalizing flows'). Counts "
+                    "of points (--n, --n-train, --n-val) go from 1 to 10000000.")
     subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     add_examples_command(subparsers)
     add_train_command(subparsers)

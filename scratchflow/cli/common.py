@@ -21,6 +21,7 @@ FIGURE_NOTE = ("density.png (learned density over the data), samples.png (sample
 
 MAX_POINTS = 10_000_000        # --n, --n-train, --n-val: more would only end in a MemoryError
 MAX_SEED = 2 ** 32 - 1
+VALIDATION_SEED_OFFSET = 1_000_003   # toy validation points: drawn with --seed + this, apart from training
 
 
 class OneLineParser(argparse.ArgumentParser):

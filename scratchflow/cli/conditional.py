@@ -6,7 +6,7 @@ as its context c (moons: 2 classes, 0 = upper and 1 = lower moon; digits: 10, th
 """
 import numpy as np
 
-from scratchflow.cli.common import usage_error
+from scratchflow.cli.common import VALIDATION_SEED_OFFSET, usage_error
 from scratchflow.data import make_moons
 from scratchflow.realdata import load_labels, load_sklearn
 
@@ -40,7 +40,8 @@ def labelled_data(args):
         train_labels, val_labels = load_labels("digits", "train"), load_labels("digits", "test")
     else:
         train, train_labels = make_moons(args.n_train, rng=args.seed, return_labels=True)
-        val, val_labels = make_moons(args.n_val, rng=args.seed + 1_000_003, return_labels=True)
+        val, val_labels = make_moons(args.n_val, rng=args.seed + VALIDATION_SEED_OFFSET,
+                                     return_labels=True)
     classes = CLASSES[args.data]
     return train, val, one_hot(train_labels, classes), one_hot(val_labels, classes)
 

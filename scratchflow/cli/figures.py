@@ -5,10 +5,11 @@ import sys
 from scratchflow.train import limit_blas_threads
 
 
-def draw_figures(flow, data, target, out_dir, history=None, seed=0, image_shape=None):
+def draw_figures(flow, data, target, out_dir, history=None, *, seed, image_shape=None):
     """Draw every figure that fits the flow's dimension; return the paths written.
 
-    ``image_shape`` (e.g. (8, 8) for digits) draws data and samples as images instead.
+    ``seed`` (the command's ``--seed``) seeds every draw of the flow's samples; ``image_shape``
+    (e.g. (8, 8) for digits) draws data and samples as images instead.
     """
     # local import: matplotlib is slow to import; only the commands that draw pay for it.
     from scratchflow import plotting

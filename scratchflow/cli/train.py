@@ -17,9 +17,9 @@ import numpy as np
 
 from scratchflow.atomic import write_atomically
 from scratchflow.bijectors import set_training
-from scratchflow.cli.common import (FIGURE_NOTE, data_set_name, fail, point_count, positive_float,
-                                    positive_int, positive_int_list, seed, usage_error,
-                                    writable_folder)
+from scratchflow.cli.common import (FIGURE_NOTE, VALIDATION_SEED_OFFSET, data_set_name, fail,
+                                    point_count, positive_float, positive_int, positive_int_list,
+                                    seed, usage_error, writable_folder)
 from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labelled_data
 from scratchflow.cli.figures import draw_conditional_figures, draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
@@ -29,7 +29,7 @@ from scratchflow.realdata import IMAGE_SHAPES, load_sklearn
 from scratchflow.targets import load_target, log_normalizer
 from scratchflow.train import fit
 
-OVERFIT_MARGIN = 0.1     # nats (or 10% of |best|): a last validation loss this much worse warns
+OVERFIT_MARGIN = 0.1     # nats (or 10% of |best|): a last validation loss more than this much worse warns
 
 TRAIN_EPILOG = """examples:
   scratchflow train --data moons                          Real-NVP on two moons (~10-60 s)
@@ -124,7 +124,7 @@ def _check_flags(args):
     writable_folder("train", "--out", args.out)
     if args.target is None:
         args.data = args.data or "moons"
-    if getattr(args, "conditional", False):    # absent in a Namespace made by hand
+    if args.conditional:
         check_conditional_flags(args)
     if args.target is not None:
         return
@@ -161,7 +161,7 @@ def _save_run(args, flow, history, target, val_data):
     settings = {key: value for key, value in vars(args).items() if key not in ("run", "contexts")}
     written.append(write_atomically(os.path.join(args.out, "run.json"),
                                     lambda file: json.dump(settings, file, indent=1), "w"))
-    if getattr(args, "conditional", False) and not args.no_figures and not interrupted:
+    if args.conditional and not args.no_figures and not interrupted:
         written += draw_conditional_figures(flow, val_data, args)
     elif not args.no_figures and not interrupted:    # Ctrl-C: out quickly (scratchflow plot later)
         written += draw_figures(flow, val_data, target, args.out, history, seed=args.seed,
@@ -183,7 +183,7 @@ def _setup(args):
             target = load_target(args.target)
             dim, source = target.dim, f"target {args.target}"
         else:
-            if getattr(args, "conditional", False):   # contexts (N, C), (V, C) kept for fit
+            if args.conditional:                     # contexts (N, C), (V, C) kept for fit
                 train_data, val_data, *args.contexts = labelled_data(args)
             else:
                 train_data, val_data = _train_and_validation_data(args)                # (N, D), (V, D)
@@ -201,7 +201,7 @@ def _train_and_validation_data(args):
     if args.data in REAL_DATASETS:
         return load_sklearn(args.data, "train"), load_sklearn(args.data, "test")
     return (load_dataset(args.data, args.n_train, rng=args.seed),
-            load_dataset(args.data, args.n_val, rng=args.seed + 1_000_003))
+            load_dataset(args.data, args.n_val, rng=args.seed + VALIDATION_SEED_OFFSET))
 
 
 def _build_flow(args, dim):
@@ -211,7 +211,7 @@ def _build_flow(args, dim):
         del config["hidden"]
     if args.data in IMAGE_SHAPES:            # pixels in (0, 1): a logit layer first (Real-NVP §4.1)
         config["logit_alpha"] = 0.05
-    if getattr(args, "conditional", False):    # absent in a Namespace made by hand
+    if args.conditional:
         config["context_dim"] = CLASSES[args.data]
     return build_model(config)
 

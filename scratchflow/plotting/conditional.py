@@ -12,7 +12,7 @@ from scratchflow.plotting.figure import bounds, save_figure, scatter_panels
 COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple")
 
 
-def class_samples(flow, label, n, seed=0):
+def class_samples(flow, label, n, seed):
     """n samples of class ``label`` from a flow whose context is the one-hot label: (n, D)."""
     context = np.zeros(flow.context_dim)                                  # (C,)
     context[label] = 1.0
@@ -21,7 +21,10 @@ def class_samples(flow, label, n, seed=0):
 
 def plot_conditional_samples(flow, data=None, labels=None, out_dir="figures",
                              filename="conditional_samples.png", n=1500, seed=0, title=None):
-    """2-D: the data coloured by class (if given), then samples of each class in its colour."""
+    """2-D: the data coloured by class (if given), then samples of each class in its colour.
+
+    Defaults: ``n=1500`` samples per class, ``seed=0`` (class k is drawn with seed + k).
+    """
     classes = range(flow.context_dim)
     samples = [class_samples(flow, k, n, seed + k) for k in classes]     # C x (n, 2)
     panels = [] if data is None else [("Data by class / данные по классам", data, labels)]
@@ -41,7 +44,11 @@ def plot_conditional_samples(flow, data=None, labels=None, out_dir="figures",
 
 def plot_conditional_images(flow, out_dir="figures", filename="conditional_samples.png",
                             image_shape=(8, 8), per_class=10, seed=0, title=None):
-    """One row per class k: ``per_class`` images x = f^{-1}(z; one-hot k), pixels shown on [0, 1]."""
+    """One row per class k: ``per_class`` images x = f^{-1}(z; one-hot k), pixels shown on [0, 1].
+
+    Defaults: ``image_shape=(8, 8)`` (the digits), ``per_class=10``, ``seed=0`` (row k is drawn
+    with seed + k).
+    """
     height, width = image_shape
     fig, axes = plt.subplots(flow.context_dim, per_class, squeeze=False,
                              figsize=(per_class * 0.8, flow.context_dim * 0.85 + 0.6))

@@ -3,7 +3,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 
-from scratchflow.plotting.figure import bounds, check_plot_dim, grid_points, save_figure, subsample
+from scratchflow.plotting.figure import (CURVE_POINTS, bounds, check_plot_dim, grid_points, save_figure,
+                                         subsample)
 
 
 def plot_density(flow, data=None, out_dir="figures", filename="density.png", target=None,
@@ -12,15 +13,18 @@ def plot_density(flow, data=None, out_dir="figures", filename="density.png", tar
 
     With ``target`` (an object with ``log_prob``), a second panel shows the target density p*.
     ``limits = ((x1_min, x2_min), (x1_max, x2_max))`` fixes the square drawn (default: the data's
-    bulk, 1st to 99th percentile per axis and a margin, or the same of the flow's samples; data
-    outside is not drawn). For a 1-D flow: the density curve over a histogram.
+    bulk, 1st to 99th percentile per axis and a margin, or the same of 5000 of the flow's samples
+    drawn with seed 0; data outside is not drawn). For a 1-D flow: the density curve over a
+    histogram.
+
+    Defaults: ``resolution=200`` grid points per axis.
     """
     check_plot_dim(flow, (1, 2))
     reference = data if data is not None else flow.sample(5000, rng=0)
     reference = np.asarray(reference, dtype=np.float64)
     if flow.dim == 1:
-        low, high = bounds(np.column_stack([reference, reference]))
-        grid = np.linspace(low[0], high[0], 400)[:, None]                # (400, 1)
+        low, high = bounds(reference)                                    # (1,), (1,)
+        grid = np.linspace(low[0], high[0], CURVE_POINTS)[:, None]       # (P, 1)
         fig, ax = plt.subplots(figsize=(6, 4))
         if data is not None:
             ax.hist(data[:, 0], bins=60, density=True, alpha=0.4, label="data")

@@ -7,7 +7,7 @@ import numpy as np
 from matplotlib.colors import Normalize
 
 from scratchflow.bijectors.examples import Example2Map, example1_bijector, example1_density, example2_density
-from scratchflow.plotting.figure import save_figure
+from scratchflow.plotting.figure import CURVE_POINTS, save_figure
 
 
 def sample_example(number, n, rng=None):
@@ -27,11 +27,12 @@ def plot_example(number, out_dir="figures", n=100_000, rng=0):
     """Draw Example ``number`` (1 or 2): histogram of x = f^{-1}(z) vs the analytic p_x(x).
 
     Returns the path of the PNG written (``example1.png`` or ``example2.png`` in ``out_dir``).
+    Defaults: ``n=100_000`` samples, ``rng=0``.
     """
     x = sample_example(number, n, rng)
     if number == 1:
         fig, ax = plt.subplots(figsize=(6, 4))
-        grid = np.linspace(-3, 13, 400)
+        grid = np.linspace(-3, 13, CURVE_POINTS)
         ax.hist(x[:, 0], bins=80, range=(-3, 13), density=True, alpha=0.5,
                 label="Эксперимент / experiment: x = f⁻¹(z) = 2z + 5")
         ax.plot(grid, example1_density(grid), "k", lw=2, label="Теория / theory: N(5, 2²)")

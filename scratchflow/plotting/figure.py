@@ -4,6 +4,8 @@ import os
 import matplotlib.pyplot as plt
 import numpy as np
 
+CURVE_POINTS = 400      # vertices of the polyline that draws a smooth curve (finer than the pixels)
+
 
 def save_figure(fig, out_dir, filename):
     os.makedirs(out_dir, exist_ok=True)
@@ -14,10 +16,12 @@ def save_figure(fig, out_dir, filename):
 
 
 def bounds(points, pad=0.15, percentiles=(0.5, 99.5)):
-    """Axis limits around the bulk of ``points`` (N, 2): the given percentiles per axis, padded by
-    ``pad`` times their distance, so a few outliers cannot stretch the picture."""
-    low, high = np.percentile(points, percentiles, axis=0)              # (2,), (2,)
-    margin = pad * (high - low) + 1e-9
+    """Axis limits around the bulk of ``points`` (N, D): the given percentiles per axis, padded by
+    ``pad`` times their distance, so a few outliers cannot stretch the picture. An axis on which
+    the two percentiles coincide (one point, a constant coordinate) gets ±0.5 around them instead,
+    so a box is never empty."""
+    low, high = np.percentile(points, percentiles, axis=0)              # (D,), (D,)
+    margin = np.where(high > low, pad * (high - low), 0.5)              # (D,)
     return low - margin, high + margin
 
 
@@ -35,6 +39,10 @@ def scatter_panels(axes, panels, low, high):
 
 
 def subsample(points, n_max=3000, seed=0):
+    """At most ``n_max`` distinct rows of ``points``, drawn with ``seed`` (the same ones each time).
+
+    Defaults: ``n_max=3000``, ``seed=0``.
+    """
     if len(points) <= n_max:
         return points
     return points[np.random.default_rng(seed).choice(len(points), n_max, replace=False)]

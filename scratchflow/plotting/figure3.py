@@ -18,6 +18,7 @@ def plot_figure3(flows, results, columns, targets, out_dir="figures", resolution
     :func:`~scratchflow.figure3.fit_figure3`'s dict, ``columns`` the (label, config) pairs of
     :func:`~scratchflow.figure3.model_configs`. The PNG is written under a temporary name and
     renamed, so an interrupted run leaves an older ``figure3.png`` as it was. Returns its path.
+    Defaults: ``resolution=120`` grid points per axis.
     """
     kl = {(panel["target"], panel["model"]): panel["kl"] for panel in results["panels"]}
     grid_x1, grid_x2 = np.meshgrid(np.linspace(-4, 4, resolution),

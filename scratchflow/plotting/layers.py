@@ -2,7 +2,7 @@
 import matplotlib.pyplot as plt
 import numpy as np
 
-from scratchflow.plotting.figure import bounds, check_plot_dim, save_figure, subsample
+from scratchflow.plotting.figure import CURVE_POINTS, bounds, check_plot_dim, save_figure, subsample
 
 
 def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2000, n_lines=11,
@@ -13,12 +13,15 @@ def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2
     samples and says so); panel k shows y_k = f_k(y_{k−1}); the last panel is z = f(x), which should look
     like N(0, I) (circles of radius 1, 2, 3 drawn). Points keep the colour of their position in x,
     so one can follow them from layer to layer.
+
+    Defaults: ``n_points=2000`` points of the data drawn, ``n_lines=11`` grid lines each way,
+    ``max_columns=5`` panels a row.
     """
     check_plot_dim(flow, (2,))
     points = subsample(np.asarray(data, dtype=flow.dtype), n_points)   # (P, 2)
     colors = points[:, 0] + 0.5 * points[:, 1]                           # (P,) colour by position
     low, high = bounds(points)
-    line_t = np.linspace(0.0, 1.0, 100)                                  # (T,)
+    line_t = np.linspace(0.0, 1.0, CURVE_POINTS)                         # (T,)
     lines = []                                                           # each (T, 2)
     for value in np.linspace(low[1], high[1], n_lines):
         lines.append(np.column_stack([low[0] + line_t * (high[0] - low[0]), np.full_like(line_t, value)]))
@@ -50,7 +53,7 @@ def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2
         ax.set_title(label, fontsize=8)
         ax.tick_params(labelsize=6)
     final = axes.flat[len(stages) - 1]
-    angle = np.linspace(0.0, 2.0 * np.pi, 200)
+    angle = np.linspace(0.0, 2.0 * np.pi, CURVE_POINTS)
     for radius in (1, 2, 3):
         final.plot(radius * np.cos(angle), radius * np.sin(angle), "r--", lw=0.7, zorder=3)
     final.set_xlim(-3.5, 3.5)

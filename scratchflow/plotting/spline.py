@@ -13,7 +13,7 @@ from scratchflow.bijectors.spline import rq_forward
 from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
 from scratchflow.bijectors.spline_coupling import SplineCoupling
 from scratchflow.nn.module import Cache
-from scratchflow.plotting.figure import save_figure
+from scratchflow.plotting.figure import CURVE_POINTS, save_figure
 
 
 def spline_layers(flow):
@@ -64,7 +64,7 @@ def plot_learned_spline(flow, data, out_dir="figures", filename="spline.png", la
     """
     index, dimension, knots, inputs = learned_spline(flow, data, layer_index)
     bound = knots.bound
-    grid = np.linspace(-bound - 1.5, bound + 1.5, 600)               # (G,) interval and both tails
+    grid = np.linspace(-bound - 1.5, bound + 1.5, CURVE_POINTS)      # (G,) interval and both tails
     values = rq_forward(grid, _repeat(knots, grid.size))[0]          # (G,)
     fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 6.5), sharex=True,
                                       gridspec_kw={"height_ratios": [3, 1.3]})
