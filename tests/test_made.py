@@ -176,3 +176,13 @@ def test_made_outputs_takes_mades_defaults():
     made, outputs = defaults(MADE), defaults(MADEOutputs)
     for name in ("hidden", "order", "activation", "zero_last", "dtype"):
         assert outputs[name] == made[name], name
+
+
+def test_one_dimensional_made_outputs_read_no_input():
+    """D = 1: the only output comes first in the ordering, so μ_1 and s_1 read nothing; every hidden
+    unit gets degree 0 and MAF(1) is an affine map with learnt constants."""
+    made = MADE(1, hidden=(8, 8), rng=0)
+    _randomise(made, np.random.default_rng(1))
+    shift, log_scale = made.forward(np.array([[-3.0], [0.0], [5.0]]))     # (3, 1) each
+    assert np.ptp(shift) == 0 and np.ptp(log_scale) == 0 and np.abs(shift).max() > 0
+    assert all((degrees == 0).all() for degrees in made.degrees[1:])

@@ -118,3 +118,10 @@ def test_backward_before_forward_and_bad_shapes():
         MaskedLinear(2, 3, np.ones((3, 2)))
     with pytest.raises(ValueError, match="unknown activation"):
         MLP([2, 2], activation="sigmoidish")
+
+
+@pytest.mark.parametrize("sizes, mask_shape, name", [((0, 3), (1, 3), "in_features"),
+                                                     ((2, 0), (2, 1), "out_features")])
+def test_masked_linear_names_a_bad_size_before_comparing_the_mask_with_it(sizes, mask_shape, name):
+    with pytest.raises(ValueError, match=f"{name} must be >= 1, got 0"):
+        MaskedLinear(*sizes, np.ones(mask_shape))
