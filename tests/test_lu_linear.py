@@ -53,3 +53,8 @@ def test_float32_stays_float32():
     assert z.dtype == log_det.dtype == x_back.dtype == np.float32
     assert layer.backward(np.ones_like(z)).dtype == np.float32
     np.testing.assert_allclose(x_back, x, atol=1e-5)
+
+
+def test_no_dimension_is_refused():
+    with pytest.raises(ValueError, match="dim must be >= 1"):
+        LULinear(0)

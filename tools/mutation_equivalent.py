@@ -145,3 +145,14 @@ EQUIVALENT += [
      "0 before anything reads done: its block (ends[l][done], ends[l][0]] is empty for done = 1 as "
      "for done = 0 (ends are non-decreasing), and it then sets done = 0"),
 ]
+_UNIT_DIAGONAL = ("the factor solved here is lower * lower_mask + eye (the mask strictly lower), so its "
+                  "diagonal is exactly 1.0: reading it (unit_diagonal=False) divides by 1.0, which is "
+                  "exact in IEEE arithmetic, and gives the same floats as skipping it")
+EQUIVALENT += [
+    ("scratchflow/bijectors/lu_linear.py",
+     "a = solve_triangular(lower, b.T, lower=True, unit_diagonal=True).T       # (N, D)",
+     "True", "False", _UNIT_DIAGONAL,
+     len("a = solve_triangular(lower, b.T, lower=True, unit_diagonal=")),
+    ("scratchflow/bijectors/lu_linear.py",
+     "unit_diagonal=True).T                          # (N, D)", "True", "False", _UNIT_DIAGONAL),
+]
