@@ -186,3 +186,25 @@ def test_one_dimensional_made_outputs_read_no_input():
     shift, log_scale = made.forward(np.array([[-3.0], [0.0], [5.0]]))     # (3, 1) each
     assert np.ptp(shift) == 0 and np.ptp(log_scale) == 0 and np.abs(shift).max() > 0
     assert all((degrees == 0).all() for degrees in made.degrees[1:])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_hidden_unit_reads_something(seed):
+    """The paper's rule draws a unit's degree from [min of the layer below, D − 1], so every hidden
+    unit keeps at least one input (narrow layers, where a low degree may be missing below)."""
+    made = MADE(6, hidden=(2, 2, 2), order="random", rng=seed)
+    for mask in made.masks[:-1]:
+        assert mask.any(axis=0).all()
+
+
+def test_context_errors_name_the_problem():
+    plain, conditional = MADE(3, hidden=(4,), rng=0), MADE(3, hidden=(4,), rng=0, context_dim=2)
+    x = np.zeros((4, 3))
+    with pytest.raises(ValueError, match="context_dim=0 and reads no context"):
+        plain.forward(x, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"context_dim=2: pass context \(N, C\)"):
+        conditional.forward(x)
+    with pytest.raises(ValueError, match="context has N=3 rows but x has N=4"):
+        conditional.forward(x, np.zeros((3, 2)))
+    shift, _ = conditional.forward(x, np.ones((4, 2)))
+    assert shift.shape == (4, 3)
