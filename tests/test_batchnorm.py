@@ -182,3 +182,11 @@ def test_empty_batch_zero_momentum_and_no_dimension_are_refused_and_train_restor
 def test_set_training_counts_every_batch_norm_wherever_it_sits():
     stack = Compose([_layer(), ElementwiseAffine(3), _layer(seed=1), ElementwiseAffine(3)])
     assert set_training(stack, False) == 2
+
+
+def test_default_layer_in_eval_mode_is_nearly_the_identity():
+    """Defaults: log_gamma = beta = 0, running averages (0, 1), eps = 1e-5, so z = x / sqrt(1 + ε)."""
+    x = _batch()
+    z, log_det = BatchNorm(3).eval().forward(x)
+    np.testing.assert_allclose(z, x / np.sqrt(1.0 + 1e-5), rtol=1e-14)
+    np.testing.assert_allclose(log_det, -1.5 * np.log(1.0 + 1e-5), rtol=1e-9)
