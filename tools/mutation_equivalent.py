@@ -156,3 +156,10 @@ EQUIVALENT += [
     ("scratchflow/bijectors/lu_linear.py",
      "unit_diagonal=True).T                          # (N, D)", "True", "False", _UNIT_DIAGONAL),
 ]
+EQUIVALENT += [
+    ("scratchflow/bijectors/spline.py",
+     "xi = np.clip((inside - b.x_left) / b.width, 0.0, 1.0)           # (m,)", "1.0", "2.0",
+     "the forward's ξ never exceeds 1: _bin puts each inside point in the bin with x_k <= x < x_{k+1} "
+     "(x_0 = −B < x, x_K = B > x), and rounded subtraction and division are monotone, so "
+     "fl(fl(x − x_k) / fl(x_{k+1} − x_k)) <= 1; an upper clip at 2 clips nothing, as the one at 1 does"),
+]
