@@ -247,7 +247,8 @@ def test_made_outputs_gradient_passes_match_finite_differences():
 
 
 @pytest.mark.parametrize("options, message", [
-    (dict(bins=1), "bins"), (dict(bound=-1.0), "bound"), (dict(bound=np.inf), "bound"),
+    (dict(bins=1), "bins"), (dict(bound=-1.0), "bound"), (dict(bound=0.0), "bound"),
+    (dict(bound=np.inf), "bound"),
     (dict(bins=4, min_width=0.25), "min_width"), (dict(min_slope=0.0), "min_slope")])
 def test_bad_options_are_named(options, message):
     with pytest.raises(ValueError, match=message):
