@@ -138,3 +138,11 @@ def test_linear_row_sums_never_share_a_writable_vector():
     ones = _row_ones(5, np.dtype(np.float64))
     with pytest.raises(ValueError, match="read-only"):
         ones[0] = 7.0
+
+
+def test_relu_slope_at_its_kink_is_zero_as_documented():
+    """dy/dx = 1[x > 0]: at x = 0 exactly the gradient pass lets nothing through."""
+    relu = ReLU()
+    y = relu.forward(np.array([[0.0, -0.0, 2.0, -1.0]]))
+    np.testing.assert_array_equal(y, [[0.0, 0.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(relu.backward(np.ones((1, 4))), [[0.0, 0.0, 1.0, 0.0]])
