@@ -106,3 +106,10 @@ def test_lower_triangular_needs_a_square_finite_invertible_matrix():
         with pytest.raises(ValueError, match="finite with no zero on its diagonal"):
             LowerTriangular(matrix)                    # a zero pivot, or a non-finite entry alone
     assert LowerTriangular(np.eye(2)).dim == 2
+
+
+def test_additive_coupling_starts_as_the_identity_by_default():
+    x = np.random.default_rng(0).normal(size=(5, 3)) * 3
+    z, log_det = AdditiveCoupling(3, [1, 0, 1], hidden=(4,), rng=0).forward(x)
+    np.testing.assert_array_equal(z, x)
+    np.testing.assert_array_equal(log_det, np.zeros(5))
