@@ -3,7 +3,7 @@ were bad, and the batch-statistics-fixed stack. Found by the mutation run (``too
 import numpy as np
 import pytest
 
-from scratchflow.bijectors import BatchNorm, Compose, ElementwiseAffine, Example2Map
+from scratchflow.bijectors import BatchNorm, Compose, ElementwiseAffine, Example2Map, Permutation
 from scratchflow.bijectors.base import Bijector
 from scratchflow.divergence import DomainError
 
@@ -68,3 +68,12 @@ def test_statistics_fixed_stack_is_none_when_a_layer_cannot_hold_them():
     np.testing.assert_allclose(log_det_fixed, log_det, rtol=1e-12)
     assert Compose([ElementwiseAffine(2), _BatchDependent(2)]).with_statistics_fixed() is None
     assert isinstance(_BatchDependent(2), Bijector) and _BatchDependent(2).with_statistics_fixed() is None
+
+
+def test_a_parameterless_layer_takes_the_dtype_of_the_stack():
+    """Only layers with parameters fix the stack's dtype: a float32 stack may hold a Permutation
+    built with the default float64 (it has nothing to round)."""
+    stack = Compose([ElementwiseAffine(2, dtype=np.float32), Permutation([1, 0])])
+    assert stack.dtype == np.float32
+    z, log_det = stack.forward(np.ones((3, 2), dtype=np.float32))
+    assert z.dtype == np.float32 and log_det.dtype == np.float32
