@@ -163,3 +163,10 @@ EQUIVALENT += [
      "(x_0 = −B < x, x_K = B > x), and rounded subtraction and division are monotone, so "
      "fl(fl(x − x_k) / fl(x_{k+1} − x_k)) <= 1; an upper clip at 2 clips nothing, as the one at 1 does"),
 ]
+EQUIVALENT += [
+    ("scratchflow/bijectors/compose.py", "if k > 0:", ">", ">=",
+     "layer 0's domain check then runs a second time on the same array x: ``_forward`` is only "
+     "reached through ``Bijector.forward`` or ``Flow``, each of which has just run "
+     "``_check_domain`` (layer 0's check, a pure function of x) on that x, and a nested stack gets "
+     "the same check from the outer stack first; it passes again, only costing its time"),
+]
