@@ -157,14 +157,15 @@ def test_with_a_context_output_d_reads_x_before_d_and_the_context_only(drawn, co
     assert jacobian.shape == (x.shape[0], 2 * dim, dim + context_dim)
 
 
-def test_with_enough_units_every_output_reads_the_context():
+@pytest.mark.parametrize("context_dim", [1, 2])
+def test_with_enough_units_every_output_reads_the_context(context_dim):
     rng = np.random.default_rng(4)
-    made = MADE(3, hidden=(16,), order="random", rng=rng, context_dim=2)
+    made = MADE(3, hidden=(16,), order="random", rng=rng, context_dim=context_dim)
     _randomise(made, rng)
-    x, context = rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, (3, 2))
+    x, context = rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, (3, context_dim))
     jacobian = numerical_jacobian(lambda c: np.concatenate(made.forward(x, c), axis=1), context)
     assert np.all(np.abs(jacobian) > 1e-8)                                  # (N, 2D, C): all of it
-    assert made.masks[0].shape == (3 + 2, 16) and np.all(made.masks[0][3:] == 1)
+    assert made.masks[0].shape == (3 + context_dim, 16) and np.all(made.masks[0][3:] == 1)
 
 
 def test_made_outputs_takes_mades_defaults():
