@@ -170,3 +170,11 @@ EQUIVALENT += [
      "``_check_domain`` (layer 0's check, a pure function of x) on that x, and a nested stack gets "
      "the same check from the outer stack first; it passes again, only costing its time"),
 ]
+EQUIVALENT += [
+    ("scratchflow/nn/linear.py",
+     "@functools.lru_cache(maxsize=64)          # a few batch sizes in practice; never grow without end",
+     "64", "65",
+     "the bound only says how many read-only vectors of ones stay cached; every call returns n ones "
+     "of the asked dtype whatever is cached, so no value any pass computes can differ (one more "
+     "small vector may be kept)"),
+]
