@@ -16,6 +16,9 @@ def _perturbed(dim, seed):
 def test_initialisation_is_a_rotation():
     weight = LULinear(5, rng=0).weight()
     np.testing.assert_allclose(weight @ weight.T, np.eye(5), atol=1e-12)
+    # Glow's start: the rotation Q of a Gaussian matrix's QR, drawn from rng, factorised exactly
+    rotation, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((5, 5)))
+    np.testing.assert_allclose(weight, rotation, atol=1e-12)
 
 
 @pytest.mark.parametrize("dim", [1, 2, 5])
