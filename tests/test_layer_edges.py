@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, Compose, ElementwiseAffine,
-                                   Example2Map, set_training)
+                                   Example2Map, SplineAutoregressive, SplineCoupling, set_training)
 from scratchflow.bijectors.additive import AdditiveCoupling
 from scratchflow.bijectors.batchnorm import BatchNorm
 from scratchflow.bijectors.triangular import LowerTriangular
@@ -63,6 +63,8 @@ def test_documented_default_widths():
     assert AdditiveCoupling(2, [1, 0]).hidden == (64, 64)
     assert MAF(2).made.hidden == (64, 64)
     assert IAF(2).made.hidden == (64, 64)
+    assert SplineCoupling(2, [1, 0]).hidden == (64, 64)
+    assert SplineAutoregressive(2).made.hidden == (64, 64)
 
 
 def test_set_training_defaults_to_training_mode():

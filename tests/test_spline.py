@@ -257,6 +257,11 @@ def test_bad_options_are_named(options, message):
         SplineAutoregressive(2, **options)
 
 
+def test_a_spline_interval_narrower_than_one_is_fine():
+    assert SplineCoupling(2, [1, 0], bound=0.5).bound == 0.5
+    assert SplineAutoregressive(2, bound=0.25).bound == 0.25
+
+
 @pytest.mark.parametrize("model", ["nsf", "nsf-ar"])
 def test_models_train_save_load_and_draw(tmp_path, model):
     data = load_dataset("8gaussians", 512, rng=0)
