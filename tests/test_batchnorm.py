@@ -154,3 +154,39 @@ def test_training_log_det_is_checked_with_batch_statistics_fixed_inside_a_stack(
     np.testing.assert_allclose(fixed.running_mean, x.mean(axis=0), rtol=1e-12)
     np.testing.assert_allclose(fixed.forward(x)[0], z, rtol=1e-12)
     assert layer.eval().with_statistics_fixed() is layer
+
+
+def test_default_momentum_moves_the_running_averages_a_tenth_of_the_way_each_batch():
+    """momentum = 0.1 by default: running ← 0.9 running + 0.1 batch, from (0, 1), batch after batch."""
+    layer, first, second = BatchNorm(3), _batch(seed=1), _batch(seed=2)
+    layer.forward(first)
+    layer.forward(second)
+    np.testing.assert_allclose(layer.running_mean,
+                               0.9 * 0.1 * first.mean(axis=0) + 0.1 * second.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(layer.running_var, 0.81 + 0.9 * 0.1 * first.var(axis=0)
+                               + 0.1 * second.var(axis=0), rtol=1e-12)
+
+
+def test_empty_batch_zero_momentum_and_no_dimension_are_refused_and_train_restores_training():
+    with pytest.raises(ValueError, match="at least one row"):
+        BatchNorm(2).forward(np.zeros((0, 2)))
+    BatchNorm(2).eval().forward(np.zeros((0, 2)))            # running averages: no batch needed
+    with pytest.raises(ValueError, match="momentum"):
+        BatchNorm(2, momentum=0.0)
+    with pytest.raises(ValueError, match="dim"):
+        BatchNorm(0)
+    layer = BatchNorm(2).eval()
+    assert layer.train() is layer and layer.training and not layer.samples_independent
+
+
+def test_set_training_counts_every_batch_norm_wherever_it_sits():
+    stack = Compose([_layer(), ElementwiseAffine(3), _layer(seed=1), ElementwiseAffine(3)])
+    assert set_training(stack, False) == 2
+
+
+def test_default_layer_in_eval_mode_is_nearly_the_identity():
+    """Defaults: log_gamma = beta = 0, running averages (0, 1), eps = 1e-5, so z = x / sqrt(1 + ε)."""
+    x = _batch()
+    z, log_det = BatchNorm(3).eval().forward(x)
+    np.testing.assert_allclose(z, x / np.sqrt(1.0 + 1e-5), rtol=1e-14)
+    np.testing.assert_allclose(log_det, -1.5 * np.log(1.0 + 1e-5), rtol=1e-9)

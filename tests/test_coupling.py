@@ -94,6 +94,13 @@ def test_forward_and_inverse_keep_separate_caches():
         np.testing.assert_array_equal(grad, expected_grads[name])
 
 
+def test_scale_bound_must_be_positive():
+    for bound in (0.0, -1.0):
+        with pytest.raises(ValueError, match="scale_bound"):
+            AffineCoupling(2, [1, 0], scale_bound=bound)
+    assert AffineCoupling(2, [1, 0], scale_bound=0.5).scale_bound == 0.5
+
+
 def test_bad_masks_are_rejected():
     with pytest.raises(ValueError, match="at least one 1"):
         AffineCoupling(3, [1, 1, 1])

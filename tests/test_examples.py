@@ -31,6 +31,7 @@ def test_example2_density_is_the_slide_formula_and_the_models():
     assert np.allclose(example2_density(x[:, 0], x[:, 1]), slide)
     assert np.allclose(np.exp(Flow(Example2Map()).log_prob(x)), slide)
     assert example2_density(-1.0, 0.0) == 0.0
+    assert example2_density(0.0, 1.0) == 0.0                # the edge x1 = 0 is outside, no 0/0
     # it integrates to 1 (numerically, over a box holding nearly all the mass)
     g1, g2 = np.meshgrid(np.linspace(1e-4, 40, 4000), np.linspace(-25, 30, 1500), indexing="ij")
     mass = example2_density(g1, g2).sum() * (40 / 3999) * (55 / 1499)

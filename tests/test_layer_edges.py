@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, Compose, ElementwiseAffine,
-                                   Example2Map, set_training)
+                                   Example2Map, SplineAutoregressive, SplineCoupling, set_training)
 from scratchflow.bijectors.additive import AdditiveCoupling
 from scratchflow.bijectors.batchnorm import BatchNorm
 from scratchflow.bijectors.triangular import LowerTriangular
@@ -63,6 +63,8 @@ def test_documented_default_widths():
     assert AdditiveCoupling(2, [1, 0]).hidden == (64, 64)
     assert MAF(2).made.hidden == (64, 64)
     assert IAF(2).made.hidden == (64, 64)
+    assert SplineCoupling(2, [1, 0]).hidden == (64, 64)
+    assert SplineAutoregressive(2).made.hidden == (64, 64)
 
 
 def test_set_training_defaults_to_training_mode():
@@ -106,3 +108,10 @@ def test_lower_triangular_needs_a_square_finite_invertible_matrix():
         with pytest.raises(ValueError, match="finite with no zero on its diagonal"):
             LowerTriangular(matrix)                    # a zero pivot, or a non-finite entry alone
     assert LowerTriangular(np.eye(2)).dim == 2
+
+
+def test_additive_coupling_starts_as_the_identity_by_default():
+    x = np.random.default_rng(0).normal(size=(5, 3)) * 3
+    z, log_det = AdditiveCoupling(3, [1, 0, 1], hidden=(4,), rng=0).forward(x)
+    np.testing.assert_array_equal(z, x)
+    np.testing.assert_array_equal(log_det, np.zeros(5))

@@ -57,3 +57,15 @@ def test_bad_alpha_and_no_parameters():
     with pytest.raises(ValueError, match="alpha"):
         Logit(2, alpha=0.5)
     assert Logit(3).num_params() == 0 and Logit(3).samples_independent
+
+
+def test_default_alpha_is_real_nvps_squeeze():
+    """α = 0.05 by default: x = 0 and 1 map to logit(0.05) and logit(0.95), and the domain's margin
+    is α/(1 − 2α) = 1/18 on each side."""
+    layer = Logit(2)
+    y, log_det = layer.forward(np.array([[0.0, 1.0]]))
+    np.testing.assert_allclose(y, [[np.log(0.05 / 0.95), np.log(0.95 / 0.05)]], rtol=1e-13)
+    np.testing.assert_allclose(layer.domain(), (-1.0 / 18.0, 1.0 + 1.0 / 18.0), rtol=1e-13)
+    with pytest.raises(ValueError, match="dim"):
+        Logit(0)
+    assert repr(layer) == "Logit(dim=2, alpha=0.05)"

@@ -16,6 +16,9 @@ def _perturbed(dim, seed):
 def test_initialisation_is_a_rotation():
     weight = LULinear(5, rng=0).weight()
     np.testing.assert_allclose(weight @ weight.T, np.eye(5), atol=1e-12)
+    # Glow's start: the rotation Q of a Gaussian matrix's QR, drawn from rng, factorised exactly
+    rotation, _ = np.linalg.qr(np.random.default_rng(0).standard_normal((5, 5)))
+    np.testing.assert_allclose(weight, rotation, atol=1e-12)
 
 
 @pytest.mark.parametrize("dim", [1, 2, 5])
@@ -53,3 +56,8 @@ def test_float32_stays_float32():
     assert z.dtype == log_det.dtype == x_back.dtype == np.float32
     assert layer.backward(np.ones_like(z)).dtype == np.float32
     np.testing.assert_allclose(x_back, x, atol=1e-5)
+
+
+def test_no_dimension_is_refused():
+    with pytest.raises(ValueError, match="dim must be >= 1"):
+        LULinear(0)

@@ -157,14 +157,15 @@ def test_with_a_context_output_d_reads_x_before_d_and_the_context_only(drawn, co
     assert jacobian.shape == (x.shape[0], 2 * dim, dim + context_dim)
 
 
-def test_with_enough_units_every_output_reads_the_context():
+@pytest.mark.parametrize("context_dim", [1, 2])
+def test_with_enough_units_every_output_reads_the_context(context_dim):
     rng = np.random.default_rng(4)
-    made = MADE(3, hidden=(16,), order="random", rng=rng, context_dim=2)
+    made = MADE(3, hidden=(16,), order="random", rng=rng, context_dim=context_dim)
     _randomise(made, rng)
-    x, context = rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, (3, 2))
+    x, context = rng.uniform(-1, 1, (3, 3)), rng.uniform(-1, 1, (3, context_dim))
     jacobian = numerical_jacobian(lambda c: np.concatenate(made.forward(x, c), axis=1), context)
     assert np.all(np.abs(jacobian) > 1e-8)                                  # (N, 2D, C): all of it
-    assert made.masks[0].shape == (3 + 2, 16) and np.all(made.masks[0][3:] == 1)
+    assert made.masks[0].shape == (3 + context_dim, 16) and np.all(made.masks[0][3:] == 1)
 
 
 def test_made_outputs_takes_mades_defaults():
@@ -176,3 +177,35 @@ def test_made_outputs_takes_mades_defaults():
     made, outputs = defaults(MADE), defaults(MADEOutputs)
     for name in ("hidden", "order", "activation", "zero_last", "dtype"):
         assert outputs[name] == made[name], name
+
+
+def test_one_dimensional_made_outputs_read_no_input():
+    """D = 1: the only output comes first in the ordering, so μ_1 and s_1 read nothing; every hidden
+    unit gets degree 0 and MAF(1) is an affine map with learnt constants."""
+    made = MADE(1, hidden=(8, 8), rng=0)
+    _randomise(made, np.random.default_rng(1))
+    shift, log_scale = made.forward(np.array([[-3.0], [0.0], [5.0]]))     # (3, 1) each
+    assert np.ptp(shift) == 0 and np.ptp(log_scale) == 0 and np.abs(shift).max() > 0
+    assert all((degrees == 0).all() for degrees in made.degrees[1:])
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_every_hidden_unit_reads_something(seed):
+    """The paper's rule draws a unit's degree from [min of the layer below, D − 1], so every hidden
+    unit keeps at least one input (narrow layers, where a low degree may be missing below)."""
+    made = MADE(6, hidden=(2, 2, 2), order="random", rng=seed)
+    for mask in made.masks[:-1]:
+        assert mask.any(axis=0).all()
+
+
+def test_context_errors_name_the_problem():
+    plain, conditional = MADE(3, hidden=(4,), rng=0), MADE(3, hidden=(4,), rng=0, context_dim=2)
+    x = np.zeros((4, 3))
+    with pytest.raises(ValueError, match="context_dim=0 and reads no context"):
+        plain.forward(x, np.zeros((4, 2)))
+    with pytest.raises(ValueError, match=r"context_dim=2: pass context \(N, C\)"):
+        conditional.forward(x)
+    with pytest.raises(ValueError, match="context has N=3 rows but x has N=4"):
+        conditional.forward(x, np.zeros((3, 2)))
+    shift, _ = conditional.forward(x, np.ones((4, 2)))
+    assert shift.shape == (4, 3)

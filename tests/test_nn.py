@@ -6,6 +6,7 @@ from hypothesis import strategies as st
 
 from scratchflow.checks import check_module
 from scratchflow.nn import MADE, MLP, Linear, MaskedLinear, ReLU, SiLU, Softplus, Tanh
+from scratchflow.nn.linear import _row_ones
 from tests.strategies import SEEDS
 
 
@@ -118,3 +119,30 @@ def test_backward_before_forward_and_bad_shapes():
         MaskedLinear(2, 3, np.ones((3, 2)))
     with pytest.raises(ValueError, match="unknown activation"):
         MLP([2, 2], activation="sigmoidish")
+
+
+@pytest.mark.parametrize("sizes, mask_shape, name", [((0, 3), (1, 3), "in_features"),
+                                                     ((2, 0), (2, 1), "out_features")])
+def test_masked_linear_names_a_bad_size_before_comparing_the_mask_with_it(sizes, mask_shape, name):
+    with pytest.raises(ValueError, match=f"{name} must be >= 1, got 0"):
+        MaskedLinear(*sizes, np.ones(mask_shape))
+
+
+def test_linear_row_sums_never_share_a_writable_vector():
+    """Every Linear's bias gradient sums rows with one shared vector of ones per batch size: it is
+    read-only, so no caller can change what the next row sum reads."""
+    layer = Linear(3, 2, rng=0)
+    layer.forward(np.ones((5, 3)))
+    layer.backward(np.ones((5, 2)))
+    np.testing.assert_array_equal(layer.grads["bias"], [5.0, 5.0])
+    ones = _row_ones(5, np.dtype(np.float64))
+    with pytest.raises(ValueError, match="read-only"):
+        ones[0] = 7.0
+
+
+def test_relu_slope_at_its_kink_is_zero_as_documented():
+    """dy/dx = 1[x > 0]: at x = 0 exactly the gradient pass lets nothing through."""
+    relu = ReLU()
+    y = relu.forward(np.array([[0.0, -0.0, 2.0, -1.0]]))
+    np.testing.assert_array_equal(y, [[0.0, 0.0, 2.0, 0.0]])
+    np.testing.assert_array_equal(relu.backward(np.ones((1, 4))), [[0.0, 0.0, 1.0, 0.0]])

@@ -32,6 +32,14 @@ def test_permutation_classmethods_and_errors():
         Permutation([0, 0, 1])
     with pytest.raises(ValueError, match="integers"):
         Permutation([0.0, 1.0])
+    for not_a_permutation in ([[0, 1]], np.array([], dtype=int)):
+        with pytest.raises(ValueError, match="non-empty 1-D sequence of integers"):
+            Permutation(not_a_permutation)
+    z, log_det = Permutation([0]).forward(np.array([[2.5], [-1.0]]))            # D = 1: identity
+    np.testing.assert_array_equal(z, [[2.5], [-1.0]])
+    for make in (Permutation.reverse, Permutation.random):
+        with pytest.raises(ValueError, match="dim must be >= 1"):
+            make(0)
 
 
 def test_actnorm_data_dependent_initialisation():

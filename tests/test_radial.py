@@ -92,3 +92,14 @@ def test_forward_solve_keeps_full_precision_within_alpha_of_the_centre():
             z_back, _ = layer.forward(layer.inverse(z)[0])                        # (200, 2)
             error = np.abs(z_back - z).max(axis=1) / np.abs(z - layer.center).max(axis=1)
             assert error.max() < 1e-13, (log_alpha, beta, error.max())
+
+
+def test_both_gradient_passes_are_finite_at_the_centre():
+    """At z = z₀ (and x = z₀) the direction d/‖d‖ is taken as 0, not 0/0."""
+    layer = RadialFlow(2, center=[0.5, -1.0], log_alpha=0.3, beta=0.2)
+    centre = np.array([[0.5, -1.0], [1.0, 2.0]])
+    for run, gradient_pass in ((layer.forward, layer.backward), (layer.inverse, layer.inverse_backward)):
+        run(centre)
+        grad = gradient_pass(np.ones((2, 2)), np.ones(2))
+        assert np.isfinite(grad).all()
+        assert all(np.isfinite(value).all() for value in layer.grads.values())

@@ -101,6 +101,32 @@ def test_knots_and_ends_map_exactly():
     _assert_tails_identity(x, out)                                   # ±B are tail points
 
 
+def test_the_spline_passes_through_its_interior_knots_exactly_both_ways():
+    """A point on knot k is in the bin that starts there (ξ = 0): y = y_k exactly, and the inverse
+    of y_k is x_k exactly (in the bin that ends there, ξ = 1 would give y_{k−1} + h, off by an ulp)."""
+    params = np.random.default_rng(2).normal(size=(200, 17))         # K = 6, 200 coordinates
+    knots = make_knots(params, BOUND)
+    repeated = make_knots(np.repeat(params, 5, axis=0), BOUND)       # one row per interior knot
+    x_knots, y_knots = knots.x_knots[:, 1:-1].ravel(), knots.y_knots[:, 1:-1].ravel()   # (1000,)
+    np.testing.assert_array_equal(rq_forward(x_knots, repeated)[0], y_knots)
+    np.testing.assert_array_equal(rq_inverse(y_knots, repeated)[0], x_knots)
+
+
+def test_default_minimums_keep_every_bin_and_slope_at_least_a_thousandth():
+    """m_w = m_h = m_δ = 1e-3 by default (spline_knots' doc): a bin whose logit is far below the
+    others keeps width (height) 2B·1e-3, a slope whose input is far negative keeps 1e-3."""
+    n_bins = 4
+    params = np.zeros((1, 3 * n_bins - 1))
+    params[0, 0] = params[0, n_bins] = -60.0                         # first bin: width, height
+    params[0, 2 * n_bins] = -800.0                                   # first interior slope
+    knots = make_knots(params, BOUND)
+    np.testing.assert_allclose(np.diff(knots.x_knots[0])[0], 2 * BOUND * 1e-3, rtol=1e-9)
+    np.testing.assert_allclose(np.diff(knots.y_knots[0])[0], 2 * BOUND * 1e-3, rtol=1e-9)
+    np.testing.assert_allclose(knots.slopes[0, 1], 1e-3, rtol=1e-9)
+    for layer in (SplineCoupling(2, [1, 0]), SplineAutoregressive(2)):
+        assert (layer.min_width, layer.min_height, layer.min_slope) == (1e-3, 1e-3, 1e-3)
+
+
 def test_all_tail_batch():
     params = np.random.default_rng(3).normal(size=(5, 11))
     x = np.array([-1e6, -BOUND, BOUND, 3.0, 1e6])
@@ -221,13 +247,19 @@ def test_made_outputs_gradient_passes_match_finite_differences():
 
 
 @pytest.mark.parametrize("options, message", [
-    (dict(bins=1), "bins"), (dict(bound=-1.0), "bound"), (dict(bound=np.inf), "bound"),
+    (dict(bins=1), "bins"), (dict(bound=-1.0), "bound"), (dict(bound=0.0), "bound"),
+    (dict(bound=np.inf), "bound"),
     (dict(bins=4, min_width=0.25), "min_width"), (dict(min_slope=0.0), "min_slope")])
 def test_bad_options_are_named(options, message):
     with pytest.raises(ValueError, match=message):
         SplineCoupling(2, [1, 0], **options)
     with pytest.raises(ValueError, match=message):
         SplineAutoregressive(2, **options)
+
+
+def test_a_spline_interval_narrower_than_one_is_fine():
+    assert SplineCoupling(2, [1, 0], bound=0.5).bound == 0.5
+    assert SplineAutoregressive(2, bound=0.25).bound == 0.25
 
 
 @pytest.mark.parametrize("model", ["nsf", "nsf-ar"])

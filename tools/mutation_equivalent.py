@@ -180,3 +180,45 @@ EQUIVALENT += [
      "2", "3", "JSON layout only: indent=3 writes the same keys and values, indented by three spaces "
      "instead of two; json.load gives the same dict"),
 ]
+_UNIT_DIAGONAL = ("the factor solved here is lower * lower_mask + eye (the mask strictly lower), so its "
+                  "diagonal is exactly 1.0: reading it (unit_diagonal=False) divides by 1.0, which is "
+                  "exact in IEEE arithmetic, and gives the same floats as skipping it")
+EQUIVALENT += [
+    ("scratchflow/bijectors/lu_linear.py",
+     "a = solve_triangular(lower, b.T, lower=True, unit_diagonal=True).T       # (N, D)",
+     "True", "False", _UNIT_DIAGONAL,
+     len("a = solve_triangular(lower, b.T, lower=True, unit_diagonal=")),
+    ("scratchflow/bijectors/lu_linear.py",
+     "unit_diagonal=True).T                          # (N, D)", "True", "False", _UNIT_DIAGONAL),
+]
+EQUIVALENT += [
+    ("scratchflow/bijectors/spline.py",
+     "xi = np.clip((inside - b.x_left) / b.width, 0.0, 1.0)           # (m,)", "1.0", "2.0",
+     "the forward's ξ never exceeds 1: _bin puts each inside point in the bin with x_k <= x < x_{k+1} "
+     "(x_0 = −B < x, x_K = B > x), and rounded subtraction and division are monotone, so "
+     "fl(fl(x − x_k) / fl(x_{k+1} − x_k)) <= 1; an upper clip at 2 clips nothing, as the one at 1 does"),
+]
+EQUIVALENT += [
+    ("scratchflow/bijectors/compose.py", "if k > 0:", ">", ">=",
+     "layer 0's domain check then runs a second time on the same array x: ``_forward`` is only "
+     "reached through ``Bijector.forward`` or ``Flow``, each of which has just run "
+     "``_check_domain`` (layer 0's check, a pure function of x) on that x, and a nested stack gets "
+     "the same check from the outer stack first; it passes again, only costing its time"),
+]
+EQUIVALENT += [
+    ("scratchflow/nn/linear.py",
+     "@functools.lru_cache(maxsize=64)          # a few batch sizes in practice; never grow without end",
+     "64", "65",
+     "the bound only says how many read-only vectors of ones stay cached; every call returns n ones "
+     "of the asked dtype whatever is cached, so no value any pass computes can differ (one more "
+     "small vector may be kept)"),
+]
+EQUIVALENT += [
+    ("scratchflow/bijectors/coupling.py",
+     "if len(index) and np.array_equal(index, np.arange(index[0], index[0] + len(index))):",
+     "+", "-",
+     "the contiguity test then fails for every non-empty index (arange(i0, i0 − n) is empty), so "
+     "column_selector returns the index array itself, which selects the same columns (its "
+     "docstring's promise): x[:, index] reads a copy instead of a view, z[:, index] = ... writes "
+     "the same entries, and no pass writes into its input afterwards, so every value is the same"),
+]

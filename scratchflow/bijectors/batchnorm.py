@@ -212,7 +212,7 @@ def set_training(module, training=True):
     switched = 0
     if isinstance(module, BatchNorm):
         module.train(training)
-        switched += 1
+        switched = 1
     for child in module._children.values():
         switched += set_training(child, training)
     return switched

@@ -62,14 +62,14 @@ class SplineAutoregressive(Bijector):
                  rng=None, zero_last=True, min_width=MIN_WIDTH, min_height=MIN_HEIGHT,
                  min_slope=MIN_SLOPE, dtype=np.float64, context_dim=0):
         super().__init__()
-        self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
         self.context_dim = check_int(context_dim, "context_dim", 0)   # C > 0: θ also reads c
         (self.bins, self.bound, self.min_width, self.min_height,
          self.min_slope) = check_spline_options(bins, bound, min_width, min_height, min_slope)
-        self.made = self.add_child("made", MADEOutputs(self.dim, n_spline_params(self.bins), hidden,
+        self.made = self.add_child("made", MADEOutputs(dim, n_spline_params(self.bins), hidden,
                                                        order, activation, rng, zero_last,
-                                                       self.dtype, self.context_dim))
+                                                       self.dtype, self.context_dim))   # checks dim
+        self.dim = self.made.dim
         self.order = self.made.order                                  # (D,)
         self._forward_cache = None          # Cache(made, spline) of the latest forward
         self._inverse_cache = None          # Cache(made, spline) of the latest inverse

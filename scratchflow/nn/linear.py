@@ -36,6 +36,8 @@ break the invariant, so ``_forward`` re-imposes it in place, ``W ← W ⊙ M``: 
 and in training it changes nothing (in·out multiplications beside the product's 2·N·in·out). The
 cache keeps the live ``W`` by reference, the weight the product used.
 """
+import functools
+
 import numpy as np
 
 from scratchflow.nn.module import Cache, Module
@@ -126,20 +128,13 @@ class Linear(Module):
         # <<< task mlp_backward
 
 
-_ROW_ONES = {}                          # (n, dtype) -> read-only ones (n,)
-
-
+@functools.lru_cache(maxsize=64)          # a few batch sizes in practice; never grow without end
 def _row_ones(n, dtype):
     """A read-only vector of n ones (N,), made once per (n, dtype) and kept: ``ones @ g`` sums the
     rows of g (N, out) in one BLAS call, about 3x faster than ``g.sum(axis=0)`` at (256, 64), and
     every Linear of every step needs it with the same n."""
-    key = (n, np.dtype(dtype))
-    ones = _ROW_ONES.get(key)
-    if ones is None:
-        if len(_ROW_ONES) >= 64:             # a few batch sizes in practice; never grow without end
-            _ROW_ONES.clear()
-        ones = _ROW_ONES[key] = np.ones(n, dtype=dtype)
-        ones.flags.writeable = False
+    ones = np.ones(n, dtype=dtype)                                   # (N,)
+    ones.flags.writeable = False             # shared by every caller: nobody may change it
     return ones
 
 

@@ -66,11 +66,11 @@ class _MadeAffine(Bijector):
     def __init__(self, dim, hidden=(64, 64), order="natural", activation="tanh", rng=None,
                  zero_last=True, dtype=np.float64, context_dim=0):
         super().__init__()
-        self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
         self.context_dim = check_int(context_dim, "context_dim", 0)
-        self.made = self.add_child("made", MADE(self.dim, hidden, order, activation, rng,
+        self.made = self.add_child("made", MADE(dim, hidden, order, activation, rng,   # checks dim
                                                 zero_last, self.dtype, self.context_dim))
+        self.dim = self.made.dim
         self.order = self.made.order                  # (D,) order[0] is generated first
         self._forward_cache = None                    # what forward keeps for backward
         self._inverse_cache = None                    # what inverse keeps for inverse_backward
