@@ -145,3 +145,17 @@ EQUIVALENT += [
      "0 before anything reads done: its block (ends[l][done], ends[l][0]] is empty for done = 1 as "
      "for done = 0 (ends are non-decreasing), and it then sets done = 0"),
 ]
+EQUIVALENT += [
+    ("scratchflow/bijectors/triangular.py", "self.dim = matrix.shape[0]", "0", "1",
+     "the matrix is checked square three lines above (shape[0] == shape[1], else ValueError), so "
+     "shape[1] is the same number"),
+    ("scratchflow/flow.py",
+     "self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)", "False",
+     "True", "grad_x is a fresh local array (-grad_target / n), read by nothing else: a copy of it "
+     "changes memory use, not any value, gradient or returned object"),
+    ("scratchflow/homework/worker.py",
+     'with np.load(os.path.join(out, variant["name"] + ".npz"), allow_pickle=False) as arrays:',
+     "False", "True", "allow_pickle is consulted only for object arrays, and the worker saves "
+     "none: each output is np.asarray of a probe's numbers or an error text (a unicode array); "
+     "tests/test_homework.py loads every probe's output of every variant this way"),
+]

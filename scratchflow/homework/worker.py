@@ -71,10 +71,10 @@ def main(argv):
     with open(argv[0], encoding="utf-8") as handle:
         job = json.load(handle)
     work = tempfile.mkdtemp(prefix="scratchflow-variants-")
-    shutil.copytree(os.path.join(job["root"], "scratchflow"), os.path.join(work, "scratchflow"),
-                    ignore=shutil.ignore_patterns("__pycache__"))
     previous = {}
     try:
+        shutil.copytree(os.path.join(job["root"], "scratchflow"), os.path.join(work, "scratchflow"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
         for variant in job["variants"]:
             _switch(job["root"], work, previous, variant["files"])
             previous = variant["files"]
