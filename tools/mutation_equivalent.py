@@ -159,3 +159,27 @@ EQUIVALENT += [
      "none: each output is np.asarray of a probe's numbers or an error text (a unicode array); "
      "tests/test_homework.py loads every probe's output of every variant this way"),
 ]
+_PLACEHOLDER = ("a placeholder until the first add_param / add_child, whose _pack replaces both "
+                "arrays; before that (and in a module that never gets a parameter) it is read only "
+                "as `is None` and `.base` (None for a new array of any size) and filled by "
+                "zero_grad: params, grads, num_params, save_model and the optimizer read the "
+                "parameter dicts, never this array's size")
+_EMPTY_BLOCK = ("stop == start is an empty block of hidden units: the (N, k) @ (k, 0) product, the "
+                "activation of an (N, 0) array and the write to hidden[:, start:start] change no "
+                "value, and the backward steps read a block's cache only where stop > start")
+EQUIVALENT += [
+    ("scratchflow/nn/module.py",
+     "self._flat_params = np.zeros(0)    # (P,) this subtree's parameters; None: not one buffer",
+     "0", "1", _PLACEHOLDER),
+    ("scratchflow/nn/module.py",
+     "self._flat_grads = np.zeros(0)     # (P,) their gradients, same layout", "0", "1",
+     _PLACEHOLDER),
+    ("scratchflow/nn/made_sweep.py",
+     "if stop > start:                                          # units in (done, degree]?",
+     ">", ">=", _EMPTY_BLOCK),
+    ("scratchflow/nn/made_sweep.py", "if stop > start:                                      # any unit of this degree?",
+     ">", ">=", _EMPTY_BLOCK),
+    ("scratchflow/nn/made_sweep.py", "for degree in range(1, self.dim):", "1", "0",
+     "the extra degree 0 reads start = ends[-1] (every unit of the layer) and stop = ends[0] = 0 "
+     "(MADE's hidden degrees are 1 .. D-1, so none is <= 0): stop < start, the block is skipped"),
+]
