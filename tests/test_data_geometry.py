@@ -94,10 +94,10 @@ def test_pinwheel_arms_at_radius_two():
 
 
 def test_two_spirals_are_archimedean_and_point_symmetric():
-    points = make_two_spirals(N + 1, rng=0, noise=0.0, turns=1.5)
+    points = make_two_spirals(N + 1, rng=0, noise=0.0)          # the public set: 1.5 turns
     radius = np.hypot(points[:, 0], points[:, 1])
     assert radius.max() <= 3.0 + 1e-12 and radius.max() > 2.9
-    t = radius * np.pi                                                      # r = 3 t / (3π)
+    t = radius * np.pi                                                      # r = 3 t / (1.5 · 2π)
     first = np.isclose(np.cos(t) * radius, points[:, 0]) & np.isclose(np.sin(t) * radius, points[:, 1])
     second = np.isclose(-np.cos(t) * radius, points[:, 0]) & np.isclose(-np.sin(t) * radius, points[:, 1])
     assert np.all(first | second)
