@@ -66,10 +66,8 @@ class _Optimizer:
         self.weight_decay = float(weight_decay)
         self.clip_norm = None if clip_norm is None else float(clip_norm)
         self.step_count = 0
-        self._flat_param = _flat_block(self.params)                 # (P,) live views, or None
-        self._live_flat_grad = _flat_block(self.grads)
-        if self._flat_param is None or self._live_flat_grad is None:
-            self._flat_param = self._live_flat_grad = None            # gather and scatter instead
+        self._flat_param = _flat_block(self.params)                 # (P,) live, or None: by array
+        self._live_flat_grad = _flat_block(self.grads)               # (P,) live, or None: gathered
         total = int(sum(param.size for param in self.params))
         self._flat_grad = np.zeros(total, dtype=self.dtype)         # (P,) gathered / scaled grads
         self._work = np.zeros(total, dtype=self.dtype)              # (P,) scratch

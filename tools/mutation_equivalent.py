@@ -183,3 +183,17 @@ EQUIVALENT += [
      "the extra degree 0 reads start = ends[-1] (every unit of the layer) and stop = ends[0] = 0 "
      "(MADE's hidden degrees are 1 .. D-1, so none is <= 0): stop < start, the block is skipped"),
 ]
+_CONTEXT_COPY = ("the objective only reads the context: rows by minibatch index (a new array) "
+                 "and the validation context through log_prob; nothing writes into it, so a copy "
+                 "changes memory use, not any value")
+EQUIVALENT += [
+    ("scratchflow/optim.py", "if self.clip_norm is not None and norm > self.clip_norm:", ">", ">=",
+     "at norm == clip_norm the factor clip_norm / norm is exactly 1.0 (x / x for a finite x > 0), "
+     "so the scaled copy holds the same values, and the live gradients are written neither way"),
+    ("scratchflow/objectives.py",
+     'context = check_array(context, "context").astype(flow.dtype, copy=False)', "False", "True",
+     _CONTEXT_COPY),
+    ("scratchflow/objectives.py",
+     'val_context = check_array(val_context, "val_context").astype(flow.dtype, copy=False)',
+     "False", "True", _CONTEXT_COPY),
+]
