@@ -210,3 +210,20 @@ def test_an_optimizer_steps_rows_of_a_two_dimensional_array_like_separate_arrays
         optimizer.step()
     np.testing.assert_array_equal(table, np.arange(6.0).reshape(2, 3) - 0.5)
     np.testing.assert_array_equal(np.stack([copies["a"], copies["b"]]), table)
+
+
+@pytest.mark.parametrize("views, block", [
+    (lambda array: {"a": array[2:4], "b": array[4:7]}, True),    # a layer inside a model's buffer
+    (lambda array: {"a": array[0:2], "b": array[3:5]}, False),   # a gap at index 2: not one block
+    (lambda array: {"a": np.frombuffer(array.data, count=2), "b": np.frombuffer(
+        array.data, offset=16, count=3)}, False)])                # bases that are not ndarrays
+def test_an_optimizer_over_views_of_a_buffer_steps_exactly_those_views(views, block):
+    values, gradients = np.zeros(8), np.arange(1.0, 9.0)
+    params, grads = views(values), views(gradients)
+    optimizer = SGD(params, grads, lr=0.5)
+    assert (optimizer._flat_param is not None) is block
+    expected = {name: -0.5 * grad for name, grad in grads.items()}
+    optimizer.step()
+    for name, array in params.items():
+        np.testing.assert_array_equal(array, expected[name])
+    assert np.count_nonzero(values) == sum(array.size for array in params.values())   # only them

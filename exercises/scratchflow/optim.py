@@ -130,13 +130,12 @@ def _flat_block(arrays):
     a view of that buffer; ``None`` when they do not."""
     if not arrays:
         return None
-    buffer = arrays[0].base
-    if buffer is None or buffer.ndim != 1 or not buffer.flags.c_contiguous:
+    buffer = arrays[0].base                       # None, an ndarray, or another buffer object
+    if not isinstance(buffer, np.ndarray) or buffer.ndim != 1 or not buffer.flags.c_contiguous:
         return None
     address = first = arrays[0].__array_interface__["data"][0]
-    for array in arrays:
-        if (array.base is not buffer or not array.flags.c_contiguous
-                or array.__array_interface__["data"][0] != address):
+    for array in arrays:                          # each C-contiguous (checked by the optimizer)
+        if array.base is not buffer or array.__array_interface__["data"][0] != address:
             return None
         address += array.nbytes
     start = (first - buffer.__array_interface__["data"][0]) // buffer.itemsize
