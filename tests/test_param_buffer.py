@@ -8,6 +8,7 @@ import pytest
 from scratchflow.bijectors import Compose, ElementwiseAffine
 from scratchflow.models import build_autoregressive, build_realnvp
 from scratchflow.nn import MADE, Linear, MaskedLinear
+from scratchflow.nn.module import Module
 from scratchflow.optim import SGD, Adam
 
 
@@ -89,6 +90,14 @@ def test_a_shared_layer_stays_in_its_first_model():
     flow.loss_and_grad(moons())
     other.zero_grad()                                     # walks its children instead
     assert all(np.all(grad == 0) for grad in layer.grads.values())
+    owner = Module()                                      # own parameters and a shared child
+    owner.add_param("scale", np.ones(3))
+    owner.add_child("shared", layer)
+    assert owner._flat_grads is None
+    owner.grads["scale"][...] = 5.0
+    flow.loss_and_grad(moons())
+    owner.zero_grad()                                     # its own arrays, then the child's
+    assert all(np.all(grad == 0) for grad in owner.grads.values())
 
 
 def test_a_deep_copy_has_its_own_packed_buffer():
