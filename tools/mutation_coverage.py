@@ -9,7 +9,9 @@ too, with the test's id as their context: coverage's own subprocess support (its
 started by ``COVERAGE_PROCESS_START``) reads a config file whose static ``context`` is
 ``${MUTATION_TEST_ID}``, an environment variable set to each test's id before it runs. A subprocess
 that imports the library from the copy (as the tests make it do: they pass the copy's root) runs the
-mutant, so its lines count for that test.
+mutant, so its lines count for that test. A line that no test runs in this process (a ``def`` line,
+a default argument, a module constant: run once, at import) maps to every test of its module, as
+``tools/mutate.py`` says, even when a subprocess also ran it at its own import.
 """
 import glob
 import json
@@ -70,15 +72,22 @@ def collect(copy_dir, test_args, out_path):
     for path in sorted(glob.glob(subprocess_data + ".*")):   # one file per measured subprocess
         datas.append(coverage.CoverageData(basename=path))
         datas[-1].read()
+    import_time = {}                             # relative path -> lines no test ran in-process
     for data in datas:
         for filename in data.measured_files():
-            by_line = found.setdefault(os.path.relpath(filename, copy_dir), {})
+            relative = os.path.relpath(filename, copy_dir)
+            by_line = found.setdefault(relative, {})
             for line, contexts in data.contexts_by_lineno(filename).items():
                 by_line.setdefault(line, set()).update(c for c in contexts if c)
-    lines = {relative: {str(line): sorted(tests) for line, tests in by_line.items()}
-             for relative, by_line in found.items()}
+                if data is datas[0] and not any(contexts):
+                    import_time.setdefault(relative, set()).add(line)
     module_tests = {relative: sorted(set().union(*by_line.values())) if by_line else []
                     for relative, by_line in found.items()}
+    for relative, line_numbers in import_time.items():   # run at import in this process: every
+        for line in line_numbers:                         # test of the module may see its effect
+            found[relative][line].update(module_tests[relative])
+    lines = {relative: {str(line): sorted(tests) for line, tests in by_line.items()}
+             for relative, by_line in found.items()}
     with open(out_path, "w") as handle:
         json.dump({"lines": lines, "module_tests": module_tests, "exit_code": int(exit_code),
                    "durations": plugin.durations, "failed": sorted(plugin.failed)}, handle)
