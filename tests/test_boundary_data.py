@@ -6,6 +6,7 @@ import pytest
 from scratchflow import ElementwiseAffine, check_bijector, check_module
 from scratchflow.cli import main
 from scratchflow.data import load_dataset, standardize
+from scratchflow.family_models import build_planar, build_radial
 from scratchflow.io import ModelFileError, load_model, save_model
 from scratchflow.models import build_autoregressive, build_model, build_realnvp
 from scratchflow.nn import MADE, Linear
@@ -72,6 +73,8 @@ def test_save_model_to_a_directory_names_it(tmp_path):
     (lambda: build_realnvp(1, n_layers=2), ValueError, r"Real-NVP needs dim >= 2"),
     (lambda: build_autoregressive("maf", 3.0, n_layers=1, hidden=(4,)), TypeError, r"dim must be an integer"),
     (lambda: build_autoregressive("maf", 2, n_layers=0, hidden=(4,)), ValueError, r"n_layers must be >= 1"),
+    (lambda: build_planar(2, n_layers=0), ValueError, r"n_layers must be >= 1"),   # not via the schema
+    (lambda: build_radial(2, n_layers=0), ValueError, r"n_layers must be >= 1"),
     (lambda: build_model({"model": "glow", "dim": 2}), ValueError, r"unknown model 'glow'"),
 ])
 def test_model_builders_do_not_truncate(build, error, message):

@@ -134,6 +134,9 @@ def _params_grads():
     (lambda p, g: SGD(p, g, lr=0.1, momentum=1.0), ValueError, r"momentum must be in \[0.0, 1.0\)"),
     (lambda p, g: Adam(p, {"weight": g["weight"]}), ValueError, r"same keys"),
     (lambda p, g: Adam(list(p.values()), list(g.values())), TypeError, r"must be dicts"),
+    (lambda p, g: Adam(p, list(g.values())), TypeError, r"must be dicts"),          # one of the two
+    (lambda p, g: Adam({"w": np.zeros((2, 3))}, {"w": np.zeros((3, 2)).T}), ValueError,
+     r"w: parameter and gradient arrays must be C-contiguous"),                      # one of the two
     (lambda p, g: Adam({"w": [0.0, 1.0]}, {"w": [0.0, 0.0]}), TypeError, r"live ndarrays"),
     (lambda p, g: Adam({"w": np.zeros(2)}, {"w": np.zeros(2, np.float32)}), TypeError,
      r"w: parameter dtype float64 and gradient dtype float32"),
@@ -198,6 +201,8 @@ def test_fit_refuses_bad_settings(kwargs, error, message):
 def test_minibatches_of_nothing_are_an_error_not_an_endless_loop():
     with _no_hang(), pytest.raises(ValueError, match=r"n must be >= 1, got 0"):
         next(minibatch_indices(0, 4, np.random.default_rng(0)))
+    with _no_hang(), pytest.raises(ValueError, match=r"batch_size must be >= 1, got 0"):
+        next(minibatch_indices(4, 0, np.random.default_rng(0)))           # not range()'s error
 
 
 def test_a_batch_larger_than_the_data_means_full_batch_steps():

@@ -6,6 +6,7 @@ from scratchflow import ElementwiseAffine, Example2Map
 from scratchflow.checks import (CheckReport, CheckResult, check_bijector, check_module,
                                 numerical_gradient, numerical_jacobian, numerical_log_abs_det,
                                 relative_error)
+from scratchflow.checks.numerical import loss_scale
 from scratchflow.nn import Linear, Tanh
 from tests.planted import (BIJECTOR_PLANTS, INV_LOG_DET, INV_RECON, FWD_LOG_DET, MODULE_PLANTS,
                            affine, batchnorm)
@@ -17,6 +18,14 @@ def test_relative_error_usual_form():
     assert relative_error([0.0], [1e-12]) == pytest.approx(1e-4)      # eps = 1e-8 floor
     with pytest.raises(ValueError, match="shapes"):
         relative_error(np.ones(2), np.ones(3))
+
+
+def test_loss_scale_is_one_plus_the_size_of_the_checked_scalar():
+    """S = 1 + Σ|g ⊙ z| + Σ|h ⊙ log_det| (the package docstring), which every checker's ε uses."""
+    upstream, out = np.array([[1.0, -2.0], [0.5, 3.0]]), np.array([[2.0, 1.0], [-4.0, 0.5]])
+    assert loss_scale((upstream, out)) == 1.0 + 2.0 + 2.0 + 2.0 + 1.5
+    assert loss_scale((upstream, out), (np.array([-1.0, 2.0]), np.array([3.0, 0.25]))) == 12.0
+    assert loss_scale((upstream, np.zeros((2, 2)))) == 1.0
 
 
 def test_numerical_jacobian_of_example2_matches_the_slide():

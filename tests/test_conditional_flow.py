@@ -117,6 +117,24 @@ def test_a_conditional_flow_trains_on_two_moons_and_uses_the_moon():
     assert upper[:, 1].mean() > lower[:, 1].mean() + 0.5                  # moon 0 lies above
 
 
+def test_fit_casts_float64_contexts_for_a_float32_flow_with_or_without_validation():
+    """fit hands the flow its contexts in the flow's dtype (the flow itself refuses a float64
+    context for float32 maths), for the training and the validation rows; no validation set,
+    no validation context."""
+    flow = build_model({"model": "realnvp", "dim": 3, "n_layers": 2, "hidden": [5], "seed": 0,
+                        "context_dim": 2, "dtype": "float32"})
+    rng = np.random.default_rng(0)
+    points, val = rng.normal(size=(2, 20, 3)).astype(np.float32)
+    context, val_context = rng.normal(size=(2, 20, 2))                    # float64
+    with pytest.raises(TypeError, match="context has dtype float64"):
+        flow.log_prob(val, val_context)
+    history = fit(flow, points, val, steps=3, batch_size=10, seed=0, progress=False, eval_every=1,
+                  context=context, val_context=val_context)
+    assert history.stopped == "finished" and np.isfinite(history.val_loss).all()
+    history = fit(flow, points, None, steps=3, batch_size=10, seed=0, progress=False, context=context)
+    assert history.stopped == "finished" and len(history.train_loss) == 3 and not history.val_loss
+
+
 def test_fit_refuses_missing_or_mismatched_contexts():
     points = np.random.default_rng(0).normal(size=(20, 3))
     conditional, plain = _flow("realnvp"), Flow([ElementwiseAffine(3)])

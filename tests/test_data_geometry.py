@@ -94,10 +94,10 @@ def test_pinwheel_arms_at_radius_two():
 
 
 def test_two_spirals_are_archimedean_and_point_symmetric():
-    points = make_two_spirals(N + 1, rng=0, noise=0.0, turns=1.5)
+    points = make_two_spirals(N + 1, rng=0, noise=0.0)          # the public set: 1.5 turns
     radius = np.hypot(points[:, 0], points[:, 1])
     assert radius.max() <= 3.0 + 1e-12 and radius.max() > 2.9
-    t = radius * np.pi                                                      # r = 3 t / (3π)
+    t = radius * np.pi                                                      # r = 3 t / (1.5 · 2π)
     first = np.isclose(np.cos(t) * radius, points[:, 0]) & np.isclose(np.sin(t) * radius, points[:, 1])
     second = np.isclose(-np.cos(t) * radius, points[:, 0]) & np.isclose(-np.sin(t) * radius, points[:, 1])
     assert np.all(first | second)
@@ -137,3 +137,15 @@ def test_pinwheel_arms_are_rotated_blobs_at_any_angle():
         assert along.mean() == pytest.approx(2.0, abs=0.05) and abs(across.mean()) < 0.03
         assert along.std() == pytest.approx(0.6, rel=0.1) and across.std() == pytest.approx(0.2, rel=0.1)
         assert abs(np.corrcoef(along, across)[0, 1]) < 0.1                # independent directions
+
+
+def test_pinwheel_defaults_five_swirled_arms_of_the_stated_spreads():
+    """The public pinwheel (defaults): radius |x| / 2 = |(1 + 0.3 n1, 0.1 n2)| has mean ≈ 1 and std
+    ≈ 0.3; the angle, less the swirl 0.25 e^r and its arm's 2πk/5, is ≈ atan(0.1 n2 / r): centred,
+    with a spread of order the tangential std 0.1 (0.012 with the tangential noise off)."""
+    points = make_pinwheel(20000, rng=0) / 2
+    radius = np.hypot(points[:, 0], points[:, 1])
+    assert radius.mean() == pytest.approx(1.0, abs=0.03) and radius.std() == pytest.approx(0.3, rel=0.05)
+    angle = np.arctan2(points[:, 1], points[:, 0]) - 0.25 * np.exp(radius)
+    residual = angle - np.round(angle / (2 * np.pi / 5)) * 2 * np.pi / 5
+    assert abs(residual.mean()) < 0.02 and 0.09 < residual.std() < 0.15

@@ -5,6 +5,7 @@ from scipy import stats
 
 from scratchflow import Compose, ElementwiseAffine, Example2Map, Flow, StandardNormal
 from scratchflow.checks import numerical_gradient, relative_error
+from scratchflow.homework.standins import put_layers
 from tests.strategies import GaussianTarget
 
 
@@ -88,6 +89,21 @@ def test_reverse_kl_gradient_matches_fd_and_fit_recovers_target():
         for name, param in flow.params.items():
             param -= 0.05 * flow.grads[name]
     assert np.allclose(flow.sample(4000, rng=0).mean(axis=0), [2.0, -1.0], atol=0.1)
+
+
+def test_a_flow_whose_layers_is_one_plain_bijector_runs_every_pass():
+    """``flow.layers`` may be any bijector, not only a Compose (the homework's stand-ins are put
+    there by ``put_layers``): a plain layer's passes take no context, so an unconditional flow hands
+    it none; log-prob, samples and the reverse KL equal those of the same layer inside a Compose."""
+    def layer():
+        return ElementwiseAffine(2, log_scale=[0.3, -0.2], shift=[1.0, -0.5])
+    wrapped, plain = Flow([layer()]), put_layers(Flow([layer()]), layer())
+    x, z = np.random.default_rng(0).normal(size=(2, 5, 2))
+    target = GaussianTarget([2.0, -1.0])
+    np.testing.assert_allclose(plain.log_prob(x), wrapped.log_prob(x), rtol=1e-14)
+    np.testing.assert_allclose(plain.sample(5, rng=1), wrapped.sample(5, rng=1), rtol=1e-14)
+    np.testing.assert_allclose(plain.reverse_kl(target, z)[0], wrapped.reverse_kl(target, z)[0],
+                               rtol=1e-14)
 
 
 def test_flow_rejects_mismatched_parts():

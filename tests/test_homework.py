@@ -173,3 +173,10 @@ def test_a_failed_generation_keeps_the_old_exercises_and_leaves_no_staging(tmp_p
         generate(ROOT, str(out), failing)
     assert sorted(p.name for p in tmp_path.iterdir()) == ["exercises"]
     assert (out / "mine.txt").read_text() == "kept"
+
+
+def test_a_failed_worker_is_reported_as_its_exit_status_not_a_missing_file(tmp_path):
+    """A worker that dies (here: its root holds no package to copy) raises CalledProcessError at
+    the caller, with its traceback on stderr, before any output is read."""
+    with pytest.raises(subprocess.CalledProcessError):
+        run_variants(str(tmp_path), [{"name": "reference", "files": {}, "tasks": []}], [0])

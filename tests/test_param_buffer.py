@@ -8,6 +8,7 @@ import pytest
 from scratchflow.bijectors import Compose, ElementwiseAffine
 from scratchflow.models import build_autoregressive, build_realnvp
 from scratchflow.nn import MADE, Linear, MaskedLinear
+from scratchflow.nn.module import Module
 from scratchflow.optim import SGD, Adam
 
 
@@ -62,6 +63,16 @@ def test_an_optimizer_made_before_the_model_was_finished_fails_loudly():
     Compose([layer, ElementwiseAffine(2)])                # moves layer's arrays into a new buffer
     with pytest.raises(RuntimeError, match="make the optimizer"):
         optimizer.step()
+    first, second = ElementwiseAffine(2), ElementwiseAffine(2)   # two buffers: array by array
+    params = {**{f"first.{k}": v for k, v in first.params.items()},
+              **{f"second.{k}": v for k, v in second.params.items()}}
+    grads = {**{f"first.{k}": v for k, v in first.grads.items()},
+             **{f"second.{k}": v for k, v in second.grads.items()}}
+    optimizer = SGD(params, grads, lr=0.1)
+    assert optimizer._flat_param is None
+    Compose([second, ElementwiseAffine(2)])               # only the later arrays go stale
+    with pytest.raises(RuntimeError, match="make the optimizer"):
+        optimizer.step()
 
 
 def test_a_module_inside_a_model_takes_no_new_child():
@@ -79,6 +90,14 @@ def test_a_shared_layer_stays_in_its_first_model():
     flow.loss_and_grad(moons())
     other.zero_grad()                                     # walks its children instead
     assert all(np.all(grad == 0) for grad in layer.grads.values())
+    owner = Module()                                      # own parameters and a shared child
+    owner.add_param("scale", np.ones(3))
+    owner.add_child("shared", layer)
+    assert owner._flat_grads is None
+    owner.grads["scale"][...] = 5.0
+    flow.loss_and_grad(moons())
+    owner.zero_grad()                                     # its own arrays, then the child's
+    assert all(np.all(grad == 0) for grad in owner.grads.values())
 
 
 def test_a_deep_copy_has_its_own_packed_buffer():
@@ -101,17 +120,24 @@ def test_the_flat_step_equals_the_array_by_array_step_and_leaves_gradients_alone
     params = {name: array.copy() for name, array in loose.params.items()}   # not one block
     grads = {name: array.copy() for name, array in loose.grads.items()}
     flat, by_array = make(flow.params, flow.grads), make(params, grads)
+    half = small_realnvp()                               # parameters one block, gradients not
+    half_grads = {name: array.copy() for name, array in half.grads.items()}
+    mixed = make(half.params, half_grads)
     assert flat._flat_param is not None and by_array._flat_param is None
+    assert mixed._flat_param is not None and mixed._live_flat_grad is None
     for step in range(3):
         flow.loss_and_grad(moons(seed=step))
         for name, grad in flow.grads.items():
             grads[name][...] = grad
+            half_grads[name][...] = grad
         kept = flow._flat_grads.copy()
         flat.step()
         by_array.step()
+        mixed.step()
         assert np.array_equal(flow._flat_grads, kept)     # clipping and decay used a copy
     for name, array in flow.params.items():
         np.testing.assert_array_equal(array, params[name])
+        np.testing.assert_array_equal(array, half.params[name])
 
 
 def test_masked_weights_stay_zero_through_training():
@@ -180,3 +206,33 @@ def test_every_built_model_is_one_buffer(name):
     flow = build_model(config if name in ("planar", "radial") else {**config, "hidden": [4]})
     assert all(array.base is flow._flat_params for array in flow.params.values())
     assert flow._flat_params.size == flow.num_params() > 0
+
+
+def test_an_optimizer_steps_rows_of_a_two_dimensional_array_like_separate_arrays():
+    """Live arrays that tile a 2-D array (its rows) are not a model's flat buffer: the optimizer
+    steps them array by array, to the same values as copies of them."""
+    table, table_grads = np.arange(6.0).reshape(2, 3), np.ones((2, 3))
+    copies = {"a": table[0].copy(), "b": table[1].copy()}
+    for optimizer in (SGD({"a": table[0], "b": table[1]}, {"a": table_grads[0], "b": table_grads[1]},
+                          lr=0.5),
+                      SGD(copies, {"a": np.ones(3), "b": np.ones(3)}, lr=0.5)):
+        optimizer.step()
+    np.testing.assert_array_equal(table, np.arange(6.0).reshape(2, 3) - 0.5)
+    np.testing.assert_array_equal(np.stack([copies["a"], copies["b"]]), table)
+
+
+@pytest.mark.parametrize("views, block", [
+    (lambda array: {"a": array[2:4], "b": array[4:7]}, True),    # a layer inside a model's buffer
+    (lambda array: {"a": array[0:2], "b": array[3:5]}, False),   # a gap at index 2: not one block
+    (lambda array: {"a": np.frombuffer(array.data, count=2), "b": np.frombuffer(
+        array.data, offset=16, count=3)}, False)])                # bases that are not ndarrays
+def test_an_optimizer_over_views_of_a_buffer_steps_exactly_those_views(views, block):
+    values, gradients = np.zeros(8), np.arange(1.0, 9.0)
+    params, grads = views(values), views(gradients)
+    optimizer = SGD(params, grads, lr=0.5)
+    assert (optimizer._flat_param is not None) is block
+    expected = {name: -0.5 * grad for name, grad in grads.items()}
+    optimizer.step()
+    for name, array in params.items():
+        np.testing.assert_array_equal(array, expected[name])
+    assert np.count_nonzero(values) == sum(array.size for array in params.values())   # only them

@@ -168,3 +168,44 @@ def test_solver_takes_newton_steps_not_bisection_ones():
             alpha = solve_increasing(equation, np.array([target - abs(c)]), np.array([target + abs(c)]))
             assert len(evaluations) < 20, (c, target, len(evaluations))
             assert abs(alpha[0] + c * np.tanh(alpha[0] + 0.3) - target) <= 1e-14 * (1 + abs(target))
+
+
+def _piecewise_linear(kink, value, slope_below, slope_above):
+    """An increasing F with one kink: its Newton step from the far side can overshoot the root."""
+    def equation(alpha):
+        slope = np.where(alpha <= kink, slope_below, slope_above)
+        return value + slope * (alpha - kink), slope
+    return equation
+
+
+def test_solver_steps_follow_the_safeguard_rule():
+    """The docstring's rule, step by step: each new iterate is either the midpoint of the current
+    bracket (bisection) or Newton's point strictly inside the bracket at most half the step before
+    it. Replayed from the evaluations (the bracket from the signs of F) on the tanh equations and on
+    two kinked ones whose first Newton step lands exactly on an end of the bracket."""
+    cases = [(_piecewise_linear(1.5, -0.75, 0.5, 10.0), -1.0, 3.0),  # Newton from 1 hits high = 3
+             (_piecewise_linear(0.5, 0.75, 10.0, 0.5), -1.0, 3.0)]   # Newton from 1 hits low = -1
+    for c in (-0.9, -0.5, 0.5, 3.0):
+        for target in np.linspace(-5, 5, 41):
+            def tanh_equation(alpha, c=c, target=target):
+                t = np.tanh(alpha + 0.3)
+                return alpha + c * t - target, 1 + c * (1 - t ** 2)
+            cases.append((tanh_equation, target - abs(c), target + abs(c)))
+    for function, low, high in cases:
+        evaluations, values = [], []
+
+        def equation(alpha):
+            value, slope = function(alpha)
+            evaluations.append(alpha[0])
+            values.append(value[0])
+            return value, slope, np.zeros_like(alpha)
+        root = solve_increasing(equation, np.array([low]), np.array([high]))
+        assert abs(function(root)[0][0]) <= 1e-14 * (1 + abs(low) + abs(high))
+        previous_step = high - low
+        for alpha, next_alpha, value in zip(evaluations, evaluations[1:], values):
+            low, high = (alpha, high) if value < 0 else (low, alpha) if value > 0 else (low, high)
+            step = abs(next_alpha - alpha)
+            bisection = next_alpha == 0.5 * (low + high)
+            newton = low < next_alpha < high and step <= 0.5 * previous_step
+            assert bisection or newton, (evaluations, low, high)
+            previous_step = step

@@ -388,3 +388,15 @@ def test_an_autoregressive_spline_figure_shows_the_first_dimension_of_its_order(
     _, _, moved, _ = learned_spline(flow, data + 1.5)
     np.testing.assert_array_equal(moved.x_knots, knots.x_knots)
     np.testing.assert_array_equal(moved.slopes, knots.slopes)
+
+
+def test_default_floors_keep_bins_and_slopes_at_least_one_thousandth():
+    """The module's defaults m_w = m_h = m_δ = 1e-3: logits far apart squeeze the small bins to
+    2B·1e-3 and very negative δ̂ the interior slopes to 1e-3, never below; δ̂ = 0 gives slope 1."""
+    logits = np.array([[60.0, -60.0, -60.0, -60.0, -60.0, 60.0, -60.0, -60.0, -60.0, 0.0, 60.0]])
+    knots = make_knots(logits, BOUND)
+    widths, heights = np.diff(knots.x_knots[0]), np.diff(knots.y_knots[0])      # (4,) each
+    np.testing.assert_allclose(widths[1:], 2 * BOUND * 1e-3, rtol=1e-9)
+    np.testing.assert_allclose(heights[[0, 2, 3]], 2 * BOUND * 1e-3, rtol=1e-9)
+    np.testing.assert_allclose(knots.slopes[0, :3], [1.0, 1e-3, 1.0], rtol=1e-9)   # δ_0 = 1 at −B
+    assert knots.slopes[0, 3] > 60 and knots.slopes[0, 4] == 1.0

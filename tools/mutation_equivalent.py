@@ -222,3 +222,55 @@ EQUIVALENT += [
      "docstring's promise): x[:, index] reads a copy instead of a view, z[:, index] = ... writes "
      "the same entries, and no pass writes into its input afterwards, so every value is the same"),
 ]
+EQUIVALENT += [
+    ("scratchflow/bijectors/triangular.py", "self.dim = matrix.shape[0]", "0", "1",
+     "the matrix is checked square three lines above (shape[0] == shape[1], else ValueError), so "
+     "shape[1] is the same number"),
+    ("scratchflow/flow.py",
+     "self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)", "False",
+     "True", "grad_x is a fresh local array (-grad_target / n), read by nothing else: a copy of it "
+     "changes memory use, not any value, gradient or returned object"),
+    ("scratchflow/homework/worker.py",
+     'with np.load(os.path.join(out, variant["name"] + ".npz"), allow_pickle=False) as arrays:',
+     "False", "True", "allow_pickle is consulted only for object arrays, and the worker saves "
+     "none: each output is np.asarray of a probe's numbers or an error text (a unicode array); "
+     "tests/test_homework.py loads every probe's output of every variant this way"),
+]
+_PLACEHOLDER = ("a placeholder until the first add_param / add_child, whose _pack replaces both "
+                "arrays; before that (and in a module that never gets a parameter) it is read only "
+                "as `is None` and `.base` (None for a new array of any size) and filled by "
+                "zero_grad: params, grads, num_params, save_model and the optimizer read the "
+                "parameter dicts, never this array's size")
+_EMPTY_BLOCK = ("stop == start is an empty block of hidden units: the (N, k) @ (k, 0) product, the "
+                "activation of an (N, 0) array and the write to hidden[:, start:start] change no "
+                "value, and the backward steps read a block's cache only where stop > start")
+EQUIVALENT += [
+    ("scratchflow/nn/module.py",
+     "self._flat_params = np.zeros(0)    # (P,) this subtree's parameters; None: not one buffer",
+     "0", "1", _PLACEHOLDER),
+    ("scratchflow/nn/module.py",
+     "self._flat_grads = np.zeros(0)     # (P,) their gradients, same layout", "0", "1",
+     _PLACEHOLDER),
+    ("scratchflow/nn/made_sweep.py",
+     "if stop > start:                                          # units in (done, degree]?",
+     ">", ">=", _EMPTY_BLOCK),
+    ("scratchflow/nn/made_sweep.py", "if stop > start:                                      # any unit of this degree?",
+     ">", ">=", _EMPTY_BLOCK),
+    ("scratchflow/nn/made_sweep.py", "for degree in range(1, self.dim):", "1", "0",
+     "the extra degree 0 reads start = ends[-1] (every unit of the layer) and stop = ends[0] = 0 "
+     "(MADE's hidden degrees are 1 .. D-1, so none is <= 0): stop < start, the block is skipped"),
+]
+_CONTEXT_COPY = ("the objective only reads the context: rows by minibatch index (a new array) "
+                 "and the validation context through log_prob; nothing writes into it, so a copy "
+                 "changes memory use, not any value")
+EQUIVALENT += [
+    ("scratchflow/optim.py", "if self.clip_norm is not None and norm > self.clip_norm:", ">", ">=",
+     "at norm == clip_norm the factor clip_norm / norm is exactly 1.0 (x / x for a finite x > 0), "
+     "so the scaled copy holds the same values, and the live gradients are written neither way"),
+    ("scratchflow/objectives.py",
+     'context = check_array(context, "context").astype(flow.dtype, copy=False)', "False", "True",
+     _CONTEXT_COPY),
+    ("scratchflow/objectives.py",
+     'val_context = check_array(val_context, "val_context").astype(flow.dtype, copy=False)',
+     "False", "True", _CONTEXT_COPY),
+]

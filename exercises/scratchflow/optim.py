@@ -66,10 +66,8 @@ class _Optimizer:
         self.weight_decay = float(weight_decay)
         self.clip_norm = None if clip_norm is None else float(clip_norm)
         self.step_count = 0
-        self._flat_param = _flat_block(self.params)                 # (P,) live views, or None
-        self._live_flat_grad = _flat_block(self.grads)
-        if self._flat_param is None or self._live_flat_grad is None:
-            self._flat_param = self._live_flat_grad = None            # gather and scatter instead
+        self._flat_param = _flat_block(self.params)                 # (P,) live, or None: by array
+        self._live_flat_grad = _flat_block(self.grads)               # (P,) live, or None: gathered
         total = int(sum(param.size for param in self.params))
         self._flat_grad = np.zeros(total, dtype=self.dtype)         # (P,) gathered / scaled grads
         self._work = np.zeros(total, dtype=self.dtype)              # (P,) scratch
@@ -132,13 +130,12 @@ def _flat_block(arrays):
     a view of that buffer; ``None`` when they do not."""
     if not arrays:
         return None
-    buffer = arrays[0].base
-    if buffer is None or buffer.ndim != 1 or not buffer.flags.c_contiguous:
+    buffer = arrays[0].base                       # None, an ndarray, or another buffer object
+    if not isinstance(buffer, np.ndarray) or buffer.ndim != 1 or not buffer.flags.c_contiguous:
         return None
     address = first = arrays[0].__array_interface__["data"][0]
-    for array in arrays:
-        if (array.base is not buffer or not array.flags.c_contiguous
-                or array.__array_interface__["data"][0] != address):
+    for array in arrays:                          # each C-contiguous (checked by the optimizer)
+        if array.base is not buffer or array.__array_interface__["data"][0] != address:
             return None
         address += array.nbytes
     start = (first - buffer.__array_interface__["data"][0]) // buffer.itemsize

@@ -50,7 +50,7 @@ class LowerTriangular(Bijector):
         z = x @ self.matrix.T                                          # (N, D)
         log_det = np.full(x.shape[0], np.sum(np.log(np.abs(np.diag(self.matrix)))))   # (N,)
         # <<< task triangular
-        self._forward_cache = Cache(n=x.shape[0])
+        self._forward_cache = Cache()          # nothing to keep (the gradient is the fixed matrix's)
         return z, log_det
 
     def _inverse(self, z):
@@ -58,7 +58,7 @@ class LowerTriangular(Bijector):
         x = solve_triangular(self.matrix, z.T, lower=True).T           # (N, D)
         log_det = np.full(z.shape[0], -np.sum(np.log(np.abs(np.diag(self.matrix)))))  # (N,)
         # <<< task triangular
-        self._inverse_cache = Cache(n=z.shape[0])
+        self._inverse_cache = Cache()          # only that the pass ran
         return x, log_det
 
     def _backward(self, grad_z, grad_log_det):

@@ -18,7 +18,7 @@ import numpy as np
 
 from scratchflow.checks.numerical import (DEFAULT_STEP, GRADIENT_TOL, LOG_DET_TOL,
                                           RECONSTRUCTION_TOL, checked_points, gradient_error,
-                                          numerical_gradient, numerical_input_gradient,
+                                          loss_scale, numerical_gradient, numerical_input_gradient,
                                           numerical_log_abs_det)
 from scratchflow.checks.report import CheckReport
 
@@ -116,8 +116,7 @@ def _check_direction(report, layer, point, direction, rng, step, log_det_tol, gr
 
     upstream_out = rng.standard_normal(out.shape)                       # g (N, D)
     upstream_log_det = rng.standard_normal(log_det.shape)               # h (N,)
-    scale = float(np.sum(np.abs(upstream_out * out))
-                  + np.sum(np.abs(upstream_log_det * log_det))) + 1.0
+    scale = loss_scale((upstream_out, out), (upstream_log_det, log_det))
 
     def per_sample_loss(p):
         out_p, log_det_p = run(p)

@@ -17,7 +17,8 @@ import numpy as np
 
 from scratchflow.checks.bijector import DIRECTIONS, check_bijector
 from scratchflow.checks.numerical import (DEFAULT_STEP, GRADIENT_TOL, checked_points,
-                                          gradient_error, numerical_input_gradient)
+                                          gradient_error, loss_scale,
+                                          numerical_input_gradient)
 
 
 class _FixedContext:
@@ -95,8 +96,7 @@ def _context_gradient_error(layer, point, context, direction, rng, step):
     out, log_det = run(point, context)                                  # (N, D), (N,)
     upstream_out = rng.standard_normal(out.shape)                       # g (N, D)
     upstream_log_det = rng.standard_normal(log_det.shape)               # h (N,)
-    scale = float(np.sum(np.abs(upstream_out * out))
-                  + np.sum(np.abs(upstream_log_det * log_det))) + 1.0
+    scale = loss_scale((upstream_out, out), (upstream_log_det, log_det))
 
     def per_sample_loss(context_p):
         out_p, log_det_p = run(point, context_p)

@@ -2,7 +2,7 @@
 import numpy as np
 
 from scratchflow.checks.numerical import (DEFAULT_STEP, GRADIENT_TOL, checked_points,
-                                          gradient_error, numerical_gradient,
+                                          gradient_error, loss_scale, numerical_gradient,
                                           numerical_input_gradient)
 from scratchflow.checks.report import CheckReport
 
@@ -23,7 +23,7 @@ def check_module(module, x, rng=0, step=DEFAULT_STEP, tol=GRADIENT_TOL):
                         + (" (check each output of a multi-output module through a wrapper)"
                            if isinstance(y, tuple) else ""))
     upstream = rng.standard_normal(y.shape)                           # (N, out)
-    scale = float(np.sum(np.abs(upstream * y))) + 1.0
+    scale = loss_scale((upstream, y))
 
     module.zero_grad()
     module.forward(x)

@@ -19,6 +19,12 @@ def relative_error(a, b, eps=1e-8):
     return float(np.max(np.abs(a - b) / np.maximum(eps, np.abs(a) + np.abs(b))))
 
 
+def loss_scale(*pairs):
+    """S = 1 + Σ |upstream ⊙ value| over the (upstream, value) pairs: the size of the checked
+    scalar L = Σ upstream · value, at least 1 (see the package docstring)."""
+    return 1.0 + sum(float(np.sum(np.abs(upstream * value))) for upstream, value in pairs)
+
+
 def gradient_error(analytic, numeric, scale):
     """Relative error with ε scaled to the size of the checked scalar (see the package docstring)."""
     return relative_error(analytic, numeric, eps=max(1e-12, 1e-4 * scale))

@@ -2,7 +2,7 @@
 
 :func:`run_variants` (the caller's side) starts it and reads what it wrote.
 
-    python -c "import sys; sys.path.insert(0, ROOT); from scratchflow.homework.worker import main; main()" JOB
+    python -c "import sys; sys.path.insert(0, ROOT); from scratchflow.homework.worker import main; main(sys.argv[1:])" JOB
 
 ``JOB`` (JSON): ``{"root": folder holding the scratchflow package, "out": folder, "variants":
 [{"name": ..., "files": {"scratchflow/...py": text}, "tasks": [...]}], "seeds": [...]}``. Each
@@ -66,15 +66,15 @@ def _run_variant(variant, seeds):
     return outputs
 
 
-def main(argv=None):
-    argv = sys.argv[1:] if argv is None else argv
+def main(argv):
+    """``argv``: [the JOB file] (the command line after the code)."""
     with open(argv[0], encoding="utf-8") as handle:
         job = json.load(handle)
     work = tempfile.mkdtemp(prefix="scratchflow-variants-")
-    shutil.copytree(os.path.join(job["root"], "scratchflow"), os.path.join(work, "scratchflow"),
-                    ignore=shutil.ignore_patterns("__pycache__"))
     previous = {}
     try:
+        shutil.copytree(os.path.join(job["root"], "scratchflow"), os.path.join(work, "scratchflow"),
+                        ignore=shutil.ignore_patterns("__pycache__"))
         for variant in job["variants"]:
             _switch(job["root"], work, previous, variant["files"])
             previous = variant["files"]

@@ -112,7 +112,7 @@ class MADESweep:
         below = point                                                 # (N, D): the input layer
         for layer, hidden in enumerate(self.hidden):
             start, stop = self.ends[layer][self.done], self.ends[layer][degree]
-            if stop > start:
+            if stop > start:                                          # units in (done, degree]?
                 weight = self.weights[layer][:below.shape[1], start:stop]    # (k, new)
                 pre = below @ weight + self.biases[layer][start:stop]        # (N, new)
                 hidden[:, start:stop] = self.activations[layer]._forward(pre)[0]
@@ -180,7 +180,7 @@ class MADEAdjointSweep:
             caches = {}
             for degree in range(1, self.dim):
                 start, stop = ends[degree - 1], ends[degree]
-                if stop > start:
+                if stop > start:                                      # any unit of this degree?
                     width = below.shape[1] if layer == 0 else sweep.ends[layer - 1][degree]
                     pre = below[:, :width] @ sweep.weights[layer][:width, start:stop] \
                         + sweep.biases[layer][start:stop]             # (N, block)
