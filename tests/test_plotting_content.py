@@ -10,6 +10,7 @@ from scratchflow.history import History
 from scratchflow.models import build_realnvp
 from scratchflow.plotting import density, layers, loss, samples
 from scratchflow.plotting.figure import bounds
+from tests.kept_figures import kept_figures
 
 matplotlib.use("Agg")
 
@@ -17,17 +18,8 @@ matplotlib.use("Agg")
 @pytest.fixture
 def figures(monkeypatch):
     """Keep each figure instead of saving it; close them all afterwards."""
-    kept = []
-
-    def keep(fig, out_dir, filename):
-        kept.append(fig)
-        return filename
-    for module in (density, layers, loss, samples):
-        monkeypatch.setattr(module, "save_figure", keep)
-    yield kept
-    import matplotlib.pyplot as plt
-    for fig in kept:
-        plt.close(fig)
+    with kept_figures(monkeypatch, density, layers, loss, samples) as kept:
+        yield kept
 
 
 def _flow(dim=2):

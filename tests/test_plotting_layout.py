@@ -11,6 +11,7 @@ from scratchflow.cli.conditional import one_hot
 from scratchflow.models import build_model
 from scratchflow.plotting import conditional, density, examples, layers, samples
 from scratchflow.plotting.figure import bounds
+from tests.kept_figures import kept_figures
 
 matplotlib.use("Agg")
 
@@ -18,16 +19,8 @@ matplotlib.use("Agg")
 @pytest.fixture
 def figures(monkeypatch):
     """Keep each figure instead of saving it; close them all afterwards."""
-    kept = []
-
-    def keep(fig, out_dir, filename):
-        kept.append(fig)
-        return filename
-    for module in (conditional, density, examples, layers, samples):
-        monkeypatch.setattr(module, "save_figure", keep)
-    yield kept
-    for fig in kept:
-        plt.close(fig)
+    with kept_figures(monkeypatch, conditional, density, examples, layers, samples) as kept:
+        yield kept
 
 
 def _image(ax):

@@ -2,23 +2,20 @@
 the curve are drawn as points on the scale, those beyond it as whole triangles on the top edge; the
 title names why training stopped."""
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from scratchflow.history import History
 from scratchflow.plotting import loss
+from tests.kept_figures import kept_figures
 
 matplotlib.use("Agg")
 
 
 @pytest.fixture
 def figures(monkeypatch):
-    kept = []
-    monkeypatch.setattr(loss, "save_figure", lambda fig, out_dir, name: kept.append(fig) or name)
-    yield kept
-    for fig in kept:
-        plt.close(fig)
+    with kept_figures(monkeypatch, loss) as kept:
+        yield kept
 
 
 def _validation_lines(ax):

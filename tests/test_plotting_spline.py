@@ -1,24 +1,21 @@
 """The spline figure, read back from its Axes: the curve is what the layer does to that coordinate
 at the median point it sees, the interval [−B, B] is shaded, and the two panels share the x axis."""
 import matplotlib
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
 from scratchflow.data import load_dataset
 from scratchflow.models import build_model
 from scratchflow.plotting import spline
+from tests.kept_figures import kept_figures
 
 matplotlib.use("Agg")
 
 
 @pytest.fixture
 def drawn(monkeypatch):
-    kept = []
-    monkeypatch.setattr(spline, "save_figure", lambda fig, out_dir, name: kept.append(fig) or name)
-    yield kept
-    for fig in kept:
-        plt.close(fig)
+    with kept_figures(monkeypatch, spline) as kept:
+        yield kept
 
 
 def test_the_curve_is_the_layers_map_of_its_coordinate_at_the_median(drawn):
