@@ -146,8 +146,8 @@ def _cache_blocks(flat, block_bytes=2 ** 19):
     """Slices that cut the flat arrays into blocks of ``block_bytes`` (512 KiB) each, the last one
     shorter: Adam's working set for one block (five such arrays) then stays in a core's L2/L3
     cache. A model with fewer parameters is one block."""
-    size = max(1, block_bytes // flat.itemsize)
-    return [slice(start, start + size) for start in range(0, len(flat), size)] or [slice(0, 0)]
+    size = block_bytes // flat.itemsize
+    return [slice(start, start + size) for start in range(0, len(flat), size)]
 
 
 class SGD(_Optimizer):
@@ -232,6 +232,7 @@ class Adam(_Optimizer):
         self.beta1, self.beta2, self.eps = beta1, beta2, eps
         self.first_moment = np.zeros_like(self._flat_grad)           # (P,) m
         self.second_moment = np.zeros_like(self._flat_grad)          # (P,) v
+        self._blocks = _cache_blocks(self._flat_grad)                 # the same slices every step
 
     def step(self):
         """Update the parameters in place; return the gradient norm before clipping.
@@ -242,7 +243,7 @@ class Adam(_Optimizer):
         """
         grad, norm = self._gather()                                  # (P,)
         self.step_count += 1
-        for block in _cache_blocks(grad):
+        for block in self._blocks:
             self._adam_block(grad[block], self.first_moment[block], self.second_moment[block],
                              self._work[block], self._update[block])
         self._apply(shrink=1.0 - self.lr * self.weight_decay)

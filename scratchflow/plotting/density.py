@@ -3,8 +3,8 @@ import matplotlib.pyplot as plt
 import numpy as np
 from mpl_toolkits.axes_grid1 import make_axes_locatable
 
-from scratchflow.plotting.figure import (CURVE_POINTS, bounds, check_plot_dim, grid_points, save_figure,
-                                         subsample)
+from scratchflow.plotting.figure import (CURVE_POINTS, bounds, check_plot_dim, grid_points,
+                                         save_figure, subsample)
 
 
 def plot_density(flow, data=None, out_dir="figures", filename="density.png", target=None,
