@@ -5,7 +5,7 @@ from scipy import stats
 
 from scratchflow import Compose, ElementwiseAffine, Example2Map, Flow, StandardNormal
 from scratchflow.checks import numerical_gradient, relative_error
-from scratchflow.homework.standins import put_layers
+from scratchflow_course.homework.standins import put_layers
 from tests.strategies import GaussianTarget
 
 

@@ -15,10 +15,10 @@ import time
 
 import pytest
 
-from scratchflow.grading.grader import Grader, grade_all, grade_submission, grade_to_file
-from scratchflow.grading.spec import load_homework
-from scratchflow.grading.walls import Walls
-from scratchflow.homework.release import build_release, fill_from
+from scratchflow_course.grading.grader import Grader, grade_all, grade_submission, grade_to_file
+from scratchflow_course.grading.spec import load_homework
+from scratchflow_course.grading.walls import Walls
+from scratchflow_course.homework.release import build_release, fill_from
 from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
 from tests.grading_fixtures.plants import PLANTS, make_submission
 
@@ -151,8 +151,8 @@ def test_reference_and_hidden_checks_are_closed_to_the_task_uids(grader):
 def test_without_root_a_user_namespace_hides_the_reference(tmp_path, monkeypatch):
     """The walls a user without root gets where the kernel allows user namespaces: the attack that
     reads the reference library by its path finds an empty folder, and the results say what is missing."""
-    from scratchflow.grading import walls
-    from scratchflow.grading.namespaces import user_namespaces_work
+    from scratchflow_course.grading import walls
+    from scratchflow_course.grading.namespaces import user_namespaces_work
     if not user_namespaces_work():
         pytest.skip("this kernel does not allow user namespaces (unshare -U)")
     monkeypatch.setattr(walls.Walls, "detect", classmethod(lambda cls: cls(privileged=False, user_namespace=True)))
@@ -194,7 +194,7 @@ def PLANTS_REGION(task):
 
 
 def test_the_graders_own_files_are_watched(tmp_path, monkeypatch):
-    from scratchflow.grading.library import ImportedFiles
+    from scratchflow_course.grading.library import ImportedFiles
     module = tmp_path / "watched_module.py"
     module.write_text("VALUE = 1\n")
     monkeypatch.syspath_prepend(str(tmp_path))
@@ -254,7 +254,7 @@ def test_files_beside_the_task_files_never_reach_the_grader(grader, tmp_path, mo
     the grader's checks or a whole scratchflow/__init__.py in the submission change nothing; and a
     grader that has already imported code from the submission folder refuses to grade."""
     import types
-    from scratchflow.grading.task import grade_task
+    from scratchflow_course.grading.task import grade_task
     submission = make_submission(ROOT, ["scratchflow/nn/made.py"], {"edits": []}, str(tmp_path / "s"))
     for name in ("numpy.py", "sitecustomize.py", "conftest.py", "_grader_checks.py", "scratchflow/__init__.py"):
         with open(os.path.join(submission, name), "w") as handle:
@@ -276,7 +276,7 @@ def test_outputs_are_read_defensively():
     """The child's outputs are untrusted bytes: only uncompressed members of known checks, no pickles."""
     import io
     import numpy as np
-    from scratchflow.grading.outputs import read_outputs
+    from scratchflow_course.grading.outputs import read_outputs
 
     def npz(save, **arrays):
         buffer = io.BytesIO()
@@ -292,8 +292,8 @@ def test_outputs_are_read_defensively():
 
 
 def test_hidden_inputs_are_fixed_per_submission_and_differ_from_public(grader):
-    from scratchflow.grading.submission import submission_seed
-    from scratchflow.grading.task import check_seed
+    from scratchflow_course.grading.submission import submission_seed
+    from scratchflow_course.grading.task import check_seed
     assert submission_seed(4, "123") == submission_seed(4, "123") != submission_seed(4, "124")
     check = next(c for c in grader.checks if not c.public and c.task == "coupling")
     public = next(c for c in grader.checks if c.public and c.task == "coupling" and c.run is check.run)
@@ -306,7 +306,7 @@ def test_hidden_inputs_are_fixed_per_submission_and_differ_from_public(grader):
 def test_cli_grade_writes_results_and_summary(tmp_path):
     results_path = tmp_path / "results.json"
     completed = __import__("subprocess").run(
-        [sys.executable, "-m", "scratchflow.cli", "grade", EXERCISES, "--results", str(results_path),
+        [sys.executable, "-m", "scratchflow_course", "grade", EXERCISES, "--results", str(results_path),
          "--time-limit", "20"], capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
     assert completed.returncode == 0, completed.stderr
     assert "total" in completed.stdout and "Real-NVP coupling" in completed.stdout

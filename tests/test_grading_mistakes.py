@@ -17,8 +17,8 @@ import os
 
 import pytest
 
-from scratchflow.grading.grader import Grader, grade_submission
-from scratchflow.homework.release import build_release, fill_from
+from scratchflow_course.grading.grader import Grader, grade_submission
+from scratchflow_course.homework.release import build_release, fill_from
 from tests.grading_fixtures.plants import make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))

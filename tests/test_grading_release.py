@@ -6,8 +6,8 @@ import zipfile
 
 import pytest
 
-from scratchflow.grading.spec import load_homework
-from scratchflow.grading.walls import Walls
+from scratchflow_course.grading.spec import load_homework
+from scratchflow_course.grading.walls import Walls
 from tests.grading_fixtures.helpers import assert_gradescope_schema, build_image, run_autograder
 from tests.grading_fixtures.plants import REGION
 
@@ -19,7 +19,7 @@ IS_ROOT = Walls.detect().privileged
 
 
 def test_release_bundles(tmp_path):
-    from scratchflow.grading.release import build_release
+    from scratchflow_course.grading.release import build_release
     build_release(str(tmp_path / "release"), source=SOLUTIONS)
     student = tmp_path / "release" / "student"
     assert (student / "README.md").is_file() and (student / "tests" / "test_coupling.py").is_file()
@@ -31,7 +31,7 @@ def test_release_bundles(tmp_path):
     with zipfile.ZipFile(tmp_path / "release" / "autograder.zip") as archive:
         names = set(archive.namelist())
         assert {"setup.sh", "run_autograder", "requirements.txt", "solutions/autograder/checks.py",
-                "solutions/autograder/runners.py", "scratchflow/grading/grader.py",
+                "solutions/autograder/runners.py", "scratchflow_course/grading/grader.py",
                 "exercises/tests/expected/coupling.npz"} <= names
         assert archive.getinfo("run_autograder").external_attr >> 16 & 0o111
         last_line = archive.read("run_autograder").decode().strip().splitlines()[-1]
@@ -42,7 +42,7 @@ def test_release_bundles(tmp_path):
 def gradescope_image(tmp_path_factory):
     """The release's autograder.zip unpacked into an image's ``source/``, and the environment of a
     Python that has only what ``setup.sh`` installs (see ``build_image``)."""
-    from scratchflow.grading.release import build_release
+    from scratchflow_course.grading.release import build_release
     release = tmp_path_factory.mktemp("release")
     build_release(str(release), source=SOLUTIONS)
     image = tmp_path_factory.mktemp("image")

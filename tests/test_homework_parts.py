@@ -8,9 +8,9 @@ import os
 import numpy as np
 import pytest
 
-from scratchflow.homework.build import _differences, _save_npz, mutant_files, package_root
-from scratchflow.homework.regions import RegionError, find_regions, splice, strip
-from scratchflow.homework.release import reference_lines
+from scratchflow_course.homework.build import _differences, _save_npz, mutant_files, package_root
+from scratchflow_course.homework.regions import RegionError, find_regions, splice, strip
+from scratchflow_course.homework.release import reference_lines
 
 # ---------------------------------------------------------------------------------- regions
 

@@ -1,9 +1,9 @@
-"""The homework verdict on a probe's outputs (``scratchflow.homework.verdict``), on small made-up
+"""The homework verdict on a probe's outputs (``scratchflow_course.homework.verdict``), on small made-up
 outputs: each kind of difference named, the tolerance, NaN and inf, and a known mistake's hint.
 (``test_homework.py`` runs it on the real probes' outputs.)"""
 import numpy as np
 
-from scratchflow.homework.verdict import first_difference, judge, recognise
+from scratchflow_course.homework.verdict import first_difference, judge, recognise
 
 
 def test_outputs_that_match_pass_and_each_kind_of_difference_is_named():

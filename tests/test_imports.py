@@ -1,13 +1,11 @@
-"""The import graph of ``scratchflow/`` (``grading/`` excluded, see below) has no cycle, and every
-function-local import says why it is local.
+"""The import graph of ``scratchflow/`` has no cycle, the library never imports the course package
+(``scratchflow_course``), and every function-local import says why it is local.
 
 Imports point one way (docs/architecture.md): nn <- bijectors <- flow <- train <- cli. A cycle hidden
 by function-local imports (data <-> realdata once was) is still a cycle, so local imports count as
 edges here. A function-local import is allowed only with a ``# local import: <reason>`` comment on its
 line or in the comment lines right above it (an optional dependency, a slow import such as matplotlib).
 
-``scratchflow/grading/`` is in the cycle check but left out of the local-import check for now: it has
-19 unexplained local imports and its owner restructures it under the same issue.
 """
 import ast
 import pathlib
@@ -15,7 +13,7 @@ import pathlib
 import pytest
 
 PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "scratchflow"
-EXCLUDED = ("grading",)                 # from the local-import check only, see above
+EXCLUDED = ()
 MARK = "# local import:"
 
 
@@ -151,3 +149,21 @@ def test_a_cycle_through_a_local_import_is_an_edge():
         if isinstance(node, (ast.Import, ast.ImportFrom)):
             edges |= _imported(node, "scratchflow.realdata", False, {"scratchflow.data"})
     assert edges == {"scratchflow.data"}
+
+
+def test_the_library_never_imports_the_course_package():
+    """Not at module level, not inside a function, not by ``importlib``: the course uses the
+    library, never the reverse, so a student's copy of ``scratchflow/`` runs without it."""
+    offenders = []
+    for name, (path, source) in _modules().items():
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Import):
+                hits = [alias.name for alias in node.names if alias.name.split(".")[0] == "scratchflow_course"]
+            elif isinstance(node, ast.ImportFrom):
+                hits = [node.module] if (node.module or "").split(".")[0] == "scratchflow_course" else []
+            else:
+                hits = []
+            offenders += [f"{name}:{node.lineno} imports {hit}" for hit in hits]
+        if "scratchflow_course" in source:            # importlib, __import__, a path string
+            offenders.append(f"{name} names scratchflow_course")
+    assert offenders == []

@@ -85,7 +85,7 @@ _LAST_LAYER_LINE = "if k < len(self.layers) - 1:                           # the
 EQUIVALENT += [("scratchflow/bijectors/compose.py", _LAST_LAYER_LINE, original, replacement,
                 _LAST_LAYER_TWICE) for original, replacement in (("-", "+"), ("<", "<="), ("1", "0"))]
 EQUIVALENT += [
-    ("scratchflow/homework/release.py",
+    ("scratchflow_course/homework/release.py",
      "inside.update(range(region.begin, region.end + 1))", "1", "0",
      "the region's closing marker line then counts as outside, so it joins the lines 'given' "
      "elsewhere; a marker line is a comment, and comments never enter the reference lines, so it "
@@ -98,7 +98,7 @@ EQUIVALENT += [
      "exactly, so both give 1 / (1 + 1) = 0.5 bit for bit; NaN takes the second form either way"),
 ]
 EQUIVALENT += [
-    ("scratchflow/homework/probes.py",
+    ("scratchflow_course/homework/probes.py",
      "layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=0)", "0", "1",
      "this seed only draws the coupling's MLP weights (nothing else in AffineCoupling.__init__ "
      "reads it), and the next line replaces that MLP by the stand-in network, whose own "
@@ -230,7 +230,7 @@ EQUIVALENT += [
      "self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)", "False",
      "True", "grad_x is a fresh local array (-grad_target / n), read by nothing else: a copy of it "
      "changes memory use, not any value, gradient or returned object"),
-    ("scratchflow/homework/worker.py",
+    ("scratchflow_course/homework/worker.py",
      'with np.load(os.path.join(out, variant["name"] + ".npz"), allow_pickle=False) as arrays:',
      "False", "True", "allow_pickle is consulted only for object arrays, and the worker saves "
      "none: each output is np.asarray of a probe's numbers or an error text (a unicode array); "

@@ -5,7 +5,9 @@
     scratchflow sample --model-file M --n N   draw samples from a saved model (.npy / .csv)  (sample.py)
     scratchflow plot --model-file M           redraw a saved model's figures            (plot.py)
     scratchflow figure3 --out figures         Rezende & Mohamed's Figure 3 (U1-U4)     (figure3.py)
-    scratchflow grade / release / generate-exercises   the homework's autograder (scratchflow/grading/cli.py)
+
+The homework's commands (grade, release, generate-exercises) are the course package's own
+``scratchflow-course`` command: the library never imports the course.
 
 ``common.py`` holds what the commands share (argument types, the one-line error exit, loading a
 saved model); ``figures.py`` draws the figures that ``train`` and ``plot`` both write.
@@ -31,10 +33,6 @@ def build_parser():
     add_sample_command(subparsers)
     add_plot_command(subparsers)
     add_figure3_command(subparsers)
-    # local import: grading uses the package, never the reverse (grading/__init__.py); only the CLI
-    # reaches into it, when the parser is built.
-    from scratchflow.grading.cli import add_commands as add_grading_commands
-    add_grading_commands(subparsers)
     return parser
 
 

@@ -15,11 +15,11 @@ import os
 import numpy as np
 
 import _grader_runners as runners
-from scratchflow.grading.spec import load_homework
-from scratchflow.grading.spec import Check
-from scratchflow.homework import all_probes
-from scratchflow.homework.public import load_expected
-from scratchflow.homework.verdict import judge
+from scratchflow_course.grading.spec import load_homework
+from scratchflow_course.grading.spec import Check
+from scratchflow_course.homework import all_probes
+from scratchflow_course.homework.public import load_expected
+from scratchflow_course.homework.verdict import judge
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = os.path.join(os.path.dirname(SOURCE), "exercises", "tests", "expected")

@@ -2,8 +2,8 @@
 
 The child imports this file (as ``_grader_runners``) before it drops its privileges; the package it
 has imported by then is the stubbed library with the student's regions of ONE task spliced in
-(:func:`scratchflow.grading.task.task_package`). A runner ``run_<task>__<probe>(package, inputs)``
-runs that probe of :mod:`scratchflow.homework` at the seed in ``inputs`` and returns its arrays.
+(:func:`scratchflow_course.grading.task.task_package`). A runner ``run_<task>__<probe>(package, inputs)``
+runs that probe of :mod:`scratchflow_course.homework` at the seed in ``inputs`` and returns its arrays.
 The grader runs the same function in its own process, where ``scratchflow`` is the reference.
 """
 import numpy as np
@@ -11,7 +11,7 @@ import numpy as np
 
 def _runner(task, probe):
     def run(package, inputs):
-        from scratchflow.homework import all_probes   # local import: the package the process imported
+        from scratchflow_course.homework import all_probes   # local import: the package the process imported
         function = dict((name, f) for name, f, _ in all_probes()[task])[probe]
         return function(int(np.asarray(inputs["seed"])))
     run.__name__ = f"run_{task}__{probe}"
@@ -19,7 +19,7 @@ def _runner(task, probe):
 
 
 def _define():
-    from scratchflow.homework import all_probes        # local import: only to list the probes
+    from scratchflow_course.homework import all_probes        # local import: only to list the probes
     for task, probes in all_probes().items():
         for probe, _, _ in probes:
             runner = _runner(task, probe)

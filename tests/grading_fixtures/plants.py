@@ -17,7 +17,7 @@ import os
 import shutil
 import textwrap
 
-from scratchflow.homework.regions import find_regions
+from scratchflow_course.homework.regions import find_regions
 
 E, T, C = "scratchflow/bijectors/examples.py", "scratchflow/bijectors/triangular.py", "scratchflow/bijectors/compose.py"
 L, CP, M = "scratchflow/nn/linear.py", "scratchflow/bijectors/coupling.py", "scratchflow/nn/made.py"

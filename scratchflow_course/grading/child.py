@@ -19,7 +19,7 @@ import sys
 import traceback
 
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); "
-             "from scratchflow.grading.child import main; main(int(sys.argv[2]))")
+             "from scratchflow_course.grading.child import main; main(int(sys.argv[2]))")
 
 
 def _read_job(stream):
@@ -47,9 +47,9 @@ def _describe(error, student_files=()):
 
 def _enter_walls(job):
     """Limits, then the uid, then the sandbox: after this nothing here is privileged."""
-    from scratchflow.grading.seatbelt import install_tripwires, make_stop
-    from scratchflow.grading.namespaces import expose, hide_without_root
-    from scratchflow.grading.walls import drop_privileges, limit_resources
+    from scratchflow_course.grading.seatbelt import install_tripwires, make_stop
+    from scratchflow_course.grading.namespaces import expose, hide_without_root
+    from scratchflow_course.grading.walls import drop_privileges, limit_resources
     if job["expose"]:
         expose(job["expose"], job["private"])
     if job["hide"]:

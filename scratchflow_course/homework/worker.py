@@ -2,7 +2,7 @@
 
 :func:`run_variants` (the caller's side) starts it and reads what it wrote.
 
-    python -c "import sys; sys.path.insert(0, ROOT); from scratchflow.homework.worker import main; main(sys.argv[1:])" JOB
+    python -c "import sys; sys.path.insert(0, ROOT); from scratchflow_course.homework.worker import main; main(sys.argv[1:])" JOB
 
 ``JOB`` (JSON): ``{"root": folder holding the scratchflow package, "out": folder, "variants":
 [{"name": ..., "files": {"scratchflow/...py": text}, "tasks": [...]}], "seeds": [...]}``. Each
@@ -42,14 +42,14 @@ def _switch(root, folder, previous, files):
             _write(folder, relative, handle.read())
     for relative, text in files.items():
         _write(folder, relative, text)
-    for name in [name for name in sys.modules if name == "scratchflow" or name.startswith("scratchflow.")]:
-        del sys.modules[name]
+    for name in [name for name in sys.modules if name.split(".")[0] in ("scratchflow", "scratchflow_course")]:
+        del sys.modules[name]                  # the probes hold the variant's classes: forget them too
     sys.path[:] = [folder] + [p for p in sys.path if p not in (root, "", folder)]
 
 
 def _run_variant(variant, seeds):
-    from scratchflow.homework import all_probes  # local import: the variant's copy, imported afresh
-    from scratchflow.homework.verdict import error_text  # local import: the variant's copy
+    from scratchflow_course.homework import all_probes  # local import: the variant's copy, imported afresh
+    from scratchflow_course.homework.verdict import error_text  # local import: the variant's copy
     probes = all_probes()
     outputs = {}
     for seed in seeds:
@@ -95,7 +95,7 @@ def run_variants(root, variants, seeds):
         with open(job, "w", encoding="utf-8") as handle:
             json.dump({"root": root, "out": out, "variants": variants, "seeds": list(seeds)}, handle)
         code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-                "from scratchflow.homework.worker import main; main(sys.argv[2:])")
+                "from scratchflow_course.homework.worker import main; main(sys.argv[2:])")
         subprocess.run([sys.executable, "-c", code, root, job], check=True,
                        env={**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"})
         results = {}

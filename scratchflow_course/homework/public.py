@@ -5,8 +5,8 @@ import os
 
 import numpy as np
 
-from scratchflow.homework import all_probes
-from scratchflow.homework.verdict import judge
+from scratchflow_course.homework import all_probes
+from scratchflow_course.homework.verdict import judge
 
 
 def load_expected(folder, task):

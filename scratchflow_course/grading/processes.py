@@ -115,7 +115,7 @@ class Guard:
 def kill_uid(uid):
     """Kill every process of the task's ``uid`` (root only): a forked helper turns into ``uid`` and
     signals -1. Repeated while any is left (one may fork while the signal goes round)."""
-    from scratchflow.grading.walls import kill_all_of, processes_of
+    from scratchflow_course.grading.walls import kill_all_of, processes_of
     for _ in range(5):
         with _children_lock:                              # a sweep must not take the helper for a stray
             pid = os.fork()

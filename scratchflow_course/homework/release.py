@@ -8,8 +8,8 @@ import os
 import shutil
 import tempfile
 
-from scratchflow.homework.build import swap_in, region_files
-from scratchflow.homework.regions import find_regions, splice
+from scratchflow_course.homework.build import swap_in, region_files
+from scratchflow_course.homework.regions import find_regions, splice
 
 TOP_FILES = ("setup.cfg", "pyproject.toml")
 
@@ -18,6 +18,11 @@ def build_release(root, exercises, out):
     """Write the release into ``out`` (replaced only once complete); return ``out``."""
     staging = tempfile.mkdtemp(prefix=".release-", dir=os.path.dirname(os.path.abspath(out)))
     shutil.copytree(os.path.join(root, "scratchflow"), os.path.join(staging, "scratchflow"),
+                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+    course = os.path.join(root, "scratchflow_course")
+    os.makedirs(os.path.join(staging, "scratchflow_course"))
+    shutil.copyfile(os.path.join(course, "__init__.py"), os.path.join(staging, "scratchflow_course", "__init__.py"))
+    shutil.copytree(os.path.join(course, "homework"), os.path.join(staging, "scratchflow_course", "homework"),
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for folder, _, names in os.walk(os.path.join(exercises, "scratchflow")):
         for name in names:

@@ -36,9 +36,10 @@ def _read_tree(folder, prefix):
     return files
 
 
-def read_package(package_folder):
-    """``{"scratchflow/<path>": bytes}`` of the package folder (no caches, no bytecode)."""
-    return _read_tree(package_folder, "scratchflow")
+def read_package(package_folder, course_folder):
+    """``{"scratchflow/<path>": bytes, "scratchflow_course/<path>": bytes}``: the library and the
+    course package (the child's harness and the probes), no caches, no bytecode."""
+    return {**_read_tree(package_folder, "scratchflow"), **_read_tree(course_folder, "scratchflow_course")}
 
 
 def _parents(folder, top):

@@ -1,6 +1,6 @@
 """Gradescope's entry point: the last line of ``run_autograder`` is
 
-    exec python3 -I /autograder/source/scratchflow/grading/gradescope.py /autograder
+    exec python3 -I /autograder/source/scratchflow_course/grading/gradescope.py /autograder
 
 (``-I``: no PYTHONPATH, no user site, not the working folder on ``sys.path``; ``exec``: bash is gone,
 so nothing appended to ``run_autograder`` later is ever read). Gradescope's layout under ROOT:
@@ -33,7 +33,7 @@ def main(root):
     os.makedirs(os.path.dirname(results), mode=0o755, exist_ok=True)
     try:
         sys.path[0] = os.path.join(root, "source")       # the bundle's package, not this script's folder
-        from scratchflow.grading.__main__ import main as grading_main
+        from scratchflow_course.grading.__main__ import main as grading_main
         return grading_main(["grade", os.path.join(root, "submission"), "--hidden", "--results", results,
                              "--submission-metadata", os.path.join(root, "submission_metadata.json")])
     except BaseException:

@@ -1,10 +1,10 @@
 """Probes of the network, MADE, loss, optimizer, training-loop and generation tasks (see
-:mod:`scratchflow.homework.probes` for what a probe is)."""
+:mod:`scratchflow_course.homework.probes` for what a probe is)."""
 import numpy as np
 
 from scratchflow.flow import Flow
 from scratchflow.histogram import experiment_vs_theory, histogram_density
-from scratchflow.homework.standins import RecordingFlow, StandInLayer, call_trace, put_layers
+from scratchflow_course.homework.standins import RecordingFlow, StandInLayer, call_trace, put_layers
 from scratchflow.nn.activations import Tanh
 from scratchflow.nn.linear import Linear, MaskedLinear
 from scratchflow.nn.made import made_degrees, made_masks

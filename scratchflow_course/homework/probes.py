@@ -4,8 +4,8 @@ values stored in the release) and for the grader (hidden seed, compared with the
 ``PROBES[task]`` lists ``(name, function, what)``: ``function(seed)`` builds its inputs from the
 seed, runs the task's code on them and returns a dict of arrays; ``what`` says what it checks (the
 test message starts with it). Where another task's code would be needed, a probe uses the
-stand-ins of :mod:`scratchflow.homework.standins` instead. The layer probes in this file, the
-network and training probes in :mod:`scratchflow.homework.probes_training`.
+stand-ins of :mod:`scratchflow_course.homework.standins` instead. The layer probes in this file, the
+network and training probes in :mod:`scratchflow_course.homework.probes_training`.
 """
 import numpy as np
 
@@ -15,7 +15,7 @@ from scratchflow.bijectors.compose import Compose
 from scratchflow.bijectors.coupling import AffineCoupling
 from scratchflow.bijectors.examples import Example2Map, example2_density
 from scratchflow.bijectors.triangular import LowerTriangular
-from scratchflow.homework.standins import StandInLayer, StandInMade, StandInNet, call_trace
+from scratchflow_course.homework.standins import StandInLayer, StandInMade, StandInNet, call_trace
 from scratchflow.nn.module import Cache
 
 

@@ -12,7 +12,7 @@ When the grader runs as root (Gradescope and CI do), each task's child process
 
 Without root none of the uid walls exist. Where the kernel lets an ordinary user create a user
 namespace, the child still gets empty folders over the reference, the hidden checks and the
-checkout, and no network (:func:`~scratchflow.grading.namespaces.hide_without_root`).
+checkout, and no network (:func:`~scratchflow_course.grading.namespaces.hide_without_root`).
 :meth:`Walls.missing` says what is missing; the grader prints it and puts it in the results.
 """
 import os
@@ -46,7 +46,7 @@ class Walls:
 
     @classmethod
     def detect(cls):
-        from scratchflow.grading import namespaces
+        from scratchflow_course.grading import namespaces
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             closed = namespaces.closed_folders(namespaces.python_paths())
             if not closed or namespaces.mount_namespaces_work():

@@ -4,10 +4,10 @@
 
 * ``out/student/`` and ``out/student.zip``: the library with ``exercises/``' stubbed files laid over
   it, the public tests with their expected values, the README and ``setup.cfg``
-  (:func:`scratchflow.homework.release.build_release`). No answer, no hidden checks, no metadata.
+  (:func:`scratchflow_course.homework.release.build_release`). No answer, no hidden checks, no metadata.
 * ``out/autograder.zip``, in the layout Gradescope expects: ``setup.sh``, ``run_autograder`` and
   ``requirements.txt`` at the root, beside the ``scratchflow`` package (the reference: the library
-  with its task regions), ``solutions/`` (``homework.json``, ``mistakes.json``, the checks and
+  with its task regions), the ``scratchflow_course`` package (this grader), ``solutions/`` (``homework.json``, ``mistakes.json``, the checks and
   runners in ``autograder/``) and ``exercises/tests/expected`` (the public checks' stored values). Gradescope unpacks the zip *into* ``/autograder/source``, so the package lands
   in ``/autograder/source/scratchflow``; ``run_autograder`` (copied to ``/autograder``) grades
   ``/autograder/submission`` with the hidden tests and writes ``/autograder/results/results.json``
@@ -19,8 +19,8 @@ import stat
 import tempfile
 import zipfile
 
-from scratchflow.grading.paths import default_source, package_folder, package_root
-from scratchflow.homework.release import build_release as build_student_release
+from scratchflow_course.grading.paths import course_folder, default_source, package_folder, package_root
+from scratchflow_course.homework.release import build_release as build_student_release
 
 SKIP = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
@@ -40,7 +40,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # a dry run. The grader writes results/results.json in every case (score 0 and the error if it
 # fails). It is exec'd: bash is gone, so nothing appended to this file later is ever read.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec python3 -I "$ROOT/source/scratchflow/grading/gradescope.py" "$ROOT"
+exec python3 -I "$ROOT/source/scratchflow_course/grading/gradescope.py" "$ROOT"
 """
 
 
@@ -87,6 +87,7 @@ def build_release(out, source=None):
     try:
         ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".pytest_cache", ".hypothesis")
         shutil.copytree(package_folder(), os.path.join(staging, "scratchflow"), ignore=ignore)
+        shutil.copytree(course_folder(), os.path.join(staging, "scratchflow_course"), ignore=ignore)
         shutil.copytree(source, os.path.join(staging, "solutions"), ignore=ignore)
         shutil.copytree(os.path.join(exercises, "tests", "expected"),
                         os.path.join(staging, "exercises", "tests", "expected"), ignore=ignore)

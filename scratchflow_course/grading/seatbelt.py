@@ -2,7 +2,7 @@
 
 This is not a wall and no score relies on it for safety: it runs in the student's process, and
 code written to get around it can. The walls are the operating system's
-(:mod:`scratchflow.grading.walls`). What it adds is a clear message: the task's forbidden modules
+(:mod:`scratchflow_course.grading.walls`). What it adds is a clear message: the task's forbidden modules
 (``homework.json``, ``forbidden``) become tripwires, so a name built at run time
 (``importlib.import_module("scratchflow." + "checks")``) ends the task with "your code reached
 scratchflow.checks" instead of a silent copy of the package's answer. With the homework as the

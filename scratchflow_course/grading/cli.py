@@ -1,9 +1,9 @@
 """The grading subcommands of ``scratchflow`` (wired into :mod:`scratchflow.cli` by one line).
 
-    scratchflow grade SUBMISSION_DIR [--results results.json] [--hidden] [--time-limit S]
-    scratchflow grade --all SUBMISSIONS_DIR [--results scores.csv] [--results-dir DIR]
-    scratchflow generate-exercises [--source solutions] [--out exercises] [--check]
-    scratchflow release --out DIR [--source solutions]
+    scratchflow-course grade SUBMISSION_DIR [--results results.json] [--hidden] [--time-limit S]
+    scratchflow-course grade --all SUBMISSIONS_DIR [--results scores.csv] [--results-dir DIR]
+    scratchflow-course generate-exercises [--source solutions] [--out exercises] [--check]
+    scratchflow-course release --out DIR [--source solutions]
 """
 import os
 import sys
@@ -56,7 +56,7 @@ def add_commands(subparsers):
 
 
 def _run_grade(args):
-    from scratchflow.grading.grader import grade_all, grade_to_file
+    from scratchflow_course.grading.grader import grade_all, grade_to_file
     if args.all:
         csv_path = args.results or "scores.csv"
         grade_all(args.submission, csv_path, source=args.source, hidden=args.hidden,
@@ -86,8 +86,8 @@ def _run_grade(args):
 
 
 def _run_generate(args):
-    from scratchflow.grading.paths import default_source
-    from scratchflow.homework.build import check_sync, generate
+    from scratchflow_course.grading.paths import default_source
+    from scratchflow_course.homework.build import check_sync, generate
     source = args.source or default_source()
     root = os.path.dirname(os.path.abspath(source))
     out = args.out or os.path.join(root, "exercises")
@@ -96,7 +96,7 @@ def _run_generate(args):
         for problem in problems:
             print(problem)
         print("exercises are in sync with the solutions" if not problems else
-              f"{len(problems)} difference(s): run 'scratchflow generate-exercises'")
+              f"{len(problems)} difference(s): run 'scratchflow-course generate-exercises'")
         return 1 if problems else 0
     written = generate(root, out)
     print(f"wrote {len(written)} files to {out}")
@@ -104,7 +104,7 @@ def _run_generate(args):
 
 
 def _run_release(args):
-    from scratchflow.grading.release import build_release
+    from scratchflow_course.grading.release import build_release
     paths = build_release(args.out, source=args.source)
     for path in paths:
         print(f"wrote {path}")

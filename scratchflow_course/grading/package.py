@@ -12,8 +12,8 @@ import io
 import os
 import tokenize
 
-from scratchflow.grading.submission import find_student_file, read_student_file
-from scratchflow.homework.regions import RegionError, splice, strip
+from scratchflow_course.grading.submission import find_student_file, read_student_file
+from scratchflow_course.homework.regions import RegionError, splice, strip
 
 
 def stubbed_package(package_files, homework):

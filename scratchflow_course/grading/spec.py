@@ -7,9 +7,9 @@
          "points": 10, "time_limit": 20, "files": ["scratchflow/bijectors/coupling.py"]}, ...]}
 
 A task is the set of regions ``# >>> task <id>`` ... ``# <<< task <id>`` in the library's own
-``files`` (:mod:`scratchflow.homework.regions`). ``autograder/checks.py`` in the same folder defines
+``files`` (:mod:`scratchflow_course.homework.regions`). ``autograder/checks.py`` in the same folder defines
 ``CHECKS``, a list of :class:`Check`; ``autograder/runners.py`` holds the functions the child calls
-(they run the probes of :mod:`scratchflow.homework` on the package the child imports: the stubbed
+(they run the probes of :mod:`scratchflow_course.homework` on the package the child imports: the stubbed
 library with the student's regions of that task only). A check never trusts the student's process
 to say whether it passed: ``make_inputs`` runs in the grader, ``run`` runs in a walled child process
 and returns plain arrays, and the grader (parent) compares them with the stored public values or

@@ -1,12 +1,12 @@
 """Grade one task of one submission: the task's package, the inputs, one child, the verdicts.
 
 1. compose the package the child imports: the stubbed library with the student's regions of this
-   task only (:mod:`scratchflow.grading.package`), laid out as a fresh copy of its own; a missing
+   task only (:mod:`scratchflow_course.grading.package`), laid out as a fresh copy of its own; a missing
    file or a mangled marker scores zero for the task and says so;
 2. make the inputs of the task's checks here, from a seeded rng (public checks: the homework's
    public seed; hidden checks: the submission's seed, so a regrade gives the same score);
-3. run one child (:mod:`scratchflow.grading.child`) that imports that package, in a fresh empty
-   sandbox, behind the walls of :mod:`scratchflow.grading.walls`: job and inputs in through its
+3. run one child (:mod:`scratchflow_course.grading.child`) that imports that package, in a fresh empty
+   sandbox, behind the walls of :mod:`scratchflow_course.grading.walls`: job and inputs in through its
    stdin, outputs back through a pipe;
 4. after it: kill every process it left (its group; as root, every process of its uid; the grader
    is the child subreaper for the rest), remove what its uid left in the world-writable folders;
@@ -24,13 +24,13 @@ import zlib
 
 import numpy as np
 
-from scratchflow.grading.child import BOOTSTRAP
-from scratchflow.grading.library import Library
-from scratchflow.grading.namespaces import closed_folders, python_paths
-from scratchflow.grading.outputs import OUTPUTS_LIMIT, clip, compare_outputs, read_outputs, tail
-from scratchflow.grading.package import task_package
-from scratchflow.grading.processes import Guard, kill_uid, run_child
-from scratchflow.grading.walls import sweep_files
+from scratchflow_course.grading.child import BOOTSTRAP
+from scratchflow_course.grading.library import Library
+from scratchflow_course.grading.namespaces import closed_folders, python_paths
+from scratchflow_course.grading.outputs import OUTPUTS_LIMIT, clip, compare_outputs, read_outputs, tail
+from scratchflow_course.grading.package import task_package
+from scratchflow_course.grading.processes import Guard, kill_uid, run_child
+from scratchflow_course.grading.walls import sweep_files
 
 
 def check_seed(base, check):

@@ -8,7 +8,7 @@ import json
 import os
 import tempfile
 
-from scratchflow.grading.outputs import clip
+from scratchflow_course.grading.outputs import clip
 
 
 def build_results(homework, per_task, header, seconds):

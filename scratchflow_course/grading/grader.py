@@ -4,12 +4,12 @@ A :class:`Grader` loads the homework once, before any student code runs: the ref
 library itself, with its task regions), the checks and the runners (``solutions/autograder``), and
 everything they import; it keeps in memory the package as the release has it (every region
 stubbed). It then lays out its own folder: the per-task package copies the children import
-(:mod:`~scratchflow.grading.library`, one fresh copy per child: the stubs plus that task's
+(:mod:`~scratchflow_course.grading.library`, one fresh copy per child: the stubs plus that task's
 regions of the student), the sandboxes and the logs. As root it closes the source folder and the
 package folder to every other user (the reference and the hidden checks become unreadable to the
 task uids).
 
-Each task of a submission is graded in its own child (:mod:`~scratchflow.grading.task`), two at a
+Each task of a submission is graded in its own child (:mod:`~scratchflow_course.grading.task`), two at a
 time by default, each under its own uid slot. Before each submission the files of every module the
 grader imported are checked against their digests, so one submission cannot change what the next
 one's grading sees. The results say which walls were up and which were missing.
@@ -27,16 +27,16 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import scratchflow
-from scratchflow.grading.library import ImportedFiles, read_package
-from scratchflow.grading.package import stubbed_package, task_package
-from scratchflow.grading.paths import default_source, package_folder, package_root
-from scratchflow.grading.processes import Guard
-from scratchflow.grading.results import build_results, failure_results, write_results
-from scratchflow.grading.spec import load_homework, validate_checks
-from scratchflow.grading.submission import refuse_code_from, submission_seed
-from scratchflow.grading.task import grade_task
-from scratchflow.grading.namespaces import closed_folders, python_paths
-from scratchflow.grading.walls import Walls, close_to_others
+from scratchflow_course.grading.library import ImportedFiles, read_package
+from scratchflow_course.grading.package import stubbed_package, task_package
+from scratchflow_course.grading.paths import course_folder, default_source, package_folder, package_root
+from scratchflow_course.grading.processes import Guard
+from scratchflow_course.grading.results import build_results, failure_results, write_results
+from scratchflow_course.grading.spec import load_homework, validate_checks
+from scratchflow_course.grading.submission import refuse_code_from, submission_seed
+from scratchflow_course.grading.task import grade_task
+from scratchflow_course.grading.namespaces import closed_folders, python_paths
+from scratchflow_course.grading.walls import Walls, close_to_others
 
 
 def _load_module(name, path):
@@ -79,7 +79,7 @@ class Grader:
         self.reference_outputs = {}     # (check key, digest of its inputs) -> the reference's arrays
         names = ["autograder/checks.py", "autograder/runners.py"]
         self.files = {name: _read(os.path.join(self.source, name)) for name in names}
-        reference = read_package(package_folder())
+        reference = read_package(package_folder(), course_folder())
         self.stubbed = stubbed_package(reference, self.homework)          # as the release has it
         self.reference_digest = hashlib.sha256(b"".join(name.encode() + b"\0" + data for name, data
                                                        in sorted(reference.items()))).hexdigest().encode()

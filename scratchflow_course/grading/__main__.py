@@ -1,0 +1,17 @@
+"""``scratchflow-course`` (and ``python -m scratchflow_course.grading``): the course's commands
+grade, generate-exercises and release (the Gradescope bundle's ``run_autograder`` uses this)."""
+import argparse
+import sys
+
+from scratchflow_course.grading.cli import add_commands
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="scratchflow-course", description="The homework of the scratchflow course: grade, generate-exercises, release.")
+    add_commands(parser.add_subparsers(dest="command", required=True, metavar="COMMAND"))
+    args = parser.parse_args(argv)
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
