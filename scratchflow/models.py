@@ -5,7 +5,7 @@
 The lecture's families (Real-NVP, MAF, IAF) are built here; those beyond it (planar, radial, NICE)
 in :mod:`scratchflow.family_models`. ``realnvp_masks`` lives beside the coupling layer
 (``bijectors/coupling.py``, so NICE's builder shares it without an import cycle) and is importable
-from here as before.
+from here too.
 """
 import numpy as np
 
@@ -50,8 +50,7 @@ def build_model(config):
     else:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")
     if logit_alpha is not None:
-        layers = [layer.move_to_own_buffer() for layer in flow.layers.layers]   # old flow dropped
-        flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype), *layers],
+        flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype), *flow.layers.layers],
                     base=flow.base)
         flow.config = full_config
     return flow

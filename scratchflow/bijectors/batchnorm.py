@@ -209,10 +209,7 @@ def set_training(module, training=True):
 
     Returns the number of layers switched.
     """
-    switched = 0
-    if isinstance(module, BatchNorm):
-        module.train(training)
-        switched = 1
-    for child in module._children.values():
-        switched += set_training(child, training)
-    return switched
+    layers = [part for part in module.modules() if isinstance(part, BatchNorm)]
+    for layer in layers:
+        layer.train(training)
+    return len(layers)
