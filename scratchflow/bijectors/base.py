@@ -41,7 +41,7 @@ A layer with a conditioner (coupling, MAF, IAF) can also read a context vector c
 ``inverse(z, context)``, and every gradient pass leaves dL/dc of that pass in ``grad_context``
 (N, C), beside the parameter gradients in ``grads``. c only enters the networks that compute the
 map's coefficients, never the transformed variable, so for a fixed c the map x ↦ z is the same
-kind of map as before and its log-det is the same formula (each layer's docstring says why).
+kind of map as without context and its log-det is the same formula (each layer's docstring says why).
 A layer without context (``context_dim = 0``, every layer without a conditioner) refuses a context,
 and a conditional layer refuses to run without one: nothing is silently ignored or broadcast.
 """

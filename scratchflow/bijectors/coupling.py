@@ -72,9 +72,6 @@ is still Σ_j s_j; dL/dc is the network's input gradient in the c columns (``gra
 
 Forward and inverse keep separate caches (the network trace included), so a forward, an inverse
 and then both gradient passes, in any order, each read their own pass.
-
-Length: past the ~250-line guide on purpose: the derivation of each of the four passes sits beside
-its code, as the slide is read, and the mask helpers are the slide's d.
 """
 import numpy as np
 

@@ -44,9 +44,9 @@ D. P. Kingma, P. Dhariwal. Glow: Generative Flow with Invertible 1×1 Convolutio
 arXiv:1807.03039.
 """
 import numpy as np
+from scipy.linalg import lu, solve_triangular
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.lazy_linalg import lu, solve_triangular
 from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_dtype, check_int
 
