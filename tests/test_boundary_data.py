@@ -6,7 +6,7 @@ import pytest
 from scratchflow import ElementwiseAffine, check_bijector, check_module
 from scratchflow.cli import main
 from scratchflow.data import load_dataset, standardize
-from scratchflow.family_models import build_planar, build_radial
+from scratchflow.models import build_planar, build_radial
 from scratchflow.io import ModelFileError, load_model, save_model
 from scratchflow.models import build_autoregressive, build_model, build_realnvp
 from scratchflow.nn import MADE, Linear
