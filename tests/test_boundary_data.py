@@ -102,7 +102,7 @@ def test_targets_and_real_data_helpers(call, error, message):
 class _BroadcastingLayer(ElementwiseAffine):
     """A student's layer whose log_det has shape (N, 1): the checker used to broadcast it."""
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         z, log_det = super()._forward(x)
         return z, log_det[:, None]
 

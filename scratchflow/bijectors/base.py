@@ -86,7 +86,7 @@ class Bijector(Module):
         context = self._checked_context(context, x.shape[0])
         self._check_domain(x)
         self._forward_n = None         # a forward that fails part-way leaves no pass to backward
-        z, log_det = self._forward(x, context) if self.context_dim else self._forward(x)
+        z, log_det = self._forward(x, context)
         check_finite_output(type(self).__name__, z=z, log_det=log_det)
         self._forward_n = x.shape[0]
         return np.array(z), np.array(log_det)     # copies: the caller may change them in place
@@ -98,7 +98,7 @@ class Bijector(Module):
         context = self._checked_context(context, z.shape[0])
         self._check_codomain(z)
         self._inverse_n = None
-        x, log_det = self._inverse(z, context) if self.context_dim else self._inverse(z)
+        x, log_det = self._inverse(z, context)
         check_finite_output(type(self).__name__, x=x, log_det=log_det)
         self._inverse_n = z.shape[0]
         return np.array(x), np.array(log_det)     # copies: the caller may change them in place
@@ -183,10 +183,10 @@ class Bijector(Module):
     def _check_codomain(self, z):
         """Raise ``ValueError`` if some row of z is outside the map's image (default: all of R^D)."""
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         raise NotImplementedError(f"{type(self).__name__} does not implement _forward")
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         raise NotImplementedError(f"{type(self).__name__} does not implement _inverse")
 
     def _backward(self, grad_z, grad_log_det):
