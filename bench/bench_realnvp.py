@@ -130,10 +130,10 @@ def run_torch(seed, args):
 
         def __init__(self, layer):
             super().__init__()
-            self.cond = self._columns(layer.cond_index)
-            self.trans = self._columns(layer.trans_index)
-            self.cond_first = layer.cond_index[0] < layer.trans_index[0]
-            order = np.argsort(np.concatenate([layer.cond_index, layer.trans_index]))
+            self.cond = self._columns(layer.kept_index)
+            self.trans = self._columns(layer.moved_index)
+            self.cond_first = layer.kept_index[0] < layer.moved_index[0]
+            order = np.argsort(np.concatenate([layer.kept_index, layer.moved_index]))
             # contiguous blocks (every D = 2 mask): the output is one cat in column order
             self.order = None if isinstance(self.cond, slice) and isinstance(self.trans, slice) \
                 else order.tolist()
@@ -149,7 +149,7 @@ def run_torch(seed, args):
                 for ours, theirs in zip(linears, [m for m in modules if hasattr(m, "weight")]):
                     theirs.weight.copy_(torch.from_numpy(ours.weight.T.copy()))   # torch: (out, in)
                     theirs.bias.copy_(torch.from_numpy(ours.bias.copy()))
-            self.k = len(layer.trans_index)
+            self.k = len(layer.moved_index)
 
         @staticmethod
         def _columns(index):

@@ -39,14 +39,8 @@ TRANSCENDENTALS = {"exp": np.exp, "tanh": np.tanh, "log": np.log, "log1p": np.lo
 
 def linear_shapes(module):
     """(in, out) of every Linear layer in ``module``'s tree, in tree order (a 2-D ``weight``)."""
-    shapes = []
-    own = getattr(module, "_own_params", {})
-    weight = own.get("weight")
-    if weight is not None and np.ndim(weight) == 2:
-        shapes.append(tuple(weight.shape))
-    for child in getattr(module, "_children", {}).values():
-        shapes.extend(linear_shapes(child))
-    return shapes
+    weights = [part._own_params.get("weight") for part in module.modules()]
+    return [tuple(weight.shape) for weight in weights if weight is not None and np.ndim(weight) == 2]
 
 
 def step_gemms(shapes, batch):

@@ -53,7 +53,7 @@ class StraightStep:
             buffers = {name: np.empty((batch, width), dtype) for name, width in
                        [("x_c", 1), ("x_r", 1), ("h1", hidden), ("h2", hidden), ("out", 2),
                         ("ratio", 1), ("exp_s", 1)]}
-            self.layers.append((int(coupling.cond_index[0]), int(coupling.trans_index[0]),
+            self.layers.append((int(coupling.kept_index[0]), int(coupling.moved_index[0]),
                                 float(coupling.scale_bound),
                                 [(lin.weight, lin.bias, lin.grads["weight"], lin.grads["bias"])
                                  for lin in linears], buffers))

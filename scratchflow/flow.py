@@ -38,10 +38,6 @@ with the same base p_z, and generation draws z ~ p_z and returns f^{-1}(z; c). c
 transformed, so the log-dets are the unconditional formulas evaluated at the given c. The loss's
 gradient reaches c through the conditioners only: :meth:`Flow.context_gradient` returns dL/dc
 (m, C) of the latest :meth:`Flow.backward`, for an encoder in front of the flow.
-
-Length: past the ~250-line guide on purpose. Density, loss, its gradient, sampling, reverse KL and
-the context are the methods of the one object of the slides; split across files, a reader would
-lose the round trip x → z → x that they share.
 """
 import numpy as np
 
@@ -49,6 +45,7 @@ from scratchflow.bijectors.base import Bijector
 from scratchflow.bijectors.compose import Compose
 from scratchflow.distributions import StandardNormal
 from scratchflow.divergence import check_finite_output
+from scratchflow.nn.flat_buffer import pack_parameters
 from scratchflow.nn.module import Cache, Module
 from scratchflow.input_checks import check_array, check_int
 
@@ -92,6 +89,7 @@ class Flow(Module):
         self.context_dim = self.layers.context_dim   # C > 0: a conditional flow, see the module doc
         self._forward_cache = None     # Cache(z) of the latest loss, for backward
         self._grad_context = None      # dL/dc (m, C) of the latest backward of a conditional flow
+        pack_parameters(self)          # one flat array for the optimizer (nn/flat_buffer.py)
 
     def log_prob(self, x, context=None):
         """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array.
@@ -155,16 +153,12 @@ class Flow(Module):
         then the layers' unchecked passes (:class:`Compose` checks each layer's domain and finite
         output). Nothing is copied: the outputs stay inside the flow."""
         self.layers._check_domain(x)
-        if context is None:
-            return self.layers._forward(x)                        # (N, D), (N,)
         return self.layers._forward(x, context)                   # (N, D), (N,)
 
     def _layers_inverse(self, z, context=None):
         """The stack's inverse on a checked z (and context): the last layer's codomain, then the
         unchecked passes."""
         self.layers._check_codomain(z)
-        if context is None:
-            return self.layers._inverse(z)                        # (N, D), (N,)
         return self.layers._inverse(z, context)                   # (N, D), (N,)
 
     def _base_log_prob(self, z):

@@ -2,26 +2,29 @@
 
 ``build_model({"model": "realnvp", "dim": 2, ...})`` returns a :class:`~scratchflow.flow.Flow` whose
 ``config`` attribute is that dict, so a saved model can be rebuilt and its parameters filled in.
-The lecture's families (Real-NVP, MAF, IAF) are built here; those beyond it (planar, radial, NICE)
-in :mod:`scratchflow.family_models`. ``realnvp_masks`` lives beside the coupling layer
-(``bijectors/coupling.py``, so NICE's builder shares it without an import cycle) and is importable
-from here as before.
+The lecture's families (Real-NVP, MAF, IAF) and those beyond it (neural spline flows; planar and
+radial flows, Rezende & Mohamed 2015; NICE, guide ``docs/flow_family.md``) are built here, one
+builder per family, and :data:`MODELS` maps each name to its builder. ``realnvp_masks`` lives
+beside the coupling layer (``bijectors/coupling.py``) and is importable from here too.
 """
+import functools
+
 import numpy as np
 
 from scratchflow.bijectors.actnorm import ActNorm
+from scratchflow.bijectors.additive import AdditiveCoupling
 from scratchflow.bijectors.autoregressive import IAF, MAF
 from scratchflow.bijectors.batchnorm import BatchNorm
 from scratchflow.bijectors.coupling import AffineCoupling, realnvp_masks   # masks: re-exported
+from scratchflow.bijectors.elementwise import ElementwiseAffine
 from scratchflow.bijectors.logit import Logit
+from scratchflow.bijectors.lu_linear import LULinear
+from scratchflow.bijectors.planar import PlanarFlow
+from scratchflow.bijectors.radial import RadialFlow
 from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
 from scratchflow.bijectors.spline_coupling import SplineCoupling
-from scratchflow.family_models import build_nice, build_planar, build_radial
 from scratchflow.flow import Flow
 from scratchflow.input_checks import check_int, check_sizes
-
-
-MODEL_NAMES = ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice")
 
 
 def build_model(config):
@@ -35,24 +38,12 @@ def build_model(config):
     options = dict(config)
     model = options.pop("model", None)
     logit_alpha = options.pop("logit_alpha", None)
-    if model == "realnvp":
-        flow = build_realnvp(**options)
-    elif model in ("maf", "iaf"):
-        flow = build_autoregressive(model, **options)
-    elif model in ("nsf", "nsf-ar"):
-        flow = build_nsf(model, **options)
-    elif model == "planar":
-        flow = build_planar(**options)
-    elif model == "radial":
-        flow = build_radial(**options)
-    elif model == "nice":
-        flow = build_nice(**options)
-    else:
-        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")
+    if not isinstance(model, str) or model not in MODELS:
+        raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
+    flow = MODELS[model](**options)
     if logit_alpha is not None:
-        layers = [layer.move_to_own_buffer() for layer in flow.layers.layers]   # old flow dropped
-        flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype), *layers],
-                    base=flow.base)
+        logit = Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype)
+        flow = Flow([logit, *flow.layers.layers], base=flow.base)
         flow.config = full_config
     return flow
 
@@ -241,6 +232,62 @@ def build_nsf(model, dim, n_layers=4, hidden=(64, 64), bins=8, bound=4.0, activa
     return with_context_config(flow, context_dim)
 
 
+def build_planar(dim, n_layers=8, seed=0, dtype="float64"):
+    """K = ``n_layers`` planar flows (Rezende & Mohamed 2015; :class:`~scratchflow.bijectors.PlanarFlow`).
+
+    Sampling and the reverse KL run the paper's explicit map; ``log_prob`` solves it per layer.
+    """
+    return _simple_stack("planar", PlanarFlow, dim, n_layers, seed, dtype)
+
+
+def build_radial(dim, n_layers=8, seed=0, dtype="float64"):
+    """K = ``n_layers`` radial flows (Rezende & Mohamed 2015; :class:`~scratchflow.bijectors.RadialFlow`)."""
+    return _simple_stack("radial", RadialFlow, dim, n_layers, seed, dtype)
+
+
+def _simple_stack(model, layer_class, dim, n_layers, seed, dtype):
+    """``n_layers`` layers of ``layer_class`` with parameters drawn from one seeded generator."""
+    dim, n_layers = check_int(dim, "dim", 1), check_int(n_layers, "n_layers", 1)
+    dtype, rng = np.dtype(dtype), np.random.default_rng(seed)
+    flow = Flow([layer_class(dim, rng=rng, dtype=dtype) for _ in range(n_layers)])
+    flow.config = {"model": model, "dim": dim, "n_layers": n_layers, "seed": int(seed),
+                   "dtype": dtype.name}
+    return flow
+
+
+def build_nice(dim, n_layers=4, hidden=(64, 64), activation="tanh", lu_linear=False, seed=0,
+               dtype="float64", context_dim=0):
+    """NICE (Dinh et al. 2014, arXiv:1410.8516): additive couplings, then one diagonal scaling.
+
+    ``n_layers`` :class:`~scratchflow.bijectors.AdditiveCoupling` layers with the masks of
+    :func:`~scratchflow.bijectors.coupling.realnvp_masks` (volume-preserving, log-det 0) and a
+    final :class:`~scratchflow.bijectors.ElementwiseAffine`, which carries the whole log-det. With
+    ``lu_linear=True`` an :class:`~scratchflow.bijectors.LULinear` (Glow §3.2) precedes every
+    coupling, a learned mixing of the coordinates instead of a fixed alternation. With
+    ``context_dim = C`` every coupling network also reads a context (N, C) (a conditional flow).
+    """
+    dim, n_layers = check_int(dim, "dim"), check_int(n_layers, "n_layers", 1)
+    if dim < 2:
+        raise ValueError(f"NICE needs dim >= 2 (a coupling layer conditions one part on the other), "
+                         f"got {dim}")
+    hidden, dtype = list(check_sizes(hidden, "hidden")), np.dtype(dtype)
+    rng = np.random.default_rng(seed)
+    layers = []
+    for mask in realnvp_masks(dim, n_layers):
+        if lu_linear:
+            layers.append(LULinear(dim, rng=rng, dtype=dtype))
+        layers.append(AdditiveCoupling(dim, mask, hidden=hidden, activation=activation, rng=rng,
+                                       dtype=dtype, context_dim=context_dim))
+    layers.append(ElementwiseAffine(dim, dtype=dtype))
+    flow = Flow(layers)
+    flow.config = {"model": "nice", "dim": dim, "n_layers": n_layers, "hidden": hidden,
+                   "activation": activation, "lu_linear": bool(lu_linear), "seed": int(seed),
+                   "dtype": dtype.name}
+    if context_dim:                     # conditional: recorded only then (config unchanged otherwise)
+        flow.config["context_dim"] = int(context_dim)
+    return flow
+
+
 def _checked_options(dim, n_layers, hidden, dtype, seed, min_dim, dim_rule):
     """The builders' shared checks: ``(dim, n_layers, hidden, dtype, rng)`` or a ValueError.
 
@@ -253,3 +300,15 @@ def _checked_options(dim, n_layers, hidden, dtype, seed, min_dim, dim_rule):
         raise ValueError(f"n_layers must be >= 1, got {n_layers}")
     hidden = list(check_sizes(hidden, "hidden"))
     return dim, n_layers, hidden, np.dtype(dtype), np.random.default_rng(seed)
+
+
+MODELS = {                                   # config["model"] -> the builder of that family
+    "realnvp": build_realnvp,
+    "maf": functools.partial(build_autoregressive, "maf"),
+    "iaf": functools.partial(build_autoregressive, "iaf"),
+    "nsf": functools.partial(build_nsf, "nsf"),
+    "nsf-ar": functools.partial(build_nsf, "nsf-ar"),
+    "planar": build_planar,
+    "radial": build_radial,
+    "nice": build_nice,
+}

@@ -1,5 +1,5 @@
 """How one training step fails cleanly: the guarded step of :func:`scratchflow.train.fit` and its
-stop messages (issue 12: nothing good is lost, every failure stops cleanly).
+stop messages: nothing good is lost, every failure stops cleanly.
 
 A step is: the objective's loss and gradients, then the optimizer's update. Anything non-finite on
 the way — a layer's :class:`~scratchflow.divergence.DivergenceError` (it names the layer), a

@@ -31,9 +31,6 @@ Example
 >>> history = fit(flow, load_dataset("moons", 4000, rng=0), load_dataset("moons", 1000, rng=1),
 ...               steps=2000, batch_size=256, lr=1e-3, seed=0)              # doctest: +SKIP
 >>> history.best_val_loss                                                   # doctest: +SKIP
-
-Length: past the ~250-line guide by the options a course needs around one loop (validation and
-early stopping, divergence, contexts, Ctrl-C); each is a short helper here, beside the loop.
 """
 import contextlib
 import math
@@ -111,8 +108,7 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
         (:mod:`scratchflow.reporting`).
     blas_threads : int or None
         Cap on BLAS threads during training (with ``threadpoolctl``, an install requirement). The
-        matrices of a small flow (256 × 64) are far too small for threads to pay: on a busy 2-core
-        machine one thread trained Real-NVP on moons 17× faster than OpenBLAS's default.
+        matrices of a small flow (256 × 64) are far too small for threads to pay for themselves.
         ``None`` leaves the BLAS setting alone.
     context, val_context : array (N, C), (V, C), optional
         A conditional flow's contexts, row i beside row i of ``data`` / ``val_data`` (required

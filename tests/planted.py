@@ -22,19 +22,19 @@ def affine(cls=ElementwiseAffine):
 
 
 class WrongLogDetSign(ElementwiseAffine):
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         z, log_det = super()._forward(x)
         return z, -log_det
 
 
 class WrongInverseLogDet(ElementwiseAffine):
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         x, log_det = super()._inverse(z)
         return x, log_det + 0.1
 
 
 class WrongInverse(ElementwiseAffine):
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         x, log_det = super()._inverse(z)
         return x + 1e-6, log_det
 
@@ -72,11 +72,11 @@ class BatchNormMissingVarianceTerm(BatchNorm):
     """Training-mode log-det without −½ Σ log(v + ε), consistent in forward, inverse and backward
     (the wrong log-det no longer depends on x, so backward drops that path too)."""
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         z, log_det = super()._forward(x)
         return z, np.full_like(log_det, self.log_gamma.sum())
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         x, log_det = super()._inverse(z)
         return x, np.full_like(log_det, -self.log_gamma.sum())
 

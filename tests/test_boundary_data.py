@@ -6,7 +6,7 @@ import pytest
 from scratchflow import ElementwiseAffine, check_bijector, check_module
 from scratchflow.cli import main
 from scratchflow.data import load_dataset, standardize
-from scratchflow.family_models import build_planar, build_radial
+from scratchflow.models import build_planar, build_radial
 from scratchflow.io import ModelFileError, load_model, save_model
 from scratchflow.models import build_autoregressive, build_model, build_realnvp
 from scratchflow.nn import MADE, Linear
@@ -102,7 +102,7 @@ def test_targets_and_real_data_helpers(call, error, message):
 class _BroadcastingLayer(ElementwiseAffine):
     """A student's layer whose log_det has shape (N, 1): the checker used to broadcast it."""
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         z, log_det = super()._forward(x)
         return z, log_det[:, None]
 

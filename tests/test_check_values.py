@@ -26,7 +26,7 @@ class _InverseOff(ElementwiseAffine):
         super().__init__(3, log_scale=LOG_SCALE, shift=[0.5, -1.0, 2.0])
         self.offset, self.log_det_offset = offset, log_det_offset
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         x, log_det = super()._inverse(z)
         return x + self.offset, log_det + self.log_det_offset
 
@@ -36,7 +36,7 @@ class _ForwardLogDetOff(ElementwiseAffine):
         super().__init__(3, log_scale=LOG_SCALE, shift=[0.5, -1.0, 2.0])
         self.log_det_offset = log_det_offset
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         z, log_det = super()._forward(x)
         return z, log_det + self.log_det_offset
 

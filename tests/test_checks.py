@@ -100,7 +100,7 @@ def test_an_explicit_z_is_checked_at_z_even_with_another_row_count():
     """The inverse lines use the given z (here 6 rows, x has 4): an inverse that is wrong only far
     from f(x) passes at the default z and fails at the given one."""
     class WrongFarAway(ElementwiseAffine):
-        def _inverse(self, z):
+        def _inverse(self, z, context=None):
             x, log_det = super()._inverse(z)
             return np.where(np.abs(z) > 5, x + 1e-3, x), log_det
 

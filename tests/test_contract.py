@@ -82,7 +82,7 @@ def test_gradient_passes_need_their_own_pass_and_a_gradient_of_its_shape(case):
 def test_gradients_accumulate_in_the_arrays_the_optimizer_holds_until_zero_grad(case, direction):
     layer, x = case.make(), case.batch()
     optimizer = SGD(layer.params, layer.grads, lr=0.1)
-    held = dict(zip(optimizer.names, optimizer.grads))        # the arrays the optimizer reads
+    held = layer.grads
     run, run_backward = _passes(layer, direction)
     rng = np.random.default_rng(3)
     grad_out, grad_log_det = rng.standard_normal(x.shape), rng.standard_normal(len(x))
@@ -96,6 +96,8 @@ def test_gradients_accumulate_in_the_arrays_the_optimizer_holds_until_zero_grad(
         assert layer.grads[name] is grad
         np.testing.assert_allclose(grad, 2 * once[name], rtol=1e-12, atol=1e-300, err_msg=name)
     assert any(np.any(grad != 0) for grad in once.values()) or not held
+    read = [grad for _, grad in optimizer.pairs]              # the vectors the optimizer reads
+    assert all(any(np.shares_memory(vector, grad) for vector in read) for grad in held.values())
     layer.zero_grad()
     for name, grad in held.items():
         assert layer.grads[name] is grad and not np.any(grad), name

@@ -65,7 +65,7 @@ def test_example1_wrong_log_det_is_caught():
 
 
 class Example2WrongLogDet(Example2Map):
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         z, log_det = super()._forward(x)
         return z, -log_det                       # +ln x1 instead of -ln x1
 

@@ -27,7 +27,7 @@ def test_release_bundles(tmp_path):
     assert not (student / "solutions").exists() and not (student / "homework.json").exists()
     with zipfile.ZipFile(tmp_path / "release" / "student.zip") as archive:
         coupling = archive.read("scratchflow/bijectors/coupling.py").decode()
-        assert "is yours to write" in coupling and "z[:, trans] = x_r * exp_s + shift" not in coupling
+        assert "is yours to write" in coupling and "z[:, moved] = x_moved * exp_scale + shift" not in coupling
     with zipfile.ZipFile(tmp_path / "release" / "autograder.zip") as archive:
         names = set(archive.namelist())
         assert {"setup.sh", "run_autograder", "requirements.txt", "solutions/autograder/checks.py",

@@ -129,24 +129,22 @@ def test_argument_edges():
 
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_adam_on_a_model_of_several_cache_blocks_is_the_textbook_update(dtype):
-    """Adam runs block by block over the model's flat buffer (``_cache_blocks``): a model of
-    several blocks, the last one short, takes the textbook step in every parameter."""
+@pytest.mark.parametrize("packed", [True, False])
+def test_adam_on_a_model_packed_or_not_is_the_textbook_update(dtype, packed):
+    """Adam runs over one flat vector when the model's parameters are packed
+    (:func:`~scratchflow.nn.flat_buffer.pack_parameters`), over each array otherwise: both take
+    the textbook step in every parameter."""
+    from scratchflow.nn.flat_buffer import pack_parameters
     from scratchflow.nn.mlp import MLP
-    from scratchflow.optim import _cache_blocks
-    model = MLP([300, 500, 7], rng=0, dtype=dtype)                  # 154,007 parameters
-    flat = model.params["0.weight"].base
-    blocks = _cache_blocks(flat)
-    assert len(blocks) >= 2 and blocks[-1].stop > len(flat)          # several, the last one short
-    covered = np.zeros(len(flat), dtype=int)
-    for block in blocks:
-        covered[block] += 1
-    assert np.all(covered == 1)                                      # every parameter exactly once
+    model = MLP([30, 50, 7], rng=0, dtype=dtype)
+    if packed:
+        pack_parameters(model)
     start = {name: value.astype(np.float64) for name, value in model.params.items()}
     rng = np.random.default_rng(3)
     gradient_list = [{name: rng.normal(size=value.shape) for name, value in model.params.items()}
                      for _ in range(3)]
     optimizer = Adam(model.params, model.grads, lr=0.01, weight_decay=0.1)
+    assert len(optimizer.pairs) == (1 if packed else len(model.params))
     for gradients in gradient_list:
         for name, g in gradients.items():
             model.grads[name][...] = g

@@ -29,7 +29,7 @@ def test_the_curve_is_the_layers_map_of_its_coordinate_at_the_median(drawn):
     (curve,) = [line for line in top.lines if line.get_label().startswith("y = Φ(x)")]
     x, y = (np.asarray(values, dtype=float) for values in curve.get_data())
     layer = flow.layers.layers[0]
-    dimension = int(layer.trans_index[0])
+    dimension = int(layer.moved_index[0])
     points = np.repeat(np.median(data, axis=0)[None, :], len(x), axis=0)   # (G, 2) at the median
     points[:, dimension] = x
     np.testing.assert_allclose(y, layer.forward(points)[0][:, dimension], atol=1e-12)

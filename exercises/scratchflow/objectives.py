@@ -123,7 +123,7 @@ def evaluation_mode(flow):
     """Inside this block every BatchNorm of ``flow`` uses its running averages (evaluation mode);
     afterwards each is back in the mode it had before (one the user set to evaluation stays so).
     Flows without BatchNorm are unaffected."""
-    layers = [module for module in _modules(flow) if isinstance(module, BatchNorm)]
+    layers = [module for module in flow.modules() if isinstance(module, BatchNorm)]
     modes = [layer.training for layer in layers]
     set_training(flow, False)
     try:
@@ -131,10 +131,3 @@ def evaluation_mode(flow):
     finally:
         for layer, training in zip(layers, modes):
             layer.train(training)
-
-
-def _modules(module):
-    """``module`` and every module below it."""
-    yield module
-    for child in module._children.values():
-        yield from _modules(child)

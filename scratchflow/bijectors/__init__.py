@@ -16,7 +16,7 @@ from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
 from scratchflow.bijectors.spline_coupling import SplineCoupling
 from scratchflow.bijectors.triangular import LowerTriangular
 
-from scratchflow.bijectors.additive import AdditiveCoupling      # beyond the lecture (issue 15)
+from scratchflow.bijectors.additive import AdditiveCoupling      # beyond the lecture
 from scratchflow.bijectors.lu_linear import LULinear
 from scratchflow.bijectors.planar import PlanarFlow
 from scratchflow.bijectors.radial import RadialFlow

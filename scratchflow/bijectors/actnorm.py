@@ -77,7 +77,7 @@ class ActNorm(Bijector):
         self.log_scale[...] = np.log(x.std(axis=0) + 1e-6)                   # (D,)
         self.initialized[...] = 1.0
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         if not self.initialized:
             self.initialize(x)
         inv_scale = np.exp(-self.log_scale)                                  # (D,)
@@ -93,7 +93,7 @@ class ActNorm(Bijector):
         self._own_grads["log_scale"] -= (grad_z * cache.z).sum(axis=0) + grad_log_det.sum()
         return grad_x
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         scale = np.exp(self.log_scale)                                       # (D,)
         centered = z * scale                                                 # (N, D) = x − loc
         x = centered + self.loc                                              # (N, D)

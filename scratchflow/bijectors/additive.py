@@ -33,7 +33,7 @@ Conditional (``context_dim = C``): t reads [x_c, c] for a context c (N, C). c is
 so the Jacobian in x is still unit lower-triangular and the log-det still 0; dL/dc is the MLP's
 input gradient in the c columns (``grad_context``).
 
-Legend: t -> shift, x_c -> x[:, cond_index], x_r -> x[:, trans_index].
+Legend: t -> shift, x_c -> x[:, kept_index], x_r -> x[:, moved_index].
 
 References
 ----------
@@ -76,55 +76,55 @@ class AdditiveCoupling(Bijector):
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", rng=None, zero_init=True,
                  dtype=np.float64, context_dim=0):
         super().__init__()
-        self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
+        self.dim, self.mask, self.kept_index, self.moved_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
         self.context_dim = check_int(context_dim, "context_dim", 0)
         self.hidden = check_sizes(hidden, "hidden")
         self.activation = activation
         self.net = self.add_child("net", MLP(
-            [len(self.cond_index) + self.context_dim, *self.hidden, len(self.trans_index)], activation,
+            [len(self.kept_index) + self.context_dim, *self.hidden, len(self.moved_index)], activation,
             rng=np.random.default_rng(rng), zero_last=zero_init, dtype=self.dtype))
         self._forward_cache = None      # Cache(net) of the forward: the MLP's own cache
         self._inverse_cache = None      # Cache(net) of the inverse
 
-    def _shift(self, cond, context):
+    def _shift(self, kept, context):
         """t (N, k) from the conditioning columns (N, d) and the context (N, C) or None; the
         MLP's cache."""
         if context is not None:
-            cond = np.concatenate([cond, context], axis=1)                 # (N, d + C)
-        return self.net._forward(cond)
+            kept = np.concatenate([kept, context], axis=1)                 # (N, d + C)
+        return self.net._forward(kept)
 
-    def _cond_gradient(self, trace, grad_shift):
+    def _kept_gradient(self, trace, grad_shift):
         """dL/dt (N, k) -> dL/dx_c (N, d); the context's share goes to ``grad_context``."""
         grad_in = self.net._backward(trace, grad_shift)                    # (N, d + C)
-        return self._keep_context_gradient(grad_in, len(self.cond_index))  # (N, d)
+        return self._keep_context_gradient(grad_in, len(self.kept_index))  # (N, d)
 
     def _forward(self, x, context=None):
-        shift, trace = self._shift(x[:, self.cond_index], context)         # (N, k)
+        shift, trace = self._shift(x[:, self.kept_index], context)         # (N, k)
         z = x.copy()                                                       # (N, D): z_c = x_c
-        z[:, self.trans_index] += shift
+        z[:, self.moved_index] += shift
         self._forward_cache = Cache(net=trace)
         return z, np.zeros(x.shape[0], dtype=x.dtype)
 
     def _backward(self, grad_z, grad_log_det):
         cache = self._read_cache("forward")
-        grad_r = grad_z[:, self.trans_index]                               # (N, k)
+        grad_z_moved = grad_z[:, self.moved_index]                          # (N, k)
         grad_x = grad_z.copy()                                             # (N, D)
-        grad_x[:, self.cond_index] += self._cond_gradient(cache.net, grad_r)
+        grad_x[:, self.kept_index] += self._kept_gradient(cache.net, grad_z_moved)
         return grad_x
 
     def _inverse(self, z, context=None):
-        shift, trace = self._shift(z[:, self.cond_index], context)         # (N, k)
+        shift, trace = self._shift(z[:, self.kept_index], context)         # (N, k)
         x = z.copy()                                                       # (N, D): x_c = z_c
-        x[:, self.trans_index] -= shift
+        x[:, self.moved_index] -= shift
         self._inverse_cache = Cache(net=trace)
         return x, np.zeros(z.shape[0], dtype=z.dtype)
 
     def _inverse_backward(self, grad_x, grad_log_det):
         cache = self._read_cache("inverse")
-        grad_r = grad_x[:, self.trans_index]                               # (N, k)
+        grad_x_moved = grad_x[:, self.moved_index]                          # (N, k)
         grad_z = grad_x.copy()                                             # (N, D)
-        grad_z[:, self.cond_index] += self._cond_gradient(cache.net, -grad_r)
+        grad_z[:, self.kept_index] += self._kept_gradient(cache.net, -grad_x_moved)
         return grad_z
 
     def __repr__(self):

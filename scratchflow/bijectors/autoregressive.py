@@ -42,10 +42,6 @@ so for fixed c the Jacobian ∂z/∂x is the same triangular matrix with diagona
 log-det is still −Σ_d s_d. dL/dc: the one-pass direction reads it off the MADE's input gradient
 (c columns); the sequential direction treats c like θ, dL/dc = −(uᵀ ∂φ/∂c + h ∂ℓ_φ/∂c), which is
 the c columns of the same final MADE pass. Either lands in ``grad_context``.
-
-Length: past the ~250-line guide on purpose. MAF and IAF are the same map read in the two
-directions and share their conditioner and the adjoint solve of their sequential direction; in
-two files each would repeat half of the other.
 """
 import numpy as np
 

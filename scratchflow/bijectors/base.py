@@ -41,7 +41,7 @@ A layer with a conditioner (coupling, MAF, IAF) can also read a context vector c
 ``inverse(z, context)``, and every gradient pass leaves dL/dc of that pass in ``grad_context``
 (N, C), beside the parameter gradients in ``grads``. c only enters the networks that compute the
 map's coefficients, never the transformed variable, so for a fixed c the map x ↦ z is the same
-kind of map as before and its log-det is the same formula (each layer's docstring says why).
+kind of map as without context and its log-det is the same formula (each layer's docstring says why).
 A layer without context (``context_dim = 0``, every layer without a conditioner) refuses a context,
 and a conditional layer refuses to run without one: nothing is silently ignored or broadcast.
 """
@@ -86,7 +86,7 @@ class Bijector(Module):
         context = self._checked_context(context, x.shape[0])
         self._check_domain(x)
         self._forward_n = None         # a forward that fails part-way leaves no pass to backward
-        z, log_det = self._forward(x, context) if self.context_dim else self._forward(x)
+        z, log_det = self._forward(x, context)
         check_finite_output(type(self).__name__, z=z, log_det=log_det)
         self._forward_n = x.shape[0]
         return np.array(z), np.array(log_det)     # copies: the caller may change them in place
@@ -98,7 +98,7 @@ class Bijector(Module):
         context = self._checked_context(context, z.shape[0])
         self._check_codomain(z)
         self._inverse_n = None
-        x, log_det = self._inverse(z, context) if self.context_dim else self._inverse(z)
+        x, log_det = self._inverse(z, context)
         check_finite_output(type(self).__name__, x=x, log_det=log_det)
         self._inverse_n = z.shape[0]
         return np.array(x), np.array(log_det)     # copies: the caller may change them in place
@@ -183,10 +183,10 @@ class Bijector(Module):
     def _check_codomain(self, z):
         """Raise ``ValueError`` if some row of z is outside the map's image (default: all of R^D)."""
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         raise NotImplementedError(f"{type(self).__name__} does not implement _forward")
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         raise NotImplementedError(f"{type(self).__name__} does not implement _inverse")
 
     def _backward(self, grad_z, grad_log_det):

@@ -145,7 +145,7 @@ class BatchNorm(Bijector):
         return fixed
 
     # ------------------------------------------------------------------ forward
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         if self.training:
             if x.shape[0] == 0:
                 raise ValueError("BatchNorm in training mode needs at least one row (it normalises "
@@ -183,7 +183,7 @@ class BatchNorm(Bijector):
         return (grad_x_hat - mean_grad - x_hat * mean_grad_x_hat) / cache.std   # (N, D)
 
     # ------------------------------------------------------------------ inverse
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         mean, var = self._inverse_statistics()
         std = np.sqrt(var + self.eps)                                 # (D,)
         centered = (z - self.beta) * (np.exp(-self.log_gamma) * std)  # (N, D) x − m
@@ -209,10 +209,7 @@ def set_training(module, training=True):
 
     Returns the number of layers switched.
     """
-    switched = 0
-    if isinstance(module, BatchNorm):
-        module.train(training)
-        switched = 1
-    for child in module._children.values():
-        switched += set_training(child, training)
-    return switched
+    layers = [part for part in module.modules() if isinstance(part, BatchNorm)]
+    for layer in layers:
+        layer.train(training)
+    return len(layers)

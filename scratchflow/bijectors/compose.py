@@ -129,7 +129,7 @@ class Compose(Bijector):
         layer = self.layers[k]
         if k > 0:
             _check_layer_domain(layer, k, x, "_check_domain", points_from_the_model=True)
-        z, log_det = layer._forward(x, context) if layer.context_dim else layer._forward(x)
+        z, log_det = layer._forward(x, context if layer.context_dim else None)
         check_finite_output(f"layer {k} ({type(layer).__name__})", z=z, log_det=log_det)
         return z, log_det
 
@@ -138,7 +138,7 @@ class Compose(Bijector):
         layer = self.layers[k]
         if k < len(self.layers) - 1:                           # the last layer's: by ``inverse``
             _check_layer_domain(layer, k, z, "_check_codomain", points_from_the_model=True)
-        x, log_det = layer._inverse(z, context) if layer.context_dim else layer._inverse(z)
+        x, log_det = layer._inverse(z, context if layer.context_dim else None)
         check_finite_output(f"layer {k} ({type(layer).__name__})", x=x, log_det=log_det)
         return x, log_det
 
@@ -191,18 +191,11 @@ def _check_layer_domain(layer, k, points, check, points_from_the_model=False):
         raise ValueError(f"{where}: {error}") from None
 
 
-def _modules(module):
-    """``module`` and every module below it, depth first."""
-    yield module
-    for child in module._children.values():
-        yield from _modules(child)
-
-
 def _refuse_shared(layers):
     """Refuse a layer (or any module inside one) that appears twice in the stack."""
     seen = {}
     for k, layer in enumerate(layers):
-        for module in _modules(layer):
+        for module in layer.modules():
             if id(module) in seen:
                 raise ValueError(
                     f"layer {k} ({type(layer).__name__}) reuses the {type(module).__name__} object "

@@ -72,9 +72,6 @@ is still Σ_j s_j; dL/dc is the network's input gradient in the c columns (``gra
 
 Forward and inverse keep separate caches (the network trace included), so a forward, an inverse
 and then both gradient passes, in any order, each read their own pass.
-
-Length: past the ~250-line guide on purpose: the derivation of each of the four passes sits beside
-its code, as the slide is read, and the mask helpers are the slide's d.
 """
 import numpy as np
 
@@ -85,7 +82,7 @@ from scratchflow.input_checks import check_dtype, check_int, check_number, check
 
 
 def coupling_split(dim, mask):
-    """Check a coupling layer's ``dim`` and ``mask``; return ``(dim, mask, cond_index, trans_index)``.
+    """Check a coupling layer's ``dim`` and ``mask``; return ``(dim, mask, kept_index, moved_index)``.
 
     ``mask`` (D,) of 0/1: 1 = conditioning (``x_c``, copied), 0 = transformed (``x_r``); at least
     one of each. Shared by every coupling layer (affine, additive, spline).
@@ -101,8 +98,8 @@ def coupling_split(dim, mask):
     if mask.all() or not mask.any():
         raise ValueError(f"mask needs at least one 1 (conditioning) and one 0 (transformed) entry, "
                          f"got {mask}")
-    mask = mask.astype(bool)                                        # (D,)
-    return dim, mask, np.flatnonzero(mask), np.flatnonzero(~mask)   # (d,), (k,)
+    mask = mask.astype(bool)                                       # (D,)
+    return dim, mask, np.flatnonzero(mask), np.flatnonzero(~mask)  # (d,), (k,)
 
 
 def column_selector(index):
@@ -125,8 +122,8 @@ def realnvp_masks(dim, n_layers):
     checkerboard coincide, so the masks are simply ``[1, 0], [0, 1], [1, 0], ...``.
     """
     dim = int(dim)
-    half = (np.arange(dim) < dim // 2).astype(int)                  # (D,)
-    checker = (np.arange(dim) % 2 == 0).astype(int)                 # (D,)
+    half = (np.arange(dim) < dim // 2).astype(int)                 # (D,)
+    checker = (np.arange(dim) % 2 == 0).astype(int)                # (D,)
     cycle = [half, 1 - half, checker, 1 - checker]
     return [cycle[k % 4] for k in range(int(n_layers))]
 
@@ -167,7 +164,7 @@ class AffineCoupling(Bijector):
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", scale_bound=None, rng=None,
                  zero_init=True, dtype=np.float64, context_dim=0):
         super().__init__()
-        self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
+        self.dim, self.mask, self.kept_index, self.moved_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
         self.context_dim = check_int(context_dim, "context_dim", 0)
         if scale_bound is not None:        # finite: b = inf would give s = inf · tanh(0) = NaN
@@ -176,59 +173,60 @@ class AffineCoupling(Bijector):
         self.scale_bound = scale_bound
         self.hidden = check_sizes(hidden, "hidden")
         self.activation = activation
-        n_cond, n_trans = len(self.cond_index), len(self.trans_index)
+        n_kept, n_moved = len(self.kept_index), len(self.moved_index)
         rng = np.random.default_rng(rng)
-        self.net = self.add_child("net", MLP([n_cond + self.context_dim, *self.hidden, 2 * n_trans], activation,
+        self.net = self.add_child("net", MLP([n_kept + self.context_dim, *self.hidden, 2 * n_moved], activation,
                                              rng=rng, zero_last=zero_init, dtype=self.dtype))
-        self._n_trans = n_trans
-        self._cond_columns = column_selector(self.cond_index)   # x[:, cond] as a view if it can be
-        self._trans_columns = column_selector(self.trans_index)
+        self._n_moved = n_moved
+        self._kept_columns = column_selector(self.kept_index)      # x[:, kept] as a view if it can be
+        self._moved_columns = column_selector(self.moved_index)
         self._forward_cache = None      # Cache(net, log_scale, exp_scale, x_moved) of the forward
         self._inverse_cache = None      # Cache(net, log_scale, exp_neg_scale, x_moved) of the inverse
 
     # ---------------------------------------------------------------- s and t from the network
-    def _scale_shift(self, cond, context=None):
+    def _scale_shift(self, kept, context=None):
         """Run the MLP on the conditioning columns (and the context (N, C), if any): returns
         s (N, k), t (N, k), the MLP's cache."""
         if context is not None:
-            cond = np.concatenate([cond, context], axis=1)          # (N, d + C)
-        out, trace = self.net._forward(cond)                        # (N, 2k)
-        k = self._n_trans
-        raw_scale, shift = out[:, :k], out[:, k:]                  # (N, k) each
+            kept = np.concatenate([kept, context], axis=1)         # (N, d + C)
+        out, trace = self.net._forward(kept)                       # (N, 2k)
+        n_moved = self._n_moved
+        raw_scale, shift = out[:, :n_moved], out[:, n_moved:]      # (N, k) each
         if self.scale_bound is None:
-            scale_log = raw_scale
+            log_scale = raw_scale
         else:
-            scale_log = self.scale_bound * np.tanh(raw_scale / self.scale_bound)   # (N, k)
-        return scale_log, shift, trace
+            log_scale = self.scale_bound * np.tanh(raw_scale / self.scale_bound)   # (N, k)
+        return log_scale, shift, trace
 
-    def _net_backward(self, trace, scale_log, grad_scale_log, grad_shift):
+    def _net_backward(self, trace, log_scale, grad_log_scale, grad_shift):
         """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads (and
         ``grad_context`` (N, C), the context's columns, in a conditional layer)."""
         if self.scale_bound is not None:
-            ratio = scale_log / self.scale_bound                   # (N, k) = tanh(ŝ/b)
-            grad_scale_log = grad_scale_log * (1.0 - ratio * ratio)   # dL/dŝ
-        grad_out = np.concatenate([grad_scale_log, grad_shift], axis=1)   # (N, 2k)
+            ratio = log_scale / self.scale_bound                   # (N, k) = tanh(ŝ/b)
+            grad_log_scale = grad_log_scale * (1.0 - ratio * ratio)   # dL/dŝ
+        grad_out = np.concatenate([grad_log_scale, grad_shift], axis=1)   # (N, 2k)
         grad_in = self.net._backward(trace, grad_out)              # (N, d + C)
-        return self._keep_context_gradient(grad_in, len(self.cond_index))   # (N, d)
+        return self._keep_context_gradient(grad_in, len(self.kept_index))   # (N, d)
 
     # ---------------------------------------------------------------- x -> z
     def _forward(self, x, context=None):
         """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula; task coupling.
 
-        Use ``self._scale_shift(x_c, context)`` for s, t and the network's trace; define ``scale_log``
-        (N, k), ``exp_s`` = exp(s) (N, k), ``x_r`` (N, k), ``trace``, ``z`` and ``log_det``: the
-        lines after the region keep them for the gradient pass.
+        Use ``self._scale_shift(x_kept, context)`` for s, t and the network's trace; define
+        ``log_scale`` (N, k), ``exp_scale`` = exp(s), ``x_moved``, ``trace``, ``z`` and
+        ``log_det``: the lines after the region keep them for the gradient pass.
         """
-        cond, trans = self._cond_columns, self._trans_columns
+        kept, moved = self._kept_columns, self._moved_columns
         # >>> task coupling
-        scale_log, shift, trace = self._scale_shift(x[:, cond], context)   # (N, k), (N, k)
-        exp_s = np.exp(scale_log)                                  # (N, k)
-        x_r = x[:, trans]                                          # (N, k)
+        log_scale, shift, trace = self._scale_shift(x[:, kept], context)   # (N, k), (N, k)
+        exp_scale = np.exp(log_scale)                              # (N, k)
+        x_moved = x[:, moved]                                      # (N, k)
         z = x.copy()                                               # (N, D): z_c = x_c
-        z[:, trans] = x_r * exp_s + shift
-        log_det = scale_log.sum(axis=1)                            # (N,)
+        z[:, moved] = x_moved * exp_scale + shift
+        log_det = log_scale.sum(axis=1)                            # (N,)
         # <<< task coupling
-        self._forward_cache = Cache(net=trace, log_scale=scale_log, exp_scale=exp_s, x_moved=x_r)
+        self._forward_cache = Cache(net=trace, log_scale=log_scale, exp_scale=exp_scale,
+                                    x_moved=x_moved)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
@@ -238,17 +236,17 @@ class AffineCoupling(Bijector):
         ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it adds the network's grads).
         """
         cache = self._read_cache("forward")
-        cond, trans = self._cond_columns, self._trans_columns
+        kept, moved = self._kept_columns, self._moved_columns
         grad_x = np.empty_like(grad_z)                             # (N, D)
         # >>> task coupling_backward
-        exp_s = cache.exp_scale                                    # (N, k)
-        grad_r = grad_z[:, trans]                                  # (N, k) g_r = dL/dt
-        grad_x_r = grad_r * exp_s                                  # (N, k)
-        grad_scale_log = grad_x_r * cache.x_moved                  # (N, k) g_r ⊙ x_r ⊙ e
-        grad_scale_log += grad_log_det[:, None]                    # + h
-        grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, grad_r)   # (N, d)
-        grad_x[:, cond] = grad_z[:, cond] + grad_cond
-        grad_x[:, trans] = grad_x_r
+        exp_scale = cache.exp_scale                                # (N, k)
+        grad_z_moved = grad_z[:, moved]                            # (N, k) g_r = dL/dt
+        grad_x_moved = grad_z_moved * exp_scale                    # (N, k)
+        grad_log_scale = grad_x_moved * cache.x_moved              # (N, k) g_r ⊙ x_r ⊙ e
+        grad_log_scale += grad_log_det[:, None]                    # + h
+        grad_kept = self._net_backward(cache.net, cache.log_scale, grad_log_scale, grad_z_moved)
+        grad_x[:, kept] = grad_z[:, kept] + grad_kept
+        grad_x[:, moved] = grad_x_moved
         # <<< task coupling_backward
         return grad_x
 
@@ -256,35 +254,36 @@ class AffineCoupling(Bijector):
     def _inverse(self, z, context=None):
         """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|; task coupling.
 
-        Define ``scale_log``, ``exp_neg_s`` = exp(−s), ``x_r``, ``trace``, ``x`` and ``log_det``.
+        Define ``log_scale``, ``exp_neg_scale`` = exp(−s), ``x_moved``, ``trace``, ``x`` and
+        ``log_det``.
         """
-        cond, trans = self._cond_columns, self._trans_columns
+        kept, moved = self._kept_columns, self._moved_columns
         # >>> task coupling
-        scale_log, shift, trace = self._scale_shift(z[:, cond], context)   # s(z_c), t(z_c): (N, k)
-        exp_neg_s = np.exp(-scale_log)                             # (N, k)
-        x_r = (z[:, trans] - shift) * exp_neg_s                    # (N, k)
+        log_scale, shift, trace = self._scale_shift(z[:, kept], context)   # s(z_c), t(z_c): (N, k)
+        exp_neg_scale = np.exp(-log_scale)                         # (N, k)
+        x_moved = (z[:, moved] - shift) * exp_neg_scale            # (N, k)
         x = z.copy()                                               # (N, D): x_c = z_c
-        x[:, trans] = x_r
-        log_det = -scale_log.sum(axis=1)                           # (N,)
+        x[:, moved] = x_moved
+        log_det = -log_scale.sum(axis=1)                           # (N,)
         # <<< task coupling
-        self._inverse_cache = Cache(net=trace, log_scale=scale_log, exp_neg_scale=exp_neg_s,
-                                    x_moved=x_r)
+        self._inverse_cache = Cache(net=trace, log_scale=log_scale, exp_neg_scale=exp_neg_scale,
+                                    x_moved=x_moved)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
         """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse; task
         coupling_backward. Reads the inverse's cache (``exp_neg_scale``, ``x_moved``, ...)."""
         cache = self._read_cache("inverse")
-        cond, trans = self._cond_columns, self._trans_columns
+        kept, moved = self._kept_columns, self._moved_columns
         grad_z = np.empty_like(grad_x)                             # (N, D)
         # >>> task coupling_backward
-        grad_r = grad_x[:, trans]                                  # (N, k) g_r
-        grad_z_r = grad_r * cache.exp_neg_scale                    # (N, k)
-        grad_scale_log = -(grad_r * cache.x_moved)                 # (N, k) −g_r ⊙ x_r
-        grad_scale_log -= grad_log_det[:, None]                    # − h
-        grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, -grad_z_r)
-        grad_z[:, cond] = grad_x[:, cond] + grad_cond
-        grad_z[:, trans] = grad_z_r
+        grad_x_moved = grad_x[:, moved]                            # (N, k) g_r
+        grad_z_moved = grad_x_moved * cache.exp_neg_scale          # (N, k)
+        grad_log_scale = -(grad_x_moved * cache.x_moved)           # (N, k) −g_r ⊙ x_r
+        grad_log_scale -= grad_log_det[:, None]                    # − h
+        grad_kept = self._net_backward(cache.net, cache.log_scale, grad_log_scale, -grad_z_moved)
+        grad_z[:, kept] = grad_x[:, kept] + grad_kept
+        grad_z[:, moved] = grad_z_moved
         # <<< task coupling_backward
         return grad_z
 

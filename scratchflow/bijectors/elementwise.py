@@ -45,7 +45,7 @@ class ElementwiseAffine(Bijector):
         self._forward_cache = None                    # Cache(x, scale), kept by forward
         self._inverse_cache = None                    # Cache(x, inv_scale), kept by inverse
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         scale = np.exp(self.log_scale)                                # (D,)
         z = x * scale + self.shift                                    # (N, D)
         log_det = np.full(x.shape[0], self.log_scale.sum(), dtype=x.dtype)   # (N,)
@@ -59,7 +59,7 @@ class ElementwiseAffine(Bijector):
         self._own_grads["shift"] += grad_z.sum(axis=0)
         return scaled_grad
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         inv_scale = np.exp(-self.log_scale)                           # (D,)
         x = (z - self.shift) * inv_scale                              # (N, D)
         log_det = np.full(z.shape[0], -self.log_scale.sum(), dtype=z.dtype)

@@ -97,7 +97,7 @@ class Example2Map(Bijector):
             row = int(np.argmax(x[:, 0] <= 0))
             raise ValueError(f"Example 2's map needs x1 > 0 (z1 = ln x1); row {row} has x1 = {x[row, 0]}")
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         x1 = x[:, 0]                                        # (N,) kept for the gradient pass
         # >>> task change_of_variables
         log_x1 = np.log(x1)                                 # (N,)
@@ -116,7 +116,7 @@ class Example2Map(Bijector):
         # <<< task change_of_variables
         return grad_x
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         # >>> task change_of_variables
         x1 = np.exp(z[:, 0])                                # (N,)
         x = np.column_stack([x1, z[:, 1] + 2.0 * z[:, 0]])  # (N, 2)

@@ -74,7 +74,7 @@ class Logit(Bijector):
                 f"alpha={self.alpha}); x[{row}, {col}] = {float(x[row, col])!r}. Scale the data first, e.g. "
                 "dequantised pixels (v + u) / (v_max + 1) with u ~ U(0, 1)")
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         squeeze = 1.0 - 2.0 * self.alpha
         p = self.alpha + squeeze * x                                  # (N, D)
         log_p, log_one_minus_p = np.log(p), np.log1p(-p)              # (N, D) each
@@ -89,7 +89,7 @@ class Logit(Bijector):
         squeeze = 1.0 - 2.0 * self.alpha
         return (grad_y + grad_log_det[:, None] * (2.0 * p - 1.0)) * (squeeze / (p * (1.0 - p)))
 
-    def _inverse(self, y):
+    def _inverse(self, y, context=None):
         softplus_neg_y = np.logaddexp(0.0, -y)                        # (N, D) −log p
         softplus_y = np.logaddexp(0.0, y)                             # (N, D) −log(1 − p)
         p = np.exp(-softplus_neg_y)                                   # (N, D) σ(y), no overflow

@@ -44,9 +44,9 @@ D. P. Kingma, P. Dhariwal. Glow: Generative Flow with Invertible 1×1 Convolutio
 arXiv:1807.03039.
 """
 import numpy as np
+from scipy.linalg import lu, solve_triangular
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.lazy_linalg import lu, solve_triangular
 from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_dtype, check_int
 
@@ -106,7 +106,7 @@ class LULinear(Bijector):
         self._own_grads["upper"] += grad_upper * self.upper_mask
         self._own_grads["log_scale"] += np.diag(grad_upper) * scale + grad_log_det_total
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         lower, upper, scale = self._factors()
         a = x @ upper.T                                                          # (N, D) a = Ũ x
         b = a @ lower.T                                                          # (N, D) b = L a
@@ -123,7 +123,7 @@ class LULinear(Bijector):
                                grad_log_det.sum())
         return grad_a @ cache.upper                                              # (N, D)
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         lower, upper, scale = self._factors()
         b = np.empty_like(z)                                                     # (N, D)
         b[:, self.perm] = z                                                      # b = Pᵀ z

@@ -63,13 +63,13 @@ class Permutation(Bijector):
         """π⁻¹ = argsort(π), recomputed from the buffer (D is small), so a loaded perm is honoured."""
         return np.argsort(self.perm)
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         return x[:, self.perm], np.zeros(x.shape[0], dtype=x.dtype)        # (N, D), (N,)
 
     def _backward(self, grad_z, grad_log_det):
         return grad_z[:, self.inverse_perm]                                # (N, D)
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         return z[:, self.inverse_perm], np.zeros(z.shape[0], dtype=z.dtype)
 
     def _inverse_backward(self, grad_x, grad_log_det):

@@ -190,7 +190,7 @@ class PlanarFlow(Bijector):
             + grad_s * u
 
     # ---------------------------------------------------------------- latent -> data (explicit)
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         u_hat, c, reparam = self._u_hat()
         pre = z @ self.w + self.b[0]                                        # (N,) a = wᵀz + b
         h_value = np.tanh(pre)                                              # (N,) t
@@ -214,7 +214,7 @@ class PlanarFlow(Bijector):
         return grad_x + grad_pre[:, None] * self.w                          # (N, D)
 
     # ---------------------------------------------------------------- data -> latent (solve)
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         u_hat, c, reparam = self._u_hat()
         w, b = self.w, self.b[0]
         target = x @ w                                                      # (N,) y = wᵀx

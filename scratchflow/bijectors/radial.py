@@ -122,7 +122,7 @@ class RadialFlow(Bijector):
         self._own_grads["center"] += grad_center
 
     # ---------------------------------------------------------------- latent -> data (explicit)
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         alpha, beta_hat, margin = self._alpha_beta()
         d = z - self.center                                                 # (N, D)
         radius = np.sqrt(np.einsum("nd,nd->n", d, d))                       # (N,) r
@@ -145,7 +145,7 @@ class RadialFlow(Bijector):
         return grad_z
 
     # ---------------------------------------------------------------- data -> latent (solve)
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         alpha, beta_hat, margin = self._alpha_beta()
         d_x = x - self.center                                               # (N, D)
         radius_x = np.sqrt(np.einsum("nd,nd->n", d_x, d_x))                 # (N,) ρ

@@ -64,25 +64,25 @@ class SplineCoupling(Bijector):
                  dtype=np.float64, context_dim=0):
         super().__init__()
         self.context_dim = check_int(context_dim, "context_dim", 0)
-        self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
+        self.dim, self.mask, self.kept_index, self.moved_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
         (self.bins, self.bound, self.min_width, self.min_height,
          self.min_slope) = check_spline_options(bins, bound, min_width, min_height, min_slope)
         self.hidden = check_sizes(hidden, "hidden")
         self.activation = activation
-        n_out = len(self.trans_index) * n_spline_params(self.bins)
-        self.net = self.add_child("net", MLP([len(self.cond_index) + self.context_dim, *self.hidden, n_out], activation,
+        n_out = len(self.moved_index) * n_spline_params(self.bins)
+        self.net = self.add_child("net", MLP([len(self.kept_index) + self.context_dim, *self.hidden, n_out], activation,
                                              rng=np.random.default_rng(rng), zero_last=zero_init,
                                              dtype=self.dtype))
         self._forward_cache = None
         self._inverse_cache = None
 
-    def _knots(self, cond, context=None):
-        """θ(cond) (θ(cond, context) if conditional) from the MLP, as the spline's knots for the
+    def _knots(self, kept, context=None):
+        """θ(kept) (θ(kept, context) if conditional) from the MLP, as the spline's knots for the
         N·k transformed coordinates."""
         if context is not None:
-            cond = np.concatenate([cond, context], axis=1)            # (N, d + C)
-        out, trace = self.net._forward(cond)                          # (N, k (3K − 1))
+            kept = np.concatenate([kept, context], axis=1)            # (N, d + C)
+        out, trace = self.net._forward(kept)                          # (N, k (3K − 1))
         unnormalised = out.reshape(-1, n_spline_params(self.bins))    # (N·k, 3K − 1)
         knots = make_knots(unnormalised, self.bound, self.min_width, self.min_height,
                            self.min_slope)
@@ -94,30 +94,30 @@ class SplineCoupling(Bijector):
         transformed dimension of point n. For figures; keeps no cache. A conditional layer needs
         ``context`` (N, C)."""
         x = check_array(x, "x", dim=self.dim, dtype=self.dtype)       # (N, D)
-        return self._knots(x[:, self.cond_index], self._checked_context(context, len(x)))[0]
+        return self._knots(x[:, self.kept_index], self._checked_context(context, len(x)))[0]
 
     def _run(self, values, spline_map, context=None):
         """One direction: the spline on the transformed columns, conditioned on the others."""
-        cond, trans = self.cond_index, self.trans_index
-        knots, trace = self._knots(values[:, cond], context)
-        moved, log_det, spline_cache = spline_map(values[:, trans].ravel(), knots)   # (N·k,) each
+        kept, moved = self.kept_index, self.moved_index
+        knots, trace = self._knots(values[:, kept], context)
+        mapped, log_det, spline_cache = spline_map(values[:, moved].ravel(), knots)  # (N·k,) each
         out = values.copy()                                           # (N, D): the c part unchanged
-        out[:, trans] = moved.reshape(-1, len(trans))
-        return out, log_det.reshape(-1, len(trans)).sum(axis=1), Cache(net=trace,
+        out[:, moved] = mapped.reshape(-1, len(moved))
+        return out, log_det.reshape(-1, len(moved)).sum(axis=1), Cache(net=trace,
                                                                        spline=spline_cache)
 
     def _run_backward(self, cache, grad_out, grad_log_det, spline_backward):
         """The gradient pass of the ``_run`` that kept ``cache``: dL/d(its input) (N, D)."""
-        cond, trans = self.cond_index, self.trans_index
-        per_coordinate = np.repeat(grad_log_det, len(trans))          # (N·k,) h of each row
-        grad_moved, grad_params = spline_backward(cache.spline, grad_out[:, trans].ravel(),
+        kept, moved = self.kept_index, self.moved_index
+        per_coordinate = np.repeat(grad_log_det, len(moved))          # (N·k,) h of each row
+        grad_moved, grad_params = spline_backward(cache.spline, grad_out[:, moved].ravel(),
                                                   per_coordinate)     # (N·k,), (N·k, 3K − 1)
         grad_params = grad_params.reshape(grad_out.shape[0], -1)      # (N, k (3K − 1))
-        grad_cond = self._keep_context_gradient(self.net._backward(cache.net, grad_params),
-                                                len(cond))            # (N, d); c's in grad_context
+        grad_kept = self._keep_context_gradient(self.net._backward(cache.net, grad_params),
+                                                len(kept))            # (N, d); c's in grad_context
         grad_in = np.empty_like(grad_out)                             # (N, D)
-        grad_in[:, cond] = grad_out[:, cond] + grad_cond
-        grad_in[:, trans] = grad_moved.reshape(-1, len(trans))
+        grad_in[:, kept] = grad_out[:, kept] + grad_kept
+        grad_in[:, moved] = grad_moved.reshape(-1, len(moved))
         return grad_in
 
     def _forward(self, x, context=None):

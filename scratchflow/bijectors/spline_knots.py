@@ -94,7 +94,7 @@ def make_knots(unnormalised, bound, min_width=MIN_WIDTH, min_height=MIN_HEIGHT,
     n_bins = (unnormalised.shape[1] + 1) // 3
     width_logits = unnormalised[:, :n_bins]                         # (M, K)
     height_logits = unnormalised[:, n_bins:2 * n_bins]              # (M, K)
-    slope_logits = unnormalised[:, 2 * n_bins:] + np.log(np.expm1(1 - min_slope))   # (M, K − 1)
+    slope_logits = unnormalised[:, 2 * n_bins:] + float(np.log(np.expm1(1 - min_slope)))  # (M, K − 1)
     widths, width_probs = _bin_sizes(width_logits, min_width, bound)        # (M, K) each
     heights, height_probs = _bin_sizes(height_logits, min_height, bound)    # (M, K) each
     slopes = np.ones((unnormalised.shape[0], n_bins + 1), dtype=unnormalised.dtype)   # (M, K + 1)

@@ -13,9 +13,9 @@ Gradient passes (given): z = L x gives dL/dx = Lᵀ g, i.e. ``grad_x = grad_z @ 
 not depend on x. The inverse x = L⁻¹ z gives ``grad_z = L⁻ᵀ g``, a second triangular solve.
 """
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.lazy_linalg import solve_triangular
 from scratchflow.nn.module import Cache
 
 
@@ -45,7 +45,7 @@ class LowerTriangular(Bijector):
         self._forward_cache = None
         self._inverse_cache = None
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         # >>> task triangular
         z = x @ self.matrix.T                                          # (N, D)
         log_det = np.full(x.shape[0], np.sum(np.log(np.abs(np.diag(self.matrix)))))   # (N,)
@@ -53,7 +53,7 @@ class LowerTriangular(Bijector):
         self._forward_cache = Cache()          # nothing to keep (the gradient is the fixed matrix's)
         return z, log_det
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         # >>> task triangular
         x = solve_triangular(self.matrix, z.T, lower=True).T           # (N, D)
         log_det = np.full(z.shape[0], -np.sum(np.log(np.abs(np.diag(self.matrix)))))  # (N,)

@@ -24,7 +24,7 @@ from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labell
 from scratchflow.cli.figures import draw_conditional_figures, draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
 from scratchflow.io import save_history, save_model
-from scratchflow.models import MODEL_NAMES, build_model
+from scratchflow.models import MODELS, build_model
 from scratchflow.realdata import IMAGE_SHAPES, load_sklearn
 from scratchflow.targets import load_target, log_normalizer
 from scratchflow.train import fit
@@ -61,7 +61,7 @@ def add_train_command(subparsers):
                              f"{', '.join(REAL_DATASETS)} (needs scikit-learn: pip install -e '.[data]')")
     source.add_argument("--target", default=None, choices=["u1", "u2", "u3", "u4"],
                         help="fit this 2-D target density by reverse KL instead of data")
-    parser.add_argument("--model", default="realnvp", choices=MODEL_NAMES,
+    parser.add_argument("--model", default="realnvp", choices=list(MODELS),
                         help="flow family (default: realnvp); nsf, nsf-ar: neural spline flows; "
                              "planar, radial, nice: docs/flow_family.md")
     parser.add_argument("--layers", type=positive_int, default=8,

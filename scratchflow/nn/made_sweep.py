@@ -20,10 +20,11 @@ columns at the final input, and its trace is the one the gradient pass needs, ex
 had been run after the last column was filled.
 
 The numbers are the full pass's up to rounding: the products skip only masked (zero) weights.
-Any other conditioner with MADE's unchecked ``_forward(point) -> (out (N, 2D), cache)`` (the
-grader's stand-ins) gets one full pass per step, the lecture's way, and so does a conditional MADE
-(``context_dim > 0``, beyond the lecture): its hidden units of degree 0 read the context only, and
-the sweep's blocks start at degree 1, so it is run whole at every step (exact, at the lecture's cost).
+An autoregressive conditioner that is not a MADE (any module with MADE's unchecked
+``_forward(point) -> (out (N, 2D), cache)``) has no degrees to read: it gets one full pass per
+step, the lecture's way, and so does a conditional MADE (``context_dim > 0``, beyond the
+lecture): its hidden units of degree 0 read the context only, and the sweep's blocks start at
+degree 1, so it is run whole at every step (exact, at the lecture's cost).
 """
 import numpy as np
 
@@ -31,8 +32,7 @@ from scratchflow.nn.linear import Linear
 from scratchflow.nn.made import MADE
 
 # Below this D the adjoint's D − 1 whole input-gradient passes cost less than the sweep's forward,
-# input-gradient pass and setup (measured with bench/bench_autoregressive_scaling.py, 2 x 256 tanh
-# units, batch 1024: the cross-over is near D = 5).
+# input-gradient pass and setup (bench/bench_autoregressive_scaling.py finds the cross-over).
 ADJOINT_SWEEP_FROM_DIM = 6
 
 
@@ -145,8 +145,7 @@ class MADEAdjointSweep:
     Parameters
     ----------
     made : MADE
-        Any other conditioner (the grader's stand-ins) and a conditional MADE get whole
-        ``_input_gradient`` passes.
+        Any other conditioner and a conditional MADE get whole ``_input_gradient`` passes.
     made_cache : Cache
         The trace of the MADE's pass at ``point`` (used only by whole passes).
     point : ndarray (N, D)

@@ -43,7 +43,7 @@ def learned_spline(flow, data, layer_index=None):
     layer = layers[index]
     knots = layer.spline_knots(np.median(points, axis=0)[None, :])  # rows: one per coordinate
     if isinstance(layer, SplineCoupling):
-        dimension, row = int(layer.trans_index[0]), 0
+        dimension, row = int(layer.moved_index[0]), 0
     else:
         dimension = row = int(layer.order[0])
     one = Cache(x_knots=knots.x_knots[row:row + 1], y_knots=knots.y_knots[row:row + 1],

@@ -113,7 +113,7 @@ def coupling_inverse(seed):
 def _kept_pass(layer, point, rng, direction):
     """A Cache as a pass of the layer keeps it, with s and the network trace from the stand-in at
     ``point`` and the moved part drawn at random (the gradient formulas do not need more)."""
-    out, trace = layer.net._forward(point[:, layer.cond_index])        # (N, 2k)
+    out, trace = layer.net._forward(point[:, layer.kept_index])        # (N, 2k)
     log_scale = out[:, :3]                                             # (N, k) s
     moved = rng.uniform(-2, 2, log_scale.shape)                        # (N, k)
     if direction == "forward":

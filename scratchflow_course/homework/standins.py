@@ -27,7 +27,7 @@ class StandInNet(Module):
         self.project_back = rng.uniform(-1, 1, (n_out, n_in))      # (out, in) B
         self.received = []
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         out = 0.5 * np.sin(x @ self.project_in) + self.offset       # (N, out)
         return out, Cache(x=x)
 
@@ -81,11 +81,11 @@ class StandInLayer(Bijector):
     def _log_det(self, n):
         return np.full(n, np.sum(np.log(np.abs(self.scale))) + self.bonus)   # (N,)
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         self.log.append((self.name + ".forward", np.array(x)))
         return x[:, self.perm] * self.scale + self.shift, self._log_det(len(x))
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         self.log.append((self.name + ".inverse", np.array(z)))
         return ((z - self.shift) / self.scale)[:, self.unperm], -self._log_det(len(z))
 

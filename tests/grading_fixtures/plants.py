@@ -30,10 +30,10 @@ class REGION:
 
 
 PLANTS = {
-    "sign_error_log_det": {"edits": [(CP, "log_det = scale_log.sum(axis=1) ", "log_det = -scale_log.sum(axis=1) ")],
+    "sign_error_log_det": {"edits": [(CP, "log_det = log_scale.sum(axis=1) ", "log_det = -log_scale.sum(axis=1) ")],
                            "breaks": {"coupling"}},
-    "missing_backward_term": {"edits": [(CP, "grad_scale_log += grad_log_det[:, None]",
-                                         "grad_scale_log += 0.0 * grad_log_det[:, None]")],
+    "missing_backward_term": {"edits": [(CP, "grad_log_scale += grad_log_det[:, None]",
+                                         "grad_log_scale += 0.0 * grad_log_det[:, None]")],
                               "breaks": {"coupling_backward"}},
     "non_autoregressive_mask": {"edits": [(M, "output = (degrees[0][None, :] > degrees[-1][:, None])",
                                            "output = (degrees[0][None, :] >= degrees[-1][:, None])")],

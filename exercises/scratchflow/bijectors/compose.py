@@ -177,18 +177,11 @@ def _check_layer_domain(layer, k, points, check, points_from_the_model=False):
         raise ValueError(f"{where}: {error}") from None
 
 
-def _modules(module):
-    """``module`` and every module below it, depth first."""
-    yield module
-    for child in module._children.values():
-        yield from _modules(child)
-
-
 def _refuse_shared(layers):
     """Refuse a layer (or any module inside one) that appears twice in the stack."""
     seen = {}
     for k, layer in enumerate(layers):
-        for module in _modules(layer):
+        for module in layer.modules():
             if id(module) in seen:
                 raise ValueError(
                     f"layer {k} ({type(layer).__name__}) reuses the {type(module).__name__} object "

@@ -55,9 +55,6 @@ is still Σ_j s_j; dL/dc is the network's input gradient in the c columns (``gra
 
 Forward and inverse keep separate caches (the network trace included), so a forward, an inverse
 and then both gradient passes, in any order, each read their own pass.
-
-Length: past the ~250-line guide on purpose: the derivation of each of the four passes sits beside
-its code, as the slide is read, and the mask helpers are the slide's d.
 """
 import numpy as np
 
@@ -68,7 +65,7 @@ from scratchflow.input_checks import check_dtype, check_int, check_number, check
 
 
 def coupling_split(dim, mask):
-    """Check a coupling layer's ``dim`` and ``mask``; return ``(dim, mask, cond_index, trans_index)``.
+    """Check a coupling layer's ``dim`` and ``mask``; return ``(dim, mask, kept_index, moved_index)``.
 
     ``mask`` (D,) of 0/1: 1 = conditioning (``x_c``, copied), 0 = transformed (``x_r``); at least
     one of each. Shared by every coupling layer (affine, additive, spline).
@@ -84,8 +81,8 @@ def coupling_split(dim, mask):
     if mask.all() or not mask.any():
         raise ValueError(f"mask needs at least one 1 (conditioning) and one 0 (transformed) entry, "
                          f"got {mask}")
-    mask = mask.astype(bool)                                        # (D,)
-    return dim, mask, np.flatnonzero(mask), np.flatnonzero(~mask)   # (d,), (k,)
+    mask = mask.astype(bool)                                       # (D,)
+    return dim, mask, np.flatnonzero(mask), np.flatnonzero(~mask)  # (d,), (k,)
 
 
 def column_selector(index):
@@ -108,8 +105,8 @@ def realnvp_masks(dim, n_layers):
     checkerboard coincide, so the masks are simply ``[1, 0], [0, 1], [1, 0], ...``.
     """
     dim = int(dim)
-    half = (np.arange(dim) < dim // 2).astype(int)                  # (D,)
-    checker = (np.arange(dim) % 2 == 0).astype(int)                 # (D,)
+    half = (np.arange(dim) < dim // 2).astype(int)                 # (D,)
+    checker = (np.arange(dim) % 2 == 0).astype(int)                # (D,)
     cycle = [half, 1 - half, checker, 1 - checker]
     return [cycle[k % 4] for k in range(int(n_layers))]
 
@@ -150,7 +147,7 @@ class AffineCoupling(Bijector):
     def __init__(self, dim, mask, hidden=(64, 64), activation="tanh", scale_bound=None, rng=None,
                  zero_init=True, dtype=np.float64, context_dim=0):
         super().__init__()
-        self.dim, self.mask, self.cond_index, self.trans_index = coupling_split(dim, mask)
+        self.dim, self.mask, self.kept_index, self.moved_index = coupling_split(dim, mask)
         self.dtype = check_dtype(dtype)
         self.context_dim = check_int(context_dim, "context_dim", 0)
         if scale_bound is not None:        # finite: b = inf would give s = inf · tanh(0) = NaN
@@ -159,54 +156,55 @@ class AffineCoupling(Bijector):
         self.scale_bound = scale_bound
         self.hidden = check_sizes(hidden, "hidden")
         self.activation = activation
-        n_cond, n_trans = len(self.cond_index), len(self.trans_index)
+        n_kept, n_moved = len(self.kept_index), len(self.moved_index)
         rng = np.random.default_rng(rng)
-        self.net = self.add_child("net", MLP([n_cond + self.context_dim, *self.hidden, 2 * n_trans], activation,
+        self.net = self.add_child("net", MLP([n_kept + self.context_dim, *self.hidden, 2 * n_moved], activation,
                                              rng=rng, zero_last=zero_init, dtype=self.dtype))
-        self._n_trans = n_trans
-        self._cond_columns = column_selector(self.cond_index)   # x[:, cond] as a view if it can be
-        self._trans_columns = column_selector(self.trans_index)
+        self._n_moved = n_moved
+        self._kept_columns = column_selector(self.kept_index)      # x[:, kept] as a view if it can be
+        self._moved_columns = column_selector(self.moved_index)
         self._forward_cache = None      # Cache(net, log_scale, exp_scale, x_moved) of the forward
         self._inverse_cache = None      # Cache(net, log_scale, exp_neg_scale, x_moved) of the inverse
 
     # ---------------------------------------------------------------- s and t from the network
-    def _scale_shift(self, cond, context=None):
+    def _scale_shift(self, kept, context=None):
         """Run the MLP on the conditioning columns (and the context (N, C), if any): returns
         s (N, k), t (N, k), the MLP's cache."""
         if context is not None:
-            cond = np.concatenate([cond, context], axis=1)          # (N, d + C)
-        out, trace = self.net._forward(cond)                        # (N, 2k)
-        k = self._n_trans
-        raw_scale, shift = out[:, :k], out[:, k:]                  # (N, k) each
+            kept = np.concatenate([kept, context], axis=1)         # (N, d + C)
+        out, trace = self.net._forward(kept)                       # (N, 2k)
+        n_moved = self._n_moved
+        raw_scale, shift = out[:, :n_moved], out[:, n_moved:]      # (N, k) each
         if self.scale_bound is None:
-            scale_log = raw_scale
+            log_scale = raw_scale
         else:
-            scale_log = self.scale_bound * np.tanh(raw_scale / self.scale_bound)   # (N, k)
-        return scale_log, shift, trace
+            log_scale = self.scale_bound * np.tanh(raw_scale / self.scale_bound)   # (N, k)
+        return log_scale, shift, trace
 
-    def _net_backward(self, trace, scale_log, grad_scale_log, grad_shift):
+    def _net_backward(self, trace, log_scale, grad_log_scale, grad_shift):
         """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads (and
         ``grad_context`` (N, C), the context's columns, in a conditional layer)."""
         if self.scale_bound is not None:
-            ratio = scale_log / self.scale_bound                   # (N, k) = tanh(ŝ/b)
-            grad_scale_log = grad_scale_log * (1.0 - ratio * ratio)   # dL/dŝ
-        grad_out = np.concatenate([grad_scale_log, grad_shift], axis=1)   # (N, 2k)
+            ratio = log_scale / self.scale_bound                   # (N, k) = tanh(ŝ/b)
+            grad_log_scale = grad_log_scale * (1.0 - ratio * ratio)   # dL/dŝ
+        grad_out = np.concatenate([grad_log_scale, grad_shift], axis=1)   # (N, 2k)
         grad_in = self.net._backward(trace, grad_out)              # (N, d + C)
-        return self._keep_context_gradient(grad_in, len(self.cond_index))   # (N, d)
+        return self._keep_context_gradient(grad_in, len(self.kept_index))   # (N, d)
 
     # ---------------------------------------------------------------- x -> z
     def _forward(self, x, context=None):
         """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula; task coupling.
 
-        Use ``self._scale_shift(x_c, context)`` for s, t and the network's trace; define ``scale_log``
-        (N, k), ``exp_s`` = exp(s) (N, k), ``x_r`` (N, k), ``trace``, ``z`` and ``log_det``: the
-        lines after the region keep them for the gradient pass.
+        Use ``self._scale_shift(x_kept, context)`` for s, t and the network's trace; define
+        ``log_scale`` (N, k), ``exp_scale`` = exp(s), ``x_moved``, ``trace``, ``z`` and
+        ``log_det``: the lines after the region keep them for the gradient pass.
         """
-        cond, trans = self._cond_columns, self._trans_columns
+        kept, moved = self._kept_columns, self._moved_columns
         # >>> task coupling
         raise NotImplementedError('task coupling (slide «Real-NVP»): AffineCoupling._forward is yours to write; the docstring above gives the formula and the contract')
         # <<< task coupling
-        self._forward_cache = Cache(net=trace, log_scale=scale_log, exp_scale=exp_s, x_moved=x_r)
+        self._forward_cache = Cache(net=trace, log_scale=log_scale, exp_scale=exp_scale,
+                                    x_moved=x_moved)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
@@ -216,7 +214,7 @@ class AffineCoupling(Bijector):
         ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it adds the network's grads).
         """
         cache = self._read_cache("forward")
-        cond, trans = self._cond_columns, self._trans_columns
+        kept, moved = self._kept_columns, self._moved_columns
         grad_x = np.empty_like(grad_z)                             # (N, D)
         # >>> task coupling_backward
         raise NotImplementedError('task coupling_backward (slide «Real-NVP (gradient pass)»): AffineCoupling._backward is yours to write; the docstring above gives the formula and the contract')
@@ -227,21 +225,22 @@ class AffineCoupling(Bijector):
     def _inverse(self, z, context=None):
         """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|; task coupling.
 
-        Define ``scale_log``, ``exp_neg_s`` = exp(−s), ``x_r``, ``trace``, ``x`` and ``log_det``.
+        Define ``log_scale``, ``exp_neg_scale`` = exp(−s), ``x_moved``, ``trace``, ``x`` and
+        ``log_det``.
         """
-        cond, trans = self._cond_columns, self._trans_columns
+        kept, moved = self._kept_columns, self._moved_columns
         # >>> task coupling
         raise NotImplementedError('task coupling (slide «Real-NVP»): AffineCoupling._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task coupling
-        self._inverse_cache = Cache(net=trace, log_scale=scale_log, exp_neg_scale=exp_neg_s,
-                                    x_moved=x_r)
+        self._inverse_cache = Cache(net=trace, log_scale=log_scale, exp_neg_scale=exp_neg_scale,
+                                    x_moved=x_moved)
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
         """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse; task
         coupling_backward. Reads the inverse's cache (``exp_neg_scale``, ``x_moved``, ...)."""
         cache = self._read_cache("inverse")
-        cond, trans = self._cond_columns, self._trans_columns
+        kept, moved = self._kept_columns, self._moved_columns
         grad_z = np.empty_like(grad_x)                             # (N, D)
         # >>> task coupling_backward
         raise NotImplementedError('task coupling_backward (slide «Real-NVP (gradient pass)»): AffineCoupling._inverse_backward is yours to write; the docstring above gives the formula and the contract')

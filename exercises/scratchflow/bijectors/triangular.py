@@ -13,9 +13,9 @@ Gradient passes (given): z = L x gives dL/dx = Lᵀ g, i.e. ``grad_x = grad_z @ 
 not depend on x. The inverse x = L⁻¹ z gives ``grad_z = L⁻ᵀ g``, a second triangular solve.
 """
 import numpy as np
+from scipy.linalg import solve_triangular
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.lazy_linalg import solve_triangular
 from scratchflow.nn.module import Cache
 
 

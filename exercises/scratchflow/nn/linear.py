@@ -15,21 +15,9 @@ The maths is written once, as the unchecked pair ``_forward(x) -> (y, cache)`` a
 ``_backward(cache, grad_out) -> dL/dx``, which MLP and MADE call layer by layer; the public
 ``forward`` / ``backward`` check their input and keep the cache on the layer.
 
-What a pass allocates. ``_forward`` makes ``y`` (N, out) and nothing else: the cache holds ``x``
-and the live weight by reference (no copy), and ``y`` is new because the caller keeps it (the next
-activation overwrites it in place and caches it). ``_backward`` makes dL/dW, dL/db (added into
-``grads``, views of the model's one gradient buffer) and dL/dx, which is handed back to the caller.
-
-Masked weights are kept masked, so the product needs no masked copy. ``W ⊙ M = W`` holds from
-the start (the masked entries are drawn, then set to 0) and after every optimizer step: a cut
-connection's gradient is exactly 0 (``dL/dW ⊙ M``), SGD and Adam turn a zero gradient with zero
-moments into a zero update, weight decay multiplies 0 by a factor. Hence ``x @ W`` equals
-``x @ (W ⊙ M)`` to the last bit: BLAS sums the same terms in the same order, and a masked term is
-``x_i · 0 = 0`` exactly for finite x (inputs are checked finite), which changes no sum. Values
-written into a weight from outside (a test drawing a whole random matrix, an edited file) would
-break the invariant, so ``_forward`` re-imposes it in place, ``W ← W ⊙ M``: no allocation, no copy,
-and in training it changes nothing (in·out multiplications beside the product's 2·N·in·out). The
-cache keeps the live ``W`` by reference, the weight the product used.
+A masked layer multiplies by ``W ⊙ M``, made afresh in each forward pass and kept in the cache
+for the backward; the parameter ``W`` itself is never written by a pass, so its masked entries
+may hold anything and still cut their connections.
 """
 import functools
 
@@ -67,7 +55,7 @@ class Linear(Module):
             rng = np.random.default_rng(rng)          # a seed or a Generator (used as it is)
             weight = rng.standard_normal((in_features, out_features)) / np.sqrt(self._fan_in())
         if self.mask is not None:
-            weight = weight * self.mask                                # (in, out) kept masked
+            weight = weight * self.mask                                # (in, out) cut entries 0
         self.weight = self.add_param("weight", weight, self.dtype)               # (in, out)
         self.bias = self.add_param("bias", np.zeros(out_features), self.dtype)   # (out,)
         self._forward_cache = None
@@ -91,11 +79,10 @@ class Linear(Module):
 
     # ---------------------------------------------------------------- the maths, unchecked
     def _forward(self, x):
-        if self.mask is not None:
-            np.multiply(self.weight, self.mask, out=self.weight)     # W = W ⊙ M (see module doc)
-        y = np.dot(x, self.weight)                   # (N, out); np.dot: BLAS even when in = 1
+        weight = self.weight if self.mask is None else self.weight * self.mask   # (in, out) W ⊙ M
+        y = np.dot(x, weight)                        # (N, out); np.dot: BLAS even when in = 1
         y += self.bias
-        return y, Cache(x=x, weight=self.weight)     # references, not copies
+        return y, Cache(x=x, weight=weight)          # references, not copies
 
     def _backward(self, cache, grad_out, need_input_grad=True):
         """Adds dL/dW, dL/db into ``grads``; returns dL/dx (N, in), or None if not needed.
@@ -123,8 +110,8 @@ class Linear(Module):
 @functools.lru_cache(maxsize=64)          # a few batch sizes in practice; never grow without end
 def _row_ones(n, dtype):
     """A read-only vector of n ones (N,), made once per (n, dtype) and kept: ``ones @ g`` sums the
-    rows of g (N, out) in one BLAS call, about 3x faster than ``g.sum(axis=0)`` at (256, 64), and
-    every Linear of every step needs it with the same n."""
+    rows of g (N, out) in one BLAS call, faster than ``g.sum(axis=0)`` (docs/speed.md), and every
+    Linear of every step needs it with the same n."""
     ones = np.ones(n, dtype=dtype)                                   # (N,)
     ones.flags.writeable = False             # shared by every caller: nobody may change it
     return ones
@@ -147,7 +134,7 @@ class MaskedLinear(Linear):
         if not np.isin(mask, (0, 1)).all():
             raise ValueError("mask must contain only 0 and 1")
         # C order whatever the caller's layout: W ⊙ M against a Fortran-ordered M runs strided,
-        # ~12x slower at (256, 256), and it runs on every forward and backward
+        # and it runs on every forward and backward
         self.mask = np.ascontiguousarray(mask, dtype=check_dtype(dtype))   # (in, out)
         super().__init__(in_features, out_features, rng=rng, zero=zero, dtype=dtype)
 
