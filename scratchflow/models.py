@@ -18,10 +18,12 @@ from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
 from scratchflow.bijectors.spline_coupling import SplineCoupling
 from scratchflow.family_models import build_nice, build_planar, build_radial
 from scratchflow.flow import Flow
+from scratchflow.image_models import build_glow, build_realnvp_multiscale
 from scratchflow.input_checks import check_int, check_sizes
 
 
-MODEL_NAMES = ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice")
+MODEL_NAMES = ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice",
+               "realnvp-multiscale", "glow")
 
 
 def build_model(config):
@@ -47,6 +49,10 @@ def build_model(config):
         flow = build_radial(**options)
     elif model == "nice":
         flow = build_nice(**options)
+    elif model == "realnvp-multiscale":              # images (C, H, W): scratchflow/image_models.py
+        flow = build_realnvp_multiscale(**options)
+    elif model == "glow":
+        flow = build_glow(**options)
     else:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")
     if logit_alpha is not None:
