@@ -30,6 +30,7 @@ _COMMON = {
     "seed": ("int", 0, MAX_SEED),
     "dtype": ("choice", ("float64", "float32")),
     "logit_alpha": ("number", 0.0, 0.5),
+    "whiten": ("bool",),
 }
 _CONTEXT = {"context_dim": ("int", 1, MAX_CONTEXT)}      # conditional flows (beyond the lecture)
 SCHEMA = {

@@ -16,6 +16,7 @@ from scratchflow.bijectors.coupling import AffineCoupling, realnvp_masks   # mas
 from scratchflow.bijectors.logit import Logit
 from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
 from scratchflow.bijectors.spline_coupling import SplineCoupling
+from scratchflow.bijectors.whitening import Whitening
 from scratchflow.family_models import build_nice, build_planar, build_radial
 from scratchflow.flow import Flow
 from scratchflow.image_models import build_glow, build_realnvp_multiscale
@@ -37,6 +38,7 @@ def build_model(config):
     options = dict(config)
     model = options.pop("model", None)
     logit_alpha = options.pop("logit_alpha", None)
+    whiten = options.pop("whiten", False)
     if model == "realnvp":
         flow = build_realnvp(**options)
     elif model in ("maf", "iaf"):
@@ -56,10 +58,18 @@ def build_model(config):
     else:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODEL_NAMES)}")
     if logit_alpha is not None:
-        layers = [layer.move_to_own_buffer() for layer in flow.layers.layers]   # old flow dropped
-        flow = Flow([Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype), *layers],
-                    base=flow.base)
-        flow.config = full_config
+        flow = _with_first_layer(flow, Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype),
+                                 full_config)
+    if whiten:
+        flow = _with_first_layer(flow, Whitening(flow.dim, dtype=flow.dtype), full_config)
+    return flow
+
+
+def _with_first_layer(flow, first, config):
+    """A new flow: ``first``, then the layers of ``flow`` (which is dropped), with ``config``."""
+    layers = [layer.move_to_own_buffer() for layer in flow.layers.layers]
+    flow = Flow([first, *layers], base=flow.base)
+    flow.config = config
     return flow
 
 

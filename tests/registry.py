@@ -26,7 +26,7 @@ from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm,
                                    Permutation, SplineAutoregressive, SplineCoupling)
 from scratchflow.bijectors import AdditiveCoupling, LULinear, PlanarFlow, RadialFlow
 from scratchflow.bijectors import (ChannelActNorm, FactorOut, InvertibleConv1x1, Pixelwise, Squeeze,
-                                   channel_mask, checkerboard_mask)
+                                   Whitening, channel_mask, checkerboard_mask)
 
 
 @dataclass
@@ -227,6 +227,19 @@ REGISTRY += [                                                            # image
     Case(ChannelActNorm, _channel_actnorm, dims=(8, 8)),
     Case(FactorOut, _factor_out, dims=(8, 8)),
 ]
+
+
+def _whitening(dim, rng, dtype=np.float64):
+    """Whitening fitted to correlated random rows, then every parameter moved by up to ±0.3."""
+    mixing = rng.uniform(-1, 1, (dim, dim)) + 2 * np.eye(dim)                 # (D, D)
+    layer = Whitening(dim, dtype=dtype)
+    layer.fit((rng.standard_normal((12, dim)) @ mixing + rng.uniform(-2, 2, dim)).astype(dtype))
+    for array in layer.params.values():
+        array += rng.uniform(-0.3, 0.3, array.shape).astype(dtype)
+    return layer
+
+
+REGISTRY.append(Case(Whitening, _whitening))                             # tabular data's first layer
 
 
 def _spline(cls, dim, rng, dtype=np.float64):

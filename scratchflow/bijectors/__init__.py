@@ -27,6 +27,7 @@ from scratchflow.bijectors.factor_out import FactorOut
 from scratchflow.bijectors.image_masks import channel_mask, checkerboard_mask
 from scratchflow.bijectors.pixelwise import Pixelwise
 from scratchflow.bijectors.squeeze import Squeeze
+from scratchflow.bijectors.whitening import Whitening              # tabular data: starts at N(μ, Σ)
 
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
            "BatchNorm", "set_training", "Logit",
@@ -34,4 +35,4 @@ __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_
            "SplineCoupling", "SplineAutoregressive",
            "AdditiveCoupling", "LULinear", "PlanarFlow", "RadialFlow",
            "Squeeze", "checkerboard_mask", "channel_mask", "Pixelwise", "InvertibleConv1x1",
-           "ChannelActNorm", "FactorOut"]
+           "ChannelActNorm", "FactorOut", "Whitening"]

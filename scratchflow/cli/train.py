@@ -25,6 +25,7 @@ from scratchflow.cli.common import (FIGURE_NOTE, VALIDATION_SEED_OFFSET, data_se
 from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labelled_data
 from scratchflow.cli.figures import draw_conditional_figures, draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
+from scratchflow.gaussian_start import TABULAR_DATASETS, start_at_gaussian
 from scratchflow.image_models import IMAGE_MODEL_NAMES
 from scratchflow.io import save_history, save_model
 from scratchflow.models import MODEL_NAMES, build_model
@@ -100,6 +101,10 @@ def add_train_command(subparsers):
                         help="a conditional flow p(x | class): the one-hot class of each point is "
                              "the context of every conditioner (moons, digits; realnvp, maf, iaf, "
                              "nice); draw a class with scratchflow sample --context K")
+    parser.add_argument("--no-whiten", action="store_true",
+                        help="tabular data (wine, breast_cancer): do not start the flow at the "
+                             "data's full-covariance Gaussian (a whitening first layer fitted to "
+                             "the training rows; on by default)")
     parser.add_argument("--no-figures", action="store_true",
                         help="save the model and history only (draw later with scratchflow plot)")
     parser.set_defaults(run=run_train)
@@ -201,6 +206,8 @@ def _setup(args):
             dim = train_data.shape[1]
             source = f"{args.data} ({len(train_data)} train / {len(val_data)} validation points)"
         flow = _build_flow(args, dim)
+        if flow.config.get("whiten"):                # untrained flow = N(mean, cov) of the rows
+            start_at_gaussian(flow, train_data)
     except (ValueError, ImportError) as error:       # unknown data set, model that cannot take D, ...
         fail("train", error)
     return target, train_data, val_data, flow, source
@@ -222,6 +229,8 @@ def _build_flow(args, dim):
         del config["hidden"]
     if args.data in IMAGE_SHAPES:            # pixels in (0, 1): a logit layer first (Real-NVP §4.1)
         config["logit_alpha"] = 0.05
+    if args.data in TABULAR_DATASETS and not getattr(args, "no_whiten", False):
+        config["whiten"] = True              # start at the data's Gaussian (docs/real_data.md)
     if args.conditional:
         config["context_dim"] = CLASSES[args.data]
     return build_model(config)
