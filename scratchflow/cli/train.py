@@ -25,7 +25,8 @@ from scratchflow.cli.common import (FIGURE_NOTE, VALIDATION_SEED_OFFSET, data_se
 from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labelled_data
 from scratchflow.cli.figures import draw_conditional_figures, draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
-from scratchflow.gaussian_start import TABULAR_DATASETS, start_at_gaussian
+from scratchflow.gaussian_start import (TABULAR_DATASETS, StartSnapshot, keep_start_unless_better,
+                                        start_at_gaussian)
 from scratchflow.image_models import IMAGE_MODEL_NAMES
 from scratchflow.io import save_history, save_model
 from scratchflow.models import MODEL_NAMES, build_model
@@ -117,12 +118,15 @@ def run_train(args):
     print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
           f"on {source}", file=sys.stderr)
     steps = None if args.epochs is not None else (args.steps or 2000)
+    start = StartSnapshot(flow, val_data) if flow.config.get("whiten") else None
     with warnings.catch_warnings():                  # the stop is printed in the summary below
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm,
                       seed=args.seed, patience=args.patience, progress=not args.no_progress,
                       context=contexts[0], val_context=contexts[1])
+    if start is not None and not history.stopped.startswith("interrupted"):
+        _keep_gaussian_unless_better(flow, start)
     if args.data in IMAGE_SHAPES:                    # pixels: bits per dimension, the headline
         history.val_bits_per_dim = [bits_per_dim(loss, flow.dim) for loss in history.val_loss]
     set_training(flow, False)                        # figures: BatchNorm with running averages
@@ -130,6 +134,15 @@ def run_train(args):
         return _save_run(args, flow, history, target, val_data)
     except OSError as error:                         # disk full, folder removed meanwhile, ...
         fail("train", f"could not write the results into {args.out}: {error}")
+
+
+def _keep_gaussian_unless_better(flow, start):
+    """Tabular data: keep the training only if its validation gain over the starting Gaussian is
+    more than one standard error (docs/real_data.md); say which was kept."""
+    kept, gain, error = keep_start_unless_better(flow, start)
+    verdict = "kept the trained flow" if kept else "kept the starting Gaussian N(mean, cov)"
+    print(f"validation gain over the data's Gaussian: {gain:.4f} ± {error:.4f} nats per row; "
+          f"{verdict}", file=sys.stderr)
 
 
 def _check_flags(args):
