@@ -8,12 +8,13 @@ validation NLL every 10 steps, early stopping after 20 evaluations without a bet
 validation parameters kept. With whitening (the default; ``--no-whiten`` trains from the plain
 identity start, as before the whitening layer existed) each flow's first layer is fitted to the
 training rows, so the untrained flow is the full-covariance Gaussian, and that start is the first
-validation candidate: the training is kept only if its validation gain over the start exceeds one
-standard error (``scratchflow.gaussian_start.keep_start_unless_better``), else the flow stays the
-Gaussian.
+validation candidate: the training is kept only if its validation gain over the start exceeds k
+standard errors (``scratchflow.gaussian_start.keep_start_unless_better``), else the flow stays
+where it started. One table per k (default 0, 1, 2) from the same runs.
 
-Output: the table of mean test NLL (nats per row) over the three splits, one row per data set,
-the Gaussian first, then one line per split and family with its test NLL and best step.
+Output: one line per split and family (test NLL at the start and after training, best step,
+validation gain ± standard error), then per k the table of mean test NLL (nats per row) over the
+three splits, one row per data set, the Gaussian first.
 
 Usage::
 
@@ -55,21 +56,29 @@ def gaussian_nll(train, test):
     return -float(multivariate_normal(train.mean(axis=0), covariance).logpdf(test).mean())
 
 
-def train_family(family, train, val, steps, whiten, seed, lr=1e-3, standard_errors=1.0):
-    """Train one family; return (flow, best step, validation gain over the start, its standard
-    error); best step 0: the start was kept."""
+def train_family(family, train, val, test, steps, whiten, seed, lr=1e-3):
+    """Train one family; return the test NLL at the start and after training, the best step, and
+    the validation gain of the training over the start with its standard error (nats per row)."""
     config = {"model": family, "dim": train.shape[1], "n_layers": 5, "hidden": [64, 64],
               "seed": seed, "whiten": whiten}
     flow = build_model(config)
     if whiten:
         start_at_gaussian(flow, train)
     start = StartSnapshot(flow, val)
+    start_nll = -float(flow.log_prob(test).mean())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train, val, steps=steps, batch_size=256, lr=lr, seed=seed,
                       eval_every=10, patience=20, progress=False)
-    kept, gain, error = keep_start_unless_better(flow, start, standard_errors)
-    return flow, history.best_step if kept else 0, gain, error
+    trained_nll = -float(flow.log_prob(test).mean())
+    _, gain, error = keep_start_unless_better(flow, start, standard_errors=0.0)
+    return start_nll, trained_nll, history.best_step, gain, error
+
+
+def kept_nll(run, standard_errors):
+    """The test NLL of the parameters ``keep_start_unless_better`` keeps at this threshold."""
+    start_nll, trained_nll, _, gain, error = run
+    return trained_nll if gain > standard_errors * error else start_nll
 
 
 def main():
@@ -80,30 +89,33 @@ def main():
     parser.add_argument("--steps", type=int, default=2000)
     parser.add_argument("--no-whiten", action="store_true")
     parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--standard-errors", type=float, default=1.0,
-                        help="keep the training only if its validation gain exceeds this many "
-                             "standard errors (0: whenever it is better at all)")
+    parser.add_argument("--standard-errors", type=float, nargs="+", default=[0.0, 1.0, 2.0],
+                        help="thresholds of keep_start_unless_better, one table each (0: keep "
+                             "the training whenever its validation NLL is better at all)")
     args = parser.parse_args()
-    table = {}
+    gaussian, runs = {}, {}
     for name in args.data:
         for seed in args.splits:
             train, val, test = splits(name, seed)
-            table.setdefault((name, "gaussian"), []).append(gaussian_nll(train, test))
+            gaussian.setdefault(name, []).append(gaussian_nll(train, test))
             for family in args.families:
-                flow, best_step, gain, error = train_family(
-                    family, train, val, args.steps, not args.no_whiten, seed, args.lr,
-                    args.standard_errors)
-                nll = -float(flow.log_prob(test).mean())
-                table.setdefault((name, family), []).append(nll)
-                print(f"{name} split {seed} {family}: test NLL {nll:.2f} (best step {best_step}, "
-                      f"validation gain {gain:.3f} ± {error:.3f}; Gaussian "
-                      f"{table[(name, 'gaussian')][-1]:.2f})", flush=True)
-    columns = ["gaussian", *args.families]
-    print("\n| data | full-cov Gaussian | " + " | ".join(args.families) + " |")
-    print("|---|" + "---|" * len(columns))
-    for name in args.data:
-        means = [np.mean(table[(name, column)]) for column in columns]
-        print(f"| {name} | " + " | ".join(f"{mean:.2f}" for mean in means) + " |")
+                run = train_family(family, train, val, test, args.steps, not args.no_whiten, seed,
+                                   args.lr)
+                runs.setdefault((name, family), []).append(run)
+                print(f"{name} split {seed} {family}: test NLL start {run[0]:.2f}, trained "
+                      f"{run[1]:.2f} (best step {run[2]}), validation gain {run[3]:.3f} ± "
+                      f"{run[4]:.3f}; Gaussian {gaussian[name][-1]:.2f}", flush=True)
+    for threshold in args.standard_errors:
+        print(f"\nkept if the validation gain > {threshold:g} standard errors "
+              f"({'whitened start' if not args.no_whiten else 'identity start'}); mean test NLL "
+              f"of {len(args.splits)} splits, nats per row")
+        print("| data | full-cov Gaussian | " + " | ".join(args.families) + " |")
+        print("|---|" + "---|" * (len(args.families) + 1))
+        for name in args.data:
+            means = [np.mean(gaussian[name])] + [
+                np.mean([kept_nll(run, threshold) for run in runs[(name, family)]])
+                for family in args.families]
+            print(f"| {name} | " + " | ".join(f"{mean:.2f}" for mean in means) + " |")
 
 
 if __name__ == "__main__":
