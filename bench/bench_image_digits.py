@@ -49,8 +49,8 @@ def build(name, seed):
 
 
 def mirror_part(args, train, test):
-    import torch
-    from torch_image import TorchImageFlow
+    import torch                              # local import: torch is optional (bench/ only)
+    from torch_image import TorchImageFlow    # local import: it imports torch
     torch.set_num_threads(1)
     for name in ("realnvp-multiscale", "glow"):
         flow = build(name, seed=0)
