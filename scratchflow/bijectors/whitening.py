@@ -45,15 +45,9 @@ RIDGE = 1e-6                    # relative to the mean variance: Σ + ridge·I s
 class Whitening(Bijector):
     """z = W (x − loc), W lower-triangular with diagonal exp(log_scale); log-det Σ log_scale.
 
-    Parameters
-    ----------
-    dim : int
-    dtype : float64 (default) or float32
-
-    Attributes
-    ----------
-    loc (D,), lower (D, D), log_scale (D,) : parameters (the identity map at construction)
-    initialized : buffer, 1.0 once :meth:`fit` ran (or a fitted model was loaded)
+    Built with ``dim`` = D and ``dtype`` (float64 default, or float32) as the identity map:
+    parameters loc (D,), lower (D, D), log_scale (D,); the buffer ``initialized`` becomes 1.0
+    once :meth:`fit` ran (or a fitted model was loaded).
     """
 
     def __init__(self, dim, dtype=np.float64):
