@@ -91,7 +91,8 @@ def main():
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--standard-errors", type=float, nargs="+", default=[0.0, 1.0, 2.0],
                         help="thresholds of keep_start_unless_better, one table each (0: keep "
-                             "the training whenever its validation NLL is better at all)")
+                             "the training whenever its validation NLL is better at all; the "
+                             "library's default is 2)")
     args = parser.parse_args()
     gaussian, runs = {}, {}
     for name in args.data:

@@ -9,7 +9,7 @@ from scipy.stats import multivariate_normal
 
 from scratchflow.bijectors import Whitening
 from scratchflow.cli.train import _build_flow
-from scratchflow.gaussian_start import start_at_gaussian
+from scratchflow.gaussian_start import StartSnapshot, keep_start_unless_better, start_at_gaussian
 from scratchflow.models import build_model
 from scratchflow.realdata import load_sklearn
 
@@ -50,3 +50,23 @@ def test_train_whitens_tabular_data_unless_told_not_to(data, no_whiten, whitened
                               conditional=False, no_whiten=no_whiten)
     flow = _build_flow(args, 13 if data == "wine" else (30 if data == "breast_cancer" else 2))
     assert isinstance(flow.layers.layers[0], Whitening) == whitened
+
+
+def test_the_training_is_kept_only_when_its_validation_gain_is_clear():
+    rng = np.random.default_rng(0)
+    mixing = np.array([[1.0, 0.0, 0.0], [0.8, 0.5, 0.0], [0.2, -0.4, 0.3]])
+    train, val = (rng.standard_normal((n, 3)) @ mixing.T + 4.0 for n in (200, 100))
+    flow = build_model({"model": "maf", "dim": 3, "n_layers": 1, "hidden": [4], "whiten": True})
+    flow.layers.layers[0].initialized[...] = 1.0          # the identity start: N(0, I)
+    start = StartSnapshot(flow, val)
+    start_at_gaussian(flow, train)                         # "training" that helps a lot
+    kept, gain, error = keep_start_unless_better(flow, start)
+    assert kept and gain > 2 * error and gain > 1.0
+    fitted = {name: value.copy() for name, value in flow.params.items()}
+    start = StartSnapshot(flow, val)
+    for value in flow.params.values():                    # "training" that only adds noise
+        value += 0.01 * rng.standard_normal(value.shape)
+    kept, gain, error = keep_start_unless_better(flow, start)
+    assert not kept and gain <= 2 * error
+    for name, value in flow.params.items():               # the start is back, exactly
+        np.testing.assert_array_equal(value, fitted[name])

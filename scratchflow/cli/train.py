@@ -138,7 +138,7 @@ def run_train(args):
 
 def _keep_gaussian_unless_better(flow, start):
     """Tabular data: keep the training only if its validation gain over the starting Gaussian is
-    more than one standard error (docs/real_data.md); say which was kept."""
+    more than two standard errors (docs/real_data.md); say which was kept."""
     kept, gain, error = keep_start_unless_better(flow, start)
     verdict = "kept the trained flow" if kept else "kept the starting Gaussian N(mean, cov)"
     print(f"validation gain over the data's Gaussian: {gain:.4f} ± {error:.4f} nats per row; "
