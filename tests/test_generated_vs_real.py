@@ -4,6 +4,7 @@ and the summary and the history give bits per dimension."""
 import json
 
 import numpy as np
+import pytest
 from PIL import Image
 
 from scratchflow.cli import main
@@ -45,3 +46,10 @@ def test_image_grid_places_image_k_in_row_k_div_columns():
     mosaic = image_grid(images, (2, 2), columns=8)
     assert mosaic.shape == (2 * 3 - 1, 8 * 3 - 1)
     assert mosaic[3, 3] == images[9, 0] and mosaic[2].max() == 0          # row 2 is the gap
+
+
+def test_train_refuses_an_image_model_on_data_that_are_not_images(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stop:
+        main(["train", "--model", "realnvp-multiscale", "--data", "moons", "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    assert "realnvp-multiscale is a flow for images; train it on digits" in capsys.readouterr().err
