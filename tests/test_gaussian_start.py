@@ -70,3 +70,13 @@ def test_the_training_is_kept_only_when_its_validation_gain_is_clear():
     assert not kept and gain <= 2 * error
     for name, value in flow.params.items():               # the start is back, exactly
         np.testing.assert_array_equal(value, fitted[name])
+
+
+@pytest.mark.parametrize("flags, whitened", [([], True), (["--no-whiten"], False)])
+def test_train_on_wine_says_whether_it_kept_the_gaussian(tmp_path, capsys, flags, whitened):
+    from scratchflow.cli import main
+    status = main(["train", "--model", "maf", "--data", "wine", "--steps", "3", "--layers", "1",
+                   "--hidden", "4", "--no-progress", "--no-figures", "--out", str(tmp_path)] + flags)
+    assert status == 0
+    said = "validation gain over the data's Gaussian" in capsys.readouterr().err
+    assert said == whitened

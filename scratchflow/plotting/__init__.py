@@ -2,8 +2,9 @@
 
 One figure per file: ``examples.py`` (the lecture's Example 1 and 2, "Эксперимент / Теория"),
 ``density.py``, ``samples.py`` (points, or images for pixel data), ``layers.py`` ("Больше слоев!"),
-``loss.py``, ``generated_vs_real.py`` (the MAF slide's generated and real images), ``conditional.py`` (samples per class of a conditional flow), ``spline.py`` (one learned spline of a neural spline flow), ``figure3.py`` (Rezende &
-Mohamed's Figure 3 grid); ``figure.py`` holds what they share. Each ``plot_*`` returns the path of
+``loss.py``, ``conditional.py`` (samples per class of a conditional flow), ``spline.py`` (one learned spline of a neural spline flow), ``figure3.py`` (Rezende &
+Mohamed's Figure 3 grid), ``generated_vs_real.py`` (the MAF slide's "(a) Generated images,
+(b) Real images"); ``figure.py`` holds what they share. Each ``plot_*`` returns the path of
 the PNG written.
 """
 import matplotlib
