@@ -8,6 +8,7 @@ import pytest
 from scipy.stats import multivariate_normal
 
 from scratchflow.bijectors import Whitening
+from scratchflow.cli import main
 from scratchflow.cli.train import _build_flow
 from scratchflow.gaussian_start import StartSnapshot, keep_start_unless_better, start_at_gaussian
 from scratchflow.models import build_model
@@ -74,7 +75,6 @@ def test_the_training_is_kept_only_when_its_validation_gain_is_clear():
 
 @pytest.mark.parametrize("flags, whitened", [([], True), (["--no-whiten"], False)])
 def test_train_on_wine_says_whether_it_kept_the_gaussian(tmp_path, capsys, flags, whitened):
-    from scratchflow.cli import main
     status = main(["train", "--model", "maf", "--data", "wine", "--steps", "3", "--layers", "1",
                    "--hidden", "4", "--no-progress", "--no-figures", "--out", str(tmp_path)] + flags)
     assert status == 0
