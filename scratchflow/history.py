@@ -21,6 +21,9 @@ class History:
     grad_norm : list of float, one per step (before clipping; empty if the optimizer reports none)
     val_step : list of int, the number of finished steps at each evaluation
     val_loss : list of float, validation NLL (data mode) or reverse-KL estimate (target mode)
+    val_bits_per_dim : list of float, image data only: each ``val_loss`` in bits per dimension of
+        the discrete pixels (:func:`scratchflow.realdata.bits_per_dim`), the figure image papers
+        quote; empty for other data
     best_step, best_val_loss : the evaluation with the lowest ``val_loss`` (None without validation)
     stopped : str, why training ended ("finished", "early stopping: ...", "non-finite ..." naming
         the layer or array and the step, "point outside a layer's domain ..." naming the layer and
@@ -32,6 +35,7 @@ class History:
     grad_norm: list = field(default_factory=list)
     val_step: list = field(default_factory=list)
     val_loss: list = field(default_factory=list)
+    val_bits_per_dim: list = field(default_factory=list)
     best_step: Optional[int] = None
     best_val_loss: Optional[float] = None
     stopped: str = "finished"

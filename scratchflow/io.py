@@ -205,22 +205,26 @@ def _parse_header(path, header_array):
 def save_history(history, folder):
     """Write ``history.json`` (everything) and ``history.csv`` (one row per step) into ``folder``.
 
-    The CSV has columns ``step, train_loss, grad_norm, val_loss``; ``val_loss`` is empty on steps
-    without an evaluation. Returns the two paths.
+    The CSV has columns ``step, train_loss, grad_norm, val_loss`` (and ``val_bits_per_dim`` for
+    image data); the validation columns are empty on steps without an evaluation. Returns the two
+    paths.
     """
     os.makedirs(folder, exist_ok=True)
     json_path = write_atomically(os.path.join(folder, "history.json"),
                                  lambda file: json.dump(history.to_dict(), file, indent=1), "w")
     val_at = dict(zip(history.val_step, history.val_loss))
+    bits_at = dict(zip(history.val_step, history.val_bits_per_dim))
 
     def write_csv(file):
         writer = csv.writer(file)
-        writer.writerow(["step", "train_loss", "grad_norm", "val_loss"])
+        bits_column = ["val_bits_per_dim"] if bits_at else []
+        writer.writerow(["step", "train_loss", "grad_norm", "val_loss"] + bits_column)
         for index, loss in enumerate(history.train_loss):
             step = index + 1
             grad_norm = history.grad_norm[index] if index < len(history.grad_norm) else ""
+            bits = [repr(bits_at[step]) if step in bits_at else ""] if bits_at else []
             writer.writerow([step, repr(loss), repr(grad_norm) if grad_norm != "" else "",
-                             repr(val_at[step]) if step in val_at else ""])
+                             repr(val_at[step]) if step in val_at else ""] + bits)
     csv_path = write_atomically(os.path.join(folder, "history.csv"), write_csv, "w")
     return json_path, csv_path
 

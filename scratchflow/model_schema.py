@@ -21,7 +21,8 @@ MAX_BINS = 1024                # K, bins of one spline
 MAX_CONTEXT = 4096             # C, context size of a conditional flow
 
 _COMMON = {
-    "model": ("choice", ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice")),
+    "model": ("choice", ("realnvp", "maf", "iaf", "nsf", "nsf-ar", "planar", "radial", "nice",
+                         "realnvp-multiscale", "glow")),
     "dim": ("int", 1, MAX_DIM),
     "n_layers": ("int", 1, MAX_LAYERS),
     "hidden": ("widths", 1, MAX_WIDTH),
@@ -29,6 +30,7 @@ _COMMON = {
     "seed": ("int", 0, MAX_SEED),
     "dtype": ("choice", ("float64", "float32")),
     "logit_alpha": ("number", 0.0, 0.5),
+    "whiten": ("bool",),
 }
 _CONTEXT = {"context_dim": ("int", 1, MAX_CONTEXT)}      # conditional flows (beyond the lecture)
 SCHEMA = {
@@ -44,6 +46,9 @@ SCHEMA["nsf-ar"] = SCHEMA["nsf"]
 SCHEMA["nice"] = {**_COMMON, **_CONTEXT, "lu_linear": ("bool",)}                  # beyond the lecture
 _NO_NETWORK = {key: rule for key, rule in _COMMON.items() if key not in ("hidden", "activation")}
 SCHEMA["planar"] = SCHEMA["radial"] = _NO_NETWORK                   # no network: no hidden sizes
+_IMAGE = {"image_shape": ("widths", 1, MAX_DIM), "scale_bound": ("number or null", 0.0, 1e6)}
+SCHEMA["realnvp-multiscale"] = {**_COMMON, **_IMAGE, "n_scales": ("int", 1, 12)}   # images
+SCHEMA["glow"] = {**_COMMON, **_IMAGE, "n_levels": ("int", 1, 12)}
 REQUIRED = ("model", "dim")
 
 
@@ -101,6 +106,10 @@ def min_stored_values(config):
     is made.
     """
     dim, model = config["dim"], config["model"]
+    if model in ("realnvp-multiscale", "glow"):       # >= one coupling network per layer counted
+        widths = [1, *config.get("hidden", [64, 64]), 2]
+        default_layers = 3 if model == "realnvp-multiscale" else 4
+        return config.get("n_layers", default_layers) * sum(a * b for a, b in zip(widths[:-1], widths[1:]))
     if model in ("planar", "radial"):
         per_layer = 2 * dim + 1 if model == "planar" else dim + 2
         return config.get("n_layers", 8) * per_layer

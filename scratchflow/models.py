@@ -23,7 +23,9 @@ from scratchflow.bijectors.planar import PlanarFlow
 from scratchflow.bijectors.radial import RadialFlow
 from scratchflow.bijectors.spline_autoregressive import SplineAutoregressive
 from scratchflow.bijectors.spline_coupling import SplineCoupling
+from scratchflow.bijectors.whitening import Whitening
 from scratchflow.flow import Flow
+from scratchflow.image_models import build_glow, build_realnvp_multiscale
 from scratchflow.input_checks import check_int, check_sizes
 
 
@@ -38,13 +40,22 @@ def build_model(config):
     options = dict(config)
     model = options.pop("model", None)
     logit_alpha = options.pop("logit_alpha", None)
+    whiten = options.pop("whiten", False)
     if not isinstance(model, str) or model not in MODELS:
         raise ValueError(f"unknown model {model!r}; choose one of {', '.join(MODELS)}")
     flow = MODELS[model](**options)
     if logit_alpha is not None:
-        logit = Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype)
-        flow = Flow([logit, *flow.layers.layers], base=flow.base)
-        flow.config = full_config
+        flow = _with_first_layer(flow, Logit(flow.dim, alpha=float(logit_alpha), dtype=flow.dtype),
+                                 full_config)
+    if whiten:
+        flow = _with_first_layer(flow, Whitening(flow.dim, dtype=flow.dtype), full_config)
+    return flow
+
+
+def _with_first_layer(flow, first, config):
+    """A new flow: ``first``, then the layers of ``flow`` (which is dropped), with ``config``."""
+    flow = Flow([first, *flow.layers.layers], base=flow.base)
+    flow.config = config
     return flow
 
 
@@ -311,4 +322,6 @@ MODELS = {                                   # config["model"] -> the builder of
     "planar": build_planar,
     "radial": build_radial,
     "nice": build_nice,
+    "realnvp-multiscale": build_realnvp_multiscale,     # images (C, H, W): image_models.py
+    "glow": build_glow,
 }

@@ -25,6 +25,8 @@ from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm,
                                    ElementwiseAffine, Example2Map, Logit, LowerTriangular,
                                    Permutation, SplineAutoregressive, SplineCoupling)
 from scratchflow.bijectors import AdditiveCoupling, LULinear, PlanarFlow, RadialFlow
+from scratchflow.bijectors import (ChannelActNorm, FactorOut, InvertibleConv1x1, Pixelwise, Squeeze,
+                                   Whitening, channel_mask, checkerboard_mask)
 
 
 @dataclass
@@ -179,6 +181,65 @@ REGISTRY = [
     Case(LowerTriangular, lambda dim, rng, dtype=np.float64: _lower_triangular(dim, rng),
          float32=False),
 ]
+
+
+IMAGE = (2, 2, 2)                       # (C, H, W) of the image layers' rows: D = 8
+
+
+def _image_coupling(make_mask, dim, rng, dtype=np.float64):
+    """AffineCoupling on (2, 2, 2) images with an image mask of either parity, not the identity."""
+    return AffineCoupling(dim, make_mask(IMAGE, parity=int(rng.integers(2))), hidden=(4,),
+                          scale_bound=2.0, rng=rng, zero_init=False, dtype=dtype)
+
+
+def _conv1x1(dim, rng, dtype=np.float64):
+    """InvertibleConv1x1 on (3, 1, 2) images (a 3×3 W), every factor moved by up to ±0.5."""
+    layer = InvertibleConv1x1((3, 1, 2), rng=rng, dtype=dtype)
+    for array in layer.params.values():
+        array += rng.uniform(-0.5, 0.5, array.shape).astype(dtype)
+    return layer
+
+
+def _channel_actnorm(dim, rng, dtype=np.float64):
+    """ChannelActNorm after its data-dependent initialisation on a random batch."""
+    layer = ChannelActNorm(IMAGE, dtype=dtype)
+    batch = rng.uniform(-2, 2, dim) + rng.uniform(0.3, 3, dim) * rng.standard_normal((4, dim))
+    layer.initialize(batch.astype(dtype))
+    return layer
+
+
+def _factor_out(dim, rng, dtype=np.float64):
+    """FactorOut on (2, 2, 2) images whose kept half goes through a random coupling."""
+    return FactorOut(IMAGE, _coupling(dim // 2, rng, dtype))
+
+
+REGISTRY += [                                                            # image layers
+    Case(Squeeze, lambda dim, rng, dtype=np.float64: Squeeze(IMAGE, dtype=dtype), dims=(8, 8)),
+    Case(AffineCoupling, lambda dim, rng, dtype=np.float64:
+         _image_coupling(checkerboard_mask, dim, rng, dtype), dims=(8, 8),
+         label="AffineCoupling-checkerboard"),
+    Case(AffineCoupling, lambda dim, rng, dtype=np.float64:
+         _image_coupling(channel_mask, dim, rng, dtype), dims=(8, 8),
+         label="AffineCoupling-channels"),
+    Case(Pixelwise, lambda dim, rng, dtype=np.float64: Pixelwise(IMAGE, _coupling(2, rng, dtype)),
+         dims=(8, 8)),
+    Case(InvertibleConv1x1, _conv1x1, dims=(6, 6)),
+    Case(ChannelActNorm, _channel_actnorm, dims=(8, 8)),
+    Case(FactorOut, _factor_out, dims=(8, 8)),
+]
+
+
+def _whitening(dim, rng, dtype=np.float64):
+    """Whitening fitted to correlated random rows, then every parameter moved by up to ±0.3."""
+    mixing = rng.uniform(-1, 1, (dim, dim)) + 2 * np.eye(dim)                 # (D, D)
+    layer = Whitening(dim, dtype=dtype)
+    layer.fit((rng.standard_normal((12, dim)) @ mixing + rng.uniform(-2, 2, dim)).astype(dtype))
+    for array in layer.params.values():
+        array += rng.uniform(-0.3, 0.3, array.shape).astype(dtype)
+    return layer
+
+
+REGISTRY.append(Case(Whitening, _whitening))                             # tabular data's first layer
 
 
 def _spline(cls, dim, rng, dtype=np.float64):

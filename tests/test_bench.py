@@ -109,3 +109,16 @@ def test_bench_nsf_prints_one_json_line_with_zuko_skipped():
     assert line["zuko"].startswith("skipped")
     for variant in ("numpy-coupling", "numpy-autoregressive"):
         assert np.isfinite(line["checkerboard"][variant]["test_nll"])
+
+
+def test_bench_image_digits_prints_bits_per_dim_of_the_four_models():
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    result = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_image_digits.py"), "--part",
+                             "train", "--steps", "2", "--seeds", "0"], capture_output=True,
+                            text=True, env=env, cwd=str(ROOT), timeout=300)
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("|") for line in result.stdout.splitlines() if line.startswith("| ")][1:]
+    assert [row[1].strip() for row in rows] == ["realnvp-multiscale", "glow", "realnvp", "maf"]
+    counts = [int(row[2]) for row in rows]
+    assert max(counts) < 1.1 * min(counts)                     # matched parameter counts
+    assert all(0 < float(row[3]) < 10 for row in rows)         # bits/dim of 17-level pixels

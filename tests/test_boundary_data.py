@@ -75,7 +75,7 @@ def test_save_model_to_a_directory_names_it(tmp_path):
     (lambda: build_autoregressive("maf", 2, n_layers=0, hidden=(4,)), ValueError, r"n_layers must be >= 1"),
     (lambda: build_planar(2, n_layers=0), ValueError, r"n_layers must be >= 1"),   # not via the schema
     (lambda: build_radial(2, n_layers=0), ValueError, r"n_layers must be >= 1"),
-    (lambda: build_model({"model": "glow", "dim": 2}), ValueError, r"unknown model 'glow'"),
+    (lambda: build_model({"model": "waveglow", "dim": 2}), ValueError, r"unknown model 'waveglow'"),
 ])
 def test_model_builders_do_not_truncate(build, error, message):
     with pytest.raises(error, match=message):

@@ -63,7 +63,7 @@ def test_one_dimensional_flow_has_no_layer_figure():
 def test_higher_dimensions_draw_the_loss_only_and_images_when_shaped():
     assert _draw(3, data=np.ones((5, 3)), history=["h"])[0] == ["plot_loss"]
     paths, calls = _draw(64, data=np.ones((5, 64)), history=["h"], image_shape=(8, 8))
-    assert paths == ["plot_loss", "plot_image_samples"]
+    assert paths == ["plot_loss", "plot_image_samples", "plot_generated_vs_real"]
     assert calls["plot_image_samples"][1]["image_shape"] == (8, 8)
     assert _draw(64, data=None, image_shape=(8, 8))[0] == []           # no data: nothing to show
 

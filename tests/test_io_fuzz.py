@@ -99,7 +99,7 @@ HEADER_MUTATIONS = {
     "ten million layers": lambda h: h["config"].update(n_layers=10 ** 7),
     "huge hidden": lambda h: h["config"].update(hidden=[20000, 20000]),
     "hidden that fits the bounds but not the file": lambda h: h["config"].update(hidden=[4000]),
-    "unknown model": lambda h: h["config"].update(model="glow"),
+    "unknown model": lambda h: h["config"].update(model="waveglow"),
     "missing dim": lambda h: h["config"].pop("dim"),
     "unknown key": lambda h: h["config"].update(colour="red"),
     "dim as text": lambda h: h["config"].update(dim="2"),

@@ -21,8 +21,18 @@ from scratchflow.bijectors.lu_linear import LULinear
 from scratchflow.bijectors.planar import PlanarFlow
 from scratchflow.bijectors.radial import RadialFlow
 
+from scratchflow.bijectors.channel_actnorm import ChannelActNorm       # image layers
+from scratchflow.bijectors.conv1x1 import InvertibleConv1x1
+from scratchflow.bijectors.factor_out import FactorOut
+from scratchflow.bijectors.image_masks import channel_mask, checkerboard_mask
+from scratchflow.bijectors.pixelwise import Pixelwise
+from scratchflow.bijectors.squeeze import Squeeze
+from scratchflow.bijectors.whitening import Whitening              # tabular data: starts at N(μ, Σ)
+
 __all__ = ["Bijector", "Compose", "ElementwiseAffine", "Example2Map", "example1_bijector",
            "BatchNorm", "set_training", "Logit",
            "AffineCoupling", "Permutation", "ActNorm", "MAF", "IAF", "LowerTriangular",
            "SplineCoupling", "SplineAutoregressive",
-           "AdditiveCoupling", "LULinear", "PlanarFlow", "RadialFlow"]
+           "AdditiveCoupling", "LULinear", "PlanarFlow", "RadialFlow",
+           "Squeeze", "checkerboard_mask", "channel_mask", "Pixelwise", "InvertibleConv1x1",
+           "ChannelActNorm", "FactorOut", "Whitening"]

@@ -16,7 +16,8 @@ from scratchflow.io import load_model
 
 FIGURE_NOTE = ("density.png (learned density over the data), samples.png (samples vs data),\n"
                "layers.png (data pushed through each layer), loss.png (loss curves); for nsf and\n"
-               "nsf-ar also spline.png (one learned spline over its input's histogram)")
+               "nsf-ar also spline.png (one learned spline over its input's histogram); for image\n"
+               "data (digits) samples.png and generated_vs_real.png instead of the 2-D figures")
 
 
 MAX_POINTS = 10_000_000        # --n, --n-train, --n-val: more would only end in a MemoryError

@@ -27,6 +27,8 @@ def _draw_figures(plotting, flow, data, target, out_dir, history, seed, image_sh
     if image_shape is not None and data is not None:
         _draw(paths, "samples", plotting.plot_image_samples, flow, data, out_dir,
               image_shape=image_shape, seed=seed)
+        _draw(paths, "generated-vs-real", plotting.plot_generated_vs_real, flow, data, out_dir,
+              image_shape=image_shape, seed=seed)
         return paths
     if flow.dim > 2:
         print(f"(no density/sample/layer figures: the data is {flow.dim}-D)", file=sys.stderr)

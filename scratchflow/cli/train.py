@@ -5,7 +5,9 @@
 ``train`` writes into ``--out``: ``model.npz`` (reload with ``scratchflow.io.load_model``),
 ``history.json`` / ``history.csv`` (loss per step, validation loss per evaluation), ``run.json`` (the
 command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``
-(and ``spline.png`` for the spline models nsf / nsf-ar).
+(and ``spline.png`` for the spline models nsf / nsf-ar; for image data ``generated_vs_real.png``,
+the MAF slide's "(a) Generated images, (b) Real images", and bits per dimension in the summary and
+the history).
 """
 import argparse
 import json
@@ -23,9 +25,12 @@ from scratchflow.cli.common import (FIGURE_NOTE, VALIDATION_SEED_OFFSET, data_se
 from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labelled_data
 from scratchflow.cli.figures import draw_conditional_figures, draw_figures
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
+from scratchflow.gaussian_start import (TABULAR_DATASETS, StartSnapshot, keep_start_unless_better,
+                                        start_at_gaussian)
+from scratchflow.image_models import IMAGE_MODEL_NAMES
 from scratchflow.io import save_history, save_model
 from scratchflow.models import MODELS, build_model
-from scratchflow.realdata import IMAGE_SHAPES, load_sklearn
+from scratchflow.realdata import IMAGE_SHAPES, bits_per_dim, load_sklearn
 from scratchflow.targets import load_target, log_normalizer
 from scratchflow.train import fit
 
@@ -39,6 +44,7 @@ TRAIN_EPILOG = """examples:
   scratchflow train --target u1 --steps 3000 --out runs/u1  fit a density known up to a
                                                           constant (reverse KL), no data
   scratchflow train --data moons --epochs 20 --patience 5   early stopping on validation NLL
+  scratchflow train --model glow --data digits --out runs/glow   Glow on 8x8 digits (images)
   scratchflow train --data digits --conditional --out runs/digits   p(x | digit): the one-hot
                                                           label is the context (beyond the lecture)
 
@@ -63,7 +69,9 @@ def add_train_command(subparsers):
                         help="fit this 2-D target density by reverse KL instead of data")
     parser.add_argument("--model", default="realnvp", choices=list(MODELS),
                         help="flow family (default: realnvp); nsf, nsf-ar: neural spline flows; "
-                             "planar, radial, nice: docs/flow_family.md")
+                             "planar, radial, nice: docs/flow_family.md; realnvp-multiscale, glow: "
+                             "image data (digits), --layers couplings per stage / steps per level, "
+                             "docs/images.md")
     parser.add_argument("--layers", type=positive_int, default=8,
                         help="number of flow layers (default: 8)")
     parser.add_argument("--hidden", type=positive_int_list, default=[64, 64],
@@ -94,6 +102,10 @@ def add_train_command(subparsers):
                         help="a conditional flow p(x | class): the one-hot class of each point is "
                              "the context of every conditioner (moons, digits; realnvp, maf, iaf, "
                              "nice); draw a class with scratchflow sample --context K")
+    parser.add_argument("--no-whiten", action="store_true",
+                        help="tabular data (wine, breast_cancer): do not start the flow at the "
+                             "data's full-covariance Gaussian (a whitening first layer fitted to "
+                             "the training rows; on by default)")
     parser.add_argument("--no-figures", action="store_true",
                         help="save the model and history only (draw later with scratchflow plot)")
     parser.set_defaults(run=run_train)
@@ -106,17 +118,31 @@ def run_train(args):
     print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
           f"on {source}", file=sys.stderr)
     steps = None if args.epochs is not None else (args.steps or 2000)
+    start = StartSnapshot(flow, val_data) if flow.config.get("whiten") else None
     with warnings.catch_warnings():                  # the stop is printed in the summary below
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm,
                       seed=args.seed, patience=args.patience, progress=not args.no_progress,
                       context=contexts[0], val_context=contexts[1])
+    if start is not None and not history.stopped.startswith("interrupted"):
+        _keep_gaussian_unless_better(flow, start)
+    if args.data in IMAGE_SHAPES:                    # pixels: bits per dimension, the headline
+        history.val_bits_per_dim = [bits_per_dim(loss, flow.dim) for loss in history.val_loss]
     set_training(flow, False)                        # figures: BatchNorm with running averages
     try:
         return _save_run(args, flow, history, target, val_data)
     except OSError as error:                         # disk full, folder removed meanwhile, ...
         fail("train", f"could not write the results into {args.out}: {error}")
+
+
+def _keep_gaussian_unless_better(flow, start):
+    """Tabular data: keep the training only if its validation gain over the starting Gaussian is
+    more than two standard errors (docs/real_data.md); say which was kept."""
+    kept, gain, error = keep_start_unless_better(flow, start)
+    verdict = "kept the trained flow" if kept else "kept the starting Gaussian N(mean, cov)"
+    print(f"validation gain over the data's Gaussian: {gain:.4f} ± {error:.4f} nats per row; "
+          f"{verdict}", file=sys.stderr)
 
 
 def _check_flags(args):
@@ -133,7 +159,10 @@ def _check_flags(args):
             if value is not None:
                 usage_error("train", flag, f"{args.data} has a fixed train/test split; --n-train "
                                            f"and --n-val apply to the toy data sets only")
-    else:
+    if args.model in IMAGE_MODEL_NAMES and args.data not in IMAGE_SHAPES:
+        usage_error("train", "--model", f"{args.model} is a flow for images; train it on "
+                                        f"{', '.join(IMAGE_SHAPES)}, not {args.data}")
+    if args.data not in REAL_DATASETS:
         args.n_train = args.n_train or 8000
         args.n_val = args.n_val or 2000
         if args.model == "realnvp" and load_dataset(args.data, 1, rng=0).shape[1] < 2:
@@ -190,6 +219,8 @@ def _setup(args):
             dim = train_data.shape[1]
             source = f"{args.data} ({len(train_data)} train / {len(val_data)} validation points)"
         flow = _build_flow(args, dim)
+        if flow.config.get("whiten"):                # untrained flow = N(mean, cov) of the rows
+            start_at_gaussian(flow, train_data)
     except (ValueError, ImportError) as error:       # unknown data set, model that cannot take D, ...
         fail("train", error)
     return target, train_data, val_data, flow, source
@@ -211,6 +242,8 @@ def _build_flow(args, dim):
         del config["hidden"]
     if args.data in IMAGE_SHAPES:            # pixels in (0, 1): a logit layer first (Real-NVP §4.1)
         config["logit_alpha"] = 0.05
+    if args.data in TABULAR_DATASETS and not getattr(args, "no_whiten", False):
+        config["whiten"] = True              # start at the data's Gaussian (docs/real_data.md)
     if args.conditional:
         config["context_dim"] = CLASSES[args.data]
     return build_model(config)
@@ -221,7 +254,11 @@ def _summary(flow, history, target, val_data):
     and a warning when the last validation loss is worse than the best by more than a margin."""
     what = "NLL" if target is None else "reverse KL + const"
     summary = f"{history.steps} steps in {history.seconds:.1f} s"
-    if history.best_step is not None:
+    if history.best_step is not None and history.val_bits_per_dim:    # image data
+        best_bits = bits_per_dim(history.best_val_loss, flow.dim)
+        summary += (f"; best validation {best_bits:.4f} bits/dim (NLL {history.best_val_loss:.4f} "
+                    f"nats) at step {history.best_step}")
+    elif history.best_step is not None:
         summary += f"; best validation {what} {history.best_val_loss:.4f} nats at step {history.best_step}"
         last, best = history.val_loss[-1], history.best_val_loss
         if last > best + max(OVERFIT_MARGIN, OVERFIT_MARGIN * abs(best)):

@@ -7,10 +7,12 @@ import numpy as np
 CURVE_POINTS = 400      # vertices of the polyline that draws a smooth curve (finer than the pixels)
 
 
-def save_figure(fig, out_dir, filename):
+def save_figure(fig, out_dir, filename, metadata=None):
+    """Write ``fig`` to ``out_dir/filename`` (PNG text chunks from ``metadata``), close it, return
+    the path."""
     os.makedirs(out_dir, exist_ok=True)
     path = os.path.join(out_dir, filename)
-    fig.savefig(path, dpi=110, bbox_inches="tight")
+    fig.savefig(path, dpi=110, bbox_inches="tight", metadata=metadata)
     plt.close(fig)
     return path
 
