@@ -76,11 +76,11 @@ class FactorOut(Bijector):
     def _check_codomain(self, z):
         self.inner._check_codomain(z[:, :self.half])
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         z_kept, log_det = self.inner._forward(x[:, :self.half])             # (N, D/2), (N,)
         return np.concatenate([z_kept, x[:, self.half:]], axis=1), log_det  # (N, D)
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         x_kept, log_det = self.inner._inverse(z[:, :self.half])             # (N, D/2), (N,)
         return np.concatenate([x_kept, z[:, self.half:]], axis=1), log_det  # (N, D)
 

@@ -66,11 +66,11 @@ class Pixelwise(Bijector):
         pixels = self.shape[1] * self.shape[2]
         return np.repeat(grad_log_det, pixels)                             # (N,) -> (N·H·W,)
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         rows, log_det = self.layer._forward(self.to_pixels(x))             # (N·H·W, C), (N·H·W,)
         return self.from_pixels(rows, len(x)), self._per_image(log_det, len(x))
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         rows, log_det = self.layer._inverse(self.to_pixels(z))
         return self.from_pixels(rows, len(z)), self._per_image(log_det, len(z))
 

@@ -61,10 +61,10 @@ class Squeeze(Bijector):
         blocks = z.reshape(len(z), channels, 2, 2, height // 2, width // 2)   # (N, C, i, j, h, w)
         return blocks.transpose(0, 1, 4, 2, 5, 3).reshape(len(z), self.dim)   # (N, D) (c, h, i, w, j)
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         return self.squeeze(x), np.zeros(len(x), dtype=x.dtype)             # (N, D), (N,)
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         return self.unsqueeze(z), np.zeros(len(z), dtype=z.dtype)
 
     def _backward(self, grad_z, grad_log_det):

@@ -35,7 +35,7 @@ log_scale.
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector
-from scratchflow.lazy_linalg import solve_triangular
+from scipy.linalg import solve_triangular
 from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_array, check_dtype, check_int
 
@@ -87,7 +87,7 @@ class Whitening(Bijector):
         self._own_grads["lower"] += grad_weight * self.lower_mask
         self._own_grads["log_scale"] += np.diag(grad_weight) * np.exp(self.log_scale) + grad_log_det_total
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         if not self.initialized:
             self.fit(x)
         weight = self.weight()                                                # (D, D)
@@ -101,7 +101,7 @@ class Whitening(Bijector):
         self._add_grads(grad_z.T @ cache.centered, -grad_x.sum(axis=0), grad_log_det.sum())
         return grad_x
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         weight = self.weight()
         centered = solve_triangular(weight, z.T, lower=True).T                # (N, D) W⁻¹ z
         self._inverse_cache = Cache(centered=centered, weight=weight)
