@@ -35,7 +35,7 @@ from scratchflow_course.grading.results import build_results, failure_results, w
 from scratchflow_course.grading.spec import load_homework, validate_checks
 from scratchflow_course.grading.submission import refuse_code_from, submission_seed
 from scratchflow_course.grading.task import grade_task
-from scratchflow_course.grading.namespaces import closed_folders, python_paths
+from scratchflow_course.grading.namespaces import closed_folders, hidden_folders, import_paths, python_paths
 from scratchflow_course.grading.walls import Walls, close_to_others
 
 
@@ -98,11 +98,7 @@ class Grader:
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, True)
         # folders closed to others on the way to Python or the package copies: the child opens them
         self.expose = closed_folders(python_paths() + [self.packages]) if self.walls.privileged else []
-        # without root: what a user namespace hides from the child (the checkout, unless Python is in it)
-        checkout = package_root()
-        inside = any((os.path.realpath(p) + os.sep).startswith(os.path.realpath(checkout) + os.sep)
-                     for p in python_paths())
-        self.hide = [self.source, self.logs] + ([] if inside else [checkout])
+        self.child_paths, self.hide = import_paths(), [self.source, self.logs] + hidden_folders()
         if self.expose:
             self.notes.append("the task uids see only " + ", ".join(f"{a}/{b}" for a, b in self.expose)
                               + " of " + ", ".join(sorted({a for a, _ in self.expose})) + " (a mount namespace)")

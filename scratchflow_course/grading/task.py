@@ -75,6 +75,8 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
            "checks": [{"key": c.key, "runner": c.run.__name__} for c in checks], "uid": uid,
            "expose": closed_folders(python_paths() + [library.lib]) if uid is not None else [],
            "hide": grader.hide + [library.private] if grader.walls.user_namespace else [],
+           "keep": [[path, True] for path in grader.child_paths + [library.lib]],
+           "paths": grader.child_paths,
            "cpu_seconds": limit, "forbidden": list(task.forbidden),
            "seatbelt": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0"}
     flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items()
@@ -82,7 +84,7 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
     buffer = io.BytesIO()
     np.savez(buffer, **flat)
     payload = json.dumps(job).encode("utf-8") + b"\n" + buffer.getvalue()
-    command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, library.lib]
+    command = [sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, library.lib]
     stdout_path, stderr_path = os.path.join(logs, "stdout.txt"), os.path.join(logs, "stderr.txt")
     try:
         with Guard():                    # on leaving: kill what left the process group

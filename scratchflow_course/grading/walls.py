@@ -64,29 +64,39 @@ class Walls:
                  "inputs in and outputs out through pipes as data (JSON and .npz without pickle); "
                  "scoring in the grader only",
                  "resource limits: CPU time, address space, file size, open files",
-                 "a fresh copy of the package per task (the stubs and that task's regions only), written from the grader's memory"]
+                 "a fresh copy of the package per task (the stubs and that task's regions only), written "
+                 "from the grader's memory",
+                 "Python started without site hooks (-I -S): no .pth file or sitecustomize runs in a task"]
         if self.privileged:
             walls += [f"student code runs as uid {self.base_uid}+task (not root), with a process cap "
                       "and no_new_privs",
-                      "writable by it: its own sandbox only; the reference and hidden checks are not "
-                      "readable by it; files it leaves in /tmp, /var/tmp, /dev/shm are removed"]
+                      "writable by it: its own sandbox only (a 256 MB tmpfs of its own); the reference "
+                      "and hidden checks are not readable by it; files it leaves in /tmp, /var/tmp, "
+                      "/dev/shm, /run/lock are removed",
+                      "its own IPC and network namespaces: SysV objects and sockets die with it; "
+                      "loopback only"]
         elif self.user_namespace:
-            walls += ["a user namespace: empty folders over the reference, the hidden checks and the "
-                      "checkout; no network"]
+            walls += ["a user namespace: empty read-only folders over the reference, the hidden checks "
+                      "and the checkout (Python's own folders bound back read-only); its own IPC and "
+                      "network namespaces (loopback only); its sandbox a 256 MB tmpfs of its own"]
         return walls
 
     def missing(self):
+        """Exactly the walls a root grader has and this one lacks (empty as root)."""
         if self.privileged:
             return []
-        reading = ("" if self.user_namespace else "read the reference solution and the hidden checks, ")
         who = (f"running as root but {self.reason}, so student code runs AS ROOT" if self.reason else
                "not running as root, so student code runs as your own user")
         remedy = ("make that folder enterable by others (chmod o+x) or use a Python installed elsewhere"
                   if self.reason else "run as root, e.g. in a container, for these walls")
-        missing = [f"{who}: it can {reading}write wherever you can and signal the grader ({remedy})",
-                   "no process or thread cap (RLIMIT_NPROC needs a dedicated uid)"]
+        missing = [f"{who}: it can signal your processes and write where you can outside the folders "
+                   f"made read-only ({remedy})",
+                   "no process or thread cap (RLIMIT_NPROC needs a dedicated uid)",
+                   "files left in /tmp, /var/tmp, /dev/shm are not swept (they are not told apart from yours)"]
         if not self.user_namespace:
-            missing.append("no user namespace (unshare -U is not allowed here)")
+            missing += ["no user namespace (unshare -U is not allowed here): student code can read the "
+                        "reference solution, the hidden checks and the checkout, and use the network; "
+                        "SysV objects it makes outlive it"]
         return missing
 
     def describe(self):
@@ -148,7 +158,7 @@ def processes_of(uid):
     return found
 
 
-def sweep_files(uid, places=("/tmp", "/var/tmp", "/dev/shm")):
+def sweep_files(uid, places=("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")):
     """Remove every file and folder owned by ``uid`` in the world-writable ``places``."""
     import shutil
     removed = 0
