@@ -10,6 +10,7 @@ task whose files are byte-for-byte the key's is graded once.
 import csv
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -20,7 +21,7 @@ from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
 from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
-from tests.grading_fixtures.plants import PLANTS, make_submission
+from tests.grading_fixtures.plants import PLANTS, make_submission, replay_plant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
@@ -148,22 +149,34 @@ def test_reference_and_hidden_checks_are_closed_to_the_task_uids(grader):
     assert grader.walls.uid(0) not in (None, 0)
 
 
-def test_without_root_a_user_namespace_hides_the_reference(tmp_path, monkeypatch):
-    """The walls a user without root gets where the kernel allows user namespaces: the attack that
-    reads the reference library by its path finds an empty folder, and the results say what is missing."""
+def test_without_root_a_user_namespace_hides_the_reference(key, tmp_path, monkeypatch):
+    """The walls a user without root gets where the kernel allows user namespaces: the key still
+    scores 100, the attack that reads the reference library by its path finds an empty folder (its
+    density check loses its points), and the results say what is missing. The grader run by a real
+    ordinary user: ``tests/test_grading_without_root.py``."""
     from scratchflow_course.grading import walls
     from scratchflow_course.grading.namespaces import user_namespaces_work
     if not user_namespaces_work():
         pytest.skip("this kernel does not allow user namespaces (unshare -U)")
     monkeypatch.setattr(walls.Walls, "detect", classmethod(lambda cls: cls(privileged=False, user_namespace=True)))
     local = Grader(SOLUTIONS)
-    submission = make_submission(ROOT, local.homework.files, PLANTS["reads_reference"], str(tmp_path / "s"),
-                                 values={"@PACKAGE@": PACKAGE})
-    results = grade_submission(submission, seed=SEED, grader=local)
-    local.close()
-    assert task_scores(results, local)["change_of_variables"] == 0
+    try:
+        full = make_submission(key, local.homework.files, {"edits": []}, str(tmp_path / "key"))
+        attacked = make_submission(key, local.homework.files, PLANTS["reads_reference"], str(tmp_path / "s"),
+                                   values={"@PACKAGE@": PACKAGE})
+        cache = {}
+        key_results = grade_submission(full, hidden=True, seed=SEED, grader=local, cache=cache)
+        results = grade_submission(attacked, hidden=True, seed=SEED, grader=local, cache=cache)
+    finally:
+        local.close()
+    assert key_results["score"] == pytest.approx(100), [t["output"] for t in key_results["tests"]
+                                                        if t["score"] < t["max_score"]][:3]
+    scores, full_scores = task_scores(results, local), task_scores(key_results, local)
+    assert scores["change_of_variables"] < full_scores["change_of_variables"]
+    assert {k: v for k, v in scores.items() if k != "change_of_variables"} == \
+        {k: v for k, v in full_scores.items() if k != "change_of_variables"}
     assert "a user namespace" in results["output"] and "WALLS MISSING" in results["output"]
-    assert results["extra_data"]["walls_missing"]
+    assert results["extra_data"]["walls_missing"] == walls.Walls(privileged=False, user_namespace=True).missing()
 
 
 def test_one_submission_cannot_change_the_next_ones_grading(tmp_path):
@@ -246,7 +259,49 @@ def test_flat_upload_links_and_special_files(grader, cache, tmp_path):
     assert (scores["made_masks"], scores["triangular"], scores["composition"]) == (0, 0, 0)
     assert scores["coupling"] == 10 and scores["loss"] == 8
     outputs = {t["tags"][0]: t["output"] for t in results["tests"]}
-    assert "symbolic link" in outputs["made_masks"] and "not a regular file" in outputs["triangular"]
+    assert "link that leads out of the submission" in outputs["made_masks"] and "not a regular file" in outputs["triangular"]
+
+
+def test_folders_linked_out_of_the_submission_score_zero(grader, cache, key, key_results, tmp_path):
+    """Every file the grader reads from a submission is resolved, all its components, inside the
+    submission folder: the stubs with ``scratchflow/`` linked to the reference score 0, and the key
+    with only ``scratchflow/bijectors`` linked loses exactly the tasks of that folder, each with a
+    message; a link that stays inside the submission is fine."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    os.symlink(PACKAGE, stubs / "scratchflow")
+    results = grade_submission(str(stubs), hidden=True, seed=SEED, cache=cache, grader=grader)
+    assert results["score"] == 0
+    assert all("link that leads out of the submission folder" in t["output"] for t in results["tests"])
+
+    partial = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path / "partial"))
+    inside = tmp_path / "partial" / "mine"
+    os.rename(os.path.join(partial, "scratchflow", "nn"), inside)
+    os.symlink(inside, os.path.join(partial, "scratchflow", "nn"))            # inside: fine
+    shutil.rmtree(os.path.join(partial, "scratchflow", "bijectors"))
+    os.symlink(os.path.join(PACKAGE, "bijectors"), os.path.join(partial, "scratchflow", "bijectors"))
+    results = grade_submission(partial, hidden=True, seed=SEED, cache=cache, grader=grader)
+    scores, full = task_scores(results, grader), task_scores(key_results, grader)
+    linked = {task.id for task in grader.homework.tasks
+              if any(name.startswith("scratchflow/bijectors/") for name in task.files)}
+    assert linked and all(scores[task] == 0 for task in linked)
+    assert {t: s for t, s in scores.items() if t not in linked} == {t: s for t, s in full.items() if t not in linked}
+    assert all("link that leads out of the submission folder" in t["output"] for t in results["tests"]
+               if set(t["tags"]) & linked)
+
+
+def test_replaying_the_public_values_earns_nothing(grader, cache, tmp_path):
+    """The stubs, each task's child sending the public values the release ships as its outputs
+    (from the task's first region; a probe that reaches another region first meets the stub): a
+    public check shows "ok" at the public seed, as the local tests would, and earns nothing, since
+    the same probe at a seed the student cannot know gives other values."""
+    plant = replay_plant(os.path.join(EXERCISES, "tests", "expected"), grader.homework.tasks)
+    submission = make_submission(EXERCISES, grader.homework.files, plant, str(tmp_path / "s"))
+    results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    assert results["score"] == 0
+    public = [t for t in results["tests"] if not t["name"].endswith("[hidden]")]
+    replayed = [t for t in public if "ok at the public seed, but the same probe at a seed you cannot know" in t["output"]]
+    assert len(replayed) >= 20 and all(t in replayed or "NotImplementedError" in t["output"] for t in public)
 
 
 def test_files_beside_the_task_files_never_reach_the_grader(grader, tmp_path, monkeypatch):
@@ -300,7 +355,9 @@ def test_hidden_inputs_are_fixed_per_submission_and_differ_from_public(grader):
     first, again = (check.make_inputs(check_seed(submission_seed(4, "123"), check)) for _ in range(2))
     other = check.make_inputs(check_seed(submission_seed(4, "124"), check))
     assert first["seed"] == again["seed"] != other["seed"]
-    assert public.make_inputs(None)["seed"] == grader.homework.public_seed != first["seed"]
+    public_inputs = public.make_inputs(check_seed(submission_seed(4, "123"), public))
+    assert public_inputs["seed"] == grader.homework.public_seed != first["seed"]
+    assert public_inputs["unknown_seed"] != public.make_inputs(check_seed(submission_seed(4, "124"), public))["unknown_seed"]
 
 
 def test_cli_grade_writes_results_and_summary(tmp_path):

@@ -142,6 +142,8 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
         per_task = [future.result() for future in futures]
     header = (f"{homework.name}\nsubmission: {os.path.abspath(submission)}\n"
               f"tests: {'public and hidden' if hidden else 'public only'}; seed {seed}\n"
+              "public tests: the values of your local tests; their points count only when the same "
+              "test also passes at a seed you cannot know\n"
               + grader.walls.describe() + "\n" + "".join(note + "\n" for note in grader.notes))
     results = build_results(homework, per_task, header, time.monotonic() - start)
     results["extra_data"] = {"walls_up": grader.walls.present(), "walls_missing": grader.walls.missing()}

@@ -29,11 +29,11 @@ def _student_text(submission, relative):
     """``(text, None)`` or ``(None, problem)``: the student's copy of ``relative`` (at that path in
     the submission, else the shallowest file of that name, as Gradescope uploads single files)."""
     path = os.path.join(submission, relative)
-    if not (os.path.isfile(path) and not os.path.islink(path)):
+    if not os.path.lexists(path):
         path = find_student_file(submission, os.path.basename(relative))
     if path is None:
         return None, f"{relative} was not found in the submission"
-    data, problem = read_student_file(path)
+    data, problem = read_student_file(path, submission)
     if problem:
         return None, f"{relative} {problem}"
     try:                                   # read as Python reads it: a coding line is honoured

@@ -26,14 +26,25 @@ def find_student_file(submission, filename):
     return None if best is None else best[1]
 
 
-def read_student_file(path):
-    """``(bytes, None)`` for a regular file of at most STUDENT_FILE_LIMIT bytes, else ``(None, reason)``.
+def _leaves(path, submission):
+    """True if ``path``, every component resolved, lies outside the ``submission`` folder."""
+    top = os.path.realpath(submission)
+    return not (os.path.realpath(path) + os.sep).startswith(top + os.sep)
 
-    A symbolic link is refused (it could point at the reference solution, or at a FIFO or
-    ``/dev/zero`` that would hang the grader); the bytes are read once, so the file the grader scans
-    is the file the child runs.
+
+def read_student_file(path, submission):
+    """``(bytes, None)`` for a regular file of at most STUDENT_FILE_LIMIT bytes inside the
+    ``submission`` folder, else ``(None, reason)``.
+
+    A path that leads out of the submission folder through a link in any of its components (a
+    linked ``scratchflow/`` folder could be the reference solution) is refused, and so is a file
+    that is itself a symbolic link (it could point at a FIFO or ``/dev/zero`` that would hang the
+    grader); the bytes are read once, so the file the grader scans is the file the child runs.
     """
     too_large = f"is larger than {STUDENT_FILE_LIMIT // 1000} kB; that is not a source file"
+    if _leaves(path, submission):
+        return None, ("is reached through a link that leads out of the submission folder (to "
+                      f"{os.path.realpath(path)}); upload the files themselves")
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):

@@ -3,8 +3,9 @@
 1. compose the package the child imports: the stubbed library with the student's regions of this
    task only (:mod:`scratchflow_course.grading.package`), laid out as a fresh copy of its own; a missing
    file or a mangled marker scores zero for the task and says so;
-2. make the inputs of the task's checks here, from a seeded rng (public checks: the homework's
-   public seed; hidden checks: the submission's seed, so a regrade gives the same score);
+2. make the inputs of the task's checks here, from an rng seeded by the submission's seed (a
+   regrade gives the same score; a public check takes the homework's public seed from it and an
+   unknown one);
 3. run one child (:mod:`scratchflow_course.grading.child`) that imports that package, in a fresh empty
    sandbox, behind the walls of :mod:`scratchflow_course.grading.walls`: job and inputs in through its
    stdin, outputs back through a pipe;
@@ -169,8 +170,7 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
                                              ("runners", grader.files["autograder/runners.py"])]))
         if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
             return [dict(entry) for entry in cache[cache_key][0]]
-    inputs = {c.key: c.make_inputs(check_seed(grader.homework.public_seed if c.public else seed, c))
-              for c in checks}
+    inputs = {c.key: c.make_inputs(check_seed(seed, c)) for c in checks}
     run, *logs = _run_in_child(grader, task, checks, inputs, package_files, limit, slot)
     grouped = None if run.timed_out else read_outputs(run.output, [c.key for c in checks])
     result = entries(lambda c: _judge(grader, task, c, inputs[c.key], grouped, run, limit, logs))

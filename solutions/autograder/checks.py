@@ -2,7 +2,10 @@
 
 * the public check runs the probe at the homework's public seed and compares the outputs with the
   values stored in ``exercises/tests/expected/<task>.npz`` — exactly what the student's public test
-  does, with the same message and the same known-mistake hints;
+  does, with the same message and the same known-mistake hints. The student knows those values, and
+  the child could send them without computing anything, so the check earns its points only when
+  the same probe, run in the same child at a seed drawn from the submission's (unknown to the
+  student), also gives the reference's values;
 * the hidden check runs the same probe at a seed drawn from the submission's seed and compares with
   the reference library run on the same seed in the grader. It differs from the public check by its
   inputs only.
@@ -19,18 +22,33 @@ from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.spec import Check
 from scratchflow_course.homework import all_probes
 from scratchflow_course.homework.public import load_expected
-from scratchflow_course.homework.verdict import judge
+from scratchflow_course.homework.verdict import first_difference, judge
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = os.path.join(os.path.dirname(SOURCE), "exercises", "tests", "expected")
 PUBLIC_SHARE = 0.4
+UNKNOWN = runners.UNKNOWN
+
+
+def _split(outputs):
+    """The outputs at the public seed, and those at the seed the student cannot know."""
+    return ({name: value for name, value in outputs.items() if not name.startswith(UNKNOWN)},
+            {name[len(UNKNOWN):]: value for name, value in outputs.items() if name.startswith(UNKNOWN)})
 
 
 def _public(task, probe, what):
     meta, expected, signatures = load_expected(EXPECTED, task)
 
     def evaluate(outputs, inputs, reference):
-        return judge(what, outputs, expected[probe], signatures.get(probe), meta["mistakes"])
+        public, unknown = _split(outputs)
+        passed, message = judge(what, public, expected[probe], signatures.get(probe), meta["mistakes"])
+        if not passed:
+            return passed, message
+        difference = first_difference(unknown, _split(reference)[1])
+        if difference is None:
+            return True, message
+        return False, (f"{message} at the public seed, but the same probe at a seed you cannot know "
+                       f"gives other values ({difference}): the public values alone earn no points")
     return evaluate
 
 
@@ -38,6 +56,10 @@ def _hidden(what):
     def evaluate(outputs, inputs, reference):
         return judge(what, outputs, reference)
     return evaluate
+
+
+def _seed(rng):
+    return np.array(int(rng.integers(2 ** 31)))
 
 
 def _checks():
@@ -50,10 +72,11 @@ def _checks():
             run = getattr(runners, f"run_{task.id}__{probe}")
             public_seed = homework.public_seed
             checks.append(Check(task.id, f"{probe} (public)", share * PUBLIC_SHARE, True,
-                                lambda rng, seed=public_seed: {"seed": np.array(seed)}, run,
-                                evaluate=_public(task.id, probe, what), needs_reference=False))
+                                lambda rng, seed=public_seed: {"seed": np.array(seed),
+                                                               "unknown_seed": _seed(rng)}, run,
+                                evaluate=_public(task.id, probe, what)))
             checks.append(Check(task.id, probe, share * (1 - PUBLIC_SHARE), False,
-                                lambda rng: {"seed": np.array(int(rng.integers(2 ** 31)))}, run,
+                                lambda rng: {"seed": _seed(rng)}, run,
                                 evaluate=_hidden(what)))
     return checks
 
