@@ -21,7 +21,7 @@ from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
 from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
-from tests.grading_fixtures.plants import PLANTS, make_submission, replay_plant
+from tests.grading_fixtures.plants import PLANTS, REGION, make_submission, replay_plant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
@@ -302,6 +302,44 @@ def test_replaying_the_public_values_earns_nothing(grader, cache, tmp_path):
     public = [t for t in results["tests"] if not t["name"].endswith("[hidden]")]
     replayed = [t for t in public if "ok at the public seed, but the same probe at a seed you cannot know" in t["output"]]
     assert len(replayed) >= 20 and all(t in replayed or "NotImplementedError" in t["output"] for t in public)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason=NEEDS_ROOT)
+def test_nothing_outlives_a_task(grader, cache, key, key_results, tmp_path):
+    """A task that leaves a SysV shared-memory segment (64 MB) and a message queue, a file in
+    /run/lock, and tries a service of the machine on 127.0.0.1: after grading nothing of the task
+    uids is left in the kernel's IPC tables nor in /run/lock, and the service was out of reach
+    (loopback of its own still works: an honest server and client in the task)."""
+    import socket
+    server = socket.create_server(("127.0.0.1", 0))
+    attack = {"edits": [("scratchflow/bijectors/examples.py", REGION("change_of_variables"), f'''
+import ctypes as _ctypes, socket as _socket
+_libc = _ctypes.CDLL(None, use_errno=True)
+_libc.shmget(0x5CA7C4, _ctypes.c_size_t(64 << 20), 0o1666)
+_libc.msgget(0x5CA7C5, 0o1666)
+open("/run/lock/scratchflow-planted", "w").close()
+_own = _socket.create_server(("127.0.0.1", 0))
+_socket.create_connection(_own.getsockname(), timeout=1).close()
+try:
+    _socket.create_connection(("127.0.0.1", {server.getsockname()[1]}), timeout=1).close()
+except OSError:
+    x1 = -x1                                    # wrong on purpose unless the machine's service answered
+''')]}
+    submission = make_submission(key, grader.homework.files, attack, str(tmp_path / "s"))
+    with server:
+        results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    scores, full = task_scores(results, grader), task_scores(key_results, grader)
+    assert scores["change_of_variables"] < full["change_of_variables"]
+    assert {t: s for t, s in scores.items() if t != "change_of_variables"} == \
+        {t: s for t, s in full.items() if t != "change_of_variables"}
+    assert not any("raised an error" in t["output"] for t in results["tests"])      # loopback worked
+    task_uids = {grader.walls.uid(slot) for slot in range(len(grader.homework.tasks))}
+    for table in ("/proc/sysvipc/shm", "/proc/sysvipc/msg"):
+        with open(table) as handle:
+            rows = [line.split() for line in handle.readlines()[1:]]
+        header = open(table).readline().split()
+        assert not [row for row in rows if int(row[header.index("uid")]) in task_uids], table
+    assert not os.path.exists("/run/lock/scratchflow-planted")
 
 
 def test_files_beside_the_task_files_never_reach_the_grader(grader, tmp_path, monkeypatch):

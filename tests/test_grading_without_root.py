@@ -18,7 +18,7 @@ from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
 from tests.grading_fixtures.ordinary_user import give, make_checkout, ordinary_uid, run_as
-from tests.grading_fixtures.plants import REGION, make_submission
+from tests.grading_fixtures.plants import REGION, make_submission, replay_plant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOMEWORK = load_homework(os.path.join(ROOT, "solutions"))
@@ -73,8 +73,12 @@ def graded(tmp_path_factory):
         for name, start, plant in [("a_key", release, {"edits": []}),
                                    ("b_stubs", os.path.join(ROOT, "exercises"), {"edits": []}),
                                    ("c_reads_checkout", release, READS_CHECKOUT),
-                                   ("d_plants_pth", release, PLANTS_PTH)]:
+                                   ("d_plants_pth", release, PLANTS_PTH),
+                                   ("f_replays_public_values", os.path.join(ROOT, "exercises"),
+                                    replay_plant(os.path.join(ROOT, "exercises", "tests", "expected"), HOMEWORK.tasks))]:
             make_submission(start, HOMEWORK.files, plant, os.path.join(folder, name), values=values)
+        os.makedirs(os.path.join(folder, "e_links_the_reference"))
+        os.symlink(os.path.join(checkout, "scratchflow"), os.path.join(folder, "e_links_the_reference", "scratchflow"))
         give(checkout, uid)
         completed = run_as(uid, checkout, ["-m", "scratchflow_course", "grade", "--all", folder, "--hidden",
                                            "--results", "out/scores.csv", "--results-dir", "out/results"])
@@ -116,6 +120,13 @@ def test_no_pth_file_runs_in_a_task(graded):
     assert not any(name == "zz_task_planted.pth" for _, _, names in os.walk(os.path.join(checkout, ".venv"))
                    for name in names)
     assert float(rows["d_plants_pth"]["score"]) == pytest.approx(100)
+
+
+def test_links_out_of_the_submission_and_replayed_public_values_score_zero(graded):
+    rows, results, _ = graded
+    assert float(rows["e_links_the_reference"]["score"]) == 0
+    assert all("link that leads out of the submission" in t["output"] for t in results["e_links_the_reference"]["tests"])
+    assert float(rows["f_replays_public_values"]["score"]) == 0
 
 
 def test_the_results_list_exactly_the_missing_walls(graded):
