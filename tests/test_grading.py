@@ -342,6 +342,67 @@ except OSError:
     assert not os.path.exists("/run/lock/scratchflow-planted")
 
 
+@pytest.mark.skipif(not IS_ROOT, reason="mounts a small tmpfs (root) to stand for Docker's 64 MB /dev/shm")
+def test_honest_scratch_files_fit_beside_a_small_dev_shm(key, key_results, monkeypatch):
+    """Two tasks graded at once each write 60 MB of scratch files, with the grader's folder on a
+    64 MB tmpfs (Docker's default /dev/shm): both keep every point, since each sandbox is a tmpfs of
+    its own; and the grader itself would not put its folder on so small a /dev/shm."""
+    import subprocess
+    import tempfile
+    from scratchflow_course.grading import grader as grader_module
+    small = tempfile.mkdtemp(prefix="scratchflow-small-shm-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=1777", "tmpfs", small], check=True)
+    try:
+        assert grader_module.scratch_parent(small) is None and grader_module.scratch_parent() == "/dev/shm"
+        monkeypatch.setattr(grader_module, "scratch_parent", lambda: small)
+        local = Grader(SOLUTIONS)
+        scratch = """
+import os as _os
+if not _os.path.exists("honest-scratch.bin"):
+    with open("honest-scratch.bin", "wb") as _scratch:
+        for _ in range(60):
+            _scratch.write(bytes(2 ** 20))
+"""
+        first, second = local.homework.tasks[:2]                     # graded at the same time
+        plant = {"edits": [(first.files[0], REGION(first.id), scratch), (second.files[0], REGION(second.id), scratch)]}
+        submission = make_submission(key, local.homework.files, plant, tempfile.mkdtemp(prefix="scratchflow-s-"))
+        try:
+            results = grade_submission(submission, hidden=True, seed=SEED, grader=local)
+        finally:
+            local.close()
+            shutil.rmtree(submission, ignore_errors=True)
+    finally:
+        subprocess.run(["umount", small], check=True)
+        os.rmdir(small)
+    assert task_scores(results, local) == task_scores(key_results, local), \
+        [t["output"] for t in results["tests"] if t["score"] < t["max_score"]][:2]
+
+
+def test_a_child_that_dies_before_student_code_is_retried_then_the_grader_fails(grader, key, tmp_path, monkeypatch):
+    """The student is never charged for the grader: a child that ends before it reports its walls
+    up is run again; once more, and the submission gets a visible "autograder failed", not a zero."""
+    import sys as _sys
+    from scratchflow_course.grading import task as task_module
+    calls = []
+    real = task_module.run_child
+
+    def failing(command, *args):
+        calls.append(command)
+        if len(calls) == 1 or always:               # dies where the grader starts it, before any student code
+            command = [_sys.executable, "-c", "import os; os._exit(3)"]
+        return real(command, *args)
+    monkeypatch.setattr(task_module, "run_child", failing)
+    task = grader.homework.task("made_masks")
+    submission = make_submission(key, task.files, {"edits": []}, str(tmp_path / "s"))
+    always = False
+    entries = task_module.grade_task(grader, task, submission, hidden=False, seed=SEED, time_limit=None)
+    assert len(calls) == 2 and all(entry["passed"] for entry in entries)            # retried once: full marks
+    always, calls[:] = True, []
+    results = grade_to_file(submission, str(tmp_path / "results.json"), grader=grader)
+    assert results["tests"][0]["name"] == "autograder failed" and results["tests"][0]["visibility"] == "visible"
+    assert "tried twice" in results["tests"][0]["output"] and "before student code ran" in results["tests"][0]["output"]
+
+
 def test_files_beside_the_task_files_never_reach_the_grader(grader, tmp_path, monkeypatch):
     """Only the task's regions enter the child's package: a numpy.py, sitecustomize.py, a copy of
     the grader's checks or a whole scratchflow/__init__.py in the submission change nothing; and a

@@ -11,6 +11,11 @@ import tempfile
 from scratchflow_course.grading.outputs import clip
 
 
+class GraderFailure(RuntimeError):
+    """The grader, not the student, failed (a child that died before student code ran, twice; no
+    space for the grader's own files): the submission gets an "autograder failed" result."""
+
+
 def build_results(homework, per_task, header, seconds):
     """The results dict from ``per_task`` (one list of verdict entries per task, in task order)."""
     tests, lines = [], []

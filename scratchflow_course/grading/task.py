@@ -31,6 +31,7 @@ from scratchflow_course.grading.namespaces import closed_folders, python_paths
 from scratchflow_course.grading.outputs import OUTPUTS_LIMIT, clip, compare_outputs, read_outputs, tail
 from scratchflow_course.grading.package import task_package
 from scratchflow_course.grading.processes import Guard, kill_uid, run_child
+from scratchflow_course.grading.results import GraderFailure
 from scratchflow_course.grading.walls import sweep_files
 
 
@@ -99,6 +100,25 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
         shutil.rmtree(sandbox, ignore_errors=True)
         shutil.rmtree(logs, ignore_errors=True)
         shutil.rmtree(library.folder, ignore_errors=True)
+
+
+def _run_twice(grader, task, checks, inputs, package_files, limit, slot):
+    """``_run_in_child``, once more if the child never ran student code (it ended, or ran out of
+    time, before it reported its walls up) or the grader could not lay out its files; a second
+    such failure is the grader's: :class:`GraderFailure`, never the student's zero."""
+    problems = []
+    for _ in range(2):
+        try:
+            run, stdout, stderr = _run_in_child(grader, task, checks, inputs, package_files, limit, slot)
+        except OSError as error:                       # the grader's own folder: no space, ...
+            problems.append(f"the grader could not lay out the task's files ({error})")
+            continue
+        if run.walls_up:
+            return run, stdout, stderr
+        problems.append(f"its process ended (exit code {run.returncode}"
+                        + (", time limit" if run.timed_out else "") + ") before student code ran"
+                        + (f": {stderr.strip()[-400:]}" if stderr.strip() else ""))
+    raise GraderFailure(f"task {task.id!r}, tried twice: " + "; ".join(problems))
 
 
 def _reference(grader, task, check, inputs):
@@ -171,7 +191,7 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
         if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
             return [dict(entry) for entry in cache[cache_key][0]]
     inputs = {c.key: c.make_inputs(check_seed(seed, c)) for c in checks}
-    run, *logs = _run_in_child(grader, task, checks, inputs, package_files, limit, slot)
+    run, *logs = _run_twice(grader, task, checks, inputs, package_files, limit, slot)
     grouped = None if run.timed_out else read_outputs(run.output, [c.key for c in checks])
     result = entries(lambda c: _judge(grader, task, c, inputs[c.key], grouped, run, limit, logs))
     if cache is not None and not run.timed_out:
