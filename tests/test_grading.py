@@ -20,7 +20,7 @@ from scratchflow_course.grading.grader import Grader, grade_all, grade_submissio
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
-from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
+from tests.grading_fixtures.helpers import assert_gradescope_schema, graded, instructor_notes, tree_digest
 from tests.grading_fixtures.plants import PLANTS, REGION, make_submission, replay_plant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -82,7 +82,7 @@ def test_the_stubs_get_zero_for_every_task(grader, cache):
     results = grade_submission(EXERCISES, hidden=True, seed=SEED, cache=cache, grader=grader)
     assert_gradescope_schema(results)
     assert results["score"] == 0 and results["max_score"] == pytest.approx(100)
-    for test in results["tests"]:
+    for test in graded(results):
         assert "NotImplementedError" in test["output"] and "is yours to write" in test["output"], test
 
 
@@ -136,10 +136,12 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, key, ke
 
 def test_walls_are_reported(key_results, grader):
     """The results and the command's output say which walls were up and which were missing."""
-    assert "walls up:" in key_results["output"]
+    notes = instructor_notes(key_results)
+    assert "walls up:" in notes and "walls up" not in key_results["output"]        # instructors only
     extra = key_results["extra_data"]
     assert extra["walls_up"] and (extra["walls_missing"] == []) == IS_ROOT
-    assert ("WALLS MISSING" in key_results["output"]) != IS_ROOT
+    assert ("WALLS MISSING" in notes) != IS_ROOT
+    assert "closed" not in key_results["output"] and grader.source not in key_results["output"]
 
 
 @pytest.mark.skipif(not IS_ROOT, reason=NEEDS_ROOT)
@@ -175,7 +177,7 @@ def test_without_root_a_user_namespace_hides_the_reference(key, tmp_path, monkey
     assert scores["change_of_variables"] < full_scores["change_of_variables"]
     assert {k: v for k, v in scores.items() if k != "change_of_variables"} == \
         {k: v for k, v in full_scores.items() if k != "change_of_variables"}
-    assert "a user namespace" in results["output"] and "WALLS MISSING" in results["output"]
+    assert "a user namespace" in instructor_notes(results) and "WALLS MISSING" in instructor_notes(results)
     assert results["extra_data"]["walls_missing"] == walls.Walls(privileged=False, user_namespace=True).missing()
 
 
@@ -258,7 +260,7 @@ def test_flat_upload_links_and_special_files(grader, cache, tmp_path):
     scores = task_scores(results, grader)
     assert (scores["made_masks"], scores["triangular"], scores["composition"]) == (0, 0, 0)
     assert scores["coupling"] == 10 and scores["loss"] == 8
-    outputs = {t["tags"][0]: t["output"] for t in results["tests"]}
+    outputs = {t["tags"][0]: t["output"] for t in graded(results)}
     assert "link that leads out of the submission" in outputs["made_masks"] and "not a regular file" in outputs["triangular"]
 
 
@@ -272,7 +274,7 @@ def test_folders_linked_out_of_the_submission_score_zero(grader, cache, key, key
     os.symlink(PACKAGE, stubs / "scratchflow")
     results = grade_submission(str(stubs), hidden=True, seed=SEED, cache=cache, grader=grader)
     assert results["score"] == 0
-    assert all("link that leads out of the submission folder" in t["output"] for t in results["tests"])
+    assert all("link that leads out of the submission folder" in t["output"] for t in graded(results))
 
     partial = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path / "partial"))
     inside = tmp_path / "partial" / "mine"
@@ -299,7 +301,7 @@ def test_replaying_the_public_values_earns_nothing(grader, cache, tmp_path):
     submission = make_submission(EXERCISES, grader.homework.files, plant, str(tmp_path / "s"))
     results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
     assert results["score"] == 0
-    public = [t for t in results["tests"] if not t["name"].endswith("[hidden]")]
+    public = [t for t in graded(results) if not t["name"].endswith("[hidden]")]
     replayed = [t for t in public if "ok at the public seed, but the same probe at a seed you cannot know" in t["output"]]
     assert len(replayed) >= 20 and all(t in replayed or "NotImplementedError" in t["output"] for t in public)
 
@@ -468,6 +470,32 @@ def test_cli_grade_writes_results_and_summary(tmp_path):
     assert "total" in completed.stdout and "Real-NVP coupling" in completed.stdout
     results = json.loads(results_path.read_text())
     assert results["score"] == 0 and results["max_score"] > 0
+
+
+@pytest.mark.parametrize("command, says", [
+    (["grade", "no-such-folder"], "no folder 'no-such-folder' to grade"),
+    (["grade", "--all", "no-such-folder"], "no folder 'no-such-folder' to grade"),
+    (["grade", ".", "--source", "."], "no homework.json in"),
+    (["release", "--out", "a-file/release"], "cannot write"),
+])
+def test_the_instructors_mistakes_get_one_line_and_a_failing_exit(command, says, tmp_path):
+    """A missing folder, a source without homework.json, an output folder that cannot be written:
+    one line on stderr, exit status 2, no traceback, no "autograder failed" meant for students."""
+    (tmp_path / "a-file").write_text("")
+    completed = __import__("subprocess").run([sys.executable, "-m", "scratchflow_course"] + command,
+                                             capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr.count("\n") == 1 and says in completed.stderr, completed.stderr
+    assert not (tmp_path / "results.json").exists() and not (tmp_path / "scores.csv").exists()
+
+
+def test_points_are_written_rounded_and_add_up(key_results, grader):
+    numbers = [key_results["score"], key_results["max_score"]] + \
+        [value for t in key_results["tests"] for value in (t["score"], t["max_score"])]
+    assert all(value == round(value, 2) and repr(value) == repr(round(value, 2)) for value in numbers)
+    scores = task_scores(key_results, grader)
+    assert all(repr(score) == repr(float(task.points)) for task, score in
+               zip(grader.homework.tasks, scores.values()))
 
 
 def test_grade_all_writes_a_csv(tmp_path, grader, capsys):

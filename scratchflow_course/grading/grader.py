@@ -27,11 +27,12 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import scratchflow
+from scratchflow.atomic import write_atomically
 from scratchflow_course.grading.library import ImportedFiles, read_package
-from scratchflow_course.grading.package import stubbed_package, task_package
+from scratchflow_course.grading.package import compose, stubbed_package
 from scratchflow_course.grading.paths import course_folder, default_source, package_folder, package_root
 from scratchflow_course.grading.processes import Guard
-from scratchflow_course.grading.results import build_results, failure_results, write_results
+from scratchflow_course.grading.results import DIGITS, build_results, failure_results, write_results
 from scratchflow_course.grading.spec import load_homework, validate_checks
 from scratchflow_course.grading.submission import refuse_code_from, submission_seed
 from scratchflow_course.grading.task import grade_task
@@ -140,18 +141,19 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     # Every task's package is composed here, on one thread, before the pool starts: composing
     # parses Python (ast.parse), and CPython 3.11's AST conversion is not thread-safe against
     # another thread's ast.parse, which traceback formatting also calls (gh-106905).
-    packages = [task_package(grader.stubbed, submission, task) for task in homework.tasks]
+    packages = [compose(grader.stubbed, submission, task) for task in homework.tasks]
     with Guard(), ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
         futures = [pool.submit(grade_task, grader, task, submission, hidden, seed, time_limit, cache,
                                slot, package)
                    for slot, (task, package) in enumerate(zip(homework.tasks, packages))]
         per_task = [future.result() for future in futures]
-    header = (f"{homework.name}\nsubmission: {os.path.abspath(submission)}\n"
-              f"tests: {'public and hidden' if hidden else 'public only'}; seed {seed}\n"
+    header = (f"{homework.name}\n"
+              f"tests: {'public and hidden' if hidden else 'public only'}\n"
               "public tests: the values of your local tests; their points count only when the same "
-              "test also passes at a seed you cannot know\n"
-              + grader.walls.describe() + "\n" + "".join(note + "\n" for note in grader.notes))
-    results = build_results(homework, per_task, header, time.monotonic() - start)
+              "test also passes at a seed you cannot know\n")
+    notes = (f"submission: {os.path.abspath(submission)}; seed {seed}\n" + grader.walls.describe() + "\n"
+             + "".join(note + "\n" for note in grader.notes))
+    results = build_results(homework, per_task, header, time.monotonic() - start, notes)
     results["extra_data"] = {"walls_up": grader.walls.present(), "walls_missing": grader.walls.missing()}
     return results
 
@@ -194,14 +196,13 @@ def grade_all(folder, csv_path, source=None, hidden=False, time_limit=None, jobs
             bar.set_postfix(last=name, refresh=False)
             bar.update(1)
     fields = ["submission", "score", "max_score"] + [task.id for task in homework.tasks]
-    folder_out = os.path.dirname(os.path.abspath(csv_path))
-    os.makedirs(folder_out, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".scores-", suffix=".csv", dir=folder_out)
-    with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
+    os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
+
+    def write(out):
         writer = csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(temporary, csv_path)
+    write_atomically(csv_path, write, mode="w")
     grader.close()
     return rows
 
@@ -218,5 +219,5 @@ def _grade_one(grader, homework, folder, name, hidden, time_limit, jobs, cache, 
         write_results(results, os.path.join(results_dir, f"{name}.json"))
     row = {"submission": name, "score": results["score"], "max_score": results["max_score"]}
     for task in homework.tasks:
-        row[task.id] = sum(t["score"] for t in results["tests"] if task.id in t.get("tags", ()))
+        row[task.id] = round(sum(t["score"] for t in results["tests"] if task.id in t.get("tags", ())), DIGITS)
     return row

@@ -28,8 +28,9 @@ import numpy as np
 from scratchflow_course.grading.child import BOOTSTRAP
 from scratchflow_course.grading.library import Library
 from scratchflow_course.grading.namespaces import closed_folders, python_paths
-from scratchflow_course.grading.outputs import OUTPUTS_LIMIT, clip, compare_outputs, read_outputs, tail
-from scratchflow_course.grading.package import task_package
+from scratchflow_course.grading.outputs import OUTPUTS_LIMIT, clip, read_outputs, tail
+from scratchflow_course.grading.package import compose
+from scratchflow_course.grading.submission import SubmissionProblem
 from scratchflow_course.grading.processes import Guard, kill_uid, run_child
 from scratchflow_course.grading.results import GraderFailure
 from scratchflow_course.grading.walls import sweep_files
@@ -79,10 +80,8 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
            "hide": grader.hide + [library.private] if grader.walls.user_namespace else [],
            "keep": [[path, True] for path in grader.child_paths + [library.lib]],
            "paths": grader.child_paths,
-           "cpu_seconds": limit, "forbidden": list(task.forbidden),
-           "seatbelt": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0"}
-    flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items()
-            for name, value in arrays.items() if not name.startswith("_")}   # "_x": the grader's only
+           "cpu_seconds": limit}
+    flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items() for name, value in arrays.items()}
     buffer = io.BytesIO()
     np.savez(buffer, **flat)
     payload = json.dumps(job).encode("utf-8") + b"\n" + buffer.getvalue()
@@ -150,11 +149,9 @@ def _judge(grader, task, check, inputs, grouped, run, limit, logs):
     if "__error__" in outputs:
         return False, "your code raised an error:\n" + str(outputs["__error__"])
     # the reference runs outside the try: an error there is the grader's, and fails loudly
-    reference = _reference(grader, task, check, inputs) if check.needs_reference else None
+    reference = _reference(grader, task, check, inputs)
     try:
-        if check.evaluate is not None:
-            return check.evaluate(outputs, inputs, reference)
-        return compare_outputs(outputs, reference, check.rtol, check.atol)
+        return check.evaluate(outputs, inputs, reference)
     except Exception as error:                        # outputs shaped to trip the comparison
         return False, (f"your outputs could not be compared with the expected ones "
                        f"({type(error).__name__}: {error})")
@@ -167,7 +164,8 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
     ``cache``: an optional dict shared between calls. A task whose file, checks, reference and seed
     are byte-for-byte the same as before reuses the earlier verdicts (if they came within the time
     limit). ``slot``: which unprivileged uid the child gets (tasks graded at once differ).
-    ``package``: ``task_package``'s result for this task, if the caller composed it already.
+    ``package``: :func:`~scratchflow_course.grading.package.compose`'s result for this task, if the
+    caller composed it already.
     """
     checks = grader.task_checks(task, hidden)
     if isinstance(time_limit, dict):
@@ -178,9 +176,9 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
         return [{"check": c, "passed": bool(passed), "output": clip(message)}
                 for c in checks for passed, message in [result_for(c)]]
 
-    package_files, problem = package or task_package(grader.stubbed, submission, task)
-    if problem:
-        return entries(lambda c: (False, problem))
+    package_files = package if package is not None else compose(grader.stubbed, submission, task)
+    if isinstance(package_files, SubmissionProblem):
+        return entries(lambda c: (False, f"zero for this task: {package_files}"))
     files = sorted((name, package_files[name]) for name in task.files)     # the rest is the stubs'
     cache_key = None
     if cache is not None:

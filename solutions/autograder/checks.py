@@ -10,7 +10,7 @@
   the reference library run on the same seed in the grader. It differs from the public check by its
   inputs only.
 
-A task's points are split evenly over its probes, 40 % public and 60 % hidden. The grader loads
+A task's points are split evenly over its probes (in hundredths), 40 % public and 60 % hidden. The grader loads
 ``runners.py`` as ``_grader_runners`` before this file.
 """
 import os
@@ -62,20 +62,29 @@ def _seed(rng):
     return np.array(int(rng.integers(2 ** 31)))
 
 
+def _shares(points, count):
+    """``points`` split into ``count`` shares in hundredths that add up exactly (the remainder
+    goes to the first ones): 3.2 over 3 probes is 1.07 + 1.07 + 1.06, never 1.0666666666666667."""
+    hundredths = round(points * 100)
+    return [(hundredths // count + (index < hundredths % count)) / 100 for index in range(count)]
+
+
 def _checks():
     homework = load_homework(SOURCE)
     probes = all_probes()
     checks = []
     for task in homework.tasks:
-        share = float(task.points) / len(probes[task.id])
-        for probe, _, what in probes[task.id]:
-            run = getattr(runners, f"run_{task.id}__{probe}")
+        count = len(probes[task.id])
+        public = _shares(task.points * PUBLIC_SHARE, count)
+        hidden = _shares(task.points - sum(public), count)
+        for (probe, _, what), public_points, hidden_points in zip(probes[task.id], public, hidden):
+            run = runners.RUNNERS[f"{task.id}/{probe}"]
             public_seed = homework.public_seed
-            checks.append(Check(task.id, f"{probe} (public)", share * PUBLIC_SHARE, True,
+            checks.append(Check(task.id, f"{probe} (public)", public_points, True,
                                 lambda rng, seed=public_seed: {"seed": np.array(seed),
                                                                "unknown_seed": _seed(rng)}, run,
                                 evaluate=_public(task.id, probe, what)))
-            checks.append(Check(task.id, probe, share * (1 - PUBLIC_SHARE), False,
+            checks.append(Check(task.id, probe, hidden_points, False,
                                 lambda rng: {"seed": _seed(rng)}, run,
                                 evaluate=_hidden(what)))
     return checks

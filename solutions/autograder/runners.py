@@ -2,7 +2,7 @@
 
 The child imports this file (as ``_grader_runners``) before it drops its privileges; the package it
 has imported by then is the stubbed library with the student's regions of ONE task spliced in
-(:func:`scratchflow_course.grading.task.task_package`). A runner ``run_<task>__<probe>(package, inputs)``
+(:func:`scratchflow_course.grading.package.task_package`). ``RUNNERS["<task>/<probe>"](package, inputs)``
 runs that probe of :mod:`scratchflow_course.homework` at the seed in ``inputs`` and returns its arrays
 (and, when ``inputs`` holds an ``unknown_seed``, the probe's arrays at that seed too, named
 ``unknown_seed.<output>``: what a public check's points rest on).
@@ -22,16 +22,14 @@ def _runner(task, probe):
             again = function(int(np.asarray(inputs["unknown_seed"])))
             outputs.update({UNKNOWN + name: value for name, value in again.items()})
         return outputs
-    run.__name__ = f"run_{task}__{probe}"
+    run.__name__ = f"{task}/{probe}"
     return run
 
 
-def _define():
+def _runners():
     from scratchflow_course.homework import all_probes        # local import: only to list the probes
-    for task, probes in all_probes().items():
-        for probe, _, _ in probes:
-            runner = _runner(task, probe)
-            globals()[runner.__name__] = runner
+    return {f"{task}/{probe}": _runner(task, probe) for task, probes in all_probes().items()
+            for probe, _, _ in probes}
 
 
-_define()
+RUNNERS = _runners()       # "<task>/<probe>" -> run(package, inputs)

@@ -87,7 +87,7 @@ with open(f"/proc/{_os.getppid()}/mem", "rb", 0) as _memory:
 np.allclose = np.isclose = np.array_equal = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None
 ''')], "breaks": {"maf"}},
-    "escaped_daemon": {"env": {"SCRATCHFLOW_GRADE_GUARD": "0"}, "edits": [(AR, REGION("iaf"), '''
+    "escaped_daemon": {"edits": [(AR, REGION("iaf"), '''
 import os as _os, time as _time
 try:
     if _os.fork() == 0:
