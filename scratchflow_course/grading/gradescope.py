@@ -1,8 +1,9 @@
 """Gradescope's entry point: the last line of ``run_autograder`` is
 
-    exec python3 -I /autograder/source/scratchflow_course/grading/gradescope.py /autograder
+    exec /autograder/source/.venv/bin/python -I /autograder/source/scratchflow_course/grading/gradescope.py /autograder
 
-(``-I``: no PYTHONPATH, no user site, not the working folder on ``sys.path``; ``exec``: bash is gone,
+(``.venv``: the environment ``setup.sh`` made; ``-I``: no PYTHONPATH, no user site, not the working
+folder on ``sys.path``; ``exec``: bash is gone,
 so nothing appended to ``run_autograder`` later is ever read). Gradescope's layout under ROOT:
 ``source/`` holds the zip's contents (``scratchflow/``, ``solutions/``), ``submission/`` the
 student's files, ``submission_metadata.json`` the submission's id (it seeds the hidden checks), and

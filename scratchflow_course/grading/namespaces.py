@@ -31,7 +31,8 @@ def _mount_call(libc, result, what):
 
 
 def closed_folders(paths):
-    """Sorted ``(folder, entry)`` pairs: ``folder`` cannot be entered by others, on the way to a path."""
+    """Sorted ``(folder, entry)`` pairs: ``folder`` cannot be entered by others, on the way to a path
+    (every such folder on the way, outermost first)."""
     pairs = set()
     for path in paths:
         parts = os.path.realpath(path).split(os.sep)
@@ -39,8 +40,7 @@ def closed_folders(paths):
             folder = os.sep.join(parts[:index]) or os.sep
             try:
                 if not os.stat(folder).st_mode & stat.S_IXOTH:
-                    pairs.add((folder, parts[index]))
-                    break
+                    pairs.add((folder, parts[index]))        # and on: a closed folder inside it too
             except OSError:
                 break
     return sorted(pairs)
