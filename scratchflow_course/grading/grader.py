@@ -114,7 +114,7 @@ class Grader:
     def task_checks(self, task, hidden):
         return [c for c in self.checks if c.task == task.id and (c.public or hidden)]
 
-    def ensure_pristine(self):
+    def check_own_files(self):
         """Before a submission: stop if the grader's own code changed on disk (each child gets a
         fresh package copy written from the grader's memory, so there is no copy to repair)."""
         changed = self.imported.changed()
@@ -135,7 +135,7 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     if not os.path.isdir(submission):
         raise FileNotFoundError(f"submission folder {submission!r} does not exist")
     refuse_code_from(submission, [os.path.join(grader.source, name) for name in grader.files])
-    grader.ensure_pristine()
+    grader.check_own_files()
     if seed is None:
         seed = submission_seed(homework.hidden_seed, submission_id)
     # Every task's package is composed here, on one thread, before the pool starts: composing
