@@ -307,12 +307,19 @@ def test_replaying_the_public_values_earns_nothing(grader, cache, tmp_path):
 
 
 @pytest.mark.skipif(not IS_ROOT, reason=NEEDS_ROOT)
-def test_nothing_outlives_a_task(grader, cache, key, key_results, tmp_path):
+@pytest.mark.parametrize("isolated", [True, False], ids=["namespaces", "no-namespaces"])
+def test_nothing_outlives_a_task(isolated, grader, cache, key, key_results, tmp_path, monkeypatch):
     """A task that leaves a SysV shared-memory segment (64 MB) and a message queue, a file in
     /run/lock, and tries a service of the machine on 127.0.0.1: after grading nothing of the task
     uids is left in the kernel's IPC tables nor in /run/lock, and the service was out of reach
-    (loopback of its own still works: an honest server and client in the task)."""
+    (loopback of its own still works: an honest server and client in the task). Where unshare is
+    refused (a container without CAP_SYS_ADMIN) the SysV objects are still swept by uid, and the
+    results say the network is open."""
     import socket
+    from scratchflow_course.grading import walls
+    if not isolated:
+        monkeypatch.setattr(walls.Walls, "detect", classmethod(lambda cls: cls(privileged=True, isolated=False)))
+        grader, cache = Grader(SOLUTIONS), {}
     server = socket.create_server(("127.0.0.1", 0))
     attack = {"edits": [("scratchflow/bijectors/examples.py", REGION("change_of_variables"), f'''
 import ctypes as _ctypes, socket as _socket
@@ -330,11 +337,14 @@ except OSError:
     submission = make_submission(key, grader.homework.files, attack, str(tmp_path / "s"))
     with server:
         results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    if not isolated:
+        grader.close()
     scores, full = task_scores(results, grader), task_scores(key_results, grader)
-    assert scores["change_of_variables"] < full["change_of_variables"]
+    assert (scores["change_of_variables"] < full["change_of_variables"]) == isolated
     assert {t: s for t, s in scores.items() if t != "change_of_variables"} == \
         {t: s for t, s in full.items() if t != "change_of_variables"}
     assert not any("raised an error" in t["output"] for t in results["tests"])      # loopback worked
+    assert bool(results["extra_data"]["walls_missing"]) != isolated
     task_uids = {grader.walls.uid(slot) for slot in range(len(grader.homework.tasks))}
     for table in ("/proc/sysvipc/shm", "/proc/sysvipc/msg"):
         with open(table) as handle:

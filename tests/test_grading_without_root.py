@@ -104,8 +104,8 @@ def test_the_key_scores_100_and_the_stubs_0(graded):
 
 
 def test_nothing_in_the_checkout_is_readable(graded):
-    """The checkout's ``.venv``, ``.git``, ``solutions/`` and package, and another checkout on the
-    grader's path (the editable install's), are empty folders to a task."""
+    """The checkout's ``.venv`` (but for its site-packages), ``.git``, ``solutions/`` and package
+    are empty folders to a task."""
     rows, results, _ = graded
     row = rows["c_reads_checkout"]
     assert float(row["change_of_variables"]) < float(rows["a_key"]["change_of_variables"])

@@ -52,7 +52,7 @@ def _enter_walls(job):
     """Namespaces, limits, then the uid, then the sandbox: after this nothing here is privileged."""
     from scratchflow_course.grading.namespaces import expose, hide_without_root, isolate
     from scratchflow_course.grading.walls import drop_privileges, limit_resources
-    if job["uid"] is not None:
+    if job["isolate"]:
         isolate(job["sandbox"], job["uid"])
     if job["expose"]:
         expose(job["expose"], job["private"])

@@ -241,5 +241,9 @@ def user_namespaces_work():
     return namespace_works(_CLONE_NEWUSER | _CLONE_NEWNS)
 
 
+def isolation_works():
+    return namespace_works(_CLONE_NEWIPC | _CLONE_NEWNET | _CLONE_NEWNS)
+
+
 def mount_namespaces_work():
     return namespace_works(_CLONE_NEWNS)

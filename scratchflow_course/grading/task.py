@@ -33,7 +33,7 @@ from scratchflow_course.grading.package import compose
 from scratchflow_course.grading.submission import SubmissionProblem
 from scratchflow_course.grading.processes import Guard, kill_uid, run_child
 from scratchflow_course.grading.results import GraderFailure
-from scratchflow_course.grading.walls import sweep_files
+from scratchflow_course.grading.walls import sweep_files, sweep_sysv
 
 
 def check_seed(base, check):
@@ -80,7 +80,7 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
            "hide": grader.hide + [library.private] if grader.walls.user_namespace else [],
            "keep": [[path, True] for path in grader.child_paths + [library.lib]],
            "paths": grader.child_paths,
-           "cpu_seconds": limit}
+           "cpu_seconds": limit, "isolate": uid is not None and grader.walls.isolated}
     flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items() for name, value in arrays.items()}
     buffer = io.BytesIO()
     np.savez(buffer, **flat)
@@ -94,6 +94,7 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
             if uid is not None:
                 kill_uid(uid)
                 sweep_files(uid)
+                sweep_sysv(uid)
         return run, tail(stdout_path), tail(stderr_path)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)

@@ -43,6 +43,7 @@ class Walls:
     user_namespace: bool = False          # without root: the child hides folders in a user namespace
     base_uid: int = field(default_factory=_base_uid)
     reason: str = ""                      # why a root grader could not use the uid walls
+    isolated: bool = True                 # as root: each task in its own IPC, network and mount namespaces
 
     @classmethod
     def detect(cls):
@@ -50,7 +51,7 @@ class Walls:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             closed = namespaces.closed_folders(namespaces.python_paths())
             if not closed or namespaces.mount_namespaces_work():
-                return cls(privileged=True)
+                return cls(privileged=True, isolated=namespaces.isolation_works())
             return cls(privileged=False, reason=f"the Python lies in {closed[0][0]}, which other users "
                        "cannot enter, and this machine allows no mount namespace to show it to the task uids")
         return cls(privileged=False, user_namespace=namespaces.user_namespaces_work())
@@ -70,11 +71,12 @@ class Walls:
         if self.privileged:
             walls += [f"student code runs as uid {self.base_uid}+task (not root), with a process cap "
                       "and no_new_privs",
-                      "writable by it: its own sandbox only (a 256 MB tmpfs of its own); the reference "
-                      "and hidden checks are not readable by it; files it leaves in /tmp, /var/tmp, "
-                      "/dev/shm, /run/lock are removed",
-                      "its own IPC and network namespaces: SysV objects and sockets die with it; "
-                      "loopback only"]
+                      "writable by it: its own sandbox only; the reference and hidden checks are not "
+                      "readable by it; files it leaves in /tmp, /var/tmp, /dev/shm, /run/lock and the "
+                      "SysV objects of its uid are removed"]
+            if self.isolated:
+                walls += ["its own IPC, network and mount namespaces: SysV objects and sockets die with "
+                          "it; loopback only; its sandbox a 256 MB tmpfs of its own"]
         elif self.user_namespace:
             walls += ["a user namespace: empty read-only folders over the reference, the hidden checks "
                       "and the checkout (Python's own folders bound back read-only); its own IPC and "
@@ -84,7 +86,9 @@ class Walls:
     def missing(self):
         """Exactly the walls a root grader has and this one lacks (empty as root)."""
         if self.privileged:
-            return []
+            return [] if self.isolated else [
+                "no IPC, network or mount namespace (unshare is refused here): student code can use the "
+                "network and the machine's local services, and its sandbox shares the grader's folder"]
         who = (f"running as root but {self.reason}, so student code runs AS ROOT" if self.reason else
                "not running as root, so student code runs as your own user")
         remedy = ("make that folder enterable by others (chmod o+x) or use a Python installed elsewhere"
@@ -181,6 +185,25 @@ def sweep_files(uid, places=("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/
                     os.unlink(entry.path)
                 removed += 1
     return removed
+
+
+def sweep_sysv(uid):
+    """Remove the SysV shared-memory segments, message queues and semaphore sets of ``uid``
+    (they outlive their process unless its IPC namespace dies with it)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers = {"shm": lambda ident: libc.shmctl(ident, 0, None),            # 0: IPC_RMID
+                "msg": lambda ident: libc.msgctl(ident, 0, None),
+                "sem": lambda ident: libc.semctl(ident, 0, 0)}
+    for table, remove in removers.items():
+        try:
+            with open(f"/proc/sysvipc/{table}") as handle:
+                header, *rows = [line.split() for line in handle]
+        except (OSError, ValueError):
+            continue
+        for row in rows:
+            if int(row[header.index("uid")]) == uid:
+                remove(int(row[1]))
 
 
 def close_to_others(path):
