@@ -1,13 +1,16 @@
-"""Namespaces: what the child sees of the file system, set up before student code runs.
+"""Namespaces: what the child sees of the file system and the machine, set up before student code runs.
 
+* As root, :func:`isolate` gives each child IPC, network and mount namespaces of its own: SysV
+  objects and sockets die with it, only loopback is up, and its sandbox is a tmpfs of its own.
 * As root, when the Python lies in a folder others cannot enter (pyenv under ``/root``), the task
   uid could not import a module NumPy loads lazily, nor anything of the standard library.
   :func:`expose` gives the child, still root, a mount namespace of its own: a tmpfs over the closed
   folder, with only the needed entries bound back in. Everything else of that folder stays hidden.
 * Without root, where the kernel allows it (``unshare -U``), :func:`hide_without_root` gives the
-  child a user namespace with its own mount and network namespaces: empty folders over the
-  reference, the hidden checks and the checkout, no network; the mounts are then locked (a nested
-  namespace cannot undo them) and the child gives up every capability.
+  child a user namespace with its own mount, IPC and network namespaces: empty read-only folders
+  over the reference, the hidden checks and the checkout (:func:`hidden_folders`), Python's import
+  folders (:func:`import_paths`) bound back read-only, loopback only, a tmpfs sandbox; the mounts
+  are then locked (a nested namespace cannot undo them) and the child gives up every capability.
 """
 import ctypes
 import os

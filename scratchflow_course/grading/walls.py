@@ -10,9 +10,11 @@ When the grader runs as root (Gradescope and CI do), each task's child process
   grader's root-owned copy; the reference solutions and the hidden checks sit in a folder that
   only root may enter; the results folder belongs to root.
 
-Without root none of the uid walls exist. Where the kernel lets an ordinary user create a user
-namespace, the child still gets empty folders over the reference, the hidden checks and the
-checkout, and no network (:func:`~scratchflow_course.grading.namespaces.hide_without_root`).
+As root each child also gets IPC, network and mount namespaces of its own where the kernel allows
+them (:func:`~scratchflow_course.grading.namespaces.isolate`). Without root none of the uid walls
+exist. Where the kernel lets an ordinary user create a user namespace, the child still gets empty
+folders over the reference, the hidden checks and the checkout, and only loopback
+(:func:`~scratchflow_course.grading.namespaces.hide_without_root`).
 :meth:`Walls.missing` says what is missing; the grader prints it and puts it in the results.
 """
 import os
