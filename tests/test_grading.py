@@ -10,6 +10,7 @@ task whose files are byte-for-byte the key's is graded once.
 import csv
 import json
 import os
+import shutil
 import sys
 import time
 
@@ -19,8 +20,8 @@ from scratchflow_course.grading.grader import Grader, grade_all, grade_submissio
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
-from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
-from tests.grading_fixtures.plants import PLANTS, make_submission
+from tests.grading_fixtures.helpers import assert_gradescope_schema, graded, instructor_notes, tree_digest
+from tests.grading_fixtures.plants import PLANTS, REGION, make_submission, replay_plant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
@@ -81,7 +82,7 @@ def test_the_stubs_get_zero_for_every_task(grader, cache):
     results = grade_submission(EXERCISES, hidden=True, seed=SEED, cache=cache, grader=grader)
     assert_gradescope_schema(results)
     assert results["score"] == 0 and results["max_score"] == pytest.approx(100)
-    for test in results["tests"]:
+    for test in graded(results):
         assert "NotImplementedError" in test["output"] and "is yours to write" in test["output"], test
 
 
@@ -135,10 +136,12 @@ def test_planted_submission_loses_exactly_its_tasks(name, grader, cache, key, ke
 
 def test_walls_are_reported(key_results, grader):
     """The results and the command's output say which walls were up and which were missing."""
-    assert "walls up:" in key_results["output"]
+    notes = instructor_notes(key_results)
+    assert "walls up:" in notes and "walls up" not in key_results["output"]        # instructors only
     extra = key_results["extra_data"]
     assert extra["walls_up"] and (extra["walls_missing"] == []) == IS_ROOT
-    assert ("WALLS MISSING" in key_results["output"]) != IS_ROOT
+    assert ("WALLS MISSING" in notes) != IS_ROOT
+    assert "closed" not in key_results["output"] and grader.source not in key_results["output"]
 
 
 @pytest.mark.skipif(not IS_ROOT, reason=NEEDS_ROOT)
@@ -148,22 +151,34 @@ def test_reference_and_hidden_checks_are_closed_to_the_task_uids(grader):
     assert grader.walls.uid(0) not in (None, 0)
 
 
-def test_without_root_a_user_namespace_hides_the_reference(tmp_path, monkeypatch):
-    """The walls a user without root gets where the kernel allows user namespaces: the attack that
-    reads the reference library by its path finds an empty folder, and the results say what is missing."""
+def test_without_root_a_user_namespace_hides_the_reference(key, tmp_path, monkeypatch):
+    """The walls a user without root gets where the kernel allows user namespaces: the key still
+    scores 100, the attack that reads the reference library by its path finds an empty folder (its
+    density check loses its points), and the results say what is missing. The grader run by a real
+    ordinary user: ``tests/test_grading_without_root.py``."""
     from scratchflow_course.grading import walls
     from scratchflow_course.grading.namespaces import user_namespaces_work
     if not user_namespaces_work():
         pytest.skip("this kernel does not allow user namespaces (unshare -U)")
     monkeypatch.setattr(walls.Walls, "detect", classmethod(lambda cls: cls(privileged=False, user_namespace=True)))
     local = Grader(SOLUTIONS)
-    submission = make_submission(ROOT, local.homework.files, PLANTS["reads_reference"], str(tmp_path / "s"),
-                                 values={"@PACKAGE@": PACKAGE})
-    results = grade_submission(submission, seed=SEED, grader=local)
-    local.close()
-    assert task_scores(results, local)["change_of_variables"] == 0
-    assert "a user namespace" in results["output"] and "WALLS MISSING" in results["output"]
-    assert results["extra_data"]["walls_missing"]
+    try:
+        full = make_submission(key, local.homework.files, {"edits": []}, str(tmp_path / "key"))
+        attacked = make_submission(key, local.homework.files, PLANTS["reads_reference"], str(tmp_path / "s"),
+                                   values={"@PACKAGE@": PACKAGE})
+        cache = {}
+        key_results = grade_submission(full, hidden=True, seed=SEED, grader=local, cache=cache)
+        results = grade_submission(attacked, hidden=True, seed=SEED, grader=local, cache=cache)
+    finally:
+        local.close()
+    assert key_results["score"] == pytest.approx(100), [t["output"] for t in key_results["tests"]
+                                                        if t["score"] < t["max_score"]][:3]
+    scores, full_scores = task_scores(results, local), task_scores(key_results, local)
+    assert scores["change_of_variables"] < full_scores["change_of_variables"]
+    assert {k: v for k, v in scores.items() if k != "change_of_variables"} == \
+        {k: v for k, v in full_scores.items() if k != "change_of_variables"}
+    assert "a user namespace" in instructor_notes(results) and "WALLS MISSING" in instructor_notes(results)
+    assert results["extra_data"]["walls_missing"] == walls.Walls(privileged=False, user_namespace=True).missing()
 
 
 def test_one_submission_cannot_change_the_next_ones_grading(tmp_path):
@@ -245,8 +260,159 @@ def test_flat_upload_links_and_special_files(grader, cache, tmp_path):
     scores = task_scores(results, grader)
     assert (scores["made_masks"], scores["triangular"], scores["composition"]) == (0, 0, 0)
     assert scores["coupling"] == 10 and scores["loss"] == 8
-    outputs = {t["tags"][0]: t["output"] for t in results["tests"]}
-    assert "symbolic link" in outputs["made_masks"] and "not a regular file" in outputs["triangular"]
+    outputs = {t["tags"][0]: t["output"] for t in graded(results)}
+    assert "link that leads out of the submission" in outputs["made_masks"] and "not a regular file" in outputs["triangular"]
+
+
+def test_folders_linked_out_of_the_submission_score_zero(grader, cache, key, key_results, tmp_path):
+    """Every file the grader reads from a submission is resolved, all its components, inside the
+    submission folder: the stubs with ``scratchflow/`` linked to the reference score 0, and the key
+    with only ``scratchflow/bijectors`` linked loses exactly the tasks of that folder, each with a
+    message; a link that stays inside the submission is fine."""
+    stubs = tmp_path / "stubs"
+    stubs.mkdir()
+    os.symlink(PACKAGE, stubs / "scratchflow")
+    results = grade_submission(str(stubs), hidden=True, seed=SEED, cache=cache, grader=grader)
+    assert results["score"] == 0
+    assert all("link that leads out of the submission folder" in t["output"] for t in graded(results))
+
+    partial = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path / "partial"))
+    inside = tmp_path / "partial" / "mine"
+    os.rename(os.path.join(partial, "scratchflow", "nn"), inside)
+    os.symlink(inside, os.path.join(partial, "scratchflow", "nn"))            # inside: fine
+    shutil.rmtree(os.path.join(partial, "scratchflow", "bijectors"))
+    os.symlink(os.path.join(PACKAGE, "bijectors"), os.path.join(partial, "scratchflow", "bijectors"))
+    results = grade_submission(partial, hidden=True, seed=SEED, cache=cache, grader=grader)
+    scores, full = task_scores(results, grader), task_scores(key_results, grader)
+    linked = {task.id for task in grader.homework.tasks
+              if any(name.startswith("scratchflow/bijectors/") for name in task.files)}
+    assert linked and all(scores[task] == 0 for task in linked)
+    assert {t: s for t, s in scores.items() if t not in linked} == {t: s for t, s in full.items() if t not in linked}
+    assert all("link that leads out of the submission folder" in t["output"] for t in results["tests"]
+               if set(t["tags"]) & linked)
+
+
+def test_replaying_the_public_values_earns_nothing(grader, cache, tmp_path):
+    """The stubs, each task's child sending the public values the release ships as its outputs
+    (from the task's first region; a probe that reaches another region first meets the stub): a
+    public check shows "ok" at the public seed, as the local tests would, and earns nothing, since
+    the same probe at a seed the student cannot know gives other values."""
+    plant = replay_plant(os.path.join(EXERCISES, "tests", "expected"), grader.homework.tasks)
+    submission = make_submission(EXERCISES, grader.homework.files, plant, str(tmp_path / "s"))
+    results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    assert results["score"] == 0
+    public = [t for t in graded(results) if not t["name"].endswith("[hidden]")]
+    replayed = [t for t in public if "ok at the public seed, but the same probe at a seed you cannot know" in t["output"]]
+    assert len(replayed) >= 20 and all(t in replayed or "NotImplementedError" in t["output"] for t in public)
+
+
+@pytest.mark.skipif(not IS_ROOT, reason=NEEDS_ROOT)
+@pytest.mark.parametrize("isolated", [True, False], ids=["namespaces", "no-namespaces"])
+def test_nothing_outlives_a_task(isolated, grader, cache, key, key_results, tmp_path, monkeypatch):
+    """A task that leaves a SysV shared-memory segment (64 MB) and a message queue, a file in
+    /run/lock, and tries a service of the machine on 127.0.0.1: after grading nothing of the task
+    uids is left in the kernel's IPC tables nor in /run/lock, and the service was out of reach
+    (loopback of its own still works: an honest server and client in the task). Where unshare is
+    refused (a container without CAP_SYS_ADMIN) the SysV objects are still swept by uid, and the
+    results say the network is open."""
+    import socket
+    from scratchflow_course.grading import walls
+    if not isolated:
+        monkeypatch.setattr(walls.Walls, "detect", classmethod(lambda cls: cls(privileged=True, isolated=False)))
+        grader, cache = Grader(SOLUTIONS), {}
+    server = socket.create_server(("127.0.0.1", 0))
+    attack = {"edits": [("scratchflow/bijectors/examples.py", REGION("change_of_variables"), f'''
+import ctypes as _ctypes, socket as _socket
+_libc = _ctypes.CDLL(None, use_errno=True)
+_libc.shmget(0x5CA7C4, _ctypes.c_size_t(64 << 20), 0o1666)
+_libc.msgget(0x5CA7C5, 0o1666)
+open("/run/lock/scratchflow-planted", "w").close()
+_own = _socket.create_server(("127.0.0.1", 0))
+_socket.create_connection(_own.getsockname(), timeout=1).close()
+try:
+    _socket.create_connection(("127.0.0.1", {server.getsockname()[1]}), timeout=1).close()
+except OSError:
+    x1 = -x1                                    # wrong on purpose unless the machine's service answered
+''')]}
+    submission = make_submission(key, grader.homework.files, attack, str(tmp_path / "s"))
+    with server:
+        results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    if not isolated:
+        grader.close()
+    scores, full = task_scores(results, grader), task_scores(key_results, grader)
+    assert (scores["change_of_variables"] < full["change_of_variables"]) == isolated
+    assert {t: s for t, s in scores.items() if t != "change_of_variables"} == \
+        {t: s for t, s in full.items() if t != "change_of_variables"}
+    assert not any("raised an error" in t["output"] for t in results["tests"])      # loopback worked
+    assert bool(results["extra_data"]["walls_missing"]) != isolated
+    task_uids = {grader.walls.uid(slot) for slot in range(len(grader.homework.tasks))}
+    for table in ("/proc/sysvipc/shm", "/proc/sysvipc/msg"):
+        with open(table) as handle:
+            rows = [line.split() for line in handle.readlines()[1:]]
+        header = open(table).readline().split()
+        assert not [row for row in rows if int(row[header.index("uid")]) in task_uids], table
+    assert not os.path.exists("/run/lock/scratchflow-planted")
+
+
+@pytest.mark.skipif(not IS_ROOT, reason="mounts a small tmpfs (root) to stand for Docker's 64 MB /dev/shm")
+def test_honest_scratch_files_fit_beside_a_small_dev_shm(key, key_results, monkeypatch):
+    """Two tasks graded at once each write 60 MB of scratch files, with the grader's folder on a
+    64 MB tmpfs (Docker's default /dev/shm): both keep every point, since each sandbox is a tmpfs of
+    its own; and the grader itself would not put its folder on so small a /dev/shm."""
+    import subprocess
+    import tempfile
+    from scratchflow_course.grading import grader as grader_module
+    small = tempfile.mkdtemp(prefix="scratchflow-small-shm-")
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=64m,mode=1777", "tmpfs", small], check=True)
+    try:
+        assert grader_module.scratch_parent(small) is None and grader_module.scratch_parent() == "/dev/shm"
+        monkeypatch.setattr(grader_module, "scratch_parent", lambda: small)
+        local = Grader(SOLUTIONS)
+        scratch = """
+import os as _os
+if not _os.path.exists("honest-scratch.bin"):
+    with open("honest-scratch.bin", "wb") as _scratch:
+        for _ in range(60):
+            _scratch.write(bytes(2 ** 20))
+"""
+        first, second = local.homework.tasks[:2]                     # graded at the same time
+        plant = {"edits": [(first.files[0], REGION(first.id), scratch), (second.files[0], REGION(second.id), scratch)]}
+        submission = make_submission(key, local.homework.files, plant, tempfile.mkdtemp(prefix="scratchflow-s-"))
+        try:
+            results = grade_submission(submission, hidden=True, seed=SEED, grader=local)
+        finally:
+            local.close()
+            shutil.rmtree(submission, ignore_errors=True)
+    finally:
+        subprocess.run(["umount", small], check=True)
+        os.rmdir(small)
+    assert task_scores(results, local) == task_scores(key_results, local), \
+        [t["output"] for t in results["tests"] if t["score"] < t["max_score"]][:2]
+
+
+def test_a_child_that_dies_before_student_code_is_retried_then_the_grader_fails(grader, key, tmp_path, monkeypatch):
+    """The student is never charged for the grader: a child that ends before it reports its walls
+    up is run again; once more, and the submission gets a visible "autograder failed", not a zero."""
+    import sys as _sys
+    from scratchflow_course.grading import task as task_module
+    calls = []
+    real = task_module.run_child
+
+    def failing(command, *args):
+        calls.append(command)
+        if len(calls) == 1 or always:               # dies where the grader starts it, before any student code
+            command = [_sys.executable, "-c", "import os; os._exit(3)"]
+        return real(command, *args)
+    monkeypatch.setattr(task_module, "run_child", failing)
+    task = grader.homework.task("made_masks")
+    submission = make_submission(key, task.files, {"edits": []}, str(tmp_path / "s"))
+    always = False
+    entries = task_module.grade_task(grader, task, submission, hidden=False, seed=SEED, time_limit=None)
+    assert len(calls) == 2 and all(entry["passed"] for entry in entries)            # retried once: full marks
+    always, calls[:] = True, []
+    results = grade_to_file(submission, str(tmp_path / "results.json"), grader=grader)
+    assert results["tests"][0]["name"] == "autograder failed" and results["tests"][0]["visibility"] == "visible"
+    assert "tried twice" in results["tests"][0]["output"] and "before student code ran" in results["tests"][0]["output"]
 
 
 def test_files_beside_the_task_files_never_reach_the_grader(grader, tmp_path, monkeypatch):
@@ -300,7 +466,9 @@ def test_hidden_inputs_are_fixed_per_submission_and_differ_from_public(grader):
     first, again = (check.make_inputs(check_seed(submission_seed(4, "123"), check)) for _ in range(2))
     other = check.make_inputs(check_seed(submission_seed(4, "124"), check))
     assert first["seed"] == again["seed"] != other["seed"]
-    assert public.make_inputs(None)["seed"] == grader.homework.public_seed != first["seed"]
+    public_inputs = public.make_inputs(check_seed(submission_seed(4, "123"), public))
+    assert public_inputs["seed"] == grader.homework.public_seed != first["seed"]
+    assert public_inputs["unknown_seed"] != public.make_inputs(check_seed(submission_seed(4, "124"), public))["unknown_seed"]
 
 
 def test_cli_grade_writes_results_and_summary(tmp_path):
@@ -312,6 +480,32 @@ def test_cli_grade_writes_results_and_summary(tmp_path):
     assert "total" in completed.stdout and "Real-NVP coupling" in completed.stdout
     results = json.loads(results_path.read_text())
     assert results["score"] == 0 and results["max_score"] > 0
+
+
+@pytest.mark.parametrize("command, says", [
+    (["grade", "no-such-folder"], "no folder 'no-such-folder' to grade"),
+    (["grade", "--all", "no-such-folder"], "no folder 'no-such-folder' to grade"),
+    (["grade", ".", "--source", "."], "no homework.json in"),
+    (["release", "--out", "a-file/release"], "cannot write"),
+])
+def test_the_instructors_mistakes_get_one_line_and_a_failing_exit(command, says, tmp_path):
+    """A missing folder, a source without homework.json, an output folder that cannot be written:
+    one line on stderr, exit status 2, no traceback, no "autograder failed" meant for students."""
+    (tmp_path / "a-file").write_text("")
+    completed = __import__("subprocess").run([sys.executable, "-m", "scratchflow_course"] + command,
+                                             capture_output=True, text=True, timeout=120, cwd=str(tmp_path))
+    assert completed.returncode == 2 and completed.stdout == ""
+    assert completed.stderr.count("\n") == 1 and says in completed.stderr, completed.stderr
+    assert not (tmp_path / "results.json").exists() and not (tmp_path / "scores.csv").exists()
+
+
+def test_points_are_written_rounded_and_add_up(key_results, grader):
+    numbers = [key_results["score"], key_results["max_score"]] + \
+        [value for t in key_results["tests"] for value in (t["score"], t["max_score"])]
+    assert all(value == round(value, 2) and repr(value) == repr(round(value, 2)) for value in numbers)
+    scores = task_scores(key_results, grader)
+    assert all(repr(score) == repr(float(task.points)) for task, score in
+               zip(grader.homework.tasks, scores.values()))
 
 
 def test_grade_all_writes_a_csv(tmp_path, grader, capsys):

@@ -1,13 +1,16 @@
 """The child process of the grader: run one task's runners on the student's module, send outputs.
 
-    python -I -B -c BOOTSTRAP LIB_FOLDER OUTPUT_FD
+    python -I -S -B -c BOOTSTRAP LIB_FOLDER OUTPUT_FD READY_FD
 
-The grader writes the job to stdin: one line of JSON (the student module's name, the sandbox, the
-checks as ``{"key", "runner"}``, the uid, the limits) and then the inputs as ``.npz`` bytes. While
+``-I -S``: no environment variables, no user site, no ``site`` module, so no ``.pth`` file runs; the
+grader sends the folders to import from. The grader writes the job to stdin: one line of JSON (the
+student module's name, the sandbox, the checks as ``{"key", "runner"}``, the uid, the limits, the
+import paths) and then the inputs as ``.npz`` bytes. While
 still the user that started it, the child reads all of that, imports NumPy, the package (from the
 grader's fresh copy for this task in ``LIB_FOLDER``: the stubbed library with the task's regions of the student) and the runners (from a folder only root may enter); then
 it sets its resource limits, drops to the task's unprivileged uid (when started as root), enters
-the sandbox and only then imports the student's file. For each check it sends back, as ``.npz`` on
+the sandbox, writes "walls up" on ``READY_FD`` and closes it, and only then imports the student's
+file (a child that ends before that failed on the grader's side). For each check it sends back, as ``.npz`` on
 ``OUTPUT_FD`` (read with ``allow_pickle=False`` by the grader), either the arrays the runner
 returned or a ``<key>/__error__`` message. It never decides whether a check passed: whatever this
 process writes can at worst lose points.
@@ -19,7 +22,7 @@ import sys
 import traceback
 
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); "
-             "from scratchflow_course.grading.child import main; main(int(sys.argv[2]))")
+             "from scratchflow_course.grading.child import main; main(int(sys.argv[2]), int(sys.argv[3]))")
 
 
 def _read_job(stream):
@@ -46,21 +49,20 @@ def _describe(error, student_files=()):
 
 
 def _enter_walls(job):
-    """Limits, then the uid, then the sandbox: after this nothing here is privileged."""
-    from scratchflow_course.grading.seatbelt import install_tripwires, make_stop
-    from scratchflow_course.grading.namespaces import expose, hide_without_root
+    """Namespaces, limits, then the uid, then the sandbox: after this nothing here is privileged."""
+    from scratchflow_course.grading.namespaces import expose, hide_without_root, isolate
     from scratchflow_course.grading.walls import drop_privileges, limit_resources
+    if job["isolate"]:
+        isolate(job["sandbox"], job["uid"])
     if job["expose"]:
         expose(job["expose"], job["private"])
     if job["hide"]:
-        hide_without_root(job["hide"])
+        hide_without_root(job["hide"], job["keep"], job["sandbox"])
     limit_resources(job["cpu_seconds"], job["uid"] is not None)
     if job["uid"] is not None:
         drop_privileges(job["uid"])
     os.chdir(job["sandbox"])
     sys.path.insert(0, job["sandbox"])
-    if job["seatbelt"]:
-        install_tripwires(job["forbidden"], make_stop())
 
 
 def _run_checks(job, runners, inputs_file, numpy_errors):
@@ -91,20 +93,23 @@ def _run_checks(job, runners, inputs_file, numpy_errors):
     return outputs
 
 
-def main(output_fd):
+def main(output_fd, ready_fd):
     job, payload = _read_job(sys.stdin.buffer)
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
+    sys.path[1:1] = job["paths"]                          # started with -S: no site hooks ran
     import numpy as np
     sys.path.insert(0, job["private"])
     import _grader_runners
     sys.path.remove(job["private"])
-    runners = {check["key"]: getattr(_grader_runners, check["runner"]) for check in job["checks"]}
+    runners = {check["key"]: _grader_runners.RUNNERS[check["runner"]] for check in job["checks"]}
     inputs_file = np.load(io.BytesIO(payload), allow_pickle=False)
     numpy_errors = np.geterr()
     status = 0
     try:
         _enter_walls(job)
+        os.write(ready_fd, b"walls up")                  # what fails before this is the grader's
+        os.close(ready_fd)
         outputs = _run_checks(job, runners, inputs_file, numpy_errors)
         sys.stdout.flush()
         buffer = io.BytesIO()

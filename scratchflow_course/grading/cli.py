@@ -55,7 +55,20 @@ def add_commands(subparsers):
     release.set_defaults(run=_run_release)
 
 
+def _fail(command, message):
+    """One line on stderr and exit status 2: the instructor's mistake, not the students'."""
+    print(f"scratchflow-course {command}: {message}", file=sys.stderr)
+    return 2
+
+
 def _run_grade(args):
+    from scratchflow_course.grading.paths import default_source
+    source = os.path.abspath(args.source or default_source())
+    if not os.path.isdir(args.submission):
+        return _fail("grade", f"no folder {args.submission!r} to grade")
+    if not os.path.isfile(os.path.join(source, "homework.json")):
+        return _fail("grade", f"no homework.json in {source}: pass --source with the course's solutions/ "
+                              "folder (in a checkout, or in the unpacked autograder.zip)")
     from scratchflow_course.grading.grader import grade_all, grade_to_file
     if args.all:
         csv_path = args.results or "scores.csv"
@@ -79,8 +92,8 @@ def _run_grade(args):
                             jobs=args.jobs)
     print(results.get("output", ""))
     for test in results["tests"]:
-        if test["name"] == "autograder failed":
-            print(test["output"], file=sys.stderr)
+        if test["name"] == "autograder failed" or test["visibility"] == "hidden" and not test["max_score"]:
+            print(test["output"], file=sys.stderr)                 # the grader's notes: the instructor's
     print(f"wrote {results_path}")
     return 0
 
@@ -104,8 +117,16 @@ def _run_generate(args):
 
 
 def _run_release(args):
+    from scratchflow_course.grading.paths import default_source
     from scratchflow_course.grading.release import build_release
-    paths = build_release(args.out, source=args.source)
+    source = os.path.abspath(args.source or default_source())
+    if not os.path.isfile(os.path.join(source, "homework.json")):
+        return _fail("release", f"no homework.json in {source}: pass --source with the course's solutions/ "
+                                "folder (a checkout's)")
+    try:
+        paths = build_release(args.out, source=source)
+    except OSError as error:
+        return _fail("release", f"cannot write {error.filename or args.out}: {error.strerror or error}")
     for path in paths:
         print(f"wrote {path}")
     return 0

@@ -27,15 +27,16 @@ import weakref
 from concurrent.futures import ThreadPoolExecutor
 
 import scratchflow
+from scratchflow.atomic import write_atomically
 from scratchflow_course.grading.library import ImportedFiles, read_package
-from scratchflow_course.grading.package import stubbed_package, task_package
+from scratchflow_course.grading.package import compose, stubbed_package
 from scratchflow_course.grading.paths import course_folder, default_source, package_folder, package_root
 from scratchflow_course.grading.processes import Guard
-from scratchflow_course.grading.results import build_results, failure_results, write_results
+from scratchflow_course.grading.results import DIGITS, build_results, failure_results, write_results
 from scratchflow_course.grading.spec import load_homework, validate_checks
 from scratchflow_course.grading.submission import refuse_code_from, submission_seed
 from scratchflow_course.grading.task import grade_task
-from scratchflow_course.grading.namespaces import closed_folders, python_paths
+from scratchflow_course.grading.namespaces import closed_folders, hidden_folders, import_paths, python_paths
 from scratchflow_course.grading.walls import Walls, close_to_others
 
 
@@ -47,13 +48,19 @@ def _load_module(name, path):
     return module
 
 
-def _scratch_parent():
-    """Where the grader's folder goes: ``/dev/shm`` (memory) when it can be used, else the temp
-    folder. Each task writes a fresh package copy (~100 files) there and removes it; on a disk
-    file system each file costs about a millisecond (measured: 1.4 ms in /tmp, 0.015 ms in
-    /dev/shm on this project's machine), which was a third of the grading time."""
-    shm = "/dev/shm"
-    return shm if os.path.isdir(shm) and os.access(shm, os.W_OK | os.X_OK) else None
+SCRATCH_NEEDED = 512 * 2 ** 20         # bytes free in /dev/shm for the grader's folder to go there
+
+
+def scratch_parent(shm="/dev/shm"):
+    """Where the grader's folder goes: ``shm`` (memory: the per-task package copies, ~100 files
+    each, are written fast) when it is usable and has SCRATCH_NEEDED bytes free, else the temp
+    folder on disk. The tasks' scratch space is not there: each sandbox is a tmpfs of its own."""
+    try:
+        usable = os.access(shm, os.W_OK | os.X_OK)
+        info = os.statvfs(shm)
+    except OSError:
+        return None
+    return shm if usable and info.f_bavail * info.f_frsize >= SCRATCH_NEEDED else None
 
 
 def _read(path):
@@ -86,7 +93,7 @@ class Grader:
         self._make_folder()
 
     def _make_folder(self):
-        self.folder = tempfile.mkdtemp(prefix="scratchflow-grader-", dir=_scratch_parent())
+        self.folder = tempfile.mkdtemp(prefix="scratchflow-grader-", dir=scratch_parent())
         os.chmod(self.folder, 0o711)                      # task uids may pass through, not list
         self.sandboxes, self.logs = os.path.join(self.folder, "sandboxes"), os.path.join(self.folder, "logs")
         self.packages = os.path.join(self.folder, "packages")
@@ -98,11 +105,7 @@ class Grader:
         self._cleanup = weakref.finalize(self, shutil.rmtree, self.folder, True)
         # folders closed to others on the way to Python or the package copies: the child opens them
         self.expose = closed_folders(python_paths() + [self.packages]) if self.walls.privileged else []
-        # without root: what a user namespace hides from the child (the checkout, unless Python is in it)
-        checkout = package_root()
-        inside = any((os.path.realpath(p) + os.sep).startswith(os.path.realpath(checkout) + os.sep)
-                     for p in python_paths())
-        self.hide = [self.source, self.logs] + ([] if inside else [checkout])
+        self.child_paths, self.hide = import_paths(), [self.source, self.logs] + hidden_folders()
         if self.expose:
             self.notes.append("the task uids see only " + ", ".join(f"{a}/{b}" for a, b in self.expose)
                               + " of " + ", ".join(sorted({a for a, _ in self.expose})) + " (a mount namespace)")
@@ -111,7 +114,7 @@ class Grader:
     def task_checks(self, task, hidden):
         return [c for c in self.checks if c.task == task.id and (c.public or hidden)]
 
-    def ensure_pristine(self):
+    def check_own_files(self):
         """Before a submission: stop if the grader's own code changed on disk (each child gets a
         fresh package copy written from the grader's memory, so there is no copy to repair)."""
         changed = self.imported.changed()
@@ -132,22 +135,25 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     if not os.path.isdir(submission):
         raise FileNotFoundError(f"submission folder {submission!r} does not exist")
     refuse_code_from(submission, [os.path.join(grader.source, name) for name in grader.files])
-    grader.ensure_pristine()
+    grader.check_own_files()
     if seed is None:
         seed = submission_seed(homework.hidden_seed, submission_id)
     # Every task's package is composed here, on one thread, before the pool starts: composing
     # parses Python (ast.parse), and CPython 3.11's AST conversion is not thread-safe against
     # another thread's ast.parse, which traceback formatting also calls (gh-106905).
-    packages = [task_package(grader.stubbed, submission, task) for task in homework.tasks]
+    packages = [compose(grader.stubbed, submission, task) for task in homework.tasks]
     with Guard(), ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
         futures = [pool.submit(grade_task, grader, task, submission, hidden, seed, time_limit, cache,
                                slot, package)
                    for slot, (task, package) in enumerate(zip(homework.tasks, packages))]
         per_task = [future.result() for future in futures]
-    header = (f"{homework.name}\nsubmission: {os.path.abspath(submission)}\n"
-              f"tests: {'public and hidden' if hidden else 'public only'}; seed {seed}\n"
-              + grader.walls.describe() + "\n" + "".join(note + "\n" for note in grader.notes))
-    results = build_results(homework, per_task, header, time.monotonic() - start)
+    header = (f"{homework.name}\n"
+              f"tests: {'public and hidden' if hidden else 'public only'}\n"
+              "public tests: the values of your local tests; their points count only when the same "
+              "test also passes at a seed you cannot know\n")
+    notes = (f"submission: {os.path.abspath(submission)}; seed {seed}\n" + grader.walls.describe() + "\n"
+             + "".join(note + "\n" for note in grader.notes))
+    results = build_results(homework, per_task, header, time.monotonic() - start, notes)
     results["extra_data"] = {"walls_up": grader.walls.present(), "walls_missing": grader.walls.missing()}
     return results
 
@@ -190,14 +196,13 @@ def grade_all(folder, csv_path, source=None, hidden=False, time_limit=None, jobs
             bar.set_postfix(last=name, refresh=False)
             bar.update(1)
     fields = ["submission", "score", "max_score"] + [task.id for task in homework.tasks]
-    folder_out = os.path.dirname(os.path.abspath(csv_path))
-    os.makedirs(folder_out, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(prefix=".scores-", suffix=".csv", dir=folder_out)
-    with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
+    os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
+
+    def write(out):
         writer = csv.DictWriter(out, fieldnames=fields)
         writer.writeheader()
         writer.writerows(rows)
-    os.replace(temporary, csv_path)
+    write_atomically(csv_path, write, mode="w")
     grader.close()
     return rows
 
@@ -214,5 +219,5 @@ def _grade_one(grader, homework, folder, name, hidden, time_limit, jobs, cache, 
         write_results(results, os.path.join(results_dir, f"{name}.json"))
     row = {"submission": name, "score": results["score"], "max_score": results["max_score"]}
     for task in homework.tasks:
-        row[task.id] = sum(t["score"] for t in results["tests"] if task.id in t.get("tags", ()))
+        row[task.id] = round(sum(t["score"] for t in results["tests"] if task.id in t.get("tags", ())), DIGITS)
     return row

@@ -1,8 +1,9 @@
 """Gradescope's entry point: the last line of ``run_autograder`` is
 
-    exec python3 -I /autograder/source/scratchflow_course/grading/gradescope.py /autograder
+    exec /autograder/source/.venv/bin/python -I /autograder/source/scratchflow_course/grading/gradescope.py /autograder
 
-(``-I``: no PYTHONPATH, no user site, not the working folder on ``sys.path``; ``exec``: bash is gone,
+(``.venv``: the environment ``setup.sh`` made; ``-I``: no PYTHONPATH, no user site, not the working
+folder on ``sys.path``; ``exec``: bash is gone,
 so nothing appended to ``run_autograder`` later is ever read). Gradescope's layout under ROOT:
 ``source/`` holds the zip's contents (``scratchflow/``, ``solutions/``), ``submission/`` the
 student's files, ``submission_metadata.json`` the submission's id (it seeds the hidden checks), and
@@ -18,6 +19,8 @@ import traceback
 
 
 def _write_failure(path, text):
+    """The failure results, written atomically with the standard library alone (the grader's
+    writer, :func:`scratchflow.atomic.write_atomically`, needs the package, which may be what failed)."""
     results = {"score": 0.0, "max_score": 0.0, "visibility": "visible",
                "output": "The autograder failed; this is not your fault. Please tell your instructor.",
                "tests": [{"name": "autograder failed", "score": 0.0, "max_score": 0.0, "visibility": "visible",
@@ -34,8 +37,11 @@ def main(root):
     try:
         sys.path[0] = os.path.join(root, "source")       # the bundle's package, not this script's folder
         from scratchflow_course.grading.__main__ import main as grading_main
-        return grading_main(["grade", os.path.join(root, "submission"), "--hidden", "--results", results,
+        code = grading_main(["grade", os.path.join(root, "submission"), "--hidden", "--results", results,
                              "--submission-metadata", os.path.join(root, "submission_metadata.json")])
+        if code != 0 and not os.path.exists(results):
+            _write_failure(results, f"the grader stopped with exit status {code}; its last line is in the log")
+        return code
     except BaseException:
         traceback.print_exc()
         _write_failure(results, traceback.format_exc())

@@ -1,18 +1,15 @@
-"""The code student processes import, kept pristine: a copy checked by digest before each submission.
+"""The code student processes import, written fresh for each task from the grader's memory.
 
-:class:`Library` holds, in memory, the ``scratchflow`` package and the child's runners as they were
-when the grader started, and lays them out in a fresh folder of its own:
+:class:`Library` lays out, in a fresh folder of its own, the package and the child's runners as they
+were when the grader started:
 
 * ``lib/`` the package (root-owned and read-only to the task uids when the grader is root; the
   child imports it from here, never from the checkout or the bundle);
 * ``private/`` the runners (only root may enter it: the child imports them before it drops its
   privileges).
 
-:meth:`Library.ensure_pristine` compares every file on disk with its digest and rewrites the folder
-if anything changed, so one submission cannot change what the next one's grading sees (without root
-a student's process could write there). :class:`ImportedFiles` does the same check, without a
-repair, for the files of every module the grader itself has imported (NumPy, SciPy, the package):
-a change stops the batch.
+:class:`ImportedFiles` holds the digests of the files of every module the grader itself has
+imported (NumPy, SciPy, the package): a change stops the batch.
 """
 import hashlib
 import os
@@ -67,8 +64,6 @@ class Library:
         self.private = os.path.join(folder, "private")
         self.files = {os.path.join(self.lib, name): data for name, data in package_files.items()}
         self.files[os.path.join(self.private, "_grader_runners.py")] = runners_bytes
-        self.digests = {path: hashlib.sha256(data).hexdigest() for path, data in self.files.items()}
-        self.rebuilt = 0
         self._build()
 
     def _build(self):
@@ -86,24 +81,6 @@ class Library:
             with open(path, "wb") as handle:
                 handle.write(data)
             os.chmod(path, 0o644)
-
-    def _on_disk(self):
-        found = {}
-        for top in (self.lib, self.private):
-            for root, _, names in os.walk(top):
-                for name in names:
-                    path = os.path.join(root, name)
-                    found[path] = _digest_file(path) if os.path.isfile(path) and \
-                        not os.path.islink(path) else "not a regular file"
-        return found
-
-    def ensure_pristine(self):
-        """Rewrite the folder if any file differs from its digest (or was added); True if intact."""
-        if self._on_disk() == self.digests:
-            return True
-        self._build()
-        self.rebuilt += 1
-        return False
 
 
 class ImportedFiles:

@@ -12,7 +12,7 @@ import io
 import os
 import tokenize
 
-from scratchflow_course.grading.submission import find_student_file, read_student_file
+from scratchflow_course.grading.submission import SubmissionProblem, find_student_file, read_student_file
 from scratchflow_course.homework.regions import RegionError, splice, strip
 
 
@@ -26,35 +26,41 @@ def stubbed_package(package_files, homework):
 
 
 def _student_text(submission, relative):
-    """``(text, None)`` or ``(None, problem)``: the student's copy of ``relative`` (at that path in
-    the submission, else the shallowest file of that name, as Gradescope uploads single files)."""
+    """The student's copy of ``relative`` (at that path in the submission, else the shallowest file
+    of that name, as Gradescope uploads single files), as text; :class:`SubmissionProblem` if none."""
     path = os.path.join(submission, relative)
-    if not (os.path.isfile(path) and not os.path.islink(path)):
+    if not os.path.lexists(path):
         path = find_student_file(submission, os.path.basename(relative))
     if path is None:
-        return None, f"{relative} was not found in the submission"
-    data, problem = read_student_file(path)
-    if problem:
-        return None, f"{relative} {problem}"
+        raise SubmissionProblem(f"{relative} was not found in the submission")
+    data = read_student_file(path, submission, relative)
     try:                                   # read as Python reads it: a coding line is honoured
         encoding = tokenize.detect_encoding(io.BytesIO(data).readline)[0]
-        return data.decode(encoding), None
+        return data.decode(encoding)
     except (SyntaxError, LookupError) as error:
-        return None, f"{relative} cannot be read as Python source ({error})"
+        raise SubmissionProblem(f"{relative} cannot be read as Python source ({error})") from None
     except UnicodeDecodeError as error:
-        return None, f"{relative} is not {error.encoding} text ({error.reason} at byte {error.start}); save it as UTF-8"
+        raise SubmissionProblem(f"{relative} is not {error.encoding} text ({error.reason} at byte "
+                                f"{error.start}); save it as UTF-8") from None
 
 
 def task_package(stubbed, submission, task):
-    """``(files, None)``: ``stubbed`` with the task's regions from the submission, or
-    ``(None, message)`` saying why the task scores zero."""
+    """``stubbed`` with the task's regions from the submission; :class:`SubmissionProblem` saying
+    why the task scores zero if they cannot be taken."""
     files = dict(stubbed)
     for relative in task.files:
-        text, problem = _student_text(submission, relative)
-        if problem:
-            return None, f"zero for this task: {problem}"
+        text = _student_text(submission, relative)
         try:
             files[relative] = splice(stubbed[relative].decode("utf-8"), text, task.id, relative).encode("utf-8")
         except RegionError as error:
-            return None, f"zero for this task: {error}"
-    return files, None
+            raise SubmissionProblem(str(error)) from None
+    return files
+
+
+def compose(stubbed, submission, task):
+    """:func:`task_package`'s files, or the :class:`SubmissionProblem` it raised (composed ahead of
+    grading, the problem is turned into the task's verdicts where the task is graded)."""
+    try:
+        return task_package(stubbed, submission, task)
+    except SubmissionProblem as problem:
+        return problem

@@ -133,11 +133,13 @@ def kill_uid(uid):
 
 @dataclass
 class ChildRun:
-    """What the grader learns from one child: how it ended and the bytes it sent (None: too many)."""
+    """What the grader learns from one child: how it ended, the bytes it sent (None: too many) and
+    whether it reported its walls up (a child that did not never ran student code)."""
     timed_out: bool
     returncode: int
     seconds: float
     output: bytes
+    walls_up: bool
 
 
 def _send(stream, payload):
@@ -153,20 +155,24 @@ def _send(stream, payload):
 
 
 def run_child(command, payload, cwd, env, time_limit, stdout_path, stderr_path, output_limit):
-    """Run ``command + [fd]`` (fd: the write end of the output pipe) in its own session.
+    """Run ``command + [output fd, ready fd]`` (the write ends of two pipes) in its own session.
 
     ``payload`` goes to its stdin; its output is read from the pipe while it runs (at most
     ``output_limit`` bytes are kept; more and ``output`` is None). At the time limit, or when it has
-    exited, the whole process group is killed.
+    exited, the whole process group is killed. The child writes "walls up" on the ready pipe and
+    closes it before it runs student code.
     """
     out_read, out_write = os.pipe()
+    ready_read, ready_write = os.pipe()
     start = time.monotonic()
     with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
         with _children_lock:              # registered before a sweep can see it
-            process = subprocess.Popen(command + [str(out_write)], cwd=cwd, env=env, stdin=subprocess.PIPE,
-                                       stdout=out, stderr=err, pass_fds=(out_write,), start_new_session=True)
+            process = subprocess.Popen(command + [str(out_write), str(ready_write)], cwd=cwd, env=env,
+                                       stdin=subprocess.PIPE, stdout=out, stderr=err,
+                                       pass_fds=(out_write, ready_write), start_new_session=True)
             _active_children.add(process.pid)
     os.close(out_write)
+    os.close(ready_write)
     writer = threading.Thread(target=_send, args=(process.stdin, payload), daemon=True)
     writer.start()
     try:
@@ -178,12 +184,18 @@ def run_child(command, payload, cwd, env, time_limit, stdout_path, stderr_path, 
         except (ProcessLookupError, PermissionError):
             pass
         process.wait()
+        os.set_blocking(ready_read, False)
+        try:
+            walls_up = os.read(ready_read, 16) == b"walls up"
+        except BlockingIOError:
+            walls_up = False
     finally:
         os.close(out_read)
+        os.close(ready_read)
         with _children_lock:
             _active_children.discard(process.pid)
     writer.join(timeout=1.0)
-    return ChildRun(timed_out, process.returncode, time.monotonic() - start, output)
+    return ChildRun(timed_out, process.returncode, time.monotonic() - start, output, walls_up)
 
 
 def _collect(pid, descriptor, deadline, limit):

@@ -25,13 +25,16 @@ from scratchflow_course.homework.release import build_release as build_student_r
 SKIP = {"__pycache__", ".pytest_cache", ".hypothesis"}
 
 SETUP_SH = """#!/usr/bin/env bash
-# Gradescope runs this once, when the autograder image is built.
+# Gradescope runs this once, when the autograder image is built. The grader gets a Python
+# environment of its own, .venv beside this file (run_autograder uses it): an image whose system
+# Python is "externally managed" (PEP 668) refuses pip installs into it.
 set -euo pipefail
 cd "$(dirname "$0")"
-if ! command -v pip3 >/dev/null 2>&1; then
-  apt-get update && apt-get install -y python3 python3-pip
+if ! python3 -c "import venv, ensurepip" >/dev/null 2>&1; then
+  apt-get update && apt-get install -y python3 python3-venv
 fi
-pip3 install -r requirements.txt
+python3 -m venv .venv
+.venv/bin/python -m pip install -r requirements.txt
 """
 
 RUN_AUTOGRADER = """#!/usr/bin/env bash
@@ -40,7 +43,7 @@ RUN_AUTOGRADER = """#!/usr/bin/env bash
 # a dry run. The grader writes results/results.json in every case (score 0 and the error if it
 # fails). It is exec'd: bash is gone, so nothing appended to this file later is ever read.
 ROOT="${AUTOGRADER_ROOT:-/autograder}"
-exec python3 -I "$ROOT/source/scratchflow_course/grading/gradescope.py" "$ROOT"
+exec "$ROOT/source/.venv/bin/python" -I "$ROOT/source/scratchflow_course/grading/gradescope.py" "$ROOT"
 """
 
 

@@ -18,8 +18,8 @@ with ``run`` applied to the reference library.
 import json
 import os
 import zlib
-from dataclasses import dataclass, field
-from typing import Callable, Optional
+from dataclasses import dataclass
+from typing import Callable
 
 VISIBILITIES = ("hidden", "after_due_date", "after_published", "visible")
 
@@ -35,14 +35,13 @@ class Check:
     points : float
     public : bool              public checks also run without ``--hidden``; the release's public
                                tests check the same behaviour
-    make_inputs : rng -> dict of arrays      runs in the grader; ``rng`` is seeded per check; names
-                               starting with ``_`` stay in the grader (held-out data for ``evaluate``)
-    run : (module, inputs) -> dict of arrays     a function of ``runners.py``: runs in the child on
-                               the student's module, and in the grader on the reference module
-    rtol, atol : tolerances of the default comparison (every output array, same shape, allclose)
-    evaluate : optional (outputs, inputs, reference) -> (passed, message); replaces the default
-               comparison. ``reference`` is None when ``needs_reference`` is False.
-    needs_reference : bool     compute ``run`` on the reference solution in the grader
+    make_inputs : rng -> dict of arrays      runs in the grader; ``rng`` is seeded per check from
+                               the submission's seed; every input goes to the child
+    run : (module, inputs) -> dict of arrays     a value of ``RUNNERS`` in ``runners.py``, found
+                               there by its ``__name__``: runs in the child on the student's
+                               module, and in the grader on the reference module
+    evaluate : (outputs, inputs, reference) -> (passed, message); ``reference`` is ``run`` on the
+               reference library with the same inputs, computed in the grader
     """
     task: str
     name: str
@@ -50,10 +49,7 @@ class Check:
     public: bool
     make_inputs: Callable
     run: Callable
-    rtol: float = 1e-7
-    atol: float = 1e-9
-    evaluate: Optional[Callable] = None
-    needs_reference: bool = True
+    evaluate: Callable
 
     @property
     def key(self):
@@ -72,7 +68,6 @@ class Task:
     time_limit: float = 30.0
     visibility: str = "visible"
     hidden_visibility: str = "after_published"
-    forbidden: list = field(default_factory=list)     # names the child's seatbelt trips on
 
     @property
     def name(self):
@@ -139,9 +134,9 @@ def validate_checks(homework, checks, runners):
         if (check.task, check.name) in names:
             problems.append(f"two checks of task {check.task!r} are named {check.name!r}")
         names.add((check.task, check.name))
-        if getattr(runners, getattr(check.run, "__name__", ""), None) is not check.run:
-            problems.append(f"check {check.name!r}: run must be a function of runners.py (the child "
-                            "finds it there by name)")
+        if runners.RUNNERS.get(getattr(check.run, "__name__", "")) is not check.run:
+            problems.append(f"check {check.name!r}: run must be a value of RUNNERS in runners.py (the "
+                            "child finds it there by its __name__)")
     for task in homework.tasks:
         total = sum(check.points for check in checks if check.task == task.id)
         if abs(total - task.points) > 1e-9:

@@ -7,6 +7,11 @@ import zlib
 STUDENT_FILE_LIMIT = 1_000_000        # bytes: a larger "task file" is not source code
 
 
+class SubmissionProblem(ValueError):
+    """A submission's file cannot be graded (missing, a link out of the folder, not text, mangled
+    markers): zero for the tasks of that file, with this message."""
+
+
 def submission_seed(base_seed, submission_id):
     """A fixed seed per submission: the homework's hidden seed mixed with the submission's id."""
     if submission_id is None:
@@ -26,30 +31,40 @@ def find_student_file(submission, filename):
     return None if best is None else best[1]
 
 
-def read_student_file(path):
-    """``(bytes, None)`` for a regular file of at most STUDENT_FILE_LIMIT bytes, else ``(None, reason)``.
+def _leaves(path, submission):
+    """True if ``path``, every component resolved, lies outside the ``submission`` folder."""
+    top = os.path.realpath(submission)
+    return not (os.path.realpath(path) + os.sep).startswith(top + os.sep)
 
-    A symbolic link is refused (it could point at the reference solution, or at a FIFO or
-    ``/dev/zero`` that would hang the grader); the bytes are read once, so the file the grader scans
-    is the file the child runs.
+
+def read_student_file(path, submission, name):
+    """The bytes of ``path``, a regular file of at most STUDENT_FILE_LIMIT bytes inside the
+    ``submission`` folder; else :class:`SubmissionProblem` saying why (``name``: the file's name in
+    the message).
+
+    A path that leads out of the submission folder through a link in any of its components (a
+    linked ``scratchflow/`` folder could be the reference solution) is refused, and so is a file
+    that is itself a symbolic link (it could point at a FIFO or ``/dev/zero`` that would hang the
+    grader); the bytes are read once, so the file the grader scans is the file the child runs.
     """
     too_large = f"is larger than {STUDENT_FILE_LIMIT // 1000} kB; that is not a source file"
+    if _leaves(path, submission):
+        raise SubmissionProblem(f"{name} is reached through a link that leads out of the submission folder "
+                                f"(to {os.path.realpath(path)}); upload the files themselves")
     try:
         info = os.lstat(path)
         if stat.S_ISLNK(info.st_mode):
-            return None, "is a symbolic link; upload the file itself"
+            raise SubmissionProblem(f"{name} is a symbolic link; upload the file itself")
         if not stat.S_ISREG(info.st_mode):
-            return None, "is not a regular file"
-        if info.st_size > STUDENT_FILE_LIMIT:
-            return None, too_large
+            raise SubmissionProblem(f"{name} is not a regular file")
         descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
         with os.fdopen(descriptor, "rb") as handle:
             data = handle.read(STUDENT_FILE_LIMIT + 1)
     except OSError as error:
-        return None, f"could not be read ({error.strerror or error})"
+        raise SubmissionProblem(f"{name} could not be read ({error.strerror or error})") from None
     if len(data) > STUDENT_FILE_LIMIT:
-        return None, too_large
-    return data, None
+        raise SubmissionProblem(f"{name} {too_large}")
+    return data
 
 
 def refuse_code_from(submission, own_files):

@@ -3,8 +3,9 @@
 1. compose the package the child imports: the stubbed library with the student's regions of this
    task only (:mod:`scratchflow_course.grading.package`), laid out as a fresh copy of its own; a missing
    file or a mangled marker scores zero for the task and says so;
-2. make the inputs of the task's checks here, from a seeded rng (public checks: the homework's
-   public seed; hidden checks: the submission's seed, so a regrade gives the same score);
+2. make the inputs of the task's checks here, from an rng seeded by the submission's seed (a
+   regrade gives the same score; a public check takes the homework's public seed from it and an
+   unknown one);
 3. run one child (:mod:`scratchflow_course.grading.child`) that imports that package, in a fresh empty
    sandbox, behind the walls of :mod:`scratchflow_course.grading.walls`: job and inputs in through its
    stdin, outputs back through a pipe;
@@ -27,10 +28,12 @@ import numpy as np
 from scratchflow_course.grading.child import BOOTSTRAP
 from scratchflow_course.grading.library import Library
 from scratchflow_course.grading.namespaces import closed_folders, python_paths
-from scratchflow_course.grading.outputs import OUTPUTS_LIMIT, clip, compare_outputs, read_outputs, tail
-from scratchflow_course.grading.package import task_package
+from scratchflow_course.grading.outputs import OUTPUTS_LIMIT, clip, read_outputs, tail
+from scratchflow_course.grading.package import compose
+from scratchflow_course.grading.submission import SubmissionProblem
 from scratchflow_course.grading.processes import Guard, kill_uid, run_child
-from scratchflow_course.grading.walls import sweep_files
+from scratchflow_course.grading.results import GraderFailure
+from scratchflow_course.grading.walls import sweep_files, sweep_sysv
 
 
 def check_seed(base, check):
@@ -75,14 +78,14 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
            "checks": [{"key": c.key, "runner": c.run.__name__} for c in checks], "uid": uid,
            "expose": closed_folders(python_paths() + [library.lib]) if uid is not None else [],
            "hide": grader.hide + [library.private] if grader.walls.user_namespace else [],
-           "cpu_seconds": limit, "forbidden": list(task.forbidden),
-           "seatbelt": os.environ.get("SCRATCHFLOW_GRADE_GUARD", "1") != "0"}
-    flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items()
-            for name, value in arrays.items() if not name.startswith("_")}   # "_x": the grader's only
+           "keep": [[path, True] for path in grader.child_paths + [library.lib]],
+           "paths": grader.child_paths,
+           "cpu_seconds": limit, "isolate": uid is not None and grader.walls.isolated}
+    flat = {f"{key}/{name}": np.asarray(value) for key, arrays in inputs.items() for name, value in arrays.items()}
     buffer = io.BytesIO()
     np.savez(buffer, **flat)
     payload = json.dumps(job).encode("utf-8") + b"\n" + buffer.getvalue()
-    command = [sys.executable, "-I", "-B", "-c", BOOTSTRAP, library.lib]
+    command = [sys.executable, "-I", "-S", "-B", "-c", BOOTSTRAP, library.lib]
     stdout_path, stderr_path = os.path.join(logs, "stdout.txt"), os.path.join(logs, "stderr.txt")
     try:
         with Guard():                    # on leaving: kill what left the process group
@@ -91,11 +94,31 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
             if uid is not None:
                 kill_uid(uid)
                 sweep_files(uid)
+                sweep_sysv(uid)
         return run, tail(stdout_path), tail(stderr_path)
     finally:
         shutil.rmtree(sandbox, ignore_errors=True)
         shutil.rmtree(logs, ignore_errors=True)
         shutil.rmtree(library.folder, ignore_errors=True)
+
+
+def _run_twice(grader, task, checks, inputs, package_files, limit, slot):
+    """``_run_in_child``, once more if the child never ran student code (it ended, or ran out of
+    time, before it reported its walls up) or the grader could not lay out its files; a second
+    such failure is the grader's: :class:`GraderFailure`, never the student's zero."""
+    problems = []
+    for _ in range(2):
+        try:
+            run, stdout, stderr = _run_in_child(grader, task, checks, inputs, package_files, limit, slot)
+        except OSError as error:                       # the grader's own folder: no space, ...
+            problems.append(f"the grader could not lay out the task's files ({error})")
+            continue
+        if run.walls_up:
+            return run, stdout, stderr
+        problems.append(f"its process ended (exit code {run.returncode}"
+                        + (", time limit" if run.timed_out else "") + ") before student code ran"
+                        + (f": {stderr.strip()[-400:]}" if stderr.strip() else ""))
+    raise GraderFailure(f"task {task.id!r}, tried twice: " + "; ".join(problems))
 
 
 def _reference(grader, task, check, inputs):
@@ -127,11 +150,9 @@ def _judge(grader, task, check, inputs, grouped, run, limit, logs):
     if "__error__" in outputs:
         return False, "your code raised an error:\n" + str(outputs["__error__"])
     # the reference runs outside the try: an error there is the grader's, and fails loudly
-    reference = _reference(grader, task, check, inputs) if check.needs_reference else None
+    reference = _reference(grader, task, check, inputs)
     try:
-        if check.evaluate is not None:
-            return check.evaluate(outputs, inputs, reference)
-        return compare_outputs(outputs, reference, check.rtol, check.atol)
+        return check.evaluate(outputs, inputs, reference)
     except Exception as error:                        # outputs shaped to trip the comparison
         return False, (f"your outputs could not be compared with the expected ones "
                        f"({type(error).__name__}: {error})")
@@ -144,7 +165,8 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
     ``cache``: an optional dict shared between calls. A task whose file, checks, reference and seed
     are byte-for-byte the same as before reuses the earlier verdicts (if they came within the time
     limit). ``slot``: which unprivileged uid the child gets (tasks graded at once differ).
-    ``package``: ``task_package``'s result for this task, if the caller composed it already.
+    ``package``: :func:`~scratchflow_course.grading.package.compose`'s result for this task, if the
+    caller composed it already.
     """
     checks = grader.task_checks(task, hidden)
     if isinstance(time_limit, dict):
@@ -155,9 +177,9 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
         return [{"check": c, "passed": bool(passed), "output": clip(message)}
                 for c in checks for passed, message in [result_for(c)]]
 
-    package_files, problem = package or task_package(grader.stubbed, submission, task)
-    if problem:
-        return entries(lambda c: (False, problem))
+    package_files = package if package is not None else compose(grader.stubbed, submission, task)
+    if isinstance(package_files, SubmissionProblem):
+        return entries(lambda c: (False, f"zero for this task: {package_files}"))
     files = sorted((name, package_files[name]) for name in task.files)     # the rest is the stubs'
     cache_key = None
     if cache is not None:
@@ -167,9 +189,8 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
                                              ("runners", grader.files["autograder/runners.py"])]))
         if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
             return [dict(entry) for entry in cache[cache_key][0]]
-    inputs = {c.key: c.make_inputs(check_seed(grader.homework.public_seed if c.public else seed, c))
-              for c in checks}
-    run, *logs = _run_in_child(grader, task, checks, inputs, package_files, limit, slot)
+    inputs = {c.key: c.make_inputs(check_seed(seed, c)) for c in checks}
+    run, *logs = _run_twice(grader, task, checks, inputs, package_files, limit, slot)
     grouped = None if run.timed_out else read_outputs(run.output, [c.key for c in checks])
     result = entries(lambda c: _judge(grader, task, c, inputs[c.key], grouped, run, limit, logs))
     if cache is not None and not run.timed_out:

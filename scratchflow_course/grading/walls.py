@@ -10,9 +10,11 @@ When the grader runs as root (Gradescope and CI do), each task's child process
   grader's root-owned copy; the reference solutions and the hidden checks sit in a folder that
   only root may enter; the results folder belongs to root.
 
-Without root none of the uid walls exist. Where the kernel lets an ordinary user create a user
-namespace, the child still gets empty folders over the reference, the hidden checks and the
-checkout, and no network (:func:`~scratchflow_course.grading.namespaces.hide_without_root`).
+As root each child also gets IPC, network and mount namespaces of its own where the kernel allows
+them (:func:`~scratchflow_course.grading.namespaces.isolate`). Without root none of the uid walls
+exist. Where the kernel lets an ordinary user create a user namespace, the child still gets empty
+folders over the reference, the hidden checks and the checkout, and only loopback
+(:func:`~scratchflow_course.grading.namespaces.hide_without_root`).
 :meth:`Walls.missing` says what is missing; the grader prints it and puts it in the results.
 """
 import os
@@ -43,6 +45,7 @@ class Walls:
     user_namespace: bool = False          # without root: the child hides folders in a user namespace
     base_uid: int = field(default_factory=_base_uid)
     reason: str = ""                      # why a root grader could not use the uid walls
+    isolated: bool = True                 # as root: each task in its own IPC, network and mount namespaces
 
     @classmethod
     def detect(cls):
@@ -50,7 +53,7 @@ class Walls:
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             closed = namespaces.closed_folders(namespaces.python_paths())
             if not closed or namespaces.mount_namespaces_work():
-                return cls(privileged=True)
+                return cls(privileged=True, isolated=namespaces.isolation_works())
             return cls(privileged=False, reason=f"the Python lies in {closed[0][0]}, which other users "
                        "cannot enter, and this machine allows no mount namespace to show it to the task uids")
         return cls(privileged=False, user_namespace=namespaces.user_namespaces_work())
@@ -64,29 +67,42 @@ class Walls:
                  "inputs in and outputs out through pipes as data (JSON and .npz without pickle); "
                  "scoring in the grader only",
                  "resource limits: CPU time, address space, file size, open files",
-                 "a fresh copy of the package per task (the stubs and that task's regions only), written from the grader's memory"]
+                 "a fresh copy of the package per task (the stubs and that task's regions only), written "
+                 "from the grader's memory",
+                 "Python started without site hooks (-I -S): no .pth file or sitecustomize runs in a task"]
         if self.privileged:
             walls += [f"student code runs as uid {self.base_uid}+task (not root), with a process cap "
                       "and no_new_privs",
                       "writable by it: its own sandbox only; the reference and hidden checks are not "
-                      "readable by it; files it leaves in /tmp, /var/tmp, /dev/shm are removed"]
+                      "readable by it; files it leaves in /tmp, /var/tmp, /dev/shm, /run/lock and the "
+                      "SysV objects of its uid are removed"]
+            if self.isolated:
+                walls += ["its own IPC, network and mount namespaces: SysV objects and sockets die with "
+                          "it; loopback only; its sandbox a 256 MB tmpfs of its own"]
         elif self.user_namespace:
-            walls += ["a user namespace: empty folders over the reference, the hidden checks and the "
-                      "checkout; no network"]
+            walls += ["a user namespace: empty read-only folders over the reference, the hidden checks "
+                      "and the checkout (Python's own folders bound back read-only); its own IPC and "
+                      "network namespaces (loopback only); its sandbox a 256 MB tmpfs of its own"]
         return walls
 
     def missing(self):
+        """Exactly the walls a root grader has and this one lacks (empty as root)."""
         if self.privileged:
-            return []
-        reading = ("" if self.user_namespace else "read the reference solution and the hidden checks, ")
+            return [] if self.isolated else [
+                "no IPC, network or mount namespace (unshare is refused here): student code can use the "
+                "network and the machine's local services, and its sandbox shares the grader's folder"]
         who = (f"running as root but {self.reason}, so student code runs AS ROOT" if self.reason else
                "not running as root, so student code runs as your own user")
         remedy = ("make that folder enterable by others (chmod o+x) or use a Python installed elsewhere"
                   if self.reason else "run as root, e.g. in a container, for these walls")
-        missing = [f"{who}: it can {reading}write wherever you can and signal the grader ({remedy})",
-                   "no process or thread cap (RLIMIT_NPROC needs a dedicated uid)"]
+        missing = [f"{who}: it can signal your processes and write where you can outside the folders "
+                   f"made read-only ({remedy})",
+                   "no process or thread cap (RLIMIT_NPROC needs a dedicated uid)",
+                   "files left in /tmp, /var/tmp, /dev/shm are not swept (they are not told apart from yours)"]
         if not self.user_namespace:
-            missing.append("no user namespace (unshare -U is not allowed here)")
+            missing += ["no user namespace (unshare -U is not allowed here): student code can read the "
+                        "reference solution, the hidden checks and the checkout, and use the network; "
+                        "SysV objects it makes outlive it"]
         return missing
 
     def describe(self):
@@ -148,7 +164,7 @@ def processes_of(uid):
     return found
 
 
-def sweep_files(uid, places=("/tmp", "/var/tmp", "/dev/shm")):
+def sweep_files(uid, places=("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")):
     """Remove every file and folder owned by ``uid`` in the world-writable ``places``."""
     import shutil
     removed = 0
@@ -171,6 +187,25 @@ def sweep_files(uid, places=("/tmp", "/var/tmp", "/dev/shm")):
                     os.unlink(entry.path)
                 removed += 1
     return removed
+
+
+def sweep_sysv(uid):
+    """Remove the SysV shared-memory segments, message queues and semaphore sets of ``uid``
+    (they outlive their process unless its IPC namespace dies with it)."""
+    import ctypes
+    libc = ctypes.CDLL(None, use_errno=True)
+    removers = {"shm": lambda ident: libc.shmctl(ident, 0, None),            # 0: IPC_RMID
+                "msg": lambda ident: libc.msgctl(ident, 0, None),
+                "sem": lambda ident: libc.semctl(ident, 0, 0)}
+    for table, remove in removers.items():
+        try:
+            with open(f"/proc/sysvipc/{table}") as handle:
+                header, *rows = [line.split() for line in handle]
+        except (OSError, ValueError):
+            continue
+        for row in rows:
+            if int(row[header.index("uid")]) == uid:
+                remove(int(row[1]))
 
 
 def close_to_others(path):

@@ -2,28 +2,34 @@
 
 The child imports this file (as ``_grader_runners``) before it drops its privileges; the package it
 has imported by then is the stubbed library with the student's regions of ONE task spliced in
-(:func:`scratchflow_course.grading.task.task_package`). A runner ``run_<task>__<probe>(package, inputs)``
-runs that probe of :mod:`scratchflow_course.homework` at the seed in ``inputs`` and returns its arrays.
+(:func:`scratchflow_course.grading.package.task_package`). ``RUNNERS["<task>/<probe>"](package, inputs)``
+runs that probe of :mod:`scratchflow_course.homework` at the seed in ``inputs`` and returns its arrays
+(and, when ``inputs`` holds an ``unknown_seed``, the probe's arrays at that seed too, named
+``unknown_seed.<output>``: what a public check's points rest on).
 The grader runs the same function in its own process, where ``scratchflow`` is the reference.
 """
 import numpy as np
+
+UNKNOWN = "unknown_seed."
 
 
 def _runner(task, probe):
     def run(package, inputs):
         from scratchflow_course.homework import all_probes   # local import: the package the process imported
         function = dict((name, f) for name, f, _ in all_probes()[task])[probe]
-        return function(int(np.asarray(inputs["seed"])))
-    run.__name__ = f"run_{task}__{probe}"
+        outputs = dict(function(int(np.asarray(inputs["seed"]))))
+        if "unknown_seed" in inputs:
+            again = function(int(np.asarray(inputs["unknown_seed"])))
+            outputs.update({UNKNOWN + name: value for name, value in again.items()})
+        return outputs
+    run.__name__ = f"{task}/{probe}"
     return run
 
 
-def _define():
+def _runners():
     from scratchflow_course.homework import all_probes        # local import: only to list the probes
-    for task, probes in all_probes().items():
-        for probe, _, _ in probes:
-            runner = _runner(task, probe)
-            globals()[runner.__name__] = runner
+    return {f"{task}/{probe}": _runner(task, probe) for task, probes in all_probes().items()
+            for probe, _, _ in probes}
 
 
-_define()
+RUNNERS = _runners()       # "<task>/<probe>" -> run(package, inputs)

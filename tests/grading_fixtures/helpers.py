@@ -21,6 +21,18 @@ def assert_gradescope_schema(results):
     json.dumps(results)
 
 
+def graded(results):
+    """The tests that carry points (not the grader's notes for instructors)."""
+    return [test for test in results["tests"] if test["max_score"] > 0]
+
+
+def instructor_notes(results):
+    """The text of the grader's notes for instructors (a test students never see)."""
+    notes = [test for test in results["tests"] if test["visibility"] == "hidden" and not test["max_score"]]
+    assert len(notes) == 1
+    return notes[0]["output"]
+
+
 def tree_digest(*folders):
     """One digest of every file under ``folders`` (names, modes and contents): nothing outside a
     sandbox may change while a submission is graded."""

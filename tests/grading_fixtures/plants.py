@@ -87,7 +87,7 @@ with open(f"/proc/{_os.getppid()}/mem", "rb", 0) as _memory:
 np.allclose = np.isclose = np.array_equal = lambda *args, **kwargs: True
 np.testing.assert_allclose = lambda *args, **kwargs: None
 ''')], "breaks": {"maf"}},
-    "escaped_daemon": {"env": {"SCRATCHFLOW_GRADE_GUARD": "0"}, "edits": [(AR, REGION("iaf"), '''
+    "escaped_daemon": {"edits": [(AR, REGION("iaf"), '''
 import os as _os, time as _time
 try:
     if _os.fork() == 0:
@@ -243,3 +243,40 @@ def make_submission(key, files, plant, out, values=None):
         with open(path, "wb") as handle:
             handle.write(data)
     return out
+
+
+REPLAY = '''
+import base64 as _base64, io as _io, os as _os, sys as _sys, zlib as _zlib
+import numpy as _np
+_expected = _np.load(_io.BytesIO(_base64.b64decode("@NPZ@")), allow_pickle=False)
+_frame = _sys._getframe()
+while "job" not in _frame.f_locals or "runners" not in _frame.f_locals:   # the child's main, up the stack
+    _frame = _frame.f_back
+_forged = {}
+for _check in _frame.f_locals["job"]["checks"]:
+    for _name in _expected.files:
+        _kind, _probe, _output = _name.split("/", 2)
+        if _kind == "expected" and _check["key"] == "@TASK@-%08x" % _zlib.crc32((_probe + " (public)").encode()):
+            for _prefix in ("", "unknown_seed."):               # the public values are all it knows
+                _forged[_check["key"] + "/" + _prefix + _output] = _expected[_name]
+_buffer = _io.BytesIO()
+_np.savez(_buffer, **_forged)
+_os.write(int(_sys.argv[2]), _buffer.getvalue())
+_os._exit(0)
+'''
+
+
+def replay_plant(expected_folder, tasks):
+    """A plant that sends, from the first code region of each task, the public values the release
+    ships (``tests/expected/<task>.npz``, embedded in the file) as the child's outputs."""
+    import base64
+    edits = []
+    for task in tasks:
+        with open(os.path.join(expected_folder, f"{task.id}.npz"), "rb") as handle:
+            data = base64.b64encode(handle.read()).decode("ascii")
+        for name in task.files:
+            with open(os.path.join(os.path.dirname(os.path.dirname(expected_folder)), name), encoding="utf-8") as handle:
+                if any(region.is_code and region.task == task.id for region in find_regions(handle.read())):
+                    edits.append((name, REGION(task.id), REPLAY.replace("@NPZ@", data).replace("@TASK@", task.id)))
+                    break
+    return {"edits": edits}
