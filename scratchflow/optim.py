@@ -174,12 +174,7 @@ class SGD(_Optimizer):
         self.velocity = np.zeros_like(self._flat_grad)               # (P,)
 
     def step(self):
-        """Update the parameters in place; return the gradient norm before clipping.
-
-        Task sgd: ``grad`` (P,) is every gradient, flattened; set ``self._update`` (P,) to the
-        amount ``_apply`` subtracts from the flattened parameters (θ ← θ − update), with the
-        momentum rule of the class docstring (``self.velocity`` (P,) keeps v between steps).
-        """
+        """Update the parameters in place; return the gradient norm before clipping."""
         grad, norm = self._gather()                                  # (P,)
         if self.weight_decay:                                        # g + wd · θ, into a copy
             np.multiply(self._gather_params(), self.weight_decay, out=self._work)
@@ -209,11 +204,6 @@ class Adam(_Optimizer):
     The last line is computed as ``lr_t · m / (√v + ε_t)`` with ``lr_t = lr √(1 − β2^t) / (1 − β1^t)``
     and ``ε_t = ε √(1 − β2^t)``: the same number (multiply numerator and denominator by
     √(1 − β2^t)), two vector operations fewer.
-    # --- student
-    Task adam: the last line may be computed as written (m̂ and v̂ first), or with both bias
-    corrections folded into one scalar step size and a rescaled ε, which saves vector operations on
-    every step — derive that form yourself if you want it. Either agrees with the reference to
-    rounding. The weight-decay factor is applied for you (``_apply``).
     # <<< task adam
 
     Parameters
@@ -257,13 +247,7 @@ class Adam(_Optimizer):
         return norm
 
     def _adam_block(self, grad, m, v, work, update):
-        """Adam on one block of parameters; all five arrays are views (B,) of the same block.
-
-        Task adam: with the gradient ``grad`` and t = ``self.step_count`` (already counted),
-        update the moments ``m`` and ``v`` IN PLACE (they are views of ``self.first_moment`` and
-        ``self.second_moment``, which persist between steps) and write ``update``, the amount
-        ``_apply`` subtracts (θ ← θ − update); ``work`` is scratch space.
-        """
+        """Adam on one block of parameters; all five arrays are views (B,) of the same block."""
         t = self.step_count
         # >>> task adam
         m *= self.beta1

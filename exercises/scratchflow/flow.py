@@ -99,15 +99,17 @@ class Flow(Module):
         return log_px
 
     def sample(self, n, rng=None, context=None):
-        """Generation algorithm (slide «Алгоритм генерации»); returns x (n, D); task generation.
+        """Generation algorithm (slide «Алгоритм генерации»): z ~ p_z, x = f⁻¹(z); returns x (n, D).
 
-        ``rng`` is a seed or Generator: pass it to ``self.base.sample(n, rng, dtype=self.dtype)``,
-        once, so that a seed gives the same samples as the reference; ``self.layers`` is the map
-        f from data to latent (hand it ``context`` too).
+        ``rng`` is a seed or Generator, drawn from once, by the base distribution.
 
         ``n`` is an integer >= 0 (n = 0 gives an empty (0, D) array). A conditional flow needs
         ``context``: shape (n, C), row i for sample i, or ONE context of shape (C,) (a 1-D
         array, said explicitly) used for all n samples; any other shape is an error.
+
+        Task generation: pass ``rng`` to ``self.base.sample(n, rng, dtype=self.dtype)``, once, so that
+        a seed gives the same samples as the reference; ``self.layers`` is the map f from data to
+        latent (hand it ``context`` too).
         """
         n = check_int(n, "n (the number of samples)", 0)
         context = self._sampling_context(context, n)              # (n, C) or None
@@ -120,8 +122,9 @@ class Flow(Module):
         """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D), m >= 1.
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
-        A conditional flow needs ``context`` (m, C). Task loss: define ``log_px`` (m,),
-        log p_x(x_i), and ``loss``, the number L.
+        A conditional flow needs ``context`` (m, C).
+
+        Task loss: define ``log_px`` (m,), log p_x(x_i), and ``loss``, the number L.
         """
         self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
         self._grad_context = None

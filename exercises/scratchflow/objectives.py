@@ -48,7 +48,10 @@ class MaximumLikelihood:
         self.epoch = 0
 
     def step(self):
-        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled. Task training."""
+        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled.
+
+        Task training: draw the step's minibatch indices (and the epoch) from ``self.batches``.
+        """
         # >>> task training
         raise NotImplementedError('task training (slide «Алгоритм обучения / Training algorithm»): MaximumLikelihood.step is yours to write; the docstring above gives the formula and the contract')
         # <<< task training

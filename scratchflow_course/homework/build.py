@@ -27,7 +27,7 @@ import zipfile
 import numpy as np
 
 from scratchflow_course.homework import all_probes
-from scratchflow_course.homework.regions import RegionError, find_regions, strip
+from scratchflow_course.homework.regions import RegionError, find_regions, read_prompts, strip
 from scratchflow_course.homework.shipped_probes import shipped_probes
 from scratchflow_course.homework.verdict import seal
 from scratchflow_course.homework.worker import run_variants
@@ -88,8 +88,25 @@ def slides(homework):
     return {task["id"]: task["slide"] for task in homework["tasks"]}
 
 
+def load_prompts(root, homework):
+    """``{file: {(task, where): lines}}``: the students' prompts, ``solutions/prompts/<task>.md``
+    (see :func:`~scratchflow_course.homework.regions.read_prompts`)."""
+    prompts = {}
+    for task in homework["tasks"]:
+        path = os.path.join(root, "solutions", "prompts", task["id"] + ".md")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                for relative, sections in read_prompts(handle.read(), task["id"], path).items():
+                    if relative not in task["files"]:
+                        raise RegionError(f"{path}: {relative} is not a file of task {task['id']!r}")
+                    prompts.setdefault(relative, {}).update(sections)
+    return prompts
+
+
 def stubbed_files(root, homework):
-    return {relative: strip(text, slides(homework), relative) for relative, text in region_files(root).items()}
+    prompts = load_prompts(root, homework)
+    return {relative: strip(text, slides(homework), relative, prompts.get(relative))
+            for relative, text in region_files(root).items()}
 
 
 def mutant_files(root, mistake):

@@ -78,7 +78,8 @@ def build_release(root, exercises, out):
 def reference_lines(root, minimum=12):
     """``{line: (file, task)}``: the lines of the reference regions (code and docstring alike) that
     say something — stripped, at least ``minimum`` characters, not a comment, and found nowhere in
-    the library outside the regions (``return x, log_det`` is everyone's)."""
+    the library outside the regions nor in the students' prompts (``return x, log_det`` is
+    everyone's)."""
     found, given = {}, set()
     for folder, _, names in os.walk(os.path.join(root, "scratchflow")):
         for name in (n for n in names if n.endswith(".py")):
@@ -95,6 +96,10 @@ def reference_lines(root, minimum=12):
                         if len(stripped) >= minimum and not stripped.startswith("#"):
                             found[stripped] = (relative, region.task)
             given.update(line.strip() for number, line in enumerate(lines) if number not in inside)
+    folder = os.path.join(root, "solutions", "prompts")
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        with open(os.path.join(folder, name), encoding="utf-8") as handle:
+            given.update(line.strip() for line in handle)          # what the prompts repeat on purpose
     return {line: where for line, where in found.items() if line not in given}
 
 

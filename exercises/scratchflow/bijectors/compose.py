@@ -83,10 +83,10 @@ class Compose(Bijector):
     def _check_codomain(self, z):
         _check_layer_domain(self.layers[-1], len(self.layers) - 1, z, "_check_codomain")
 
-    # Task composition: the four passes of the stack, written with the one-layer steps below
-    # (``self._layer_forward(k, x)`` etc.: layer k's unchecked pass, its domain and output checked).
     def _forward(self, x, context=None):
         # >>> task composition
+        # Task composition: the four passes of the stack, written with the one-layer steps below
+        # (``self._layer_forward(k, x)`` etc.: layer k's unchecked pass, its domain and output checked).
         raise NotImplementedError('task composition (slide «Больше слоев! / More layers!»): Compose._forward is yours to write; the docstring above gives the formula and the contract')
         # <<< task composition
 

@@ -196,11 +196,11 @@ class AffineCoupling(Bijector):
 
     # ---------------------------------------------------------------- x -> z
     def _forward(self, x, context=None):
-        """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula; task coupling.
+        """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula.
 
-        Use ``self._scale_shift(x_c, context)`` for s, t and the network's trace; define ``scale_log``
-        (N, k), ``exp_s`` = exp(s) (N, k), ``x_r`` (N, k), ``trace``, ``z`` and ``log_det``: the
-        lines after the region keep them for the gradient pass.
+        Task coupling: use ``self._scale_shift(x_c, context)`` for s, t and the network's trace;
+        define ``scale_log`` (N, k), ``exp_s`` = exp(s) (N, k), ``x_r`` (N, k), ``trace``, ``z`` and
+        ``log_det``: the lines after the region keep them for the gradient pass.
         """
         cond, trans = self._cond_columns, self._trans_columns
         # >>> task coupling
@@ -210,10 +210,11 @@ class AffineCoupling(Bijector):
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        """dL/dz (N, D), dL/dlog_det (N,) -> dL/dx (N, D); task coupling_backward.
+        """dL/dz (N, D), dL/dlog_det (N,) -> dL/dx (N, D).
 
-        Reads the forward's ``cache`` (``exp_scale``, ``x_moved``, ``log_scale``, ``net``); fill
-        ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it adds the network's grads).
+        Task coupling_backward: read the forward's ``cache`` (``exp_scale``, ``x_moved``,
+        ``log_scale``, ``net``); fill ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it
+        adds the network's grads).
         """
         cache = self._read_cache("forward")
         cond, trans = self._cond_columns, self._trans_columns
@@ -225,9 +226,10 @@ class AffineCoupling(Bijector):
 
     # ---------------------------------------------------------------- z -> x
     def _inverse(self, z, context=None):
-        """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|; task coupling.
+        """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|.
 
-        Define ``scale_log``, ``exp_neg_s`` = exp(−s), ``x_r``, ``trace``, ``x`` and ``log_det``.
+        Task coupling: define ``scale_log``, ``exp_neg_s`` = exp(−s), ``x_r``, ``trace``, ``x`` and
+        ``log_det``.
         """
         cond, trans = self._cond_columns, self._trans_columns
         # >>> task coupling
@@ -238,8 +240,11 @@ class AffineCoupling(Bijector):
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse; task
-        coupling_backward. Reads the inverse's cache (``exp_neg_scale``, ``x_moved``, ...)."""
+        """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse.
+
+        Task coupling_backward: read the inverse's cache (``exp_neg_scale``, ``x_moved``,
+        ``log_scale``, ``net``); fill ``grad_z``; hand (dL/ds, dL/dt) to ``self._net_backward``.
+        """
         cache = self._read_cache("inverse")
         cond, trans = self._cond_columns, self._trans_columns
         grad_z = np.empty_like(grad_x)                             # (N, D)
