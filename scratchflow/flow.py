@@ -262,13 +262,17 @@ class Flow(Module):
         """
         n = check_int(n, "n (the number of samples)", 1)
         self.zero_grad()
+        # >>> task generation
         z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
+        # <<< task generation
         _check_target(target, self.dim)
         loss, x = self._reverse_kl(target, z)                         # keeps the inverse pass
         grad_target = check_array(target.grad_log_prob(x), "target.grad_log_prob(x)", dim=self.dim,
                                   n=n, finite=False)                  # (n, D)
+        # >>> task loss
         grad_x = -grad_target / n                                     # (n, D)
         grad_log_det = np.full(n, -1.0 / n, dtype=x.dtype)            # (n,)
+        # <<< task loss
         self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)
         return loss
 

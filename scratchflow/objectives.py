@@ -70,8 +70,10 @@ class ConditionalLikelihood(MaximumLikelihood):
         self.context, self.val_context = context, val_context
 
     def step(self):
+        # >>> task training
         self.epoch, rows = next(self.batches)
         return self.flow.loss_and_grad(self.data[rows], self.context[rows])   # context (m, C)
+        # <<< task training
 
     def evaluate(self):
         with evaluation_mode(self.flow):

@@ -263,16 +263,25 @@ class Flow(Module):
             is broadcast).
             NaN or inf values are not errors here: they come back as a non-finite loss, which
             :func:`scratchflow.train.fit` turns into a clean stop.
+
+        Task generation: the first line draws the n base samples z as :meth:`sample` does.
+
+        Task loss (the same chain rule, for the reverse KL on samples x = f⁻¹(z)): define ``grad_x`` =
+        dL/dx (n, D) from ``grad_target`` = ∇ log p*(x) (n, D), and ``grad_log_det`` = dL/dlog_det (n,)
+        of the inverse pass; the line after the region runs the stack's ``_inverse_backward``.
         """
         n = check_int(n, "n (the number of samples)", 1)
         self.zero_grad()
-        z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
+        # >>> task generation
+        raise NotImplementedError('task generation (slide «Алгоритм генерации; Эксперимент / Теория / Generation algorithm; Experiment / theory»): Flow.reverse_kl_loss_and_grad is yours to write; the docstring above gives the formula and the contract')
+        # <<< task generation
         _check_target(target, self.dim)
         loss, x = self._reverse_kl(target, z)                         # keeps the inverse pass
         grad_target = check_array(target.grad_log_prob(x), "target.grad_log_prob(x)", dim=self.dim,
                                   n=n, finite=False)                  # (n, D)
-        grad_x = -grad_target / n                                     # (n, D)
-        grad_log_det = np.full(n, -1.0 / n, dtype=x.dtype)            # (n,)
+        # >>> task loss
+        raise NotImplementedError('task loss (slide «Постановка задачи, Функция потерь / Problem statement, Loss function»): Flow.reverse_kl_loss_and_grad is yours to write; the docstring above gives the formula and the contract')
+        # <<< task loss
         self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)
         return loss
 

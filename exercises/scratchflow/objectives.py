@@ -70,8 +70,10 @@ class ConditionalLikelihood(MaximumLikelihood):
         self.context, self.val_context = context, val_context
 
     def step(self):
-        self.epoch, rows = next(self.batches)
-        return self.flow.loss_and_grad(self.data[rows], self.context[rows])   # context (m, C)
+        # >>> task training
+        # Task training: as :meth:`MaximumLikelihood.step`, with each row's context.
+        raise NotImplementedError('task training (slide «Алгоритм обучения / Training algorithm»): ConditionalLikelihood.step is yours to write; the docstring above gives the formula and the contract')
+        # <<< task training
 
     def evaluate(self):
         with evaluation_mode(self.flow):

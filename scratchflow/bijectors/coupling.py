@@ -194,8 +194,10 @@ class AffineCoupling(Bijector):
         """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads (and
         ``grad_context`` (N, C), the context's columns, in a conditional layer)."""
         if self.scale_bound is not None:
+            # >>> task coupling_backward
             ratio = scale_log / self.scale_bound                   # (N, k) = tanh(ŝ/b)
             grad_scale_log = grad_scale_log * (1.0 - ratio * ratio)   # dL/dŝ
+            # <<< task coupling_backward
         grad_out = np.concatenate([grad_scale_log, grad_shift], axis=1)   # (N, 2k)
         grad_in = self.net._backward(trace, grad_out)              # (N, d + C)
         return self._keep_context_gradient(grad_in, len(self.cond_index))   # (N, d)

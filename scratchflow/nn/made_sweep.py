@@ -130,9 +130,11 @@ class MADEAdjointSweep:
     and column e of g is final once dimension e is solved (later in the ordering). Reading the
     degrees backwards:
 
+    # >>> task made_masks
     * input d (degree i) feeds the first-layer units of degree ≥ i only;
     * a hidden unit of degree m feeds units of degree ≥ m above it, and the outputs of degree > m,
       all of them solved before input d is (their degrees exceed i).
+    # <<< task made_masks
 
     So the step for d adds, from the top layer down, the gradient of the units of degree exactly i
     (units sorted by degree: a block of columns), and c_d is one product with row d of the first
@@ -198,8 +200,8 @@ class MADEAdjointSweep:
         solved = self.made.order[position + 1]                        # final since the last step
         self.out_grads[0][:, position + 1] = grad_out[:, solved]
         self.out_grads[1][:, position + 1] = grad_out[:, self.dim + solved]
-        degree = position + 1                                         # outputs of degree > it:
-        pairs = [(grad[:, degree:], weight[:, degree:])               # positions >= degree
+        degree = position + 1
+        pairs = [(grad[:, degree:], weight[:, degree:])               # the outputs it reaches
                  for grad, weight in zip(self.out_grads, self.out_weights)]
         for layer in reversed(range(len(self.hidden))):
             start, stop = sweep.ends[layer][degree - 1], sweep.ends[layer][degree]

@@ -53,7 +53,8 @@ def load_homework(root):
         for region in find_regions(text, relative):
             if region.task not in tasks:
                 raise RegionError(f"{relative}:{region.begin + 1}: task {region.task!r} is not in homework.json")
-            found.setdefault(region.task, set()).add(relative)
+            if region.is_code:           # a docstring region may stand in a file the task does not ask for
+                found.setdefault(region.task, set()).add(relative)
     for task_id, task in tasks.items():
         if set(task["files"]) != found.get(task_id, set()):
             raise ValueError(f"task {task_id!r}: homework.json lists files {task['files']}, the regions "
@@ -91,14 +92,14 @@ def slides(homework):
 def load_prompts(root, homework):
     """``{file: {(task, where): lines}}``: the students' prompts, ``solutions/prompts/<task>.md``
     (see :func:`~scratchflow_course.homework.regions.read_prompts`)."""
-    prompts = {}
+    prompts, files = {}, region_files(root)
     for task in homework["tasks"]:
         path = os.path.join(root, "solutions", "prompts", task["id"] + ".md")
         if os.path.isfile(path):
             with open(path, encoding="utf-8") as handle:
                 for relative, sections in read_prompts(handle.read(), task["id"], path).items():
-                    if relative not in task["files"]:
-                        raise RegionError(f"{path}: {relative} is not a file of task {task['id']!r}")
+                    if relative not in files:
+                        raise RegionError(f"{path}: {relative} holds no task region")
                     prompts.setdefault(relative, {}).update(sections)
     return prompts
 

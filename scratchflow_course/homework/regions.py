@@ -194,9 +194,11 @@ def strip(text, slides, path="<file>", prompts=None):
         if region.is_code:
             return [stub_line(region, slides[region.task])]
         return [f"{region.indent}# --- student\n"] + [_indented(line, region.indent) for line in region.prompt]
-    stubbed = _replace(text, regions, student_text)
-    return _add_to_docstrings(stubbed, {where: lines for (task, where), lines in prompts.items()
-                                        if not where.startswith("region ")}, path)
+    additions = {}
+    for (task, where), lines in sorted(prompts.items()):
+        if not where.startswith("region "):
+            additions[where] = additions.get(where, []) + (["\n"] if where in additions else []) + lines
+    return _add_to_docstrings(_replace(text, regions, student_text), additions, path)
 
 
 def _indented(line, indent):

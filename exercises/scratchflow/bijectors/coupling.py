@@ -42,7 +42,7 @@ through log_det; with e = exp(s), z_r = x_r ⊙ e + t and log_det = Σ_j s_j, de
     dL/dx_r = ?,   dL/dt = ?,   dL/ds = ?   (s enters z_r AND log_det),
     dL/dx_c = g_c + (what the network's backward returns for (dL/dŝ, dL/dt))
 
-(dL/dŝ = dL/ds ⊙ ds/dŝ is given in ``_net_backward``). Gradient pass of inverse (g = dL/dx,
+(dL/dŝ = dL/ds ⊙ ds/dŝ is yours too, in ``_net_backward``). Gradient pass of inverse (g = dL/dx,
 h = dL/dlog_det of the inverse): differentiate x_r = (z_r − t) ⊙ e⁻¹ and log_det = −Σ s the same
 way. Check both with ``scratchflow.check_bijector(layer, x)`` — it works while other tasks are
 still stubs — and make the network's zero start non-trivial first (``zero_init=False``).
@@ -186,10 +186,16 @@ class AffineCoupling(Bijector):
 
     def _net_backward(self, trace, scale_log, grad_scale_log, grad_shift):
         """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads (and
-        ``grad_context`` (N, C), the context's columns, in a conditional layer)."""
+        ``grad_context`` (N, C), the context's columns, in a conditional layer).
+
+        Task coupling_backward: with a ``scale_bound`` b the network's raw output ŝ becomes
+        s = b·tanh(ŝ/b) (``_scale_shift``); turn ``grad_scale_log`` = dL/ds into dL/dŝ, written with s
+        (``scale_log``), which the pass kept.
+        """
         if self.scale_bound is not None:
-            ratio = scale_log / self.scale_bound                   # (N, k) = tanh(ŝ/b)
-            grad_scale_log = grad_scale_log * (1.0 - ratio * ratio)   # dL/dŝ
+            # >>> task coupling_backward
+            raise NotImplementedError('task coupling_backward (slide «Real-NVP (gradient pass)»): AffineCoupling._net_backward is yours to write; the docstring above gives the formula and the contract')
+            # <<< task coupling_backward
         grad_out = np.concatenate([grad_scale_log, grad_shift], axis=1)   # (N, 2k)
         grad_in = self.net._backward(trace, grad_out)              # (N, d + C)
         return self._keep_context_gradient(grad_in, len(self.cond_index))   # (N, d)
