@@ -17,7 +17,7 @@ from scratchflow_course.homework import all_probes
 from scratchflow_course.homework.build import package_root, region_files
 from scratchflow_course.homework.leaks import course_data, count_checks, find_leaks
 from scratchflow_course.homework.regions import find_regions
-from scratchflow_course.homework.release import build_release
+from scratchflow_course.homework.release import build_release, fill_from
 
 ROOT = package_root()
 
@@ -121,3 +121,45 @@ def test_the_leak_search_finds_a_renamed_copy_and_a_hint(release, course, tmp_pa
     assert any(leak.startswith(("statements", "tokens")) and "coupling_backward" in leak for leak in leaks)
     assert any(leak.startswith("hint:") for leak in leaks)
     assert not [leak for leak in leaks if not leak.startswith("hint:") and "coupling_backward" not in leak]
+
+
+def test_the_course_commands_work_from_an_installed_copy_or_say_what_they_need(tmp_path):
+    """The two packages as a non-editable install lays them out (no solutions/ beside them), run
+    from outside any checkout: without --source each command says in one line what it needs; with
+    a checkout's solutions/ the release is built."""
+    site = tmp_path / "site-packages"
+    for package in ("scratchflow", "scratchflow_course"):
+        shutil.copytree(os.path.join(ROOT, package), site / package,
+                        ignore=shutil.ignore_patterns("__pycache__"))
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
+            "from scratchflow_course.grading.__main__ import main; sys.exit(main(sys.argv[2:]))")
+
+    def course(*argv):
+        return subprocess.run([sys.executable, "-c", code, str(site), *argv], cwd=str(tmp_path),
+                              capture_output=True, text=True)
+    for argv in (["release", "--out", "out"], ["generate-exercises"], ["grade", "submission"]):
+        run = course(*argv)
+        assert run.returncode == 2 and run.stdout == "", (argv, run.stdout, run.stderr)
+        assert run.stderr.count("\n") == 1 and "pass --source CHECKOUT/solutions" in run.stderr, run.stderr
+    run = course("release", "--out", "out", "--source", os.path.join(ROOT, "solutions"))
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert (tmp_path / "out" / "student.zip").is_file() and (tmp_path / "out" / "autograder.zip").is_file()
+
+
+def test_the_notebooks_run_on_a_filled_in_release(release, tmp_path):
+    """Every notebook, run as a script (fast setting), imports the release's library with the key's
+    regions filled in: what a student's finished release runs."""
+    copy = str(tmp_path / "student")
+    shutil.copytree(release, copy)
+    fill_from(copy, ROOT, sorted({r.task for text in region_files(ROOT).values() for r in find_regions(text)}))
+    env = {**os.environ, "PYTHONPATH": copy, "OMP_NUM_THREADS": "1", "SCRATCHFLOW_FAST": "1",
+           "MPLBACKEND": "Agg"}
+    runner = ("import runpy, sys, scratchflow\n"
+              "assert scratchflow.__file__.startswith(sys.argv[1]), scratchflow.__file__\n"
+              "for path in sys.argv[2:]:\n"
+              "    runpy.run_path(path, run_name='__main__')\n")
+    notebooks = sorted(os.path.join(ROOT, "notebooks", name) for name in os.listdir(os.path.join(ROOT, "notebooks"))
+                       if re.match(r"\d\d_.*\.py$", name))
+    run = subprocess.run([sys.executable, "-c", runner, copy, *notebooks], cwd=str(tmp_path), env=env,
+                         capture_output=True, text=True)
+    assert len(notebooks) == 6 and run.returncode == 0, run.stderr[-3000:]

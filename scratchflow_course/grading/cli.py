@@ -57,6 +57,9 @@ def add_commands(subparsers):
 
 def _run_grade(args):
     from scratchflow_course.grading.grader import grade_all, grade_to_file
+    from scratchflow_course.grading.paths import default_source
+    from scratchflow_course.homework.build import course_root
+    course_root(args.source or default_source())
     if args.all:
         csv_path = args.results or "scores.csv"
         grade_all(args.submission, csv_path, source=args.source, hidden=args.hidden,
@@ -87,9 +90,8 @@ def _run_grade(args):
 
 def _run_generate(args):
     from scratchflow_course.grading.paths import default_source
-    from scratchflow_course.homework.build import check_sync, generate
-    source = args.source or default_source()
-    root = os.path.dirname(os.path.abspath(source))
+    from scratchflow_course.homework.build import check_sync, course_root, generate
+    root = course_root(args.source or default_source())
     out = args.out or os.path.join(root, "exercises")
     if args.check:
         problems = check_sync(root, out)
@@ -104,7 +106,10 @@ def _run_generate(args):
 
 
 def _run_release(args):
+    from scratchflow_course.grading.paths import default_source
     from scratchflow_course.grading.release import build_release
+    from scratchflow_course.homework.build import course_root
+    course_root(args.source or default_source(), exercises=True)
     paths = build_release(args.out, source=args.source)
     for path in paths:
         print(f"wrote {path}")

@@ -16,6 +16,7 @@ reference and on each mutant (``solutions/mistakes.json``) in one worker process
 (:mod:`scratchflow_course.homework.worker`). :func:`check_sync` regenerates into a temporary folder and
 lists every difference.
 """
+import ast
 import filecmp
 import io
 import json
@@ -37,6 +38,29 @@ from scratchflow_course.homework.worker import run_variants
 def package_root():
     """The folder holding the ``scratchflow`` package (and, in a checkout, ``solutions/``)."""
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class CourseSourceMissing(RuntimeError):
+    """The instructor's folder, or the library source or exercises beside it, is not where given."""
+
+
+def course_root(source, exercises=False):
+    """The folder holding ``source`` (the instructor's ``solutions/``) and the library's source
+    beside it, checked; with ``exercises``, also the generated ``exercises/`` there. Raises
+    :class:`CourseSourceMissing` with one line saying what is needed (an installed course package
+    has no ``solutions/`` of its own)."""
+    source = os.path.abspath(source)
+    root = os.path.dirname(source)
+    if not os.path.isfile(os.path.join(source, "homework.json")) or \
+            not os.path.isdir(os.path.join(root, "scratchflow")):
+        raise CourseSourceMissing(
+            f"no course source at {source}: this needs the instructor's solutions/ folder "
+            "(homework.json, mistakes.json, prompts/) beside the library's scratchflow/ of a "
+            "checkout; run it in the checkout or pass --source CHECKOUT/solutions")
+    if exercises and not os.path.isdir(os.path.join(root, "exercises", "tests")):
+        raise CourseSourceMissing(f"no exercises/ beside {source}: run 'scratchflow-course "
+                                  "generate-exercises' first")
+    return root
 
 
 def load_homework(root):
@@ -151,11 +175,34 @@ def test_{task["id"]}(probe):
 '''
 
 
-def _readme(homework):
+def _shares(root):
+    """The public share of a task's points, read from the grader's checks (``PUBLIC_SHARE``)."""
+    with open(os.path.join(root, "solutions", "autograder", "checks.py"), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["PUBLIC_SHARE"]:
+            return float(ast.literal_eval(node.value))
+    raise ValueError("solutions/autograder/checks.py sets no PUBLIC_SHARE")
+
+
+def _readme(root, homework):
+    with open(os.path.join(root, "solutions", "reading.json"), encoding="utf-8") as handle:
+        reading = json.load(handle)["reading"]
+    missing = sorted({t["id"] for t in homework["tasks"]} - set(reading))
+    if missing:
+        raise ValueError(f"solutions/reading.json names no reading for {', '.join(missing)}")
     rows = "\n".join(f"| `{t['id']}` | {t['title']} | {', '.join(f'`{f}`' for f in t['files'])} | "
-                     f"{t['slide']} | {t['points']} |" for t in homework["tasks"])
+                     f"{t['slide']} | {reading[t['id']]} | {t['points']} |" for t in homework["tasks"])
+    public = _shares(root)
+    shares = (f"each task's points are split over its checks: {public:.0%} for passing them at the "
+              f"public seed (what your tests run) and **{1 - public:.0%} for passing them at hidden "
+              "seeds** the grader draws per submission.")
+    questions = homework.get("questions")
+    handed = (f", and `{questions['file']}` with your answers to the questions ({questions['points']} "
+              "of the 100 points)") if questions else ""
     with open(os.path.join(os.path.dirname(__file__), "README.template.md"), encoding="utf-8") as handle:
-        return handle.read().replace("<!-- tasks -->", rows).replace("<!-- name -->", homework["name"])
+        return (handle.read().replace("<!-- tasks -->", rows).replace("<!-- name -->", homework["name"])
+                .replace("<!-- shares -->", shares).replace("<!-- questions -->", handed))
 
 
 def variants(root, homework, mistakes):
@@ -213,7 +260,7 @@ def _write_student_side(root, staging, homework, mistakes, results, seed):
     _write(os.path.join(staging, "tests", "homework_probes.py"), shipped_probes())
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "verdict.py"), encoding="utf-8") as handle:
         _write(os.path.join(staging, "tests", "homework_checker.py"), handle.read())
-    _write(os.path.join(staging, "README.md"), _readme(homework))
+    _write(os.path.join(staging, "README.md"), _readme(root, homework))
 
 
 def swap_in(staging, out):
