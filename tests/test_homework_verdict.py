@@ -55,6 +55,9 @@ def test_judge_says_ok_not_written_or_what_raised_and_recognises_known_mistakes(
                                       "  This looks like a known mistake (crash): check the shapes")
     grader_report = {"__error__": 'File "scratchflow/x.py", line 3\nValueError: bad\n'}
     assert judge("forward", grader_report, expected, signatures)[1].endswith("(crash): check the shapes")
+    from_a_module = {"__error__": 'File "scratchflow/x.py", line 3\nscratchflow.train.DivergenceError: nan\n'}
+    assert judge("forward", from_a_module, expected, {"1": seal("DivergenceError: nan", "(nan): hint")})[1] \
+        .endswith("(nan): hint")
     assert judge("forward", {"z": [5.0, 5.0]}, expected, signatures)[1].count("known") == 0
     assert judge("forward", ValueError("other"), expected, None) == \
         (False, "forward: your code raised ValueError: other")

@@ -60,7 +60,10 @@ def error_text(error):
     (a short traceback as text) is reduced to its last line, which is the same."""
     if isinstance(error, str):
         lines = [line for line in error.strip().splitlines() if line.strip()]
-        return lines[-1].strip() if lines else ""
+        name, colon, message = (lines[-1].strip() if lines else "").partition(": ")
+        if colon and all(part.isidentifier() for part in name.split(".")):
+            name = name.rsplit(".", 1)[-1]              # a traceback names the class with its module
+        return name + colon + message
     return f"{type(error).__name__}: {error}"
 
 
