@@ -15,10 +15,9 @@ import pytest
 from scratchflow_course.homework import all_probes
 from scratchflow_course.homework.build import (check_sync, generate, load_homework, load_mistakes,
                                         mutant_files, package_root, stubbed_files, variants)
-from scratchflow_course.homework.public import load_expected
 from scratchflow_course.homework.regions import RegionError, find_regions, splice, strip
 from scratchflow_course.homework.release import build_release, fill_from, reference_lines
-from scratchflow_course.homework.verdict import first_difference, judge
+from scratchflow_course.homework.verdict import first_difference, judge, load_expected
 from scratchflow_course.homework.worker import run_variants
 
 ROOT = package_root()

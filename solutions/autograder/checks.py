@@ -18,8 +18,7 @@ import _grader_runners as runners
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.spec import Check
 from scratchflow_course.homework import all_probes
-from scratchflow_course.homework.public import load_expected
-from scratchflow_course.homework.verdict import judge
+from scratchflow_course.homework.verdict import judge, load_expected
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = os.path.join(os.path.dirname(SOURCE), "exercises", "tests", "expected")
