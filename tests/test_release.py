@@ -146,6 +146,7 @@ def test_the_course_commands_work_from_an_installed_copy_or_say_what_they_need(t
     assert (tmp_path / "out" / "student.zip").is_file() and (tmp_path / "out" / "autograder.zip").is_file()
 
 
+@pytest.mark.slow
 def test_the_notebooks_run_on_a_filled_in_release(release, tmp_path):
     """Every notebook, run as a script (fast setting), imports the release's library with the key's
     regions filled in: what a student's finished release runs."""

@@ -23,8 +23,12 @@ Reverse KL (fitting a target density p* known up to a constant, the job IAF was 
     KL(q || p*) = E_{z ~ p_z} [ log q(x) − log p*(x) ],   x = f^{-1}(z),
     log q(x) = log p_z(z) − log|det ∂f^{-1}(z)/∂z|
 
-With z fixed (the reparametrisation), dL/dx_i = −(1/m) ∇ log p*(x_i) and
-dL/dlog_det_inv_i = −1/m; the stack's ``inverse_backward`` turns these into dL/dθ.
+# >>> task loss
+# --- student
+With z fixed (the reparametrisation), L depends on θ through x_i = f⁻¹(z_i) and log_det_inv_i:
+derive dL/dx_i and dL/dlog_det_inv_i (task loss); the stack's ``inverse_backward`` turns these
+into dL/dθ.
+# <<< task loss
 
 Conditional flows (beyond the lecture): with layers built with ``context_dim = C``, every pass reads
 a context c_i (one row (C,) per object), log p_x(x | c) = log p_z(f(x; c)) + log|det ∂f(x; c)/∂x|

@@ -6,9 +6,11 @@ pass i needs only μ_d and s_d for d = order[i], which read the inputs before d.
 MADE each time (the lecture's "D networks", one full pass each) costs D full passes. The degrees
 say what pass i really needs (:mod:`scratchflow.nn.made`):
 
+# >>> task made_masks
 * output d (input degree i + 1) reads the last hidden units of degree ≤ i only;
 * a hidden unit of degree m reads units of degree ≤ m below it, and finally the inputs of degree
   ≤ m, which were all filled before pass m + 1 and never change afterwards.
+# <<< task made_masks
 
 So every hidden unit is computed once, at the first pass that needs it, with its final inputs;
 pass i adds the units of degree exactly i in every hidden layer and two output columns. With the
