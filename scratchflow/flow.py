@@ -16,10 +16,6 @@ Its gradient, by the chain rule through z_i = f(x_i) and log_det_i::
     dL/dlog_det_i = −1/m
 
 and the stack's ``backward`` turns these into dL/dθ for every parameter θ.
-# --- student
-Its gradient (task loss): L depends on θ only through z_i = f(x_i) and log_det_i. Derive
-dL/dz_i (m, D) — ``self.base.grad_log_prob(z)`` gives ∇_z log p_z — and dL/dlog_det_i (m,), then
-let the stack's ``_backward`` turn them into dL/dθ for every parameter θ.
 # <<< task loss
 
 Generation: draw z_i ~ p_z and return x_i = f^{-1}(z_i).
@@ -29,8 +25,10 @@ Reverse KL (fitting a target density p* known up to a constant, the job IAF was 
     KL(q || p*) = E_{z ~ p_z} [ log q(x) − log p*(x) ],   x = f^{-1}(z),
     log q(x) = log p_z(z) − log|det ∂f^{-1}(z)/∂z|
 
+# >>> task loss
 With z fixed (the reparametrisation), dL/dx_i = −(1/m) ∇ log p*(x_i) and
 dL/dlog_det_inv_i = −1/m; the stack's ``inverse_backward`` turns these into dL/dθ.
+# <<< task loss
 
 Conditional flows (beyond the lecture): with layers built with ``context_dim = C``, every pass reads
 a context c_i (one row (C,) per object), log p_x(x | c) = log p_z(f(x; c)) + log|det ∂f(x; c)/∂x|
@@ -103,11 +101,9 @@ class Flow(Module):
         return log_px
 
     def sample(self, n, rng=None, context=None):
-        """Generation algorithm (slide «Алгоритм генерации»); returns x (n, D); task generation.
+        """Generation algorithm (slide «Алгоритм генерации»): z ~ p_z, x = f⁻¹(z); returns x (n, D).
 
-        ``rng`` is a seed or Generator: pass it to ``self.base.sample(n, rng, dtype=self.dtype)``,
-        once, so that a seed gives the same samples as the reference; ``self.layers`` is the map
-        f from data to latent (hand it ``context`` too).
+        ``rng`` is a seed or Generator, drawn from once, by the base distribution.
 
         ``n`` is an integer >= 0 (n = 0 gives an empty (0, D) array). A conditional flow needs
         ``context``: shape (n, C), row i for sample i, or ONE context of shape (C,) (a 1-D
@@ -125,8 +121,7 @@ class Flow(Module):
         """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D), m >= 1.
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
-        A conditional flow needs ``context`` (m, C). Task loss: define ``log_px`` (m,),
-        log p_x(x_i), and ``loss``, the number L.
+        A conditional flow needs ``context`` (m, C).
         """
         self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
         self._grad_context = None
@@ -170,10 +165,7 @@ class Flow(Module):
         return log_pz
 
     def backward(self):
-        """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D).
-
-        Task loss: define ``grad_z`` = dL/dz (m, D) and ``grad_log_det`` = dL/dlog_det (m,).
-        """
+        """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D)."""
         if self._forward_cache is None:
             raise RuntimeError("Flow.backward() called before Flow.loss(x), or after a log_prob "
                                "that replaced the layers' forward caches: call loss(x) again")
@@ -266,13 +258,17 @@ class Flow(Module):
         """
         n = check_int(n, "n (the number of samples)", 1)
         self.zero_grad()
+        # >>> task generation
         z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
+        # <<< task generation
         _check_target(target, self.dim)
         loss, x = self._reverse_kl(target, z)                         # keeps the inverse pass
         grad_target = check_array(target.grad_log_prob(x), "target.grad_log_prob(x)", dim=self.dim,
                                   n=n, finite=False)                  # (n, D)
+        # >>> task loss
         grad_x = -grad_target / n                                     # (n, D)
         grad_log_det = np.full(n, -1.0 / n, dtype=x.dtype)            # (n,)
+        # <<< task loss
         self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)
         return loss
 

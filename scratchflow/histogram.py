@@ -15,8 +15,7 @@ import numpy as np
 def histogram_density(samples, edges):
     """Heights (K,) of the density histogram of 1-D ``samples`` (n,) over ``edges`` (K + 1,),
     increasing; a sample outside [edges[0], edges[-1]] counts in n but in no bin. Bin k holds
-    the samples in [e_k, e_{k+1}), the last bin also its right edge. Task generation: count c_k,
-    then make the heights a density as the module docstring says.
+    the samples in [e_k, e_{k+1}), the last bin also its right edge.
     """
     samples = np.asarray(samples, dtype=np.float64).ravel()           # (n,)
     edges = np.asarray(edges, dtype=np.float64)                        # (K + 1,)

@@ -50,7 +50,7 @@ class MaximumLikelihood:
         self.epoch = 0
 
     def step(self):
-        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled. Task training."""
+        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled."""
         # >>> task training
         self.epoch, indices = next(self.batches)
         return self.flow.loss_and_grad(self.data[indices])            # fills flow.grads
@@ -70,8 +70,10 @@ class ConditionalLikelihood(MaximumLikelihood):
         self.context, self.val_context = context, val_context
 
     def step(self):
+        # >>> task training
         self.epoch, rows = next(self.batches)
         return self.flow.loss_and_grad(self.data[rows], self.context[rows])   # context (m, C)
+        # <<< task training
 
     def evaluate(self):
         with evaluation_mode(self.flow):

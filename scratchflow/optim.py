@@ -134,9 +134,11 @@ class Adam(_Optimizer):
         m̂ = m / (1 − β1^t),       v̂ = v / (1 − β2^t)
         θ ← θ (1 − lr · weight_decay) − lr · m̂ / (√v̂ + ε)
 
+    # >>> task adam
     The last line is computed as ``lr_t · m / (√v + ε_t)`` with
     ``lr_t = lr √(1 − β2^t) / (1 − β1^t)`` and ``ε_t = ε √(1 − β2^t)``: the same number (multiply
     numerator and denominator by √(1 − β2^t)), and two passes over the parameters fewer.
+    # <<< task adam
 
     Parameters
     ----------

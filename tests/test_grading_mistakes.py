@@ -104,6 +104,7 @@ def test_each_mistake_loses_points_in_its_own_task_only(batch, grader, key, cach
             where = f"{mistake_of[task.id]} ({task.id})"
             assert sum(t["score"] for t in public) < sum(t["max_score"] for t in public), where
             assert sum(t["score"] for t in hidden) < sum(t["max_score"] for t in hidden), where
+            assert any(f"known mistake ({mistake_of[task.id]})" in t["output"] for t in public), where
         else:
             lost = [(t["name"], t["output"][-500:]) for t in tests if t["score"] != t["max_score"]]
             assert lost == [], f"{task.id} has no mistake in this batch ({sorted(mistake_of.values())})"

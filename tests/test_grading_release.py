@@ -26,7 +26,8 @@ def test_release_bundles(tmp_path):
     assert (student / "setup.cfg").is_file() and (student / "tests" / "expected" / "coupling.npz").is_file()
     assert not (student / "solutions").exists() and not (student / "homework.json").exists()
     with zipfile.ZipFile(tmp_path / "release" / "student.zip") as archive:
-        coupling = archive.read("scratchflow/bijectors/coupling.py").decode()
+        assert {name.split("/")[0] for name in archive.namelist()} == {"scratchflow-homework"}
+        coupling = archive.read("scratchflow-homework/scratchflow/bijectors/coupling.py").decode()
         assert "is yours to write" in coupling and "z[:, moved] = x_moved * exp_scale + shift" not in coupling
     with zipfile.ZipFile(tmp_path / "release" / "autograder.zip") as archive:
         names = set(archive.namelist())

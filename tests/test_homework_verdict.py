@@ -3,7 +3,7 @@ outputs: each kind of difference named, the tolerance, NaN and inf, and a known 
 (``test_homework.py`` runs it on the real probes' outputs.)"""
 import numpy as np
 
-from scratchflow_course.homework.verdict import first_difference, judge, recognise
+from scratchflow_course.homework.verdict import first_difference, judge, seal, unseal
 
 
 def test_outputs_that_match_pass_and_each_kind_of_difference_is_named():
@@ -42,29 +42,46 @@ def test_the_tolerance_is_relative_and_tight():
 
 def test_judge_says_ok_not_written_or_what_raised_and_recognises_known_mistakes():
     expected = {"z": np.array([1.0, 2.0])}
-    signatures = {"sign": {"z": np.array([-1.0, -2.0])}, "crash": {"__error__": "ValueError: bad"},
-                  "empty": {}}
-    hints = {"sign": "reread the sign of the shift", "crash": "check the shapes"}
-    assert judge("forward", {"z": [1.0, 2.0]}, expected, signatures, hints) == (True, "forward: ok")
-    assert judge("forward", NotImplementedError("task a"), expected, signatures, hints) == \
+    signatures = {"1": seal({"z": np.array([-1.0, -2.0])}, "(sign): reread the sign of the shift"),
+                  "2": seal("ValueError: bad", "(crash): check the shapes")}
+    assert judge("forward", {"z": [1.0, 2.0]}, expected, signatures) == (True, "forward: ok")
+    assert judge("forward", NotImplementedError("task a"), expected, signatures) == \
         (False, "forward: not written yet (task a)")
-    passed, message = judge("forward", {"z": [-1.0, -2.0]}, expected, signatures, hints)
+    passed, message = judge("forward", {"z": [-1.0, -2.0 + 1e-12]}, expected, signatures)
     assert not passed and message.endswith(
         "This looks like a known mistake (sign): reread the sign of the shift")
-    passed, message = judge("forward", ValueError("bad"), expected, signatures, hints)
+    passed, message = judge("forward", ValueError("bad"), expected, signatures)
     assert not passed and message == ("forward: your code raised ValueError: bad\n"
                                       "  This looks like a known mistake (crash): check the shapes")
-    assert judge("forward", {"z": [5.0, 5.0]}, expected, signatures, hints)[1].count("known") == 0
-    assert judge("forward", ValueError("other"), expected, None, None) == \
+    grader_report = {"__error__": 'File "scratchflow/x.py", line 3\nValueError: bad\n'}
+    assert judge("forward", grader_report, expected, signatures)[1].endswith("(crash): check the shapes")
+    from_a_module = {"__error__": 'File "scratchflow/x.py", line 3\nscratchflow.train.DivergenceError: nan\n'}
+    assert judge("forward", from_a_module, expected, {"1": seal("DivergenceError: nan", "(nan): hint")})[1] \
+        .endswith("(nan): hint")
+    assert judge("forward", {"z": [5.0, 5.0]}, expected, signatures)[1].count("known") == 0
+    assert judge("forward", ValueError("other"), expected, None) == \
         (False, "forward: your code raised ValueError: other")
 
 
-def test_a_signature_matches_only_when_every_output_it_names_matches():
-    signatures = {"both": {"z": np.array([1.0]), "log_det": np.array([0.0])},
-                  "z_only": {"z": np.array([1.0])}, "error": {"__error__": "KeyError: 'z'"}}
-    assert recognise({"z": np.array([1.0]), "log_det": np.array([0.0])}, signatures) == \
-        ["both", "z_only"]
-    assert recognise({"z": np.array([1.0]), "log_det": np.array([3.0])}, signatures) == ["z_only"]
-    assert recognise({"log_det": np.array([0.0])}, signatures) == []
-    assert recognise(KeyError("z"), signatures) == ["error"]
-    assert recognise(KeyError("x"), signatures) == []
+def test_a_sealed_signature_shows_no_hint_and_opens_only_for_its_own_outputs():
+    z = np.array([[0.25, -3.0], [1e-9, 123.456]])
+    sealed = seal({"z": z, "order": np.array([2, 0, 1])}, "(aliased): copy x before writing into it")
+    stored = b"".join(np.asarray(value).tobytes() for value in sealed.values())
+    assert b"copy x" not in stored and z.tobytes() not in stored
+    assert unseal({"z": z * (1 + 1e-12), "order": [2, 0, 1]}, sealed) == \
+        "(aliased): copy x before writing into it"
+    assert unseal({"z": z, "order": [2, 1, 0]}, sealed) is None
+    assert unseal({"z": z + 1e-3, "order": [2, 0, 1]}, sealed) is None
+    assert unseal({"z": z[:1], "order": [2, 0, 1]}, sealed) is None
+    assert unseal({"order": [2, 0, 1]}, sealed) is None
+    assert unseal(KeyError("z"), seal("KeyError: 'z'", "hint")) == "hint"
+    assert unseal(KeyError("x"), seal("KeyError: 'z'", "hint")) is None
+
+
+def test_values_on_a_cell_edge_still_match():
+    """The grid is centred on the signature's values, so a value one rounding error away from a
+    power of two or from zero rounds into the same cell."""
+    edges = np.array([1.0, 2.0, 0.5, 0.0, -4.0, 1024.0])
+    sealed = seal({"v": edges}, "hint")
+    for wiggle in (1e-13, -1e-13):
+        assert unseal({"v": edges + wiggle * np.maximum(np.abs(edges), 1)}, sealed) == "hint"

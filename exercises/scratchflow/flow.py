@@ -23,8 +23,12 @@ Reverse KL (fitting a target density p* known up to a constant, the job IAF was 
     KL(q || p*) = E_{z ~ p_z} [ log q(x) − log p*(x) ],   x = f^{-1}(z),
     log q(x) = log p_z(z) − log|det ∂f^{-1}(z)/∂z|
 
-With z fixed (the reparametrisation), dL/dx_i = −(1/m) ∇ log p*(x_i) and
-dL/dlog_det_inv_i = −1/m; the stack's ``inverse_backward`` turns these into dL/dθ.
+# >>> task loss
+# --- student
+With z fixed (the reparametrisation), L depends on θ through x_i = f⁻¹(z_i) and log_det_inv_i:
+derive dL/dx_i and dL/dlog_det_inv_i (task loss); the stack's ``inverse_backward`` turns these
+into dL/dθ.
+# <<< task loss
 
 Conditional flows (beyond the lecture): with layers built with ``context_dim = C``, every pass reads
 a context c_i (one row (C,) per object), log p_x(x | c) = log p_z(f(x; c)) + log|det ∂f(x; c)/∂x|
@@ -97,15 +101,17 @@ class Flow(Module):
         return log_px
 
     def sample(self, n, rng=None, context=None):
-        """Generation algorithm (slide «Алгоритм генерации»); returns x (n, D); task generation.
+        """Generation algorithm (slide «Алгоритм генерации»): z ~ p_z, x = f⁻¹(z); returns x (n, D).
 
-        ``rng`` is a seed or Generator: pass it to ``self.base.sample(n, rng, dtype=self.dtype)``,
-        once, so that a seed gives the same samples as the reference; ``self.layers`` is the map
-        f from data to latent (hand it ``context`` too).
+        ``rng`` is a seed or Generator, drawn from once, by the base distribution.
 
         ``n`` is an integer >= 0 (n = 0 gives an empty (0, D) array). A conditional flow needs
         ``context``: shape (n, C), row i for sample i, or ONE context of shape (C,) (a 1-D
         array, said explicitly) used for all n samples; any other shape is an error.
+
+        Task generation: pass ``rng`` to ``self.base.sample(n, rng, dtype=self.dtype)``, once, so that
+        a seed gives the same samples as the reference; ``self.layers`` is the map f from data to
+        latent (hand it ``context`` too).
         """
         n = check_int(n, "n (the number of samples)", 0)
         context = self._sampling_context(context, n)              # (n, C) or None
@@ -118,8 +124,9 @@ class Flow(Module):
         """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D), m >= 1.
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
-        A conditional flow needs ``context`` (m, C). Task loss: define ``log_px`` (m,),
-        log p_x(x_i), and ``loss``, the number L.
+        A conditional flow needs ``context`` (m, C).
+
+        Task loss: define ``log_px`` (m,), log p_x(x_i), and ``loss``, the number L.
         """
         self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
         self._grad_context = None
@@ -145,16 +152,12 @@ class Flow(Module):
         then the layers' unchecked passes (:class:`Compose` checks each layer's domain and finite
         output). Nothing is copied: the outputs stay inside the flow."""
         self.layers._check_domain(x)
-        if context is None:
-            return self.layers._forward(x)                        # (N, D), (N,)
         return self.layers._forward(x, context)                   # (N, D), (N,)
 
     def _layers_inverse(self, z, context=None):
         """The stack's inverse on a checked z (and context): the last layer's codomain, then the
         unchecked passes."""
         self.layers._check_codomain(z)
-        if context is None:
-            return self.layers._inverse(z)                        # (N, D), (N,)
         return self.layers._inverse(z, context)                   # (N, D), (N,)
 
     def _base_log_prob(self, z):
@@ -258,16 +261,25 @@ class Flow(Module):
             is broadcast).
             NaN or inf values are not errors here: they come back as a non-finite loss, which
             :func:`scratchflow.train.fit` turns into a clean stop.
+
+        Task generation: the first line draws the n base samples z as :meth:`sample` does.
+
+        Task loss (the same chain rule, for the reverse KL on samples x = f⁻¹(z)): define ``grad_x`` =
+        dL/dx (n, D) from ``grad_target`` = ∇ log p*(x) (n, D), and ``grad_log_det`` = dL/dlog_det (n,)
+        of the inverse pass; the line after the region runs the stack's ``_inverse_backward``.
         """
         n = check_int(n, "n (the number of samples)", 1)
         self.zero_grad()
-        z = self.base.sample(n, rng, dtype=self.dtype)                # (n, D)
+        # >>> task generation
+        raise NotImplementedError('task generation (slide «Алгоритм генерации; Эксперимент / Теория / Generation algorithm; Experiment / theory»): Flow.reverse_kl_loss_and_grad is yours to write; the docstring above gives the formula and the contract')
+        # <<< task generation
         _check_target(target, self.dim)
         loss, x = self._reverse_kl(target, z)                         # keeps the inverse pass
         grad_target = check_array(target.grad_log_prob(x), "target.grad_log_prob(x)", dim=self.dim,
                                   n=n, finite=False)                  # (n, D)
-        grad_x = -grad_target / n                                     # (n, D)
-        grad_log_det = np.full(n, -1.0 / n, dtype=x.dtype)            # (n,)
+        # >>> task loss
+        raise NotImplementedError('task loss (slide «Постановка задачи, Функция потерь / Problem statement, Loss function»): Flow.reverse_kl_loss_and_grad is yours to write; the docstring above gives the formula and the contract')
+        # <<< task loss
         self.layers._inverse_backward(grad_x.astype(x.dtype, copy=False), grad_log_det)
         return loss
 

@@ -48,7 +48,10 @@ class MaximumLikelihood:
         self.epoch = 0
 
     def step(self):
-        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled. Task training."""
+        """One step's minibatch from ``self.batches``; its loss, with flow.grads filled.
+
+        Task training: draw the step's minibatch indices (and the epoch) from ``self.batches``.
+        """
         # >>> task training
         raise NotImplementedError('task training (slide «Алгоритм обучения / Training algorithm»): MaximumLikelihood.step is yours to write; the docstring above gives the formula and the contract')
         # <<< task training
@@ -67,8 +70,10 @@ class ConditionalLikelihood(MaximumLikelihood):
         self.context, self.val_context = context, val_context
 
     def step(self):
-        self.epoch, rows = next(self.batches)
-        return self.flow.loss_and_grad(self.data[rows], self.context[rows])   # context (m, C)
+        # >>> task training
+        # Task training: as :meth:`MaximumLikelihood.step`, with each row's context.
+        raise NotImplementedError('task training (slide «Алгоритм обучения / Training algorithm»): ConditionalLikelihood.step is yours to write; the docstring above gives the formula and the contract')
+        # <<< task training
 
     def evaluate(self):
         with evaluation_mode(self.flow):

@@ -115,7 +115,12 @@ class SGD(_Optimizer):
 
     def _update(self, theta, grad, velocity):
         """One step on a parameter vector ``theta`` with its gradient ``grad`` and its momentum
-        ``velocity`` (all (n,)); ``theta`` and ``velocity`` change in place."""
+        ``velocity`` (all (n,)); ``theta`` and ``velocity`` change in place.
+
+        Task sgd: ``grad`` is the gradient of the parameter vector ``theta``; update ``theta`` IN PLACE
+        (θ ← θ − lr · v) with the momentum rule of the class docstring (``velocity``, changed in place,
+        keeps v between steps).
+        """
         # >>> task sgd
         raise NotImplementedError('task sgd (slide «Алгоритм обучения: θ ← θ − lr·∇L / Training algorithm: the update step»): SGD._update is yours to write; the docstring above gives the formula and the contract')
         # <<< task sgd
@@ -130,9 +135,13 @@ class Adam(_Optimizer):
         m̂ = m / (1 − β1^t),       v̂ = v / (1 − β2^t)
         θ ← θ (1 − lr · weight_decay) − lr · m̂ / (√v̂ + ε)
 
-    The last line is computed as ``lr_t · m / (√v + ε_t)`` with
-    ``lr_t = lr √(1 − β2^t) / (1 − β1^t)`` and ``ε_t = ε √(1 − β2^t)``: the same number (multiply
-    numerator and denominator by √(1 − β2^t)), and two passes over the parameters fewer.
+    # >>> task adam
+    # --- student
+    Task adam: the last line may be computed as written (m̂ and v̂ first), or with both bias
+    corrections folded into one scalar step size and a rescaled ε, which saves vector operations on
+    every step — derive that form yourself if you want it. Either agrees with the reference to
+    rounding. The weight-decay factor is applied for you (in ``step``).
+    # <<< task adam
 
     Parameters
     ----------
@@ -170,7 +179,12 @@ class Adam(_Optimizer):
 
     def _update(self, theta, grad, m, v):
         """One Adam step on a parameter vector ``theta`` with its gradient ``grad`` and moments
-        ``m``, ``v`` (all (n,)); ``theta``, ``m`` and ``v`` change in place, t = ``step_count``."""
+        ``m``, ``v`` (all (n,)); ``theta``, ``m`` and ``v`` change in place, t = ``step_count``.
+
+        Task adam: with the gradient ``grad`` and t = ``self.step_count`` (already counted),
+        update the moments ``m`` and ``v`` IN PLACE (they are entries of ``self.first_moment`` and
+        ``self.second_moment``, which persist between steps) and the parameters ``theta`` IN PLACE.
+        """
         t = self.step_count
         # >>> task adam
         raise NotImplementedError('task adam (slide «Алгоритм обучения: θ ← θ − lr·∇L / Training algorithm: the update step (Adam)»): Adam._update is yours to write; the docstring above gives the formula and the contract')

@@ -19,10 +19,12 @@ That is NICE's full model (``build_model({"model": "nice", ...})``). Real-NVP's
 
 Inverse (x_c = z_c, so t(x_c) = t(z_c) is known):  x_r = z_r − t(z_c),  log|det ∂x/∂z| = 0.
 
+# >>> task coupling_backward
 Gradient passes (g = dL/dz or dL/dx; the log-det gradient h̄ multiplies a constant 0 and drops):
 
     forward:  dL/dx_r = g_r,   dL/dt = g_r,    dL/dx_c = g_c + MLP.backward(g_r)
     inverse:  dL/dz_r = g_r,   dL/dt = −g_r,   dL/dz_c = g_c + MLP.backward(−g_r)
+# <<< task coupling_backward
 
 The MLP runs through its unchecked pair (``_forward(x) -> (t, cache)`` /
 ``_backward(cache, grad)``, :class:`~scratchflow.nn.stack.LayerStack`), which hands its cache back

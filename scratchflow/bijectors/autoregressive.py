@@ -165,8 +165,7 @@ class MAF(_MadeAffine):
     """
 
     def _forward(self, x, context=None):
-        """Density direction, one pass of ``self._conditioner(x, context)``; task maf. Define ``made_cache``,
-        ``inv_scale`` = exp(−s) (N, D), ``z`` (N, D) and ``log_det`` (N,)."""
+        """Density direction, one pass of the conditioner."""
         # >>> task maf
         shift, log_scale, made_cache = self._conditioner(x, context)  # μ(x), s(x): (N, D) each
         inv_scale = np.exp(-log_scale)                                # (N, D) exp(−s)
@@ -183,12 +182,7 @@ class MAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
 
     def _inverse(self, z, context=None):
-        """Sampling direction, D passes of the conditioner, dimensions in ``self.order``; task maf.
-        Define ``x``, ``log_det`` and, from the LAST pass (it read the final x), ``made_cache`` and
-        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)`` with ``sweep =
-        MADESweep(self.made, context)`` made before the loop: it computes only what column d needs
-        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x, context)`` gives
-        the same numbers at D times the cost."""
+        """Sampling direction, D passes of the conditioner, dimensions in ``self.order``."""
         # >>> task maf
         x = np.zeros_like(z)                                          # (N, D) filled one column per pass
         sweep = MADESweep(self.made, context)                         # the D passes share their work
@@ -254,8 +248,7 @@ class IAF(_MadeAffine):
     """
 
     def _inverse(self, z, context=None):
-        """Sampling direction, one pass of ``self._conditioner`` on z (and context); task iaf. Define
-        ``made_cache``, ``scale`` = exp(s) (N, D), ``x`` and ``log_det`` = log|det ∂f⁻¹/∂z|."""
+        """Sampling direction, one pass of the conditioner on z (and context)."""
         # >>> task iaf
         shift, log_scale, made_cache = self._conditioner(z, context)  # μ(z), s(z): (N, D) each
         scale = np.exp(log_scale)                                     # (N, D) exp(s)
@@ -273,11 +266,7 @@ class IAF(_MadeAffine):
 
     def _forward(self, x, context=None):
         """Density direction, D passes of the conditioner on z (and context), dimensions in
-        ``self.order``; task iaf. Define ``z``, ``log_det`` and, from the LAST pass, ``made_cache``
-        and ``scale`` = exp(s) (N, D). A pass is ``sweep.step(z, d)`` with ``sweep =
-        MADESweep(self.made, context)`` made before the loop: it computes only what column d needs
-        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z, context)`` gives
-        the same numbers at D times the cost."""
+        ``self.order``."""
         # >>> task iaf
         z = np.zeros_like(x)                                          # (N, D) filled one column per pass
         sweep = MADESweep(self.made, context)                         # the D passes share their work

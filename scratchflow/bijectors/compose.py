@@ -11,10 +11,6 @@ add too.
 # >>> task composition
 Gradient pass: every layer's log-det enters the total with weight 1, so each layer receives the
 same ``grad_log_det``; ``grad_z`` flows back through the layers in reverse order of the pass.
-# --- student
-Gradient pass (task composition): the total log_det is a sum of the layers' log-dets, and z is
-reached through every layer in turn. Work out, by the chain rule, what dL/dlog_det each layer
-receives and in which order the layers' gradient passes must run.
 # <<< task composition
 
 Each layer checks its own domain on what the layer before it produced (a Logit after a shift that
@@ -85,8 +81,6 @@ class Compose(Bijector):
     def _check_codomain(self, z):
         _check_layer_domain(self.layers[-1], len(self.layers) - 1, z, "_check_codomain")
 
-    # Task composition: the four passes of the stack, written with the one-layer steps below
-    # (``self._layer_forward(k, x)`` etc.: layer k's unchecked pass, its domain and output checked).
     def _forward(self, x, context=None):
         # >>> task composition
         log_det = 0.0

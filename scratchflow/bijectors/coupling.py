@@ -52,17 +52,6 @@ Gradient pass of inverse (g = dL/dx, h = dL/dlog_det of the inverse). With x_r =
     dL/dt   = −g_r ⊙ e⁻¹
     dL/ds   = −g_r ⊙ x_r − h
     dL/dz_c = g_c + MLP.backward([dL/dŝ, dL/dt]).
-# --- student
-Gradient pass of forward (g = dL/dz (N, D), h = dL/dlog_det (N,)). L depends on x through z and
-through log_det; with e = exp(s), z_r = x_r ⊙ e + t and log_det = Σ_j s_j, derive
-
-    dL/dx_r = ?,   dL/dt = ?,   dL/ds = ?   (s enters z_r AND log_det),
-    dL/dx_c = g_c + (what the network's backward returns for (dL/dŝ, dL/dt))
-
-(dL/dŝ = dL/ds ⊙ ds/dŝ is given in ``_net_backward``). Gradient pass of inverse (g = dL/dx,
-h = dL/dlog_det of the inverse): differentiate x_r = (z_r − t) ⊙ e⁻¹ and log_det = −Σ s the same
-way. Check both with ``scratchflow.check_bijector(layer, x)`` — it works while other tasks are
-still stubs — and make the network's zero start non-trivial first (``zero_init=False``).
 # <<< task coupling_backward
 
 Conditional coupling (beyond the lecture; ``context_dim = C``): the network reads [x_c, c] with a
@@ -202,20 +191,17 @@ class AffineCoupling(Bijector):
         """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads (and
         ``grad_context`` (N, C), the context's columns, in a conditional layer)."""
         if self.scale_bound is not None:
+            # >>> task coupling_backward
             ratio = log_scale / self.scale_bound                   # (N, k) = tanh(ŝ/b)
             grad_log_scale = grad_log_scale * (1.0 - ratio * ratio)   # dL/dŝ
+            # <<< task coupling_backward
         grad_out = np.concatenate([grad_log_scale, grad_shift], axis=1)   # (N, 2k)
         grad_in = self.net._backward(trace, grad_out)              # (N, d + C)
         return self._keep_context_gradient(grad_in, len(self.kept_index))   # (N, d)
 
     # ---------------------------------------------------------------- x -> z
     def _forward(self, x, context=None):
-        """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula; task coupling.
-
-        Use ``self._scale_shift(x_kept, context)`` for s, t and the network's trace; define
-        ``log_scale`` (N, k), ``exp_scale`` = exp(s), ``x_moved``, ``trace``, ``z`` and
-        ``log_det``: the lines after the region keep them for the gradient pass.
-        """
+        """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula."""
         kept, moved = self._kept_columns, self._moved_columns
         # >>> task coupling
         log_scale, shift, trace = self._scale_shift(x[:, kept], context)   # (N, k), (N, k)
@@ -230,11 +216,7 @@ class AffineCoupling(Bijector):
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        """dL/dz (N, D), dL/dlog_det (N,) -> dL/dx (N, D); task coupling_backward.
-
-        Reads the forward's ``cache`` (``exp_scale``, ``x_moved``, ``log_scale``, ``net``); fill
-        ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it adds the network's grads).
-        """
+        """dL/dz (N, D), dL/dlog_det (N,) -> dL/dx (N, D)."""
         cache = self._read_cache("forward")
         kept, moved = self._kept_columns, self._moved_columns
         grad_x = np.empty_like(grad_z)                             # (N, D)
@@ -252,11 +234,7 @@ class AffineCoupling(Bijector):
 
     # ---------------------------------------------------------------- z -> x
     def _inverse(self, z, context=None):
-        """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|; task coupling.
-
-        Define ``log_scale``, ``exp_neg_scale`` = exp(−s), ``x_moved``, ``trace``, ``x`` and
-        ``log_det``.
-        """
+        """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|."""
         kept, moved = self._kept_columns, self._moved_columns
         # >>> task coupling
         log_scale, shift, trace = self._scale_shift(z[:, kept], context)   # s(z_c), t(z_c): (N, k)
@@ -271,8 +249,7 @@ class AffineCoupling(Bijector):
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse; task
-        coupling_backward. Reads the inverse's cache (``exp_neg_scale``, ``x_moved``, ...)."""
+        """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse."""
         cache = self._read_cache("inverse")
         kept, moved = self._kept_columns, self._moved_columns
         grad_z = np.empty_like(grad_x)                             # (N, D)

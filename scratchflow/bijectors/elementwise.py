@@ -8,6 +8,7 @@ The Jacobian is ``diag(exp(a))``, the same for every sample, so
 
 The scale is parametrised by its logarithm, so it stays positive whatever the optimizer does.
 
+# >>> task coupling_backward
 Gradient pass of forward (g = dL/dz, h = dL/dlog_det, one row per sample):
 
     dL/dx = g ⊙ exp(a)
@@ -17,6 +18,7 @@ Gradient pass of forward (g = dL/dz, h = dL/dlog_det, one row per sample):
 Gradient pass of inverse (g = dL/dx): ∂x/∂z = exp(−a), ∂x/∂a = −x, ∂x/∂b = −exp(−a), so
 
     dL/dz = g ⊙ exp(−a),   dL/da = −Σ_n g_n ⊙ x_n − Σ_n h_n,   dL/db = −Σ_n g_n ⊙ exp(−a).
+# <<< task coupling_backward
 """
 import numpy as np
 

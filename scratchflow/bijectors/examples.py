@@ -13,9 +13,6 @@ Example 2, two dimensions, ``p_z(z) = (2π)^{-1} exp(−(z1² + z2²)/2)``::
 # >>> task change_of_variables
     ∂f/∂x = [[1/x1, 0], [−2/x1, 1]],   |det| = 1/x1,
     p_x(x) = (2π)^{-1} exp(−((ln x1)² + (x2 − 2 ln x1)²)/2) / x1.
-# --- student
-    ∂f/∂x = ?  (a 2×2 matrix: which entry is 0 makes the determinant easy),   |det| = ?,
-    p_x(x) = p_z(f(x)) |det ∂f/∂x|   — write it out (task change_of_variables).
 # <<< task change_of_variables
 
 The slides sample both ("Эксперимент" / "experiment") as ``x = f^{-1}(z)`` and compare the
@@ -75,13 +72,6 @@ class Example2Map(Bijector):
     Gradient pass of inverse (g = dL/dx)::
 
         dL/dz1 = g1 exp(z1) + 2 g2 + h,   dL/dz2 = g2
-    # --- student
-    forward:  write the Jacobian matrix ∂z/∂x of the slide, its determinant, and log|det| per row.
-    inverse:  solve z = f(x) for x1 and x2; log|det ∂f^{-1}/∂z| follows from the inverse function
-              theorem (or from the Jacobian of the inverse map) — mind its sign.
-    Gradient passes (g = dL/dz or dL/dx, h = dL/dlog_det): L depends on x through z1, z2 AND
-    log_det; derive dL/dx1, dL/dx2 (and dL/dz1, dL/dz2 for the inverse) by the chain rule, then
-    check them with ``scratchflow.check_bijector(Example2Map(), x)`` on points with x1 > 0.
     # <<< task change_of_variables
     """
 

@@ -22,11 +22,6 @@ from scratchflow.nn.module import Cache
 class LowerTriangular(Bijector):
     """``z = L x`` with a fixed lower-triangular L (D, D) whose diagonal has no zero.
 
-    Task triangular: ``_forward`` returns ``(z (N, D), log_det (N,))`` with log_det =
-    log|det ∂z/∂x| for every row; ``_inverse`` returns ``(x, log_det)`` with log_det =
-    log|det ∂x/∂z|. Derive det L from its triangular shape; the diagonal may be negative.
-    Use ``scipy.linalg.solve_triangular(self.matrix, ..., lower=True)`` for the inverse.
-
     Parameters
     ----------
     matrix : array_like (D, D)

@@ -9,11 +9,6 @@ Backward (for an upstream gradient ``g = dL/dy`` of shape (N, out_features)):
     dL/dx = g @ W.T            (N, in)       (W ⊙ M for a masked layer)
     dL/dW = x.T @ g            (in, out)     (⊙ M: a cut connection always gets gradient 0)
     dL/db = sum over rows of g (out,)
-# --- student
-Backward (task mlp_backward), for an upstream gradient ``g = dL/dy`` of shape (N, out_features):
-derive dL/dx (N, in), dL/dW (in, out) and dL/db (out,) from y_nj = Σ_i x_ni W_ij + b_j, summing
-over the batch where a parameter is shared by the rows. A masked layer uses W ⊙ M: a cut
-connection (M = 0) must get gradient 0. Check with ``scratchflow.check_module(Linear(3, 2), x)``.
 # <<< task mlp_backward
 
 The maths is written once, as the unchecked pair ``_forward(x) -> (y, cache)`` and
@@ -90,12 +85,7 @@ class Linear(Module):
         return y, Cache(x=x, weight=weight)          # references, not copies
 
     def _backward(self, cache, grad_out, need_input_grad=True):
-        """Adds dL/dW, dL/db into ``grads``; returns dL/dx (N, in), or None if not needed.
-
-        Task mlp_backward: define ``grad_weight`` (in, out) and ``grad_bias`` (out,) from
-        ``cache.x`` (N, in) and ``grad_out`` (N, out); the lines after the region add them.
-        ``ones`` (N,) is there if you want a sum over rows as a product.
-        """
+        """Adds dL/dW, dL/db into ``grads``; returns dL/dx (N, in), or None if not needed."""
         ones = _row_ones(grad_out.shape[0], grad_out.dtype)          # (N,) for a row sum by BLAS
         # >>> task mlp_backward
         grad_weight = cache.x.T @ grad_out                           # (in, out)
@@ -109,7 +99,7 @@ class Linear(Module):
 
     def _input_gradient(self, cache, grad_out):
         """dL/dx (N, in) with the (masked) weight forward used (``cache.weight``); ``grads``
-        untouched. Task mlp_backward."""
+        untouched."""
         # >>> task mlp_backward
         return grad_out @ cache.weight.T                             # (N, in)
         # <<< task mlp_backward

@@ -6,9 +6,11 @@ pass i needs only μ_d and s_d for d = order[i], which read the inputs before d.
 MADE each time (the lecture's "D networks", one full pass each) costs D full passes. The degrees
 say what pass i really needs (:mod:`scratchflow.nn.made`):
 
+# >>> task made_masks
 * output d (input degree i + 1) reads the last hidden units of degree ≤ i only;
 * a hidden unit of degree m reads units of degree ≤ m below it, and finally the inputs of degree
   ≤ m, which were all filled before pass m + 1 and never change afterwards.
+# <<< task made_masks
 
 So every hidden unit is computed once, at the first pass that needs it, with its final inputs;
 pass i adds the units of degree exactly i in every hidden layer and two output columns. With the
@@ -130,9 +132,11 @@ class MADEAdjointSweep:
     and column e of g is final once dimension e is solved (later in the ordering). Reading the
     degrees backwards:
 
+    # >>> task made_masks
     * input d (degree i) feeds the first-layer units of degree ≥ i only;
     * a hidden unit of degree m feeds units of degree ≥ m above it, and the outputs of degree > m,
       all of them solved before input d is (their degrees exceed i).
+    # <<< task made_masks
 
     So the step for d adds, from the top layer down, the gradient of the units of degree exactly i
     (units sorted by degree: a block of columns), and c_d is one product with row d of the first
@@ -197,8 +201,8 @@ class MADEAdjointSweep:
         solved = self.made.order[position + 1]                        # final since the last step
         self.out_grads[0][:, position + 1] = grad_out[:, solved]
         self.out_grads[1][:, position + 1] = grad_out[:, self.dim + solved]
-        degree = position + 1                                         # outputs of degree > it:
-        pairs = [(grad[:, degree:], weight[:, degree:])               # positions >= degree
+        degree = position + 1
+        pairs = [(grad[:, degree:], weight[:, degree:])               # the outputs it reaches
                  for grad, weight in zip(self.out_grads, self.out_weights)]
         for layer in reversed(range(len(self.hidden))):
             start, stop = sweep.ends[layer][degree - 1], sweep.ends[layer][degree]

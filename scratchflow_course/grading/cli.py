@@ -63,12 +63,10 @@ def _fail(command, message):
 
 def _run_grade(args):
     from scratchflow_course.grading.paths import default_source
-    source = os.path.abspath(args.source or default_source())
     if not os.path.isdir(args.submission):
         return _fail("grade", f"no folder {args.submission!r} to grade")
-    if not os.path.isfile(os.path.join(source, "homework.json")):
-        return _fail("grade", f"no homework.json in {source}: pass --source with the course's solutions/ "
-                              "folder (in a checkout, or in the unpacked autograder.zip)")
+    from scratchflow_course.homework.build import course_root
+    course_root(args.source or default_source())           # one line and exit 2 when it is missing
     from scratchflow_course.grading.grader import grade_all, grade_to_file
     if args.all:
         csv_path = args.results or "scores.csv"
@@ -100,9 +98,8 @@ def _run_grade(args):
 
 def _run_generate(args):
     from scratchflow_course.grading.paths import default_source
-    from scratchflow_course.homework.build import check_sync, generate
-    source = args.source or default_source()
-    root = os.path.dirname(os.path.abspath(source))
+    from scratchflow_course.homework.build import check_sync, course_root, generate
+    root = course_root(args.source or default_source())
     out = args.out or os.path.join(root, "exercises")
     if args.check:
         problems = check_sync(root, out)
@@ -119,10 +116,8 @@ def _run_generate(args):
 def _run_release(args):
     from scratchflow_course.grading.paths import default_source
     from scratchflow_course.grading.release import build_release
-    source = os.path.abspath(args.source or default_source())
-    if not os.path.isfile(os.path.join(source, "homework.json")):
-        return _fail("release", f"no homework.json in {source}: pass --source with the course's solutions/ "
-                                "folder (a checkout's)")
+    from scratchflow_course.homework.build import course_root
+    source = os.path.join(course_root(args.source or default_source(), exercises=True), "solutions")
     try:
         paths = build_release(args.out, source=source)
     except OSError as error:

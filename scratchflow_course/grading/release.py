@@ -23,6 +23,7 @@ from scratchflow_course.grading.paths import course_folder, default_source, pack
 from scratchflow_course.homework.release import build_release as build_student_release
 
 SKIP = {"__pycache__", ".pytest_cache", ".hypothesis"}
+STUDENT_FOLDER = "scratchflow-homework"          # student.zip unpacks into this one folder
 
 SETUP_SH = """#!/usr/bin/env bash
 # Gradescope runs this once, when the autograder image is built. The grader gets a Python
@@ -60,7 +61,8 @@ def _requirements():
     return requirements or ["numpy>=1.22", "scipy>=1.8"]
 
 
-def _zip_folder(folder, zip_path, executables=()):
+def _zip_folder(folder, zip_path, executables=(), top=""):
+    """Zip ``folder``'s files; ``top``: the one folder they unpack into (none: at the zip's root)."""
     with zipfile.ZipFile(zip_path, "w", zipfile.ZIP_DEFLATED) as archive:
         for root, subfolders, files in os.walk(folder):
             subfolders[:] = sorted(d for d in subfolders if d not in SKIP - {"autograder"})
@@ -69,7 +71,7 @@ def _zip_folder(folder, zip_path, executables=()):
                     continue
                 path = os.path.join(root, name)
                 relative = os.path.relpath(path, folder).replace(os.sep, "/")
-                info = zipfile.ZipInfo.from_file(path, relative)
+                info = zipfile.ZipInfo.from_file(path, top + relative)
                 mode = 0o755 if relative in executables else 0o644
                 info.external_attr = (stat.S_IFREG | mode) << 16
                 with open(path, "rb") as handle:
@@ -84,7 +86,7 @@ def build_release(out, source=None):
     exercises = os.path.join(os.path.dirname(source), "exercises")
     build_student_release(os.path.dirname(source), exercises, student)
     student_zip = os.path.join(out, "student.zip")
-    _zip_folder(student, student_zip)
+    _zip_folder(student, student_zip, top=STUDENT_FOLDER + "/")
 
     staging = tempfile.mkdtemp(prefix="autograder-")
     try:

@@ -147,7 +147,7 @@ def _judge(grader, task, check, inputs, grouped, run, limit, logs):
     outputs = grouped.get(check.key)
     if outputs is None:
         return False, "no result was reported for this check"
-    if "__error__" in outputs:
+    if "__error__" in outputs and check.evaluate is None:      # an evaluate judges errors too (hints)
         return False, "your code raised an error:\n" + str(outputs["__error__"])
     # the reference runs outside the try: an error there is the grader's, and fails loudly
     reference = _reference(grader, task, check, inputs)

@@ -3,9 +3,12 @@
 ``exercises/`` holds, all generated and never edited by hand:
 
 * ``scratchflow/...``: the stubbed copies of the library files that hold task regions (same paths);
-* ``tests/test_<task>.py``: one public test per probe of the task;
+* ``tests/test_<task>.py``: one public test per probe of the task, run by the release's own
+  ``tests/homework_checker.py`` (a copy of :mod:`~scratchflow_course.homework.verdict`) on the
+  probes of ``tests/homework_probes.py`` (:mod:`~scratchflow_course.homework.shipped_probes`);
 * ``tests/expected/<task>.npz`` (data only) and ``<task>.json``: the reference's outputs of each
-  probe at the public seed, the signatures of the known mistakes, what each probe checks, the hints;
+  probe at the public seed and what each probe checks; the known mistakes, numbered, each as a
+  sealed signature whose hint only outputs that match it can read;
 * ``README.md``: task -> files -> slide -> points.
 
 The expected values and the mistakes' signatures are computed by running the probes on the
@@ -13,6 +16,7 @@ reference and on each mutant (``solutions/mistakes.json``) in one worker process
 (:mod:`scratchflow_course.homework.worker`). :func:`check_sync` regenerates into a temporary folder and
 lists every difference.
 """
+import ast
 import filecmp
 import io
 import json
@@ -24,7 +28,9 @@ import zipfile
 import numpy as np
 
 from scratchflow_course.homework import all_probes
-from scratchflow_course.homework.regions import RegionError, find_regions, strip
+from scratchflow_course.homework.regions import RegionError, find_regions, read_prompts, strip
+from scratchflow_course.homework.shipped_probes import shipped_probes
+from scratchflow_course.homework.verdict import seal
 from scratchflow_course.homework.worker import run_variants
 
 
@@ -32,6 +38,29 @@ from scratchflow_course.homework.worker import run_variants
 def package_root():
     """The folder holding the ``scratchflow`` package (and, in a checkout, ``solutions/``)."""
     return os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+class CourseSourceMissing(RuntimeError):
+    """The instructor's folder, or the library source or exercises beside it, is not where given."""
+
+
+def course_root(source, exercises=False):
+    """The folder holding ``source`` (the instructor's ``solutions/``) and the library's source
+    beside it, checked; with ``exercises``, also the generated ``exercises/`` there. Raises
+    :class:`CourseSourceMissing` with one line saying what is needed (an installed course package
+    has no ``solutions/`` of its own)."""
+    source = os.path.abspath(source)
+    root = os.path.dirname(source)
+    if not os.path.isfile(os.path.join(source, "homework.json")) or \
+            not os.path.isdir(os.path.join(root, "scratchflow")):
+        raise CourseSourceMissing(
+            f"no course source at {source}: this needs the instructor's solutions/ folder "
+            "(homework.json, mistakes.json, prompts/) beside the library's scratchflow/ of a "
+            "checkout; run it in the checkout or pass --source CHECKOUT/solutions")
+    if exercises and not os.path.isdir(os.path.join(root, "exercises", "tests")):
+        raise CourseSourceMissing(f"no exercises/ beside {source}: run 'scratchflow-course "
+                                  "generate-exercises' first")
+    return root
 
 
 def load_homework(root):
@@ -48,7 +77,8 @@ def load_homework(root):
         for region in find_regions(text, relative):
             if region.task not in tasks:
                 raise RegionError(f"{relative}:{region.begin + 1}: task {region.task!r} is not in homework.json")
-            found.setdefault(region.task, set()).add(relative)
+            if region.is_code:           # a docstring region may stand in a file the task does not ask for
+                found.setdefault(region.task, set()).add(relative)
     for task_id, task in tasks.items():
         if set(task["files"]) != found.get(task_id, set()):
             raise ValueError(f"task {task_id!r}: homework.json lists files {task['files']}, the regions "
@@ -83,8 +113,25 @@ def slides(homework):
     return {task["id"]: task["slide"] for task in homework["tasks"]}
 
 
+def load_prompts(root, homework):
+    """``{file: {(task, where): lines}}``: the students' prompts, ``solutions/prompts/<task>.md``
+    (see :func:`~scratchflow_course.homework.regions.read_prompts`)."""
+    prompts, files = {}, region_files(root)
+    for task in homework["tasks"]:
+        path = os.path.join(root, "solutions", "prompts", task["id"] + ".md")
+        if os.path.isfile(path):
+            with open(path, encoding="utf-8") as handle:
+                for relative, sections in read_prompts(handle.read(), task["id"], path).items():
+                    if relative not in files:
+                        raise RegionError(f"{path}: {relative} holds no task region")
+                    prompts.setdefault(relative, {}).update(sections)
+    return prompts
+
+
 def stubbed_files(root, homework):
-    return {relative: strip(text, slides(homework), relative) for relative, text in region_files(root).items()}
+    prompts = load_prompts(root, homework)
+    return {relative: strip(text, slides(homework), relative, prompts.get(relative))
+            for relative, text in region_files(root).items()}
 
 
 def mutant_files(root, mistake):
@@ -112,26 +159,50 @@ def _test_file(task, probes):
     return f'''"""Public tests of task {task["id"]}: {task["title"]} ({task["points"]} points).
 
 Slide «{task["slide"]}». Files: {", ".join(task["files"])}.
-Each test runs one probe of ``scratchflow_course.homework`` on your code with the public seed and compares
-its outputs with the reference's, stored in ``expected/{task["id"]}.npz``. The grader runs the same
-probes with other seeds. Generated by ``scratchflow-course generate-exercises``; do not edit.
+Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares
+its outputs with the reference's, stored in ``expected/{task["id"]}.npz``; a recognised mistake
+gets its hint. The grader runs the same probes with other seeds. Generated; do not edit.
 """
 import pytest
 
-from scratchflow_course.homework.public import check_probe
+from homework_checker import run_and_judge
+from homework_probes import PROBES
 
 
 @pytest.mark.parametrize("probe", [{names}])
 def test_{task["id"]}(probe):
-    check_probe(__file__, "{task["id"]}", probe)
+    run_and_judge(__file__, "{task["id"]}", probe, PROBES)
 '''
 
 
-def _readme(homework):
+def _shares(root):
+    """The public share of a task's points, read from the grader's checks (``PUBLIC_SHARE``)."""
+    with open(os.path.join(root, "solutions", "autograder", "checks.py"), encoding="utf-8") as handle:
+        tree = ast.parse(handle.read())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and [getattr(t, "id", None) for t in node.targets] == ["PUBLIC_SHARE"]:
+            return float(ast.literal_eval(node.value))
+    raise ValueError("solutions/autograder/checks.py sets no PUBLIC_SHARE")
+
+
+def _readme(root, homework):
+    with open(os.path.join(root, "solutions", "reading.json"), encoding="utf-8") as handle:
+        reading = json.load(handle)["reading"]
+    missing = sorted({t["id"] for t in homework["tasks"]} - set(reading))
+    if missing:
+        raise ValueError(f"solutions/reading.json names no reading for {', '.join(missing)}")
     rows = "\n".join(f"| `{t['id']}` | {t['title']} | {', '.join(f'`{f}`' for f in t['files'])} | "
-                     f"{t['slide']} | {t['points']} |" for t in homework["tasks"])
+                     f"{t['slide']} | {reading[t['id']]} | {t['points']} |" for t in homework["tasks"])
+    public = _shares(root)
+    shares = (f"each task's points are split over its checks: {public:.0%} for passing them at the "
+              f"public seed (what your tests run) and **{1 - public:.0%} for passing them at hidden "
+              "seeds** the grader draws per submission.")
+    questions = homework.get("questions")
+    handed = (f", and `{questions['file']}` with your answers to the questions ({questions['points']} "
+              "of the 100 points)") if questions else ""
     with open(os.path.join(os.path.dirname(__file__), "README.template.md"), encoding="utf-8") as handle:
-        return handle.read().replace("<!-- tasks -->", rows).replace("<!-- name -->", homework["name"])
+        return (handle.read().replace("<!-- tasks -->", rows).replace("<!-- name -->", homework["name"])
+                .replace("<!-- shares -->", shares).replace("<!-- questions -->", handed))
 
 
 def variants(root, homework, mistakes):
@@ -170,22 +241,26 @@ def _write_student_side(root, staging, homework, mistakes, results, seed):
             if isinstance(outputs, str):
                 raise RuntimeError(f"the reference fails probe {task_id}/{probe}: {outputs}")
             arrays.update({f"expected/{probe}/{name}": value for name, value in outputs.items()})
-        hints = {}
+        number = 0
         for mistake in (m for m in mistakes if m["task"] == task_id):
-            hints[mistake["id"]] = mistake["hint"]
+            hint = f"({mistake['id']}): {mistake['hint']}"
             for probe, outputs in results["mistake-" + mistake["id"]][seed][task_id].items():
-                if isinstance(outputs, str):                       # the mistake raises: its message
-                    arrays[f"mistake/{mistake['id']}/{probe}/__error__"] = np.array(outputs)
-                elif any(not np.array_equal(outputs.get(n), v) for n, v in reference[probe].items()):
-                    arrays.update({f"mistake/{mistake['id']}/{probe}/{n}": v for n, v in outputs.items()})
+                if isinstance(outputs, str) or any(not np.array_equal(outputs.get(n), v)
+                                                   for n, v in reference[probe].items()):
+                    number += 1                   # numbered, not named: an id would be a hint
+                    arrays.update({f"mistake/{number:03d}/{probe}/{field}": value
+                                   for field, value in seal(outputs, hint).items()})
         tests = os.path.join(staging, "tests")
         os.makedirs(os.path.join(tests, "expected"), exist_ok=True)
         _save_npz(os.path.join(tests, "expected", f"{task_id}.npz"), arrays)
-        meta = {"seed": seed, "probes": {name: what for name, _, what in probes[task_id]}, "mistakes": hints}
+        meta = {"seed": seed, "probes": {name: what for name, _, what in probes[task_id]}}
         _write(os.path.join(tests, "expected", f"{task_id}.json"),
                json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
         _write(os.path.join(tests, f"test_{task_id}.py"), _test_file(task, probes[task_id]))
-    _write(os.path.join(staging, "README.md"), _readme(homework))
+    _write(os.path.join(staging, "tests", "homework_probes.py"), shipped_probes())
+    with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "verdict.py"), encoding="utf-8") as handle:
+        _write(os.path.join(staging, "tests", "homework_checker.py"), handle.read())
+    _write(os.path.join(staging, "README.md"), _readme(root, homework))
 
 
 def swap_in(staging, out):

@@ -149,8 +149,8 @@ PROBES = {
     ],
     "made_masks": [
         ("degrees", made_input_degrees, "made_degrees: the input degrees for a random ordering"),
-        ("masks", made_mask_values, "made_masks: hidden masks (>=) and the output mask (strict >) from "
-         "given degrees"),
+        ("masks", made_mask_values, "made_masks: the hidden masks and the output mask from given "
+         "degrees"),
     ],
     "loss": [
         ("value", loss_value, "Flow.loss with a stand-in layer: the mean NLL on batches of 7, 2, 1 rows"),

@@ -10,9 +10,11 @@ A code region (the lines a student writes) sits inside a function::
 
 In the student release it becomes the same indentation and one line,
 ``raise NotImplementedError("task coupling (slide «Real-NVP»): AffineCoupling._forward is yours
-to write; ...")``. A docstring region (a derivation that would give the answer away) carries both
-texts, the library's first and the student's after ``# --- student``; the release keeps only the
-student's (after its own ``# --- student`` line, so the kind stays visible). Markers carry the task id; a task may own regions in several files.
+to write; ...")``. A docstring region (markers inside a string: a derivation that would give the
+answer away) holds the library's text only; the release replaces it by the student's prompt, which
+is course data (``solutions/prompts/<task>.md``, see :func:`strip`), after a ``# --- student``
+line, so that the kind stays visible in a submitted file. Markers carry the task id; a task may
+own regions in several files.
 
 The grader takes a student's code regions of one task from the files they submit and splices them
 into the stubbed library (:func:`splice`); docstring regions are never taken from a submission.
@@ -50,6 +52,18 @@ class Region:
         return self.student is None
 
 
+def _mark_docstring_regions(lines, regions):
+    """A region whose opening marker stands inside a triple-quoted string (an odd number of
+    triple quotes before it) is a docstring region, with or without a ``# --- student`` line."""
+    quotes, counted = 0, 0
+    for region in regions:
+        quotes += sum(line.count('"""') for line in lines[counted:region.begin])
+        counted = region.begin
+        if region.student is None and quotes % 2 == 1:
+            region.student = []
+    return regions
+
+
 def _task_regions(text, task, path):
     """The regions of one task in a submitted file (code and docstring), read from that task's
     markers only: another task's broken markers in the same file do not matter here."""
@@ -73,7 +87,7 @@ def _task_regions(text, task, path):
                 (open_region.body if open_region.student is None else open_region.student).append(line)
     if open_region is not None:
         raise RegionError(f"{path}:{open_region.begin + 1}: region 'task {task}' is never closed")
-    return regions
+    return _mark_docstring_regions(text.splitlines(keepends=True), regions)
 
 
 def find_regions(text, path="<file>", functions=True):
@@ -104,17 +118,26 @@ def find_regions(text, path="<file>", functions=True):
             (open_region.body if open_region.student is None else open_region.student).append(line)
     if open_region is not None:
         raise RegionError(f"{path}:{open_region.begin + 1}: region 'task {open_region.task}' is never closed")
+    _mark_docstring_regions(lines, regions)
     if functions:
         _name_functions(text, regions, path)
     return regions
 
 
+def _parse(text, path):
+    with _PARSE_LOCK:                   # CPython 3.11's AST recursion counter is not thread-safe
+        return ast.parse(text, path)    # (SystemError "recursion depth mismatch"; gh-106905)
+
+
 def _name_functions(text, regions, path):
-    """Set ``region.function`` for code regions; a code region outside a function is an error
-    (its lines would run when the module is imported)."""
+    """Set ``region.function`` for code regions; a code region outside a function is an error (its
+    lines would run when the module is imported)."""
+    if not regions:
+        return
     code = [region for region in regions if region.is_code]
     if not code:
         return
+    tree = _parse(text, path)
     functions = []
 
     def visit(node, prefix):
@@ -124,8 +147,6 @@ def _name_functions(text, regions, path):
                 if not isinstance(child, ast.ClassDef):
                     functions.append((child.lineno, child.end_lineno, name))
                 visit(child, name + ".")
-    with _PARSE_LOCK:                   # CPython 3.11's AST recursion counter is not thread-safe
-        tree = ast.parse(text, path)    # (SystemError "recursion depth mismatch"; gh-106905)
     visit(tree, "")
     for region in code:
         holders = [f for f in functions if f[0] <= region.begin + 1 <= f[1]]
@@ -153,15 +174,91 @@ def _replace(text, regions, content_of):
     return "".join(out + lines[cursor:])
 
 
-def strip(text, slides, path="<file>"):
-    """The student version of ``text``: code regions stubbed, docstring regions reduced to the
-    student's part. ``slides``: task id -> slide title (an unknown id is an error)."""
+def strip(text, slides, path="<file>", prompts=None):
+    """The student version of ``text``: code regions stubbed, docstring regions replaced by the
+    student's prompt. ``slides``: task id -> slide title (an unknown id is an error).
+    ``prompts`` (see :func:`read_prompts`): ``{(task, "region k"): lines}`` replaces the k-th
+    docstring region of a task in this file (from 1); ``{(task, "Function.name"): lines}`` is added
+    to the end of that function's docstring (or, if it has none, as comments at the top of its body)."""
+    prompts = prompts or {}
     regions = find_regions(text, path)
+    counts = {}
     for region in regions:
         if region.task not in slides:
             raise RegionError(f"{path}:{region.begin + 1}: unknown task {region.task!r}")
-    return _replace(text, regions, lambda r: [stub_line(r, slides[r.task])] if r.is_code
-                    else [f"{r.indent}# --- student\n"] + r.student)
+        if not region.is_code:
+            counts[region.task] = counts.get(region.task, 0) + 1
+            region.prompt = prompts.get((region.task, f"region {counts[region.task]}"), region.student)
+
+    def student_text(region):
+        if region.is_code:
+            return [stub_line(region, slides[region.task])]
+        return [f"{region.indent}# --- student\n"] + [_indented(line, region.indent) for line in region.prompt]
+    additions = {}
+    for (task, where), lines in sorted(prompts.items()):
+        if not where.startswith("region "):
+            additions[where] = additions.get(where, []) + (["\n"] if where in additions else []) + lines
+    return _add_to_docstrings(_replace(text, regions, student_text), additions, path)
+
+
+def _indented(line, indent):
+    return line if not line.strip() or line.startswith(indent) else indent + line
+
+
+def read_prompts(text, task, path="<prompts>"):
+    """``{file: {(task, where): lines}}`` from a task's prompts file: sections that start with a
+    line ``=== <file>: <where>`` (``where``: ``region k`` or a function's name), each followed by
+    its text; the lines before the first section are a note to the instructor and ignored."""
+    prompts, lines = {}, None
+    for line in text.splitlines(keepends=True):
+        if line.startswith("=== "):
+            relative, _, where = line[4:].partition(":")
+            key = (task, where.strip())
+            if not where.strip() or key in prompts.get(relative.strip(), {}):
+                raise RegionError(f"{path}: section {line.strip()!r} is malformed or twice")
+            lines = prompts.setdefault(relative.strip(), {})[key] = []
+        elif lines is not None:
+            lines.append(line)
+    for sections in prompts.values():
+        for lines in sections.values():
+            while lines and not lines[-1].strip():
+                lines.pop()
+    return prompts
+
+
+def _add_to_docstrings(text, additions, path):
+    """``text`` with each ``{"Function.name": lines}`` added to the end of that function's docstring."""
+    if not additions:
+        return text
+    tree = _parse(text, path)
+    found = {}
+
+    def visit(node, prefix):
+        for child in ast.iter_child_nodes(node):
+            if isinstance(child, (ast.FunctionDef, ast.ClassDef)):
+                found[prefix + child.name] = child
+                visit(child, prefix + child.name + ".")
+    visit(tree, "")
+    lines = text.splitlines(keepends=True)
+    edits = []
+    for name, added in additions.items():
+        if name not in found:
+            raise RegionError(f"{path}: the prompts name {name!r}, which is not a function or class here")
+        node = found[name]
+        first = node.body[0]
+        indent = " " * first.col_offset
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            closing = first.end_lineno - 1
+            head, _, tail = lines[closing].rpartition('"""')
+            new = [head.rstrip() + "\n"] if head.strip() else []
+            new += ["\n"] + [_indented(line, indent) for line in added] + [indent + '"""' + tail]
+            edits.append((closing, closing + 1, new))
+        else:
+            start = first.lineno - 1
+            edits.append((start, start, [indent + "# " + line.strip() + "\n" for line in added]))
+    for start, end, new in sorted(edits, reverse=True):
+        lines[start:end] = new
+    return "".join(lines)
 
 
 def splice(stubbed, submitted, task, path="<file>"):

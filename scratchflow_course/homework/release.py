@@ -1,9 +1,11 @@
 """The student release: the library with ``exercises/``' stubbed files laid over it, the public
-tests, the README and ``setup.cfg``, so that ``pip install -e .`` in it installs a ``scratchflow``
-whose gaps are the student's, and once filled the whole library (CLI, checkers, figures) runs
-their code. No reference region ships: :func:`reference_lines` lists the lines a test searches
-the release for.
+tests (with their own checker and probes, see :mod:`~scratchflow_course.homework.build`), the README
+and a ``setup.cfg`` that installs ``scratchflow`` only, so that ``pip install -e .`` in it installs
+a ``scratchflow`` whose gaps are the student's, and once filled the whole library (CLI, checkers,
+figures) runs their code. No file of the course package ships, and no reference region:
+:func:`reference_lines` lists the lines a test searches the release for.
 """
+import configparser
 import os
 import shutil
 import tempfile
@@ -11,18 +13,51 @@ import tempfile
 from scratchflow_course.homework.build import swap_in, region_files
 from scratchflow_course.homework.regions import find_regions, splice
 
-TOP_FILES = ("setup.cfg", "pyproject.toml")
+SETUP_CFG = """[metadata]
+name = scratchflow
+version = {version}
+description = Normalizing flows from scratch in NumPy: the homework release (the gaps are yours)
+
+[options]
+packages = find:
+python_requires = >=3.9
+install_requires =
+{requires}
+
+[options.packages.find]
+include = scratchflow, scratchflow.*
+
+[options.extras_require]
+test =
+    pytest>=7
+
+[options.entry_points]
+console_scripts =
+    scratchflow = scratchflow.cli:main
+"""
+
+PYPROJECT = """[build-system]
+requires = ["setuptools>=61", "wheel"]
+build-backend = "setuptools.build_meta"
+"""
+
+
+def _library_metadata(root):
+    """``(version, install_requires)`` of the library: from ``setup.cfg`` in a checkout, else from
+    the installed distribution's metadata."""
+    parser = configparser.ConfigParser()
+    if parser.read(os.path.join(root, "setup.cfg"), encoding="utf-8"):
+        requires = parser.get("options", "install_requires", fallback="").split("\n")
+        return parser.get("metadata", "version", fallback="0"), [r.strip() for r in requires if r.strip()]
+    from importlib import metadata
+    requires = [r for r in (metadata.requires("scratchflow") or []) if "extra ==" not in r]
+    return metadata.version("scratchflow"), requires
 
 
 def build_release(root, exercises, out):
     """Write the release into ``out`` (replaced only once complete); return ``out``."""
     staging = tempfile.mkdtemp(prefix=".release-", dir=os.path.dirname(os.path.abspath(out)))
     shutil.copytree(os.path.join(root, "scratchflow"), os.path.join(staging, "scratchflow"),
-                    ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    course = os.path.join(root, "scratchflow_course")
-    os.makedirs(os.path.join(staging, "scratchflow_course"))
-    shutil.copyfile(os.path.join(course, "__init__.py"), os.path.join(staging, "scratchflow_course", "__init__.py"))
-    shutil.copytree(os.path.join(course, "homework"), os.path.join(staging, "scratchflow_course", "homework"),
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     for folder, _, names in os.walk(os.path.join(exercises, "scratchflow")):
         for name in names:
@@ -31,9 +66,11 @@ def build_release(root, exercises, out):
     shutil.copytree(os.path.join(exercises, "tests"), os.path.join(staging, "tests"),
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
     shutil.copyfile(os.path.join(exercises, "README.md"), os.path.join(staging, "README.md"))
-    for name in TOP_FILES:
-        if os.path.isfile(os.path.join(root, name)):
-            shutil.copyfile(os.path.join(root, name), os.path.join(staging, name))
+    version, requires = _library_metadata(root)
+    with open(os.path.join(staging, "setup.cfg"), "w", encoding="utf-8") as handle:
+        handle.write(SETUP_CFG.format(version=version, requires="\n".join("    " + r for r in requires)))
+    with open(os.path.join(staging, "pyproject.toml"), "w", encoding="utf-8") as handle:
+        handle.write(PYPROJECT)
     swap_in(staging, out)
     return out
 
@@ -41,7 +78,8 @@ def build_release(root, exercises, out):
 def reference_lines(root, minimum=12):
     """``{line: (file, task)}``: the lines of the reference regions (code and docstring alike) that
     say something — stripped, at least ``minimum`` characters, not a comment, and found nowhere in
-    the library outside the regions (``return x, log_det`` is everyone's)."""
+    the library outside the regions nor in the students' prompts (``return x, log_det`` is
+    everyone's)."""
     found, given = {}, set()
     for folder, _, names in os.walk(os.path.join(root, "scratchflow")):
         for name in (n for n in names if n.endswith(".py")):
@@ -58,6 +96,10 @@ def reference_lines(root, minimum=12):
                         if len(stripped) >= minimum and not stripped.startswith("#"):
                             found[stripped] = (relative, region.task)
             given.update(line.strip() for number, line in enumerate(lines) if number not in inside)
+    folder = os.path.join(root, "solutions", "prompts")
+    for name in sorted(os.listdir(folder)) if os.path.isdir(folder) else ():
+        with open(os.path.join(folder, name), encoding="utf-8") as handle:
+            given.update(line.strip() for line in handle)          # what the prompts repeat on purpose
     return {line: where for line, where in found.items() if line not in given}
 
 

@@ -21,8 +21,7 @@ import _grader_runners as runners
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.spec import Check
 from scratchflow_course.homework import all_probes
-from scratchflow_course.homework.public import load_expected
-from scratchflow_course.homework.verdict import first_difference, judge
+from scratchflow_course.homework.verdict import first_difference, judge, load_expected
 
 SOURCE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 EXPECTED = os.path.join(os.path.dirname(SOURCE), "exercises", "tests", "expected")
@@ -41,7 +40,7 @@ def _public(task, probe, what):
 
     def evaluate(outputs, inputs, reference):
         public, unknown = _split(outputs)
-        passed, message = judge(what, public, expected[probe], signatures.get(probe), meta["mistakes"])
+        passed, message = judge(what, public, expected[probe], signatures.get(probe))
         if not passed:
             return passed, message
         difference = first_difference(unknown, _split(reference)[1])

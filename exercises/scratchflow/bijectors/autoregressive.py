@@ -165,8 +165,11 @@ class MAF(_MadeAffine):
     """
 
     def _forward(self, x, context=None):
-        """Density direction, one pass of ``self._conditioner(x, context)``; task maf. Define ``made_cache``,
-        ``inv_scale`` = exp(−s) (N, D), ``z`` (N, D) and ``log_det`` (N,)."""
+        """Density direction, one pass of the conditioner.
+
+        Task maf: one pass of ``self._conditioner(x, context)``. Define ``made_cache``,
+        ``inv_scale`` = exp(−s) (N, D), ``z`` (N, D) and ``log_det`` (N,).
+        """
         # >>> task maf
         raise NotImplementedError('task maf (slide «Masked Autoregressive Flow (MAF)»): MAF._forward is yours to write; the docstring above gives the formula and the contract')
         # <<< task maf
@@ -180,12 +183,14 @@ class MAF(_MadeAffine):
         return scaled + self._made_backward(cache.made, -scaled, grad_log_scale)   # dL/dμ = −scaled
 
     def _inverse(self, z, context=None):
-        """Sampling direction, D passes of the conditioner, dimensions in ``self.order``; task maf.
-        Define ``x``, ``log_det`` and, from the LAST pass (it read the final x), ``made_cache`` and
-        ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)`` with ``sweep =
-        MADESweep(self.made, context)`` made before the loop: it computes only what column d needs
-        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x, context)`` gives
-        the same numbers at D times the cost."""
+        """Sampling direction, D passes of the conditioner, dimensions in ``self.order``.
+
+        Task maf: define ``x``, ``log_det`` and, from the LAST pass (it read the final x),
+        ``made_cache`` and ``inv_scale`` = exp(−s) (N, D). A pass is ``sweep.step(x, d)`` with
+        ``sweep = MADESweep(self.made, context)`` made before the loop: it computes only what column
+        d needs (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(x, context)``
+        gives the same numbers at D times the cost.
+        """
         # >>> task maf
         raise NotImplementedError('task maf (slide «Masked Autoregressive Flow (MAF)»): MAF._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task maf
@@ -245,8 +250,11 @@ class IAF(_MadeAffine):
     """
 
     def _inverse(self, z, context=None):
-        """Sampling direction, one pass of ``self._conditioner`` on z (and context); task iaf. Define
-        ``made_cache``, ``scale`` = exp(s) (N, D), ``x`` and ``log_det`` = log|det ∂f⁻¹/∂z|."""
+        """Sampling direction, one pass of the conditioner on z (and context).
+
+        Task iaf: one pass of ``self._conditioner(z, context)``. Define ``made_cache``,
+        ``scale`` = exp(s) (N, D), ``x`` and ``log_det`` = log|det ∂f⁻¹/∂z|.
+        """
         # >>> task iaf
         raise NotImplementedError('task iaf (slide «Inverse Autoregressive Flow (IAF)»): IAF._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task iaf
@@ -261,11 +269,14 @@ class IAF(_MadeAffine):
 
     def _forward(self, x, context=None):
         """Density direction, D passes of the conditioner on z (and context), dimensions in
-        ``self.order``; task iaf. Define ``z``, ``log_det`` and, from the LAST pass, ``made_cache``
-        and ``scale`` = exp(s) (N, D). A pass is ``sweep.step(z, d)`` with ``sweep =
-        MADESweep(self.made, context)`` made before the loop: it computes only what column d needs
-        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z, context)`` gives
-        the same numbers at D times the cost."""
+        ``self.order``.
+
+        Task iaf: define ``z``, ``log_det`` and, from the LAST pass, ``made_cache`` and ``scale`` =
+        exp(s) (N, D). A pass is ``sweep.step(z, d)`` with ``sweep = MADESweep(self.made, context)``
+        made before the loop: it computes only what column d needs
+        (:class:`~scratchflow.nn.made_sweep.MADESweep`); ``self._conditioner(z, context)`` gives the
+        same numbers at D times the cost.
+        """
         # >>> task iaf
         raise NotImplementedError('task iaf (slide «Inverse Autoregressive Flow (IAF)»): IAF._forward is yours to write; the docstring above gives the formula and the contract')
         # <<< task iaf

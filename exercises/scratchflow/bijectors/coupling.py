@@ -42,7 +42,7 @@ through log_det; with e = exp(s), z_r = x_r ⊙ e + t and log_det = Σ_j s_j, de
     dL/dx_r = ?,   dL/dt = ?,   dL/ds = ?   (s enters z_r AND log_det),
     dL/dx_c = g_c + (what the network's backward returns for (dL/dŝ, dL/dt))
 
-(dL/dŝ = dL/ds ⊙ ds/dŝ is given in ``_net_backward``). Gradient pass of inverse (g = dL/dx,
+(dL/dŝ = dL/ds ⊙ ds/dŝ is yours too, in ``_net_backward``). Gradient pass of inverse (g = dL/dx,
 h = dL/dlog_det of the inverse): differentiate x_r = (z_r − t) ⊙ e⁻¹ and log_det = −Σ s the same
 way. Check both with ``scratchflow.check_bijector(layer, x)`` — it works while other tasks are
 still stubs — and make the network's zero start non-trivial first (``zero_init=False``).
@@ -183,20 +183,26 @@ class AffineCoupling(Bijector):
 
     def _net_backward(self, trace, log_scale, grad_log_scale, grad_shift):
         """dL/ds, dL/dt (N, k) -> dL/d(conditioning input) (N, d); fills the MLP's grads (and
-        ``grad_context`` (N, C), the context's columns, in a conditional layer)."""
+        ``grad_context`` (N, C), the context's columns, in a conditional layer).
+
+        Task coupling_backward: with a ``scale_bound`` b the network's raw output ŝ becomes
+        s = b·tanh(ŝ/b) (``_scale_shift``); turn ``grad_log_scale`` = dL/ds into dL/dŝ, written with s
+        (``log_scale``), which the pass kept.
+        """
         if self.scale_bound is not None:
-            ratio = log_scale / self.scale_bound                   # (N, k) = tanh(ŝ/b)
-            grad_log_scale = grad_log_scale * (1.0 - ratio * ratio)   # dL/dŝ
+            # >>> task coupling_backward
+            raise NotImplementedError('task coupling_backward (slide «Real-NVP (gradient pass)»): AffineCoupling._net_backward is yours to write; the docstring above gives the formula and the contract')
+            # <<< task coupling_backward
         grad_out = np.concatenate([grad_log_scale, grad_shift], axis=1)   # (N, 2k)
         grad_in = self.net._backward(trace, grad_out)              # (N, d + C)
         return self._keep_context_gradient(grad_in, len(self.kept_index))   # (N, d)
 
     # ---------------------------------------------------------------- x -> z
     def _forward(self, x, context=None):
-        """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula; task coupling.
+        """x (N, D) -> (z (N, D), log_det (N,)), the slide's formula.
 
-        Use ``self._scale_shift(x_kept, context)`` for s, t and the network's trace; define
-        ``log_scale`` (N, k), ``exp_scale`` = exp(s), ``x_moved``, ``trace``, ``z`` and
+        Task coupling: use ``self._scale_shift(x_c, context)`` for s, t and the network's trace;
+        define ``log_scale`` (N, k), ``exp_scale`` = exp(s) (N, k), ``x_moved`` (N, k), ``trace``, ``z`` and
         ``log_det``: the lines after the region keep them for the gradient pass.
         """
         kept, moved = self._kept_columns, self._moved_columns
@@ -208,10 +214,11 @@ class AffineCoupling(Bijector):
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
-        """dL/dz (N, D), dL/dlog_det (N,) -> dL/dx (N, D); task coupling_backward.
+        """dL/dz (N, D), dL/dlog_det (N,) -> dL/dx (N, D).
 
-        Reads the forward's ``cache`` (``exp_scale``, ``x_moved``, ``log_scale``, ``net``); fill
-        ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it adds the network's grads).
+        Task coupling_backward: read the forward's ``cache`` (``exp_scale``, ``x_moved``,
+        ``log_scale``, ``net``); fill ``grad_x``; hand (dL/ds, dL/dt) to ``self._net_backward`` (it
+        adds the network's grads).
         """
         cache = self._read_cache("forward")
         kept, moved = self._kept_columns, self._moved_columns
@@ -223,9 +230,9 @@ class AffineCoupling(Bijector):
 
     # ---------------------------------------------------------------- z -> x
     def _inverse(self, z, context=None):
-        """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|; task coupling.
+        """z (N, D) -> (x (N, D), log_det (N,)) with log_det = log|det ∂f⁻¹/∂z|.
 
-        Define ``log_scale``, ``exp_neg_scale`` = exp(−s), ``x_moved``, ``trace``, ``x`` and
+        Task coupling: define ``log_scale``, ``exp_neg_scale`` = exp(−s), ``x_moved``, ``trace``, ``x`` and
         ``log_det``.
         """
         kept, moved = self._kept_columns, self._moved_columns
@@ -237,8 +244,11 @@ class AffineCoupling(Bijector):
         return x, log_det
 
     def _inverse_backward(self, grad_x, grad_log_det):
-        """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse; task
-        coupling_backward. Reads the inverse's cache (``exp_neg_scale``, ``x_moved``, ...)."""
+        """dL/dx (N, D), dL/dlog_det (N,) -> dL/dz (N, D) through the latest inverse.
+
+        Task coupling_backward: read the inverse's cache (``exp_neg_scale``, ``x_moved``,
+        ``log_scale``, ``net``); fill ``grad_z``; hand (dL/ds, dL/dt) to ``self._net_backward``.
+        """
         cache = self._read_cache("inverse")
         kept, moved = self._kept_columns, self._moved_columns
         grad_z = np.empty_like(grad_x)                             # (N, D)

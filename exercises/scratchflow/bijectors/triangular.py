@@ -22,15 +22,15 @@ from scratchflow.nn.module import Cache
 class LowerTriangular(Bijector):
     """``z = L x`` with a fixed lower-triangular L (D, D) whose diagonal has no zero.
 
-    Task triangular: ``_forward`` returns ``(z (N, D), log_det (N,))`` with log_det =
-    log|det ∂z/∂x| for every row; ``_inverse`` returns ``(x, log_det)`` with log_det =
-    log|det ∂x/∂z|. Derive det L from its triangular shape; the diagonal may be negative.
-    Use ``scipy.linalg.solve_triangular(self.matrix, ..., lower=True)`` for the inverse.
-
     Parameters
     ----------
     matrix : array_like (D, D)
         Its entries above the diagonal are ignored (set to 0).
+
+    Task triangular: ``_forward`` returns ``(z (N, D), log_det (N,))`` with log_det =
+    log|det ∂z/∂x| for every row; ``_inverse`` returns ``(x, log_det)`` with log_det =
+    log|det ∂x/∂z|. Derive det L from its triangular shape; the diagonal may be negative.
+    Use ``scipy.linalg.solve_triangular(self.matrix, ..., lower=True)`` for the inverse.
     """
 
     def __init__(self, matrix):
@@ -45,14 +45,14 @@ class LowerTriangular(Bijector):
         self._forward_cache = None
         self._inverse_cache = None
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         # >>> task triangular
         raise NotImplementedError('task triangular (slide «MAF: нижнетреугольная матрица, значение Якобиана / lower-triangular Jacobian and its determinant»): LowerTriangular._forward is yours to write; the docstring above gives the formula and the contract')
         # <<< task triangular
         self._forward_cache = Cache()          # nothing to keep (the gradient is the fixed matrix's)
         return z, log_det
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         # >>> task triangular
         raise NotImplementedError('task triangular (slide «MAF: нижнетреугольная матрица, значение Якобиана / lower-triangular Jacobian and its determinant»): LowerTriangular._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task triangular

@@ -3,7 +3,10 @@
 ============  ===========================  ==========================================
 name          phi(x)                       phi'(x), written with what forward kept
 ============  ===========================  ==========================================
+# >>> task mlp_backward
+# --- student
 Tanh          tanh(x)                      task mlp_backward: derive it, written with y = tanh x
+# <<< task mlp_backward
 ReLU          max(x, 0)                    1 where x > 0, else 0
 Softplus      log(1 + exp(x))              sigmoid(x)
 SiLU          x * sigmoid(x)               sigmoid(x) * (1 + x * (1 - sigmoid(x)))
@@ -53,8 +56,14 @@ class _Activation(Module):
 
 
 class Tanh(_Activation):
-    """y = tanh(x). Task mlp_backward: ``_backward`` returns g ⊙ dy/dx, with dy/dx written with
-    the output ``cache.y`` forward kept (no second tanh)."""
+    """y = tanh(x).
+
+    # >>> task mlp_backward
+    # --- student
+    Task mlp_backward: ``_backward`` returns g ⊙ dy/dx, with dy/dx written with the output
+    ``cache.y`` forward kept (no second tanh).
+    # <<< task mlp_backward
+    """
 
     def _forward(self, x):
         y = np.tanh(x, out=x)                    # (N, H), in place: x is a fresh pre-activation

@@ -101,7 +101,10 @@ class Linear(Module):
 
     def _input_gradient(self, cache, grad_out):
         """dL/dx (N, in) with the (masked) weight forward used (``cache.weight``); ``grads``
-        untouched. Task mlp_backward."""
+        untouched.
+
+        Task mlp_backward: return dL/dx from ``cache.weight`` and ``grad_out``.
+        """
         # >>> task mlp_backward
         raise NotImplementedError('task mlp_backward (slide «Алгоритм обучения / Training algorithm (the gradient through the networks s and t)»): Linear._input_gradient is yours to write; the docstring above gives the formula and the contract')
         # <<< task mlp_backward

@@ -6,16 +6,15 @@ inputs and 1 output"; MADE computes all 2D of them in **one pass** of a single M
 are multiplied by 0/1 masks, so that output d never sees inputs d, d+1, ..., D.
 
 Degrees (the MADE paper, Sec. 4). Choose an ordering ``order`` of the D dimensions (``order[0]`` is
-generated first). Every unit gets a degree m:
-
-* input unit of dimension ``order[i]``: m = i + 1                     (1 .. D)
-* hidden unit of layer l: m drawn uniformly from {min m^{l−1}, ..., D − 1}
-* output units μ_d and s_d: m = the degree of input d
-
-and a connection is kept when it cannot carry information "from the future":
+generated first). Every unit gets a degree m, and a connection is kept when it cannot carry
+information "from the future":
 
 # >>> task made_masks
 # --- student
+* input unit of dimension ``order[i]``: m = ?  (its place in the ordering decides it; 1 .. D)
+* hidden unit of layer l: m drawn uniformly from {min m^{l−1}, ..., D − 1}
+* output units μ_d and s_d: m = the degree of input d
+
     hidden layer l:  M^l[j, k] = 1  iff  (compare m^l(k) with m^{l−1}(j): which comparison?)
     output layer:    M^L[k, d] = 1  iff  (compare m_input(d) with m^{L−1}(k): which comparison?)
     (task made_masks: choose each comparison so that the sentence below holds — and ask yourself
@@ -71,11 +70,12 @@ def made_degrees(order, hidden, rng=None, context=False):
     """Degrees of the input units and of every hidden layer (MADE paper's rule, see module doc).
 
     Returns ``[input_degrees (D,), hidden_1 (H1,), ...]``; the output degrees equal the inputs'.
-    Task made_masks: ``input_degrees[d]`` is the degree of dimension d — its position in the
-    ordering, counted from 1 (``order[i]`` is the dimension generated i-th).
     With D = 1 the hidden degrees are 0 (the single output is a constant, as μ_1 and s_1 are).
     With ``context`` (a conditional MADE) hidden degrees are drawn from {0, ..., D − 1}: a unit
     of degree 0 reads the context only, and the first dimension's μ_1, s_1 read it through them.
+
+    Task made_masks: ``input_degrees[d]`` is the degree of dimension d (``order[i]`` is the
+    dimension generated i-th); read the module docstring's rule for input units.
     """
     rng = np.random.default_rng(rng)
     dim = len(order)
@@ -94,10 +94,12 @@ def made_masks(degrees, outputs_per_dim=2):
     """0/1 masks, shape (in, out) per layer, from the degrees; the last one is (H_last, P·D).
 
     ``degrees`` = ``[input_degrees (D,), hidden_1 (H1,), ...]`` as :func:`made_degrees` returns.
+    The output mask is repeated ``outputs_per_dim`` = P times: block p holds output p of every
+    dimension (MADE's P = 2 blocks are μ then s).
+
     Task made_masks: ``masks`` is the list of hidden masks, (H_{l−1}, H_l) each, one per pair of
     consecutive layers (rule M^l of the module docstring), and ``output`` the (H_last, D) output
-    mask (rule M^L). The line after the region repeats it ``outputs_per_dim`` = P times: block p
-    holds output p of every dimension (MADE's P = 2 blocks are μ then s).
+    mask (rule M^L); the line after the region repeats it P times.
     """
     # >>> task made_masks
     raise NotImplementedError('task made_masks (slide «μ_d(x_{1:d−1}) и s_d(x_{1:d−1}) – нейронные сети с d − 1 входами / MADE»): made_masks is yours to write; the docstring above gives the formula and the contract')

@@ -1,0 +1,475 @@
+"""The public probes of the homework: each builds its inputs from the seed it is given (the
+public seed, stored in ``expected/<task>.json``), runs your code and returns its outputs. Generated
+by the course's release builder from the grader's own probes; do not edit.
+"""
+from scratchflow.bijectors.autoregressive import IAF, MAF
+from scratchflow.bijectors.base import Bijector
+from scratchflow.bijectors.compose import Compose
+from scratchflow.bijectors.coupling import AffineCoupling
+from scratchflow.bijectors.examples import Example2Map, example2_density
+from scratchflow.bijectors.triangular import LowerTriangular
+from scratchflow.flow import Flow
+from scratchflow.histogram import experiment_vs_theory, histogram_density
+from scratchflow.nn.activations import Tanh
+from scratchflow.nn.linear import Linear, MaskedLinear
+from scratchflow.nn.made import made_degrees, made_masks
+from scratchflow.nn.module import Cache
+from scratchflow.nn.module import Cache, Module
+from scratchflow.objectives import MaximumLikelihood, minibatch_indices
+from scratchflow.optim import SGD, Adam
+import numpy as np
+
+
+class StandInNet(Module):
+    """In place of the coupling's MLP: ``out = 0.5 sin(x @ A) + c`` (N, out); no parameters.
+
+    ``_backward(trace, grad_out)`` records ``grad_out`` (N, out) in :attr:`received` and returns the
+    fixed projection ``(grad_out @ B) ⊙ (1 + 0.3 x)`` (N, in), x the input of the pass that kept
+    ``trace`` (so a gradient pass that hands the network another pass's trace shows).
+    """
+
+    def __init__(self, n_in, n_out, rng):
+        super().__init__()
+        self.project_in = rng.uniform(-1, 1, (n_in, n_out))        # (in, out) A
+        self.offset = rng.uniform(-0.5, 0.5, n_out)                # (out,) c
+        self.project_back = rng.uniform(-1, 1, (n_out, n_in))      # (out, in) B
+        self.received = []
+
+    def _forward(self, x, context=None):
+        out = 0.5 * np.sin(x @ self.project_in) + self.offset       # (N, out)
+        return out, Cache(x=x)
+
+    def _backward(self, trace, grad_out, need_input_grad=True):
+        self.received.append(np.array(grad_out))
+        return (grad_out @ self.project_back) * (1.0 + 0.3 * trace.x)
+
+
+class StandInMade(Module):
+    """In place of MADE for MAF and IAF: (μ, s) side by side (N, 2D), output d reading only the
+    dimensions before d in ``order`` (a strictly triangular mixing, then sin and tanh)."""
+
+    def __init__(self, order, rng):
+        super().__init__()
+        dim = len(order)
+        position = np.empty(dim, dtype=int)
+        position[order] = np.arange(dim)                               # (D,) place in the ordering
+        before = position[:, None] < position[None, :]                 # (D, D) input i feeds output j
+        self.mix_shift = rng.uniform(-1, 1, (dim, dim)) * before       # (D, D)
+        self.mix_scale = rng.uniform(-1, 1, (dim, dim)) * before
+        self.offset = rng.uniform(-0.5, 0.5, 2 * dim)                  # (2D,)
+        self.dim = dim
+
+    def _forward(self, point):
+        shift = np.sin(point @ self.mix_shift)                         # (N, D)
+        log_scale = 0.8 * np.tanh(point @ self.mix_scale)              # (N, D)
+        return np.concatenate([shift, log_scale], axis=1) + self.offset, Cache(point=point.copy())
+
+    def _backward(self, cache, grad_out, need_input_grad=True):
+        return grad_out[:, :self.dim] @ self.mix_shift.T               # (N, D), a fixed projection
+
+    def _input_gradient(self, cache, grad_out):
+        return self._backward(cache, grad_out)
+
+
+class StandInLayer(Bijector):
+    """A layer for Compose, Flow.loss and Flow.sample: ``z = x[:, perm] * a + b``, log_det =
+    Σ log|a| + ``bonus`` (a constant, so a lost or doubled log-det shows). Its gradient passes
+    record (name, grad, grad_log_det) in the shared ``log`` and return fixed projections."""
+
+    def __init__(self, dim, rng, name, log):
+        super().__init__()
+        self.dim, self.name, self.log = dim, name, log
+        self.perm = rng.permutation(dim)                               # (D,)
+        self.unperm = np.argsort(self.perm)
+        self.scale = rng.uniform(0.5, 1.5, dim) * rng.choice([-1.0, 1.0], dim)   # (D,) a
+        self.shift = rng.uniform(-1, 1, dim)                           # (D,) b
+        self.bonus = rng.uniform(-1, 1)
+        self.project = rng.uniform(-1, 1, (dim, dim))                  # (D, D)
+
+    def _log_det(self, n):
+        return np.full(n, np.sum(np.log(np.abs(self.scale))) + self.bonus)   # (N,)
+
+    def _forward(self, x, context=None):
+        self.log.append((self.name + ".forward", np.array(x)))
+        return x[:, self.perm] * self.scale + self.shift, self._log_det(len(x))
+
+    def _inverse(self, z, context=None):
+        self.log.append((self.name + ".inverse", np.array(z)))
+        return ((z - self.shift) / self.scale)[:, self.unperm], -self._log_det(len(z))
+
+    def _backward(self, grad_z, grad_log_det):
+        self.log.append((self.name + ".backward", np.column_stack([grad_z, grad_log_det])))
+        return grad_z @ self.project                                   # (N, D)
+
+    def _inverse_backward(self, grad_x, grad_log_det):
+        self.log.append((self.name + ".inverse_backward", np.column_stack([grad_x, grad_log_det])))
+        return grad_x @ self.project.T
+
+
+def call_trace(log):
+    """The calls a stack of :class:`StandInLayer` received, as arrays: for each call, its index
+    in a fixed table of (layer, method) names and the array it received (stacked)."""
+    names = sorted({name for name, _ in log})
+    return np.array([names.index(name) for name, _ in log]), np.concatenate([a for _, a in log])
+
+
+def put_layers(flow, layers):
+    """Put a stand-in bijector in place of ``flow.layers`` (the Compose the Flow built)."""
+    flow.layers = flow.add_child("layers", layers)      # re-packs the flow's one parameter buffer
+    return flow
+
+
+class RecordingFlow:
+    """In place of a Flow for the training loop: ``loss_and_grad(batch)`` records the batch and
+    returns a number that depends on it."""
+
+    def __init__(self):
+        self.batches = []
+
+    def loss_and_grad(self, batch):
+        self.batches.append(np.array(batch))
+        return float(np.sum(batch))
+
+
+def _rng(seed, salt):
+    return np.random.default_rng([int(seed), salt])
+
+
+def example2_passes(seed):
+    rng = _rng(seed, 1)
+    x = np.column_stack([rng.uniform(0.2, 3.0, 6), rng.uniform(-2, 2, 6)])     # (6, 2), x1 > 0
+    layer = Example2Map()
+    z, log_det = layer.forward(x)
+    grad_x = layer.backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    back, log_det_inv = layer.inverse(rng.uniform(-1.5, 1.5, (6, 2)))
+    grad_z = layer.inverse_backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    return {"z": z, "log_det": log_det, "grad_x": grad_x, "x": back, "log_det_inverse": log_det_inv,
+            "grad_z": grad_z}
+
+
+def example2_theory(seed):
+    rng = _rng(seed, 2)
+    x1 = np.concatenate([rng.uniform(0.05, 4.0, 8), [0.0, -0.5, -2.0]])         # (11,) 3 outside
+    x2 = rng.uniform(-3, 5, 11)
+    return {"density": example2_density(x1, x2)}
+
+
+def _triangular(seed, salt):
+    rng = _rng(seed, salt)
+    dim = 4
+    matrix = np.tril(rng.uniform(-1, 1, (dim, dim)))
+    signs = rng.permutation([-1.0, -1.0, 1.0, 1.0])
+    signs[0] *= -1                                          # one or three negative pivots: det < 0
+    matrix[np.diag_indices(dim)] = rng.uniform(0.3, 2.5, dim) * signs
+    return LowerTriangular(matrix), rng
+
+
+def triangular_forward(seed):
+    layer, rng = _triangular(seed, 3)
+    z, log_det = layer.forward(rng.standard_normal((5, 4)))
+    return {"z": z, "log_det": log_det}
+
+
+def triangular_inverse(seed):
+    layer, rng = _triangular(seed, 4)
+    x, log_det = layer.inverse(rng.standard_normal((5, 4)))
+    return {"x": x, "log_det": log_det}
+
+
+def _stack(seed, salt):
+    rng = _rng(seed, salt)
+    log = []
+    layers = [StandInLayer(3, rng, f"layer{k}", log) for k in range(3)]
+    return Compose(layers), log, rng
+
+
+def composition_passes(seed):
+    stack, log, rng = _stack(seed, 5)
+    z, log_det = stack.forward(rng.standard_normal((4, 3)))
+    x, log_det_inv = stack.inverse(rng.standard_normal((4, 3)))
+    order, received = call_trace(log)
+    return {"z": z, "log_det": log_det, "x": x, "log_det_inverse": log_det_inv, "calls": order,
+            "received": received}
+
+
+def composition_gradients(seed):
+    stack, log, rng = _stack(seed, 6)
+    stack.forward(rng.standard_normal((4, 3)))
+    stack.inverse(rng.standard_normal((4, 3)))
+    del log[:]
+    grad_x = stack.backward(rng.standard_normal((4, 3)), rng.standard_normal(4))
+    grad_z = stack.inverse_backward(rng.standard_normal((4, 3)), rng.standard_normal(4))
+    order, received = call_trace(log)
+    return {"grad_x": grad_x, "grad_z": grad_z, "calls": order, "received": received}
+
+
+def _coupling(seed, salt):
+    rng = _rng(seed, salt)
+    layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=0)
+    layer.net = layer.add_child("net", StandInNet(2, 6, rng))          # s, t from the stand-in
+    return layer, rng
+
+
+def coupling_forward(seed):
+    layer, rng = _coupling(seed, 7)
+    z, log_det = layer.forward(rng.uniform(-2, 2, (6, 5)))
+    return {"z": z, "log_det": log_det}
+
+
+def coupling_inverse(seed):
+    layer, rng = _coupling(seed, 8)
+    x, log_det = layer.inverse(rng.uniform(-2, 2, (6, 5)))
+    return {"x": x, "log_det": log_det}
+
+
+def _kept_pass(layer, point, rng, direction):
+    """A Cache as a pass of the layer keeps it, with s and the network trace from the stand-in at
+    ``point`` and the moved part drawn at random (the gradient formulas do not need more)."""
+    out, trace = layer.net._forward(point[:, layer.kept_index])        # (N, 2k)
+    log_scale = out[:, :3]                                             # (N, k) s
+    moved = rng.uniform(-2, 2, log_scale.shape)                        # (N, k)
+    if direction == "forward":
+        return Cache(net=trace, log_scale=log_scale, exp_scale=np.exp(log_scale), x_moved=moved)
+    return Cache(net=trace, log_scale=log_scale, exp_neg_scale=np.exp(-log_scale), x_moved=moved)
+
+
+def coupling_gradients(seed):
+    """Both gradient passes on caches set by the probe; the OTHER direction's cache is set too and
+    holds other values, so a gradient pass that reads the wrong one shows."""
+    layer, rng = _coupling(seed, 9)
+    x, z = rng.uniform(-2, 2, (6, 5)), rng.uniform(-2, 2, (6, 5))
+    layer._forward_cache, layer._forward_n = _kept_pass(layer, x, rng, "forward"), 6
+    layer._inverse_cache, layer._inverse_n = _kept_pass(layer, z, rng, "inverse"), 6
+    grad_x = layer.backward(rng.standard_normal((6, 5)), rng.standard_normal(6))
+    grad_z = layer.inverse_backward(rng.standard_normal((6, 5)), rng.standard_normal(6))
+    received = np.concatenate(layer.net.received)                      # (12, 6) dL/d(s, t) given to the net
+    return {"grad_x": grad_x, "grad_z": grad_z, "net_received": received}
+
+
+def _autoregressive(cls, seed, salt):
+    """A MAF or IAF whose conditioner is the stand-in; built without a MADE, whose masks are
+    another task's (task made_masks)."""
+    rng = _rng(seed, salt)
+    layer = cls.__new__(cls)
+    Bijector.__init__(layer)
+    layer.dim, layer.dtype, layer.order = 4, np.dtype(np.float64), rng.permutation(4)
+    layer.made = layer.add_child("made", StandInMade(layer.order, rng))
+    layer._forward_cache = layer._inverse_cache = None
+    return layer, rng
+
+
+def _both_directions(cls, seed, salt):
+    layer, rng = _autoregressive(cls, seed, salt)
+    z, log_det = layer.forward(rng.uniform(-2, 2, (5, 4)))
+    x, log_det_inv = layer.inverse(rng.uniform(-2, 2, (5, 4)))
+    return {"z": z, "log_det": log_det, "x": x, "log_det_inverse": log_det_inv}
+
+
+def _kept_made(cls, seed, salt):
+    """What the two passes keep for the (given) gradient passes: the conditioner's input of the
+    pass that is cached, and the kept scale."""
+    layer, rng = _autoregressive(cls, seed, salt)
+    layer.forward(rng.uniform(-2, 2, (5, 4)))
+    layer.inverse(rng.uniform(-2, 2, (5, 4)))
+    forward, inverse = layer._forward_cache, layer._inverse_cache
+    name = "inv_scale" if cls is MAF else "scale"
+    return {"forward_made_input": forward.made.point, "forward_scale": getattr(forward, name),
+            "inverse_made_input": inverse.made.point, "inverse_scale": getattr(inverse, name)}
+
+
+def linear_backward(seed):
+    rng = _rng(seed, 20)
+    layer = Linear(3, 4, rng=rng)
+    layer.params["bias"][:] = rng.standard_normal(4)
+    layer.forward(rng.standard_normal((5, 3)))
+    grad_x = layer.backward(rng.standard_normal((5, 4)))
+    layer.forward(rng.standard_normal((2, 3)))                      # a second pass: gradients add up
+    layer.backward(rng.standard_normal((2, 4)))
+    return {"grad_x": grad_x, "grad_weight": layer.grads["weight"], "grad_bias": layer.grads["bias"]}
+
+
+def masked_backward(seed):
+    rng = _rng(seed, 21)
+    layer = MaskedLinear(4, 3, rng.integers(0, 2, (4, 3)), rng=rng)
+    layer.forward(rng.standard_normal((5, 4)))
+    grad_x = layer.backward(rng.standard_normal((5, 3)))
+    return {"grad_x": grad_x, "grad_weight": layer.grads["weight"], "grad_bias": layer.grads["bias"]}
+
+
+def tanh_backward(seed):
+    rng = _rng(seed, 22)
+    layer = Tanh()
+    layer.forward(rng.uniform(-3, 3, (4, 5)))
+    return {"grad_x": layer.backward(rng.standard_normal((4, 5)))}
+
+
+def made_input_degrees(seed):
+    rng = _rng(seed, 23)
+    cycle = rng.permutation(6)
+    order = np.empty(6, dtype=int)                 # one random 6-cycle: never its own inverse, so
+    order[cycle] = np.roll(cycle, -1)              # "position" vs "order[d]" differ at every seed
+    degrees = made_degrees(order, (7, 5), rng)
+    return {"order": order, "input_degrees": degrees[0]}
+
+
+def made_mask_values(seed):
+    rng = _rng(seed, 24)
+    dim = 5
+    degrees = [rng.permutation(np.arange(1, dim + 1)), rng.integers(1, dim, 8), rng.integers(1, dim, 6)]
+    return {f"mask{k}": mask for k, mask in enumerate(made_masks(degrees))}
+
+
+def _flow(seed, salt):
+    rng = _rng(seed, salt)
+    log = []
+    return put_layers(Flow([StandInLayer(3, rng, "layers", log)]), StandInLayer(3, rng, "layers", log)), log, rng
+
+
+def loss_value(seed):
+    flow, _, rng = _flow(seed, 25)
+    return {"loss": np.array([flow.loss(rng.standard_normal((m, 3))) for m in (7, 2, 1)])}
+
+
+def loss_gradient(seed):
+    flow, log, rng = _flow(seed, 26)
+    flow.loss(rng.standard_normal((7, 3)))
+    del log[:]
+    flow.backward()
+    order, received = call_trace(log)
+    return {"received": received}
+
+
+def _optimizer_run(seed, salt, make):
+    rng = _rng(seed, salt)
+    params = {"a": rng.standard_normal((2, 3)), "b": rng.standard_normal(4)}
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    optimizer = make(params, grads)
+    trajectory = []
+    for _ in range(5):
+        for grad in grads.values():
+            grad[...] = rng.standard_normal(grad.shape)
+        optimizer.step()
+        trajectory.append(np.concatenate([params["a"].ravel(), params["b"]]))
+    return {"trajectory": np.array(trajectory)}
+
+
+def sgd_plain(seed):
+    return _optimizer_run(seed, 27, lambda p, g: SGD(p, g, lr=0.1))
+
+
+def sgd_momentum(seed):
+    return _optimizer_run(seed, 28, lambda p, g: SGD(p, g, lr=0.05, momentum=0.9))
+
+
+def adam_steps(seed):
+    return _optimizer_run(seed, 29, lambda p, g: Adam(p, g, lr=0.01, betas=(0.8, 0.95)))
+
+
+def training_batches(seed):
+    rng = _rng(seed, 30)
+    data = np.arange(10.0)[:, None] + rng.uniform(0, 0.1, (10, 1))      # (10, 1) rows tell apart
+    flow = RecordingFlow()
+    objective = MaximumLikelihood(flow, data, None, 4, np.random.default_rng(int(seed)))
+    losses, epochs = [], []
+    for _ in range(7):
+        losses.append(objective.step())
+        epochs.append(objective.epoch)
+    rows = np.concatenate([batch[:, 0] for batch in flow.batches])
+    return {"losses": np.array(losses), "epochs": np.array(epochs), "rows": rows}
+
+
+def minibatches(seed):
+    batches = minibatch_indices(7, 3, np.random.default_rng(int(seed)))
+    drawn = [next(batches) for _ in range(8)]
+    return {"epochs": np.array([epoch for epoch, _ in drawn]),
+            "indices": np.concatenate([indices for _, indices in drawn])}
+
+
+def generation_samples(seed):
+    flow, log, _ = _flow(seed, 31)
+    return {"samples": flow.sample(6, rng=int(seed) + 1), "empty": flow.sample(0, rng=1).reshape(-1)}
+
+
+def generation_histogram(seed):
+    rng = _rng(seed, 32)
+    samples = rng.normal(5.0, 2.0, 400)
+    edges = np.sort(np.concatenate([[-3.0, 13.0], rng.uniform(-2, 12, 9)]))     # unequal widths
+    experiment, theory = experiment_vs_theory(samples, lambda x: np.exp(-(x - 5) ** 2 / 8) / np.sqrt(8 * np.pi),
+                                              edges)
+    return {"experiment": experiment, "theory": theory,
+            "narrow": histogram_density(samples, np.linspace(4, 6, 5))}
+
+
+PROBES = {
+    "change_of_variables": [
+        ("passes", example2_passes, "Example2Map: forward (z, log_det), backward, inverse (x, log_det), "
+         "inverse_backward at points with x1 > 0"),
+        ("theory", example2_theory, "example2_density at points inside (x1 > 0) and outside (x1 <= 0) "
+         "the domain"),
+    ],
+    "triangular": [
+        ("forward", triangular_forward, "LowerTriangular.forward: z and log_det, on a matrix whose "
+         "diagonal has negative entries"),
+        ("inverse", triangular_inverse, "LowerTriangular.inverse: x and log_det, diagonal with negative "
+         "entries"),
+    ],
+    "composition": [
+        ("passes", composition_passes, "Compose of 3 stand-in layers: forward and inverse outputs, their "
+         "log-dets, which layer is called in which order with which input"),
+        ("gradients", composition_gradients, "Compose of 3 stand-in layers: backward and inverse_backward, "
+         "the order of the layers' gradient passes and the (grad, grad_log_det) each receives"),
+    ],
+    "coupling": [
+        ("forward", coupling_forward, "AffineCoupling.forward with mask [1,0,1,0,0] and a stand-in "
+         "network for s, t: z and log_det"),
+        ("inverse", coupling_inverse, "AffineCoupling.inverse with the same stand-in: x and log_det"),
+    ],
+    "coupling_backward": [
+        ("gradients", coupling_gradients, "AffineCoupling.backward and inverse_backward on caches set by "
+         "the test: dL/dx, dL/dz and the (dL/ds, dL/dt) handed to the network"),
+    ],
+    "maf": [
+        ("passes", lambda seed: _both_directions(MAF, seed, 10), "MAF with a stand-in autoregressive "
+         "conditioner, random ordering: forward (z, log_det) and inverse (x, log_det)"),
+        ("kept", lambda seed: _kept_made(MAF, seed, 11), "MAF: what forward and inverse keep for the "
+         "gradient passes (the conditioner's last input, exp(−s))"),
+    ],
+    "iaf": [
+        ("passes", lambda seed: _both_directions(IAF, seed, 12), "IAF with a stand-in autoregressive "
+         "conditioner, random ordering: forward (z, log_det) and inverse (x, log_det)"),
+        ("kept", lambda seed: _kept_made(IAF, seed, 13), "IAF: what forward and inverse keep for the "
+         "gradient passes (the conditioner's last input, exp(s))"),
+    ],
+    "mlp_backward": [
+        ("linear", linear_backward, "Linear(3, 4): dL/dx, and dL/dW, dL/db after two backward passes "
+         "(they add up)"),
+        ("masked", masked_backward, "MaskedLinear(4, 3) with a random mask: dL/dx, dL/dW (0 on cut "
+         "connections), dL/db"),
+        ("tanh", tanh_backward, "Tanh: dL/dx"),
+    ],
+    "made_masks": [
+        ("degrees", made_input_degrees, "made_degrees: the input degrees for a random ordering"),
+        ("masks", made_mask_values, "made_masks: the hidden masks and the output mask from given "
+         "degrees"),
+    ],
+    "loss": [
+        ("value", loss_value, "Flow.loss with a stand-in layer: the mean NLL on batches of 7, 2, 1 rows"),
+        ("gradient", loss_gradient, "Flow.backward: the (dL/dz, dL/dlog_det) handed to the layers"),
+    ],
+    "sgd": [
+        ("plain", sgd_plain, "SGD(lr=0.1): the parameters after each of 5 steps"),
+        ("momentum", sgd_momentum, "SGD(lr=0.05, momentum=0.9): the parameters after each of 5 steps"),
+    ],
+    "adam": [
+        ("steps", adam_steps, "Adam(lr=0.01, betas=(0.8, 0.95)): the parameters after each of 5 steps"),
+    ],
+    "training": [
+        ("batches", minibatches, "minibatch_indices(7, 3): epochs and indices of the first 8 batches"),
+        ("steps", training_batches, "MaximumLikelihood.step on a recording flow: the rows trained on in "
+         "7 steps, the losses, the epochs"),
+    ],
+    "generation": [
+        ("samples", generation_samples, "Flow.sample with a stand-in layer: 6 samples for a seed, and 0"),
+        ("histogram", generation_histogram, "histogram_density / experiment_vs_theory on unequal bins"),
+    ],
+}
