@@ -2,7 +2,7 @@
 package, child process, walls and scoring as a student's upload. Each mistake loses points in its
 own task, public and hidden checks alike, and every other task keeps full marks.
 
-The 69 mistakes go in a few submissions (``BATCHES``), each carrying at most one mistake per task
+The known mistakes go in a few submissions (``BATCHES``), each carrying at most one mistake per task
 and leaving some tasks without one: in a batch, task k's score must show task k's mistake and
 nothing else — task k is graded on the stubs plus task k's regions only, even where another task's
 mistake sits in the same file (coupling / coupling_backward, maf / iaf, sgd / adam, loss /
@@ -24,7 +24,7 @@ from tests.grading_fixtures.plants import make_submission
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
 SEED = 7
-BATCHES = 8          # more than the most mistakes of one task (7): every batch leaves tasks clean
+BATCHES = 10         # more than the most mistakes of one task (9): every batch leaves tasks clean
 
 
 def _mistakes():
@@ -107,3 +107,24 @@ def test_each_mistake_loses_points_in_its_own_task_only(batch, grader, key, cach
         else:
             lost = [(t["name"], t["output"][-500:]) for t in tests if t["score"] != t["max_score"]]
             assert lost == [], f"{task.id} has no mistake in this batch ({sorted(mistake_of.values())})"
+
+
+def alternative_batches():
+    """Two submissions: the first, then the second correct alternative of every task."""
+    from tests.alternatives import ALTERNATIVES
+    groups = [[], []]
+    for task in _tasks():
+        for group, alternative in zip(groups, [a for a in ALTERNATIVES if a["task"] == task]):
+            group.append(alternative)
+    return groups
+
+
+@pytest.mark.parametrize("batch, seed", [(0, SEED), (1, 1234), (0, 99)])
+def test_correct_alternatives_keep_full_marks_at_the_grader(batch, seed, grader, key, tmp_path):
+    """Different but right code in every task (an import added at the top of compose.py, MAF and
+    IAF started from a copy or swept over every column, ...) scores 100, hidden checks included."""
+    edits = [(a["file"], old, new) for a in alternative_batches()[batch] for old, new in a["edits"]]
+    submission = make_submission(key, grader.homework.files, {"edits": edits}, str(tmp_path / "s"))
+    results = grade_submission(submission, hidden=True, seed=seed, grader=grader)
+    lost = [(t["name"], t["output"][-300:]) for t in results["tests"] if t["score"] != t["max_score"]]
+    assert results["score"] == pytest.approx(100) and lost == []

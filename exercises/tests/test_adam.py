@@ -10,6 +10,6 @@ import pytest
 from scratchflow_course.homework.public import check_probe
 
 
-@pytest.mark.parametrize("probe", ['steps'])
+@pytest.mark.parametrize("probe", ['steps', 'epsilon'])
 def test_adam(probe):
     check_probe(__file__, "adam", probe)

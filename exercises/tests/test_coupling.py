@@ -10,6 +10,6 @@ import pytest
 from scratchflow_course.homework.public import check_probe
 
 
-@pytest.mark.parametrize("probe", ['forward', 'inverse'])
+@pytest.mark.parametrize("probe", ['forward', 'inverse', 'contiguous'])
 def test_coupling(probe):
     check_probe(__file__, "coupling", probe)

@@ -10,6 +10,6 @@ import pytest
 from scratchflow_course.homework.public import check_probe
 
 
-@pytest.mark.parametrize("probe", ['gradients'])
+@pytest.mark.parametrize("probe", ['gradients', 'twice'])
 def test_coupling_backward(probe):
     check_probe(__file__, "coupling_backward", probe)

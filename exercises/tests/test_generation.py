@@ -10,6 +10,6 @@ import pytest
 from scratchflow_course.homework.public import check_probe
 
 
-@pytest.mark.parametrize("probe", ['samples', 'histogram'])
+@pytest.mark.parametrize("probe", ['samples', 'base', 'histogram'])
 def test_generation(probe):
     check_probe(__file__, "generation", probe)

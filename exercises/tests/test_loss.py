@@ -10,6 +10,6 @@ import pytest
 from scratchflow_course.homework.public import check_probe
 
 
-@pytest.mark.parametrize("probe", ['value', 'gradient'])
+@pytest.mark.parametrize("probe", ['value', 'gradient', 'base'])
 def test_loss(probe):
     check_probe(__file__, "loss", probe)
