@@ -189,9 +189,14 @@ def grade_all(folder, csv_path, source=None, hidden=False, time_limit=None, jobs
             bar.write(f"{name}: {row['score']:g} / {row['max_score']:g}")   # above a terminal's bar
             bar.set_postfix(last=name, refresh=False)
             bar.update(1)
-    fields = ["submission", "score", "max_score"] + [task.id for task in homework.tasks]
     folder_out = os.path.dirname(os.path.abspath(csv_path))
     os.makedirs(folder_out, exist_ok=True)
+    from scratchflow_course import similarity   # local import: only --all compares submissions
+    copies = similarity.copy_columns(folder, names, sorted(homework.files), [task.id for task in homework.tasks],
+                                     package_folder(), os.path.splitext(csv_path)[0] + "_similarity.md")
+    for row in rows:
+        row.update(copies[row["submission"]])
+    fields = ["submission", "score", "max_score"] + [task.id for task in homework.tasks] + similarity.COLUMNS
     handle, temporary = tempfile.mkstemp(prefix=".scores-", suffix=".csv", dir=folder_out)
     with os.fdopen(handle, "w", newline="", encoding="utf-8") as out:
         writer = csv.DictWriter(out, fieldnames=fields)
