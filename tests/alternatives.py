@@ -5,10 +5,34 @@ marks (the probes compare only what the contract defines, never scratch state).
 edit ``(old, new)`` replaces a text that occurs once in the library's file. An edit may reach
 outside the task's regions only to add a module-level import (the grader carries those).
 """
+import os
+
+from scratchflow_course.homework.regions import find_regions
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 E, T, C = "scratchflow/bijectors/examples.py", "scratchflow/bijectors/triangular.py", "scratchflow/bijectors/compose.py"
 A, L, CP = "scratchflow/nn/activations.py", "scratchflow/nn/linear.py", "scratchflow/bijectors/coupling.py"
 M, AR, F = "scratchflow/nn/made.py", "scratchflow/bijectors/autoregressive.py", "scratchflow/flow.py"
 O, OB, H = "scratchflow/optim.py", "scratchflow/objectives.py", "scratchflow/histogram.py"
+
+
+def region(file, task, index=0):
+    """The library's lines of the ``index``-th code region of ``task`` in ``file`` (between the
+    markers, without the last newline): an edit that rewrites the whole region."""
+    with open(os.path.join(ROOT, file), encoding="utf-8") as handle:
+        text = handle.read()
+    found = [r for r in find_regions(text, file) if r.is_code and r.task == task]
+    return "".join(found[index].body).rstrip("\n")
+
+
+def copy_initialised(task, filled, given, one_pass):
+    """The sequential direction started from a copy of its input (``x = z.copy()`` for MAF's
+    sampling): the column no output reads then holds the input's value, exactly as right. The one
+    -pass direction rewritten too (``one_pass``: old, new)."""
+    zeros = f"        {filled} = np.zeros_like({given})  "
+    return {"id": f"{task}_copy_initialised", "task": task, "file": AR, "edits": [
+        (zeros, f"        {filled} = {given}.copy()        "), ("        " + one_pass[0], "        " + one_pass[1])]}
+
 
 MAF_SAMPLING = """        x = np.zeros_like(z)                                          # (N, D) filled one column per pass
         sweep = MADESweep(self.made, context)                         # the D passes share their work
@@ -156,14 +180,7 @@ ALTERNATIVES = [
          """        x = z                                           # inverse's z is the layer's own copy
         x[:, trans] = x_r""")]},
     {"id": "coupling_backward_named_parts", "task": "coupling_backward", "file": CP, "edits": [
-        ("""        exp_s = cache.exp_scale                                    # (N, k)
-        grad_r = grad_z[:, trans]                                  # (N, k) g_r = dL/dt
-        grad_x_r = grad_r * exp_s                                  # (N, k)
-        grad_scale_log = grad_x_r * cache.x_moved                  # (N, k) g_r ⊙ x_r ⊙ e
-        grad_scale_log += grad_log_det[:, None]                    # + h
-        grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, grad_r)   # (N, d)
-        grad_x[:, cond] = grad_z[:, cond] + grad_cond
-        grad_x[:, trans] = grad_x_r""",
+        (region(CP, "coupling_backward"),
          """        g_r = grad_z[:, trans]
         grad_shift = g_r
         grad_s = g_r * cache.x_moved * cache.exp_scale + grad_log_det[:, None]
@@ -178,14 +195,7 @@ ALTERNATIVES = [
         grad_z_r = grad_r / np.exp(cache.log_scale)
         grad_scale_log = -grad_r * cache.x_moved - grad_log_det[:, None]""")]},
     {"id": "coupling_backward_copy_then_adjust", "task": "coupling_backward", "file": CP, "edits": [
-        ("""        exp_s = cache.exp_scale                                    # (N, k)
-        grad_r = grad_z[:, trans]                                  # (N, k) g_r = dL/dt
-        grad_x_r = grad_r * exp_s                                  # (N, k)
-        grad_scale_log = grad_x_r * cache.x_moved                  # (N, k) g_r ⊙ x_r ⊙ e
-        grad_scale_log += grad_log_det[:, None]                    # + h
-        grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, grad_r)   # (N, d)
-        grad_x[:, cond] = grad_z[:, cond] + grad_cond
-        grad_x[:, trans] = grad_x_r""",
+        (region(CP, "coupling_backward"),
          """        grad_x[:] = grad_z
         grad_x[:, trans] *= cache.exp_scale
         grad_s = grad_x[:, trans] * cache.x_moved + grad_log_det[:, None]
@@ -215,11 +225,7 @@ ALTERNATIVES = [
     output = (degrees[0][None, :] > degrees[-1][:, None]).astype(float)   # (H_last, D)""",
          """    masks = [np.less_equal.outer(a, b) * 1.0 for a, b in zip(degrees, degrees[1:])]
     output = np.less.outer(degrees[-1], degrees[0]).astype(float)""")]},
-    {"id": "maf_copy_initialised", "task": "maf", "file": AR, "edits": [
-        ("        x = np.zeros_like(z)                                          # (N, D) filled one column per pass",
-         "        x = z.copy()                                                  # (N, D) filled one column per pass"),
-        ("        z = (x - shift) * inv_scale                                   # (N, D)",
-         "        z = (x - shift) / np.exp(log_scale)                           # (N, D)")]},
+    copy_initialised("maf", "x", "z", ("z = (x - shift) * inv_scale      ", "z = (x - shift) / np.exp(log_scale)")),
     {"id": "maf_whole_passes_every_column", "task": "maf", "file": AR, "edits": [
         (MAF_SAMPLING, """        x = np.zeros_like(z)
         for d in self.order:                       # D whole passes; pass i gets column order[i] right
@@ -228,11 +234,7 @@ ALTERNATIVES = [
 """),
         ("        log_det = -log_scale.sum(axis=1)                              # (N,)\n        # <<< task maf",
          "        log_det = -np.sum(log_scale, axis=1)\n        # <<< task maf")]},
-    {"id": "iaf_copy_initialised", "task": "iaf", "file": AR, "edits": [
-        ("        z = np.zeros_like(x)                                          # (N, D) filled one column per pass",
-         "        z = x.copy()                                                  # (N, D) filled one column per pass"),
-        ("        x = z * scale + shift                                         # (N, D)",
-         "        x = shift + np.exp(log_scale) * z                             # (N, D)")]},
+    copy_initialised("iaf", "z", "x", ("x = z * scale + shift           ", "x = shift + np.exp(log_scale) * z")),
     {"id": "iaf_whole_passes_every_column", "task": "iaf", "file": AR, "edits": [
         (IAF_DENSITY, """        z = np.zeros_like(x)
         for d in self.order:                       # D whole passes; pass i gets column order[i] right
@@ -258,49 +260,28 @@ ALTERNATIVES = [
          """        grad_z = -(1.0 / m) * self.base.grad_log_prob(z)
         grad_log_det = -np.ones(m, dtype=z.dtype) / m""")]},
     {"id": "sgd_velocity_written_out", "task": "sgd", "file": O, "edits": [
-        ("""        if self.momentum:
-            self.velocity *= self.momentum
-            self.velocity += grad                                    # v = μ v + g
-            grad = self.velocity
-        self._update[:] = self.lr * grad                             # (P,) lr · v""",
+        (region(O, "sgd"),
          """        if self.momentum:
             self.velocity[:] = self.momentum * self.velocity + grad
             self._update[:] = self.lr * self.velocity
         else:
             self._update[:] = self.lr * grad""")]},
     {"id": "sgd_ufuncs", "task": "sgd", "file": O, "edits": [
-        ("""        if self.momentum:
-            self.velocity *= self.momentum
-            self.velocity += grad                                    # v = μ v + g
-            grad = self.velocity
-        self._update[:] = self.lr * grad                             # (P,) lr · v""",
+        (region(O, "sgd"),
          """        np.multiply(self.velocity, self.momentum, out=self.velocity)
         np.add(self.velocity, grad, out=self.velocity)
         np.multiply(self.velocity if self.momentum else grad, self.lr, out=self._update)""")]},
     {"id": "adam_slide_form", "task": "adam", "file": O, "edits": [
-        ("""        correction2 = np.sqrt(1.0 - self.beta2 ** t)
-        lr_t = self.lr * correction2 / (1.0 - self.beta1 ** t)
-        np.sqrt(v, out=work)
-        work += self.eps * correction2                               # √v + ε_t
-        np.divide(m, work, out=update)
-        update *= lr_t                                               # lr_t m / (√v + ε_t)""",
-         """        m_hat = m / (1.0 - self.beta1 ** t)
+        (region(O, "adam"),
+         """        m *= self.beta1
+        m += (1.0 - self.beta1) * grad
+        v *= self.beta2
+        v += (1.0 - self.beta2) * grad * grad
+        m_hat = m / (1.0 - self.beta1 ** t)
         v_hat = v / (1.0 - self.beta2 ** t)
         update[:] = self.lr * m_hat / (np.sqrt(v_hat) + self.eps)""")]},
     {"id": "adam_folded_written_out", "task": "adam", "file": O, "edits": [
-        ("""        m *= self.beta1
-        np.multiply(grad, 1.0 - self.beta1, out=work)
-        m += work                                                    # m = β1 m + (1 − β1) g
-        v *= self.beta2
-        np.multiply(grad, grad, out=work)
-        work *= 1.0 - self.beta2
-        v += work                                                    # v = β2 v + (1 − β2) g²
-        correction2 = np.sqrt(1.0 - self.beta2 ** t)
-        lr_t = self.lr * correction2 / (1.0 - self.beta1 ** t)
-        np.sqrt(v, out=work)
-        work += self.eps * correction2                               # √v + ε_t
-        np.divide(m, work, out=update)
-        update *= lr_t                                               # lr_t m / (√v + ε_t)""",
+        (region(O, "adam"),
          """        m[:] = self.beta1 * m + (1.0 - self.beta1) * grad
         v[:] = self.beta2 * v + (1.0 - self.beta2) * grad ** 2
         root = np.sqrt(1.0 - self.beta2 ** t)

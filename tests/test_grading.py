@@ -19,6 +19,7 @@ from scratchflow_course.grading.grader import Grader, grade_all, grade_submissio
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
+from scratchflow_course.questions import FILE as ANSWERS, write_answers
 from tests.grading_fixtures.helpers import assert_gradescope_schema, tree_digest
 from tests.grading_fixtures.plants import PLANTS, make_submission
 
@@ -53,12 +54,14 @@ def key(tmp_path_factory):
     release = str(tmp_path_factory.mktemp("filled") / "release")
     build_release(ROOT, EXERCISES, release)
     fill_from(release, ROOT, [task.id for task in load_homework(SOLUTIONS).tasks])
+    write_answers(release)
     return release
 
 
 @pytest.fixture(scope="module")
 def key_results(grader, cache, key, tmp_path_factory):
-    submission = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path_factory.mktemp("key")))
+    submission = make_submission(key, grader.homework.files + [ANSWERS], {"edits": []},
+                                 str(tmp_path_factory.mktemp("key")))
     return grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
 
 
@@ -72,7 +75,7 @@ def test_the_filled_release_gets_full_marks(key_results, grader):
     assert_gradescope_schema(key_results)
     failed = [(t["name"], t["output"]) for t in key_results["tests"] if t["score"] < t["max_score"]]
     assert failed == []
-    assert key_results["score"] == pytest.approx(100) and grader.homework.max_score == 100
+    assert key_results["score"] == pytest.approx(100) == key_results["max_score"]
     hidden = [t for t in key_results["tests"] if t["name"].endswith("[hidden]")]
     assert hidden and all(t["visibility"] == "after_published" for t in hidden)
 
@@ -82,6 +85,9 @@ def test_the_stubs_get_zero_for_every_task(grader, cache):
     assert_gradescope_schema(results)
     assert results["score"] == 0 and results["max_score"] == pytest.approx(100)
     for test in results["tests"]:
+        if test["tags"] == ["questions"]:                    # answers.txt as handed out: no seed yet
+            assert "no seed" in test["output"], test
+            continue
         assert "NotImplementedError" in test["output"] and "is yours to write" in test["output"], test
 
 

@@ -19,6 +19,7 @@ import pytest
 
 from scratchflow_course.grading.grader import Grader, grade_submission
 from scratchflow_course.homework.release import build_release, fill_from
+from scratchflow_course.questions import FILE as ANSWERS, write_answers
 from tests.grading_fixtures.plants import make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -71,6 +72,7 @@ def key(tmp_path_factory):
     release = str(tmp_path_factory.mktemp("filled") / "release")
     build_release(ROOT, os.path.join(ROOT, "exercises"), release)
     fill_from(release, ROOT, _tasks())
+    write_answers(release)
     return release
 
 
@@ -78,7 +80,8 @@ def key(tmp_path_factory):
 def cache(grader, key, tmp_path_factory):
     """The verdict cache after grading the key (full marks, every task in its own child)."""
     verdicts = {}
-    submission = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path_factory.mktemp("key")))
+    submission = make_submission(key, grader.homework.files + [ANSWERS], {"edits": []},
+                                 str(tmp_path_factory.mktemp("key")))
     results = grade_submission(submission, hidden=True, seed=SEED, cache=verdicts, grader=grader)
     assert results["score"] == pytest.approx(100), [t["output"] for t in results["tests"] if not t["score"]][:3]
     assert len(verdicts) == len(grader.homework.tasks)
@@ -124,7 +127,7 @@ def test_correct_alternatives_keep_full_marks_at_the_grader(batch, seed, grader,
     """Different but right code in every task (an import added at the top of compose.py, MAF and
     IAF started from a copy or swept over every column, ...) scores 100, hidden checks included."""
     edits = [(a["file"], old, new) for a in alternative_batches()[batch] for old, new in a["edits"]]
-    submission = make_submission(key, grader.homework.files, {"edits": edits}, str(tmp_path / "s"))
+    submission = make_submission(key, grader.homework.files + [ANSWERS], {"edits": edits}, str(tmp_path / "s"))
     results = grade_submission(submission, hidden=True, seed=seed, grader=grader)
     lost = [(t["name"], t["output"][-300:]) for t in results["tests"] if t["score"] != t["max_score"]]
     assert results["score"] == pytest.approx(100) and lost == []

@@ -15,6 +15,7 @@ from scratchflow_course import similarity
 from scratchflow_course.grading.paths import package_folder
 from scratchflow_course.homework.build import load_homework, package_root
 from scratchflow_course.homework.regions import find_regions
+from scratchflow_course.questions import write_answers
 from tests.alternatives import ALTERNATIVES
 
 ROOT = package_root()
@@ -73,6 +74,7 @@ def submissions(tmp_path_factory):
     for name, texts in (("copy_a", renamed_copy(RENAMINGS[0])), ("copy_b", renamed_copy(RENAMINGS[1])),
                         ("honest", honest())):
         write(str(folder / name), texts)
+        write_answers(str(folder / name))
     return str(folder)
 
 

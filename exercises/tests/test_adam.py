@@ -1,4 +1,4 @@
-"""Public tests of task adam: Adam with bias correction (5 points).
+"""Public tests of task adam: Adam with bias correction (4 points).
 
 Slide «Алгоритм обучения: θ ← θ − lr·∇L / Training algorithm: the update step (Adam)». Files: scratchflow/optim.py.
 Each test runs one probe of ``scratchflow_course.homework`` on your code with the public seed and compares

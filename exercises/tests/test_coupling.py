@@ -1,4 +1,4 @@
-"""Public tests of task coupling: Real-NVP coupling: forward, inverse, log-det (10 points).
+"""Public tests of task coupling: Real-NVP coupling: forward, inverse, log-det (9 points).
 
 Slide «Real-NVP». Files: scratchflow/bijectors/coupling.py.
 Each test runs one probe of ``scratchflow_course.homework`` on your code with the public seed and compares

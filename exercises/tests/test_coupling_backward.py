@@ -1,4 +1,4 @@
-"""Public tests of task coupling_backward: Real-NVP coupling: both gradient passes (derived, checked with check_bijector) (10 points).
+"""Public tests of task coupling_backward: Real-NVP coupling: both gradient passes (derived, checked with check_bijector) (8 points).
 
 Slide «Real-NVP (gradient pass)». Files: scratchflow/bijectors/coupling.py.
 Each test runs one probe of ``scratchflow_course.homework`` on your code with the public seed and compares

@@ -1,4 +1,4 @@
-"""Public tests of task generation: Generation x = f⁻¹(z) and the experiment-vs-theory histogram (7 points).
+"""Public tests of task generation: Generation x = f⁻¹(z) and the experiment-vs-theory histogram (6 points).
 
 Slide «Алгоритм генерации; Эксперимент / Теория / Generation algorithm; Experiment / theory». Files: scratchflow/flow.py, scratchflow/histogram.py.
 Each test runs one probe of ``scratchflow_course.homework`` on your code with the public seed and compares

@@ -1,4 +1,4 @@
-"""Public tests of task loss: The loss (mean NLL) and its gradient (8 points).
+"""Public tests of task loss: The loss (mean NLL) and its gradient (7 points).
 
 Slide «Постановка задачи, Функция потерь / Problem statement, Loss function». Files: scratchflow/flow.py.
 Each test runs one probe of ``scratchflow_course.homework`` on your code with the public seed and compares

@@ -15,6 +15,7 @@ grader imported are checked against their digests, so one submission cannot chan
 one's grading sees. The results say which walls were up and which were missing.
 """
 import csv
+import dataclasses
 import hashlib
 import importlib.util
 import os
@@ -37,6 +38,7 @@ from scratchflow_course.grading.submission import refuse_code_from, submission_s
 from scratchflow_course.grading.task import grade_task
 from scratchflow_course.grading.namespaces import closed_folders, python_paths
 from scratchflow_course.grading.walls import Walls, close_to_others
+from scratchflow_course.questions import graded as graded_questions
 
 
 def _load_module(name, path):
@@ -144,6 +146,10 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
                                slot, package)
                    for slot, (task, package) in enumerate(zip(homework.tasks, packages))]
         per_task = [future.result() for future in futures]
+    questions = graded_questions(grader.source, submission)          # the answers file, read as data
+    if questions is not None:
+        homework = dataclasses.replace(homework, tasks=homework.tasks + [questions[0]])
+        per_task.append(questions[1])
     header = (f"{homework.name}\nsubmission: {os.path.abspath(submission)}\n"
               f"tests: {'public and hidden' if hidden else 'public only'}; seed {seed}\n"
               + grader.walls.describe() + "\n" + "".join(note + "\n" for note in grader.notes))

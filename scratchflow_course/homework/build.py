@@ -39,9 +39,9 @@ def load_homework(root):
     with open(os.path.join(root, "solutions", "homework.json"), encoding="utf-8") as handle:
         homework = json.load(handle)
     tasks = {task["id"]: task for task in homework["tasks"]}
-    total = sum(task["points"] for task in tasks.values())
+    total = sum(task["points"] for task in tasks.values()) + homework.get("questions", {}).get("points", 0)
     if total != 100:
-        raise ValueError(f"homework.json: the tasks' points add up to {total}, not 100")
+        raise ValueError(f"homework.json: the tasks' and the questions' points add up to {total}, not 100")
     probes = all_probes()
     found = {}
     for relative, text in region_files(root).items():
@@ -186,6 +186,9 @@ def _write_student_side(root, staging, homework, mistakes, results, seed):
                json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n")
         _write(os.path.join(tests, f"test_{task_id}.py"), _test_file(task, probes[task_id]))
     _write(os.path.join(staging, "README.md"), _readme(homework))
+    if homework.get("questions"):
+        from scratchflow_course import questions   # local import: the course's side, not shipped
+        _write(os.path.join(staging, questions.FILE), questions.template())
 
 
 def swap_in(staging, out):

@@ -30,7 +30,9 @@ def build_release(root, exercises, out):
             shutil.copyfile(source, os.path.join(staging, os.path.relpath(source, exercises)))
     shutil.copytree(os.path.join(exercises, "tests"), os.path.join(staging, "tests"),
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copyfile(os.path.join(exercises, "README.md"), os.path.join(staging, "README.md"))
+    for name in ("README.md", "answers.txt"):
+        if os.path.isfile(os.path.join(exercises, name)):
+            shutil.copyfile(os.path.join(exercises, name), os.path.join(staging, name))
     for name in TOP_FILES:
         if os.path.isfile(os.path.join(root, name)):
             shutil.copyfile(os.path.join(root, name), os.path.join(staging, name))
