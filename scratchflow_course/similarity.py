@@ -183,7 +183,23 @@ def copy_columns(folder, names, files, tasks, package_folder, report_path):
     submissions = {name: read_texts(os.path.join(folder, name), files) for name in names}
     report = compare(submissions, library_texts(package_folder), tasks)
     write_report(report, report_path)
-    return {name: summary_row(entries) for name, entries in report.items()}
+    rows = {name: summary_row(entries) for name, entries in report.items()}
+    seeds = {name: _questions_seed(os.path.join(folder, name)) for name in names}
+    for name, seed in seeds.items():
+        same = [other for other in names if other != name and seed is not None and seeds[other] == seed]
+        if same:                        # the answers follow from the seed: a shared one is a shared file
+            flag = f"questions: same seed {seed} as {', '.join(same)}"
+            rows[name]["copy_flags"] = "; ".join(filter(None, [rows[name]["copy_flags"], flag]))
+    return rows
+
+
+def _questions_seed(folder):
+    from scratchflow_course.questions import FILE, read_answers   # local import: grading's side
+    path = os.path.join(folder, FILE)
+    if not os.path.isfile(path):
+        return None
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return read_answers(handle.read(100_000)).get("seed") or None
 
 
 COLUMNS = ["library_similarity", "peer_similarity", "closest_peer", "copy_flags"]

@@ -74,7 +74,7 @@ def submissions(tmp_path_factory):
     for name, texts in (("copy_a", renamed_copy(RENAMINGS[0])), ("copy_b", renamed_copy(RENAMINGS[1])),
                         ("honest", honest())):
         write(str(folder / name), texts)
-        write_answers(str(folder / name))
+        write_answers(str(folder / name), 4242 if name.startswith("copy") else 1234)   # the copies: one seed
     return str(folder)
 
 
@@ -93,7 +93,8 @@ def test_a_renamed_copy_and_the_pair_sharing_it_are_flagged_the_honest_one_score
         assert rows[copy]["closest_peer"] == other and rows[copy]["peer_similarity"] == pytest.approx(1.0)
         assert rows[copy]["copy_flags"].count("library") >= 10
         assert rows[copy]["copy_flags"].count(f"peer {other}") >= 10
-    assert rows["honest"]["library_similarity"] < 0.85
+    assert "questions: same seed 4242 as copy_b" in rows["copy_a"]["copy_flags"]
+    assert rows["honest"]["library_similarity"] < 0.85 and "questions" not in rows["honest"]["copy_flags"]
     assert rows["honest"]["copy_flags"].count("library") <= 3
     with open(report_path, encoding="utf-8") as handle:
         report = handle.read()
