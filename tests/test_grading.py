@@ -190,8 +190,9 @@ except OSError:
     key.close()
     before = outside_the_sandbox()
     rows = grade_all(str(folder), str(tmp_path / "scores.csv"), source=SOLUTIONS)
-    assert [(r["submission"], round(r["score"], 6)) for r in rows] == [("a_attacker", 40.0), ("b_key", 40.0)]
-    assert outside_the_sandbox() == before                           # public checks only: 40 %
+    public = round(0.4 * sum(task.points for task in key.homework.tasks), 6)      # public checks only: 40 %
+    assert [(r["submission"], round(r["score"], 6)) for r in rows] == [("a_attacker", public), ("b_key", public)]
+    assert outside_the_sandbox() == before
 
 
 def PLANTS_REGION(task):
@@ -227,7 +228,9 @@ def test_missing_file_or_marker_scores_zero_for_its_tasks_only(grader, cache, tm
         ("scratchflow/optim.py", "        # <<< task adam\n", "")]}, str(tmp_path / "s"))
     results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
     scores = task_scores(results, grader)
-    assert scores["made_masks"] == 0 and scores["adam"] == 0 and scores["maf"] == 8 and scores["sgd"] == 3
+    points = {task.id: task.points for task in grader.homework.tasks}
+    assert scores["made_masks"] == 0 and scores["adam"] == 0 and scores["maf"] == points["maf"] and \
+        scores["sgd"] == points["sgd"]
     outputs = {tag: [t["output"] for t in results["tests"] if tag in t["tags"]] for tag in scores}
     assert all("scratchflow/nn/made.py was not found" in m for m in outputs["made_masks"])
     assert all("closes no open region" in m or "markers of your file" in m for m in outputs["adam"])
@@ -250,7 +253,8 @@ def test_flat_upload_links_and_special_files(grader, cache, tmp_path):
     assert_gradescope_schema(json.loads(json.dumps(results)))
     scores = task_scores(results, grader)
     assert (scores["made_masks"], scores["triangular"], scores["composition"]) == (0, 0, 0)
-    assert scores["coupling"] == 10 and scores["loss"] == 8
+    assert scores["coupling"] == grader.homework.task("coupling").points and \
+        scores["loss"] == grader.homework.task("loss").points
     outputs = {t["tags"][0]: t["output"] for t in results["tests"]}
     assert "symbolic link" in outputs["made_masks"] and "not a regular file" in outputs["triangular"]
 
@@ -329,9 +333,10 @@ def test_grade_all_writes_a_csv(tmp_path, grader, capsys):
     grade_all(str(folder), str(csv_path), source=SOLUTIONS)
     rows = list(csv.DictReader(open(csv_path)))
     assert [r["submission"] for r in rows] == ["alice", "bob"]
-    assert float(rows[0]["score"]) == pytest.approx(3.2 / 2) == float(rows[0]["made_masks"])   # masks only
-    assert float(rows[1]["triangular"]) == pytest.approx(2.4) == float(rows[1]["score"])   # public: 40 % of 6
+    masks, triangular = 0.4 * grader.homework.task("made_masks").points / 2, 0.4 * grader.homework.task("triangular").points
+    assert float(rows[0]["score"]) == pytest.approx(masks) == float(rows[0]["made_masks"])   # masks only
+    assert float(rows[1]["triangular"]) == pytest.approx(triangular) == float(rows[1]["score"])   # public: 40 %
     output = capsys.readouterr()
     assert "grade: 100%" in output.err and "2/2" in output.err                 # the tqdm progress
-    assert "alice: 1.6 / " in output.out and "bob: 2.4 / " in output.out
+    assert f"alice: {masks:g} / " in output.out and f"bob: {triangular:g} / " in output.out
 
