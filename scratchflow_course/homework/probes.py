@@ -28,11 +28,20 @@ def example2_passes(seed):
     x = np.column_stack([rng.uniform(0.2, 3.0, 6), rng.uniform(-2, 2, 6)])     # (6, 2), x1 > 0
     layer = Example2Map()
     z, log_det = layer.forward(x)
-    grad_x = layer.backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    grad_x, changed = gradient_pass(layer.backward, rng.standard_normal((6, 2)), rng.standard_normal(6))
     back, log_det_inv = layer.inverse(rng.uniform(-1.5, 1.5, (6, 2)))
-    grad_z = layer.inverse_backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    grad_z, changed_inverse = gradient_pass(layer.inverse_backward, rng.standard_normal((6, 2)),
+                                            rng.standard_normal(6))
     return {"z": z, "log_det": log_det, "grad_x": grad_x, "x": back, "log_det_inverse": log_det_inv,
-            "grad_z": grad_z}
+            "grad_z": grad_z, "inputs_changed": np.concatenate([changed, changed_inverse])}
+
+
+def gradient_pass(method, grad, grad_log_det):
+    """``method(grad, grad_log_det)`` and whether it changed what it was handed ((2,) bool: the
+    caller still owns both arrays)."""
+    given = grad.copy(), grad_log_det.copy()
+    result = method(grad, grad_log_det)
+    return result, np.array([not np.array_equal(grad, given[0]), not np.array_equal(grad_log_det, given[1])])
 
 
 def example2_theory(seed):
@@ -165,11 +174,8 @@ def coupling_gradients_twice(seed):
     outputs = {}
     for method, name in ((layer.backward, "grad_x"), (layer.inverse_backward, "grad_z")):
         for call in (1, 2):
-            grad, grad_log_det = rng.standard_normal((6, 5)), rng.standard_normal(6)
-            given = grad.copy(), grad_log_det.copy()
-            outputs[f"{name}_{call}"] = method(grad, grad_log_det)
-            outputs[f"{name}_{call}_input_changed"] = np.array(
-                [not np.array_equal(grad, given[0]), not np.array_equal(grad_log_det, given[1])])
+            outputs[f"{name}_{call}"], outputs[f"{name}_{call}_input_changed"] = gradient_pass(
+                method, rng.standard_normal((6, 5)), rng.standard_normal(6))
     return outputs
 
 
@@ -219,7 +225,7 @@ def _kept_made(cls, seed, salt):
 PROBES = {
     "change_of_variables": [
         ("passes", example2_passes, "Example2Map: forward (z, log_det), backward, inverse (x, log_det), "
-         "inverse_backward at points with x1 > 0"),
+         "inverse_backward at points with x1 > 0; the gradients handed in left unchanged"),
         ("theory", example2_theory, "example2_density at points inside (x1 > 0) and outside (x1 <= 0) "
          "the domain"),
     ],
