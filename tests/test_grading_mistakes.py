@@ -10,7 +10,9 @@ generation). Every mistaken task runs in its own child. A task without a mistake
 the grader's verdict cache, filled by grading the key first: its cache key is the digest of the
 package its child would import (the stubs plus that task's regions), so a hit says that package is
 byte-for-byte the key's one — the isolation claim itself — and the test asserts that every such task
-was a hit and kept full marks.
+was a hit and kept full marks. Each batch is graded at two submission seeds (``SEEDS``); the 50
+seeds of the probes themselves are in ``test_homework_corpus.py``. The correct alternatives of
+``tests/alternatives.py`` go through the same grader and keep 100.
 """
 import json
 import os
@@ -25,6 +27,7 @@ from tests.grading_fixtures.plants import make_submission
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
 SEED = 7
+SEEDS = (SEED, 1234)  # every batch at two submission seeds (other hidden inputs)
 BATCHES = 10         # more than the most mistakes of one task (9): every batch leaves tasks clean
 
 
@@ -82,19 +85,21 @@ def cache(grader, key, tmp_path_factory):
     verdicts = {}
     submission = make_submission(key, grader.homework.files + [ANSWERS], {"edits": []},
                                  str(tmp_path_factory.mktemp("key")))
-    results = grade_submission(submission, hidden=True, seed=SEED, cache=verdicts, grader=grader)
-    assert results["score"] == pytest.approx(100), [t["output"] for t in results["tests"] if not t["score"]][:3]
-    assert len(verdicts) == len(grader.homework.tasks)
+    for seed in SEEDS:
+        results = grade_submission(submission, hidden=True, seed=seed, cache=verdicts, grader=grader)
+        assert results["score"] == pytest.approx(100), [t["output"] for t in results["tests"] if not t["score"]][:3]
+    assert len(verdicts) == len(SEEDS) * len(grader.homework.tasks)
     return verdicts
 
 
 @pytest.mark.parametrize("batch", range(BATCHES))
-def test_each_mistake_loses_points_in_its_own_task_only(batch, grader, key, cache, tmp_path):
+@pytest.mark.parametrize("seed", SEEDS)
+def test_each_mistake_loses_points_in_its_own_task_only(batch, seed, grader, key, cache, tmp_path):
     group = batches()[batch]
     edits = [(m["file"], find, replace) for m in group for find, replace in m["edits"]]
     submission = make_submission(key, grader.homework.files, {"edits": edits}, str(tmp_path / "s"))
     before = set(cache)
-    results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    results = grade_submission(submission, hidden=True, seed=seed, cache=cache, grader=grader)
     mistake_of = {m["task"]: m["id"] for m in group}
     ran = {cache_key[0] for cache_key in set(cache) - before}     # tasks graded in a fresh child
     assert ran <= set(mistake_of), f"tasks without a mistake got a package unlike the key's: {ran - set(mistake_of)}"
