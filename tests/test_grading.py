@@ -20,6 +20,7 @@ from scratchflow_course.grading.grader import Grader, grade_all, grade_submissio
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
+from scratchflow_course.questions import FILE as ANSWERS, write_answers
 from tests.grading_fixtures.helpers import assert_gradescope_schema, graded, instructor_notes, tree_digest
 from tests.grading_fixtures.plants import PLANTS, REGION, make_submission, replay_plant
 
@@ -54,12 +55,14 @@ def key(tmp_path_factory):
     release = str(tmp_path_factory.mktemp("filled") / "release")
     build_release(ROOT, EXERCISES, release)
     fill_from(release, ROOT, [task.id for task in load_homework(SOLUTIONS).tasks])
+    write_answers(release)
     return release
 
 
 @pytest.fixture(scope="module")
 def key_results(grader, cache, key, tmp_path_factory):
-    submission = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path_factory.mktemp("key")))
+    submission = make_submission(key, grader.homework.files + [ANSWERS], {"edits": []},
+                                 str(tmp_path_factory.mktemp("key")))
     return grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
 
 
@@ -73,7 +76,7 @@ def test_the_filled_release_gets_full_marks(key_results, grader):
     assert_gradescope_schema(key_results)
     failed = [(t["name"], t["output"]) for t in key_results["tests"] if t["score"] < t["max_score"]]
     assert failed == []
-    assert key_results["score"] == pytest.approx(100) and grader.homework.max_score == 100
+    assert key_results["score"] == pytest.approx(100) == key_results["max_score"]
     hidden = [t for t in key_results["tests"] if t["name"].endswith("[hidden]")]
     assert hidden and all(t["visibility"] == "after_published" for t in hidden)
 
@@ -83,6 +86,9 @@ def test_the_stubs_get_zero_for_every_task(grader, cache):
     assert_gradescope_schema(results)
     assert results["score"] == 0 and results["max_score"] == pytest.approx(100)
     for test in graded(results):
+        if test["tags"] == ["questions"]:                    # answers.txt as handed out: no seed yet
+            assert "no seed" in test["output"], test
+            continue
         assert "NotImplementedError" in test["output"] and "is yours to write" in test["output"], test
 
 
@@ -199,8 +205,9 @@ except OSError:
     key.close()
     before = outside_the_sandbox()
     rows = grade_all(str(folder), str(tmp_path / "scores.csv"), source=SOLUTIONS)
-    assert [(r["submission"], round(r["score"], 6)) for r in rows] == [("a_attacker", 40.0), ("b_key", 40.0)]
-    assert outside_the_sandbox() == before                           # public checks only: 40 %
+    public = round(0.4 * sum(task.points for task in key.homework.tasks), 6)      # public checks only: 40 %
+    assert [(r["submission"], round(r["score"], 6)) for r in rows] == [("a_attacker", public), ("b_key", public)]
+    assert outside_the_sandbox() == before
 
 
 def PLANTS_REGION(task):
@@ -236,7 +243,9 @@ def test_missing_file_or_marker_scores_zero_for_its_tasks_only(grader, cache, tm
         ("scratchflow/optim.py", "        # <<< task adam\n", "")]}, str(tmp_path / "s"))
     results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
     scores = task_scores(results, grader)
-    assert scores["made_masks"] == 0 and scores["adam"] == 0 and scores["maf"] == 8 and scores["sgd"] == 3
+    points = {task.id: task.points for task in grader.homework.tasks}
+    assert scores["made_masks"] == 0 and scores["adam"] == 0 and scores["maf"] == points["maf"] and \
+        scores["sgd"] == points["sgd"]
     outputs = {tag: [t["output"] for t in results["tests"] if tag in t["tags"]] for tag in scores}
     assert all("scratchflow/nn/made.py was not found" in m for m in outputs["made_masks"])
     assert all("closes no open region" in m or "markers of your file" in m for m in outputs["adam"])
@@ -259,7 +268,8 @@ def test_flat_upload_links_and_special_files(grader, cache, tmp_path):
     assert_gradescope_schema(json.loads(json.dumps(results)))
     scores = task_scores(results, grader)
     assert (scores["made_masks"], scores["triangular"], scores["composition"]) == (0, 0, 0)
-    assert scores["coupling"] == 10 and scores["loss"] == 8
+    assert scores["coupling"] == grader.homework.task("coupling").points and \
+        scores["loss"] == grader.homework.task("loss").points
     outputs = {t["tags"][0]: t["output"] for t in graded(results)}
     assert "link that leads out of the submission" in outputs["made_masks"] and "not a regular file" in outputs["triangular"]
 
@@ -517,9 +527,10 @@ def test_grade_all_writes_a_csv(tmp_path, grader, capsys):
     grade_all(str(folder), str(csv_path), source=SOLUTIONS)
     rows = list(csv.DictReader(open(csv_path)))
     assert [r["submission"] for r in rows] == ["alice", "bob"]
-    assert float(rows[0]["score"]) == pytest.approx(3.2 / 2) == float(rows[0]["made_masks"])   # masks only
-    assert float(rows[1]["triangular"]) == pytest.approx(2.4) == float(rows[1]["score"])   # public: 40 % of 6
+    masks, triangular = 0.4 * grader.homework.task("made_masks").points / 2, 0.4 * grader.homework.task("triangular").points
+    assert float(rows[0]["score"]) == pytest.approx(masks) == float(rows[0]["made_masks"])   # masks only
+    assert float(rows[1]["triangular"]) == pytest.approx(triangular) == float(rows[1]["score"])   # public: 40 %
     output = capsys.readouterr()
     assert "grade: 100%" in output.err and "2/2" in output.err                 # the tqdm progress
-    assert "alice: 1.6 / " in output.out and "bob: 2.4 / " in output.out
+    assert f"alice: {masks:g} / " in output.out and f"bob: {triangular:g} / " in output.out
 

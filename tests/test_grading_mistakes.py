@@ -2,7 +2,7 @@
 package, child process, walls and scoring as a student's upload. Each mistake loses points in its
 own task, public and hidden checks alike, and every other task keeps full marks.
 
-The 69 mistakes go in a few submissions (``BATCHES``), each carrying at most one mistake per task
+The known mistakes go in a few submissions (``BATCHES``), each carrying at most one mistake per task
 and leaving some tasks without one: in a batch, task k's score must show task k's mistake and
 nothing else — task k is graded on the stubs plus task k's regions only, even where another task's
 mistake sits in the same file (coupling / coupling_backward, maf / iaf, sgd / adam, loss /
@@ -10,7 +10,9 @@ generation). Every mistaken task runs in its own child. A task without a mistake
 the grader's verdict cache, filled by grading the key first: its cache key is the digest of the
 package its child would import (the stubs plus that task's regions), so a hit says that package is
 byte-for-byte the key's one — the isolation claim itself — and the test asserts that every such task
-was a hit and kept full marks.
+was a hit and kept full marks. Each batch is graded at two submission seeds (``SEEDS``); the 50
+seeds of the probes themselves are in ``test_homework_corpus.py``. The correct alternatives of
+``tests/alternatives.py`` go through the same grader and keep 100.
 """
 import json
 import os
@@ -19,12 +21,14 @@ import pytest
 
 from scratchflow_course.grading.grader import Grader, grade_submission
 from scratchflow_course.homework.release import build_release, fill_from
+from scratchflow_course.questions import FILE as ANSWERS, write_answers
 from tests.grading_fixtures.plants import make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
 SEED = 7
-BATCHES = 8          # more than the most mistakes of one task (7): every batch leaves tasks clean
+SEEDS = (SEED, 1234)  # every batch at two submission seeds (other hidden inputs)
+BATCHES = 10         # more than the most mistakes of one task (9): every batch leaves tasks clean
 
 
 def _mistakes():
@@ -71,6 +75,7 @@ def key(tmp_path_factory):
     release = str(tmp_path_factory.mktemp("filled") / "release")
     build_release(ROOT, os.path.join(ROOT, "exercises"), release)
     fill_from(release, ROOT, _tasks())
+    write_answers(release)
     return release
 
 
@@ -78,20 +83,23 @@ def key(tmp_path_factory):
 def cache(grader, key, tmp_path_factory):
     """The verdict cache after grading the key (full marks, every task in its own child)."""
     verdicts = {}
-    submission = make_submission(key, grader.homework.files, {"edits": []}, str(tmp_path_factory.mktemp("key")))
-    results = grade_submission(submission, hidden=True, seed=SEED, cache=verdicts, grader=grader)
-    assert results["score"] == pytest.approx(100), [t["output"] for t in results["tests"] if not t["score"]][:3]
-    assert len(verdicts) == len(grader.homework.tasks)
+    submission = make_submission(key, grader.homework.files + [ANSWERS], {"edits": []},
+                                 str(tmp_path_factory.mktemp("key")))
+    for seed in SEEDS:
+        results = grade_submission(submission, hidden=True, seed=seed, cache=verdicts, grader=grader)
+        assert results["score"] == pytest.approx(100), [t["output"] for t in results["tests"] if not t["score"]][:3]
+    assert len(verdicts) == len(SEEDS) * len(grader.homework.tasks)
     return verdicts
 
 
 @pytest.mark.parametrize("batch", range(BATCHES))
-def test_each_mistake_loses_points_in_its_own_task_only(batch, grader, key, cache, tmp_path):
+@pytest.mark.parametrize("seed", SEEDS)
+def test_each_mistake_loses_points_in_its_own_task_only(batch, seed, grader, key, cache, tmp_path):
     group = batches()[batch]
     edits = [(m["file"], find, replace) for m in group for find, replace in m["edits"]]
     submission = make_submission(key, grader.homework.files, {"edits": edits}, str(tmp_path / "s"))
     before = set(cache)
-    results = grade_submission(submission, hidden=True, seed=SEED, cache=cache, grader=grader)
+    results = grade_submission(submission, hidden=True, seed=seed, cache=cache, grader=grader)
     mistake_of = {m["task"]: m["id"] for m in group}
     ran = {cache_key[0] for cache_key in set(cache) - before}     # tasks graded in a fresh child
     assert ran <= set(mistake_of), f"tasks without a mistake got a package unlike the key's: {ran - set(mistake_of)}"
@@ -108,3 +116,24 @@ def test_each_mistake_loses_points_in_its_own_task_only(batch, grader, key, cach
         else:
             lost = [(t["name"], t["output"][-500:]) for t in tests if t["score"] != t["max_score"]]
             assert lost == [], f"{task.id} has no mistake in this batch ({sorted(mistake_of.values())})"
+
+
+def alternative_batches():
+    """Two submissions: the first, then the second correct alternative of every task."""
+    from tests.alternatives import ALTERNATIVES
+    groups = [[], []]
+    for task in _tasks():
+        for group, alternative in zip(groups, [a for a in ALTERNATIVES if a["task"] == task]):
+            group.append(alternative)
+    return groups
+
+
+@pytest.mark.parametrize("batch, seed", [(0, SEED), (1, 1234), (0, 99)])
+def test_correct_alternatives_keep_full_marks_at_the_grader(batch, seed, grader, key, tmp_path):
+    """Different but right code in every task (an import added at the top of compose.py, MAF and
+    IAF started from a copy or swept over every column, ...) scores 100, hidden checks included."""
+    edits = [(a["file"], old, new) for a in alternative_batches()[batch] for old, new in a["edits"]]
+    submission = make_submission(key, grader.homework.files + [ANSWERS], {"edits": edits}, str(tmp_path / "s"))
+    results = grade_submission(submission, hidden=True, seed=seed, grader=grader)
+    lost = [(t["name"], t["output"][-300:]) for t in results["tests"] if t["score"] != t["max_score"]]
+    assert results["score"] == pytest.approx(100) and lost == []

@@ -9,7 +9,8 @@ import pytest
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from tests.grading_fixtures.helpers import assert_gradescope_schema, build_image, run_autograder
-from tests.grading_fixtures.plants import REGION
+from scratchflow_course.questions import FILE as ANSWERS, write_answers
+from tests.grading_fixtures.plants import REGION, make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SOLUTIONS = os.path.join(ROOT, "solutions")
@@ -52,7 +53,9 @@ def gradescope_image(tmp_path_factory):
 
 def test_gradescope_grades_the_key_full_marks(gradescope_image, tmp_path):
     image, env = gradescope_image
-    _, results, log = run_autograder(image, env, tmp_path, (ROOT, FILES))
+    key = make_submission(ROOT, FILES, {"edits": []}, str(tmp_path / "key"))
+    write_answers(key)                                   # and the questions answered
+    _, results, log = run_autograder(image, env, tmp_path, (key, FILES + [ANSWERS]))
     assert_gradescope_schema(results)
     assert results["score"] == pytest.approx(100) == results["max_score"], log[-3000:]
     assert any(t["name"].endswith("[hidden]") for t in results["tests"])

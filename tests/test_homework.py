@@ -6,12 +6,14 @@ and hidden checks, is recognised by its hint, and cannot reach another task's gr
 The probes of every variant (reference, stubs, each mutant) run once, in one worker process.
 """
 import os
+import re
 import subprocess
 import sys
 
 import numpy as np
 import pytest
 
+from scratchflow_course import questions
 from scratchflow_course.homework import all_probes
 from scratchflow_course.homework.build import (check_sync, generate, load_homework, load_mistakes,
                                         mutant_files, package_root, stubbed_files, variants)
@@ -58,7 +60,8 @@ def test_exercises_are_in_sync_with_the_library(outputs):
 
 
 def test_points_and_the_corpus_cover_every_task():
-    assert sum(task["points"] for task in HOMEWORK["tasks"]) == 100
+    assert sum(task["points"] for task in HOMEWORK["tasks"]) + HOMEWORK["questions"]["points"] == 100
+    assert 10 <= HOMEWORK["questions"]["points"] <= 20
     assert len(MISTAKES) >= 40 and len({m["id"] for m in MISTAKES}) == len(MISTAKES)
     assert {m["task"] for m in MISTAKES} == set(TASKS)
 
@@ -135,6 +138,24 @@ def test_release_has_no_answer_and_the_student_path_works(tmp_path):
                            cwd=str(tmp_path), env=env, capture_output=True, text=True)
     assert train.returncode == 0, train.stderr[-2000:]
     assert os.path.isfile(tmp_path / "run" / "model.npz")
+    answer_the_questions(release, env, tmp_path)
+
+
+def answer_the_questions(release, env, tmp_path):
+    """The questions, answered as a student would: q5 by running the filled release's own
+    ``scratchflow train`` with the seed chosen; the file then scores every question."""
+    seed = 2718
+    written = questions.write_answers(release, seed)
+    train = subprocess.run([sys.executable, "-m", "scratchflow.cli", "train", *questions.TRAIN.split(), "--seed",
+                            str(seed), "--out", str(tmp_path / "q5")], cwd=str(tmp_path), env=env,
+                           capture_output=True, text=True)
+    printed = float(re.search(r"best validation NLL ([-0-9.]+)", train.stdout).group(1))
+    with open(written, encoding="utf-8") as handle:
+        text = handle.read()
+    with open(written, "w", encoding="utf-8") as handle:
+        handle.write(re.sub(r"(?m)^q5: .*$", f"q5: {printed}", text))
+    _, entries = questions.graded(os.path.join(ROOT, "solutions"), release)
+    assert [e["passed"] for e in entries] == [True] * len(questions.QUESTIONS), [e["output"] for e in entries]
 
 
 def test_region_markers_are_checked():

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from scratchflow_course.homework.build import _differences, _save_npz, mutant_files, package_root
-from scratchflow_course.homework.regions import RegionError, find_regions, splice, strip
+from scratchflow_course.homework.regions import RegionError, carry_imports, find_regions, splice, strip
 from scratchflow_course.homework.release import reference_lines
 
 # ---------------------------------------------------------------------------------- regions
@@ -89,6 +89,22 @@ def test_splice_takes_one_tasks_code_regions_and_nothing_else():
     namespace = {}
     exec(spliced, namespace)
     assert namespace["f"](1) == 11
+
+
+def test_splice_carries_the_imports_a_submission_adds_and_no_other_code():
+    library = '"""Doc."""\nimport math\n\n' + TWO_TASKS
+    stub = strip(library, {"a": "A", "b": "B"})
+    submitted = library.replace("import math\n", "import math\nimport numpy as np\nfrom os import path\n"
+                                "from __future__ import annotations\nHELPER = 1\n") \
+        .replace("y = x + 1", "y = np.add(x, 1)")
+    spliced = splice(stub, submitted, "a")
+    assert spliced.startswith('"""Doc."""\nimport math\nimport numpy as np\nfrom os import path\n\n')
+    assert "HELPER" not in spliced and "__future__" not in spliced
+    namespace = {}
+    exec(spliced, namespace)
+    assert namespace["f"](1) == 2
+    assert carry_imports(stub, stub) == stub                          # nothing new: unchanged
+    assert carry_imports("x = 1\n", "import os\n") == "import os\nx = 1\n"   # no import, no docstring: the top
 
 
 def test_splice_reads_only_the_tasks_own_markers_of_a_submission():

@@ -1,4 +1,4 @@
-"""Public tests of task change_of_variables: Change of variables: Example 2's map, inverse, log-dets, gradient passes and density (8 points).
+"""Public tests of task change_of_variables: Change of variables: Example 2's map, inverse, log-dets, gradient passes and density (7 points).
 
 Slide «Теорема о замене переменных; Пример 2 / Change of variables; Example 2». Files: scratchflow/bijectors/examples.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

@@ -1,4 +1,4 @@
-"""Public tests of task composition: More layers: a stack of bijectors is a bijector (log-dets add, gradients chain) (6 points).
+"""Public tests of task composition: More layers: a stack of bijectors is a bijector (log-dets add, gradients chain) (5 points).
 
 Slide «Больше слоев! / More layers!». Files: scratchflow/bijectors/compose.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

@@ -1,4 +1,4 @@
-"""Public tests of task coupling: Real-NVP coupling: forward, inverse, log-det (10 points).
+"""Public tests of task coupling: Real-NVP coupling: forward, inverse, log-det (9 points).
 
 Slide «Real-NVP». Files: scratchflow/bijectors/coupling.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares
@@ -11,6 +11,6 @@ from homework_checker import run_and_judge
 from homework_probes import PROBES
 
 
-@pytest.mark.parametrize("probe", ['forward', 'inverse'])
+@pytest.mark.parametrize("probe", ['forward', 'inverse', 'contiguous'])
 def test_coupling(probe):
     run_and_judge(__file__, "coupling", probe, PROBES)

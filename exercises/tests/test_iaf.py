@@ -1,4 +1,4 @@
-"""Public tests of task iaf: IAF: sampling in one pass, density in D passes (8 points).
+"""Public tests of task iaf: IAF: sampling in one pass, density in D passes (7 points).
 
 Slide «Inverse Autoregressive Flow (IAF)». Files: scratchflow/bijectors/autoregressive.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

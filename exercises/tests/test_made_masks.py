@@ -1,4 +1,4 @@
-"""Public tests of task made_masks: MADE: degrees from the ordering, masks from the degrees (8 points).
+"""Public tests of task made_masks: MADE: degrees from the ordering, masks from the degrees (7 points).
 
 Slide «μ_d(x_{1:d−1}) и s_d(x_{1:d−1}) – нейронные сети с d − 1 входами / MADE». Files: scratchflow/nn/made.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

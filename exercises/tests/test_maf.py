@@ -1,4 +1,4 @@
-"""Public tests of task maf: MAF: density in one pass, sampling in D passes (8 points).
+"""Public tests of task maf: MAF: density in one pass, sampling in D passes (7 points).
 
 Slide «Masked Autoregressive Flow (MAF)». Files: scratchflow/bijectors/autoregressive.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

@@ -1,4 +1,4 @@
-"""Public tests of task mlp_backward: The networks' gradient passes: Linear, MaskedLinear, tanh (8 points).
+"""Public tests of task mlp_backward: The networks' gradient passes: Linear, MaskedLinear, tanh (7 points).
 
 Slide «Алгоритм обучения / Training algorithm (the gradient through the networks s and t)». Files: scratchflow/nn/activations.py, scratchflow/nn/linear.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

@@ -1,4 +1,4 @@
-"""Public tests of task sgd: The plain gradient step θ ← θ − lr·∇L (and momentum) (3 points).
+"""Public tests of task sgd: The plain gradient step θ ← θ − lr·∇L (and momentum) (2 points).
 
 Slide «Алгоритм обучения: θ ← θ − lr·∇L / Training algorithm: the update step». Files: scratchflow/optim.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

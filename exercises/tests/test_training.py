@@ -1,4 +1,4 @@
-"""Public tests of task training: The training loop: a fresh minibatch every step, a fresh permutation every epoch (5 points).
+"""Public tests of task training: The training loop: a fresh minibatch every step, a fresh permutation every epoch (4 points).
 
 Slide «Алгоритм обучения / Training algorithm». Files: scratchflow/objectives.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

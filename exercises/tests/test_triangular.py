@@ -1,4 +1,4 @@
-"""Public tests of task triangular: The log-det of a triangular Jacobian (a diagonal of either sign) (6 points).
+"""Public tests of task triangular: The log-det of a triangular Jacobian (a diagonal of either sign) (5 points).
 
 Slide «MAF: нижнетреугольная матрица, значение Якобиана / lower-triangular Jacobian and its determinant». Files: scratchflow/bijectors/triangular.py.
 Each test runs one probe (``homework_probes.py``) on your code with the public seed and compares

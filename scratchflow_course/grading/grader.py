@@ -15,6 +15,7 @@ grader imported are checked against their digests, so one submission cannot chan
 one's grading sees. The results say which walls were up and which were missing.
 """
 import csv
+import dataclasses
 import hashlib
 import importlib.util
 import os
@@ -38,6 +39,7 @@ from scratchflow_course.grading.submission import refuse_code_from, submission_s
 from scratchflow_course.grading.task import grade_task
 from scratchflow_course.grading.namespaces import closed_folders, hidden_folders, import_paths, python_paths
 from scratchflow_course.grading.walls import Walls, close_to_others
+from scratchflow_course.questions import graded as graded_questions
 
 
 def _load_module(name, path):
@@ -147,6 +149,10 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
                                slot, package)
                    for slot, (task, package) in enumerate(zip(homework.tasks, packages))]
         per_task = [future.result() for future in futures]
+    questions = graded_questions(grader.source, submission)          # the answers file, read as data
+    if questions is not None:
+        homework = dataclasses.replace(homework, tasks=homework.tasks + [questions[0]])
+        per_task.append(questions[1])
     header = (f"{homework.name}\n"
               f"tests: {'public and hidden' if hidden else 'public only'}\n"
               "public tests: the values of your local tests; their points count only when the same "
@@ -195,8 +201,13 @@ def grade_all(folder, csv_path, source=None, hidden=False, time_limit=None, jobs
             bar.write(f"{name}: {row['score']:g} / {row['max_score']:g}")   # above a terminal's bar
             bar.set_postfix(last=name, refresh=False)
             bar.update(1)
-    fields = ["submission", "score", "max_score"] + [task.id for task in homework.tasks]
     os.makedirs(os.path.dirname(os.path.abspath(csv_path)), exist_ok=True)
+    from scratchflow_course import similarity   # local import: only --all compares submissions
+    copies = similarity.copy_columns(folder, names, sorted(homework.files), [task.id for task in homework.tasks],
+                                     package_folder(), os.path.splitext(csv_path)[0] + "_similarity.md")
+    for row in rows:
+        row.update(copies[row["submission"]])
+    fields = ["submission", "score", "max_score"] + [task.id for task in homework.tasks] + similarity.COLUMNS
 
     def write(out):
         writer = csv.DictWriter(out, fieldnames=fields)

@@ -68,9 +68,9 @@ def load_homework(root):
     with open(os.path.join(root, "solutions", "homework.json"), encoding="utf-8") as handle:
         homework = json.load(handle)
     tasks = {task["id"]: task for task in homework["tasks"]}
-    total = sum(task["points"] for task in tasks.values())
+    total = sum(task["points"] for task in tasks.values()) + homework.get("questions", {}).get("points", 0)
     if total != 100:
-        raise ValueError(f"homework.json: the tasks' points add up to {total}, not 100")
+        raise ValueError(f"homework.json: the tasks' and the questions' points add up to {total}, not 100")
     probes = all_probes()
     found = {}
     for relative, text in region_files(root).items():
@@ -261,6 +261,9 @@ def _write_student_side(root, staging, homework, mistakes, results, seed):
     with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "verdict.py"), encoding="utf-8") as handle:
         _write(os.path.join(staging, "tests", "homework_checker.py"), handle.read())
     _write(os.path.join(staging, "README.md"), _readme(root, homework))
+    if homework.get("questions"):
+        from scratchflow_course import questions   # local import: the course's side, not shipped
+        _write(os.path.join(staging, questions.FILE), questions.template())
 
 
 def swap_in(staging, out):

@@ -28,11 +28,20 @@ def example2_passes(seed):
     x = np.column_stack([rng.uniform(0.2, 3.0, 6), rng.uniform(-2, 2, 6)])     # (6, 2), x1 > 0
     layer = Example2Map()
     z, log_det = layer.forward(x)
-    grad_x = layer.backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    grad_x, changed = gradient_pass(layer.backward, rng.standard_normal((6, 2)), rng.standard_normal(6))
     back, log_det_inv = layer.inverse(rng.uniform(-1.5, 1.5, (6, 2)))
-    grad_z = layer.inverse_backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    grad_z, changed_inverse = gradient_pass(layer.inverse_backward, rng.standard_normal((6, 2)),
+                                            rng.standard_normal(6))
     return {"z": z, "log_det": log_det, "grad_x": grad_x, "x": back, "log_det_inverse": log_det_inv,
-            "grad_z": grad_z}
+            "grad_z": grad_z, "inputs_changed": np.concatenate([changed, changed_inverse])}
+
+
+def gradient_pass(method, grad, grad_log_det):
+    """``method(grad, grad_log_det)`` and whether it changed what it was handed ((2,) bool: the
+    caller still owns both arrays)."""
+    given = grad.copy(), grad_log_det.copy()
+    result = method(grad, grad_log_det)
+    return result, np.array([not np.array_equal(grad, given[0]), not np.array_equal(grad_log_det, given[1])])
 
 
 def example2_theory(seed):
@@ -91,9 +100,11 @@ def composition_gradients(seed):
     return {"grad_x": grad_x, "grad_z": grad_z, "calls": order, "received": received}
 
 
-def _coupling(seed, salt):
+def _coupling(seed, salt, mask=(1, 0, 1, 0, 0)):
+    """A coupling whose s, t come from the stand-in. The default mask is non-contiguous (its
+    columns are copies when selected); ``CONTIGUOUS`` selects views of the input."""
     rng = _rng(seed, salt)
-    layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=0)
+    layer = AffineCoupling(5, list(mask), hidden=(3,), rng=0)
     layer.net = layer.add_child("net", StandInNet(2, 6, rng))          # s, t from the stand-in
     return layer, rng
 
@@ -110,6 +121,23 @@ def coupling_inverse(seed):
     return {"x": x, "log_det": log_det}
 
 
+CONTIGUOUS = (1, 1, 0, 0, 0)
+
+
+def coupling_contiguous(seed):
+    """Both passes with a contiguous mask, and what each keeps for its gradient pass (the
+    ``exp_s``/``exp_neg_s``, ``scale_log`` and ``x_r`` the region defines): a z that shares memory
+    with x overwrites x_r."""
+    layer, rng = _coupling(seed, 14, CONTIGUOUS)
+    z, log_det = layer.forward(rng.uniform(-2, 2, (6, 5)))
+    x, log_det_inv = layer.inverse(rng.uniform(-2, 2, (6, 5)))
+    forward, inverse = layer._forward_cache, layer._inverse_cache
+    return {"z": z, "log_det": log_det, "x": x, "log_det_inverse": log_det_inv,
+            "forward_x_moved": forward.x_moved, "forward_exp_scale": forward.exp_scale,
+            "forward_log_scale": forward.log_scale, "inverse_x_moved": inverse.x_moved,
+            "inverse_exp_neg_scale": inverse.exp_neg_scale, "inverse_log_scale": inverse.log_scale}
+
+
 def _kept_pass(layer, point, rng, direction):
     """A Cache as a pass of the layer keeps it, with s and the network trace from the stand-in at
     ``point`` and the moved part drawn at random (the gradient formulas do not need more)."""
@@ -124,14 +152,40 @@ def _kept_pass(layer, point, rng, direction):
 def coupling_gradients(seed):
     """Both gradient passes on caches set by the probe; the OTHER direction's cache is set too and
     holds other values, so a gradient pass that reads the wrong one shows."""
-    layer, rng = _coupling(seed, 9)
-    x, z = rng.uniform(-2, 2, (6, 5)), rng.uniform(-2, 2, (6, 5))
-    layer._forward_cache, layer._forward_n = _kept_pass(layer, x, rng, "forward"), 6
-    layer._inverse_cache, layer._inverse_n = _kept_pass(layer, z, rng, "inverse"), 6
+    layer, rng = _coupling_with_caches(seed, 9)
     grad_x = layer.backward(rng.standard_normal((6, 5)), rng.standard_normal(6))
     grad_z = layer.inverse_backward(rng.standard_normal((6, 5)), rng.standard_normal(6))
     received = np.concatenate(layer.net.received)                      # (12, 6) dL/d(s, t) given to the net
     return {"grad_x": grad_x, "grad_z": grad_z, "net_received": received}
+
+
+def _coupling_with_caches(seed, salt, mask=(1, 0, 1, 0, 0)):
+    layer, rng = _coupling(seed, salt, mask)
+    x, z = rng.uniform(-2, 2, (6, 5)), rng.uniform(-2, 2, (6, 5))
+    layer._forward_cache, layer._forward_n = _kept_pass(layer, x, rng, "forward"), 6
+    layer._inverse_cache, layer._inverse_n = _kept_pass(layer, z, rng, "inverse"), 6
+    return layer, rng
+
+
+def coupling_gradients_twice(seed):
+    """Each gradient pass twice on one cache (contiguous mask), the second time with other
+    gradients; the gradients handed in must come back unchanged, and so must the caches."""
+    layer, rng = _coupling_with_caches(seed, 15, CONTIGUOUS)
+    outputs = {}
+    for method, name in ((layer.backward, "grad_x"), (layer.inverse_backward, "grad_z")):
+        for call in (1, 2):
+            outputs[f"{name}_{call}"], outputs[f"{name}_{call}_input_changed"] = gradient_pass(
+                method, rng.standard_normal((6, 5)), rng.standard_normal(6))
+    return outputs
+
+
+def random_cycle(dim, rng):
+    """A random ordering that is one dim-cycle: it moves every dimension, so it is never the
+    natural ordering (nor its own inverse), at any seed."""
+    cycle = rng.permutation(dim)
+    order = np.empty(dim, dtype=int)
+    order[cycle] = np.roll(cycle, -1)
+    return order
 
 
 def _autoregressive(cls, seed, salt):
@@ -140,7 +194,7 @@ def _autoregressive(cls, seed, salt):
     rng = _rng(seed, salt)
     layer = cls.__new__(cls)
     Bijector.__init__(layer)
-    layer.dim, layer.dtype, layer.order = 4, np.dtype(np.float64), rng.permutation(4)
+    layer.dim, layer.dtype, layer.order = 4, np.dtype(np.float64), random_cycle(4, rng)
     layer.made = layer.add_child("made", StandInMade(layer.order, rng))
     layer._forward_cache = layer._inverse_cache = None
     return layer, rng
@@ -155,20 +209,23 @@ def _both_directions(cls, seed, salt):
 
 def _kept_made(cls, seed, salt):
     """What the two passes keep for the (given) gradient passes: the conditioner's input of the
-    pass that is cached, and the kept scale."""
+    pass that is cached, and the kept scale. Of the input, only the columns some output reads:
+    the last dimension of the ordering feeds nothing, so a sequential pass may leave anything there
+    (a copy of its input, a value from an earlier pass) and be exact."""
     layer, rng = _autoregressive(cls, seed, salt)
     layer.forward(rng.uniform(-2, 2, (5, 4)))
     layer.inverse(rng.uniform(-2, 2, (5, 4)))
     forward, inverse = layer._forward_cache, layer._inverse_cache
     name = "inv_scale" if cls is MAF else "scale"
-    return {"forward_made_input": forward.made.point, "forward_scale": getattr(forward, name),
-            "inverse_made_input": inverse.made.point, "inverse_scale": getattr(inverse, name)}
+    read = np.sort(layer.order[:-1])                                   # (D - 1,) columns some output reads
+    return {"forward_made_input": forward.made.point[:, read], "forward_scale": getattr(forward, name),
+            "inverse_made_input": inverse.made.point[:, read], "inverse_scale": getattr(inverse, name)}
 
 
 PROBES = {
     "change_of_variables": [
         ("passes", example2_passes, "Example2Map: forward (z, log_det), backward, inverse (x, log_det), "
-         "inverse_backward at points with x1 > 0"),
+         "inverse_backward at points with x1 > 0; the gradients handed in left unchanged"),
         ("theory", example2_theory, "example2_density at points inside (x1 > 0) and outside (x1 <= 0) "
          "the domain"),
     ],
@@ -188,20 +245,25 @@ PROBES = {
         ("forward", coupling_forward, "AffineCoupling.forward with mask [1,0,1,0,0] and a stand-in "
          "network for s, t: z and log_det"),
         ("inverse", coupling_inverse, "AffineCoupling.inverse with the same stand-in: x and log_det"),
+        ("contiguous", coupling_contiguous, "AffineCoupling with the contiguous mask [1,1,0,0,0]: both "
+         "passes and what each keeps for its gradient pass (x_r, exp(±s), s)"),
     ],
     "coupling_backward": [
         ("gradients", coupling_gradients, "AffineCoupling.backward and inverse_backward on caches set by "
          "the test: dL/dx, dL/dz and the (dL/ds, dL/dt) handed to the network"),
+        ("twice", coupling_gradients_twice, "AffineCoupling.backward and inverse_backward, each called "
+         "twice on one cache (contiguous mask [1,1,0,0,0]): both results, and the gradients handed in "
+         "left unchanged"),
     ],
     "maf": [
         ("passes", lambda seed: _both_directions(MAF, seed, 10), "MAF with a stand-in autoregressive "
-         "conditioner, random ordering: forward (z, log_det) and inverse (x, log_det)"),
+         "conditioner, a random ordering that moves every dimension: forward (z, log_det) and inverse (x, log_det)"),
         ("kept", lambda seed: _kept_made(MAF, seed, 11), "MAF: what forward and inverse keep for the "
          "gradient passes (the conditioner's last input, exp(−s))"),
     ],
     "iaf": [
         ("passes", lambda seed: _both_directions(IAF, seed, 12), "IAF with a stand-in autoregressive "
-         "conditioner, random ordering: forward (z, log_det) and inverse (x, log_det)"),
+         "conditioner, a random ordering that moves every dimension: forward (z, log_det) and inverse (x, log_det)"),
         ("kept", lambda seed: _kept_made(IAF, seed, 13), "IAF: what forward and inverse keep for the "
          "gradient passes (the conditioner's last input, exp(s))"),
     ],

@@ -4,7 +4,9 @@ import numpy as np
 
 from scratchflow.flow import Flow
 from scratchflow.histogram import experiment_vs_theory, histogram_density
-from scratchflow_course.homework.standins import RecordingFlow, StandInLayer, call_trace, put_layers
+from scratchflow_course.homework.probes import random_cycle
+from scratchflow_course.homework.standins import (RecordingFlow, StandInBase, StandInLayer, call_trace,
+                                                  put_layers)
 from scratchflow.nn.activations import Tanh
 from scratchflow.nn.linear import Linear, MaskedLinear
 from scratchflow.nn.made import made_degrees, made_masks
@@ -36,17 +38,22 @@ def masked_backward(seed):
 
 
 def tanh_backward(seed):
+    """Two gradient passes on one forward (an MLP's backward runs once per conditioner gradient,
+    the sequential directions run it D times): the second must read the same cache."""
     rng = _rng(seed, 22)
     layer = Tanh()
     layer.forward(rng.uniform(-3, 3, (4, 5)))
-    return {"grad_x": layer.backward(rng.standard_normal((4, 5)))}
+    first = layer.backward(rng.standard_normal((4, 5)))
+    grad_out = rng.standard_normal((4, 5))
+    given = grad_out.copy()
+    second = layer.backward(grad_out)
+    return {"grad_x": first, "grad_x_again": second,
+            "grad_out_changed": np.array(not np.array_equal(grad_out, given))}
 
 
 def made_input_degrees(seed):
     rng = _rng(seed, 23)
-    cycle = rng.permutation(6)
-    order = np.empty(6, dtype=int)                 # one random 6-cycle: never its own inverse, so
-    order[cycle] = np.roll(cycle, -1)              # "position" vs "order[d]" differ at every seed
+    order = random_cycle(6, rng)                   # never its own inverse, so "position" vs
     degrees = made_degrees(order, (7, 5), rng)
     return {"order": order, "input_degrees": degrees[0]}
 
@@ -58,10 +65,29 @@ def made_mask_values(seed):
     return {f"mask{k}": mask for k, mask in enumerate(made_masks(degrees))}
 
 
-def _flow(seed, salt):
+def _flow(seed, salt, dtype=np.float64, base=False):
+    """A flow of one stand-in layer; ``base``: with a :class:`StandInBase` instead of N(0, I)."""
     rng = _rng(seed, salt)
     log = []
-    return put_layers(Flow([StandInLayer(3, rng, "layers", log)]), StandInLayer(3, rng, "layers", log)), log, rng
+    flow = Flow([StandInLayer(3, rng, "layers", log, dtype)], StandInBase(3, rng) if base else None)
+    return put_layers(flow, StandInLayer(3, rng, "layers", log, dtype)), log, rng
+
+
+def loss_other_base(seed):
+    """Flow.loss and Flow.backward with a base other than N(0, I): the loss and the gradients
+    handed to the layers; and the dtype those gradients have in a float32 flow (the flow's; the
+    values are compared in float64 only, where rounding cannot decide a check)."""
+    flow, log, rng = _flow(seed, 33, base=True)
+    loss = flow.loss(rng.standard_normal((7, 3)))
+    del log[:]
+    flow.backward()
+    _, received = call_trace(log)
+    single, log, rng = _flow(seed, 36, np.float32, base=True)
+    single.loss(rng.standard_normal((7, 3)).astype(np.float32))
+    del log[:]
+    single.backward()
+    return {"loss": np.array(loss), "received": received,
+            "float32_bytes": np.array(call_trace(log)[1].dtype.itemsize)}   # 4: float32 kept
 
 
 def loss_value(seed):
@@ -90,6 +116,24 @@ def _optimizer_run(seed, salt, make):
         optimizer.step()
         trajectory.append(np.concatenate([params["a"].ravel(), params["b"]]))
     return {"trajectory": np.array(trajectory)}      # (5, 10) the parameters after each step
+
+
+def adam_small_gradients(seed):
+    """Adam where ε matters: gradients of the order of ε = 1e-8, so that √v̂ and ε are alike and
+    moving ε (inside the root, or not rescaled with a folded bias correction) changes every step
+    by a factor, at any seed."""
+    rng = _rng(seed, 35)
+    params = {"a": rng.standard_normal((2, 3)), "b": rng.standard_normal(4)}
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    start = np.concatenate([params["a"].ravel(), params["b"]])
+    optimizer = Adam(params, grads, lr=0.01, betas=(0.8, 0.95), eps=1e-8)
+    steps = []
+    for _ in range(5):
+        for grad in grads.values():
+            grad[...] = 1e-8 * rng.uniform(0.5, 2.0, grad.shape) * rng.choice([-1.0, 1.0], grad.shape)
+        optimizer.step()
+        steps.append(np.concatenate([params["a"].ravel(), params["b"]]) - start)
+    return {"moved": np.array(steps)}                  # (5, 10) how far each parameter has moved
 
 
 def sgd_plain(seed):
@@ -129,6 +173,14 @@ def generation_samples(seed):
     return {"samples": flow.sample(6, rng=int(seed) + 1), "empty": flow.sample(0, rng=1).reshape(-1)}
 
 
+def generation_other_base(seed):
+    """Flow.sample with a base other than N(0, I): the samples; and their dtype in a float32 flow."""
+    flow, _, _ = _flow(seed, 34, base=True)
+    single, _, _ = _flow(seed, 37, np.float32, base=True)
+    return {"samples": flow.sample(6, rng=int(seed) + 2),
+            "float32_bytes": np.array(single.sample(6, rng=int(seed) + 3).dtype.itemsize)}
+
+
 def generation_histogram(seed):
     rng = _rng(seed, 32)
     samples = rng.normal(5.0, 2.0, 400)
@@ -145,7 +197,8 @@ PROBES = {
          "(they add up)"),
         ("masked", masked_backward, "MaskedLinear(4, 3) with a random mask: dL/dx, dL/dW (0 on cut "
          "connections), dL/db"),
-        ("tanh", tanh_backward, "Tanh: dL/dx"),
+        ("tanh", tanh_backward, "Tanh: dL/dx, twice on one forward (the second pass reads the same "
+         "cache), the dL/dy handed in left unchanged"),
     ],
     "made_masks": [
         ("degrees", made_input_degrees, "made_degrees: the input degrees for a random ordering"),
@@ -155,6 +208,8 @@ PROBES = {
     "loss": [
         ("value", loss_value, "Flow.loss with a stand-in layer: the mean NLL on batches of 7, 2, 1 rows"),
         ("gradient", loss_gradient, "Flow.backward: the (dL/dz, dL/dlog_det) handed to the layers"),
+        ("base", loss_other_base, "Flow.loss and Flow.backward with a base other than N(0, I): the "
+         "loss, the gradients handed to the layers; their dtype in a float32 flow"),
     ],
     "sgd": [
         ("plain", sgd_plain, "SGD(lr=0.1): the parameters after each of 5 steps"),
@@ -162,6 +217,8 @@ PROBES = {
     ],
     "adam": [
         ("steps", adam_steps, "Adam(lr=0.01, betas=(0.8, 0.95)): the parameters after each of 5 steps"),
+        ("epsilon", adam_small_gradients, "Adam with gradients of the order of eps = 1e-8: how far the "
+         "parameters move in 5 steps"),
     ],
     "training": [
         ("batches", minibatches, "minibatch_indices(7, 3): epochs and indices of the first 8 batches"),
@@ -170,6 +227,8 @@ PROBES = {
     ],
     "generation": [
         ("samples", generation_samples, "Flow.sample with a stand-in layer: 6 samples for a seed, and 0"),
+        ("base", generation_other_base, "Flow.sample with a base other than N(0, I): the samples; "
+         "their dtype in a float32 flow"),
         ("histogram", generation_histogram, "histogram_density / experiment_vs_theory on unequal bins"),
     ],
 }

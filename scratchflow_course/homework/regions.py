@@ -18,6 +18,8 @@ own regions in several files.
 
 The grader takes a student's code regions of one task from the files they submit and splices them
 into the stubbed library (:func:`splice`); docstring regions are never taken from a submission.
+The module-level imports a student adds to a task file come with the regions (the grader then
+runs the code their public tests ran): :func:`carry_imports`.
 """
 import ast
 import re
@@ -285,6 +287,7 @@ def splice(stubbed, submitted, task, path="<file>"):
     bodies = iter([r.body for r in given])
     result = _replace(stubbed, [r for r in find_regions(stubbed, path)],
                       lambda r: next(bodies) if (r.is_code and r.task == task) else _kept(r, stubbed))
+    result = carry_imports(result, submitted, path)
     try:
         spliced = [r for r in find_regions(result, path) if r.is_code and r.task == task]
     except SyntaxError as error:
@@ -294,6 +297,40 @@ def splice(stubbed, submitted, task, path="<file>"):
         raise RegionError(f"{path}: your region 'task {task}' does not stay inside "
                           f"{', '.join(r.function for r in wanted)}")
     return result
+
+
+def _module_imports(text, path):
+    with _PARSE_LOCK:
+        tree = ast.parse(text, path)
+    return tree, [node for node in tree.body if isinstance(node, (ast.Import, ast.ImportFrom))]
+
+
+def carry_imports(stubbed, submitted, path="<file>"):
+    """``stubbed`` with the module-level ``import`` / ``from ... import`` statements of
+    ``submitted`` that it lacks, put after its own last module-level import (or its docstring).
+
+    Only import statements travel; any other code outside the regions stays the release's. A
+    ``from __future__`` import, which must open a file, is not carried."""
+    try:
+        _, wanted = _module_imports(submitted, path)
+        tree, present = _module_imports(stubbed, path)
+    except SyntaxError:
+        return stubbed                      # the caller's own checks say what is wrong
+    have = {ast.unparse(node) for node in present}
+    carried = []
+    for node in wanted:
+        line = ast.unparse(node)
+        if line not in have and not (isinstance(node, ast.ImportFrom) and node.module == "__future__"):
+            carried.append(line + "\n")
+            have.add(line)
+    if not carried:
+        return stubbed
+    docstring = tree.body[:1] if tree.body and isinstance(tree.body[0], ast.Expr) and \
+        isinstance(getattr(tree.body[0], "value", None), ast.Constant) else []
+    anchor = present or docstring
+    after = anchor[-1].end_lineno if anchor else 0                  # 1-based last line, 0: the top
+    lines = stubbed.splitlines(keepends=True)
+    return "".join(lines[:after] + carried + lines[after:])
 
 
 def _kept(region, text):

@@ -65,7 +65,9 @@ def build_release(root, exercises, out):
             shutil.copyfile(source, os.path.join(staging, os.path.relpath(source, exercises)))
     shutil.copytree(os.path.join(exercises, "tests"), os.path.join(staging, "tests"),
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    shutil.copyfile(os.path.join(exercises, "README.md"), os.path.join(staging, "README.md"))
+    for name in ("README.md", "answers.txt"):
+        if os.path.isfile(os.path.join(exercises, name)):
+            shutil.copyfile(os.path.join(exercises, name), os.path.join(staging, name))
     version, requires = _library_metadata(root)
     with open(os.path.join(staging, "setup.cfg"), "w", encoding="utf-8") as handle:
         handle.write(SETUP_CFG.format(version=version, requires="\n".join("    " + r for r in requires)))

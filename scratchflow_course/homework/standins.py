@@ -68,18 +68,19 @@ class StandInLayer(Bijector):
     Σ log|a| + ``bonus`` (a constant, so a lost or doubled log-det shows). Its gradient passes
     record (name, grad, grad_log_det) in the shared ``log`` and return fixed projections."""
 
-    def __init__(self, dim, rng, name, log):
+    def __init__(self, dim, rng, name, log, dtype=np.float64):
         super().__init__()
-        self.dim, self.name, self.log = dim, name, log
+        self.dim, self.name, self.log, self.dtype = dim, name, log, np.dtype(dtype)
         self.perm = rng.permutation(dim)                               # (D,)
         self.unperm = np.argsort(self.perm)
-        self.scale = rng.uniform(0.5, 1.5, dim) * rng.choice([-1.0, 1.0], dim)   # (D,) a
-        self.shift = rng.uniform(-1, 1, dim)                           # (D,) b
-        self.bonus = rng.uniform(-1, 1)
-        self.project = rng.uniform(-1, 1, (dim, dim))                  # (D, D)
+        scale = rng.uniform(0.5, 1.5, dim) * rng.choice([-1.0, 1.0], dim)
+        self.scale = scale.astype(self.dtype)                          # (D,) a
+        self.shift = rng.uniform(-1, 1, dim).astype(self.dtype)        # (D,) b
+        self.bonus = self.dtype.type(rng.uniform(-1, 1))
+        self.project = rng.uniform(-1, 1, (dim, dim)).astype(self.dtype)   # (D, D)
 
     def _log_det(self, n):
-        return np.full(n, np.sum(np.log(np.abs(self.scale))) + self.bonus)   # (N,)
+        return np.full(n, np.sum(np.log(np.abs(self.scale))) + self.bonus, dtype=self.dtype)   # (N,)
 
     def _forward(self, x, context=None):
         self.log.append((self.name + ".forward", np.array(x)))
@@ -96,6 +97,30 @@ class StandInLayer(Bijector):
     def _inverse_backward(self, grad_x, grad_log_det):
         self.log.append((self.name + ".inverse_backward", np.column_stack([grad_x, grad_log_det])))
         return grad_x @ self.project.T
+
+
+class StandInBase:
+    """A base density other than N(0, I), as ``Flow(base=...)`` allows: N(mean, diag(std²)).
+
+    ``log_prob``, ``grad_log_prob`` and ``sample(n, rng, dtype)`` keep the dtype of their input
+    (or the one asked for), like the library's standard normal."""
+
+    def __init__(self, dim, rng):
+        self.dim = dim
+        self.mean = rng.uniform(-1, 1, dim)                            # (D,)
+        self.std = rng.uniform(0.5, 2.0, dim)                          # (D,)
+
+    def log_prob(self, z):
+        u = (z - self.mean.astype(z.dtype)) / self.std.astype(z.dtype)     # (N, D)
+        constant = np.sum(np.log(self.std)) + 0.5 * self.dim * np.log(2 * np.pi)
+        return (-0.5 * np.sum(u * u, axis=1) - constant).astype(z.dtype)   # (N,)
+
+    def grad_log_prob(self, z):
+        return (-(z - self.mean) / self.std ** 2).astype(z.dtype)          # (N, D)
+
+    def sample(self, n, rng=None, dtype=np.float64):
+        draws = np.random.default_rng(rng).standard_normal((n, self.dim))  # (n, D)
+        return (self.mean + self.std * draws).astype(dtype)
 
 
 def call_trace(log):

@@ -1,0 +1,181 @@
+"""The questions part of the homework: numbers a student gets only by deriving them or by running
+their own code, graded by the autograder from one text file, ``answers.txt``.
+
+The student picks a seed s (any integer from 1000 to 9999, written in the file); every question's
+inputs follow from s, so two students' answers differ unless their seeds do not, and a copied
+answer file carries its seed with it. The grader recomputes each answer for the submitted s with
+the reference library: the log-det of Example 2 at a point, the log|det| of a triangular map, the
+number of conditioner passes of MAF and IAF in each direction at a dimension D, Adam's first step
+(bias correction), and the best validation NLL that ``scratchflow train`` reaches on two moons
+with a fixed budget (the grader trains the reference library with the same command and seed: a
+correct program gives that number to rounding; a wrong one does not come near it).
+
+The file is read as data only (``key: value`` lines); nothing in it is executed. No file, no seed,
+or an answer that cannot be read scores 0 for that part only.
+"""
+import functools
+import json
+import math
+import os
+import re
+import textwrap
+
+from scratchflow_course.grading.spec import Check, Task
+
+FILE = "answers.txt"
+NLL_BAND = 0.05          # nats: a correct program matches the reference to rounding, a wrong one is off by more
+TRAIN = ("--model realnvp --data moons --steps 300 --layers 4 --hidden 16 --n-train 1000 --n-val 500 "
+         "--no-progress --no-figures")
+
+
+def _example2(s):
+    a = 1.5 + s % 7
+    return -math.log(a)
+
+
+def _triangular(s):
+    return math.log(1 + s % 3) + math.log(0.5 + (s % 4) / 2) + math.log(1 + s % 5)
+
+
+def _passes(s):
+    dim = 3 + s % 6
+    return [1, dim, dim, 1]
+
+
+def _adam(s):
+    return -0.01 * (1 + s % 9)
+
+
+@functools.lru_cache(maxsize=64)
+def _nll(s):
+    """The best validation NLL of ``scratchflow train TRAIN --seed s`` on the reference library:
+    the command's own flags, data, model and ``fit`` call, without writing files."""
+    import warnings
+    from scratchflow.cli import build_parser          # local imports: q5 only, the whole library
+    from scratchflow.cli.train import _setup
+    from scratchflow.train import fit
+    args = build_parser().parse_args(["train", *TRAIN.split(), "--seed", str(s), "--out", os.devnull])
+    _, train_data, val_data, flow, _ = _setup(args)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        history = fit(flow, train_data, val_data, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
+                      clip_norm=args.clip_norm, seed=args.seed, patience=args.patience, progress=False)
+    return float(history.best_val_loss)
+
+
+# id, points, the question (s = your seed), the answer's kind, the answer of seed s
+QUESTIONS = [
+    ("q1", 3, "Example 2 (slide «Пример 2»): log|det ∂f/∂x| at x = (1.5 + (s mod 7), −1).", "number", _example2),
+    ("q2", 3, "f(x) = L x with L lower-triangular, L = [[−(1 + s mod 3), 0, 0], [2, 0.5 + (s mod 4)/2, 0], "
+              "[1, −3, 1 + s mod 5]]: log|det ∂f/∂x|.", "number", _triangular),
+    ("q3", 3, "D = 3 + (s mod 6). How many passes of the conditioner (the MADE) does each need: MAF density, "
+              "MAF sampling, IAF density, IAF sampling? Four integers, comma-separated.", "integers", _passes),
+    ("q4", 3, "Adam (β1 = 0.9, β2 = 0.999, ε = 0, lr = 0.01·(1 + s mod 9)), one parameter θ = 0, gradient "
+              "g = 1 + (s mod 4): θ after the first step.", "number", _adam),
+    ("q5", 3, f"Run `scratchflow train {TRAIN} --seed s --out run` with your code: the best validation NLL it "
+              f"prints (nats). Accepted within ±{NLL_BAND} of what a correct program gives.", "band", _nll),
+]
+
+
+def template(answers=None):
+    """The text of ``answers.txt`` as the release hands it out; ``answers``: {key: text} filled in."""
+    answers = answers or {}
+    lines = ["# Questions (15 points). Choose a seed s: any integer from 1000 to 9999 (for example the",
+             "# last four digits of your student number). Every question depends on it. Write s and each",
+             "# answer after its colon; keep the keys. Numbers with 4 significant digits or more.",
+             "", f"seed: {answers.get('seed', '')}".rstrip(), ""]
+    for key, points, text, _, _ in QUESTIONS:
+        lines += textwrap.wrap(f"{key} ({points} points). {text}", 98, initial_indent="# ",
+                               subsequent_indent="# ", break_on_hyphens=False)
+        lines += [f"{key}: {answers.get(key, '')}".rstrip(), ""]
+    return "\n".join(lines)
+
+
+def write_answers(folder, seed=1234):
+    """Write the right ``answers.txt`` for ``seed`` into ``folder`` (the instructor's key; tests)."""
+    answers = {"seed": str(seed)}
+    for key, _, _, kind, answer in QUESTIONS:
+        value = answer(seed)
+        answers[key] = ", ".join(str(v) for v in value) if kind == "integers" else f"{value:.6f}"
+    path = os.path.join(folder, FILE)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(template(answers))
+    return path
+
+
+def read_answers(text):
+    """``{key: value text}`` from ``key: value`` lines; comments and blank lines skipped."""
+    found = {}
+    for line in text.splitlines():
+        match = re.match(r"^\s*([a-z0-9]+)\s*:(.*)$", line)
+        if match and not line.lstrip().startswith("#"):
+            found[match.group(1)] = match.group(2).strip()
+    return found
+
+
+def _numbers(text):
+    return [float(word) for word in re.split(r"[,;\s]+", text.replace("−", "-")) if word]
+
+
+def judge(kind, given, want):
+    """``(passed, message)`` for one answer ``given`` (text) against ``want``."""
+    try:
+        numbers = _numbers(given)
+    except ValueError:
+        return False, f"cannot read {given!r} as {'numbers' if kind == 'integers' else 'a number'}"
+    if kind == "integers":
+        right = numbers == [float(w) for w in want]
+        return right, "right" if right else "wrong"
+    if len(numbers) != 1:
+        return False, f"expected one number, got {given!r}"
+    right = abs(numbers[0] - want) <= (NLL_BAND if kind == "band" else 1e-3 * max(1.0, abs(want)))
+    return right, "right" if right else "wrong"
+
+
+def _judged(kind, given, answer, seed):
+    try:
+        want = answer(seed)
+    except Exception as error:                      # the grader's own failure: say so, score 0
+        return False, f"the grader could not compute this answer ({error!r}); tell your instructor"
+    return judge(kind, given, want)
+
+
+def _seed(answers):
+    text = answers.get("seed", "")
+    if not re.fullmatch(r"\d{4}", text) or not 1000 <= int(text) <= 9999:
+        return None
+    return int(text)
+
+
+def points(source):
+    """The questions' points from ``homework.json`` (0: the homework has no questions part)."""
+    with open(os.path.join(source, "homework.json"), encoding="utf-8") as handle:
+        return float(json.load(handle).get("questions", {}).get("points", 0))
+
+
+def graded(source, submission):
+    """``(Task, entries)`` of the questions part for the grader's results (entries as a task's:
+    ``{"check", "passed", "output"}``), or None when ``homework.json`` has no questions."""
+    total = points(source)
+    if not total:
+        return None
+    scale = total / sum(q[1] for q in QUESTIONS)
+    task = Task("questions", "Questions (answers.txt)", "", total, [FILE])
+    checks = [Check("questions", f"{key}", points * scale, True, None, None) for key, points, *_ in QUESTIONS]
+    path = os.path.join(submission, FILE)
+    if not os.path.isfile(path):
+        return task, [{"check": c, "passed": False, "output": f"no {FILE} in the submission: this part "
+                       "scores 0 (the tasks are graded as usual)"} for c in checks]
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        answers = read_answers(handle.read(100_000))
+    seed = _seed(answers)
+    entries = []
+    for check, (key, _, text, kind, answer) in zip(checks, QUESTIONS):
+        if seed is None:
+            passed, message = False, f"no seed in {FILE} (a line 'seed: NNNN', 1000 to 9999)"
+        elif not answers.get(key):
+            passed, message = False, "not answered"
+        else:
+            passed, message = _judged(kind, answers[key], answer, seed)
+        entries.append({"check": check, "passed": bool(passed), "output": f"{key}, seed {seed}: {message}"})
+    return task, entries
