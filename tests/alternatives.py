@@ -126,10 +126,7 @@ ALTERNATIVES = [
             grad_x = self._layer_inverse_backward(k, grad_x, grad_log_det)
             k += 1""")]},
     {"id": "mlp_einsum_and_sums", "task": "mlp_backward", "file": A, "edits": [
-        ("""        local = cache.y * cache.y                # (N, H) y^2
-        np.subtract(1.0, local, out=local)       # 1 - y^2
-        local *= grad_out
-        return local""",
+        ("""        return grad_out * (1.0 - cache.y * cache.y)                   # (N, H) g ⊙ (1 − y²)""",
          """        return grad_out * (1.0 - cache.y ** 2)""")]},
     {"id": "linear_einsum_and_sums", "task": "mlp_backward", "file": L, "edits": [
         ("""        grad_weight = cache.x.T @ grad_out                           # (in, out)
@@ -150,62 +147,62 @@ ALTERNATIVES = [
             grad_weight = grad_weight * self.mask"""),
         ("        return grad_out @ cache.weight.T ", "        return np.dot(grad_out, cache.weight.T) ")]},
     {"id": "coupling_empty_then_fill", "task": "coupling", "file": CP, "edits": [
-        ("""        exp_s = np.exp(scale_log)                                  # (N, k)
-        x_r = x[:, trans]                                          # (N, k)
+        ("""        exp_scale = np.exp(log_scale)                              # (N, k)
+        x_moved = x[:, moved]                                      # (N, k)
         z = x.copy()                                               # (N, D): z_c = x_c
-        z[:, trans] = x_r * exp_s + shift
-        log_det = scale_log.sum(axis=1)                            # (N,)""",
-         """        exp_s = np.exp(scale_log)
-        x_r = x[:, trans].copy()
+        z[:, moved] = x_moved * exp_scale + shift
+        log_det = log_scale.sum(axis=1)                            # (N,)""",
+         """        exp_scale = np.exp(log_scale)
+        x_moved = x[:, moved].copy()
         z = np.empty_like(x)
-        z[:, cond] = x[:, cond]
-        z[:, trans] = exp_s * x_r + shift
-        log_det = np.sum(scale_log, axis=1)"""),
-        ("""        exp_neg_s = np.exp(-scale_log)                             # (N, k)
-        x_r = (z[:, trans] - shift) * exp_neg_s                    # (N, k)
+        z[:, kept] = x[:, kept]
+        z[:, moved] = exp_scale * x_moved + shift
+        log_det = np.sum(log_scale, axis=1)"""),
+        ("""        exp_neg_scale = np.exp(-log_scale)                         # (N, k)
+        x_moved = (z[:, moved] - shift) * exp_neg_scale            # (N, k)
         x = z.copy()                                               # (N, D): x_c = z_c""",
-         """        exp_neg_s = 1.0 / np.exp(scale_log)
-        x_r = (z[:, trans] - shift) / np.exp(scale_log)
+         """        exp_neg_scale = 1.0 / np.exp(log_scale)
+        x_moved = (z[:, moved] - shift) / np.exp(log_scale)
         x = np.empty_like(z)
-        x[:, cond] = z[:, cond]""")]},
+        x[:, kept] = z[:, kept]""")]},
     {"id": "coupling_writes_into_its_own_copy", "task": "coupling", "file": CP, "edits": [
-        ("""        x_r = x[:, trans]                                          # (N, k)
+        ("""        x_moved = x[:, moved]                                      # (N, k)
         z = x.copy()                                               # (N, D): z_c = x_c
-        z[:, trans] = x_r * exp_s + shift""",
-         """        x_r = np.take(x, self.trans_index, axis=1)      # a copy: z may reuse x's memory
+        z[:, moved] = x_moved * exp_scale + shift""",
+         """        x_moved = np.take(x, self.moved_index, axis=1)  # a copy: z may reuse x's memory
         z = x                                           # forward's x is the layer's own copy
-        z[:, trans] = x_r * exp_s + shift"""),
+        z[:, moved] = x_moved * exp_scale + shift"""),
         ("""        x = z.copy()                                               # (N, D): x_c = z_c
-        x[:, trans] = x_r""",
+        x[:, moved] = x_moved""",
          """        x = z                                           # inverse's z is the layer's own copy
-        x[:, trans] = x_r""")]},
+        x[:, moved] = x_moved""")]},
     {"id": "coupling_backward_named_parts", "task": "coupling_backward", "file": CP, "edits": [
-        (region(CP, "coupling_backward"),
-         """        g_r = grad_z[:, trans]
+        (region(CP, "coupling_backward", 1),
+         """        g_r = grad_z[:, moved]
         grad_shift = g_r
         grad_s = g_r * cache.x_moved * cache.exp_scale + grad_log_det[:, None]
-        grad_cond = self._net_backward(cache.net, cache.log_scale, grad_s, grad_shift)
-        grad_x[:, trans] = g_r * cache.exp_scale
-        grad_x[:, cond] = grad_z[:, cond] + grad_cond"""),
-        ("""        grad_r = grad_x[:, trans]                                  # (N, k) g_r
-        grad_z_r = grad_r * cache.exp_neg_scale                    # (N, k)
-        grad_scale_log = -(grad_r * cache.x_moved)                 # (N, k) −g_r ⊙ x_r
-        grad_scale_log -= grad_log_det[:, None]                    # − h""",
-         """        grad_r = grad_x[:, trans]
-        grad_z_r = grad_r / np.exp(cache.log_scale)
-        grad_scale_log = -grad_r * cache.x_moved - grad_log_det[:, None]""")]},
+        grad_kept = self._net_backward(cache.net, cache.log_scale, grad_s, grad_shift)
+        grad_x[:, moved] = g_r * cache.exp_scale
+        grad_x[:, kept] = grad_z[:, kept] + grad_kept"""),
+        ("""        grad_x_moved = grad_x[:, moved]                            # (N, k) g_r
+        grad_z_moved = grad_x_moved * cache.exp_neg_scale          # (N, k)
+        grad_log_scale = -(grad_x_moved * cache.x_moved)           # (N, k) −g_r ⊙ x_r
+        grad_log_scale -= grad_log_det[:, None]                    # − h""",
+         """        grad_x_moved = grad_x[:, moved]
+        grad_z_moved = grad_x_moved / np.exp(cache.log_scale)
+        grad_log_scale = -grad_x_moved * cache.x_moved - grad_log_det[:, None]""")]},
     {"id": "coupling_backward_copy_then_adjust", "task": "coupling_backward", "file": CP, "edits": [
-        (region(CP, "coupling_backward"),
+        (region(CP, "coupling_backward", 1),
          """        grad_x[:] = grad_z
-        grad_x[:, trans] *= cache.exp_scale
-        grad_s = grad_x[:, trans] * cache.x_moved + grad_log_det[:, None]
-        grad_x[:, cond] += self._net_backward(cache.net, cache.log_scale, grad_s, grad_z[:, trans])"""),
-        ("""        grad_cond = self._net_backward(cache.net, cache.log_scale, grad_scale_log, -grad_z_r)
-        grad_z[:, cond] = grad_x[:, cond] + grad_cond
-        grad_z[:, trans] = grad_z_r""",
+        grad_x[:, moved] *= cache.exp_scale
+        grad_s = grad_x[:, moved] * cache.x_moved + grad_log_det[:, None]
+        grad_x[:, kept] += self._net_backward(cache.net, cache.log_scale, grad_s, grad_z[:, moved])"""),
+        ("""        grad_kept = self._net_backward(cache.net, cache.log_scale, grad_log_scale, -grad_z_moved)
+        grad_z[:, kept] = grad_x[:, kept] + grad_kept
+        grad_z[:, moved] = grad_z_moved""",
          """        grad_z[:] = grad_x
-        grad_z[:, trans] = grad_z_r
-        grad_z[:, cond] += self._net_backward(cache.net, cache.log_scale, grad_scale_log, -grad_z_r)""")]},
+        grad_z[:, moved] = grad_z_moved
+        grad_z[:, kept] += self._net_backward(cache.net, cache.log_scale, grad_log_scale, -grad_z_moved)""")]},
     {"id": "made_loops", "task": "made_masks", "file": M, "edits": [
         ("    input_degrees[order] = np.arange(1, dim + 1) ",
          "    for position, d in enumerate(order):\n        input_degrees[d] = position + 1 "),
@@ -262,15 +259,15 @@ ALTERNATIVES = [
     {"id": "sgd_velocity_written_out", "task": "sgd", "file": O, "edits": [
         (region(O, "sgd"),
          """        if self.momentum:
-            self.velocity[:] = self.momentum * self.velocity + grad
-            self._update[:] = self.lr * self.velocity
+            velocity[:] = self.momentum * velocity + grad
+            theta[:] = theta - self.lr * velocity
         else:
-            self._update[:] = self.lr * grad""")]},
+            theta[:] = theta - self.lr * grad""")]},
     {"id": "sgd_ufuncs", "task": "sgd", "file": O, "edits": [
         (region(O, "sgd"),
-         """        np.multiply(self.velocity, self.momentum, out=self.velocity)
-        np.add(self.velocity, grad, out=self.velocity)
-        np.multiply(self.velocity if self.momentum else grad, self.lr, out=self._update)""")]},
+         """        np.multiply(velocity, self.momentum, out=velocity)
+        np.add(velocity, grad, out=velocity)
+        np.subtract(theta, self.lr * (velocity if self.momentum else grad), out=theta)""")]},
     {"id": "adam_slide_form", "task": "adam", "file": O, "edits": [
         (region(O, "adam"),
          """        m *= self.beta1
@@ -279,14 +276,14 @@ ALTERNATIVES = [
         v += (1.0 - self.beta2) * grad * grad
         m_hat = m / (1.0 - self.beta1 ** t)
         v_hat = v / (1.0 - self.beta2 ** t)
-        update[:] = self.lr * m_hat / (np.sqrt(v_hat) + self.eps)""")]},
+        theta -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)""")]},
     {"id": "adam_folded_written_out", "task": "adam", "file": O, "edits": [
         (region(O, "adam"),
          """        m[:] = self.beta1 * m + (1.0 - self.beta1) * grad
         v[:] = self.beta2 * v + (1.0 - self.beta2) * grad ** 2
         root = np.sqrt(1.0 - self.beta2 ** t)
         step = self.lr * root / (1.0 - self.beta1 ** t)
-        update[:] = step * m / (np.sqrt(v) + self.eps * root)""")]},
+        theta -= step * m / (np.sqrt(v) + self.eps * root)""")]},
     {"id": "training_while_loop", "task": "training", "file": OB, "edits": [
         ("""        order = rng.permutation(n)                                    # (n,)
         for start in range(0, n, batch_size):

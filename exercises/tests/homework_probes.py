@@ -76,18 +76,19 @@ class StandInLayer(Bijector):
     Σ log|a| + ``bonus`` (a constant, so a lost or doubled log-det shows). Its gradient passes
     record (name, grad, grad_log_det) in the shared ``log`` and return fixed projections."""
 
-    def __init__(self, dim, rng, name, log):
+    def __init__(self, dim, rng, name, log, dtype=np.float64):
         super().__init__()
-        self.dim, self.name, self.log = dim, name, log
+        self.dim, self.name, self.log, self.dtype = dim, name, log, np.dtype(dtype)
         self.perm = rng.permutation(dim)                               # (D,)
         self.unperm = np.argsort(self.perm)
-        self.scale = rng.uniform(0.5, 1.5, dim) * rng.choice([-1.0, 1.0], dim)   # (D,) a
-        self.shift = rng.uniform(-1, 1, dim)                           # (D,) b
-        self.bonus = rng.uniform(-1, 1)
-        self.project = rng.uniform(-1, 1, (dim, dim))                  # (D, D)
+        scale = rng.uniform(0.5, 1.5, dim) * rng.choice([-1.0, 1.0], dim)
+        self.scale = scale.astype(self.dtype)                          # (D,) a
+        self.shift = rng.uniform(-1, 1, dim).astype(self.dtype)        # (D,) b
+        self.bonus = self.dtype.type(rng.uniform(-1, 1))
+        self.project = rng.uniform(-1, 1, (dim, dim)).astype(self.dtype)   # (D, D)
 
     def _log_det(self, n):
-        return np.full(n, np.sum(np.log(np.abs(self.scale))) + self.bonus)   # (N,)
+        return np.full(n, np.sum(np.log(np.abs(self.scale))) + self.bonus, dtype=self.dtype)   # (N,)
 
     def _forward(self, x, context=None):
         self.log.append((self.name + ".forward", np.array(x)))
@@ -104,6 +105,30 @@ class StandInLayer(Bijector):
     def _inverse_backward(self, grad_x, grad_log_det):
         self.log.append((self.name + ".inverse_backward", np.column_stack([grad_x, grad_log_det])))
         return grad_x @ self.project.T
+
+
+class StandInBase:
+    """A base density other than N(0, I), as ``Flow(base=...)`` allows: N(mean, diag(std²)).
+
+    ``log_prob``, ``grad_log_prob`` and ``sample(n, rng, dtype)`` keep the dtype of their input
+    (or the one asked for), like the library's standard normal."""
+
+    def __init__(self, dim, rng):
+        self.dim = dim
+        self.mean = rng.uniform(-1, 1, dim)                            # (D,)
+        self.std = rng.uniform(0.5, 2.0, dim)                          # (D,)
+
+    def log_prob(self, z):
+        u = (z - self.mean.astype(z.dtype)) / self.std.astype(z.dtype)     # (N, D)
+        constant = np.sum(np.log(self.std)) + 0.5 * self.dim * np.log(2 * np.pi)
+        return (-0.5 * np.sum(u * u, axis=1) - constant).astype(z.dtype)   # (N,)
+
+    def grad_log_prob(self, z):
+        return (-(z - self.mean) / self.std ** 2).astype(z.dtype)          # (N, D)
+
+    def sample(self, n, rng=None, dtype=np.float64):
+        draws = np.random.default_rng(rng).standard_normal((n, self.dim))  # (n, D)
+        return (self.mean + self.std * draws).astype(dtype)
 
 
 def call_trace(log):
@@ -140,11 +165,20 @@ def example2_passes(seed):
     x = np.column_stack([rng.uniform(0.2, 3.0, 6), rng.uniform(-2, 2, 6)])     # (6, 2), x1 > 0
     layer = Example2Map()
     z, log_det = layer.forward(x)
-    grad_x = layer.backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    grad_x, changed = gradient_pass(layer.backward, rng.standard_normal((6, 2)), rng.standard_normal(6))
     back, log_det_inv = layer.inverse(rng.uniform(-1.5, 1.5, (6, 2)))
-    grad_z = layer.inverse_backward(rng.standard_normal((6, 2)), rng.standard_normal(6))
+    grad_z, changed_inverse = gradient_pass(layer.inverse_backward, rng.standard_normal((6, 2)),
+                                            rng.standard_normal(6))
     return {"z": z, "log_det": log_det, "grad_x": grad_x, "x": back, "log_det_inverse": log_det_inv,
-            "grad_z": grad_z}
+            "grad_z": grad_z, "inputs_changed": np.concatenate([changed, changed_inverse])}
+
+
+def gradient_pass(method, grad, grad_log_det):
+    """``method(grad, grad_log_det)`` and whether it changed what it was handed ((2,) bool: the
+    caller still owns both arrays)."""
+    given = grad.copy(), grad_log_det.copy()
+    result = method(grad, grad_log_det)
+    return result, np.array([not np.array_equal(grad, given[0]), not np.array_equal(grad_log_det, given[1])])
 
 
 def example2_theory(seed):
@@ -203,9 +237,11 @@ def composition_gradients(seed):
     return {"grad_x": grad_x, "grad_z": grad_z, "calls": order, "received": received}
 
 
-def _coupling(seed, salt):
+def _coupling(seed, salt, mask=(1, 0, 1, 0, 0)):
+    """A coupling whose s, t come from the stand-in. The default mask is non-contiguous (its
+    columns are copies when selected); ``CONTIGUOUS`` selects views of the input."""
     rng = _rng(seed, salt)
-    layer = AffineCoupling(5, [1, 0, 1, 0, 0], hidden=(3,), rng=0)
+    layer = AffineCoupling(5, list(mask), hidden=(3,), rng=0)
     layer.net = layer.add_child("net", StandInNet(2, 6, rng))          # s, t from the stand-in
     return layer, rng
 
@@ -222,6 +258,23 @@ def coupling_inverse(seed):
     return {"x": x, "log_det": log_det}
 
 
+CONTIGUOUS = (1, 1, 0, 0, 0)
+
+
+def coupling_contiguous(seed):
+    """Both passes with a contiguous mask, and what each keeps for its gradient pass (the
+    ``exp_s``/``exp_neg_s``, ``scale_log`` and ``x_r`` the region defines): a z that shares memory
+    with x overwrites x_r."""
+    layer, rng = _coupling(seed, 14, CONTIGUOUS)
+    z, log_det = layer.forward(rng.uniform(-2, 2, (6, 5)))
+    x, log_det_inv = layer.inverse(rng.uniform(-2, 2, (6, 5)))
+    forward, inverse = layer._forward_cache, layer._inverse_cache
+    return {"z": z, "log_det": log_det, "x": x, "log_det_inverse": log_det_inv,
+            "forward_x_moved": forward.x_moved, "forward_exp_scale": forward.exp_scale,
+            "forward_log_scale": forward.log_scale, "inverse_x_moved": inverse.x_moved,
+            "inverse_exp_neg_scale": inverse.exp_neg_scale, "inverse_log_scale": inverse.log_scale}
+
+
 def _kept_pass(layer, point, rng, direction):
     """A Cache as a pass of the layer keeps it, with s and the network trace from the stand-in at
     ``point`` and the moved part drawn at random (the gradient formulas do not need more)."""
@@ -236,14 +289,40 @@ def _kept_pass(layer, point, rng, direction):
 def coupling_gradients(seed):
     """Both gradient passes on caches set by the probe; the OTHER direction's cache is set too and
     holds other values, so a gradient pass that reads the wrong one shows."""
-    layer, rng = _coupling(seed, 9)
-    x, z = rng.uniform(-2, 2, (6, 5)), rng.uniform(-2, 2, (6, 5))
-    layer._forward_cache, layer._forward_n = _kept_pass(layer, x, rng, "forward"), 6
-    layer._inverse_cache, layer._inverse_n = _kept_pass(layer, z, rng, "inverse"), 6
+    layer, rng = _coupling_with_caches(seed, 9)
     grad_x = layer.backward(rng.standard_normal((6, 5)), rng.standard_normal(6))
     grad_z = layer.inverse_backward(rng.standard_normal((6, 5)), rng.standard_normal(6))
     received = np.concatenate(layer.net.received)                      # (12, 6) dL/d(s, t) given to the net
     return {"grad_x": grad_x, "grad_z": grad_z, "net_received": received}
+
+
+def _coupling_with_caches(seed, salt, mask=(1, 0, 1, 0, 0)):
+    layer, rng = _coupling(seed, salt, mask)
+    x, z = rng.uniform(-2, 2, (6, 5)), rng.uniform(-2, 2, (6, 5))
+    layer._forward_cache, layer._forward_n = _kept_pass(layer, x, rng, "forward"), 6
+    layer._inverse_cache, layer._inverse_n = _kept_pass(layer, z, rng, "inverse"), 6
+    return layer, rng
+
+
+def coupling_gradients_twice(seed):
+    """Each gradient pass twice on one cache (contiguous mask), the second time with other
+    gradients; the gradients handed in must come back unchanged, and so must the caches."""
+    layer, rng = _coupling_with_caches(seed, 15, CONTIGUOUS)
+    outputs = {}
+    for method, name in ((layer.backward, "grad_x"), (layer.inverse_backward, "grad_z")):
+        for call in (1, 2):
+            outputs[f"{name}_{call}"], outputs[f"{name}_{call}_input_changed"] = gradient_pass(
+                method, rng.standard_normal((6, 5)), rng.standard_normal(6))
+    return outputs
+
+
+def random_cycle(dim, rng):
+    """A random ordering that is one dim-cycle: it moves every dimension, so it is never the
+    natural ordering (nor its own inverse), at any seed."""
+    cycle = rng.permutation(dim)
+    order = np.empty(dim, dtype=int)
+    order[cycle] = np.roll(cycle, -1)
+    return order
 
 
 def _autoregressive(cls, seed, salt):
@@ -252,7 +331,7 @@ def _autoregressive(cls, seed, salt):
     rng = _rng(seed, salt)
     layer = cls.__new__(cls)
     Bijector.__init__(layer)
-    layer.dim, layer.dtype, layer.order = 4, np.dtype(np.float64), rng.permutation(4)
+    layer.dim, layer.dtype, layer.order = 4, np.dtype(np.float64), random_cycle(4, rng)
     layer.made = layer.add_child("made", StandInMade(layer.order, rng))
     layer._forward_cache = layer._inverse_cache = None
     return layer, rng
@@ -267,14 +346,17 @@ def _both_directions(cls, seed, salt):
 
 def _kept_made(cls, seed, salt):
     """What the two passes keep for the (given) gradient passes: the conditioner's input of the
-    pass that is cached, and the kept scale."""
+    pass that is cached, and the kept scale. Of the input, only the columns some output reads:
+    the last dimension of the ordering feeds nothing, so a sequential pass may leave anything there
+    (a copy of its input, a value from an earlier pass) and be exact."""
     layer, rng = _autoregressive(cls, seed, salt)
     layer.forward(rng.uniform(-2, 2, (5, 4)))
     layer.inverse(rng.uniform(-2, 2, (5, 4)))
     forward, inverse = layer._forward_cache, layer._inverse_cache
     name = "inv_scale" if cls is MAF else "scale"
-    return {"forward_made_input": forward.made.point, "forward_scale": getattr(forward, name),
-            "inverse_made_input": inverse.made.point, "inverse_scale": getattr(inverse, name)}
+    read = np.sort(layer.order[:-1])                                   # (D - 1,) columns some output reads
+    return {"forward_made_input": forward.made.point[:, read], "forward_scale": getattr(forward, name),
+            "inverse_made_input": inverse.made.point[:, read], "inverse_scale": getattr(inverse, name)}
 
 
 def linear_backward(seed):
@@ -297,17 +379,22 @@ def masked_backward(seed):
 
 
 def tanh_backward(seed):
+    """Two gradient passes on one forward (an MLP's backward runs once per conditioner gradient,
+    the sequential directions run it D times): the second must read the same cache."""
     rng = _rng(seed, 22)
     layer = Tanh()
     layer.forward(rng.uniform(-3, 3, (4, 5)))
-    return {"grad_x": layer.backward(rng.standard_normal((4, 5)))}
+    first = layer.backward(rng.standard_normal((4, 5)))
+    grad_out = rng.standard_normal((4, 5))
+    given = grad_out.copy()
+    second = layer.backward(grad_out)
+    return {"grad_x": first, "grad_x_again": second,
+            "grad_out_changed": np.array(not np.array_equal(grad_out, given))}
 
 
 def made_input_degrees(seed):
     rng = _rng(seed, 23)
-    cycle = rng.permutation(6)
-    order = np.empty(6, dtype=int)                 # one random 6-cycle: never its own inverse, so
-    order[cycle] = np.roll(cycle, -1)              # "position" vs "order[d]" differ at every seed
+    order = random_cycle(6, rng)                   # never its own inverse, so "position" vs
     degrees = made_degrees(order, (7, 5), rng)
     return {"order": order, "input_degrees": degrees[0]}
 
@@ -319,10 +406,29 @@ def made_mask_values(seed):
     return {f"mask{k}": mask for k, mask in enumerate(made_masks(degrees))}
 
 
-def _flow(seed, salt):
+def _flow(seed, salt, dtype=np.float64, base=False):
+    """A flow of one stand-in layer; ``base``: with a :class:`StandInBase` instead of N(0, I)."""
     rng = _rng(seed, salt)
     log = []
-    return put_layers(Flow([StandInLayer(3, rng, "layers", log)]), StandInLayer(3, rng, "layers", log)), log, rng
+    flow = Flow([StandInLayer(3, rng, "layers", log, dtype)], StandInBase(3, rng) if base else None)
+    return put_layers(flow, StandInLayer(3, rng, "layers", log, dtype)), log, rng
+
+
+def loss_other_base(seed):
+    """Flow.loss and Flow.backward with a base other than N(0, I): the loss and the gradients
+    handed to the layers; and the dtype those gradients have in a float32 flow (the flow's; the
+    values are compared in float64 only, where rounding cannot decide a check)."""
+    flow, log, rng = _flow(seed, 33, base=True)
+    loss = flow.loss(rng.standard_normal((7, 3)))
+    del log[:]
+    flow.backward()
+    _, received = call_trace(log)
+    single, log, rng = _flow(seed, 36, np.float32, base=True)
+    single.loss(rng.standard_normal((7, 3)).astype(np.float32))
+    del log[:]
+    single.backward()
+    return {"loss": np.array(loss), "received": received,
+            "float32_bytes": np.array(call_trace(log)[1].dtype.itemsize)}
 
 
 def loss_value(seed):
@@ -351,6 +457,24 @@ def _optimizer_run(seed, salt, make):
         optimizer.step()
         trajectory.append(np.concatenate([params["a"].ravel(), params["b"]]))
     return {"trajectory": np.array(trajectory)}
+
+
+def adam_small_gradients(seed):
+    """Adam where ε matters: gradients of the order of ε = 1e-8, so that √v̂ and ε are alike and
+    moving ε (inside the root, or not rescaled with a folded bias correction) changes every step
+    by a factor, at any seed."""
+    rng = _rng(seed, 35)
+    params = {"a": rng.standard_normal((2, 3)), "b": rng.standard_normal(4)}
+    grads = {name: np.zeros_like(value) for name, value in params.items()}
+    start = np.concatenate([params["a"].ravel(), params["b"]])
+    optimizer = Adam(params, grads, lr=0.01, betas=(0.8, 0.95), eps=1e-8)
+    steps = []
+    for _ in range(5):
+        for grad in grads.values():
+            grad[...] = 1e-8 * rng.uniform(0.5, 2.0, grad.shape) * rng.choice([-1.0, 1.0], grad.shape)
+        optimizer.step()
+        steps.append(np.concatenate([params["a"].ravel(), params["b"]]) - start)
+    return {"moved": np.array(steps)}
 
 
 def sgd_plain(seed):
@@ -390,6 +514,14 @@ def generation_samples(seed):
     return {"samples": flow.sample(6, rng=int(seed) + 1), "empty": flow.sample(0, rng=1).reshape(-1)}
 
 
+def generation_other_base(seed):
+    """Flow.sample with a base other than N(0, I): the samples; and their dtype in a float32 flow."""
+    flow, _, _ = _flow(seed, 34, base=True)
+    single, _, _ = _flow(seed, 37, np.float32, base=True)
+    return {"samples": flow.sample(6, rng=int(seed) + 2),
+            "float32_bytes": np.array(single.sample(6, rng=int(seed) + 3).dtype.itemsize)}
+
+
 def generation_histogram(seed):
     rng = _rng(seed, 32)
     samples = rng.normal(5.0, 2.0, 400)
@@ -403,7 +535,7 @@ def generation_histogram(seed):
 PROBES = {
     "change_of_variables": [
         ("passes", example2_passes, "Example2Map: forward (z, log_det), backward, inverse (x, log_det), "
-         "inverse_backward at points with x1 > 0"),
+         "inverse_backward at points with x1 > 0; the gradients handed in left unchanged"),
         ("theory", example2_theory, "example2_density at points inside (x1 > 0) and outside (x1 <= 0) "
          "the domain"),
     ],
@@ -423,20 +555,25 @@ PROBES = {
         ("forward", coupling_forward, "AffineCoupling.forward with mask [1,0,1,0,0] and a stand-in "
          "network for s, t: z and log_det"),
         ("inverse", coupling_inverse, "AffineCoupling.inverse with the same stand-in: x and log_det"),
+        ("contiguous", coupling_contiguous, "AffineCoupling with the contiguous mask [1,1,0,0,0]: both "
+         "passes and what each keeps for its gradient pass (x_r, exp(±s), s)"),
     ],
     "coupling_backward": [
         ("gradients", coupling_gradients, "AffineCoupling.backward and inverse_backward on caches set by "
          "the test: dL/dx, dL/dz and the (dL/ds, dL/dt) handed to the network"),
+        ("twice", coupling_gradients_twice, "AffineCoupling.backward and inverse_backward, each called "
+         "twice on one cache (contiguous mask [1,1,0,0,0]): both results, and the gradients handed in "
+         "left unchanged"),
     ],
     "maf": [
         ("passes", lambda seed: _both_directions(MAF, seed, 10), "MAF with a stand-in autoregressive "
-         "conditioner, random ordering: forward (z, log_det) and inverse (x, log_det)"),
+         "conditioner, a random ordering that moves every dimension: forward (z, log_det) and inverse (x, log_det)"),
         ("kept", lambda seed: _kept_made(MAF, seed, 11), "MAF: what forward and inverse keep for the "
          "gradient passes (the conditioner's last input, exp(−s))"),
     ],
     "iaf": [
         ("passes", lambda seed: _both_directions(IAF, seed, 12), "IAF with a stand-in autoregressive "
-         "conditioner, random ordering: forward (z, log_det) and inverse (x, log_det)"),
+         "conditioner, a random ordering that moves every dimension: forward (z, log_det) and inverse (x, log_det)"),
         ("kept", lambda seed: _kept_made(IAF, seed, 13), "IAF: what forward and inverse keep for the "
          "gradient passes (the conditioner's last input, exp(s))"),
     ],
@@ -445,7 +582,8 @@ PROBES = {
          "(they add up)"),
         ("masked", masked_backward, "MaskedLinear(4, 3) with a random mask: dL/dx, dL/dW (0 on cut "
          "connections), dL/db"),
-        ("tanh", tanh_backward, "Tanh: dL/dx"),
+        ("tanh", tanh_backward, "Tanh: dL/dx, twice on one forward (the second pass reads the same "
+         "cache), the dL/dy handed in left unchanged"),
     ],
     "made_masks": [
         ("degrees", made_input_degrees, "made_degrees: the input degrees for a random ordering"),
@@ -455,6 +593,8 @@ PROBES = {
     "loss": [
         ("value", loss_value, "Flow.loss with a stand-in layer: the mean NLL on batches of 7, 2, 1 rows"),
         ("gradient", loss_gradient, "Flow.backward: the (dL/dz, dL/dlog_det) handed to the layers"),
+        ("base", loss_other_base, "Flow.loss and Flow.backward with a base other than N(0, I): the "
+         "loss, the gradients handed to the layers; their dtype in a float32 flow"),
     ],
     "sgd": [
         ("plain", sgd_plain, "SGD(lr=0.1): the parameters after each of 5 steps"),
@@ -462,6 +602,8 @@ PROBES = {
     ],
     "adam": [
         ("steps", adam_steps, "Adam(lr=0.01, betas=(0.8, 0.95)): the parameters after each of 5 steps"),
+        ("epsilon", adam_small_gradients, "Adam with gradients of the order of eps = 1e-8: how far the "
+         "parameters move in 5 steps"),
     ],
     "training": [
         ("batches", minibatches, "minibatch_indices(7, 3): epochs and indices of the first 8 batches"),
@@ -470,6 +612,8 @@ PROBES = {
     ],
     "generation": [
         ("samples", generation_samples, "Flow.sample with a stand-in layer: 6 samples for a seed, and 0"),
+        ("base", generation_other_base, "Flow.sample with a base other than N(0, I): the samples; "
+         "their dtype in a float32 flow"),
         ("histogram", generation_histogram, "histogram_density / experiment_vs_theory on unequal bins"),
     ],
 }

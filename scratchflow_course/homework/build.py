@@ -198,8 +198,8 @@ def _readme(root, homework):
               f"public seed (what your tests run) and **{1 - public:.0%} for passing them at hidden "
               "seeds** the grader draws per submission.")
     questions = homework.get("questions")
-    handed = (f", and `{questions['file']}` with your answers to the questions ({questions['points']} "
-              "of the 100 points)") if questions else ""
+    handed = (f", and `answers.txt` with your answers to the questions ({questions['points']:g} "
+              "of the 100 points; the file explains the seed you choose)") if questions else ""
     with open(os.path.join(os.path.dirname(__file__), "README.template.md"), encoding="utf-8") as handle:
         return (handle.read().replace("<!-- tasks -->", rows).replace("<!-- name -->", homework["name"])
                 .replace("<!-- shares -->", shares).replace("<!-- questions -->", handed))
