@@ -161,7 +161,8 @@ def graded(source, submission):
         return None
     scale = total / sum(q[1] for q in QUESTIONS)
     task = Task("questions", "Questions (answers.txt)", "", total, [FILE])
-    checks = [Check("questions", f"{key}", points * scale, True, None, None) for key, points, *_ in QUESTIONS]
+    checks = [Check("questions", f"{key}", round(points * scale, 2), True, None, None, None)
+              for key, points, *_ in QUESTIONS]
     path = os.path.join(submission, FILE)
     if not os.path.isfile(path):
         return task, [{"check": c, "passed": False, "output": f"no {FILE} in the submission: this part "
