@@ -22,9 +22,13 @@ class History:
     val_step : list of int, the number of finished steps at each evaluation
     val_loss : list of float, validation NLL (data mode) or reverse-KL estimate (target mode)
     best_step, best_val_loss : the evaluation with the lowest ``val_loss`` (None without validation)
+    baseline_loss : float, the same loss for the base distribution alone (the flow at the identity):
+        the validation NLL of p_z (data mode) or the reverse-KL estimate with q = p_z (target mode)
     stopped : str, why training ended ("finished", "early stopping: ...", "non-finite ..." naming
         the layer or array and the step, "point outside a layer's domain ..." naming the layer and
-        the step, "interrupted (Ctrl-C) ...")
+        the step, "diverged: ..." when a loss rose past the divergence bound or the best validation
+        loss is worse than ``baseline_loss``, "interrupted (Ctrl-C) ..." or "interrupted (SIGTERM)
+        ...")
     seconds : float, wall-clock time of the loop
     """
     mode: str
@@ -34,6 +38,7 @@ class History:
     val_loss: list = field(default_factory=list)
     best_step: Optional[int] = None
     best_val_loss: Optional[float] = None
+    baseline_loss: Optional[float] = None
     stopped: str = "finished"
     seconds: float = 0.0
 
@@ -44,9 +49,10 @@ class History:
 
     @property
     def diverged(self):
-        """True when training stopped because the model diverged: a non-finite value, or points
-        the model made outside a later layer's domain (see :attr:`stopped`)."""
-        return self.stopped.startswith(("non-finite", "point outside"))
+        """True when the run failed: a non-finite value, points the model made outside a later
+        layer's domain, a loss past the divergence bound, or a best validation loss worse than the
+        base distribution alone (see :attr:`stopped`)."""
+        return self.stopped.startswith(("non-finite", "point outside", "diverged"))
 
     def to_dict(self):
         return asdict(self)

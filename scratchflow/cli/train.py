@@ -143,19 +143,25 @@ def _check_flags(args):
 
 
 def _save_run(args, flow, history, target, val_data):
-    """Write the run into --out; a run that diverged or was interrupted never replaces a model
-    already there (it goes beside it). Returns the exit status."""
+    """Write the run into --out and return the exit status. A run that failed (diverged, or worse
+    than the base alone) goes to ``model.diverged.npz`` only; an interrupted one goes beside a
+    model already there: neither replaces a model, history or figure in --out."""
     diverged = history.diverged
     interrupted = history.stopped.startswith("interrupted")
     model_path = os.path.join(args.out, "model.npz")
     summary = f"{history.stopped}: {_summary(flow, history, target, val_data)}"
-    if (diverged or interrupted) and os.path.exists(model_path):
-        beside = os.path.join(args.out, "model.interrupted.npz" if interrupted else "model.diverged.npz")
+    earlier = os.path.exists(model_path)
+    if diverged or (interrupted and earlier):
+        beside = os.path.join(args.out, "model.diverged.npz" if diverged else "model.interrupted.npz")
         save_model(flow, beside)
         print(summary)
-        print(f"kept the earlier {model_path} (and its history and figures); this run's "
-              f"parameters, as kept above, are in {beside}")
-        return 130 if interrupted else 1
+        if diverged:
+            print(f"the run FAILED; its parameters, as kept above, are in {beside} (not loaded by "
+                  f"default: rerun with a smaller --lr, or --clip-norm)")
+        if earlier:
+            print(f"kept the earlier {model_path} (and its history and figures); this run's "
+                  f"parameters are in {beside}")
+        return 1 if diverged else 130
     written = [save_model(flow, model_path)]
     written += save_history(history, args.out)
     settings = {key: value for key, value in vars(args).items() if key not in ("run", "contexts")}
@@ -172,7 +178,7 @@ def _save_run(args, flow, history, target, val_data):
     if interrupted:
         print(f"interrupted: the best model so far is in {model_path}; draw its figures with "
               f"scratchflow plot --model-file {model_path}")
-    return 130 if interrupted else (1 if diverged else 0)
+    return 130 if interrupted else 0
 
 
 def _setup(args):
@@ -223,10 +229,7 @@ def _summary(flow, history, target, val_data):
     summary = f"{history.steps} steps in {history.seconds:.1f} s"
     if history.best_step is not None:
         summary += f"; best validation {what} {history.best_val_loss:.4f} nats at step {history.best_step}"
-        last, best = history.val_loss[-1], history.best_val_loss
-        if last > best + max(OVERFIT_MARGIN, OVERFIT_MARGIN * abs(best)):
-            summary += (f"; WARNING: validation got worse after its best (last {last:.4f}): the "
-                        f"model overfits; the best parameters (step {history.best_step}) were kept")
+        summary += _worse_after_best(history)
     if target is not None and history.best_step is not None:
         kl = history.best_val_loss + log_normalizer(target)
         summary += f"; KL(q || p*) = that + log Z = {kl:.4f} nats (0 is a perfect fit)"
@@ -234,3 +237,24 @@ def _summary(flow, history, target, val_data):
         base_nll = -float(np.mean(flow.base.log_prob(val_data)))
         summary += f" (the base N(0, I) alone: {base_nll:.4f})"
     return summary
+
+
+def _worse_after_best(history):
+    """A warning when the last validation loss is worse than the best by more than the margin:
+    overfitting if the training loss kept falling meanwhile (the model learns the training points),
+    an unstable optimisation if it did not (it got worse on every point: the learning rate)."""
+    last, best = history.val_loss[-1], history.best_val_loss
+    if history.diverged or last <= best + max(OVERFIT_MARGIN, OVERFIT_MARGIN * abs(best)):
+        return ""
+    window = max(1, history.val_step[-1] - history.val_step[-2]) if len(history.val_step) > 1 else 1
+    at_best = np.mean(history.train_loss[max(0, history.best_step - window):history.best_step])
+    at_end = np.mean(history.train_loss[-window:])
+    kept = f"the best parameters (step {history.best_step}) were kept"
+    if at_end < at_best:
+        return (f"; WARNING: validation got worse after its best (last {last:.4f}) while the "
+                f"training loss kept falling ({at_best:.4f} -> {at_end:.4f}): the model overfits; "
+                f"{kept}; more training data or fewer steps (--patience) would help")
+    return (f"; WARNING: validation got worse after its best (last {last:.4f}) and the training "
+            f"loss did not fall ({at_best:.4f} -> {at_end:.4f}): the optimisation is unstable, not "
+            f"overfitting; the learning rate is the likely cause: try a "
+            f"smaller --lr; {kept}")
