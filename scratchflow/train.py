@@ -149,9 +149,10 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
             try:
                 _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every,
                             patience, bound)
-            except KeyboardInterrupt:                          # Ctrl-C: keep what was good so far
+            except KeyboardInterrupt as interruption:          # Ctrl-C: keep what was good so far
                 last_good.restore()                            # a step may have been half done
-                history.stopped = (f"interrupted (Ctrl-C) after {history.steps} steps: the "
+                by = getattr(interruption, "signal_name", "Ctrl-C")   # or SIGTERM, SIGHUP (CLI)
+                history.stopped = (f"interrupted ({by}) after {history.steps} steps: the "
                                    f"parameters after step {last_good.step} were kept"
                                    + ("" if best is None or not restore_best
                                       or history.best_step is None

@@ -22,6 +22,7 @@ from scratchflow.cli.common import (FIGURE_NOTE, VALIDATION_SEED_OFFSET, data_se
                                     seed, usage_error, writable_folder)
 from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labelled_data
 from scratchflow.cli.figures import draw_conditional_figures, draw_figures
+from scratchflow.cli.signals import as_interrupt, exit_status
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
 from scratchflow.io import save_history, save_model
 from scratchflow.models import MODEL_NAMES, build_model
@@ -106,7 +107,8 @@ def run_train(args):
     print(f"training {args.model} ({len(flow.layers)} layers, {flow.num_params()} parameters) "
           f"on {source}", file=sys.stderr)
     steps = None if args.epochs is not None else (args.steps or 2000)
-    with warnings.catch_warnings():                  # the stop is printed in the summary below
+    with warnings.catch_warnings(), as_interrupt():  # the stop is printed in the summary below;
+                                                     # SIGTERM, SIGHUP: saved like Ctrl-C
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm,
@@ -161,7 +163,7 @@ def _save_run(args, flow, history, target, val_data):
         if earlier:
             print(f"kept the earlier {model_path} (and its history and figures); this run's "
                   f"parameters are in {beside}")
-        return 1 if diverged else 130
+        return 1 if diverged else exit_status(history)
     written = [save_model(flow, model_path)]
     written += save_history(history, args.out)
     settings = {key: value for key, value in vars(args).items() if key not in ("run", "contexts")}
@@ -178,7 +180,7 @@ def _save_run(args, flow, history, target, val_data):
     if interrupted:
         print(f"interrupted: the best model so far is in {model_path}; draw its figures with "
               f"scratchflow plot --model-file {model_path}")
-    return 130 if interrupted else 0
+    return exit_status(history) if interrupted else 0
 
 
 def _setup(args):
