@@ -1,5 +1,6 @@
 """Finite differences (five-point stencil), relative errors and the float64 points they need."""
 import contextlib
+import textwrap
 
 import numpy as np
 
@@ -145,12 +146,13 @@ def check_perturbed(check, module, perturb, rng):
     report = None if perturb is True else check()
     if perturb is False or (report is not None and not report.vacuous()):
         return report
+    names = dict.fromkeys(line.name.split(" wrt ")[-1] for line in report.vacuous()) if report else {}
     reason = ("perturb=True" if report is None else
-              "at the given parameters the gradients wrt "
-              + ", ".join(line.name.split(" wrt ")[-1] for line in report.vacuous())
-              + " were exactly 0 on both sides (nothing to compare)")
+              f"at the given ones the gradients wrt {', '.join(names)} were 0 on both sides: "
+              f"nothing to compare")
     with perturbed_parameters(module, rng):
         perturbed = check()
-    perturbed.notes.append(f"  parameters perturbed by N(0, {PERTURBATION:g}²) for this check and "
-                           f"restored afterwards: {reason}")
+    note = (f"parameters perturbed by N(0, {PERTURBATION:g}²) for this check, then restored "
+            f"({reason})")
+    perturbed.notes.extend(textwrap.wrap(note, 96, initial_indent="  ", subsequent_indent="  "))
     return perturbed
