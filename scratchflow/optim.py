@@ -26,6 +26,7 @@ the model's parameter buffer); in its own file it would be read without the upda
 """
 import numpy as np
 
+from scratchflow.blas import limited_blas
 from scratchflow.input_checks import FLOAT_DTYPES, check_number
 
 
@@ -173,6 +174,7 @@ class SGD(_Optimizer):
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
         self.velocity = np.zeros_like(self._flat_grad)               # (P,)
 
+    @limited_blas
     def step(self):
         """Update the parameters in place; return the gradient norm before clipping.
 
@@ -241,6 +243,7 @@ class Adam(_Optimizer):
         self.second_moment = np.zeros_like(self._flat_grad)          # (P,) v
         self._blocks = _cache_blocks(self._flat_grad)                 # the same slices every step
 
+    @limited_blas
     def step(self):
         """Update the parameters in place; return the gradient norm before clipping.
 
