@@ -105,3 +105,10 @@ def test_the_overfitting_warning_fires_only_when_the_training_loss_kept_falling(
     assert "overfits" not in warning and "unstable" in warning and "learning rate" in warning
     steady = _history(np.linspace(2.0, 0.5, 40), [1.5, 1.2, 1.25, 1.22], [10, 20, 30, 40], 20)
     assert _worse_after_best(steady) == ""
+
+
+def test_a_failing_plot_leaves_no_empty_output_folder(tmp_path, capsys):
+    out = tmp_path / "new" / "figures"
+    with pytest.raises(SystemExit):
+        main(["plot", "--model-file", str(tmp_path / "missing.npz"), "--out", str(out)])
+    assert list(tmp_path.iterdir()) == []                        # neither new/ nor new/figures/
