@@ -5,7 +5,9 @@
 ``train`` writes into ``--out``: ``model.npz`` (reload with ``scratchflow.io.load_model``),
 ``history.json`` / ``history.csv`` (loss per step, validation loss per evaluation), ``run.json`` (the
 command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``
-(and ``spline.png`` for the spline models nsf / nsf-ar).
+(and ``spline.png`` for the spline models nsf / nsf-ar). A run that failed (diverged, or ended
+worse than the base distribution alone) writes only ``model.diverged.npz`` and exits 1; SIGTERM and
+SIGHUP stop training like Ctrl-C and the best model so far is saved.
 """
 import argparse
 import json
@@ -249,9 +251,11 @@ def _worse_after_best(history):
     if history.diverged or last <= best + max(OVERFIT_MARGIN, OVERFIT_MARGIN * abs(best)):
         return ""
     window = max(1, history.val_step[-1] - history.val_step[-2]) if len(history.val_step) > 1 else 1
-    at_best = np.mean(history.train_loss[max(0, history.best_step - window):history.best_step])
-    at_end = np.mean(history.train_loss[-window:])
+    before_best = history.train_loss[max(0, history.best_step - window):history.best_step]
     kept = f"the best parameters (step {history.best_step}) were kept"
+    if not before_best:                              # no training losses to tell the cause by
+        return f"; WARNING: validation got worse after its best (last {last:.4f}); {kept}"
+    at_best, at_end = np.mean(before_best), np.mean(history.train_loss[-window:])
     if at_end < at_best:
         return (f"; WARNING: validation got worse after its best (last {last:.4f}) while the "
                 f"training loss kept falling ({at_best:.4f} -> {at_end:.4f}): the model overfits; "
