@@ -3,11 +3,11 @@
 A small flow multiplies matrices of a few hundred by 64: far too small for BLAS threads to pay.
 OpenBLAS's default (one thread per core) spends more time waking and syncing its threads than
 multiplying, and on a shared or busy machine the threads wait for each other's cores: a training
-loop written out as on the slide ran 10-17 times slower than ``fit``, which limited the threads.
-So the limit is the library's, not the loop's: :class:`~scratchflow.flow.Flow`'s public passes
-(``log_prob``, ``loss``, ``loss_and_grad``, ``sample``, the reverse-KL ones) run with at most
-:func:`blas_threads` BLAS threads and put the caller's setting back when they return (about 10-30
-µs a call, with ``threadpoolctl``).
+loop written out as on the slide ran many times slower than ``fit``, which limited the threads
+(``docs/speed.md``). So the limit is the library's, not the loop's: :class:`~scratchflow.flow.Flow`'s
+public passes (``log_prob``, ``loss``, ``backward``, ``loss_and_grad``, ``sample``, the reverse-KL
+ones) and the optimizers' ``step`` run with at most :func:`blas_threads` BLAS threads and put the
+caller's setting back when they return (two C calls per BLAS library, with ``threadpoolctl``).
 
 Opting out: ``scratchflow.blas.set_blas_threads(None)`` (or the environment variable
 ``SCRATCHFLOW_BLAS_THREADS=none`` before import) leaves BLAS alone; ``set_blas_threads(4)`` allows

@@ -109,3 +109,11 @@ def test_bench_nsf_prints_one_json_line_with_zuko_skipped():
     assert line["zuko"].startswith("skipped")
     for variant in ("numpy-coupling", "numpy-autoregressive"):
         assert np.isfinite(line["checkerboard"][variant]["test_nll"])
+
+
+def test_hand_loop_threads_prints_both_step_times():
+    (line,) = run_script("hand_loop_threads", "--steps", "3", "--busy", "1")
+    assert line["fit_ms_per_step"] > 0 and line["hand_loop_ms_per_step"] > 0
+    assert line["ratio"] == pytest.approx(line["hand_loop_ms_per_step"] / line["fit_ms_per_step"],
+                                          rel=0.01)
+    assert line["busy_processes"] == 1 and line["library_limit"] is True
