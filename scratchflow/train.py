@@ -125,6 +125,9 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     Returns
     -------
     History
+        A run that failed is returned, not raised: ``history.diverged`` is True,
+        ``history.stopped`` names the step, the likely cause (the learning rate) and what to try,
+        and ``fit`` warns (``RuntimeWarning``); see the module docstring.
 
     Raises
     ------
