@@ -11,17 +11,18 @@ caller's setting back when they return (two C calls per BLAS library, with ``thr
 
 Opting out: ``scratchflow.blas.set_blas_threads(None)`` (or the environment variable
 ``SCRATCHFLOW_BLAS_THREADS=none`` before import) leaves BLAS alone; ``set_blas_threads(4)`` allows
-four threads, for a large flow on a machine of its own. Only BLAS libraries loaded when the first
-limited call runs are limited (NumPy's, in practice).
+four threads, for a large flow on a machine of its own.
 """
 import functools
 import os
+import sys
 import threading
 
 from threadpoolctl import ThreadpoolController
 
 _state = threading.local()            # depth of limited calls in this thread: only the outermost sets
-_libraries = None                     # the BLAS libraries' controllers, found once
+_libraries = None                     # the BLAS libraries' controllers
+_modules_seen = 0                     # len(sys.modules) when they were found
 
 
 def _limit_from_environment():
@@ -48,9 +49,12 @@ def blas_threads():
 
 
 def _blas_libraries():
-    global _libraries
-    if _libraries is None:
+    """The loaded BLAS libraries' controllers, found again after any import (an import such as
+    SciPy's may load a BLAS of its own; a scan takes about a millisecond, a check nothing)."""
+    global _libraries, _modules_seen
+    if _libraries is None or len(sys.modules) != _modules_seen:
         _libraries = ThreadpoolController().select(user_api="blas").lib_controllers
+        _modules_seen = len(sys.modules)
     return _libraries
 
 
