@@ -57,3 +57,18 @@ print(f"test NLL {history.best_val_loss:.2f} nats = {bits_per_dim(history.best_v
 
 # %%
 display(Image(plot_image_samples(flow, test, FIGURES, image_shape=(8, 8), n=8 if FAST else 32)))
+
+# %% [markdown]
+# ## What this shows
+# A Real-NVP with a logit layer first learns 8×8 digits far better than the uniform density on
+# $(0, 1)^{64}$ (4.087 bits/dim) and than the base $N(0, I)$ alone on the pixels: the test NLL
+# printed above is in bits per dimension, the unit of the image-flow papers. A full run (3000
+# steps, 2×256 networks) takes minutes; the quick setting only shows that the pipeline works.
+#
+# ## Questions and experiments
+# 1. Remove the logit layer (`logit_alpha` out of the config). What happens to the test NLL, and
+#    why does a flow on (0, 1) pixels need it?
+# 2. Sample 16 digits (`flow.sample(16, rng=0)`) and show them as 8×8 images. Which digits does the
+#    flow draw well, and which badly?
+# 3. Train with 300 training images instead of 1500. When does the test NLL start to rise while
+#    the training loss keeps falling?

@@ -25,9 +25,13 @@ class History:
         the discrete pixels (:func:`scratchflow.realdata.bits_per_dim`), the figure image papers
         quote; empty for other data
     best_step, best_val_loss : the evaluation with the lowest ``val_loss`` (None without validation)
+    baseline_loss : float, the same loss for the base distribution alone (the flow at the identity):
+        the validation NLL of p_z (data mode) or the reverse-KL estimate with q = p_z (target mode)
     stopped : str, why training ended ("finished", "early stopping: ...", "non-finite ..." naming
         the layer or array and the step, "point outside a layer's domain ..." naming the layer and
-        the step, "interrupted (Ctrl-C) ...")
+        the step, "diverged: ..." when a loss rose past the divergence bound or the best validation
+        loss is worse than ``baseline_loss``, "interrupted (Ctrl-C) ..." or "interrupted (SIGTERM)
+        ...")
     seconds : float, wall-clock time of the loop
     """
     mode: str
@@ -38,6 +42,7 @@ class History:
     val_bits_per_dim: list = field(default_factory=list)
     best_step: Optional[int] = None
     best_val_loss: Optional[float] = None
+    baseline_loss: Optional[float] = None
     stopped: str = "finished"
     seconds: float = 0.0
 
@@ -48,9 +53,10 @@ class History:
 
     @property
     def diverged(self):
-        """True when training stopped because the model diverged: a non-finite value, or points
-        the model made outside a later layer's domain (see :attr:`stopped`)."""
-        return self.stopped.startswith(("non-finite", "point outside"))
+        """True when the run failed: a non-finite value, points the model made outside a later
+        layer's domain, a loss past the divergence bound, or a best validation loss worse than the
+        base distribution alone (see :attr:`stopped`)."""
+        return self.stopped.startswith(("non-finite", "point outside", "diverged"))
 
     def to_dict(self):
         return asdict(self)

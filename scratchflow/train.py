@@ -17,10 +17,14 @@ number early stopping watches):
 
 Early stopping keeps a copy of the best parameters (and buffers) and copies it back in place. A
 divergence (a layer's :class:`~scratchflow.divergence.DivergenceError`, a non-finite loss, gradient,
-parameter or validation loss) never escapes ``fit``: it stops training with a message naming the
-layer and the step and puts back the last parameters whose loss was finite; that guarantee costs one
-in-place copy of the parameters per step. Ctrl-C stops the same way ("interrupted ..."), keeping the
-best parameters so far, and ``fit`` returns normally so the caller can save them.
+parameter or validation loss, or a loss that stays finite but rises past the base distribution's by
+:data:`~scratchflow.stopping.DIVERGENCE_MARGIN` nats per dimension) never escapes ``fit``: it stops
+training with a message naming the step, the likely cause (the learning rate) and what to try, and
+puts back the last parameters whose loss was finite; that guarantee costs one in-place copy of the
+parameters per step. A run whose best validation loss is worse than the base distribution alone
+ends the same way. Either sets ``history.diverged`` and ``fit`` warns (``RuntimeWarning``). Ctrl-C
+stops cleanly too ("interrupted ..."), keeping the best parameters so far, and ``fit`` returns
+normally so the caller can save them.
 
 Example
 -------
@@ -46,7 +50,7 @@ from scratchflow.objectives import (MaximumLikelihood, ReverseKL, evaluation_mod
                                     likelihood_objective, minibatch_indices)
 from scratchflow.optim import SGD, Adam
 from scratchflow.reporting import progress_bar
-from scratchflow.stopping import divergence_message, gradient_step, stop
+from scratchflow.stopping import DivergenceBound, divergence_message, gradient_step, stop
 from scratchflow.input_checks import check_array, check_int
 
 __all__ = ["fit", "History", "ParameterSnapshot", "MaximumLikelihood", "ReverseKL", "evaluation_mode",
@@ -117,6 +121,9 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     Returns
     -------
     History
+        A run that failed is returned, not raised: ``history.diverged`` is True,
+        ``history.stopped`` names the step, the likely cause (the learning rate) and what to try,
+        and ``fit`` warns (``RuntimeWarning``); see the module docstring.
 
     Raises
     ------
@@ -135,13 +142,16 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     best = ParameterSnapshot(flow) if objective.validates else None
     start = time.perf_counter()
     with limit_blas_threads(blas_threads), np.errstate(all="ignore"):   # overflow: DivergenceError
+        history.baseline_loss = objective.baseline()
+        bound = DivergenceBound(history.baseline_loss, flow.dim, getattr(optimizer, "lr", None))
         with progress_bar(steps, desc="train", enabled=progress) as bar:
             try:
                 _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every,
-                            patience)
-            except KeyboardInterrupt:                          # Ctrl-C: keep what was good so far
+                            patience, bound)
+            except KeyboardInterrupt as interruption:          # Ctrl-C: keep what was good so far
                 last_good.restore()                            # a step may have been half done
-                history.stopped = (f"interrupted (Ctrl-C) after {history.steps} steps: the "
+                by = getattr(interruption, "signal_name", "Ctrl-C")   # or SIGTERM, SIGHUP (CLI)
+                history.stopped = (f"interrupted ({by}) after {history.steps} steps: the "
                                    f"parameters after step {last_good.step} were kept"
                                    + ("" if best is None or not restore_best
                                       or history.best_step is None
@@ -149,6 +159,9 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     history.seconds = time.perf_counter() - start
     if best is not None and restore_best and history.best_step is not None:
         best.restore()
+    if (not history.diverged and not history.stopped.startswith("interrupted")
+            and history.best_step is not None and bound.worse_than_base(history.best_val_loss)):
+        history.stopped = bound.worse_than_base_message(history.best_val_loss, history.best_step)
     if history.diverged:
         warnings.warn(history.stopped, RuntimeWarning, stacklevel=2)
     return history
@@ -193,16 +206,19 @@ def _objective(flow, data, val_data, target, steps, epochs, batch_size, eval_eve
     return objective, steps, eval_every, patience
 
 
-def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every, patience):
+def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval_every, patience,
+                bound=None):
     """Run up to ``steps`` steps, filling ``history``; ``history.stopped`` says why it ended early.
 
     ``best`` is None without validation; otherwise it holds the best evaluated parameters.
+    ``bound`` (a :class:`~scratchflow.stopping.DivergenceBound`, optional) stops a run whose
+    minibatch or validation loss rises past it.
     """
     evals_without_improvement = 0
     running_loss = None
     for step in range(1, steps + 1):
-        loss = gradient_step(objective, optimizer, history, last_good, step)
-        if loss is None:                                              # non-finite: stopped
+        loss = gradient_step(objective, optimizer, history, last_good, step, bound)
+        if loss is None:                                              # non-finite or past bound
             return
         running_loss = loss if running_loss is None else 0.95 * running_loss + 0.05 * loss
         if best is not None and (step % eval_every == 0 or step == steps):
@@ -211,6 +227,10 @@ def _train_loop(objective, optimizer, history, last_good, best, bar, steps, eval
             except (FloatingPointError, DomainError) as error:       # validation diverged
                 stop(history, last_good, divergence_message(error, "validation loss", step,
                                                               step - 1))
+                return
+            if bound is not None and bound.exceeded(val_loss):
+                stop(history, last_good, bound.rise_message("validation loss", val_loss, step,
+                                                           last_good.step))
                 return
             evals_without_improvement = 0 if improved else evals_without_improvement + 1
             if patience is not None and evals_without_improvement >= patience:

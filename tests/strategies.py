@@ -20,7 +20,7 @@ def batches(n, dim, low=-2.0, high=2.0):
 def layer_and_batch(draw, case):
     """(layer, x, seed) for a registry case: a drawn dimension, parameter seed and batch."""
     dim = draw(st.integers(*case.dims))
-    n = draw(st.integers(1, 5))
+    n = draw(st.integers(case.min_rows, 5))
     seed = draw(SEEDS)
     x = draw(batches(n, dim))
     if case.to_domain is not None:

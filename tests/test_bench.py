@@ -122,3 +122,11 @@ def test_bench_image_digits_prints_bits_per_dim_of_the_four_models():
     counts = [int(row[2]) for row in rows]
     assert max(counts) < 1.1 * min(counts)                     # matched parameter counts
     assert all(0 < float(row[3]) < 10 for row in rows)         # bits/dim of 17-level pixels
+
+
+def test_hand_loop_threads_prints_both_step_times():
+    (line,) = run_script("hand_loop_threads", "--steps", "3", "--busy", "1")
+    assert line["fit_ms_per_step"] > 0 and line["hand_loop_ms_per_step"] > 0
+    assert line["ratio"] == pytest.approx(line["hand_loop_ms_per_step"] / line["fit_ms_per_step"],
+                                          rel=0.01)
+    assert line["busy_processes"] == 1 and line["library_limit"] is True

@@ -140,4 +140,5 @@ def test_non_finite_loss_is_reported_and_exits_one(tmp_path, monkeypatch, capsys
         code = main(["train", "--data", "moons", "--no-figures", "--out", str(tmp_path)] + TINY)
     assert code == 1
     assert "non-finite loss (inf) at step 4" in capsys.readouterr().out
-    assert os.path.exists(tmp_path / "model.npz")                 # the last good model is saved
+    assert os.path.exists(tmp_path / "model.diverged.npz")        # the last good parameters, saved
+    assert not os.path.exists(tmp_path / "model.npz")             # beside, never as the model

@@ -114,8 +114,10 @@ def test_iaf_with_a_huge_learning_rate_stops_cleanly(tmp_path, capsys):
     (with this tiny tanh network it takes a larger rate to diverge)."""
     code = main(["train", "--model", "iaf", "--data", "moons", "--lr", "1e6",
                  "--out", str(tmp_path)] + TINY)
-    assert code == 1 and "non-finite" in capsys.readouterr().out
-    flow = load_model(tmp_path / "model.npz")                    # nothing there before: saved
+    printed = capsys.readouterr().out
+    assert code == 1 and " at step " in printed and "smaller lr" in printed
+    assert not (tmp_path / "model.npz").exists()                 # a failed run is not the model
+    flow = load_model(tmp_path / "model.diverged.npz")           # its last good parameters
     assert np.isfinite(flow.log_prob(np.zeros((3, 2)))).all()
 
 

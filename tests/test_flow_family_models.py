@@ -7,7 +7,9 @@ import pytest
 from scratchflow.cli import main
 from scratchflow.io import load_model, save_model
 from scratchflow.model_schema import check_config, min_stored_values
+from scratchflow.data import load_dataset
 from scratchflow.models import build_model
+from scratchflow.train import fit
 
 CONFIGS = [
     {"model": "planar", "dim": 2, "n_layers": 3},
@@ -65,3 +67,12 @@ def test_train_command_takes_the_new_models(model, tmp_path):
                  "--hidden", "8", "--n-train", "64", "--n-val", "32", "--no-progress",
                  "--no-figures", "--out", out]) == 0
     assert load_model(os.path.join(out, "model.npz")).config["model"] == model
+
+
+@pytest.mark.parametrize("model", ["planar", "radial"])
+def test_planar_and_radial_start_near_the_identity_on_checkerboard(model):
+    """The first validation NLL is near the base's alone (planar's was 18.2 against 3.21)."""
+    data = load_dataset("checkerboard", 1024, rng=0)
+    flow = build_model({"model": model, "dim": 2, "n_layers": 8, "seed": 0})
+    history = fit(flow, data, data, steps=8, batch_size=256, eval_every=4, progress=False)
+    assert history.val_loss[0] < history.baseline_loss + 0.1

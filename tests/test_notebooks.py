@@ -45,6 +45,16 @@ def test_there_is_a_notebook_per_lecture_block():
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
+def test_notebook_ends_with_what_it_shows_and_questions_for_the_reader(path):
+    last = jupytext.read(path).cells[-1]
+    assert last.cell_type == "markdown"
+    shows, _, questions = last.source.partition("## Questions and experiments")
+    assert "## What this shows" in shows and len(shows.split("## What this shows")[1].strip()) > 100
+    numbered = [line for line in questions.splitlines() if line[:2] in ("1.", "2.", "3.", "4.")]
+    assert 2 <= len(numbered) <= 3, questions
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
 def test_notebook_runs(path, tmp_path, monkeypatch):
     monkeypatch.setenv("SCRATCHFLOW_FAST", "1")        # the kernel inherits the environment
     notebook = _execute(path, tmp_path)

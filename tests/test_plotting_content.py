@@ -140,8 +140,16 @@ def test_layer_panels_follow_the_points_through_each_layer(figures):
         np.testing.assert_allclose(circle[[0, -1]], [[radius, 0.0], [radius, 0.0]], atol=1e-12)
     assert used[-1].get_title().startswith("z = f(x)") and "after layer 1" in used[1].get_title()
     assert len(figures[0].axes) == 4                             # one row of 4 panels
-    layers.plot_layers(flow, data, n_lines=4, max_columns=3)     # 4 panels: 2 rows of 3, 2 blank
-    assert len(figures[1].axes) == 6 and sum(ax.axison for ax in figures[1].axes) == 4
+    assert [ax.get_xlabel() for ax in used] == ["$x_1$", "$y^{(1)}_1$", "$y^{(2)}_1$", "$z_1$"]
+    assert [ax.get_ylabel() for ax in used] == ["$x_2$", "$y^{(1)}_2$", "$y^{(2)}_2$", "$z_2$"]
+    layers.plot_layers(flow, data, n_lines=4, max_columns=3)     # 4 panels: 2 rows of 2, no blank
+    assert len(figures[1].axes) == 4 and all(ax.axison for ax in figures[1].axes)
+    flow5 = Flow([ElementwiseAffine(2) for _ in range(4)])       # 5 panels, 3 a row: 3 + 2 centred
+    layers.plot_layers(flow5, data, n_lines=4, max_columns=3)
+    boxes = [ax.get_position() for ax in figures[2].axes]
+    assert len(boxes) == 5 and all(ax.axison for ax in figures[2].axes)
+    second_row_centre = (boxes[3].x0 + boxes[4].x1) / 2
+    assert second_row_centre == pytest.approx((boxes[0].x0 + boxes[2].x1) / 2, abs=0.02)
 
 
 def test_loss_curve_smoothing_and_validation(figures):

@@ -215,14 +215,14 @@ def test_layer_grid_lines_cover_the_data_box_evenly_in_each_coordinate(figures):
 
 
 def test_layer_panels_keep_one_size_however_they_are_arranged(figures):
-    """Four panels in one row or in two rows of three: every panel gets the same square of the
+    """Four panels in one row or in two rows of two: every panel gets the same square of the
     figure."""
     flow = Flow([ElementwiseAffine(2) for _ in range(3)])
     data = np.random.default_rng(0).normal(size=(40, 2))
     layers.plot_layers(flow, data, n_lines=2)
     layers.plot_layers(flow, data, n_lines=2, max_columns=3)
     (one_width, one_height), (two_width, two_height) = [fig.get_size_inches() for fig in figures]
-    assert one_width / 4 == pytest.approx(one_height) == pytest.approx(two_width / 3) \
+    assert one_width / 4 == pytest.approx(one_height) == pytest.approx(two_width / 2) \
         == pytest.approx(two_height / 2)
 
 

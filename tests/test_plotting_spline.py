@@ -41,3 +41,6 @@ def test_the_curve_is_the_layers_map_of_its_coordinate_at_the_median(drawn):
     assert top.get_xlim() == bottom.get_xlim()
     assert not any(tick.label1.get_visible() for tick in top.xaxis.get_major_ticks())
     assert bottom.xaxis.get_major_ticks()[0].label1.get_visible()
+    number = dimension + 1                                              # one numbering: from 1
+    assert top.get_title() == f"layer 1 of 1: the learned spline of dimension {number}"
+    assert bottom.get_xlabel() == f"x_{number} (input of layer 1)"

@@ -1,6 +1,7 @@
 """RadialFlow beyond the registry's contract: the paper's map, the constraint β̂ > −α, the
 closed-form radial solve, and the contract near the boundary β̂ -> −α at the centre."""
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -69,12 +70,16 @@ def test_contract_near_the_invertibility_boundary(drawn):
                    check_params=False).assert_ok()
 
 
-def test_default_parameters_are_small_centred_normal_draws():
-    """z₀ and β default to independent N(0, 0.1²) draws (the docstring's), log α to 0."""
+def test_default_parameters_start_near_the_identity():
+    """z₀ defaults to N(0, 0.1²) draws, log α to 0 and β to log(e − 1) + an N(0, 0.1²) draw, so
+    β̂ = softplus(β) − α is near 0: the layer starts near the identity."""
     center = RadialFlow(20000, rng=0).center
     assert abs(center.mean()) < 0.003 and abs(center.std() - 0.1) < 0.003
     betas = np.array([RadialFlow(1, rng=seed).beta[0] for seed in range(2000)])
-    assert abs(betas.mean()) < 0.01 and abs(betas.std() - 0.1) < 0.008
+    assert abs(betas.mean() - np.log(np.e - 1)) < 0.01 and abs(betas.std() - 0.1) < 0.008
+    x = np.random.default_rng(0).normal(size=(50, 2))
+    z, log_det = RadialFlow(2, rng=0).forward(x)
+    assert np.abs(z - x).max() < 0.2 and np.abs(log_det).max() < 0.2
     assert RadialFlow(2, rng=0).log_alpha[0] == 0.0
 
 
@@ -103,3 +108,21 @@ def test_both_gradient_passes_are_finite_at_the_centre():
         grad = gradient_pass(np.ones((2, 2)), np.ones(2))
         assert np.isfinite(grad).all()
         assert all(np.isfinite(value).all() for value in layer.grads.values())
+
+
+@pytest.mark.parametrize("beta", [-50.0, -400.0, -700.0])
+def test_backward_exactly_at_the_centre_stays_finite_with_a_very_negative_beta(beta):
+    """k = softplus(beta)/α at the centre: k² underflowed to 0 and 0/0 made every gradient NaN."""
+    layer = RadialFlow(2, center=[0.3, -0.2], log_alpha=0.2, beta=beta)
+    x = np.array([[0.3, -0.2], [1.0, 0.5]])                        # the centre, and a point away
+    z, _ = layer.forward(x)
+    grad_x = layer.backward(np.ones_like(z), np.ones(2))
+    assert np.isfinite(grad_x).all()
+    assert all(np.isfinite(value).all() for value in layer.grads.values())
+
+
+def test_backward_where_the_slope_overflows_float_raises_instead_of_nan():
+    layer = RadialFlow(2, center=[0.3, -0.2], log_alpha=0.2, beta=-740.0)   # softplus: 1e-322
+    z, _ = layer.forward(np.array([[0.3, -0.2]]))
+    with pytest.raises(FloatingPointError, match="RadialFlow backward"):
+        layer.backward(np.ones_like(z), np.ones(1))

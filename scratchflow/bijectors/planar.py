@@ -60,6 +60,8 @@ from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_dtype, check_int
 
 MAX_SOLVER_STEPS = 200
+IDENTITY_S = float(np.log(np.e - 1.0))
+"""s₀ = log(e − 1): m(s₀) = −1 + softplus(s₀) = 0, so u = s₀ w / ‖w‖² gives û = 0 (the identity)."""
 
 
 def _softplus(s):
@@ -137,8 +139,11 @@ class PlanarFlow(Bijector):
     dim : int
         D >= 1.
     u, w : array_like, shape (D,), optional
-        Initial free parameters (û is computed from them); default independent N(0, 0.1²) draws
-        from ``rng``, so the layer starts close to the identity.
+        Initial free parameters (û is computed from them). Default: w ~ N(0, I/D) (‖w‖ ≈ 1) and
+        u = s₀ w / ‖w‖² + N(0, 0.1² I) with s₀ = log(e − 1), where m(s₀) = 0: û = m(wᵀu) w / ‖w‖²
+        for u parallel to w, so without the small draw û = 0 and the layer is the identity; with
+        it the layer starts near the identity (|û| ≈ 0.1). Small draws of u and w themselves
+        would not: m(0) = log 2 − 1 makes û ≈ −0.31 w / ‖w‖², large for a small w.
     b : float, optional
         Initial bias (default 0).
     rng : numpy.random.Generator or int, optional
@@ -154,8 +159,10 @@ class PlanarFlow(Bijector):
         self.dim = check_int(dim, "dim", 1)
         self.dtype = check_dtype(dtype)
         rng = np.random.default_rng(rng)
-        u = rng.normal(0.0, 0.1, self.dim) if u is None else np.asarray(u, dtype=float)
-        w = rng.normal(0.0, 0.1, self.dim) if w is None else np.asarray(w, dtype=float)
+        w = rng.normal(0.0, self.dim ** -0.5, self.dim) if w is None else np.asarray(w, dtype=float)
+        if u is None:                                                       # û ≈ 0: near identity
+            u = IDENTITY_S * w / max(float(w @ w), 1e-12) + rng.normal(0.0, 0.1, self.dim)
+        u = np.asarray(u, dtype=float)
         for name, value in (("u", u), ("w", w)):
             if value.shape != (self.dim,):
                 raise ValueError(f"{name} must have shape ({self.dim},), got {value.shape}")

@@ -54,6 +54,7 @@ D. J. Rezende, S. Mohamed. Variational Inference with Normalizing Flows. arXiv:1
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector
+from scratchflow.divergence import check_finite_output
 from scratchflow.nn.module import Cache
 from scratchflow.input_checks import check_dtype, check_int
 
@@ -77,7 +78,9 @@ class RadialFlow(Bijector):
     center : array_like, shape (D,), optional
         z₀; default independent N(0, 0.1²) draws from ``rng``.
     log_alpha, beta : float, optional
-        α = exp(log_alpha), β̂ = −α + softplus(beta); defaults 0 and an N(0, 0.1²) draw.
+        α = exp(log_alpha), β̂ = −α + softplus(beta); defaults 0 and log(e^α − 1) plus an
+        N(0, 0.1²) draw: softplus(log(e^α − 1)) = α makes β̂ = 0 (the identity), so the layer
+        starts near the identity (|β̂| ≈ 0.06).
     rng : numpy.random.Generator or int, optional
     dtype : float64 (default) or float32
 
@@ -94,7 +97,8 @@ class RadialFlow(Bijector):
         center = rng.normal(0.0, 0.1, self.dim) if center is None else np.asarray(center, float)
         if center.shape != (self.dim,):
             raise ValueError(f"center must have shape ({self.dim},), got {center.shape}")
-        beta = rng.normal(0.0, 0.1) if beta is None else beta
+        if beta is None:                                   # β̂ ≈ 0: near the identity
+            beta = np.log(np.expm1(np.exp(float(log_alpha)))) + rng.normal(0.0, 0.1)
         self.center = self.add_param("center", center, self.dtype)                         # (D,)
         self.log_alpha = self.add_param("log_alpha", np.reshape(float(log_alpha), (1,)), self.dtype)
         self.beta = self.add_param("beta", np.reshape(float(beta), (1,)), self.dtype)      # (1,)
@@ -154,23 +158,27 @@ class RadialFlow(Bijector):
         with np.errstate(divide="ignore", invalid="ignore"):
             radius = np.where(b > 0, 2.0 * alpha * radius_x / (b + root), 0.5 * (root - b))   # (N,)
         s, k, q = self._factors(radius, alpha, margin)
-        z = self.center + d_x / k[:, None]                                  # (N, D)
+        d = d_x / k[:, None]                                                # (N, D) z − z₀
+        z = self.center + d                                                 # (N, D)
         log_det = -(self.dim - 1) * np.log(k) - np.log(q)                   # (N,)
-        self._forward_cache = Cache(d_x=d_x, radius_x=radius_x, radius=radius, s=s, k=k, q=q,
-                                    alpha=alpha, beta_hat=beta_hat)
+        self._forward_cache = Cache(d_x=d_x, d=d, radius_x=radius_x, radius=radius, s=s, k=k,
+                                    q=q, alpha=alpha, beta_hat=beta_hat)
         return z, log_det
 
     def _backward(self, grad_z, grad_log_det):
         c = self._read_cache("forward")
-        grad_k = (-np.einsum("nd,nd->n", grad_z, c.d_x) / c.k ** 2
-                  - grad_log_det * (self.dim - 1) / c.k)                    # (N,)
+        grad_k = -(np.einsum("nd,nd->n", grad_z, c.d)                       # (g·d_x)/k² as (g·d)/k:
+                   + grad_log_det * (self.dim - 1)) / c.k                   # (N,) k² may underflow
         grad_q = -grad_log_det / c.q                                        # (N,)
         grad_s = -grad_k * c.beta_hat / c.s ** 2 - grad_q * 2 * c.beta_hat * c.alpha / c.s ** 3
-        lam = grad_s / c.q                                                  # (N,) λ = dL/dρ
+        lam = np.divide(grad_s, c.q, out=np.zeros_like(grad_s),            # (N,) λ = dL/dρ; every
+                        where=c.radius_x > 0)                               # term has r or d_x/ρ: 0
         grad_alpha = np.sum(grad_s + grad_q * c.beta_hat / c.s ** 2
                             + lam * c.beta_hat * c.radius / c.s ** 2)
         grad_beta_hat = np.sum(grad_k / c.s + grad_q * c.alpha / c.s ** 2 - lam * c.radius / c.s)
         grad_x = grad_z / c.k[:, None] + lam[:, None] * _safe_unit(c.d_x, c.radius_x)   # (N, D)
+        check_finite_output("RadialFlow backward (the slope 1/k at the centre overflows when "
+                            "softplus(beta) underflows)", grad_x=grad_x)
         self._param_backward(grad_alpha, grad_beta_hat, grad_z.sum(axis=0) - grad_x.sum(axis=0))
         return grad_x
 

@@ -12,12 +12,14 @@ The report's lines, per direction:
 
 A line that is not checked is reported "skipped" with its reason: the other direction when
 ``directions`` names one, the parameter lines when ``check_params`` is False, the log-det line of a
-layer whose rows depend on each other and that offers no ``with_statistics_fixed()``.
+layer whose rows depend on each other and that offers no ``with_statistics_fixed()``, and a
+gradient line with nothing to compare (both sides exactly 0, or an empty array: "vacuous", which
+the report does not count as passed; ``perturb`` checks at perturbed parameters instead).
 """
 import numpy as np
 
 from scratchflow.checks.numerical import (DEFAULT_STEP, GRADIENT_TOL, LOG_DET_TOL,
-                                          RECONSTRUCTION_TOL, checked_points, gradient_error,
+                                          RECONSTRUCTION_TOL, check_perturbed, checked_points,
                                           loss_scale, numerical_gradient, numerical_input_gradient,
                                           numerical_log_abs_det)
 from scratchflow.checks.report import CheckReport
@@ -27,7 +29,7 @@ DIRECTIONS = ("forward", "inverse")
 
 def check_bijector(layer, x, z=None, rng=0, step=DEFAULT_STEP, directions=DIRECTIONS,
                    reconstruction_tol=RECONSTRUCTION_TOL, log_det_tol=LOG_DET_TOL,
-                   gradient_tol=GRADIENT_TOL, check_params=True):
+                   gradient_tol=GRADIENT_TOL, check_params=True, perturb="auto"):
     """Check a bijector against the contract, numerically, in both directions.
 
     Parameters
@@ -44,18 +46,34 @@ def check_bijector(layer, x, z=None, rng=0, step=DEFAULT_STEP, directions=DIRECT
     check_params : bool
         Also check every parameter gradient entry by entry (the slow part); if False, the
         parameter lines are reported skipped.
+    perturb : "auto" (default), True or False
+        A gradient line whose two sides are both exactly 0 compares nothing (a freshly built
+        coupling's zero-initialised last layer cuts the layers before it off: a wrong backward
+        there would pass). ``"auto"``: if a line is such, run the whole check again with
+        N(0, 0.1²) noise added to every parameter, and put the parameters back afterwards (the
+        report says so); ``True``: always check at perturbed parameters; ``False``: never, and a
+        line that compares nothing is reported skipped as vacuous (the report has not passed).
 
     Returns
     -------
     CheckReport
         The lines listed in this module's docstring, per direction.
     """
-    rng = np.random.default_rng(rng)
     if isinstance(directions, str):
         directions = (directions,)
     if not directions or not set(directions) <= set(DIRECTIONS):
         raise ValueError(f"directions must be a non-empty subset of {DIRECTIONS}, got {directions!r}")
     x = checked_points(x, "x", layer, "check_bijector")               # (N, D)
+    options = dict(step=step, directions=directions, reconstruction_tol=reconstruction_tol,
+                   log_det_tol=log_det_tol, gradient_tol=gradient_tol, check_params=check_params)
+    return check_perturbed(lambda: _check_bijector(layer, x, z, np.random.default_rng(rng),
+                                                   **options),
+                           layer, perturb, np.random.default_rng(rng))
+
+
+def _check_bijector(layer, x, z, rng, step, directions, reconstruction_tol, log_det_tol,
+                    gradient_tol, check_params):
+    """:func:`check_bijector` at the layer's current parameters."""
     report = CheckReport(repr(layer))
 
     z_of_x, log_det_fwd = _pass_outputs(layer.forward(x), x, "layer.forward(x)")
@@ -133,15 +151,15 @@ def _check_direction(report, layer, point, direction, rng, step, log_det_tol, gr
 
     independent = getattr(layer, "samples_independent", True)
     numeric_point = numerical_input_gradient(per_sample_loss, point, independent, step)
-    report.add(f"{direction}: gradient wrt {wrt}", gradient_error(grad_point, numeric_point, scale),
-               gradient_tol)
+    report.add_gradient(f"{direction}: gradient wrt {wrt}", grad_point, numeric_point, scale,
+                        gradient_tol)
     if not check_params:
         report.skip(f"{direction}: gradient wrt parameters", "check_params=False")
         return
     for name, array in layer.params.items():
         numeric = numerical_gradient(lambda: per_sample_loss(point).sum(), array, step)
-        report.add(f"{direction}: gradient wrt {name}",
-                   gradient_error(analytic[name], numeric, scale), gradient_tol)
+        report.add_gradient(f"{direction}: gradient wrt {name}", analytic[name], numeric, scale,
+                            gradient_tol)
 
 
 def _check_log_det(report, layer, point, direction, log_det, step, tol):

@@ -1,4 +1,7 @@
 """Finite differences (five-point stencil), relative errors and the float64 points they need."""
+import contextlib
+import textwrap
+
 import numpy as np
 
 from scratchflow.input_checks import check_array
@@ -7,6 +10,9 @@ DEFAULT_STEP = 1e-4
 RECONSTRUCTION_TOL = 1e-10
 LOG_DET_TOL = 1e-7
 GRADIENT_TOL = 1e-6
+PERTURBATION = 0.1
+"""Standard deviation of the noise ``perturb`` adds to every parameter entry for a check."""
+PERTURB_CHOICES = (True, False, "auto")
 
 
 def relative_error(a, b, eps=1e-8):
@@ -25,9 +31,14 @@ def loss_scale(*pairs):
     return 1.0 + sum(float(np.sum(np.abs(upstream * value))) for upstream, value in pairs)
 
 
+def gradient_eps(scale):
+    """ε of :func:`gradient_error`: 1e-4 times the size of the checked scalar, at least 1e-12."""
+    return max(1e-12, 1e-4 * scale)
+
+
 def gradient_error(analytic, numeric, scale):
     """Relative error with ε scaled to the size of the checked scalar (see the package docstring)."""
-    return relative_error(analytic, numeric, eps=max(1e-12, 1e-4 * scale))
+    return relative_error(analytic, numeric, eps=gradient_eps(scale))
 
 
 def _five_point(evaluate, step):
@@ -111,3 +122,37 @@ def checked_points(x, name, layer, caller):
     if x.shape[0] == 0:
         raise ValueError(f"{caller} needs at least one point; {name} is empty (shape {x.shape})")
     return x
+
+
+@contextlib.contextmanager
+def perturbed_parameters(module, rng, scale=PERTURBATION):
+    """Inside the block every parameter of ``module`` has N(0, scale²) noise added in place;
+    afterwards each holds exactly its old values again (also when the block raises)."""
+    saved = {name: array.copy() for name, array in module.params.items()}
+    try:
+        for array in module.params.values():
+            array += scale * rng.standard_normal(array.shape)
+        yield module
+    finally:
+        for name, array in module.params.items():
+            np.copyto(array, saved[name])
+
+
+def check_perturbed(check, module, perturb, rng):
+    """Run ``check()`` (returns a CheckReport); with ``perturb=True``, or ``"auto"`` when a line
+    compared nothing, run it again on perturbed parameters (restored afterwards) and return that."""
+    if perturb not in PERTURB_CHOICES or not isinstance(perturb, (bool, str)):
+        raise ValueError(f"perturb must be True, False or 'auto', got {perturb!r}")
+    report = None if perturb is True else check()
+    if perturb is False or (report is not None and not report.vacuous()):
+        return report
+    names = dict.fromkeys(line.name.split(" wrt ")[-1] for line in report.vacuous()) if report else {}
+    reason = ("perturb=True" if report is None else
+              f"at the given ones the gradients wrt {', '.join(names)} were 0 on both sides: "
+              f"nothing to compare")
+    with perturbed_parameters(module, rng):
+        perturbed = check()
+    note = (f"parameters perturbed by N(0, {PERTURBATION:g}²) for this check, then restored "
+            f"({reason})")
+    perturbed.notes.extend(textwrap.wrap(note, 96, initial_indent="  ", subsequent_indent="  "))
+    return perturbed

@@ -5,6 +5,7 @@ one line naming the flag (:class:`OneLineParser`, :func:`usage_error`); a failur
 (a missing model file, a diverged run) with exit status 1 and one line (:func:`fail`).
 """
 import argparse
+import contextlib
 import math
 import os
 import sys
@@ -70,17 +71,29 @@ def data_set_name(text):
 
 
 def writable_folder(command, flag, path):
-    """Check (by writing a temporary file) that ``path`` is, or can be made, a writable folder."""
+    """Check (by writing a temporary file) that ``path`` is, or can be made, a writable folder.
+
+    Folders made for the check are removed again: a command that fails later leaves no empty
+    folder behind (whatever writes the results makes the folder then)."""
     if not path:
         usage_error(command, flag, "is empty; give a folder")
     if os.path.exists(path) and not os.path.isdir(path):
         usage_error(command, flag, f"{path} exists and is not a folder")
+    made = []                                           # missing folders, deepest first
+    probe = os.path.abspath(path)
+    while not os.path.exists(probe) and os.path.dirname(probe) != probe:
+        made.append(probe)
+        probe = os.path.dirname(probe)
     try:
         os.makedirs(path, exist_ok=True)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as error:
         usage_error(command, flag, f"cannot write into {path} ({error.strerror or error})")
+    finally:
+        for folder in made:
+            with contextlib.suppress(OSError):
+                os.rmdir(folder)
     return path
 
 

@@ -7,7 +7,9 @@
 command's settings) and the figures ``density.png``, ``samples.png``, ``layers.png``, ``loss.png``
 (and ``spline.png`` for the spline models nsf / nsf-ar; for image data ``generated_vs_real.png``,
 the MAF slide's "(a) Generated images, (b) Real images", and bits per dimension in the summary and
-the history).
+the history). A run that failed (diverged, or ended worse than the base distribution alone) writes
+only ``model.diverged.npz`` and exits 1; SIGTERM and SIGHUP stop training like Ctrl-C and the best
+model so far is saved.
 """
 import argparse
 import json
@@ -24,6 +26,7 @@ from scratchflow.cli.common import (FIGURE_NOTE, VALIDATION_SEED_OFFSET, data_se
                                     seed, usage_error, writable_folder)
 from scratchflow.cli.conditional import CLASSES, check_conditional_flags, labelled_data
 from scratchflow.cli.figures import draw_conditional_figures, draw_figures
+from scratchflow.cli.signals import as_interrupt, exit_status
 from scratchflow.data import DATASETS, REAL_DATASETS, load_dataset
 from scratchflow.gaussian_start import (TABULAR_DATASETS, StartSnapshot, keep_start_unless_better,
                                         start_at_gaussian)
@@ -119,7 +122,8 @@ def run_train(args):
           f"on {source}", file=sys.stderr)
     steps = None if args.epochs is not None else (args.steps or 2000)
     start = StartSnapshot(flow, val_data) if flow.config.get("whiten") else None
-    with warnings.catch_warnings():                  # the stop is printed in the summary below
+    with warnings.catch_warnings(), as_interrupt():  # the stop is printed in the summary below;
+                                                     # SIGTERM, SIGHUP: saved like Ctrl-C
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train_data, val_data, target=target, steps=steps, epochs=args.epochs,
                       batch_size=args.batch_size, lr=args.lr, clip_norm=args.clip_norm,
@@ -172,19 +176,25 @@ def _check_flags(args):
 
 
 def _save_run(args, flow, history, target, val_data):
-    """Write the run into --out; a run that diverged or was interrupted never replaces a model
-    already there (it goes beside it). Returns the exit status."""
+    """Write the run into --out and return the exit status. A run that failed (diverged, or worse
+    than the base alone) goes to ``model.diverged.npz`` only; an interrupted one goes beside a
+    model already there: neither replaces a model, history or figure in --out."""
     diverged = history.diverged
     interrupted = history.stopped.startswith("interrupted")
     model_path = os.path.join(args.out, "model.npz")
     summary = f"{history.stopped}: {_summary(flow, history, target, val_data)}"
-    if (diverged or interrupted) and os.path.exists(model_path):
-        beside = os.path.join(args.out, "model.interrupted.npz" if interrupted else "model.diverged.npz")
+    earlier = os.path.exists(model_path)
+    if diverged or (interrupted and earlier):
+        beside = os.path.join(args.out, "model.diverged.npz" if diverged else "model.interrupted.npz")
         save_model(flow, beside)
         print(summary)
-        print(f"kept the earlier {model_path} (and its history and figures); this run's "
-              f"parameters, as kept above, are in {beside}")
-        return 130 if interrupted else 1
+        if diverged:
+            print(f"the run FAILED; its parameters, as kept above, are in {beside} (not loaded by "
+                  f"default: rerun with a smaller --lr, or --clip-norm)")
+        if earlier:
+            print(f"kept the earlier {model_path} (and its history and figures); this run's "
+                  f"parameters are in {beside}")
+        return 1 if diverged else exit_status(history)
     written = [save_model(flow, model_path)]
     written += save_history(history, args.out)
     settings = {key: value for key, value in vars(args).items() if key not in ("run", "contexts")}
@@ -201,7 +211,7 @@ def _save_run(args, flow, history, target, val_data):
     if interrupted:
         print(f"interrupted: the best model so far is in {model_path}; draw its figures with "
               f"scratchflow plot --model-file {model_path}")
-    return 130 if interrupted else (1 if diverged else 0)
+    return exit_status(history) if interrupted else 0
 
 
 def _setup(args):
@@ -260,10 +270,7 @@ def _summary(flow, history, target, val_data):
                     f"nats) at step {history.best_step}")
     elif history.best_step is not None:
         summary += f"; best validation {what} {history.best_val_loss:.4f} nats at step {history.best_step}"
-        last, best = history.val_loss[-1], history.best_val_loss
-        if last > best + max(OVERFIT_MARGIN, OVERFIT_MARGIN * abs(best)):
-            summary += (f"; WARNING: validation got worse after its best (last {last:.4f}): the "
-                        f"model overfits; the best parameters (step {history.best_step}) were kept")
+        summary += _worse_after_best(history)
     if target is not None and history.best_step is not None:
         kl = history.best_val_loss + log_normalizer(target)
         summary += f"; KL(q || p*) = that + log Z = {kl:.4f} nats (0 is a perfect fit)"
@@ -271,3 +278,26 @@ def _summary(flow, history, target, val_data):
         base_nll = -float(np.mean(flow.base.log_prob(val_data)))
         summary += f" (the base N(0, I) alone: {base_nll:.4f})"
     return summary
+
+
+def _worse_after_best(history):
+    """A warning when the last validation loss is worse than the best by more than the margin:
+    overfitting if the training loss kept falling meanwhile (the model learns the training points),
+    an unstable optimisation if it did not (it got worse on every point: the learning rate)."""
+    last, best = history.val_loss[-1], history.best_val_loss
+    if history.diverged or last <= best + max(OVERFIT_MARGIN, OVERFIT_MARGIN * abs(best)):
+        return ""
+    window = max(1, history.val_step[-1] - history.val_step[-2]) if len(history.val_step) > 1 else 1
+    before_best = history.train_loss[max(0, history.best_step - window):history.best_step]
+    kept = f"the best parameters (step {history.best_step}) were kept"
+    if not before_best:                              # no training losses to tell the cause by
+        return f"; WARNING: validation got worse after its best (last {last:.4f}); {kept}"
+    at_best, at_end = np.mean(before_best), np.mean(history.train_loss[-window:])
+    if at_end < at_best:
+        return (f"; WARNING: validation got worse after its best (last {last:.4f}) while the "
+                f"training loss kept falling ({at_best:.4f} -> {at_end:.4f}): the model overfits; "
+                f"{kept}; more training data or fewer steps (--patience) would help")
+    return (f"; WARNING: validation got worse after its best (last {last:.4f}) and the training "
+            f"loss did not fall ({at_best:.4f} -> {at_end:.4f}): the optimisation is unstable, not "
+            f"overfitting; the learning rate is the likely cause: try a "
+            f"smaller --lr; {kept}")

@@ -29,20 +29,16 @@ def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2
         lines.append(np.column_stack([np.full_like(line_t, value), low[1] + line_t * (high[1] - low[1])]))
     grid = np.concatenate(lines).astype(flow.dtype)                      # (2 L T, 2)
 
-    stages = [(input_label, points, grid)]
+    stages = [(input_label, "x", points, grid)]
     for k in range(len(flow.layers)):
         layer = flow.layers[k]
         points, _ = layer.forward(points)
         grid, _ = layer.forward(grid)
-        label = f"after layer {k + 1}: {type(layer).__name__}"
-        stages.append((label if k < len(flow.layers) - 1 else f"z = f(x) (layer {k + 1})",
-                       points, grid))
-    n_columns = min(max_columns, len(stages))
-    n_rows = int(np.ceil(len(stages) / n_columns))
-    fig, axes = plt.subplots(n_rows, n_columns, figsize=(3.0 * n_columns, 3.0 * n_rows), squeeze=False)
-    for ax in axes.flat[len(stages):]:
-        ax.axis("off")
-    for ax, (label, stage_points, stage_grid) in zip(axes.flat, stages):
+        last = k == len(flow.layers) - 1
+        label = f"z = f(x) (layer {k + 1})" if last else f"after layer {k + 1}: {type(layer).__name__}"
+        stages.append((label, "z" if last else f"y^{{({k + 1})}}", points, grid))
+    axes, fig = _panel_grid(len(stages), max_columns)
+    for ax, (label, letter, stage_points, stage_grid) in zip(axes, stages):
         for line in stage_grid.reshape(len(lines), len(line_t), 2):
             ax.plot(line[:, 0], line[:, 1], color="0.75", lw=0.5, zorder=1)
         ax.scatter(stage_points[:, 0], stage_points[:, 1], s=1.5, c=colors, cmap="viridis",
@@ -51,8 +47,10 @@ def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2
         ax.set_xlim(panel_low[0], panel_high[0])
         ax.set_ylim(panel_low[1], panel_high[1])
         ax.set_title(label, fontsize=8)
+        ax.set_xlabel(f"${letter}_1$", fontsize=7, labelpad=1)
+        ax.set_ylabel(f"${letter}_2$", fontsize=7, labelpad=1)
         ax.tick_params(labelsize=6)
-    final = axes.flat[len(stages) - 1]
+    final = axes[-1]
     angle = np.linspace(0.0, 2.0 * np.pi, CURVE_POINTS)
     for radius in (1, 2, 3):
         final.plot(radius * np.cos(angle), radius * np.sin(angle), "r--", lw=0.7, zorder=3)
@@ -63,3 +61,19 @@ def plot_layers(flow, data, out_dir="figures", filename="layers.png", n_points=2
                  "of N(0, I))", fontsize=10)
     fig.tight_layout()
     return save_figure(fig, out_dir, filename)
+
+
+def _panel_grid(count, max_columns):
+    """``count`` panels in rows of at most ``max_columns``, rows as even as possible and a shorter
+    last row centred: no empty slot. Returns (the axes in reading order, the figure)."""
+    n_rows = int(np.ceil(count / max_columns))
+    per_row = int(np.ceil(count / n_rows))
+    fig = plt.figure(figsize=(3.0 * per_row, 3.0 * n_rows))
+    grid = fig.add_gridspec(n_rows, 2 * per_row)                 # a panel spans two half-columns
+    axes = []
+    for index in range(count):
+        row, column = divmod(index, per_row)
+        in_row = min(per_row, count - row * per_row)
+        start = (per_row - in_row) + 2 * column                  # centre a shorter row
+        axes.append(fig.add_subplot(grid[row, start:start + 2]))
+    return axes, fig

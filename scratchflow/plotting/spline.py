@@ -60,7 +60,8 @@ def _repeat(knots, n):
 def plot_learned_spline(flow, data, out_dir="figures", filename="spline.png", layer_index=None):
     """Draw :func:`learned_spline`'s spline (top) over the histogram of its input (bottom).
 
-    Returns the path of the PNG written.
+    Returns the path of the PNG written. The figure counts layers and dimensions from 1, as
+    ``layers.png`` does (``layer_index`` is the 0-based position in ``flow.layers``).
     """
     index, dimension, knots, inputs = learned_spline(flow, data, layer_index)
     bound = knots.bound
@@ -78,11 +79,12 @@ def plot_learned_spline(flow, data, out_dir="figures", filename="spline.png", la
         top.plot([x_k - span, x_k + span], [y_k - slope * span, y_k + slope * span], color="C3",
                  lw=1)                                               # the slope δ_k at each knot
     top.set_ylabel(f"z_{dimension + 1} = Φ(x_{dimension + 1})")
-    top.set_title(f"layer {index}: the learned spline of dimension {dimension + 1}")
+    top.set_title(f"layer {index + 1} of {len(flow.layers)}: the learned spline of dimension "
+                  f"{dimension + 1}")                                # both counted from 1
     top.legend(loc="upper left", fontsize=8)
     bottom.hist(inputs, bins=80, range=(grid[0], grid[-1]), density=True, color="C2", alpha=0.6)
     for x_k in knots.x_knots[0]:
         bottom.axvline(x_k, color="C3", lw=0.5, alpha=0.6)
-    bottom.set_xlabel(f"x_{dimension + 1} (input of layer {index})")
+    bottom.set_xlabel(f"x_{dimension + 1} (input of layer {index + 1})")
     bottom.set_ylabel("data marginal")
     return save_figure(fig, out_dir, filename)
