@@ -34,8 +34,8 @@ class TorchLogit(torch.nn.Module):
 class TorchCoupling(torch.nn.Module):
     def __init__(self, layer):
         super().__init__()
-        self.cond, self.trans = torch.from_numpy(layer.cond_index), torch.from_numpy(layer.trans_index)
-        self.scale_bound, self.k = layer.scale_bound, len(layer.trans_index)
+        self.cond, self.trans = torch.from_numpy(layer.kept_index), torch.from_numpy(layer.moved_index)
+        self.scale_bound, self.k = layer.scale_bound, len(layer.moved_index)
         modules = []
         for module in layer.net.layers:
             if hasattr(module, "weight"):

@@ -17,8 +17,9 @@ from scratchflow_course.grading.namespaces import user_namespaces_work
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
-from tests.grading_fixtures.helpers import graded as point_tests
+from tests.grading_fixtures.helpers import task_tests as point_tests
 from tests.grading_fixtures.ordinary_user import give, make_checkout, ordinary_uid, run_as
+from scratchflow_course.questions import FILE as ANSWERS, write_answers
 from tests.grading_fixtures.plants import REGION, make_submission, replay_plant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -69,6 +70,7 @@ def graded(tmp_path_factory):
         release = str(tmp_path_factory.mktemp("filled") / "release")
         build_release(ROOT, os.path.join(ROOT, "exercises"), release)
         fill_from(release, ROOT, [task.id for task in HOMEWORK.tasks])
+        write_answers(release)
         folder = os.path.join(checkout, "submissions")
         values = {"@CHECKOUT@": checkout, "@ORIGINAL@": ROOT, "@PACKAGES@": packages}
         for name, start, plant in [("a_key", release, {"edits": []}),
@@ -77,7 +79,7 @@ def graded(tmp_path_factory):
                                    ("d_plants_pth", release, PLANTS_PTH),
                                    ("f_replays_public_values", os.path.join(ROOT, "exercises"),
                                     replay_plant(os.path.join(ROOT, "exercises", "tests", "expected"), HOMEWORK.tasks))]:
-            make_submission(start, HOMEWORK.files, plant, os.path.join(folder, name), values=values)
+            make_submission(start, HOMEWORK.files + [ANSWERS], plant, os.path.join(folder, name), values=values)
         os.makedirs(os.path.join(folder, "e_links_the_reference"))
         os.symlink(os.path.join(checkout, "scratchflow"), os.path.join(folder, "e_links_the_reference", "scratchflow"))
         give(checkout, uid)

@@ -129,8 +129,8 @@ def test_the_coupling_probes_use_one_non_contiguous_and_one_contiguous_mask():
     from scratchflow_course.homework.probes import CONTIGUOUS, _coupling
     default, _ = _coupling(PUBLIC, 7)
     contiguous, _ = _coupling(PUBLIC, 14, CONTIGUOUS)
-    assert not isinstance(default._trans_columns, slice)
-    assert isinstance(contiguous._trans_columns, slice) and isinstance(contiguous._cond_columns, slice)
+    assert not isinstance(default._moved_columns, slice)
+    assert isinstance(contiguous._moved_columns, slice) and isinstance(contiguous._kept_columns, slice)
 
 
 def test_the_example2_theory_probe_has_points_outside_the_domain_and_the_histogram_unequal_bins():

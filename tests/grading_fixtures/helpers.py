@@ -26,6 +26,11 @@ def graded(results):
     return [test for test in results["tests"] if test["max_score"] > 0]
 
 
+def task_tests(results):
+    """The tests of the code tasks: those that carry points, but for the questions part."""
+    return [test for test in graded(results) if test["tags"] != ["questions"]]
+
+
 def instructor_notes(results):
     """The text of the grader's notes for instructors (a test students never see)."""
     notes = [test for test in results["tests"] if test["visibility"] == "hidden" and not test["max_score"]]
