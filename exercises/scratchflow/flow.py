@@ -145,16 +145,12 @@ class Flow(Module):
         then the layers' unchecked passes (:class:`Compose` checks each layer's domain and finite
         output). Nothing is copied: the outputs stay inside the flow."""
         self.layers._check_domain(x)
-        if context is None:
-            return self.layers._forward(x)                        # (N, D), (N,)
         return self.layers._forward(x, context)                   # (N, D), (N,)
 
     def _layers_inverse(self, z, context=None):
         """The stack's inverse on a checked z (and context): the last layer's codomain, then the
         unchecked passes."""
         self.layers._check_codomain(z)
-        if context is None:
-            return self.layers._inverse(z)                        # (N, D), (N,)
         return self.layers._inverse(z, context)                   # (N, D), (N,)
 
     def _base_log_prob(self, z):

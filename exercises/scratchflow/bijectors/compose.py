@@ -115,7 +115,7 @@ class Compose(Bijector):
         layer = self.layers[k]
         if k > 0:
             _check_layer_domain(layer, k, x, "_check_domain", points_from_the_model=True)
-        z, log_det = layer._forward(x, context) if layer.context_dim else layer._forward(x)
+        z, log_det = layer._forward(x, context if layer.context_dim else None)
         check_finite_output(f"layer {k} ({type(layer).__name__})", z=z, log_det=log_det)
         return z, log_det
 
@@ -124,7 +124,7 @@ class Compose(Bijector):
         layer = self.layers[k]
         if k < len(self.layers) - 1:                           # the last layer's: by ``inverse``
             _check_layer_domain(layer, k, z, "_check_codomain", points_from_the_model=True)
-        x, log_det = layer._inverse(z, context) if layer.context_dim else layer._inverse(z)
+        x, log_det = layer._inverse(z, context if layer.context_dim else None)
         check_finite_output(f"layer {k} ({type(layer).__name__})", x=x, log_det=log_det)
         return x, log_det
 

@@ -83,7 +83,7 @@ class Example2Map(Bijector):
             row = int(np.argmax(x[:, 0] <= 0))
             raise ValueError(f"Example 2's map needs x1 > 0 (z1 = ln x1); row {row} has x1 = {x[row, 0]}")
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         x1 = x[:, 0]                                        # (N,) kept for the gradient pass
         # >>> task change_of_variables
         raise NotImplementedError('task change_of_variables (slide «Теорема о замене переменных; Пример 2 / Change of variables; Example 2»): Example2Map._forward is yours to write; the docstring above gives the formula and the contract')
@@ -99,7 +99,7 @@ class Example2Map(Bijector):
         # <<< task change_of_variables
         return grad_x
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         # >>> task change_of_variables
         raise NotImplementedError('task change_of_variables (slide «Теорема о замене переменных; Пример 2 / Change of variables; Example 2»): Example2Map._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task change_of_variables

@@ -45,14 +45,14 @@ class LowerTriangular(Bijector):
         self._forward_cache = None
         self._inverse_cache = None
 
-    def _forward(self, x):
+    def _forward(self, x, context=None):
         # >>> task triangular
         raise NotImplementedError('task triangular (slide «MAF: нижнетреугольная матрица, значение Якобиана / lower-triangular Jacobian and its determinant»): LowerTriangular._forward is yours to write; the docstring above gives the formula and the contract')
         # <<< task triangular
         self._forward_cache = Cache()          # nothing to keep (the gradient is the fixed matrix's)
         return z, log_det
 
-    def _inverse(self, z):
+    def _inverse(self, z, context=None):
         # >>> task triangular
         raise NotImplementedError('task triangular (slide «MAF: нижнетреугольная матрица, значение Якобиана / lower-triangular Jacobian and its determinant»): LowerTriangular._inverse is yours to write; the docstring above gives the formula and the contract')
         # <<< task triangular
