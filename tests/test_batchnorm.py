@@ -5,6 +5,7 @@ import pytest
 from scratchflow import Flow
 from scratchflow.bijectors import BatchNorm, Compose, ElementwiseAffine, set_training
 from scratchflow.checks import check_bijector, numerical_gradient, numerical_log_abs_det
+from scratchflow.train import fit
 
 
 def _layer(dim=3, seed=0, **options):
@@ -190,3 +191,14 @@ def test_default_layer_in_eval_mode_is_nearly_the_identity():
     z, log_det = BatchNorm(3).eval().forward(x)
     np.testing.assert_allclose(z, x / np.sqrt(1.0 + 1e-5), rtol=1e-14)
     np.testing.assert_allclose(log_det, -1.5 * np.log(1.0 + 1e-5), rtol=1e-9)
+
+
+def test_fit_leaves_a_batchnorm_in_the_mode_the_user_chose():
+    layer = BatchNorm(2, training=False)
+    flow = Flow([ElementwiseAffine(2), layer])
+    data = np.random.default_rng(0).normal(size=(64, 2))
+    fit(flow, data, data, steps=3, batch_size=32, progress=False)
+    assert not layer.training
+    layer.train(True)
+    fit(flow, data, data, steps=3, batch_size=32, progress=False)
+    assert layer.training

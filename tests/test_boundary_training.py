@@ -210,3 +210,10 @@ def test_a_batch_larger_than_the_data_means_full_batch_steps():
     full_batch_loss = flow.loss(DATA)
     history = fit(flow, DATA, steps=1, batch_size=1000, progress=False)
     np.testing.assert_allclose(history.train_loss[0], full_batch_loss, rtol=1e-12)   # all 20 rows
+
+
+def test_fit_with_a_non_optimizer_says_so():
+    flow = Flow([ElementwiseAffine(2)])
+    with pytest.raises(TypeError, match=r"optimizer must be None, 'adam', 'sgd' or an object with "
+                                        r"step\(\); got 42"):
+        fit(flow, np.zeros((4, 2)), steps=1, optimizer=42, progress=False)

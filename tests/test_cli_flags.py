@@ -1,4 +1,4 @@
-"""Issue 12, findings 1, 8 and 9: the command line checks every flag before work starts, and a
+"""The command line checks every flag before work starts, and a
 failed, diverged or interrupted run never replaces what --out already holds.
 
 The table: every bad flag ends with exit status 2 and ONE line on stderr that names the flag, with
@@ -91,7 +91,7 @@ def _parameters(path):
 
 
 def test_a_diverged_run_never_replaces_a_good_model(run_folder, tmp_path, capsys):
-    """Finding 1: the same run with --lr 1e6 diverges; model.npz and its history stay as they were."""
+    """The same run with --lr 1e6 diverges; model.npz and its history stay as they were."""
     out = tmp_path / "keep"
     assert main(["train", "--model", "maf", "--data", "moons", "--out", str(out)] + TINY) == 0
     kept = _parameters(out / "model.npz")
@@ -110,7 +110,7 @@ def test_a_diverged_run_never_replaces_a_good_model(run_folder, tmp_path, capsys
 
 
 def test_iaf_with_a_huge_learning_rate_stops_cleanly(tmp_path, capsys):
-    """Finding 2 from the command line: `--model iaf --lr 10` was a traceback that saved nothing
+    """From the command line: `--model iaf --lr 10` was a traceback that saved nothing
     (with this tiny tanh network it takes a larger rate to diverge)."""
     code = main(["train", "--model", "iaf", "--data", "moons", "--lr", "1e6",
                  "--out", str(tmp_path)] + TINY)
@@ -122,7 +122,7 @@ def test_iaf_with_a_huge_learning_rate_stops_cleanly(tmp_path, capsys):
 
 
 def test_ctrl_c_saves_the_best_model_so_far_and_says_where(tmp_path, monkeypatch, capsys):
-    """Finding 8: Ctrl-C during training keeps the run (beside a model already there)."""
+    """Ctrl-C during training keeps the run (beside a model already there)."""
     original = MaximumLikelihood.step
     calls = []
 
@@ -146,7 +146,7 @@ def test_ctrl_c_saves_the_best_model_so_far_and_says_where(tmp_path, monkeypatch
 
 
 def test_sample_of_an_overflowing_model_writes_no_nan(tmp_path):
-    """Finding 7/9: a model that overflows when sampling is an error (exit 1), not a NaN file."""
+    """A model that overflows when sampling is an error (exit 1), not a NaN file."""
     flow = build_model({"model": "maf", "dim": 2, "n_layers": 2, "hidden": [4]})
     for name, value in flow.params.items():
         if name.endswith("bias"):

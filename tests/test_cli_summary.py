@@ -63,3 +63,15 @@ def test_the_overfitting_margin_is_the_larger_of_a_tenth_of_a_nat_and_a_tenth_of
     assert not warns(0.5, 0.6) and warns(0.5, 0.61)            # exactly at 0.1 nat: no warning
     assert not warns(-5.0, -4.5) and warns(-5.0, -4.49)        # |best| = 5: margin 0.5
     assert not warns(3.0, 3.25) and warns(3.0, 3.31)           # best = 3: margin 0.3, not 0.1
+
+
+def test_the_summary_warns_when_validation_got_worse_than_its_best():
+    flow = Flow([ElementwiseAffine(2)])
+    val = np.zeros((4, 2))
+    worse = History(mode="data", val_step=[15, 300], val_loss=[1.2, 900.0], best_step=15,
+                    best_val_loss=1.2)
+    assert "WARNING: validation got worse after its best (last 900.0000)" in _summary(
+        flow, worse, None, val)
+    steady = History(mode="data", val_step=[15, 300], val_loss=[1.2, 1.25], best_step=15,
+                     best_val_loss=1.2)
+    assert "WARNING" not in _summary(flow, steady, None, val)

@@ -1,4 +1,4 @@
-"""Issue 12, findings 3-6: overflow is a DivergenceError naming the layer, each layer of a stack
+"""Overflow is a DivergenceError naming the layer, each layer of a stack
 checks its own domain, a shared layer is refused, and the caller cannot change what a gradient
 pass reads."""
 import numpy as np
@@ -74,7 +74,7 @@ def test_a_shared_layer_is_refused_at_construction():
 @pytest.mark.parametrize("case", REGISTRY, ids=lambda case: case.name)
 @pytest.mark.parametrize("direction", ["forward", "inverse"])
 def test_changing_returned_and_passed_arrays_does_not_change_the_gradient(case, direction):
-    """Finding 6: ``z, _ = layer.forward(x); z *= 2; x *= 2`` must leave ``backward`` as it was."""
+    """``z, _ = layer.forward(x); z *= 2; x *= 2`` must leave ``backward`` as it was."""
     layer = case.make(seed=3)
     x = case.batch(seed=4)
     if direction == "inverse":

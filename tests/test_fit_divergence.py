@@ -1,4 +1,4 @@
-"""Issue 12, finding 2 and the property: random stacks trained with random, absurd included,
+"""Random stacks trained with random, absurd included,
 learning rates either finish or stop cleanly with the last good parameters. ``fit`` never raises.
 
 The optimizer is wrapped so the test knows the parameters before every step; a stop must leave
@@ -79,7 +79,7 @@ def test_fit_finishes_or_stops_cleanly_with_the_last_good_parameters(kinds, log_
 
 
 def test_relu_maf_and_iaf_with_large_rates_never_crash_fit():
-    """Finding 2 as measured: ReLU, 5 layers, lr 0.03 to 3 crashed many MAF and IAF fits with a
+    """ReLU, 5 layers, lr 0.03 to 3 crashed many MAF and IAF fits with a
     ValueError blaming the data; reverse KL on u1 likewise. Every run must return a History."""
     stopped = 0
     with warnings.catch_warnings():

@@ -1,6 +1,6 @@
 """fit on a stack whose later layer has a restricted domain: when training moves the points the
 model makes out of that domain (a shift past a Logit's (0, 1)), fit stops cleanly and keeps the last
-good parameters, as it does on an overflow (issue 12: never an exception from fit)."""
+good parameters, as it does on an overflow (never an exception from fit)."""
 import warnings
 
 import numpy as np

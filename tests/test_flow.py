@@ -115,3 +115,19 @@ def test_flow_rejects_mismatched_parts():
         small_flow().backward()
     with pytest.raises(ValueError, match="x1 > 0"):
         Flow(Example2Map()).log_prob(np.array([[0.0, 1.0]]))
+
+
+@pytest.mark.filterwarnings("ignore::PendingDeprecationWarning")
+def test_np_matrix_input_is_a_plain_batch():
+    flow = Flow([ElementwiseAffine(2, log_scale=[0.5, -0.5])])
+    rows = [[0.1, 0.2], [0.3, 0.4], [0.5, 0.6]]
+    np.testing.assert_array_equal(flow.log_prob(np.matrix(rows)), flow.log_prob(np.array(rows)))
+    assert flow.log_prob(np.matrix(rows)).shape == (3,)
+
+
+def test_the_one_dimensional_hint_fits_the_dimension():
+    flow = Flow([ElementwiseAffine(2)])
+    with pytest.raises(ValueError, match=r"x.reshape\(1, -1\) for one sample of D=2 values"):
+        flow.log_prob(np.zeros(2))
+    with pytest.raises(ValueError, match=r"x.reshape\(-1, 1\) for one-dimensional data"):
+        Flow([ElementwiseAffine(1)]).log_prob(np.zeros(5))

@@ -1,4 +1,4 @@
-"""build_model names and the train command for the layers beyond the lecture (issue 15)."""
+"""build_model names and the train command for the layers beyond the lecture."""
 import os
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""load_model on broken and hostile files (issue 12, finding 7): every outcome is the identical
+"""load_model on broken and hostile files: every outcome is the identical
 model or a ModelFileError, within a bounded time per case (an alarm turns a hang into a failure).
 
 Cases: every truncation length (in steps), seeded single-bit flips over the whole file, and header
@@ -174,7 +174,7 @@ def test_some_bit_flips_leave_the_model_loadable(saved, tmp_path):
 
 @pytest.mark.parametrize("field", ["encrypted flag", "compression method"])
 def test_zip_method_and_flag_flips_are_model_file_errors(saved, tmp_path, field):
-    """Finding 7: these two fields escaped as NotImplementedError / an "encrypted" RuntimeError."""
+    """These two fields escaped as NotImplementedError / an "encrypted" RuntimeError."""
     original, data = saved
     path = tmp_path / "flipped.npz"
     records = [(b"PK\x03\x04", 6), (b"PK\x01\x02", 8)]          # local header, central directory

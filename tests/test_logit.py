@@ -69,3 +69,17 @@ def test_default_alpha_is_real_nvps_squeeze():
     with pytest.raises(ValueError, match="dim"):
         Logit(0)
     assert repr(layer) == "Logit(dim=2, alpha=0.05)"
+
+
+@pytest.mark.parametrize("y", [30.0, 36.0, 37.0, 40.0, 60.0, -40.0])
+def test_logit_inverse_backward_is_accurate_far_out(y):
+    """dx/dy = σ(y)σ(−y)/(1 − 2α) and dlog_det/dy = σ(−y) − σ(y), both exact in closed form."""
+    layer = Logit(1, alpha=0.05)
+    layer.inverse(np.array([[y]]))
+    t = np.exp(-abs(y))                                         # e^{-|y|}, no overflow
+    slope = t / (1.0 + t) ** 2 / 0.9                            # σ(y)σ(−y) / squeeze
+    np.testing.assert_allclose(layer.inverse_backward(np.ones((1, 1)), np.zeros(1)), [[slope]],
+                               rtol=1e-12)
+    expected = -np.sign(y) * (1.0 - t) / (1.0 + t)              # σ(−y) − σ(y)
+    np.testing.assert_allclose(layer.inverse_backward(np.zeros((1, 1)), np.ones(1)), [[expected]],
+                               rtol=1e-12)

@@ -9,6 +9,7 @@ from scratchflow.bijectors import ElementwiseAffine, Logit
 from scratchflow.data import load_dataset
 from scratchflow import realdata
 from scratchflow.realdata import SKLEARN_DATASETS, bits_per_dim, load_sklearn, standardization
+from scratchflow.realdata import sample_sklearn
 
 SIZES = {"digits": (1500, 297, 64), "wine": (142, 36, 13), "breast_cancer": (455, 114, 30)}
 
@@ -91,3 +92,10 @@ def test_logit_gaussian_beats_uniform_bits_per_dim_on_digits():
     test_nll = -flow.log_prob(test).mean()
     assert bits_per_dim(0.0, 64) == pytest.approx(np.log2(17))            # uniform on (0, 1)^64
     assert bits_per_dim(test_nll, 64) < np.log2(17) - 0.5
+
+
+@pytest.mark.parametrize("n", [2.5, "5", True])
+def test_sample_sklearn_takes_an_integer_count(n):
+    pytest.importorskip("sklearn")
+    with pytest.raises(TypeError, match="must be an integer"):
+        sample_sklearn("wine", n)

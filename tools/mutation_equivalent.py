@@ -59,9 +59,6 @@ EQUIVALENT = [
     ("scratchflow/checks/numerical.py", "return relative_error(analytic, numeric, eps=max(1e-12, 1e-4 * scale))",
      "1e-12", "2e-12", "both callers (check_bijector, check_module) pass scale = 1 + a sum of absolute "
      "values >= 1, so 1e-4 * scale >= 1e-4 always exceeds the floor"),
-    ("scratchflow/optim.py", "if shrink != 1.0:", "1.0", "2.0",
-     "shrink = 1 - lr * weight_decay <= 1 is never 2, and the extra multiplication by exactly 1.0 "
-     "leaves every float (0, -0, NaN too) unchanged"),
 ]
 
 _ROOT_ROW = ("a row whose F is exactly 0 at alpha is marked done in that same step (|F| = 0 <= its "
@@ -236,21 +233,10 @@ EQUIVALENT += [
      "none: each output is np.asarray of a probe's numbers or an error text (a unicode array); "
      "tests/test_homework.py loads every probe's output of every variant this way"),
 ]
-_PLACEHOLDER = ("a placeholder until the first add_param / add_child, whose _pack replaces both "
-                "arrays; before that (and in a module that never gets a parameter) it is read only "
-                "as `is None` and `.base` (None for a new array of any size) and filled by "
-                "zero_grad: params, grads, num_params, save_model and the optimizer read the "
-                "parameter dicts, never this array's size")
 _EMPTY_BLOCK = ("stop == start is an empty block of hidden units: the (N, k) @ (k, 0) product, the "
                 "activation of an (N, 0) array and the write to hidden[:, start:start] change no "
                 "value, and the backward steps read a block's cache only where stop > start")
 EQUIVALENT += [
-    ("scratchflow/nn/module.py",
-     "self._flat_params = np.zeros(0)    # (P,) this subtree's parameters; None: not one buffer",
-     "0", "1", _PLACEHOLDER),
-    ("scratchflow/nn/module.py",
-     "self._flat_grads = np.zeros(0)     # (P,) their gradients, same layout", "0", "1",
-     _PLACEHOLDER),
     ("scratchflow/nn/made_sweep.py",
      "if stop > start:                                          # units in (done, degree]?",
      ">", ">=", _EMPTY_BLOCK),

@@ -62,10 +62,11 @@ class Module:
         return module
 
     def modules(self):
-        """This module and every module below it, depth first, parents before their children."""
-        yield self
+        """A list of this module and every module below it, depth first, parents before children."""
+        found = [self]
         for child in self._children.values():
-            yield from child.modules()
+            found += child.modules()
+        return found
 
     def _collect(self, kind):
         """This module's ``kind`` arrays (a dict attribute) and its children's, under dotted names."""
