@@ -126,8 +126,8 @@ CONTIGUOUS = (1, 1, 0, 0, 0)
 
 def coupling_contiguous(seed):
     """Both passes with a contiguous mask, and what each keeps for its gradient pass (the
-    ``exp_s``/``exp_neg_s``, ``scale_log`` and ``x_r`` the region defines): a z that shares memory
-    with x overwrites x_r."""
+    ``exp_scale``/``exp_neg_scale``, ``log_scale`` and ``x_moved`` the region defines): a z that
+    shares memory with x overwrites x_moved."""
     layer, rng = _coupling(seed, 14, CONTIGUOUS)
     z, log_det = layer.forward(rng.uniform(-2, 2, (6, 5)))
     x, log_det_inv = layer.inverse(rng.uniform(-2, 2, (6, 5)))
