@@ -80,3 +80,18 @@ def test_train_on_wine_says_whether_it_kept_the_gaussian(tmp_path, capsys, flags
     assert status == 0
     said = "validation gain over the data's Gaussian" in capsys.readouterr().err
     assert said == whitened
+
+
+def test_train_reports_the_gaussian_it_kept_as_its_best(tmp_path, capsys):
+    """Three steps cannot beat the data's Gaussian by two standard errors, so train keeps the
+    start: the summary and history.json then name step 0 and the start's validation NLL, the
+    model that model.npz holds, not the trained flow's figures."""
+    import json
+    assert main(["train", "--data", "wine", "--model", "realnvp", "--layers", "2", "--hidden", "8",
+                 "--steps", "3", "--no-progress", "--no-figures", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr()
+    assert "kept the starting Gaussian" in out.err
+    with open(tmp_path / "history.json") as handle:
+        history = json.load(handle)
+    assert history["best_step"] == 0
+    assert f"{history['best_val_loss']:.4f} nats at step 0" in out.out

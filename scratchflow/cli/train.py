@@ -130,7 +130,7 @@ def run_train(args):
                       seed=args.seed, patience=args.patience, progress=not args.no_progress,
                       context=contexts[0], val_context=contexts[1])
     if start is not None and not history.stopped.startswith("interrupted"):
-        _keep_gaussian_unless_better(flow, start)
+        _keep_gaussian_unless_better(flow, start, history)
     if args.data in IMAGE_SHAPES:                    # pixels: bits per dimension, the headline
         history.val_bits_per_dim = [bits_per_dim(loss, flow.dim) for loss in history.val_loss]
     set_training(flow, False)                        # figures: BatchNorm with running averages
@@ -140,13 +140,17 @@ def run_train(args):
         fail("train", f"could not write the results into {args.out}: {error}")
 
 
-def _keep_gaussian_unless_better(flow, start):
+def _keep_gaussian_unless_better(flow, start, history):
     """Tabular data: keep the training only if its validation gain over the starting Gaussian is
-    more than two standard errors (docs/real_data.md); say which was kept."""
+    more than two standard errors (docs/real_data.md); say which was kept. When the Gaussian is
+    kept, the history's best is the start's (step 0), so the summary and history.json report the
+    model that is saved."""
     kept, gain, error = keep_start_unless_better(flow, start)
     verdict = "kept the trained flow" if kept else "kept the starting Gaussian N(mean, cov)"
     print(f"validation gain over the data's Gaussian: {gain:.4f} ± {error:.4f} nats per row; "
           f"{verdict}", file=sys.stderr)
+    if not kept:
+        history.best_step, history.best_val_loss = 0, float(-start.val_log_prob.mean())
 
 
 def _check_flags(args):
