@@ -63,10 +63,10 @@ def _fail(command, message):
 
 def _run_grade(args):
     from scratchflow_course.grading.paths import default_source
-    if not os.path.isdir(args.submission):
-        return _fail("grade", f"no folder {args.submission!r} to grade")
     from scratchflow_course.homework.build import course_root
     course_root(args.source or default_source())           # one line and exit 2 when it is missing
+    if not os.path.isdir(args.submission):
+        return _fail("grade", f"no folder {args.submission!r} to grade")
     from scratchflow_course.grading.grader import grade_all, grade_to_file
     if args.all:
         csv_path = args.results or "scores.csv"
