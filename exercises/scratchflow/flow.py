@@ -36,10 +36,15 @@ with the same base p_z, and generation draws z ~ p_z and returns f^{-1}(z; c). c
 transformed, so the log-dets are the unconditional formulas evaluated at the given c. The loss's
 gradient reaches c through the conditioners only: :meth:`Flow.context_gradient` returns dL/dc
 (m, C) of the latest :meth:`Flow.backward`, for an encoder in front of the flow.
+
+BLAS threads: the public passes run with one BLAS thread (:mod:`scratchflow.blas`: a small flow's
+matrices are too small for threads to pay), so a loop written out as on the slide runs at ``fit``'s
+speed; ``scratchflow.blas.set_blas_threads(None)`` opts out.
 """
 import numpy as np
 
 from scratchflow.bijectors.base import Bijector
+from scratchflow.blas import limited_blas
 from scratchflow.bijectors.compose import Compose
 from scratchflow.distributions import StandardNormal
 from scratchflow.divergence import check_finite_output
@@ -89,6 +94,7 @@ class Flow(Module):
         self._grad_context = None      # dL/dc (m, C) of the latest backward of a conditional flow
         pack_parameters(self)          # one flat array for the optimizer (nn/flat_buffer.py)
 
+    @limited_blas
     def log_prob(self, x, context=None):
         """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array.
 
@@ -100,6 +106,7 @@ class Flow(Module):
         check_finite_output("Flow.log_prob (the base density at the flow's z)", log_prob=log_px)
         return log_px
 
+    @limited_blas
     def sample(self, n, rng=None, context=None):
         """Generation algorithm (slide «Алгоритм генерации»): z ~ p_z, x = f⁻¹(z); returns x (n, D).
 
@@ -120,6 +127,7 @@ class Flow(Module):
         # <<< task generation
         return x
 
+    @limited_blas
     def loss(self, x, context=None):
         """L = −(1/m) Σ_i [log p_z(f(x_i)) + log|det ∂f/∂x_i|] on the minibatch x (m, D), m >= 1.
 
@@ -168,6 +176,7 @@ class Flow(Module):
                              f"row; {type(self.base).__name__} returned {np.shape(log_pz)}")
         return log_pz
 
+    @limited_blas
     def backward(self):
         """Add dL/dθ of the latest :meth:`loss` into ``grads``; return dL/dx (m, D).
 
@@ -196,6 +205,7 @@ class Flow(Module):
                                "loss_and_grad(x, context)) of the latest loss")
         return self._grad_context.copy()
 
+    @limited_blas
     def loss_and_grad(self, x, context=None):
         """Zero the gradients, compute L on x (given ``context`` (m, C) for a conditional flow),
         fill ``grads`` with dL/dθ; return L (a float). dL/dc: :meth:`context_gradient`."""
@@ -219,6 +229,7 @@ class Flow(Module):
                              f"for: pass one row per sample, or one (C,) context for all")
         return context
 
+    @limited_blas
     def reverse_kl(self, target, z):
         """KL(q || p*) + const estimated on given base draws z (n, D); returns ``(loss, x)``.
 
@@ -242,6 +253,7 @@ class Flow(Module):
                              f"sample; got {np.shape(log_target)}")
         return float(np.mean(log_q - log_target)), x
 
+    @limited_blas
     def reverse_kl_loss_and_grad(self, target, n, rng=None):
         """Zero the gradients, estimate KL(q || p*) + const on n samples, fill ``grads``; return it.
 

@@ -60,6 +60,12 @@ class MaximumLikelihood:
         with evaluation_mode(self.flow):
             return float(-np.mean(self.flow.log_prob(self.val_data)))
 
+    def baseline(self):
+        """The loss of the base distribution alone (an untrained flow at the identity): the NLL
+        −mean log p_z(x) of ``val_data`` (of ``data`` without validation)."""
+        rows = self.data if self.val_data is None else self.val_data        # (V, D)
+        return float(-np.mean(self.flow.base.log_prob(rows)))
+
 
 class ConditionalLikelihood(MaximumLikelihood):
     """Maximum likelihood of a conditional flow (beyond the lecture): row i of ``data`` comes with
@@ -121,6 +127,12 @@ class ReverseKL:
     def evaluate(self):
         with evaluation_mode(self.flow):
             return self.flow.reverse_kl(self.target, self.val_z)[0]      # on fixed draws (V, D)
+
+    def baseline(self):
+        """The loss of the base distribution alone (q = p_z, the flow at the identity): the same
+        estimate mean_i [log p_z(z_i) − log p*(z_i)] on the fixed draws."""
+        log_target = np.asarray(self.target.log_prob(self.val_z), dtype=float)  # (V,)
+        return float(np.mean(self.flow.base.log_prob(self.val_z) - log_target))
 
 
 @contextlib.contextmanager

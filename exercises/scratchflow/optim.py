@@ -20,6 +20,7 @@ per-parameter step size.
 """
 import numpy as np
 
+from scratchflow.blas import limited_blas
 from scratchflow.input_checks import FLOAT_DTYPES, check_number
 from scratchflow.nn.flat_buffer import flat_pairs
 
@@ -103,6 +104,7 @@ class SGD(_Optimizer):
         self.momentum = check_number(momentum, "momentum", 0.0, 1.0, high_open=True)
         self.velocity = [np.zeros_like(grad) for _, grad in self.pairs]      # v, one per pair
 
+    @limited_blas
     def step(self):
         """Update the parameters in place; return the gradient norm before clipping."""
         grads, norm = self._gradients()
@@ -167,6 +169,7 @@ class Adam(_Optimizer):
         self.first_moment = [np.zeros_like(grad) for _, grad in self.pairs]    # m, one per pair
         self.second_moment = [np.zeros_like(grad) for _, grad in self.pairs]   # v
 
+    @limited_blas
     def step(self):
         """Update the parameters in place; return the gradient norm before clipping."""
         grads, norm = self._gradients()
