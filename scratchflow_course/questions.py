@@ -6,9 +6,11 @@ inputs follow from s, so two students' answers differ unless their seeds do not,
 answer file carries its seed with it. The grader recomputes each answer for the submitted s with
 the reference library: the log-det of Example 2 at a point, the log|det| of a triangular map, the
 number of conditioner passes of MAF and IAF in each direction at a dimension D, Adam's first step
-(bias correction), and the best validation NLL that ``scratchflow train`` reaches on two moons
+(bias correction), the best validation NLL that ``scratchflow train`` reaches on two moons
 with a fixed budget (the grader trains the reference library with the same command and seed: a
-correct program gives that number to rounding; a wrong one does not come near it).
+correct program gives that number to rounding; a wrong one does not come near it), and what two
+panels of that run's ``layers.png`` show (which coordinate a coupling moved; the grader reads the
+masks of the same command's model).
 
 The file is read as data only (``key: value`` lines); nothing in it is executed. No file, no seed,
 or an answer that cannot be read scores 0 for that part only.
@@ -24,7 +26,8 @@ from scratchflow_course.grading.spec import Check, Task
 
 FILE = "answers.txt"
 NLL_BAND = 0.05          # nats: a correct program matches the reference to rounding, a wrong one is off by more
-TRAIN = ("--model realnvp --data moons --steps 300 --layers 4 --hidden 16 --n-train 1000 --n-val 500 "
+LAYERS = 4               # q5's Real-NVP: couplings, the panels q6 asks about
+TRAIN = (f"--model realnvp --data moons --steps 300 --layers {LAYERS} --hidden 16 --n-train 1000 --n-val 500 "
          "--no-progress --no-figures")
 
 
@@ -46,16 +49,32 @@ def _adam(s):
     return -0.01 * (1 + s % 9)
 
 
-@functools.lru_cache(maxsize=64)
-def _nll(s):
-    """The best validation NLL of ``scratchflow train TRAIN --seed s`` on the reference library:
-    the command's own flags, data, model and ``fit`` call, without writing files."""
-    import warnings
-    from scratchflow.cli import build_parser          # local imports: q5 only, the whole library
+def _run_setup(s):
+    """``(args, train_data, val_data, flow)`` of ``scratchflow train TRAIN --seed s`` on the
+    reference library: the command's own flags, data and model, nothing written."""
+    from scratchflow.cli import build_parser          # local imports: q5 and q6 only, the whole library
     from scratchflow.cli.train import _setup
-    from scratchflow.train import fit
     args = build_parser().parse_args(["train", *TRAIN.split(), "--seed", str(s), "--out", os.devnull])
     _, train_data, val_data, flow, _ = _setup(args)
+    return args, train_data, val_data, flow
+
+
+def _panels(s):
+    """The layers ``1 + s mod L`` and ``1 + (s // L) mod L`` of q5's Real-NVP (L = :data:`LAYERS`), and
+    the coordinate (1 or 2) each moves: what its panel of ``layers.png`` shows changing."""
+    layers = _run_setup(s)[3].layers
+    if len(layers) != LAYERS:
+        raise ValueError(f"q5's command builds {len(layers)} layers, q6 asks about {LAYERS}")
+    return [int(layers[k].moved_index[0]) + 1 for k in (s % LAYERS, (s // LAYERS) % LAYERS)]
+
+
+@functools.lru_cache(maxsize=64)
+def _nll(s):
+    """The best validation NLL of ``scratchflow train TRAIN --seed s`` on the reference library
+    (the command's own ``fit`` call)."""
+    import warnings
+    from scratchflow.train import fit
+    args, train_data, val_data, flow = _run_setup(s)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train_data, val_data, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
@@ -74,6 +93,12 @@ QUESTIONS = [
               "g = 1 + (s mod 4): θ after the first step.", "number", _adam),
     ("q5", 3, f"Run `scratchflow train {TRAIN} --seed s --out run` with your code: the best validation NLL it "
               f"prints (nats). Accepted within ±{NLL_BAND} of what a correct program gives.", "band", _nll),
+    ("q6", 3, "Run q5's command without `--no-figures` and open run/layers.png: the panel of layer k ('after "
+              f"layer k', the last 'z = f(x) (layer {LAYERS})') shows the points and the grid after the k-th "
+              "coupling. Against the panel before it, which coordinate did layer k move (1: the horizontal "
+              f"y₁, 2: the vertical y₂)? Answer for k = 1 + (s mod {LAYERS}), then for k = 1 + ((s div "
+              f"{LAYERS}) mod {LAYERS}): two integers, comma-separated.",
+     "integers", _panels),
 ]
 
 

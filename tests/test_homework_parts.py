@@ -79,6 +79,42 @@ def test_strip_stubs_code_regions_and_keeps_the_students_part_of_docstrings():
                          "contract')\n    # <<< task b\n")
 
 
+OMITTED_CODE = '''"""Module.
+
+# >>> task omitted
+the sibling's derivation
+# <<< task omitted
+"""
+
+
+def g(x):
+    # >>> task b
+    return 2 * x
+    # <<< task b
+
+
+def f(x):
+    # >>> task omitted
+    y = x + 1
+    # <<< task omitted
+    return y
+'''
+
+
+def test_strip_leaves_omitted_regions_out_markers_and_all_and_splice_never_fills_them():
+    stub = strip(OMITTED_CODE, {"b": "Slide B"}, "m.py")
+    assert "omitted" not in stub and "derivation" not in stub and "y = x + 1" not in stub
+    assert stub.startswith('"""Module.\n\n(Not part of the homework release; it is in the public library.)\n"""\n')
+    assert stub.endswith("def f(x):\n    raise NotImplementedError('f is not part of the homework release; it is "
+                         "in the public library')\n    return y\n")
+    spliced = splice(stub, OMITTED_CODE.replace("return 2 * x", "return 3 * x"), "b")
+    namespace = {}
+    exec(spliced, namespace)
+    assert namespace["g"](1) == 3
+    with pytest.raises(NotImplementedError, match="f is not part of the homework release"):
+        namespace["f"](1)
+
+
 def test_splice_takes_one_tasks_code_regions_and_nothing_else():
     stub = strip(TWO_TASKS, {"a": "A", "b": "B"})
     submitted = TWO_TASKS.replace("y = x + 1", "y = x + 10").replace("return 2 * x", "return 3 * x") \

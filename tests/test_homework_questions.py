@@ -50,13 +50,14 @@ def test_right_answers_score_and_the_answers_depend_on_the_seed(tmp_path):
     ("q3", "1, 1, 1, 1"),                 # one pass each
     ("q4", "-0.0316"),                    # Adam without bias correction
     ("q5", "2.53"),                       # the base alone: nothing learnt
+    ("q6", "1, 1"),                       # the conditioning coordinate read as the moved one
     ("q1", "not a number"),
 ])
 def test_a_wrong_or_unreadable_answer_scores_zero_for_that_question_only(key, wrong, tmp_path):
     questions.write_answers(str(tmp_path), 1234)
     set_answer(str(tmp_path / questions.FILE), key, wrong)
     got, entries = score(tmp_path)
-    assert got == pytest.approx(12)
+    assert got == pytest.approx(15 - 15 / len(questions.QUESTIONS))
     assert [e["check"].name for e in entries if not e["passed"]] == [key]
 
 
@@ -79,7 +80,7 @@ def gradescope_image(tmp_path_factory):
 @pytest.mark.parametrize("answers", ["right", "wrong", "absent"])
 def test_gradescope_grades_the_questions_part_only(answers, gradescope_image, tmp_path):
     """The key's tasks with a right, a wrong (q3 and q5) and no answers file: the tasks keep their
-    85 points every time; the questions give 15, 9 and 0."""
+    85 points every time; the questions give 15, 15 less two questions' share, and 0."""
     image, env = gradescope_image
     key = make_submission(ROOT, FILES, {"edits": []}, str(tmp_path / "key"))
     files = list(FILES)
@@ -93,5 +94,6 @@ def test_gradescope_grades_the_questions_part_only(answers, gradescope_image, tm
     part = [t for t in results["tests"] if t.get("tags") == ["questions"]]
     tasks = sum(t["score"] for t in results["tests"] if t not in part)
     assert len(part) == len(questions.QUESTIONS) and tasks == pytest.approx(85), log[-3000:]
-    assert sum(t["score"] for t in part) == pytest.approx({"right": 15, "wrong": 9, "absent": 0}[answers])
+    wrong = 15 - 2 * 15 / len(questions.QUESTIONS)
+    assert sum(t["score"] for t in part) == pytest.approx({"right": 15, "wrong": wrong, "absent": 0}[answers])
     assert results["max_score"] == pytest.approx(100)

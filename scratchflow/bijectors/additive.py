@@ -102,32 +102,40 @@ class AdditiveCoupling(Bijector):
         return self._keep_context_gradient(grad_in, len(self.kept_index))  # (N, d)
 
     def _forward(self, x, context=None):
+        # >>> task omitted
         shift, trace = self._shift(x[:, self.kept_index], context)         # (N, k)
         z = x.copy()                                                       # (N, D): z_c = x_c
         z[:, self.moved_index] += shift
         self._forward_cache = Cache(net=trace)
         return z, np.zeros(x.shape[0], dtype=x.dtype)
+        # <<< task omitted
 
     def _backward(self, grad_z, grad_log_det):
+        # >>> task omitted
         cache = self._read_cache("forward")
         grad_z_moved = grad_z[:, self.moved_index]                          # (N, k)
         grad_x = grad_z.copy()                                             # (N, D)
         grad_x[:, self.kept_index] += self._kept_gradient(cache.net, grad_z_moved)
         return grad_x
+        # <<< task omitted
 
     def _inverse(self, z, context=None):
+        # >>> task omitted
         shift, trace = self._shift(z[:, self.kept_index], context)         # (N, k)
         x = z.copy()                                                       # (N, D): x_c = z_c
         x[:, self.moved_index] -= shift
         self._inverse_cache = Cache(net=trace)
         return x, np.zeros(z.shape[0], dtype=z.dtype)
+        # <<< task omitted
 
     def _inverse_backward(self, grad_x, grad_log_det):
+        # >>> task omitted
         cache = self._read_cache("inverse")
         grad_x_moved = grad_x[:, self.moved_index]                          # (N, k)
         grad_z = grad_x.copy()                                             # (N, D)
         grad_z[:, self.kept_index] += self._kept_gradient(cache.net, -grad_x_moved)
         return grad_z
+        # <<< task omitted
 
     def __repr__(self):
         mask = "".join(str(int(m)) for m in self.mask)

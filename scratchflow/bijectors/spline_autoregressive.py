@@ -12,6 +12,7 @@ spline: the conditioner reads x, so density is one pass and sampling D passes, a
 Gradient of forward (g = dL/dz, h = dL/dlog_det): the spline's pass gives the direct
 dL/dx_d = g_d Φ' + h ℓ_x and dL/dθ; then dL/dx += MADE-backward(dL/dθ).
 
+# >>> task omitted
 Gradient of the inverse: exactly as for MAF (:mod:`scratchflow.bijectors.autoregressive`), x solves
 forward(x) = z, so dL/dz = u with  J_fᵀ u + h ∇ℓ = g,  i.e. forward's own gradient pass fed with
 (u, h) must return g. That pass is diag(Φ') u + h ℓ_x + MADE-VJP(dL/dθ(u, h)), triangular in the
@@ -20,6 +21,7 @@ ordering, so back-substitution, last dimension first:
     u_d = (g_d − h ℓ_x,d − c_d) / Φ'_d,       c = MADE.input_gradient(dL/dθ(u, h)),
 
 and dL/dθ_MADE = −MADE-backward(dL/dθ(u, h)): D − 1 input-gradient passes and one backward.
+# <<< task omitted
 
 Legend: θ -> ``params`` (N, D, 3K − 1); Φ' -> ``derivative``; ℓ_x -> ``log_det_slope``.
 """
@@ -110,6 +112,7 @@ class SplineAutoregressive(Bijector):
         return grad_direct.reshape(grad_z.shape) + self._keep_context_gradient(grad_in, self.dim)
 
     def _inverse(self, z, context=None):
+        # >>> task omitted
         x = np.zeros_like(z)                                          # (N, D) one column per pass
         for d in self.order[:-1]:
             params = self._conditioner(x, context)[0]                 # column d reads x before d
@@ -121,8 +124,10 @@ class SplineAutoregressive(Bijector):
         x_flat, log_det, spline_cache = rq_inverse(z.ravel(), self._knots(params))   # (N·D,)
         self._inverse_cache = Cache(made=made_cache, spline=spline_cache)
         return x_flat.reshape(z.shape), log_det.reshape(z.shape).sum(axis=1)
+        # <<< task omitted
 
     def _inverse_backward(self, grad_x, grad_log_det):
+        # >>> task omitted
         cache = self._read_cache("inverse")
         n = grad_x.shape[0]
         per_coordinate = np.repeat(grad_log_det, self.dim)            # (N·D,)
@@ -148,6 +153,7 @@ class SplineAutoregressive(Bijector):
         if self.context_dim:
             self._keep_context_gradient(grad_in, self.dim)            # grad_context (N, C)
         return adjoint
+        # <<< task omitted
 
     def __repr__(self):
         return (f"SplineAutoregressive(dim={self.dim}, bins={self.bins}, bound={self.bound}, "

@@ -96,10 +96,12 @@ class Whitening(Bijector):
         return centered @ weight.T, np.full(len(x), self.log_scale.sum(), dtype=x.dtype)
 
     def _backward(self, grad_z, grad_log_det):
+        # >>> task omitted
         cache = self._read_cache("forward")
         grad_x = grad_z @ cache.weight                                        # (N, D)
         self._add_grads(grad_z.T @ cache.centered, -grad_x.sum(axis=0), grad_log_det.sum())
         return grad_x
+        # <<< task omitted
 
     def _inverse(self, z, context=None):
         weight = self.weight()
@@ -108,10 +110,12 @@ class Whitening(Bijector):
         return centered + self.loc, np.full(len(z), -self.log_scale.sum(), dtype=z.dtype)
 
     def _inverse_backward(self, grad_x, grad_log_det):
+        # >>> task omitted
         cache = self._read_cache("inverse")
         grad_z = solve_triangular(cache.weight, grad_x.T, trans="T", lower=True).T   # (N, D)
         self._add_grads(-grad_z.T @ cache.centered, grad_x.sum(axis=0), -grad_log_det.sum())
         return grad_z
+        # <<< task omitted
 
     def __repr__(self):
         return f"Whitening(dim={self.dim}, initialized={bool(self.initialized)})"

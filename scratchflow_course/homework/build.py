@@ -28,7 +28,7 @@ import zipfile
 import numpy as np
 
 from scratchflow_course.homework import all_probes
-from scratchflow_course.homework.regions import RegionError, find_regions, read_prompts, strip
+from scratchflow_course.homework.regions import OMITTED, RegionError, find_regions, read_prompts, strip
 from scratchflow_course.homework.shipped_probes import shipped_probes
 from scratchflow_course.homework.verdict import seal
 from scratchflow_course.homework.worker import run_variants
@@ -75,6 +75,8 @@ def load_homework(root):
     found = {}
     for relative, text in region_files(root).items():
         for region in find_regions(text, relative):
+            if region.task == OMITTED:
+                continue
             if region.task not in tasks:
                 raise RegionError(f"{relative}:{region.begin + 1}: task {region.task!r} is not in homework.json")
             if region.is_code:           # a docstring region may stand in a file the task does not ask for

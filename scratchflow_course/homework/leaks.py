@@ -13,7 +13,11 @@ matches. Three searches, each over every ``.py`` file of the release:
   modules and attributes kept (``np.log(np.abs(np.diag(V)))`` is a key expression; ``V * V + V``
   is everyone's);
 
-and, for the hints: every line of every hint (at least :data:`HINT_CHARS` characters) searched
+A region of the pseudo-task ``omitted`` (library code the release leaves out, see
+:mod:`~scratchflow_course.homework.regions`) is searched for in its own file only: put back, it is
+found.
+
+And, for the hints: every line of every hint (at least :data:`HINT_CHARS` characters) searched
 in every file of the release, as text. The stubs (``raise NotImplementedError(...)``) are the
 release's own and match nothing of a region.
 """
@@ -25,6 +29,8 @@ import keyword
 import os
 import textwrap
 import tokenize
+
+from scratchflow_course.homework.regions import OMITTED
 
 STATEMENTS, TOKENS, KEY_NODES, HINT_CHARS = 5, 40, 7, 24
 KEPT_NAMES = {"np", "numpy", "scipy", "math"}       # modules: a key expression keeps their names
@@ -121,8 +127,26 @@ def reference_regions(root):
     """Every code region of the library under ``root``, as a :class:`Region`."""
     from scratchflow_course.homework.build import region_files       # local import: build imports this
     from scratchflow_course.homework.regions import find_regions      # module's callers' modules
-    return [Region(r.task, path, r.function, "".join(r.body))
-            for path, text in region_files(root).items() for r in find_regions(text, path) if r.is_code]
+    found = []
+    for path, text in region_files(root).items():
+        regions = find_regions(text, path)
+        found += [Region(r.task, path, r.function, "".join(r.body)) for r in regions if r.is_code]
+        omitted = [region for region in found if region.task == OMITTED and region.path == path]
+        if omitted:
+            rest = Release.of_text(_without(text, [r for r in regions if r.task == OMITTED]))
+            for region in omitted:            # what the file says outside them is no put-back
+                region.statements -= set(rest.statements)
+                region.tokens -= set(rest.tokens)
+                region.keys -= set(rest.expressions)
+    return found
+
+
+def _without(text, regions):
+    """``text`` with each of ``regions``' lines (markers included) replaced by ``pass``."""
+    lines = text.splitlines(keepends=True)
+    for region in sorted(regions, key=lambda r: r.begin, reverse=True):
+        lines[region.begin:region.end + 1] = [region.indent + ("pass\n" if region.is_code else "\n")]
+    return "".join(lines)
 
 
 class Release:
@@ -136,6 +160,17 @@ class Release:
                 path = os.path.join(where, name)
                 with open(path, "rb") as handle:
                     self.files[os.path.relpath(path, folder)] = handle.read().decode("utf-8", "replace")
+        self._fingerprint()
+
+    @classmethod
+    def of_text(cls, text, relative="<file>.py"):
+        """The fingerprints of one Python text."""
+        release = cls.__new__(cls)
+        release.files = {relative: text}
+        release._fingerprint()
+        return release
+
+    def _fingerprint(self):
         self.statements, self.tokens, self.expressions = {}, {}, {}
         for relative, text in self.files.items():
             if not relative.endswith(".py"):
@@ -176,6 +211,8 @@ def find_leaks(release_folder, regions, hints, keys=None, allowed=()):
                                    ("tokens", region.tokens, release.tokens),
                                    ("key expression", region.keys | extra, release.expressions)):
             places = sorted({theirs[window] for window in mine if window in theirs})
+            if region.task == OMITTED:
+                places = [place for place in places if place.replace(os.sep, "/") == region.path]
             leaks += [f"{kind}: {region!r} in {place}" for place in places
                       if (region.task, place.replace(os.sep, "/")) not in allowed]
     for hint in hints:

@@ -16,6 +16,11 @@ is course data (``solutions/prompts/<task>.md``, see :func:`strip`), after a ``#
 line, so that the kind stays visible in a submitted file. Markers carry the task id; a task may
 own regions in several files.
 
+A region of the pseudo-task ``omitted`` (:data:`OMITTED`) marks library code or text that belongs
+to no task but answers one (a sibling layer's gradient pass, a loop a task asks for): the release
+drops its markers and keeps one line in its place (:func:`omitted_line`; in a docstring,
+:data:`OMITTED_TEXT`). It is never spliced.
+
 The grader takes a student's code regions of one task from the files they submit and splices them
 into the stubbed library (:func:`splice`); docstring regions are never taken from a submission.
 The module-level imports a student adds to a task file come with the regions (the grader then
@@ -28,6 +33,8 @@ import threading
 BEGIN = re.compile(r"^(\s*)# >>> task ([a-z0-9_]+)\s*$")
 STUDENT = re.compile(r"^\s*# --- student\s*$")
 END = re.compile(r"^\s*# <<< task ([a-z0-9_]+)\s*$")
+OMITTED = "omitted"          # the pseudo-task of library code the release leaves out
+OMITTED_TEXT = "(Not part of the homework release; it is in the public library.)\n"
 
 
 _PARSE_LOCK = threading.Lock()
@@ -165,13 +172,23 @@ def stub_line(region, slide):
     return f"{region.indent}raise NotImplementedError({message!r})\n"
 
 
+def omitted_line(region):
+    """The one line an omitted code region becomes in the student release."""
+    message = (f"{region.function} is not part of the homework release; it is in the public "
+               "library")
+    return f"{region.indent}raise NotImplementedError({message!r})\n"
+
+
 def _replace(text, regions, content_of):
+    """``text`` with each region's lines replaced by ``content_of(region)``; the markers stay,
+    except an omitted region's."""
     lines = text.splitlines(keepends=True)
     out, cursor = [], 0
     for region in regions:
-        out += lines[cursor:region.begin + 1]
+        marked = region.task != OMITTED
+        out += lines[cursor:region.begin + marked]
         out += content_of(region)
-        out.append(lines[region.end])
+        out += [lines[region.end]] if marked else []
         cursor = region.end + 1
     return "".join(out + lines[cursor:])
 
@@ -186,6 +203,8 @@ def strip(text, slides, path="<file>", prompts=None):
     regions = find_regions(text, path)
     counts = {}
     for region in regions:
+        if region.task == OMITTED:
+            continue
         if region.task not in slides:
             raise RegionError(f"{path}:{region.begin + 1}: unknown task {region.task!r}")
         if not region.is_code:
@@ -193,6 +212,8 @@ def strip(text, slides, path="<file>", prompts=None):
             region.prompt = prompts.get((region.task, f"region {counts[region.task]}"), region.student)
 
     def student_text(region):
+        if region.task == OMITTED:
+            return [omitted_line(region) if region.is_code else region.indent + OMITTED_TEXT]
         if region.is_code:
             return [stub_line(region, slides[region.task])]
         return [f"{region.indent}# --- student\n"] + [_indented(line, region.indent) for line in region.prompt]
