@@ -58,6 +58,22 @@ def test_lr_10_fails_every_family_and_keeps_the_earlier_run_byte_for_byte(model,
     assert all(np.isfinite(value).all() for value in flow.params.values())
 
 
+@pytest.mark.parametrize("model", IMAGE_MODEL_NAMES)
+def test_lr_10_fails_the_image_families_on_digits_and_keeps_the_earlier_run(model, tmp_path, capsys):
+    out = tmp_path / "run"
+    image = ["--steps", "5", "--layers", "1", "--hidden", "8", "--batch-size", "64", "--no-progress",
+             "--no-figures"]
+    assert main(["train", "--model", model, "--data", "digits", "--out", str(out)] + image) == 0
+    before = _folder_bytes(out)
+    capsys.readouterr()
+    code = main(["train", "--model", model, "--data", "digits", "--lr", "10", "--out", str(out)] + image)
+    printed = capsys.readouterr().out
+    assert code == 1 and "FAILED" in printed, printed
+    after = _folder_bytes(out)
+    after.pop("model.diverged.npz")
+    assert after == before
+
+
 def test_a_failed_run_into_an_empty_folder_writes_only_the_diverged_model(tmp_path, capsys):
     code = main(["train", "--model", "nsf", "--data", "moons", "--lr", "10", "--out", str(tmp_path)]
                 + SMALL + ["--no-figures"])
