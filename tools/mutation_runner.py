@@ -26,14 +26,15 @@ settings.register_profile("mutation", max_examples=10, derandomize=True, deadlin
 
 
 def copy_repository(root, destination):
-    """Copy what the tests need (library, tests, bench, exercises, solutions, notebooks, setup
-    files)."""
+    """Copy what the tests need (library, course package, tests, bench, docs, exercises, solutions,
+    notebooks, README and setup files)."""
     ignore = shutil.ignore_patterns("__pycache__", ".git", ".hypothesis", "*.egg-info", "build")
-    for name in ("scratchflow", "tests", "bench", "exercises", "solutions", "notebooks"):
+    for name in ("scratchflow", "scratchflow_course", "tests", "bench", "docs", "exercises", "solutions",
+                 "notebooks"):
         if not os.path.isdir(os.path.join(root, name)):
             continue
         shutil.copytree(os.path.join(root, name), os.path.join(destination, name), ignore=ignore)
-    for name in ("setup.cfg", "setup.py", "pyproject.toml"):
+    for name in ("setup.cfg", "setup.py", "pyproject.toml", "README.md", "LICENSE"):
         if os.path.exists(os.path.join(root, name)):
             shutil.copy(os.path.join(root, name), destination)
 
