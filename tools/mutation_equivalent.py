@@ -211,15 +211,6 @@ EQUIVALENT += [
      "small vector may be kept)"),
 ]
 EQUIVALENT += [
-    ("scratchflow/bijectors/coupling.py",
-     "if len(index) and np.array_equal(index, np.arange(index[0], index[0] + len(index))):",
-     "+", "-",
-     "the contiguity test then fails for every non-empty index (arange(i0, i0 − n) is empty), so "
-     "column_selector returns the index array itself, which selects the same columns (its "
-     "docstring's promise): x[:, index] reads a copy instead of a view, z[:, index] = ... writes "
-     "the same entries, and no pass writes into its input afterwards, so every value is the same"),
-]
-EQUIVALENT += [
     ("scratchflow/bijectors/triangular.py", "self.dim = matrix.shape[0]", "0", "1",
      "the matrix is checked square three lines above (shape[0] == shape[1], else ValueError), so "
      "shape[1] is the same number"),
