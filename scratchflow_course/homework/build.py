@@ -200,8 +200,11 @@ def _readme(root, homework):
               f"public seed (what your tests run) and **{1 - public:.0%} for passing them at hidden "
               "seeds** the grader draws per submission.")
     questions = homework.get("questions")
-    handed = (f", and `answers.txt` with your answers to the questions ({questions['points']:g} "
-              "of the 100 points; the file explains the seed you choose)") if questions else ""
+    handed = ""
+    if questions:
+        from scratchflow_course.questions import FILE   # local import: the course's side, not shipped
+        handed = (f", and `{FILE}` with your answers to the questions ({questions['points']:g} "
+                  "of the 100 points; the file explains the seed you choose)")
     with open(os.path.join(os.path.dirname(__file__), "README.template.md"), encoding="utf-8") as handle:
         return (handle.read().replace("<!-- tasks -->", rows).replace("<!-- name -->", homework["name"])
                 .replace("<!-- shares -->", shares).replace("<!-- questions -->", handed))

@@ -65,7 +65,8 @@ def build_release(root, exercises, out):
             shutil.copyfile(source, os.path.join(staging, os.path.relpath(source, exercises)))
     shutil.copytree(os.path.join(exercises, "tests"), os.path.join(staging, "tests"),
                     ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    for name in ("README.md", "answers.txt"):
+    from scratchflow_course.questions import FILE as ANSWERS   # local import: questions import the grader's spec
+    for name in ("README.md", ANSWERS):
         if os.path.isfile(os.path.join(exercises, name)):
             shutil.copyfile(os.path.join(exercises, name), os.path.join(staging, name))
     version, requires = _library_metadata(root)
