@@ -5,8 +5,14 @@
     scratchflow-course generate-exercises [--source solutions] [--out exercises] [--check]
     scratchflow-course release --out DIR [--source solutions]
 """
+import json
 import os
 import sys
+
+from scratchflow_course.grading.grader import grade_all, grade_to_file
+from scratchflow_course.grading.paths import default_source
+from scratchflow_course.grading.release import build_release
+from scratchflow_course.homework.build import check_sync, course_root, generate
 
 
 def add_commands(subparsers):
@@ -62,12 +68,9 @@ def _fail(command, message):
 
 
 def _run_grade(args):
-    from scratchflow_course.grading.paths import default_source
-    from scratchflow_course.homework.build import course_root
     course_root(args.source or default_source())           # one line and exit 2 when it is missing
     if not os.path.isdir(args.submission):
         return _fail("grade", f"no folder {args.submission!r} to grade")
-    from scratchflow_course.grading.grader import grade_all, grade_to_file
     if args.all:
         csv_path = args.results or "scores.csv"
         grade_all(args.submission, csv_path, source=args.source, hidden=args.hidden,
@@ -77,7 +80,6 @@ def _run_grade(args):
     results_path = args.results or "results.json"
     submission_id = None
     if args.submission_metadata and os.path.isfile(args.submission_metadata):
-        import json
         try:
             with open(args.submission_metadata, encoding="utf-8") as handle:
                 submission_id = json.load(handle).get("id")
@@ -97,8 +99,6 @@ def _run_grade(args):
 
 
 def _run_generate(args):
-    from scratchflow_course.grading.paths import default_source
-    from scratchflow_course.homework.build import check_sync, course_root, generate
     root = course_root(args.source or default_source())
     out = args.out or os.path.join(root, "exercises")
     if args.check:
@@ -114,9 +114,6 @@ def _run_generate(args):
 
 
 def _run_release(args):
-    from scratchflow_course.grading.paths import default_source
-    from scratchflow_course.grading.release import build_release
-    from scratchflow_course.homework.build import course_root
     source = os.path.join(course_root(args.source or default_source(), exercises=True), "solutions")
     try:
         paths = build_release(args.out, source=source)

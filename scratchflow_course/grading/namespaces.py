@@ -13,8 +13,17 @@
   are then locked (a nested namespace cannot undo them) and the child gives up every capability.
 """
 import ctypes
+import fcntl
 import os
+import site
+import socket
 import stat
+import struct
+import sys
+import sysconfig
+import tempfile
+
+from scratchflow_course.grading.paths import course_folder, package_folder, package_root
 
 _CLONE_NEWNS, _CLONE_NEWIPC, _CLONE_NEWUSER, _CLONE_NEWNET = 0x00020000, 0x08000000, 0x10000000, 0x40000000
 _SIOCGIFFLAGS, _SIOCSIFFLAGS, _IFF_UP = 0x8913, 0x8914, 1
@@ -53,7 +62,6 @@ def closed_folders(paths):
 
 def expose(pairs, staging_parent):
     """In a new mount namespace: make each ``folder`` show only its needed entries, enterable by all."""
-    import tempfile
     libc = _libc()
     _mount_call(libc, libc.unshare(_CLONE_NEWNS), "unshare(CLONE_NEWNS)")
     _mount_call(libc, libc.mount(b"none", b"/", None, _MS_REC | _MS_PRIVATE, None), "make / private")
@@ -80,9 +88,6 @@ def expose(pairs, staging_parent):
 
 def python_paths():
     """The folders of the running Python: its prefixes, the standard library, site-packages."""
-    import site
-    import sys
-    import sysconfig
     paths = {sys.prefix, sys.base_prefix, sys.exec_prefix, *site.getsitepackages(),
              *sysconfig.get_paths().values()}
     return sorted(path for path in paths if os.path.isdir(path))
@@ -96,7 +101,6 @@ def import_paths():
     """The folders the child imports from besides its package copy: the grader's ``sys.path``
     without the working folder and without any checkout of the library (a folder on the path that
     holds ``scratchflow/`` and is not one of Python's own)."""
-    import sys
     own = python_paths()
     paths = dict.fromkeys(os.path.realpath(path) for path in sys.path if path and os.path.isdir(path))
     return [path for path in paths if path in own or not _holds_the_course(path)]
@@ -106,8 +110,6 @@ def hidden_folders():
     """What a user namespace covers without root: the package folders the grader runs from, the
     folder holding them (the checkout: its ``.git``, a ``.venv``, notes) and every checkout of the
     library on ``sys.path`` (an editable install's); Python's own folders inside them stay visible."""
-    import sys
-    from scratchflow_course.grading.paths import course_folder, package_folder, package_root
     own = python_paths()
     on_path = [os.path.realpath(path) for path in sys.path if path and os.path.isdir(path)]
     return list(dict.fromkeys([package_folder(), course_folder(), package_root()]
@@ -157,9 +159,6 @@ def _cover(libc, folders):
 
 def loopback_up():
     """Bring up ``lo`` in a fresh network namespace: the task may talk to itself, to nothing else."""
-    import fcntl
-    import socket
-    import struct
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as handle:
         request = struct.pack("16sh14x", b"lo", 0)
         flags = struct.unpack("16sh14x", fcntl.ioctl(handle, _SIOCGIFFLAGS, request))[1]

@@ -9,13 +9,16 @@
   :func:`kill_strays` then kills every child the grader did not start, after each task and before
   the results are written. Outside Linux only the process-group kill applies.
 """
+import ctypes
 import os
-import signal
 import select
+import signal
 import subprocess
 import threading
 import time
 from dataclasses import dataclass
+
+from scratchflow_course.grading.walls import kill_all_of, processes_of
 
 # A child that escapes its process group (os.setsid, a double fork, a daemon) would survive the
 # kill at the time limit and could rewrite results.json after the grader wrote it. On Linux the
@@ -32,7 +35,6 @@ _PR_SET_CHILD_SUBREAPER = 36
 def _set_subreaper(on):
     """Turn the subreaper flag on (True if this call set it) or off; False where there is none."""
     try:
-        import ctypes
         libc = ctypes.CDLL(None, use_errno=True)
         if on:
             already = ctypes.c_int(0)
@@ -115,7 +117,6 @@ class Guard:
 def kill_uid(uid):
     """Kill every process of the task's ``uid`` (root only): a forked helper turns into ``uid`` and
     signals -1. Repeated while any is left (one may fork while the signal goes round)."""
-    from scratchflow_course.grading.walls import kill_all_of, processes_of
     for _ in range(5):
         with _children_lock:                              # a sweep must not take the helper for a stray
             pid = os.fork()

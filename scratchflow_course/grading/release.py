@@ -13,6 +13,7 @@
   ``/autograder/submission`` with the hidden tests and writes ``/autograder/results/results.json``
   (``AUTOGRADER_ROOT`` replaces ``/autograder`` for a dry run).
 """
+import configparser
 import os
 import shutil
 import stat
@@ -53,7 +54,6 @@ def _requirements():
     setup_cfg = os.path.join(package_root(), "setup.cfg")
     requirements = []
     if os.path.isfile(setup_cfg):
-        import configparser
         parser = configparser.ConfigParser()
         parser.read(setup_cfg, encoding="utf-8")
         raw = parser.get("options", "install_requires", fallback="")

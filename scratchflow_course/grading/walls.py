@@ -17,9 +17,14 @@ folders over the reference, the hidden checks and the checkout, and only loopbac
 (:func:`~scratchflow_course.grading.namespaces.hide_without_root`).
 :meth:`Walls.missing` says what is missing; the grader prints it and puts it in the results.
 """
+import ctypes
 import os
+import resource
+import shutil
 import stat
 from dataclasses import dataclass, field
+
+from scratchflow_course.grading import namespaces
 
 UID_BLOCK = 64                        # task slots of one grader: uids base .. base + 63
 
@@ -49,7 +54,6 @@ class Walls:
 
     @classmethod
     def detect(cls):
-        from scratchflow_course.grading import namespaces
         if hasattr(os, "geteuid") and os.geteuid() == 0:
             closed = namespaces.closed_folders(namespaces.python_paths())
             if not closed or namespaces.mount_namespaces_work():
@@ -114,7 +118,6 @@ class Walls:
 
 def limit_resources(cpu_seconds, privileged):
     """Set the task's rlimits (soft = hard, so the child cannot raise them again)."""
-    import resource
     limits = [(resource.RLIMIT_CPU, int(cpu_seconds) + 1), (resource.RLIMIT_AS, MEMORY_LIMIT),
               (resource.RLIMIT_FSIZE, FILE_SIZE_LIMIT), (resource.RLIMIT_NOFILE, OPEN_FILES_LIMIT),
               (resource.RLIMIT_CORE, 0)]
@@ -129,7 +132,6 @@ def limit_resources(cpu_seconds, privileged):
 
 def drop_privileges(uid):
     """Become ``uid`` (gid the same number, no supplementary groups) for good; set no_new_privs."""
-    import ctypes
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
@@ -166,7 +168,6 @@ def processes_of(uid):
 
 def sweep_files(uid, places=("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/lock")):
     """Remove every file and folder owned by ``uid`` in the world-writable ``places``."""
-    import shutil
     removed = 0
     for place in places:
         try:
@@ -192,7 +193,6 @@ def sweep_files(uid, places=("/tmp", "/var/tmp", "/dev/shm", "/run/lock", "/var/
 def sweep_sysv(uid):
     """Remove the SysV shared-memory segments, message queues and semaphore sets of ``uid``
     (they outlive their process unless its IPC namespace dies with it)."""
-    import ctypes
     libc = ctypes.CDLL(None, use_errno=True)
     removers = {"shm": lambda ident: libc.shmctl(ident, 0, None),            # 0: IPC_RMID
                 "msg": lambda ident: libc.msgctl(ident, 0, None),

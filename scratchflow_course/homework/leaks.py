@@ -30,7 +30,7 @@ import os
 import textwrap
 import tokenize
 
-from scratchflow_course.homework.regions import OMITTED
+from scratchflow_course.homework.regions import OMITTED, find_regions
 
 STATEMENTS, TOKENS, KEY_NODES, HINT_CHARS = 5, 40, 7, 24
 KEPT_NAMES = {"np", "numpy", "scipy", "math"}       # modules: a key expression keeps their names
@@ -125,8 +125,7 @@ class Region:
 
 def reference_regions(root):
     """Every code region of the library under ``root``, as a :class:`Region`."""
-    from scratchflow_course.homework.build import region_files       # local import: build imports this
-    from scratchflow_course.homework.regions import find_regions      # module's callers' modules
+    from scratchflow_course.homework.build import region_files       # local import: build imports this module
     found = []
     for path, text in region_files(root).items():
         regions = find_regions(text, path)

@@ -9,6 +9,7 @@ import configparser
 import os
 import shutil
 import tempfile
+from importlib import metadata
 
 from scratchflow_course.homework.build import swap_in, region_files
 from scratchflow_course.homework.regions import find_regions, splice
@@ -49,7 +50,6 @@ def _library_metadata(root):
     if parser.read(os.path.join(root, "setup.cfg"), encoding="utf-8"):
         requires = parser.get("options", "install_requires", fallback="").split("\n")
         return parser.get("metadata", "version", fallback="0"), [r.strip() for r in requires if r.strip()]
-    from importlib import metadata
     requires = [r for r in (metadata.requires("scratchflow") or []) if "extra ==" not in r]
     return metadata.version("scratchflow"), requires
 
