@@ -177,3 +177,30 @@ def test_an_optimizer_over_views_of_a_buffer_steps_exactly_those_views(views, bl
     for name, array in params.items():
         np.testing.assert_array_equal(array, expected[name])
     assert np.count_nonzero(values) == sum(array.size for array in params.values())   # only them
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("make", [lambda p, g: Adam(p, g, lr=0.01, weight_decay=0.1),
+                                  lambda p, g: SGD(p, g, lr=0.1, momentum=0.9)])
+def test_a_model_larger_than_a_block_steps_block_by_block_as_array_by_array(dtype, make):
+    from scratchflow.nn.flat_buffer import BLOCK_BYTES
+    from scratchflow.nn.mlp import MLP
+    packed, loose = MLP([400, 600, 250], rng=0, dtype=dtype), MLP([400, 600, 250], rng=0, dtype=dtype)
+    pack_parameters(packed)
+    (flat_params, flat_grads), = {(p.base.ctypes.data, g.base.ctypes.data): (p.base, g.base)
+                                  for p, g in zip(packed.params.values(), packed.grads.values())}.values()
+    block = BLOCK_BYTES // flat_params.itemsize
+    pairs = flat_pairs(packed.params, packed.grads)
+    assert flat_params.size > 2 * block and len(pairs) == -(-flat_params.size // block)
+    assert all(p.base is flat_params and g.base is flat_grads for p, g in pairs)
+    assert [p.size for p, _ in pairs[:-1]] == [block] * (len(pairs) - 1)  # consecutive, whole blocks
+    assert np.shares_memory(pairs[-1][0], flat_params[-1:])               # ... up to the last element
+    blocked, by_array = make(packed.params, packed.grads), make(loose.params, loose.grads)
+    assert len(blocked.pairs) == len(pairs) and len(by_array.pairs) == len(loose.params)
+    rng = np.random.default_rng(0)
+    for _ in range(3):
+        for name in packed.grads:
+            packed.grads[name][...] = loose.grads[name][...] = rng.normal(size=packed.grads[name].shape)
+        assert blocked.step() == pytest.approx(by_array.step(), rel=1e-6)  # the same global norm
+        for name in packed.params:                   # element-wise: the same numbers, bit for bit
+            np.testing.assert_array_equal(packed.params[name], loose.params[name])

@@ -9,9 +9,19 @@ into one new array and every gradient into a second one laid out the same way, a
 module's arrays (its ``params`` entry and the attribute that holds it, ``self.weight``) at views
 of them. :class:`~scratchflow.flow.Flow` calls it when it is built, and nothing else moves a
 parameter. An optimizer made from the finished flow (``Adam(flow.params, flow.grads)``) asks
-:func:`flat_pairs` for the arrays it updates and gets the two buffers.
+:func:`flat_pairs` for the arrays it updates and gets the two buffers, cut into blocks.
+
+Why blocks. Each line of the optimizer's update (``m *= β1``, ``m += (1 − β1) g``, ...) is one pass
+over its arrays and makes a temporary as long as they are. For a large model (577k parameters: 4.6
+MB per array in float64) every pass runs from main memory; cut into blocks of
+:data:`BLOCK_BYTES` per array, the same lines run over one block at a time while it sits in the
+core's cache, and each temporary is one block long. The update is element-wise, so running it
+block by block gives the same numbers bit for bit; only the time changes (Adam on the digits MAF's
+parameters: docs/speed.md). A model smaller than one block is one pair, the two whole buffers.
 """
 import numpy as np
+
+BLOCK_BYTES = 512 * 1024      # per array of a pair: a block of θ, g, m, v and a temporary fit in L2
 
 
 def pack_parameters(module):
@@ -43,8 +53,9 @@ def pack_parameters(module):
 def flat_pairs(params, grads):
     """The (parameter, gradient) pairs of 1-D arrays an element-wise step runs over, in place.
 
-    One pair, the two buffers, when ``params`` and ``grads`` hold every array of one packed model;
-    otherwise one pair per name, each a flat view (n,) of its array."""
+    When ``params`` and ``grads`` hold every array of one packed model: the two buffers, cut into
+    consecutive blocks of :data:`BLOCK_BYTES` (one pair for a model smaller than that); otherwise
+    one pair per name, each a flat view (n,) of its array."""
     names = list(params)
     flat_params = params[names[0]].base if names else None
     flat_grads = grads[names[0]].base if names else None
@@ -54,5 +65,9 @@ def flat_pairs(params, grads):
               and all(params[name].base is flat_params and grads[name].base is flat_grads
                       for name in names))
     if packed:
-        return [(flat_params, flat_grads)]
+        block = max(1, BLOCK_BYTES // flat_params.itemsize)         # elements per block
+        if size <= block:
+            return [(flat_params, flat_grads)]
+        return [(flat_params[start:start + block], flat_grads[start:start + block])
+                for start in range(0, size, block)]
     return [(params[name].reshape(-1), grads[name].reshape(-1)) for name in names]
