@@ -9,6 +9,7 @@ from scratchflow.bijectors import (IAF, MAF, AffineCoupling, Compose, Elementwis
                                    Example2Map, Logit, Permutation)
 from scratchflow.divergence import DivergenceError
 from tests.registry import REGISTRY
+from tests.strategies import MisshapenTarget
 
 
 def _iaf_with_log_scale(value):
@@ -162,3 +163,17 @@ def test_all_finite_is_not_fooled_by_squares_that_overflow():
         assert all_finite(np.full(4, 1e200), np.full(3, 3e38, dtype=np.float32))
         assert not all_finite(np.array([1e200, np.inf]))
     assert all_finite(np.zeros((0, 3)), 0.0)                          # empty, and a number
+
+
+def test_an_overflow_inside_the_flow_is_named_as_such():
+    """x is fine, the layer overflows: the base must not blame "z contains NaN" on the user."""
+    flow = Flow([ElementwiseAffine(2, log_scale=[800.0, 0.0])])            # exp(800) = inf
+    with np.errstate(over="ignore", invalid="ignore"):
+        for method in (flow.log_prob, flow.loss):
+            with pytest.raises(DivergenceError, match=r"layer 0 \(ElementwiseAffine\) produced a "
+                                                      r"non-finite z\[0, 0\] = inf from finite input"):
+                method(np.ones((3, 2)))
+        flow = Flow([ElementwiseAffine(2, log_scale=[-800.0, 0.0])])       # inverse: exp(800)
+        with pytest.raises(DivergenceError, match=r"layer 0 \(ElementwiseAffine\) produced a "
+                                                  r"non-finite x\["):
+            flow.reverse_kl_loss_and_grad(MisshapenTarget(), 4, rng=0)

@@ -110,3 +110,16 @@ def test_log_normalizer_of_a_known_density():
     expected = np.log(3.0 * 2.0 * np.pi * 0.7 ** 2)
     assert log_normalizer(Gaussian()) == pytest.approx(expected, abs=1e-6)
     assert log_normalizer(Gaussian(), limit=5.0, n=300) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: load_target("u2", box=-1), ValueError, r"box \(a positive number or None\) must be > 0"),
+    (lambda: load_target("u2", box=np.nan), ValueError, r"box .*finite"),          # not NaN densities
+    (lambda: load_target("u5"), ValueError, r"unknown target 'u5'; choose one of"),
+    (lambda: log_normalizer(load_target("u1"), n=0), ValueError, r"n \(cells per side\) must be >= 1"),
+    (lambda: log_normalizer(load_target("u1"), n=2.5), TypeError, r"must be an integer"),
+    (lambda: log_normalizer(load_target("u1"), limit=-1), ValueError, r"limit must be > 0"),
+])
+def test_targets_refuse_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()
