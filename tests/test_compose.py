@@ -1,5 +1,5 @@
 """Compose beyond the contract suite: what its errors name, which error type says whose points
-were bad, and the batch-statistics-fixed stack. Found by the mutation run (``tools/mutate.py``)."""
+were bad, and the batch-statistics-fixed stack, each layer's domain checked on what reaches it."""
 import numpy as np
 import pytest
 
@@ -77,3 +77,19 @@ def test_a_parameterless_layer_takes_the_dtype_of_the_stack():
     assert stack.dtype == np.float32
     z, log_det = stack.forward(np.ones((3, 2), dtype=np.float32))
     assert z.dtype == np.float32 and log_det.dtype == np.float32
+
+
+def test_stack_checks_each_layer_domain_on_what_reaches_it_and_names_the_layer():
+    x_bad = np.array([[-1.0, 1.0]])                           # x1 < 0: outside Example 2's domain
+    with pytest.raises(ValueError, match="x1 > 0"):
+        Compose([Example2Map(), ElementwiseAffine(2)]).forward(x_bad)
+    with pytest.raises(ValueError, match=r"layer 1 \(Example2Map\) of the stack: .*x1 > 0"):
+        Compose([ElementwiseAffine(2), Example2Map()]).forward(x_bad)   # identity shift: still < 0
+    z_bad = np.array([[-1.0, 1.0]])
+    with pytest.raises(ValueError, match="positive"):
+        Compose([ElementwiseAffine(2), _PositiveLatent(2)]).inverse(z_bad)
+    with pytest.raises(ValueError, match=r"layer 0 \(_PositiveLatent\) of the stack: z must be positive"):
+        Compose([_PositiveLatent(2), ElementwiseAffine(2)]).inverse(z_bad)
+    z_good = np.array([[1.0, 2.0]])
+    x, _ = Compose([_PositiveLatent(2), ElementwiseAffine(2)]).inverse(z_good)
+    np.testing.assert_array_equal(x, z_good)

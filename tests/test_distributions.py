@@ -15,3 +15,8 @@ from scratchflow import StandardNormal
 def test_standard_normal(call, error, message):
     with pytest.raises(error, match=message):
         call(StandardNormal(2))
+
+
+def test_standard_normal_needs_a_dimension():
+    with pytest.raises(ValueError, match=r"dimension must be >= 1"):
+        StandardNormal(0)

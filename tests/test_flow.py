@@ -199,3 +199,29 @@ def test_a_custom_base_must_return_one_log_prob_per_row():
     flow = Flow([ElementwiseAffine(2)], base=Base(2))
     with pytest.raises(ValueError, match=r"base.log_prob\(z\) must return shape \(3,\).*\(1,\)"):
         flow.log_prob(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: Flow([ElementwiseAffine(2)], base=StandardNormal(3)), ValueError,
+     r"base distribution has dimension 3, layers have 2"),
+    (lambda: Flow([ElementwiseAffine(2)], base=object()), TypeError, r"base must be a distribution"),
+])
+def test_flow_refuses_a_base_that_does_not_fit(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_a_float32_flow_trains_in_float32():
+    flow = Flow([AffineCoupling(2, [1, 0], hidden=(4,), rng=0, zero_init=False, dtype=np.float32),
+                 Permutation([1, 0], dtype=np.float32)])
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype(np.float32)
+    assert flow.log_prob(x).dtype == np.float32 and flow.sample(3, rng=0).dtype == np.float32
+    with pytest.raises(TypeError, match="float64 but this model computes in float32"):
+        flow.log_prob(x.astype(np.float64))
+    flow.loss_and_grad(x)
+    assert all(g.dtype == np.float32 for g in flow.grads.values())
+
+
+def test_a_float32_flow_samples_in_float32():
+    flow = Flow(ElementwiseAffine(2, log_scale=[0.1, 0.2], dtype=np.float32))
+    assert flow.sample(4, rng=0).dtype == np.float32

@@ -220,3 +220,28 @@ def test_float32_nn_modules_cast_float64_gradients(make):
     assert module.forward(np.ones((4, 3), dtype=np.float32)).dtype == np.float32
     assert module.backward(np.ones((4, 2))).dtype == np.float32
     assert all(g.dtype == np.float32 for g in module.grads.values())
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: Linear(0, 2), ValueError, r"in_features must be >= 1"),
+    (lambda: Linear(2, 2.5), TypeError, r"out_features must be an integer"),
+    (lambda: MaskedLinear(2, 3, np.ones((3, 2))), ValueError, r"mask must have shape \(2, 3\)"),
+    (lambda: MaskedLinear(2, 2, np.full((2, 2), 2.0)), ValueError, r"only 0 and 1"),
+    (lambda: MLP([2]), ValueError, r"at least an input and an output size"),
+    (lambda: MLP([2, 0, 2]), ValueError, r"sizes entry must be >= 1, got 0"),
+    (lambda: MLP(3), TypeError, r"sizes must be a sequence"),
+    (lambda: MADE(2, hidden=4), TypeError, r"hidden must be a sequence"),
+])
+def test_nn_constructors_refuse_bad_arguments(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize("make, weight", [
+    (lambda rng: Linear(2, 3, rng=rng), "weight"),
+    (lambda rng: MaskedLinear(2, 2, np.ones((2, 2)), rng=rng), "weight"),
+    (lambda rng: MLP([2, 4, 1], rng=rng), "0.weight"),
+])
+def test_seeds_are_accepted_wherever_rng_is(make, weight):
+    """Linear and MLP took only Generators (an int seed crashed deep in __init__)."""
+    np.testing.assert_array_equal(make(7).params[weight], make(np.random.default_rng(7)).params[weight])
