@@ -243,5 +243,5 @@ def test_nn_constructors_refuse_bad_arguments(make, error, message):
     (lambda rng: MLP([2, 4, 1], rng=rng), "0.weight"),
 ])
 def test_seeds_are_accepted_wherever_rng_is(make, weight):
-    """Linear and MLP took only Generators (an int seed crashed deep in __init__)."""
+    """An int seed gives the weights of a Generator made from that seed."""
     np.testing.assert_array_equal(make(7).params[weight], make(np.random.default_rng(7)).params[weight])
