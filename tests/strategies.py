@@ -44,3 +44,19 @@ class GaussianTarget:
 
     def grad_log_prob(self, x):
         return -(x - self.mean) / self.std**2                          # (N, D)
+
+
+class MisshapenTarget(GaussianTarget):
+    """N(0, I) as a reverse-KL target, whose ``log_prob`` or ``grad_log_prob`` can be made to return
+    zeros of a wrong shape (``log_prob_shape``, ``grad_shape``), to test the checks on a target."""
+
+    def __init__(self, dim=2, log_prob_shape=None, grad_shape=None):
+        super().__init__(np.zeros(dim))
+        self.log_prob_shape, self.grad_shape = log_prob_shape, grad_shape
+
+    def log_prob(self, x):
+        return super().log_prob(x) if self.log_prob_shape is None else np.zeros(self.log_prob_shape)
+
+    def grad_log_prob(self, x):
+        return super().grad_log_prob(x) if self.grad_shape is None else np.zeros(self.grad_shape)
+

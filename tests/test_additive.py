@@ -40,3 +40,10 @@ def test_nice_model_log_det_comes_from_the_scaling_only(tmp_path):
     np.testing.assert_allclose(log_det, expected, atol=1e-12)
     path = save_model(flow, str(tmp_path / "nice.npz"))               # the LU perm buffer survives
     np.testing.assert_array_equal(load_model(path).log_prob(x), flow.log_prob(x))
+
+
+def test_additive_coupling_starts_as_the_identity_by_default():
+    x = np.random.default_rng(0).normal(size=(5, 3)) * 3
+    z, log_det = AdditiveCoupling(3, [1, 0, 1], hidden=(4,), rng=0).forward(x)
+    np.testing.assert_array_equal(z, x)
+    np.testing.assert_array_equal(log_det, np.zeros(5))

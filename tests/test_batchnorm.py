@@ -202,3 +202,9 @@ def test_fit_leaves_a_batchnorm_in_the_mode_the_user_chose():
     layer.train(True)
     fit(flow, data, data, steps=3, batch_size=32, progress=False)
     assert layer.training
+
+
+def test_set_training_defaults_to_training_mode():
+    layer = BatchNorm(2, training=False)
+    assert set_training(Compose([ElementwiseAffine(2), layer])) == 1
+    assert layer.training

@@ -7,7 +7,7 @@ from scratchflow.checks import (CheckReport, CheckResult, check_bijector, check_
                                 numerical_gradient, numerical_jacobian, numerical_log_abs_det,
                                 relative_error)
 from scratchflow.checks.numerical import loss_scale
-from scratchflow.nn import Linear, Tanh
+from scratchflow.nn import MADE, Linear, Tanh
 from tests.planted import (BIJECTOR_PLANTS, INV_LOG_DET, INV_RECON, FWD_LOG_DET, MODULE_PLANTS,
                            affine, batchnorm)
 
@@ -182,3 +182,38 @@ def test_the_report_table_is_as_wide_as_its_longest_name_or_the_header():
     long_name = CheckResult("a much longer name", 1e-12, 1e-6)
     header = str(CheckReport("s", [passed, long_name])).splitlines()[1]
     assert header.startswith("  check" + " " * (len("a much longer name") - 5) + "  ")
+
+
+class _BroadcastingLayer(ElementwiseAffine):
+    """A student's layer whose log_det has shape (N, 1), which would broadcast against (N,)."""
+
+    def _forward(self, x, context=None):
+        z, log_det = super()._forward(x)
+        return z, log_det[:, None]
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: check_bijector(ElementwiseAffine(2), np.zeros((3, 3))), ValueError,
+     r"x has D=3 columns but this layer has dimension 2"),
+    (lambda: check_bijector(ElementwiseAffine(2), np.zeros(2)), ValueError, r"x must be 2-D"),
+    (lambda: check_bijector(ElementwiseAffine(2), np.full((3, 2), np.nan)), ValueError, r"x contains NaN"),
+    (lambda: check_bijector(ElementwiseAffine(2), np.zeros((0, 2))), ValueError,
+     r"needs at least one point; x is empty"),                                  # not a pass
+    (lambda: check_bijector(ElementwiseAffine(2), np.zeros((3, 2)), z=np.zeros((3, 3))), ValueError,
+     r"z has D=3 columns"),
+    (lambda: check_bijector(ElementwiseAffine(2), np.zeros((3, 2)), directions=("fwd",)), ValueError,
+     r"directions must be a non-empty subset of \('forward', 'inverse'\)"),     # not a pass
+    (lambda: check_bijector(ElementwiseAffine(2, dtype=np.float32), np.zeros((3, 2), np.float32)),
+     TypeError, r"finite differences in float64; build the layer with dtype=np.float64"),
+    (lambda: check_bijector(Linear(2, 2, rng=0), np.zeros((3, 2))), TypeError,
+     r"layer.forward\(x\) must return a pair \(output, log_det\)"),
+    (lambda: check_bijector(_BroadcastingLayer(2), np.zeros((3, 2))), ValueError,
+     r"log_det of shape \(3, 1\); expected \(3,\)"),
+    (lambda: check_module(Linear(2, 2, rng=0), np.zeros((3, 3))), ValueError, r"x has D=3 columns"),
+    (lambda: check_module(Linear(2, 2, rng=0), np.zeros((0, 2))), ValueError, r"check_module needs"),
+    (lambda: check_module(MADE(2, hidden=(4,), rng=0), np.ones((3, 2))), TypeError,
+     r"forward\(x\) to return one \(3, out\) array; MADE.forward returned a tuple"),
+])
+def test_the_checker_refuses_what_it_cannot_check(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -1,7 +1,7 @@
 """A check that compares nothing is not a pass.
 
 A freshly built coupling (``zero_init=True``) has a zero last layer: the first layer's gradients
-are 0 on both sides, so a backward with the conditioner path's sign flipped used to pass 15 of 15.
+are 0 on both sides, so a backward with the conditioner path's sign flipped would pass 15 of 15.
 """
 import numpy as np
 import pytest

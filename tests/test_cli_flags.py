@@ -188,3 +188,11 @@ def test_ctrl_c_outside_training_exits_130_with_one_line(monkeypatch, tmp_path, 
     monkeypatch.setattr(cli_examples, "run_examples", interrupted)
     assert main(["examples", "--out", str(tmp_path)]) == 130
     assert capsys.readouterr().err == "scratchflow examples: interrupted (Ctrl-C)\n"
+
+
+@pytest.mark.parametrize("option, value", [("--lr", "-1"), ("--lr", "nan"), ("--clip-norm", "0")])
+def test_cli_refuses_a_bad_learning_rate_before_training(option, value, capsys, tmp_path):
+    with pytest.raises(SystemExit) as stop:                  # argparse's exit, not Adam's traceback
+        main(["train", "--data", "moons", "--steps", "1", option, value, "--out", str(tmp_path)])
+    assert stop.value.code == 2
+    assert f"argument {option}: expected a positive number, got {value}" in capsys.readouterr().err

@@ -1,9 +1,12 @@
 """Compose beyond the contract suite: what its errors name, which error type says whose points
-were bad, and the batch-statistics-fixed stack. Found by the mutation run (``tools/mutate.py``)."""
+were bad, the batch-statistics-fixed stack, each layer's domain checked on what reaches it, and a
+layer used twice refused."""
 import numpy as np
 import pytest
 
-from scratchflow.bijectors import BatchNorm, Compose, ElementwiseAffine, Example2Map, Permutation
+from scratchflow import Flow
+from scratchflow.bijectors import (AffineCoupling, BatchNorm, Compose, ElementwiseAffine, Example2Map,
+                                   Logit, Permutation)
 from scratchflow.bijectors.base import Bijector
 from scratchflow.divergence import DomainError
 
@@ -77,3 +80,43 @@ def test_a_parameterless_layer_takes_the_dtype_of_the_stack():
     assert stack.dtype == np.float32
     z, log_det = stack.forward(np.ones((3, 2), dtype=np.float32))
     assert z.dtype == np.float32 and log_det.dtype == np.float32
+
+
+def test_stack_checks_each_layer_domain_on_what_reaches_it_and_names_the_layer():
+    x_bad = np.array([[-1.0, 1.0]])                           # x1 < 0: outside Example 2's domain
+    with pytest.raises(ValueError, match="x1 > 0"):
+        Compose([Example2Map(), ElementwiseAffine(2)]).forward(x_bad)
+    with pytest.raises(ValueError, match=r"layer 1 \(Example2Map\) of the stack: .*x1 > 0"):
+        Compose([ElementwiseAffine(2), Example2Map()]).forward(x_bad)   # identity shift: still < 0
+    z_bad = np.array([[-1.0, 1.0]])
+    with pytest.raises(ValueError, match="positive"):
+        Compose([ElementwiseAffine(2), _PositiveLatent(2)]).inverse(z_bad)
+    with pytest.raises(ValueError, match=r"layer 0 \(_PositiveLatent\) of the stack: z must be positive"):
+        Compose([_PositiveLatent(2), ElementwiseAffine(2)]).inverse(z_bad)
+    z_good = np.array([[1.0, 2.0]])
+    x, _ = Compose([_PositiveLatent(2), ElementwiseAffine(2)]).inverse(z_good)
+    np.testing.assert_array_equal(x, z_good)
+
+
+def test_each_layer_checks_its_own_domain_in_a_stack():
+    shifted = Compose([ElementwiseAffine(2, shift=[2, 0]), Logit(2)])
+    with pytest.raises(ValueError, match=r"layer 1 \(Logit\) of the stack"):
+        shifted.forward([[0.5, 0.5]])
+    swapped = Flow([Permutation([1, 0]), Example2Map()])
+    with pytest.raises(ValueError, match=r"layer 1 \(Example2Map\) of the stack"):
+        swapped.log_prob(np.array([[1.0, -1.0]]))           # x1 = 1 > 0, but after the swap -1
+    assert np.isfinite(swapped.log_prob(np.array([[-1.0, 1.0]]))).all()
+
+
+def test_a_shared_layer_is_refused_at_construction():
+    layer = ElementwiseAffine(2, log_scale=[0.3, -0.2])
+    for build in (lambda: Compose([layer, layer]), lambda: Flow([layer, ElementwiseAffine(2), layer]),
+                  lambda: Compose([Compose([layer]), layer])):
+        with pytest.raises(ValueError, match="reuses the ElementwiseAffine object already in layer"):
+            build()
+    coupling = AffineCoupling(2, [1, 0], hidden=(3,), rng=0)
+    other = AffineCoupling(2, [0, 1], hidden=(3,), rng=1)
+    other.net = other._children["net"] = coupling.net       # a shared network inside two layers
+    with pytest.raises(ValueError, match="reuses the MLP object"):
+        Compose([coupling, other])
+    assert len(Compose([layer, ElementwiseAffine(2)]).params) == 4      # separate layers: fine

@@ -62,3 +62,20 @@ def test_standardize_and_its_log_det():
     assert gaussian_nll(x, mean, std) == pytest.approx(gaussian_nll(z, 0.0, 1.0) + np.log(std).sum())
     with pytest.raises(ValueError, match="zero spread"):
         standardize(np.ones((5, 2)))
+
+
+@pytest.mark.parametrize("n, error, message", [
+    (0, ValueError, r"n must be a positive number of points, got 0"),
+    (-3, ValueError, r"positive"),
+    (2.5, TypeError, r"n \(the number of points\) must be an integer, got 2.5"),     # not rounded
+    ("5", TypeError, r"must be an integer, got '5'"),
+    (True, TypeError, r"must be an integer, got True"),
+])
+def test_load_dataset_counts(n, error, message):
+    with pytest.raises(error, match=message):
+        load_dataset("moons", n)
+
+
+def test_load_dataset_unknown_name():
+    with pytest.raises(ValueError, match=r"unknown data set 'mooons'; choose one of .*'moons'"):
+        load_dataset("mooons", 5)

@@ -107,3 +107,14 @@ def test_examples_command_writes_both_figures(tmp_path, capsys):
 def test_unknown_example_number():
     with pytest.raises(ValueError, match="Example 1 and Example 2"):
         sample_example(3, 10)
+
+
+def test_example2_domain_is_x1_positive_whatever_x2():
+    layer = Example2Map()
+    inside = np.array([[0.5, -3.0], [1e-3, 0.0], [1.0, -1.0], [7.0, 2.0]])   # x1 in (0, 1] too
+    z, _ = layer.forward(inside)
+    np.testing.assert_allclose(z[:, 0], np.log(inside[:, 0]))
+    for x1 in (0.0, -0.5):
+        outside = np.array([[1.0, 1.0], [2.0, 3.0], [x1, 4.0]])
+        with pytest.raises(ValueError, match="row 2"):
+            layer.forward(outside)

@@ -131,3 +131,97 @@ def test_the_one_dimensional_hint_fits_the_dimension():
         flow.log_prob(np.zeros(2))
     with pytest.raises(ValueError, match=r"x.reshape\(-1, 1\) for one-dimensional data"):
         Flow([ElementwiseAffine(1)]).log_prob(np.zeros(5))
+
+
+from scratchflow import AffineCoupling, Permutation  # noqa: E402  (the bad-input tests below)
+from tests.strategies import MisshapenTarget  # noqa: E402
+
+
+def _coupling_flow():
+    return Flow([AffineCoupling(2, [1, 0], hidden=(4,), rng=0), Permutation([1, 0])])
+
+
+@pytest.mark.parametrize("n, error, message", [
+    (-1, ValueError, r"n \(the number of samples\) must be >= 0, got -1"),
+    (2.5, TypeError, r"n \(the number of samples\) must be an integer, got 2.5"),    # not rounded
+    ("3", TypeError, r"must be an integer, got '3'"),
+    (True, TypeError, r"must be an integer, got True"),
+    (None, TypeError, r"must be an integer, got None"),
+])
+def test_sample_counts_are_non_negative_integers(n, error, message):
+    with pytest.raises(error, match=message):
+        _coupling_flow().sample(n, rng=0)
+
+
+def test_empty_batches_density_yes_loss_no():
+    flow = _coupling_flow()
+    assert flow.sample(0, rng=0).shape == (0, 2)
+    assert flow.log_prob(np.zeros((0, 2))).shape == (0,)
+    for method in (flow.loss, flow.loss_and_grad):          # a mean over no rows
+        with pytest.raises(ValueError, match=r"needs at least one row.*empty batch.*\(0, 2\)"):
+            method(np.zeros((0, 2)))
+
+
+@pytest.mark.parametrize("target, n, error, message", [
+    (MisshapenTarget(), 0, ValueError, r"n \(the number of samples\) must be >= 1, got 0"),
+    (MisshapenTarget(), 2.5, TypeError, r"must be an integer"),
+    (MisshapenTarget(dim=3), 4, ValueError, r"target has dimension 3 but the flow has 2"),
+    (MisshapenTarget(log_prob_shape=()), 4, ValueError,
+     r"target.log_prob\(x\) must return shape \(4,\).*\(\)"),
+    (MisshapenTarget(log_prob_shape=(4, 1)), 4, ValueError, r"must return shape \(4,\)"),
+    (MisshapenTarget(grad_shape=(4, 1)), 4, ValueError, r"target.grad_log_prob\(x\) has D=1 columns"),
+    (MisshapenTarget(grad_shape=(1, 2)), 4, ValueError, r"target.grad_log_prob\(x\) has N=1 rows"),
+    (None, 4, TypeError, r"target must have log_prob\(x\) and grad_log_prob\(x\)"),
+])
+def test_reverse_kl_checks_n_and_the_target(target, n, error, message):
+    with pytest.raises(error, match=message):
+        _coupling_flow().reverse_kl_loss_and_grad(target, n, rng=0)
+
+
+def test_flow_backward_reads_only_the_latest_loss():
+    """log_prob between loss and backward replaces the layers' caches: an error, not wrong grads."""
+    flow, rng = _coupling_flow(), np.random.default_rng(1)
+    flow.loss(rng.normal(size=(4, 2)))
+    flow.log_prob(rng.normal(size=(4, 2)))                  # same N: the shapes alone would pass
+    with pytest.raises(RuntimeError, match=r"after a log_prob .*call loss\(x\) again"):
+        flow.backward()
+    flow.loss(rng.normal(size=(4, 2)))
+    with pytest.raises(ValueError, match="empty batch"):
+        flow.loss(np.zeros((0, 2)))                          # fails after the layers ran
+    with pytest.raises(RuntimeError, match=r"Flow.backward\(\) called before Flow.loss"):
+        flow.backward()
+
+
+def test_a_custom_base_must_return_one_log_prob_per_row():
+    class Base(StandardNormal):
+        def log_prob(self, z):
+            return np.zeros(1)                                      # would broadcast over N
+    flow = Flow([ElementwiseAffine(2)], base=Base(2))
+    with pytest.raises(ValueError, match=r"base.log_prob\(z\) must return shape \(3,\).*\(1,\)"):
+        flow.log_prob(np.zeros((3, 2)))
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: Flow([ElementwiseAffine(2)], base=StandardNormal(3)), ValueError,
+     r"base distribution has dimension 3, layers have 2"),
+    (lambda: Flow([ElementwiseAffine(2)], base=object()), TypeError, r"base must be a distribution"),
+])
+def test_flow_refuses_a_base_that_does_not_fit(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+def test_a_float32_flow_trains_in_float32():
+    flow = Flow([AffineCoupling(2, [1, 0], hidden=(4,), rng=0, zero_init=False, dtype=np.float32),
+                 Permutation([1, 0], dtype=np.float32)])
+    x = np.random.default_rng(0).normal(size=(16, 2)).astype(np.float32)
+    assert flow.log_prob(x).dtype == np.float32 and flow.sample(3, rng=0).dtype == np.float32
+    with pytest.raises(TypeError, match="float64 but this model computes in float32"):
+        flow.log_prob(x.astype(np.float64))
+    flow.loss_and_grad(x)
+    assert all(g.dtype == np.float32 for g in flow.grads.values())
+
+
+def test_a_float32_flow_samples_in_float32():
+    flow = Flow(ElementwiseAffine(2, log_scale=[0.1, 0.2], dtype=np.float32))
+    assert flow.sample(4, rng=0).dtype == np.float32

@@ -2,7 +2,7 @@
 (``scratchflow_course``), and every function-local import says why it is local.
 
 Imports point one way (docs/architecture.md): nn <- bijectors <- flow <- train <- cli. A cycle hidden
-by function-local imports (data <-> realdata once was) is still a cycle, so local imports count as
+by function-local imports (data <-> realdata, say) is still a cycle, so local imports count as
 edges here. A function-local import is allowed only with a ``# local import: <reason>`` comment on its
 line or in the comment lines right above it (an optional dependency, a slow import such as matplotlib).
 

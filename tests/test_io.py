@@ -166,3 +166,22 @@ def test_every_model_the_cli_trains_saves_and_loads(tmp_path, model):
     loaded = load_model(path)
     x = rng.standard_normal((5, dim))
     np.testing.assert_array_equal(loaded.log_prob(x), flow.log_prob(x))
+
+
+def test_load_model_paths(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_model(tmp_path / "missing.npz")
+    with pytest.raises(IsADirectoryError, match=r"is a directory, not a model file.*model\.npz"):
+        load_model(tmp_path)
+    np.save(tmp_path / "array.npy", np.zeros(3))
+    with pytest.raises(ModelFileError, match=r"single NumPy array \(\.npy\), not a scratchflow model"):
+        load_model(tmp_path / "array.npy")
+    np.savez(tmp_path / "pickled.npz", header=np.array([{"a": 1}], dtype=object))
+    with pytest.raises(ModelFileError, match=r"cannot read .*allow_pickle=False"):    # never unpickled
+        load_model(tmp_path / "pickled.npz")
+
+
+def test_save_model_to_a_directory_names_it(tmp_path):
+    flow = build_realnvp(2, n_layers=2, hidden=(4,), seed=0)
+    with pytest.raises(IsADirectoryError, match=r"is a directory; give the model file's path"):
+        save_model(flow, tmp_path)

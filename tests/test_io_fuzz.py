@@ -4,10 +4,8 @@ model or a ModelFileError, within a bounded time per case (an alarm turns a hang
 Cases: every truncation length (in steps), seeded single-bit flips over the whole file, and header
 mutations that ask for huge or unknown models, drop keys, or carry NaN parameters.
 """
-import contextlib
 import io
 import json
-import signal
 import zipfile
 
 import numpy as np
@@ -15,22 +13,9 @@ import pytest
 
 from scratchflow.io import ModelFileError, load_model, save_model
 from scratchflow.models import build_model
+from tests.time_limit import time_limit
 
 SECONDS_PER_CASE = 5
-
-
-@contextlib.contextmanager
-def time_limit(seconds):
-    """Fail (not wait) if the block runs longer than ``seconds``: the bound is the OS's alarm."""
-    def expire(signum, frame):
-        raise TimeoutError(f"load_model ran longer than {seconds} s on one case")
-    previous = signal.signal(signal.SIGALRM, expire)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 @pytest.fixture(scope="module")
@@ -48,7 +33,7 @@ def saved(tmp_path_factory):
 def _outcome(original, path):
     """'same' for a loaded model identical to ``original``, 'refused' for ModelFileError."""
     try:
-        with time_limit(SECONDS_PER_CASE):
+        with time_limit(SECONDS_PER_CASE, "load_model on one case"):
             flow = load_model(path)
     except ModelFileError:
         return "refused"

@@ -209,3 +209,19 @@ def test_context_errors_name_the_problem():
         conditional.forward(x, np.zeros((3, 2)))
     shift, _ = conditional.forward(x, np.ones((4, 2)))
     assert shift.shape == (4, 3)
+
+
+@pytest.mark.parametrize("method", ["backward", "input_gradient"])
+@pytest.mark.parametrize("grad_shift, grad_log_scale, error, message", [
+    (np.ones((4, 1)), np.ones((4, 5)), ValueError, r"grad_shift has D=1 columns.*dimension 3"),
+    (np.ones((4, 3)), np.ones((4, 2)), ValueError, r"grad_log_scale has D=2 columns"),  # each alone
+    (np.ones((5, 3)), np.ones((5, 3)), ValueError, r"grad_shift has N=5 rows.*N=4"),
+    (np.ones(3), np.ones(3), ValueError, r"grad_shift must be 2-D"),
+    (np.ones((4, 3), dtype=int), np.ones((4, 3)), TypeError, r"grad_shift must be a float array"),
+])
+def test_made_gradients_must_each_have_the_shape_of_the_output(method, grad_shift, grad_log_scale,
+                                                               error, message):
+    made = MADE(3, hidden=(4,), rng=0)
+    made.forward(np.ones((4, 3)))
+    with pytest.raises(error, match=message):
+        getattr(made, method)(grad_shift, grad_log_scale)

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from scratchflow.bijectors import IAF, MAF, ActNorm, AffineCoupling, BatchNorm
-from scratchflow.models import (autoregressive_orders, build_autoregressive, build_model, build_realnvp,
-                                realnvp_masks)
+from scratchflow.models import (autoregressive_orders, build_autoregressive, build_model, build_planar,
+                                build_radial, build_realnvp, realnvp_masks)
 
 
 def test_realnvp_defaults_and_config():
@@ -68,3 +68,20 @@ def test_every_family_builds_one_layer_and_refuses_none(model):
     assert flow.config["n_layers"] == 1 and flow.num_params() > 0
     with pytest.raises(ValueError, match="n_layers must be >= 1, got 0"):
         build_model({"model": model, "dim": 2, "n_layers": 0})
+
+
+@pytest.mark.parametrize("build, error, message", [
+    (lambda: build_realnvp(2.5, n_layers=2, hidden=(4,)), TypeError, r"dim must be an integer, got 2.5"),
+    (lambda: build_realnvp(2, n_layers=2.5, hidden=(4,)), TypeError, r"n_layers must be an integer"),
+    (lambda: build_realnvp(2, n_layers=2, hidden=(4.5,)), TypeError, r"hidden entry must be an integer"),
+    (lambda: build_realnvp(2, n_layers=2, hidden=4), TypeError, r"hidden must be a sequence"),
+    (lambda: build_realnvp(1, n_layers=2), ValueError, r"Real-NVP needs dim >= 2"),
+    (lambda: build_autoregressive("maf", 3.0, n_layers=1, hidden=(4,)), TypeError, r"dim must be an integer"),
+    (lambda: build_autoregressive("maf", 2, n_layers=0, hidden=(4,)), ValueError, r"n_layers must be >= 1"),
+    (lambda: build_planar(2, n_layers=0), ValueError, r"n_layers must be >= 1"),   # not via the schema
+    (lambda: build_radial(2, n_layers=0), ValueError, r"n_layers must be >= 1"),
+    (lambda: build_model({"model": "waveglow", "dim": 2}), ValueError, r"unknown model 'waveglow'"),
+])
+def test_model_builders_do_not_truncate(build, error, message):
+    with pytest.raises(error, match=message):
+        build()

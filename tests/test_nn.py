@@ -146,3 +146,102 @@ def test_relu_slope_at_its_kink_is_zero_as_documented():
     y = relu.forward(np.array([[0.0, -0.0, 2.0, -1.0]]))
     np.testing.assert_array_equal(y, [[0.0, 0.0, 2.0, 0.0]])
     np.testing.assert_array_equal(relu.backward(np.ones((1, 4))), [[0.0, 0.0, 1.0, 0.0]])
+
+
+def _nn_modules():
+    return {
+        "Linear": lambda: Linear(3, 2, rng=0),
+        "MaskedLinear": lambda: MaskedLinear(3, 2, np.ones((3, 2)), rng=0),
+        "MLP": lambda: MLP([3, 4, 2], rng=0),
+        "MADE": lambda: MADE(3, hidden=(4,), rng=0),
+        "Tanh": Tanh, "ReLU": ReLU, "Softplus": Softplus, "SiLU": SiLU,
+    }
+
+
+NN = _nn_modules()
+
+
+@pytest.mark.parametrize("name", NN)
+@pytest.mark.parametrize("label, bad, error, message", [
+    ("1-D", np.ones(3), ValueError, r"must be 2-D"),
+    ("NaN", np.full((4, 3), np.nan), ValueError, r"x contains NaN or inf"),        # not passed through
+    ("inf", np.full((4, 3), np.inf), ValueError, r"x contains NaN or inf"),
+    ("int64", np.ones((4, 3), dtype=np.int64), TypeError, r"float array.*int64"),
+    ("object", np.ones((4, 3), dtype=object), TypeError, r"float array.*object"),
+])
+def test_nn_forward_refuses_bad_batches(name, label, bad, error, message):
+    with pytest.raises(error, match=message):
+        NN[name]().forward(bad)
+
+
+@pytest.mark.parametrize("name", ["Linear", "MaskedLinear", "MLP", "MADE"])
+def test_nn_forward_checks_the_width(name):
+    with pytest.raises(ValueError, match=r"x has D=5 columns but this layer has dimension 3"):
+        NN[name]().forward(np.ones((4, 5)))
+    with pytest.raises(TypeError, match=r"dtype float32 but this model computes in float64"):
+        NN[name]().forward(np.ones((4, 3), dtype=np.float32))
+
+
+@pytest.mark.parametrize("name", ["Linear", "MaskedLinear", "MLP", "Tanh", "ReLU", "Softplus", "SiLU"])
+def test_nn_backward_needs_forward_and_a_gradient_of_the_output_shape(name):
+    module = NN[name]()
+    with pytest.raises(RuntimeError, match=rf"{'Linear' if name == 'MaskedLinear' else ''}.*"
+                                           rf"backward\(\) called before"):
+        module.backward(np.ones((4, 2)))
+    out = module.forward(np.ones((4, 3)))
+    n, width = out.shape
+    for grad, error, message in [
+        (np.ones((n + 1, width)), ValueError, rf"grad_out has N={n + 1} rows but the latest pass had N={n}"),
+        (np.ones((1, width)), ValueError, r"grad_out has N=1 rows"),                   # would broadcast
+        (np.ones((n, 1)), ValueError, rf"grad_out has D=1 columns.*dimension {width}"),   # would broadcast
+        (np.ones(width), ValueError, r"grad_out must be 2-D"),
+        (np.full((n, width), np.nan), ValueError, r"grad_out contains NaN or inf"),
+        (np.ones((n, width), dtype=object), TypeError, r"grad_out must be a float array.*object"),
+    ]:
+        with pytest.raises(error, match=message):
+            module.backward(grad)
+    assert module.backward(np.ones((n, width))).shape == (4, 3)
+
+
+def test_mlp_and_made_name_themselves_when_backward_comes_first():
+    with pytest.raises(RuntimeError, match=r"MLP\.backward\(\) called before MLP\.forward\(\)"):
+        MLP([3, 4, 2], rng=0).backward(np.ones((4, 2)))
+    for method in ("backward", "input_gradient"):
+        with pytest.raises(RuntimeError, match=rf"MADE\.{method}\(\) called before MADE\.forward\(\)"):
+            getattr(MADE(3, hidden=(4,), rng=0), method)(np.ones((4, 3)), np.ones((4, 3)))
+
+
+@pytest.mark.parametrize("make", [lambda: Linear(3, 2, rng=0, dtype=np.float32),
+                                  lambda: MLP([3, 4, 2], rng=0, dtype=np.float32)])
+def test_float32_nn_modules_cast_float64_gradients(make):
+    module = make()
+    with pytest.raises(TypeError, match="float64 but this model computes in float32"):
+        module.forward(np.ones((4, 3)))
+    assert module.forward(np.ones((4, 3), dtype=np.float32)).dtype == np.float32
+    assert module.backward(np.ones((4, 2))).dtype == np.float32
+    assert all(g.dtype == np.float32 for g in module.grads.values())
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda: Linear(0, 2), ValueError, r"in_features must be >= 1"),
+    (lambda: Linear(2, 2.5), TypeError, r"out_features must be an integer"),
+    (lambda: MaskedLinear(2, 3, np.ones((3, 2))), ValueError, r"mask must have shape \(2, 3\)"),
+    (lambda: MaskedLinear(2, 2, np.full((2, 2), 2.0)), ValueError, r"only 0 and 1"),
+    (lambda: MLP([2]), ValueError, r"at least an input and an output size"),
+    (lambda: MLP([2, 0, 2]), ValueError, r"sizes entry must be >= 1, got 0"),
+    (lambda: MLP(3), TypeError, r"sizes must be a sequence"),
+    (lambda: MADE(2, hidden=4), TypeError, r"hidden must be a sequence"),
+])
+def test_nn_constructors_refuse_bad_arguments(make, error, message):
+    with pytest.raises(error, match=message):
+        make()
+
+
+@pytest.mark.parametrize("make, weight", [
+    (lambda rng: Linear(2, 3, rng=rng), "weight"),
+    (lambda rng: MaskedLinear(2, 2, np.ones((2, 2)), rng=rng), "weight"),
+    (lambda rng: MLP([2, 4, 1], rng=rng), "0.weight"),
+])
+def test_seeds_are_accepted_wherever_rng_is(make, weight):
+    """An int seed gives the weights of a Generator made from that seed."""
+    np.testing.assert_array_equal(make(7).params[weight], make(np.random.default_rng(7)).params[weight])

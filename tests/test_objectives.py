@@ -7,6 +7,7 @@ from scratchflow import ElementwiseAffine, Flow
 from scratchflow.bijectors import BatchNorm, Compose
 from scratchflow.objectives import MaximumLikelihood, ReverseKL, evaluation_mode, minibatch_indices
 from tests.strategies import GaussianTarget
+from tests.time_limit import time_limit
 
 
 def test_minibatches_partition_every_epoch():
@@ -52,3 +53,11 @@ def test_evaluation_mode_switches_batchnorm_and_back():
     plain = Flow(ElementwiseAffine(2))
     with evaluation_mode(plain) as inside:
         assert inside is plain
+
+
+def test_minibatches_of_nothing_are_an_error_not_an_endless_loop():
+    with time_limit(10, "minibatch_indices"), pytest.raises(ValueError, match=r"n must be >= 1, got 0"):
+        next(minibatch_indices(0, 4, np.random.default_rng(0)))
+    with time_limit(10, "minibatch_indices"), pytest.raises(ValueError,
+                                                           match=r"batch_size must be >= 1, got 0"):
+        next(minibatch_indices(4, 0, np.random.default_rng(0)))           # not range()'s error

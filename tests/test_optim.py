@@ -2,6 +2,7 @@
 import numpy as np
 import pytest
 
+from scratchflow.nn import Linear
 from scratchflow.optim import SGD, Adam
 
 
@@ -106,3 +107,34 @@ def test_parameters_and_gradients_must_both_be_live_arrays(make):
                           ({"w": [0.0, 0.0]}, {"w": np.zeros(2)})):
         with pytest.raises(TypeError, match="w: parameters and gradients must be the module's live"):
             make(params, grads, lr=0.1)
+
+
+def _params_grads():
+    module = Linear(2, 2, rng=0)
+    return module.params, module.grads
+
+
+@pytest.mark.parametrize("make, error, message", [
+    (lambda p, g: Adam(p, g, lr=-1), ValueError, r"lr must be > 0, got -1"),
+    (lambda p, g: SGD(p, g, lr=0), ValueError, r"lr must be > 0"),
+    (lambda p, g: Adam(p, g, lr=np.inf), ValueError, r"lr must be a finite number, got inf"),
+    (lambda p, g: Adam(p, g, lr="0.1"), TypeError, r"lr must be a number"),
+    (lambda p, g: Adam(p, g, weight_decay=np.nan), ValueError, r"weight_decay must be a finite"),
+    (lambda p, g: Adam(p, g, betas=(0.9, 0.9, 0.9)), ValueError, r"betas must be a pair"),
+    (lambda p, g: Adam(p, g, betas=(1.0, 0.9)), ValueError, r"betas must be in \[0.0, 1.0\)"),
+    (lambda p, g: SGD(p, g, lr=0.1, momentum=1.0), ValueError, r"momentum must be in \[0.0, 1.0\)"),
+    (lambda p, g: Adam(p, {"weight": g["weight"]}), ValueError, r"same keys"),
+    (lambda p, g: Adam(list(p.values()), list(g.values())), TypeError, r"must be dicts"),
+    (lambda p, g: Adam(p, list(g.values())), TypeError, r"must be dicts"),          # one of the two
+    (lambda p, g: Adam({"w": np.zeros((2, 3))}, {"w": np.zeros((3, 2)).T}), ValueError,
+     r"w: parameter and gradient arrays must be C-contiguous"),                      # one of the two
+    (lambda p, g: Adam({"w": [0.0, 1.0]}, {"w": [0.0, 0.0]}), TypeError, r"live ndarrays"),
+    (lambda p, g: Adam({"w": np.zeros(2)}, {"w": np.zeros(2, np.float32)}), TypeError,
+     r"w: parameter dtype float64 and gradient dtype float32"),
+    (lambda p, g: Adam({"w": np.zeros(2)}, {"w": np.zeros(3)}), ValueError,
+     r"w: parameter shape \(2,\) != gradient shape \(3,\)"),
+])
+def test_optimizers_refuse_bad_settings_and_mismatched_params(make, error, message):
+    params, grads = _params_grads()
+    with pytest.raises(error, match=message):
+        make(params, grads)

@@ -90,3 +90,24 @@ def test_realnvp_with_actnorm_save_load_keeps_the_initialisation(tmp_path):
     loaded = load_model(path)
     assert all(value == 1.0 for name, value in loaded.buffers.items() if name.endswith("initialized"))
     np.testing.assert_array_equal(loaded.log_prob(x[:7]), flow.log_prob(x[:7]))
+
+
+def test_actnorm_initialises_on_two_rows_and_refuses_one():
+    x = np.array([[1.0, 5.0], [3.0, 1.0]])                    # (2, 2)
+    layer = ActNorm(2)
+    z, _ = layer.forward(x)
+    np.testing.assert_allclose(np.abs(z), 1.0, rtol=1e-5)    # two rows: mean 0, std 1 -> ±1
+    with pytest.raises(ValueError, match="at least 2"):
+        ActNorm(2).forward(x[:1])
+    with pytest.raises(ValueError, match="dim"):
+        ActNorm(0)
+
+
+def test_permutation_refuses_empty_nested_and_zero_sized():
+    for bad in ([], [[0, 1]], [0.0, 1.0]):
+        with pytest.raises(ValueError, match="non-empty 1-D sequence of integers"):
+            Permutation(bad)
+    for build in (Permutation.reverse, Permutation.random):
+        with pytest.raises(ValueError, match="dim must be >= 1"):
+            build(0)
+        assert build(1).dim == 1

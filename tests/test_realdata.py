@@ -8,7 +8,8 @@ from scratchflow import Flow
 from scratchflow.bijectors import ElementwiseAffine, Logit
 from scratchflow.data import load_dataset
 from scratchflow import realdata
-from scratchflow.realdata import SKLEARN_DATASETS, bits_per_dim, load_sklearn, standardization
+from scratchflow.realdata import (SKLEARN_DATASETS, bits_per_dim, dequantize, load_sklearn,
+                                  standardization)
 from scratchflow.realdata import sample_sklearn
 
 SIZES = {"digits": (1500, 297, 64), "wine": (142, 36, 13), "breast_cancer": (455, 114, 30)}
@@ -99,3 +100,13 @@ def test_sample_sklearn_takes_an_integer_count(n):
     pytest.importorskip("sklearn")
     with pytest.raises(TypeError, match="must be an integer"):
         sample_sklearn("wine", n)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: dequantize(np.array([[0.5, 3.0]])), r"integer counts in 0..16; counts\[0, 0\] = 0.5"),
+    (lambda: dequantize(np.array([[3, 17]])), r"counts\[0, 1\] = 17"),             # x would be >= 1
+    (lambda: bits_per_dim(1.0, 0), r"dim must be >= 1"),
+])
+def test_dequantize_and_bits_per_dim_refuse_bad_input(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()

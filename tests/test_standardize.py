@@ -26,3 +26,16 @@ def test_bad_statistics_and_empty_input():
     for std in ([1.0, 0.0], [1.0, -1.0]):
         with pytest.raises(ValueError, match="zero spread"):
             standardize(np.ones((3, 2)), mean=[0.0, 0.0], std=std)
+
+
+@pytest.mark.parametrize("args, message", [
+    ((np.array([[np.nan, 1.0], [1.0, 2.0]]),), r"x contains NaN or inf"),
+    ((np.ones(5),), r"x must be 2-D"),
+    ((np.zeros((0, 2)),), r"cannot standardise an empty x"),
+    ((np.random.default_rng(0).normal(size=(5, 2)), np.zeros(3), np.ones(3)),
+     r"mean must have shape \(2,\), one entry per column"),                        # not broadcast
+    ((np.random.default_rng(0).normal(size=(5, 2)), None, np.ones((1, 2))), r"std must have shape \(2,\)"),
+])
+def test_standardize_refuses_bad_input(args, message):
+    with pytest.raises(ValueError, match=message):
+        standardize(*args)

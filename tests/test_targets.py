@@ -49,6 +49,16 @@ def test_u1_gradient_is_finite_at_the_origin():
     assert np.isfinite(grad).all()
 
 
+def test_u1_gradient_inside_the_unit_circle_matches_centred_differences():
+    """The ring term's gradient inside the unit circle too (x / |x| is still the unit vector)."""
+    target = load_target("u1")
+    points = np.array([[0.3, 0.4], [-0.2, 0.1], [0.05, -0.6]])         # (3, 2), radius < 1
+    step = 1e-6
+    numeric = np.stack([(target.log_prob(points + step * e) - target.log_prob(points - step * e))
+                        / (2 * step) for e in np.eye(2)], axis=1)      # (3, 2)
+    np.testing.assert_allclose(target.grad_log_prob(points), numeric, rtol=1e-6, atol=1e-6)
+
+
 def test_without_the_box_u2_is_improper_along_x1():
     x = np.random.default_rng(2).uniform(-3, 3, size=(20, 2))
     shifted = x + [12.0, 0.0]                                            # w1 has period 4
@@ -110,3 +120,16 @@ def test_log_normalizer_of_a_known_density():
     expected = np.log(3.0 * 2.0 * np.pi * 0.7 ** 2)
     assert log_normalizer(Gaussian()) == pytest.approx(expected, abs=1e-6)
     assert log_normalizer(Gaussian(), limit=5.0, n=300) == pytest.approx(expected, abs=1e-6)
+
+
+@pytest.mark.parametrize("call, error, message", [
+    (lambda: load_target("u2", box=-1), ValueError, r"box \(a positive number or None\) must be > 0"),
+    (lambda: load_target("u2", box=np.nan), ValueError, r"box .*finite"),          # not NaN densities
+    (lambda: load_target("u5"), ValueError, r"unknown target 'u5'; choose one of"),
+    (lambda: log_normalizer(load_target("u1"), n=0), ValueError, r"n \(cells per side\) must be >= 1"),
+    (lambda: log_normalizer(load_target("u1"), n=2.5), TypeError, r"must be an integer"),
+    (lambda: log_normalizer(load_target("u1"), limit=-1), ValueError, r"limit must be > 0"),
+])
+def test_targets_refuse_bad_arguments(call, error, message):
+    with pytest.raises(error, match=message):
+        call()

@@ -4,11 +4,12 @@ import math
 import numpy as np
 import pytest
 
-from scratchflow import BatchNorm, ElementwiseAffine, Flow
+from scratchflow import AffineCoupling, BatchNorm, ElementwiseAffine, Flow, Permutation
 from scratchflow.data import load_dataset, standardize
 from scratchflow.models import build_realnvp
 from scratchflow.train import History, fit, minibatch_indices
-from tests.strategies import GaussianTarget
+from tests.strategies import GaussianTarget, MisshapenTarget
+from tests.time_limit import time_limit
 
 
 class PlainSGD:
@@ -203,3 +204,55 @@ def test_validation_uses_batchnorm_running_averages():
     assert -np.mean(flow.log_prob(val)) == history.val_loss[-1]
     batchnorm.train()
     assert -np.mean(flow.log_prob(val)) != history.val_loss[-1]   # batch statistics differ
+
+
+def _coupling_flow():
+    return Flow([AffineCoupling(2, [1, 0], hidden=(4,), rng=0), Permutation([1, 0])])
+
+
+DATA = np.random.default_rng(0).normal(size=(20, 2))
+
+
+@pytest.mark.parametrize("kwargs, error, message", [
+    (dict(data=np.zeros((0, 2))), ValueError, r"data is empty .*at least one row"),     # no endless loop
+    (dict(data=DATA, val_data=np.zeros((0, 2))), ValueError, r"val_data is empty"),     # no NaN loss
+    (dict(data=np.zeros((10, 3))), ValueError, r"data has D=3 columns but this layer has dimension 2"),
+    (dict(data=np.where(np.eye(20, 2) > 0, np.nan, DATA)), ValueError, r"data contains NaN or inf"),
+    (dict(data=DATA, val_data=np.zeros((5, 3))), ValueError, r"val_data has D=3 columns"),
+    (dict(data=DATA.astype(int)), TypeError, r"data must be a float array"),
+    (dict(data=DATA, target=MisshapenTarget()), ValueError, r"either data .* or target .*not both"),
+    (dict(), ValueError, r"either data .* or target"),
+    (dict(target=MisshapenTarget(), val_data=DATA), ValueError, r"val_data is for maximum likelihood"),
+    (dict(target=MisshapenTarget(dim=3)), ValueError, r"target has dimension 3 but the flow has 2"),
+    (dict(data=DATA, steps=0), ValueError, r"steps must be >= 1, got 0"),
+    (dict(data=DATA, steps=2.5), TypeError, r"steps must be an integer, got 2.5"),      # not rounded
+    (dict(data=DATA, epochs=0), ValueError, r"epochs must be >= 1"),
+    (dict(data=DATA, epochs=1.5), TypeError, r"epochs must be an integer"),             # not rounded
+    (dict(data=DATA, steps=2, epochs=1), ValueError, r"steps or epochs, not both"),
+    (dict(data=DATA, batch_size=0), ValueError, r"batch_size must be >= 1"),
+    (dict(data=DATA, batch_size=2.5), TypeError, r"batch_size must be an integer"),     # not rounded
+    (dict(data=DATA, val_data=DATA, eval_every=0), ValueError, r"eval_every must be >= 1"),
+    (dict(data=DATA, val_data=DATA, patience=0), ValueError, r"patience must be >= 1"),  # not 1 step
+    (dict(data=DATA, patience=2), ValueError, r"patience\) needs val_data"),
+    (dict(target=MisshapenTarget(), val_size=0), ValueError, r"val_size must be >= 1"),  # not NaN
+    (dict(data=DATA, lr=-1.0), ValueError, r"lr must be > 0"),
+    (dict(data=DATA, optimizer="rmsprop"), ValueError, r"unknown optimizer 'rmsprop'"),
+])
+def test_fit_refuses_bad_settings(kwargs, error, message):
+    kwargs = {"steps": 2, **kwargs} if "epochs" not in kwargs else kwargs
+    with time_limit(10, "training"), pytest.raises(error, match=message):
+        fit(_coupling_flow(), progress=False, **kwargs)
+
+
+def test_a_batch_larger_than_the_data_means_full_batch_steps():
+    flow = _coupling_flow()
+    full_batch_loss = flow.loss(DATA)
+    history = fit(flow, DATA, steps=1, batch_size=1000, progress=False)
+    np.testing.assert_allclose(history.train_loss[0], full_batch_loss, rtol=1e-12)   # all 20 rows
+
+
+def test_fit_with_a_non_optimizer_says_so():
+    flow = Flow([ElementwiseAffine(2)])
+    with pytest.raises(TypeError, match=r"optimizer must be None, 'adam', 'sgd' or an object with "
+                                        r"step\(\); got 42"):
+        fit(flow, np.zeros((4, 2)), steps=1, optimizer=42, progress=False)

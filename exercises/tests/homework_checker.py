@@ -14,6 +14,7 @@ match the signature, or code that raises the same error, can read the hint.
 import hashlib
 import json
 import os
+import traceback
 
 import numpy as np
 
@@ -55,16 +56,33 @@ def first_difference(outputs, expected):
     return None
 
 
-def error_text(error):
-    """How an exception appears in a signature: ``"TypeName: message"``. A grader's error report
-    (a short traceback as text) is reduced to its last line, which is the same."""
-    if isinstance(error, str):
-        lines = [line for line in error.strip().splitlines() if line.strip()]
-        name, colon, message = (lines[-1].strip() if lines else "").partition(": ")
-        if colon and all(part.isidentifier() for part in name.split(".")):
-            name = name.rsplit(".", 1)[-1]              # a traceback names the class with its module
-        return name + colon + message
-    return f"{type(error).__name__}: {error}"
+def error_text(error, student_files=()):
+    """An exception as every check reports it: the public tests, the exercise generator and the
+    grader alike.
+
+    The last frames in ``student_files`` (paths ending in ``scratchflow/...py``: the files of the
+    task's regions, shown from ``scratchflow/`` on; no other frame, so the grader's code stays
+    private), then ``TypeName: message``; ``sys.exit`` as the call it was.
+    """
+    if isinstance(error, SystemExit):
+        return f"the code called sys.exit({error.code!r})"
+    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
+              if any(frame.filename.replace(os.sep, "/").endswith("/" + name) for name in student_files)]
+    for frame in frames:
+        frame.filename = frame.filename[frame.filename.rfind("scratchflow" + os.sep):]
+    lines = traceback.format_list(frames[-4:]) + traceback.format_exception_only(type(error), error)
+    return "".join(lines).replace(os.getcwd() + os.sep, "").rstrip("\n")[-1500:]
+
+
+def _error_signature(error):
+    """What a known mistake that raises is recognised by: the last line of its report,
+    ``TypeName: message``, the class named without its module."""
+    text = error if isinstance(error, str) else error_text(error)
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    name, colon, message = (lines[-1].strip() if lines else "").partition(": ")
+    if colon and all(part.isidentifier() for part in name.split(".")):
+        name = name.rsplit(".", 1)[-1]
+    return name + colon + message
 
 
 # --- sealed signatures -----------------------------------------------------------------------
@@ -120,7 +138,7 @@ def seal(signature, hint):
     """The stored form of one signature and its hint (a dict of arrays, data only).
     ``signature``: dict output -> array, or the error text of a mistake that raises."""
     if isinstance(signature, str):
-        material = b"error|" + error_text(signature).encode()
+        material = b"error|" + _error_signature(signature).encode()
         sealed = {}
     else:
         sealed, layout = {}, {}
@@ -146,8 +164,8 @@ def unseal(outputs, sealed):
         outputs.get("__error__") if isinstance(outputs, dict) else None
     names = sorted({key.split("/")[0] for key in sealed if "/" in key})
     if error is not None:
-        material = None if names else b"error|" + error_text(error if isinstance(error, BaseException)
-                                                               else str(error)).encode()
+        material = None if names else b"error|" + _error_signature(
+            error if isinstance(error, BaseException) else str(error)).encode()
     elif not names:
         material = None
     else:

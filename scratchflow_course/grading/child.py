@@ -12,7 +12,8 @@ it sets its resource limits, drops to the task's unprivileged uid (when started 
 the sandbox, writes "walls up" on ``READY_FD`` and closes it, and only then imports the student's
 file (a child that ends before that failed on the grader's side). For each check it sends back, as ``.npz`` on
 ``OUTPUT_FD`` (read with ``allow_pickle=False`` by the grader), either the arrays the runner
-returned or a ``<key>/__error__`` message. It never decides whether a check passed: whatever this
+returned or a ``<key>/__error__`` message, each call made as the exercise generator makes it
+(:func:`scratchflow_course.probe_run.run_probe`). It never decides whether a check passed: whatever this
 process writes can at worst lose points.
 """
 import io
@@ -29,23 +30,6 @@ def _read_job(stream):
     header = stream.readline()
     job = json.loads(header.decode("utf-8"))
     return job, stream.read()
-
-
-def _describe(error, student_files=()):
-    """A short, readable message for an exception raised by student code.
-
-    Only the frames of the files that hold the task's regions are shown, with paths from
-    ``scratchflow/`` on (the grader's code stays private).
-    """
-    if isinstance(error, SystemExit):
-        return f"the code called sys.exit({error.code!r})"
-    frames = [frame for frame in traceback.extract_tb(error.__traceback__)
-              if any(frame.filename.replace(os.sep, "/").endswith("/" + name) for name in student_files)]
-    for frame in frames:
-        frame.filename = frame.filename[frame.filename.rfind("scratchflow" + os.sep):]
-    lines = traceback.format_list(frames[-4:])
-    lines += traceback.format_exception_only(type(error), error)
-    return "".join(lines).replace(os.getcwd() + os.sep, "")[-1500:]
 
 
 def _enter_walls(job):
@@ -65,31 +49,25 @@ def _enter_walls(job):
     sys.path.insert(0, job["sandbox"])
 
 
-def _run_checks(job, runners, inputs_file, numpy_errors):
+def _run_checks(job, runners, inputs_file):
     import importlib
     import numpy as np
-    student_file = job.get("student_files", [])
+    from scratchflow_course.homework.verdict import error_text
+    from scratchflow_course.probe_run import ERROR, run_probe
+    student_files = job.get("student_files", [])
     try:
         student, import_error = importlib.import_module(job["module"]), None
     except BaseException as error:                       # SyntaxError, SystemExit, anything
-        student, import_error = None, "importing your file failed:\n" + _describe(error, student_file)
+        student, import_error = None, "importing your file failed:\n" + error_text(error, student_files)
     outputs = {}
     for check in job["checks"]:
         key = check["key"]
-        np.seterr(**numpy_errors)                          # undo global changes the student made
         if import_error is not None:
-            outputs[f"{key}/__error__"] = np.array(import_error)
+            outputs[f"{key}/{ERROR}"] = np.array(import_error)
             continue
         prefix = key + "/"
         inputs = {name[len(prefix):]: inputs_file[name] for name in inputs_file.files if name.startswith(prefix)}
-        try:
-            for name, value in runners[key](student, inputs).items():
-                array = np.asarray(value)
-                if array.dtype.kind not in "biuf":
-                    raise TypeError(f"output {name!r} is not a numeric array (dtype {array.dtype})")
-                outputs[f"{key}/{name}"] = array
-        except BaseException as error:
-            outputs[f"{key}/__error__"] = np.array(_describe(error, student_file))
+        outputs.update(run_probe(key, lambda: runners[key](student, inputs), student_files))
     return outputs
 
 
@@ -99,18 +77,18 @@ def main(output_fd, ready_fd):
     os.dup2(devnull, 0)
     sys.path[1:1] = job["paths"]                          # started with -S: no site hooks ran
     import numpy as np
-    sys.path.insert(0, job["private"])
+    import scratchflow_course.probe_run                   # the harness of each check, like the runners:
+    sys.path.insert(0, job["private"])                    # loaded before the walls go up
     import _grader_runners
     sys.path.remove(job["private"])
     runners = {check["key"]: _grader_runners.RUNNERS[check["runner"]] for check in job["checks"]}
     inputs_file = np.load(io.BytesIO(payload), allow_pickle=False)
-    numpy_errors = np.geterr()
     status = 0
     try:
         _enter_walls(job)
         os.write(ready_fd, b"walls up")                  # what fails before this is the grader's
         os.close(ready_fd)
-        outputs = _run_checks(job, runners, inputs_file, numpy_errors)
+        outputs = _run_checks(job, runners, inputs_file)
         sys.stdout.flush()
         buffer = io.BytesIO()
         np.savez(buffer, **outputs)

@@ -8,9 +8,10 @@
 [{"name": ..., "files": {"scratchflow/...py": text}, "tasks": [...]}], "seeds": [...]}``. Each
 variant is the package with those files replaced, imported afresh (one working copy; the previous
 variant's files are restored and its modules dropped; a rewritten file's bytecode is deleted, so
-none is ever stale), its tasks' probes run at every seed; the outputs go to
-``out/<name>.npz`` as ``<seed>/<task>/<probe>/<output>`` (``.../__error__``: the exception, as
-text). Data only: the caller reads it with ``allow_pickle=False``.
+none is ever stale), its tasks' probes run at every seed, each call as the grader's child makes it
+(:func:`scratchflow_course.probe_run.run_probe`); the outputs go to ``out/<name>.npz`` as
+``<seed>/<task>/<probe>/<output>`` (``.../__error__``: the exception, as text). Data only: the
+caller reads it with ``allow_pickle=False``.
 """
 import importlib.util
 import json
@@ -49,20 +50,13 @@ def _switch(root, folder, previous, files):
 
 def _run_variant(variant, seeds):
     from scratchflow_course.homework import all_probes  # local import: the variant's copy, imported afresh
-    from scratchflow_course.homework.verdict import error_text  # local import: the variant's copy
+    from scratchflow_course.probe_run import run_probe  # local import: the variant's copy
     probes = all_probes()
     outputs = {}
     for seed in seeds:
         for task in variant["tasks"]:
             for name, function, _ in probes[task]:
-                key = f"{seed}/{task}/{name}"
-                try:
-                    with np.errstate(all="ignore"):     # a mutant's NaN is an output, not news
-                        result = function(seed)
-                    for output, value in result.items():
-                        outputs[f"{key}/{output}"] = np.asarray(value)
-                except Exception as error:
-                    outputs[f"{key}/__error__"] = np.array(error_text(error))
+                outputs.update(run_probe(f"{seed}/{task}/{name}", lambda: function(seed)))
     return outputs
 
 

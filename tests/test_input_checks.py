@@ -79,3 +79,20 @@ def test_dtype_check():
     assert check_dtype("float32") == np.float32 and check_dtype(np.float64) == np.float64
     with pytest.raises(TypeError, match="float64 \\(default\\) or float32"):
         check_dtype(np.float16)
+
+
+@pytest.mark.parametrize("value, error, message", [
+    (2.0, TypeError, r"n must be an integer, got 2.0"), (np.int64(-1), ValueError, r"n must be >= 0"),
+])
+def test_check_int(value, error, message):
+    with pytest.raises(error, match=message):
+        check_int(value, "n", 0)
+    assert check_int(np.int64(3), "n", 0) == 3 and type(check_int(np.int64(3), "n")) is int
+
+
+def test_check_number():
+    assert check_number(np.float32(0.5), "alpha", 0, 0.5, high_open=False) == 0.5
+    with pytest.raises(ValueError, match=r"lr must be > 0, got 0.0"):
+        check_number(0, "lr", 0, low_open=True)
+    with pytest.raises(TypeError, match=r"flag must be a number, got True"):
+        check_number(True, "flag")
