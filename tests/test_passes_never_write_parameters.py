@@ -2,13 +2,16 @@
 tests/registry.py (plain, image and conditional), of the layers that take their start from data
 before that start (ActNorm, ChannelActNorm, Whitening, alone and inside composites), and
 ``log_prob``, ``loss_and_grad``, ``sample`` and the reverse KL of a freshly built flow of every model
-family leave every parameter and every buffer bit for bit as they were.
+family leave every parameter and every buffer bit for bit as they were, and write into none of
+them (the arrays are read-only while the passes run).
 
 The one state a pass may move is BatchNorm's running averages in training mode: buffers, not
 parameters, and moving them with each training batch is what that mode is (MAF §3.4).
 Data-dependent initialisation is its own step, :meth:`Flow.initialize`, tested in
 tests/test_permutation_actnorm.py and tests/test_train_start.py.
 """
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -52,14 +55,37 @@ def _state(module):
     return state
 
 
+def _moving_averages(module):
+    """Whether some BatchNorm inside ``module`` is in training mode (moves its running averages)."""
+    return any(isinstance(part, BatchNorm) and part.training for part in module.modules())
+
+
 def _assert_read_only(module, before, what):
     """Nothing in ``module`` moved since ``before`` (BatchNorm's running averages in training
     mode excepted)."""
-    training = any(isinstance(part, BatchNorm) and part.training for part in module.modules())
+    training = _moving_averages(module)
     moved = [f"{kind} {name}" for (kind, name), value in _state(module).items()
              if value != before[kind, name]
              and not (training and kind == "buffer" and name.endswith(RUNNING_AVERAGES))]
     assert not moved, f"{what} wrote into {', '.join(moved)}"
+
+
+@contextlib.contextmanager
+def _locked(module):
+    """Every parameter and buffer array of ``module`` read-only inside the block, so a write into
+    one raises, even a write of the same values (BatchNorm's running averages in training mode
+    excepted); writeable again afterwards."""
+    training = _moving_averages(module)
+    arrays = list(module.params.values()) + [
+        value for name, value in module.buffers.items()
+        if not (training and name.endswith(RUNNING_AVERAGES))]
+    for array in arrays:
+        array.flags.writeable = False
+    try:
+        yield
+    finally:
+        for array in arrays:
+            array.flags.writeable = True
 
 
 def _all_passes(layer, x, context=None):
@@ -74,7 +100,8 @@ def _all_passes(layer, x, context=None):
 def test_a_registered_layer_s_passes_leave_its_parameters_and_buffers(case):
     layer = case.make(seed=3)
     before = _state(layer)
-    _all_passes(layer, case.batch(n=max(6, case.min_rows), seed=4))
+    with _locked(layer):
+        _all_passes(layer, case.batch(n=max(6, case.min_rows), seed=4))
     _assert_read_only(layer, before, f"{case.name}'s passes")
 
 
@@ -83,7 +110,8 @@ def test_a_conditional_layer_s_passes_leave_its_parameters_and_buffers(case):
     layer = case.make(seed=3)
     context = np.random.default_rng(5).normal(size=(6, layer.context_dim))
     before = _state(layer)
-    _all_passes(layer, case.batch(n=6, seed=4), context)
+    with _locked(layer):
+        _all_passes(layer, case.batch(n=6, seed=4), context)
     _assert_read_only(layer, before, f"{case.name}'s passes")
 
 
@@ -92,7 +120,8 @@ def test_a_data_dependent_layer_before_its_start_is_read_not_initialised_by_its_
     layer = UNINITIALISED[name]()
     x = np.random.default_rng(6).normal(size=(10, layer.dim)) * 3.0 + 2.0        # (N, D)
     before = _state(layer)
-    _all_passes(layer, x)
+    with _locked(layer):
+        _all_passes(layer, x)
     _assert_read_only(layer, before, f"{name}'s passes")
     np.testing.assert_allclose(layer.forward(x)[0], x, atol=1e-12)   # the identity until started
 
@@ -113,10 +142,11 @@ def test_a_fresh_flow_s_passes_leave_its_parameters_and_buffers(name):
         x = rng.normal(size=(8, flow.dim)) * 2.0 + 1.0
     context = rng.normal(size=(8, flow.context_dim)) if flow.context_dim else None
     before = _state(flow)
-    flow.log_prob(x, context)
-    flow.loss_and_grad(x, context)
-    flow.sample(5, rng=1, context=None if context is None else context[:5])
-    if not flow.context_dim:
-        flow.reverse_kl_loss_and_grad(GaussianTarget(np.ones(flow.dim)), 6, rng=2)
-    _all_passes(flow.layers, x, context)
+    with _locked(flow):
+        flow.log_prob(x, context)
+        flow.loss_and_grad(x, context)
+        flow.sample(5, rng=1, context=None if context is None else context[:5])
+        if not flow.context_dim:
+            flow.reverse_kl_loss_and_grad(GaussianTarget(np.ones(flow.dim)), 6, rng=2)
+        _all_passes(flow.layers, x, context)
     _assert_read_only(flow, before, f"{name}'s passes")
