@@ -136,6 +136,15 @@ class Flow(Module):
             ``self``. A layer already initialised (by an earlier call, or loaded from a model file,
             whose ``initialized`` buffer is kept) keeps its parameters; to redo one, call its own
             ``initialize`` (ActNorm) or ``fit`` (Whitening).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scratchflow.models import build_model
+        >>> flow = build_model({"model": "realnvp", "dim": 2, "actnorm": True})
+        >>> x = np.random.default_rng(0).normal(size=(256, 2)) * 3 + 1
+        >>> flow.initialized, flow.initialize(x).initialized
+        (False, True)
         """
         x = self._checked_input(x, "x")                           # (N, D)
         context = self.layers._checked_context(context, len(x))
