@@ -58,7 +58,7 @@ def mirror_part(args, train, test):
         for key, value in flow.params.items():
             if "net" in key:                               # couplings: off the identity start
                 value += 0.01 * rng.standard_normal(value.shape)
-        flow.log_prob(train[:128])                         # Glow's ActNorm: initialised here
+        flow.initialize(train[:128])                       # Glow's ActNorm: its data-dependent start
         mirror = TorchImageFlow(flow)
         test_t = torch.from_numpy(test)
         with torch.no_grad():

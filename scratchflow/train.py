@@ -11,7 +11,10 @@ One loop serves two objectives (:mod:`scratchflow.objectives`); each is a small 
 number early stopping watches):
 
 * maximum likelihood on data (the lecture's loss, :meth:`Flow.loss_and_grad`); minibatches are drawn
-  without replacement, a fresh seeded permutation per epoch; validation = NLL of ``val_data``;
+  without replacement, a fresh seeded permutation per epoch; validation = NLL of ``val_data``. The
+  data is checked once, when ``fit`` starts, and the steps run the flow's unchecked pass on it.
+  A flow with layers that take their start from data (ActNorm, Whitening) and were not initialised
+  yet is initialised first (:meth:`Flow.initialize`), on the minibatch the first step trains on;
 * reverse KL to a target density p* known up to a constant (:meth:`Flow.reverse_kl_loss_and_grad`),
   the objective IAF was designed for; validation = the same estimate on a fixed set of base draws.
 
@@ -51,7 +54,7 @@ from scratchflow.objectives import (MaximumLikelihood, ReverseKL, evaluation_mod
 from scratchflow.optim import SGD, Adam
 from scratchflow.reporting import progress_bar
 from scratchflow.stopping import DivergenceBound, divergence_message, gradient_step, stop
-from scratchflow.input_checks import check_array, check_int
+from scratchflow.input_checks import check_int
 
 __all__ = ["fit", "History", "ParameterSnapshot", "MaximumLikelihood", "ReverseKL", "evaluation_mode",
            "minibatch_indices", "make_optimizer", "limit_blas_threads"]
@@ -136,6 +139,8 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     objective, steps, eval_every, patience = _objective(flow, data, val_data, target, steps, epochs,
                                                         batch_size, eval_every, patience, val_size, seed,
                                                         (context, val_context))
+    if data is not None and not flow.initialized:    # ActNorm, Whitening: Glow's start, once
+        flow.initialize(*objective.next_batch())     # on the rows the first step trains on
     optimizer = make_optimizer(flow, optimizer, lr, clip_norm)
     history = History(mode=objective.name)
     last_good = ParameterSnapshot(flow)       # parameters whose loss was finite
@@ -187,8 +192,6 @@ def _objective(flow, data, val_data, target, steps, epochs, batch_size, eval_eve
         patience = check_int(patience, "patience", 1)
     rng = np.random.default_rng(seed)
     if data is not None:
-        data = _as_flow_array(flow, data, "data")
-        val_data = None if val_data is None else _as_flow_array(flow, val_data, "val_data")
         objective = likelihood_objective(flow, data, val_data, batch_size, rng, *contexts)
         if epochs is not None:
             steps = check_int(epochs, "epochs", 1) * objective.steps_per_epoch
@@ -272,10 +275,3 @@ def limit_blas_threads(limit=1):
     if limit is None:
         return contextlib.nullcontext()
     return threadpool_limits(limits=int(limit), user_api="blas")
-
-
-def _as_flow_array(flow, x, name):
-    x = check_array(x, name, dim=flow.dim)                       # (N, D), finite
-    if x.shape[0] == 0:
-        raise ValueError(f"{name} is empty (shape {x.shape}); training needs at least one row")
-    return x.astype(flow.dtype, copy=False)                      # once, not per step

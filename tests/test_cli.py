@@ -127,14 +127,14 @@ def test_train_shows_progress_lines_in_a_log(tmp_path, capsys):
 
 
 def test_non_finite_loss_is_reported_and_exits_one(tmp_path, monkeypatch, capsys):
-    original = Flow.loss_and_grad
+    original = Flow._loss_and_grad
     calls = []
 
-    def fails_on_the_fourth_call(self, x):
+    def fails_on_the_fourth_call(self, x, context=None):
         calls.append(1)
-        return float("inf") if len(calls) == 4 else original(self, x)
+        return float("inf") if len(calls) == 4 else original(self, x, context)
 
-    monkeypatch.setattr(Flow, "loss_and_grad", fails_on_the_fourth_call)
+    monkeypatch.setattr(Flow, "_loss_and_grad", fails_on_the_fourth_call)
     with warnings.catch_warnings():
         warnings.simplefilter("error", RuntimeWarning)        # the CLI prints the stop, no warning
         code = main(["train", "--data", "moons", "--no-figures", "--out", str(tmp_path)] + TINY)

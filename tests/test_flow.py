@@ -3,10 +3,11 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from scratchflow import Compose, ElementwiseAffine, Example2Map, Flow, StandardNormal
+from scratchflow import (AffineCoupling, Compose, ElementwiseAffine, Example2Map, Flow, Permutation,
+                         StandardNormal)
 from scratchflow.checks import numerical_gradient, relative_error
 from scratchflow_course.homework.standins import put_layers
-from tests.strategies import GaussianTarget
+from tests.strategies import GaussianTarget, MisshapenTarget
 
 
 def small_flow(seed=0, dim=2):
@@ -131,10 +132,6 @@ def test_the_one_dimensional_hint_fits_the_dimension():
         flow.log_prob(np.zeros(2))
     with pytest.raises(ValueError, match=r"x.reshape\(-1, 1\) for one-dimensional data"):
         Flow([ElementwiseAffine(1)]).log_prob(np.zeros(5))
-
-
-from scratchflow import AffineCoupling, Permutation  # noqa: E402  (the bad-input tests below)
-from tests.strategies import MisshapenTarget  # noqa: E402
 
 
 def _coupling_flow():

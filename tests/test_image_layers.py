@@ -44,12 +44,14 @@ def test_channel_actnorm_leaves_each_channel_with_mean_zero_and_unit_variance():
     rng = np.random.default_rng(0)
     x = (rng.standard_normal((16, 3, 2, 2)) * [[[2.0]], [[0.5]], [[3.0]]] + [[[1.0]], [[-4.0]], [[0.0]]])
     layer = ChannelActNorm((3, 2, 2))
+    np.testing.assert_array_equal(layer.forward(x.reshape(16, 12))[0], x.reshape(16, 12))  # identity
+    layer.initialize(x.reshape(16, 12))
     z, log_det = layer.forward(x.reshape(16, 12))
     per_channel = z.reshape(16, 3, 4).transpose(1, 0, 2).reshape(3, -1)   # (C, N·H·W)
     np.testing.assert_allclose(per_channel.mean(axis=1), 0, atol=1e-12)
     np.testing.assert_allclose(per_channel.std(axis=1), 1, atol=1e-5)
     np.testing.assert_allclose(log_det, -4 * layer.layer.log_scale.sum())
-    z_again, _ = layer.forward(x.reshape(16, 12) + 1.0)                     # initialised once only
+    z_again, _ = layer.forward(x.reshape(16, 12) + 1.0)                     # forward only reads
     assert not np.allclose(z_again.mean(), 0)
 
 

@@ -102,9 +102,9 @@ def test_an_empty_batch_maps_to_empty_arrays_where_it_makes_sense(name):
 def test_actnorm_initialisation_needs_two_rows_and_leaves_the_layer_untouched():
     layer = ActNorm(2)
     with pytest.raises(ValueError, match=r"at least 2 rows.*got shape \(1, 2\)"):
-        layer.forward(np.ones((1, 2)))
+        layer.initialize(np.ones((1, 2)))
     with pytest.raises(ValueError, match=r"at least 2 rows.*got shape \(0, 2\)"):
-        layer.forward(np.zeros((0, 2)))
+        layer.initialize(np.zeros((0, 2)))
     with pytest.raises(ValueError, match=r"x contains NaN or inf"):             # no NaN parameters
         layer.initialize(np.full((4, 2), np.nan))
     with pytest.raises(ValueError, match=r"x has D=3 columns but this layer has dimension 2"):

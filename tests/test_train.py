@@ -79,16 +79,17 @@ def test_without_restore_best_the_last_parameters_stay():
 
 
 def _planted(flow, bad_call, plant):
-    """Wrap flow.loss_and_grad: record the parameters at each call, plant a fault at `bad_call`."""
+    """Wrap the pass fit's steps run (the flow's loss and gradient on checked rows): record the
+    parameters at each call, plant a fault at `bad_call`."""
     seen = []
-    original = flow.loss_and_grad
+    original = flow._loss_and_grad
 
-    def loss_and_grad(x):
+    def loss_and_grad(x, context=None):
         seen.append({k: v.copy() for k, v in flow.params.items()})
-        loss = original(x)
+        loss = original(x, context)
         return plant(loss) if len(seen) == bad_call else loss
 
-    flow.loss_and_grad = loss_and_grad
+    flow._loss_and_grad = loss_and_grad
     return seen
 
 

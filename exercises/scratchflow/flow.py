@@ -99,12 +99,65 @@ class Flow(Module):
         """log p_x(x) for x (N, D) -> (N,). An empty batch (N = 0) gives an empty array.
 
         A conditional flow needs ``context`` (N, C), one row per x: log p_x(x | c)."""
-        self._forward_cache = None     # the layers' forward caches now hold this x, not the loss's
         x = self._checked_input(x, "x")                           # (N, D)
-        z, log_det = self._layers_forward(x, self.layers._checked_context(context, len(x)))
+        return self._log_prob(x, self.layers._checked_context(context, len(x)))
+
+    @limited_blas
+    def _log_prob(self, x, context=None):
+        """:meth:`log_prob` of rows x (N, D) and context already checked at a public boundary."""
+        self._forward_cache = None     # the layers' forward caches now hold this x, not the loss's
+        z, log_det = self._layers_forward(x, context)
         log_px = self._base_log_prob(z) + log_det                 # (N,)
         check_finite_output("Flow.log_prob (the base density at the flow's z)", log_prob=log_px)
         return log_px
+
+    @limited_blas
+    def initialize(self, x, context=None):
+        """Data-dependent initialisation (Glow §3.1, arXiv 1807.03039) of the layers that take
+        parameters from data (ActNorm, ChannelActNorm, Whitening) and were not initialised yet.
+
+        The batch goes through the stack in order: layer k is initialised on what the layers before
+        it, themselves initialised first, make of x; composites hand it on (a FactorOut's inner
+        flow gets its kept half, a per-pixel layer its pixel rows). ``fit`` calls this once, on its
+        first minibatch, when some layer waits for it; call it yourself before a training loop of
+        your own. Forward passes never initialise: an uninitialised layer is the map of its
+        construction values (the identity for ActNorm and Whitening).
+
+        Parameters
+        ----------
+        x : ndarray, shape (N, D), N >= 2
+            A representative batch of data (a minibatch is enough: Glow uses one).
+        context : ndarray, shape (N, C), optional
+            A conditional flow's contexts, row i beside row i of x.
+
+        Returns
+        -------
+        Flow
+            ``self``. A layer already initialised (by an earlier call, or loaded from a model file,
+            whose ``initialized`` buffer is kept) keeps its parameters; to redo one, call its own
+            ``initialize`` (ActNorm) or ``fit`` (Whitening).
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from scratchflow.models import build_model
+        >>> flow = build_model({"model": "realnvp", "dim": 2, "actnorm": True})
+        >>> x = np.random.default_rng(0).normal(size=(256, 2)) * 3 + 1
+        >>> flow.initialized, flow.initialize(x).initialized
+        (False, True)
+        """
+        x = self._checked_input(x, "x")                           # (N, D)
+        context = self.layers._checked_context(context, len(x))
+        self._forward_cache = None     # the layers' forward caches now hold this x, not the loss's
+        if not self.initialized:
+            self.layers._check_domain(x)
+            self.layers._initialize(x, context)
+        return self
+
+    @property
+    def initialized(self):
+        """False while some layer waits for its data-dependent initialisation (:meth:`initialize`)."""
+        return all(module._own_buffers.get("initialized", 1.0) for module in self.modules())
 
     @limited_blas
     def sample(self, n, rng=None, context=None):
@@ -133,18 +186,26 @@ class Flow(Module):
 
         Keeps z for :meth:`backward`. An empty minibatch is an error: its mean is undefined.
         A conditional flow needs ``context`` (m, C).
+        """
+        self._forward_cache = None     # a loss refused here leaves nothing to backward
+        self._grad_context = None
+        x = self._checked_input(x, "x").copy()                    # (m, D) the caches own x
+        if x.shape[0] == 0:
+            raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
+                             f"got an empty batch x of shape {x.shape}")
+        return self._loss(x, self.layers._checked_context(context, len(x)))
+
+    def _loss(self, x, context=None):
+        """:meth:`loss` of rows x (m, D), m >= 1, and context already checked at a public boundary
+        (``fit`` checks its data once); the layers' caches may keep x.
 
         Task loss: define ``log_px`` (m,), log p_x(x_i), and ``loss``, the number L.
         """
         self._forward_cache = None     # a loss that fails part-way leaves nothing to backward
         self._grad_context = None
-        x = self._checked_input(x, "x").copy()                    # (m, D) the caches own x
-        z, log_det = self._layers_forward(x, self.layers._checked_context(context, len(x)))
-        if z.shape[0] == 0:
-            raise ValueError("the loss is a mean over the minibatch and needs at least one row; "
-                             f"got an empty batch x of shape {z.shape}")
+        z, log_det = self._layers_forward(x, context)             # (m, D), (m,)
         # >>> task loss
-        raise NotImplementedError('task loss (slide «Постановка задачи, Функция потерь / Problem statement, Loss function»): Flow.loss is yours to write; the docstring above gives the formula and the contract')
+        raise NotImplementedError('task loss (slide «Постановка задачи, Функция потерь / Problem statement, Loss function»): Flow._loss is yours to write; the docstring above gives the formula and the contract')
         # <<< task loss
         check_finite_output("Flow.loss (the base density at the flow's z)", log_prob=log_px)
         self._forward_cache = Cache(z=z)
@@ -211,6 +272,15 @@ class Flow(Module):
         fill ``grads`` with dL/dθ; return L (a float). dL/dc: :meth:`context_gradient`."""
         self.zero_grad()
         loss = self.loss(x, context)
+        self.backward()
+        return loss
+
+    @limited_blas
+    def _loss_and_grad(self, x, context=None):
+        """:meth:`loss_and_grad` of rows x (m, D), m >= 1, and context already checked at a public
+        boundary: what ``fit``'s steps run on its checked data (:mod:`scratchflow.objectives`)."""
+        self.zero_grad()
+        loss = self._loss(x, context)
         self.backward()
         return loss
 

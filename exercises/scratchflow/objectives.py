@@ -10,6 +10,7 @@ Each objective is a small object with ``step()`` (one minibatch: the loss, gradi
   IAF was designed for; validation = the same estimate on a fixed set of base draws.
 """
 import contextlib
+import itertools
 import math
 
 import numpy as np
@@ -56,6 +57,17 @@ class MaximumLikelihood:
         raise NotImplementedError('task training (slide «Алгоритм обучения / Training algorithm»): MaximumLikelihood.step is yours to write; the docstring above gives the formula and the contract')
         # <<< task training
 
+    def next_batch(self):
+        """The minibatch the next step will train on, ``(rows (m, D), None)``, left in
+        ``self.batches`` for that step: ``fit`` initialises the flow's data-dependent layers on it."""
+        return self.data[self._next_indices()], None
+
+    def _next_indices(self):
+        """The row indices (m,) of the next step's minibatch, drawn and put back in front."""
+        epoch, indices = next(self.batches)
+        self.batches = itertools.chain([(epoch, indices)], self.batches)
+        return indices
+
     def evaluate(self):
         with evaluation_mode(self.flow):
             return float(-np.mean(self.flow.log_prob(self.val_data)))
@@ -81,17 +93,28 @@ class ConditionalLikelihood(MaximumLikelihood):
         raise NotImplementedError('task training (slide «Алгоритм обучения / Training algorithm»): ConditionalLikelihood.step is yours to write; the docstring above gives the formula and the contract')
         # <<< task training
 
+    def next_batch(self):
+        """The next step's minibatch with its contexts, ``(rows (m, D), contexts (m, C))``."""
+        indices = self._next_indices()
+        return self.data[indices], self.context[indices]
+
     def evaluate(self):
         with evaluation_mode(self.flow):
             return float(-np.mean(self.flow.log_prob(self.val_data, self.val_context)))
 
 
 def likelihood_objective(flow, data, val_data, batch_size, rng, context, val_context):
-    """The maximum-likelihood objective; a conditional flow's with its contexts, checked."""
+    """The maximum-likelihood objective of ``fit``; a conditional flow's with its contexts.
+
+    Checks ``data``, ``val_data`` and the contexts here, once (float64 rows for a float32 flow are
+    converted once), and hands the objective the flow's passes on checked rows
+    (:class:`CheckedRowsFlow`), so no step or evaluation checks them again."""
+    data = _as_flow_array(flow, data, "data")                                # (N, D)
+    val_data = None if val_data is None else _as_flow_array(flow, val_data, "val_data")
     if not flow.context_dim:
         if context is not None or val_context is not None:
             raise ValueError("context given but the flow is not conditional (context_dim=0)")
-        return MaximumLikelihood(flow, data, val_data, batch_size, rng)
+        return MaximumLikelihood(CheckedRowsFlow(flow), data, val_data, batch_size, rng)
     pairs = [("context", context, "data", data), ("val_context", val_context, "val_data", val_data)]
     for name, rows, data_name, data_rows in pairs:
         if (rows is None) != (data_rows is None):
@@ -105,7 +128,44 @@ def likelihood_objective(flow, data, val_data, batch_size, rng, context, val_con
     context = check_array(context, "context").astype(flow.dtype, copy=False)
     if val_context is not None:
         val_context = check_array(val_context, "val_context").astype(flow.dtype, copy=False)
-    return ConditionalLikelihood(flow, data, val_data, batch_size, rng, context, val_context)
+    return ConditionalLikelihood(CheckedRowsFlow(flow), data, val_data, batch_size, rng, context,
+                                 val_context)
+
+
+def _as_flow_array(flow, x, name):
+    x = check_array(x, name, dim=flow.dim)                       # (N, D), finite
+    if x.shape[0] == 0:
+        raise ValueError(f"{name} is empty (shape {x.shape}); training needs at least one row")
+    return x.astype(flow.dtype, copy=False)                      # once, not per step
+
+
+class CheckedRowsFlow:
+    """A flow as ``fit``'s maximum-likelihood objective calls it: on rows checked once, before.
+
+    :func:`likelihood_objective` checks the training and validation rows and their contexts
+    (finite, the flow's D and dtype); every step then calls ``loss_and_grad`` on a minibatch of
+    them, and every evaluation ``log_prob`` on the validation rows. Here those two are the flow's
+    unchecked passes (:meth:`Flow._loss_and_grad <scratchflow.flow.Flow._loss_and_grad>`,
+    :meth:`Flow._log_prob <scratchflow.flow.Flow._log_prob>`), as a stack calls its layers'
+    underscored passes on what it checked. The rest is the flow's own: ``flow``, ``params``,
+    ``grads`` (live arrays), ``base``, ``modules()``. ``Flow.loss_and_grad`` called directly
+    still checks its input.
+    """
+
+    def __init__(self, flow):
+        self.flow = flow
+        self.params, self.grads, self.base = flow.params, flow.grads, flow.base
+
+    def loss_and_grad(self, x, context=None):
+        """L on checked minibatch rows x (m, D) (and contexts (m, C)), dL/dθ into ``grads``."""
+        return self.flow._loss_and_grad(x, context)
+
+    def log_prob(self, x, context=None):
+        """log p_x(x) (N,) of checked rows x (N, D) (and contexts (N, C))."""
+        return self.flow._log_prob(x, context)
+
+    def modules(self):
+        return self.flow.modules()
 
 
 class ReverseKL:

@@ -11,12 +11,19 @@ loc and exp(log_scale) play the part of a learnt mean and standard deviation. Th
     log|det ∂z/∂x| = −Σ_j log_scale_j,
     inverse: x = z ⊙ exp(log_scale) + loc,     log|det ∂x/∂z| = +Σ_j log_scale_j.
 
-Data-dependent initialisation: the first ``forward`` of an uninitialised layer sets
-``loc = mean(x)`` and ``log_scale = log(std(x) + 1e-6)`` over the batch, so that batch leaves with
-per-dimension mean 0 and standard deviation ≈ 1, then marks the layer initialised. The flag is a
-buffer (saved with the model), so a loaded model is not re-initialised. After that ActNorm is an
-ordinary affine layer with trainable loc and log_scale; an ``inverse`` before any forward uses the
-current parameters (the identity at construction).
+Data-dependent initialisation (Glow §3.1) is a step of its own, run once before training:
+:meth:`ActNorm.initialize` (or :meth:`Flow.initialize <scratchflow.flow.Flow.initialize>`, which
+``fit`` calls on its first minibatch) sets ``loc = mean(x)`` and ``log_scale = log(std(x) + 1e-6)``
+over the batch, so that batch leaves with per-dimension mean 0 and standard deviation ≈ 1, and marks
+the layer initialised. The flag is a buffer (saved with the model), so a loaded model is not
+re-initialised. After that ActNorm is an ordinary affine layer with trainable loc and log_scale.
+
+``forward`` and ``inverse`` only read the parameters, as every layer's passes do: they are the map
+f_θ of the current θ. A layer not yet initialised is the map of its construction values, loc = 0
+and log_scale = 0, the identity: a valid bijector, like a coupling with its zeroed last layer, so
+``log_prob``, ``sample`` and the gradient checker work on a freshly built flow, and the data-dependent
+start is what ``initialize`` adds, explicitly, not something a call to ``log_prob`` on other data
+could do behind the caller's back.
 
 Gradient pass of forward (g = dL/dz, h = dL/dlog_det; u = exp(−log_scale)):
 
@@ -36,7 +43,7 @@ from scratchflow.input_checks import check_array, check_dtype, check_int
 
 
 class ActNorm(Bijector):
-    """z = (x − loc) ⊙ exp(−log_scale), initialised from the first forward batch.
+    """z = (x − loc) ⊙ exp(−log_scale); :meth:`initialize` sets loc, log_scale from a batch.
 
     Parameters
     ----------
@@ -67,19 +74,24 @@ class ActNorm(Bijector):
         self._inverse_cache = None                    # Cache(centered, scale), kept by inverse
 
     def initialize(self, x):
-        """Set loc, log_scale from the batch x (N, D) so it maps to mean 0, std 1; mark initialised."""
+        """Set loc, log_scale from the batch x (N, D) so it maps to mean 0, std 1; mark initialised.
+
+        Runs whether or not the layer was initialised before (a flow's :meth:`Flow.initialize
+        <scratchflow.flow.Flow.initialize>` skips initialised layers)."""
         x = check_array(x, "x", dim=self.dim, dtype=self.dtype)            # (N, D), finite
         if x.shape[0] < 2:
             raise ValueError(f"ActNorm's data-dependent initialisation needs a batch of at least 2 "
                              f"rows to estimate a mean and a standard deviation per dimension; got "
-                             f"shape {x.shape}. Run the first forward on a real minibatch")
+                             f"shape {x.shape}. Initialise on a real minibatch")
         self.loc[...] = x.mean(axis=0)                                       # (D,)
         self.log_scale[...] = np.log(x.std(axis=0) + 1e-6)                   # (D,)
         self.initialized[...] = 1.0
 
-    def _forward(self, x, context=None):
+    def _initialize(self, x, context=None):
         if not self.initialized:
             self.initialize(x)
+
+    def _forward(self, x, context=None):
         inv_scale = np.exp(-self.log_scale)                                  # (D,)
         z = (x - self.loc) * inv_scale                                       # (N, D)
         log_det = np.full(x.shape[0], -self.log_scale.sum(), dtype=x.dtype)  # (N,)

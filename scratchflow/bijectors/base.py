@@ -177,6 +177,14 @@ class Bijector(Module):
             raise ValueError(f"{name} must have shape ({self.dim},), got {value.shape}")
         return self.add_param(name, value, self.dtype)                  # (D,)
 
+    def _initialize(self, x, context=None):
+        """Data-dependent initialisation on a checked batch x (N, D) this layer is about to map.
+
+        A layer that takes parameters from data (ActNorm, Whitening) sets them here once, from x,
+        and marks its ``initialized`` buffer; a composite hands each layer inside it the batch that
+        layer sees. Nothing by default. Only :meth:`Flow.initialize
+        <scratchflow.flow.Flow.initialize>` calls it: a forward pass never writes a parameter."""
+
     def _check_domain(self, x):
         """Raise ``ValueError`` if some row of x is outside the map's domain (default: all of R^D)."""
 

@@ -81,6 +81,13 @@ class Compose(Bijector):
     def _check_codomain(self, z):
         _check_layer_domain(self.layers[-1], len(self.layers) - 1, z, "_check_codomain")
 
+    def _initialize(self, x, context=None):
+        """Initialise layer k on what layers 0..k-1, initialised first, make of x (N, D)."""
+        for k, layer in enumerate(self.layers):
+            layer._initialize(x, context if layer.context_dim else None)
+            if k < len(self.layers) - 1:
+                x, _ = self._layer_forward(k, x, context)      # (N, D), layer k + 1's input
+
     def _forward(self, x, context=None):
         # >>> task composition
         log_det = 0.0

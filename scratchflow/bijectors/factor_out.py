@@ -76,6 +76,9 @@ class FactorOut(Bijector):
     def _check_codomain(self, z):
         self.inner._check_codomain(z[:, :self.half])
 
+    def _initialize(self, x, context=None):
+        self.inner._initialize(x[:, :self.half])                            # (N, D/2) kept half
+
     def _forward(self, x, context=None):
         z_kept, log_det = self.inner._forward(x[:, :self.half])             # (N, D/2), (N,)
         return np.concatenate([z_kept, x[:, self.half:]], axis=1), log_det  # (N, D)

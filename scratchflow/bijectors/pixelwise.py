@@ -66,6 +66,9 @@ class Pixelwise(Bijector):
         pixels = self.shape[1] * self.shape[2]
         return np.repeat(grad_log_det, pixels)                             # (N,) -> (N·H·W,)
 
+    def _initialize(self, x, context=None):
+        self.layer._initialize(self.to_pixels(x))                          # (N·H·W, C) rows
+
     def _forward(self, x, context=None):
         rows, log_det = self.layer._forward(self.to_pixels(x))             # (N·H·W, C), (N·H·W,)
         return self.from_pixels(rows, len(x)), self._per_image(log_det, len(x))

@@ -15,8 +15,10 @@ lower-triangular too, and
     inverse x = W⁻¹ z + loc (a triangular solve),   log|det ∂x/∂z| = −Σ_j log_scale_j.
 
 Then cov(z) = W Σ Wᵀ = C⁻¹ C Cᵀ C⁻ᵀ = I on the rows W was fitted on. ``fit(x)`` sets loc, lower
-and log_scale from rows x (a ridge of 1e-6 · mean variance keeps Σ invertible); an unfitted layer
-fits itself on its first forward batch, like ActNorm, and the ``initialized`` buffer saves that.
+and log_scale from rows x (a ridge of 1e-6 · mean variance keeps Σ invertible) and the
+``initialized`` buffer saves that it ran. It is the layer's data-dependent initialisation, a step of
+its own like ActNorm's: :meth:`Flow.initialize <scratchflow.flow.Flow.initialize>` runs it on a
+layer not yet fitted; the passes never do, and an unfitted layer is the identity (W = I, loc = 0).
 
 Gradient pass of forward (rows; G = dL/dZ (N, D), h = dL/dlog_det (N,), U = X − loc):
 
@@ -78,6 +80,10 @@ class Whitening(Bijector):
         self.log_scale[...] = np.log(np.diag(weight))
         self.initialized[...] = 1.0
 
+    def _initialize(self, x, context=None):
+        if not self.initialized:
+            self.fit(x)
+
     def weight(self):
         """W (D, D), lower-triangular."""
         return self.lower * self.lower_mask + np.diag(np.exp(self.log_scale))
@@ -88,8 +94,6 @@ class Whitening(Bijector):
         self._own_grads["log_scale"] += np.diag(grad_weight) * np.exp(self.log_scale) + grad_log_det_total
 
     def _forward(self, x, context=None):
-        if not self.initialized:
-            self.fit(x)
         weight = self.weight()                                                # (D, D)
         centered = x - self.loc                                               # (N, D)
         self._forward_cache = Cache(centered=centered, weight=weight)
