@@ -10,10 +10,10 @@ They are the same network used in opposite directions: the direction whose condi
 *input* is one MADE pass (MAF's density, IAF's sampling); the direction whose conditioner reads the
 *output* must build the output one dimension at a time, D passes (MAF's sampling, IAF's density).
 
+Gradient of the sequential direction
+------------------------------------
 # >>> task adjoint
-Exact gradient of the sequential direction (an adjoint triangular solve)
------------------------------------------------------------------------
-Let φ be the layer's one-pass map, b ↦ a = φ(b) with log-det ℓ_φ(b) (MAF: φ = forward, b = x;
+Exactly, by an adjoint triangular solve. Let φ be the layer's one-pass map, b ↦ a = φ(b) with log-det ℓ_φ(b) (MAF: φ = forward, b = x;
 IAF: φ = inverse, b = z). The sequential direction computes b = φ⁻¹(a), with log-det −ℓ_φ(b).
 For a loss L(b, −ℓ_φ(b)) with g = dL/db and h = dL/dlog_det, the chain rule through the implicit
 equation φ(b) = a (∂b/∂a = J_φ⁻¹, ∂b/∂θ = −J_φ⁻¹ ∂φ/∂θ, J_φ = ∂φ/∂b) gives

@@ -204,7 +204,6 @@ class MADEAdjointSweep:
         only there).
         # <<< task omitted
         """
-        # >>> task omitted
         if self.whole_passes:
             return self.made._input_gradient(self.made_cache, grad_out)[:, d]
         sweep, position = self.sweep, int(self.positions[d])          # d has degree position + 1
@@ -222,4 +221,3 @@ class MADEAdjointSweep:
                     self.caches[layer][degree], post)
             pairs = [(self.pre_grads[layer][:, start:], sweep.weights[layer][:, start:])]
         return sum(above @ weight[d] for above, weight in pairs)      # (N,)
-        # <<< task omitted

@@ -237,11 +237,10 @@ def adjoint_layer(cls, seed, salt, dtype=np.float64):
     for _ in range(2):
         point = rng.uniform(-2, 2, (5, 4)).astype(dtype)                # (N, D) what the MADE read
         out, made_cache = layer.made._forward(point)                   # (N, 2D) μ, s
-        shift, log_scale = out[:, :4], out[:, 4:]
-        if cls is MAF:
-            x = point + rng.uniform(-1, 1, (5, 4)).astype(dtype)        # (N, D) any x; z from it
-            caches.append(Cache(made=made_cache, x=x, z=(x - shift) * np.exp(-log_scale),
-                                inv_scale=np.exp(-log_scale)))
+        log_scale = out[:, 4:]                                         # (N, D) s
+        if cls is MAF:                                                 # x: what the MADE read
+            z = rng.uniform(-2, 2, (5, 4)).astype(dtype)                # (N, D) the sampled z
+            caches.append(Cache(made=made_cache, x=point, z=z, inv_scale=np.exp(-log_scale)))
         else:
             caches.append(Cache(made=made_cache, z=point, scale=np.exp(log_scale)))
     sequential, other = ("_inverse", "_forward") if cls is MAF else ("_forward", "_inverse")
@@ -261,8 +260,8 @@ def _frozen(cache):
 
 def adjoint_twice(cls, seed, salt):
     """The sequential direction's gradient pass twice on one cache (other gradients the second
-    time): both results, the parameter gradients they add up to, and whether the gradients handed
-    in or the cache changed."""
+    time): both results, the parameter gradients they add up to, whether the gradients handed in
+    or the cache changed, and the same pass in a float32 layer (:func:`adjoint_float32`)."""
     layer, rng = adjoint_layer(cls, seed, salt)
     cache = layer._inverse_cache if cls is MAF else layer._forward_cache
     kept = _frozen(cache)
@@ -273,26 +272,22 @@ def adjoint_twice(cls, seed, salt):
     outputs.update({"grad_" + name.replace(".", "_"): grad for name, grad in layer.grads.items()})
     outputs["cache_changed"] = np.array([not np.array_equal(value, getattr(cache, name))
                                          for name, value in kept.items()])
-    return outputs
+    return {**outputs, **adjoint_float32(cls, seed, salt)}
 
 
-def adjoint_float32(seed):
-    """Both sequential gradient passes of a float32 MAF and IAF: the dtype of the input and
-    parameter gradients (the layer's, compared exactly) and whether they agree with the float64
-    pass to float32 precision (values are compared in float64 only, where rounding decides
-    nothing)."""
-    outputs = {}
-    for cls, name in ((MAF, "maf"), (IAF, "iaf")):
-        results = []
-        for dtype in (np.float32, np.float64):
-            layer, rng = adjoint_layer(cls, seed, 18, dtype)
-            grad = _sequential_gradient(layer)(rng.standard_normal((5, 4)).astype(dtype),
-                                               rng.standard_normal(5).astype(dtype))
-            results.append([grad] + [layer.grads[key] for key in sorted(layer.grads)])
-        outputs[f"{name}_bytes"] = np.array([np.asarray(value).dtype.itemsize for value in results[0]])
-        outputs[f"{name}_close"] = np.array([np.allclose(single, double, rtol=1e-3, atol=1e-4)
-                                             for single, double in zip(*results)])
-    return outputs
+def adjoint_float32(cls, seed, salt):
+    """The sequential gradient pass of a float32 layer: the dtype of the input and parameter
+    gradients (the layer's, compared exactly) and whether they agree with the float64 pass to
+    float32 precision (values are compared in float64 only, where rounding decides nothing)."""
+    results = []
+    for dtype in (np.float32, np.float64):
+        layer, rng = adjoint_layer(cls, seed, salt, dtype)
+        grad = _sequential_gradient(layer)(rng.standard_normal((5, 4)).astype(dtype),
+                                           rng.standard_normal(5).astype(dtype))
+        results.append([grad] + [layer.grads[key] for key in sorted(layer.grads)])
+    return {"float32_bytes": np.array([np.asarray(value).dtype.itemsize for value in results[0]]),
+            "float32_close": np.array([np.allclose(single, double, rtol=1e-3, atol=1e-4)
+                                       for single, double in zip(*results)])}
 
 
 PROBES = {
@@ -343,13 +338,11 @@ PROBES = {
     "adjoint": [
         ("maf_sampling", lambda seed: adjoint_twice(MAF, seed, 16), "MAF.inverse_backward (the gradient "
          "of sampling) on a differentiable stand-in conditioner, a random ordering that moves every "
-         "dimension, called twice on one cache: dL/dz, the conditioner's parameter gradients, and "
-         "the gradients handed in and the cache left unchanged"),
+         "dimension, called twice on one cache: dL/dz, the conditioner's parameter gradients, the "
+         "gradients handed in and the cache left unchanged; and in a float32 layer, float32 gradients"),
         ("iaf_density", lambda seed: adjoint_twice(IAF, seed, 17), "IAF.backward (the gradient of "
          "density) on a differentiable stand-in conditioner, a random ordering that moves every "
-         "dimension, called twice on one cache: dL/dx, the conditioner's parameter gradients, and "
-         "the gradients handed in and the cache left unchanged"),
-        ("float32", adjoint_float32, "MAF.inverse_backward and IAF.backward of float32 layers: "
-         "the gradients' dtype (float32) and their agreement with the float64 pass"),
+         "dimension, called twice on one cache: dL/dx, the conditioner's parameter gradients, the "
+         "gradients handed in and the cache left unchanged; and in a float32 layer, float32 gradients"),
     ],
 }

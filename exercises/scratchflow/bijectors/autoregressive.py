@@ -10,10 +10,10 @@ They are the same network used in opposite directions: the direction whose condi
 *input* is one MADE pass (MAF's density, IAF's sampling); the direction whose conditioner reads the
 *output* must build the output one dimension at a time, D passes (MAF's sampling, IAF's density).
 
-# >>> task adjoint
-# --- student
 Gradient of the sequential direction
 ------------------------------------
+# >>> task adjoint
+# --- student
 Extra credit (task adjoint, optional: its points come on top of the 100, and nothing regular is lost
 by leaving it). The sequential direction — MAF's inverse (sampling) and IAF's forward (density) —
 builds its output b one dimension at a time, each column read by the conditioner for the next

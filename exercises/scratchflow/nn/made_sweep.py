@@ -188,4 +188,20 @@ class MADEAdjointSweep:
 
         (Not part of the homework release; it is in the public library.)
         """
-        raise NotImplementedError('MADEAdjointSweep.column is not part of the homework release; it is in the public library')
+        if self.whole_passes:
+            return self.made._input_gradient(self.made_cache, grad_out)[:, d]
+        sweep, position = self.sweep, int(self.positions[d])          # d has degree position + 1
+        solved = self.made.order[position + 1]                        # final since the last step
+        self.out_grads[0][:, position + 1] = grad_out[:, solved]
+        self.out_grads[1][:, position + 1] = grad_out[:, self.dim + solved]
+        degree = position + 1
+        pairs = [(grad[:, degree:], weight[:, degree:])               # the outputs it reaches
+                 for grad, weight in zip(self.out_grads, self.out_weights)]
+        for layer in reversed(range(len(self.hidden))):
+            start, stop = sweep.ends[layer][degree - 1], sweep.ends[layer][degree]
+            if stop > start:
+                post = sum(above @ weight[start:stop].T for above, weight in pairs)   # (N, block)
+                self.pre_grads[layer][:, start:stop] = sweep.activations[layer]._backward(
+                    self.caches[layer][degree], post)
+            pairs = [(self.pre_grads[layer][:, start:], sweep.weights[layer][:, start:])]
+        return sum(above @ weight[d] for above, weight in pairs)      # (N,)
