@@ -47,6 +47,31 @@ IAF_DENSITY = """        z = np.zeros_like(x)                                   
             z[:, d] = (x[:, d] - shift[:, d]) * np.exp(-log_scale[:, d])
 """
 
+ADJOINT_TAIL = """        grad_shift, grad_log_scale = conditioner_grads(adjoint)
+        self._made_backward(made_cache, -grad_shift, -grad_log_scale)
+        return adjoint"""
+ADJOINT_WHOLE_PASSES = """        adjoint = np.zeros_like(grad_out)
+        for d in self.order[::-1]:                   # whole input-gradient passes, no sweep
+            grad_made = np.concatenate(conditioner_grads(adjoint), axis=1)
+            coupling = self.made._input_gradient(made_cache, grad_made)[:, d]
+            adjoint[:, d] = (grad_out[:, d] - coupling) / (1.0 / inv_diag[:, d])
+""" + ADJOINT_TAIL
+ADJOINT_DENSE = """        n, dim = grad_out.shape
+        rest = conditioner_grads(np.zeros_like(grad_out))            # the part of (dL/dμ, dL/ds) without u
+        offset = self.made._input_gradient(made_cache, np.concatenate(rest, axis=1))   # (N, D)
+        system = np.empty((n, dim, dim), dtype=grad_out.dtype)       # u -> diag u + VJP, per row
+        for j in range(dim):
+            unit = np.zeros_like(grad_out)
+            unit[:, j] = 1.0
+            moved = [a - b for a, b in zip(conditioner_grads(unit), rest)]
+            system[:, :, j] = self.made._input_gradient(made_cache, np.concatenate(moved, axis=1))
+            system[:, j, j] += 1.0 / inv_diag[:, j]
+        adjoint = np.empty_like(grad_out)
+        for row in range(n):                                         # upper triangular in the ordering
+            ordered = system[row][np.ix_(self.order, self.order)]
+            adjoint[row, self.order] = solve_triangular(ordered, (grad_out[row] - offset[row])[self.order])
+""" + ADJOINT_TAIL
+
 ALTERNATIVES = [
     {"id": "example2_columns_one_by_one", "task": "change_of_variables", "file": E, "edits": [
         ("""        log_x1 = np.log(x1)                                 # (N,)
@@ -330,4 +355,9 @@ ALTERNATIVES = [
     inside = (bins >= 0) & (bins < len(edges) - 1)
     counts = np.bincount(bins[inside], minlength=len(edges) - 1)
     heights = counts / (samples.size * (edges[1:] - edges[:-1]))""")]},
+    {"id": "adjoint_whole_input_gradients", "task": "adjoint", "file": AR, "edits": [
+        (region(AR, "adjoint", 0), ADJOINT_WHOLE_PASSES)]},
+    {"id": "adjoint_dense_triangular_solve", "task": "adjoint", "file": AR, "edits": [
+        ("import numpy as np\n", "import numpy as np\nfrom scipy.linalg import solve_triangular\n"),
+        (region(AR, "adjoint", 0), ADJOINT_DENSE)]},
 ]

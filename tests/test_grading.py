@@ -21,7 +21,8 @@ from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
 from scratchflow_course.questions import FILE as ANSWERS, write_answers
-from tests.grading_fixtures.helpers import assert_gradescope_schema, graded, instructor_notes, tree_digest
+from tests.grading_fixtures.helpers import (FULL_MARKS, assert_gradescope_schema, graded, instructor_notes,
+                                           tree_digest)
 from tests.grading_fixtures.plants import PLANTS, REGION, make_submission, replay_plant
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -76,7 +77,7 @@ def test_the_filled_release_gets_full_marks(key_results, grader):
     assert_gradescope_schema(key_results)
     failed = [(t["name"], t["output"]) for t in key_results["tests"] if t["score"] < t["max_score"]]
     assert failed == []
-    assert key_results["score"] == pytest.approx(100) == key_results["max_score"]
+    assert key_results["score"] == pytest.approx(FULL_MARKS) and key_results["max_score"] == pytest.approx(100)
     hidden = [t for t in key_results["tests"] if t["name"].endswith("[hidden]")]
     assert hidden and all(t["visibility"] == "after_published" for t in hidden)
 
@@ -177,7 +178,7 @@ def test_without_root_a_user_namespace_hides_the_reference(key, tmp_path, monkey
         results = grade_submission(attacked, hidden=True, seed=SEED, grader=local, cache=cache)
     finally:
         local.close()
-    assert key_results["score"] == pytest.approx(100), [t["output"] for t in key_results["tests"]
+    assert key_results["score"] == pytest.approx(FULL_MARKS), [t["output"] for t in key_results["tests"]
                                                         if t["score"] < t["max_score"]][:3]
     scores, full_scores = task_scores(results, local), task_scores(key_results, local)
     assert scores["change_of_variables"] < full_scores["change_of_variables"]

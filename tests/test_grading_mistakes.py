@@ -22,6 +22,7 @@ import pytest
 from scratchflow_course.grading.grader import Grader, grade_submission
 from scratchflow_course.homework.release import build_release, fill_from
 from scratchflow_course.questions import FILE as ANSWERS, write_answers
+from tests.grading_fixtures.helpers import FULL_MARKS
 from tests.grading_fixtures.plants import make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -87,7 +88,7 @@ def cache(grader, key, tmp_path_factory):
                                  str(tmp_path_factory.mktemp("key")))
     for seed in SEEDS:
         results = grade_submission(submission, hidden=True, seed=seed, cache=verdicts, grader=grader)
-        assert results["score"] == pytest.approx(100), [t["output"] for t in results["tests"] if not t["score"]][:3]
+        assert results["score"] == pytest.approx(FULL_MARKS), [t["output"] for t in results["tests"] if not t["score"]][:3]
     assert len(verdicts) == len(SEEDS) * len(grader.homework.tasks)
     return verdicts
 
@@ -136,4 +137,4 @@ def test_correct_alternatives_keep_full_marks_at_the_grader(batch, seed, grader,
     submission = make_submission(key, grader.homework.files + [ANSWERS], {"edits": edits}, str(tmp_path / "s"))
     results = grade_submission(submission, hidden=True, seed=seed, grader=grader)
     lost = [(t["name"], t["output"][-300:]) for t in results["tests"] if t["score"] != t["max_score"]]
-    assert results["score"] == pytest.approx(100) and lost == []
+    assert results["score"] == pytest.approx(FULL_MARKS) and lost == []

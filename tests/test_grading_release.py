@@ -8,7 +8,7 @@ import pytest
 
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
-from tests.grading_fixtures.helpers import assert_gradescope_schema, build_image, run_autograder
+from tests.grading_fixtures.helpers import FULL_MARKS, assert_gradescope_schema, build_image, run_autograder
 from scratchflow_course.questions import FILE as ANSWERS, write_answers
 from tests.grading_fixtures.plants import REGION, make_submission
 
@@ -57,7 +57,7 @@ def test_gradescope_grades_the_key_full_marks(gradescope_image, tmp_path):
     write_answers(key)                                   # and the questions answered
     _, results, log = run_autograder(image, env, tmp_path, (key, FILES + [ANSWERS]))
     assert_gradescope_schema(results)
-    assert results["score"] == pytest.approx(100) == results["max_score"], log[-3000:]
+    assert results["score"] == pytest.approx(FULL_MARKS) and results["max_score"] == pytest.approx(100), log[-3000:]
     assert any(t["name"].endswith("[hidden]") for t in results["tests"])
 
 

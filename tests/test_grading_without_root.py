@@ -17,7 +17,7 @@ from scratchflow_course.grading.namespaces import user_namespaces_work
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
-from tests.grading_fixtures.helpers import task_tests as point_tests
+from tests.grading_fixtures.helpers import FULL_MARKS, task_tests as point_tests
 from tests.grading_fixtures.ordinary_user import give, make_checkout, ordinary_uid, run_as
 from scratchflow_course.questions import FILE as ANSWERS, write_answers
 from tests.grading_fixtures.plants import REGION, make_submission, replay_plant
@@ -99,7 +99,7 @@ def graded(tmp_path_factory):
 
 def test_the_key_scores_100_and_the_stubs_0(graded):
     rows, results, _ = graded
-    assert float(rows["a_key"]["score"]) == pytest.approx(100), \
+    assert float(rows["a_key"]["score"]) == pytest.approx(FULL_MARKS), \
         [t["output"] for t in results["a_key"]["tests"] if t["score"] < t["max_score"]][:3]
     assert float(rows["b_stubs"]["score"]) == 0
     assert all("NotImplementedError" in t["output"] for t in point_tests(results["b_stubs"]))
@@ -122,7 +122,7 @@ def test_no_pth_file_runs_in_a_task(graded):
     assert not os.path.exists(os.path.join(checkout, "zz_task_planted.pth"))
     assert not any(name == "zz_task_planted.pth" for _, _, names in os.walk(os.path.join(checkout, ".venv"))
                    for name in names)
-    assert float(rows["d_plants_pth"]["score"]) == pytest.approx(100)
+    assert float(rows["d_plants_pth"]["score"]) == pytest.approx(FULL_MARKS)
 
 
 def test_links_out_of_the_submission_and_replayed_public_values_score_zero(graded):

@@ -60,7 +60,8 @@ def test_exercises_are_in_sync_with_the_library(outputs):
 
 
 def test_points_and_the_corpus_cover_every_task():
-    assert sum(task["points"] for task in HOMEWORK["tasks"]) + HOMEWORK["questions"]["points"] == 100
+    regular = [task for task in HOMEWORK["tasks"] if not task.get("extra")]
+    assert sum(task["points"] for task in regular) + HOMEWORK["questions"]["points"] == 100
     assert 10 <= HOMEWORK["questions"]["points"] <= 20
     assert len(MISTAKES) >= 40 and len({m["id"] for m in MISTAKES}) == len(MISTAKES)
     assert {m["task"] for m in MISTAKES} == set(TASKS)
@@ -139,6 +140,33 @@ def test_release_has_no_answer_and_the_student_path_works(tmp_path):
     assert train.returncode == 0, train.stderr[-2000:]
     assert os.path.isfile(tmp_path / "run" / "model.npz")
     answer_the_questions(release, env, tmp_path)
+
+
+def test_a_student_who_skips_the_extra_credit_runs_everything_but_what_needs_it(tmp_path):
+    """Every regular task filled, the extra-credit one left as handed out: the regular public tests
+    pass, a MAF trains on data, and IAF maximum-likelihood training stops with the stub's message,
+    which names the optional task and what needs it."""
+    release = str(tmp_path / "release")
+    build_release(ROOT, os.path.join(ROOT, "exercises"), release)
+    extra = [task["id"] for task in HOMEWORK["tasks"] if task.get("extra")]
+    assert extra == ["adjoint"]
+    fill_from(release, ROOT, [task for task in TASKS if task not in extra])
+    env = {**os.environ, "PYTHONPATH": release, "OMP_NUM_THREADS": "1"}
+    env.pop("CI", None)
+    tests = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "tests"],
+                           cwd=release, env=env, capture_output=True, text=True)
+    count, skipped = sum(len(p) for p in all_probes().values()), len(all_probes()["adjoint"])
+    assert f"{skipped} failed, {count - skipped} passed" in tests.stdout, tests.stdout[-2000:]
+    assert tests.stdout.count("not written yet (task adjoint (extra credit") == skipped, tests.stdout[-2000:]
+    common = ["--data", "moons", "--steps", "3", "--layers", "1", "--hidden", "8", "--n-train", "100", "--n-val",
+              "50", "--no-progress", "--no-figures"]
+    runs = {model: subprocess.run([sys.executable, "-m", "scratchflow.cli", "train", "--model", model, *common,
+                                   "--out", str(tmp_path / model)], cwd=str(tmp_path), env=env,
+                                  capture_output=True, text=True) for model in ("maf", "iaf")}
+    assert runs["maf"].returncode == 0, runs["maf"].stderr[-2000:]
+    assert runs["iaf"].returncode != 0
+    message = runs["iaf"].stderr + runs["iaf"].stdout
+    assert "task adjoint (extra credit" in message and "scratchflow train --model iaf" in message, message[-2000:]
 
 
 def answer_the_questions(release, env, tmp_path):

@@ -112,6 +112,16 @@ def test_the_autoregressive_probes_use_an_ordering_that_moves_every_dimension():
             assert (layer.order != np.arange(4)).all(), (cls.__name__, salt, layer.order)
 
 
+def test_the_adjoint_probes_use_an_ordering_that_moves_every_dimension_in_both_dtypes():
+    from scratchflow.bijectors.autoregressive import IAF, MAF
+    from scratchflow_course.homework.probes import adjoint_layer
+    for cls, salt in ((MAF, 16), (IAF, 17)):
+        for dtype in (np.float64, np.float32):
+            layer, _ = adjoint_layer(cls, PUBLIC, salt, dtype)
+            assert (layer.order != np.arange(4)).all(), (cls.__name__, layer.order)
+            assert layer.made.mix_shift.dtype == dtype and np.count_nonzero(layer.made.mix_shift) == 6
+
+
 def test_the_made_degrees_probe_uses_an_ordering_that_is_not_its_own_inverse():
     from scratchflow_course.homework.probes_training import made_input_degrees
     order = made_input_degrees(PUBLIC)["order"]

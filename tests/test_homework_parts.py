@@ -79,6 +79,13 @@ def test_strip_stubs_code_regions_and_keeps_the_students_part_of_docstrings():
                          "contract')\n    # <<< task b\n")
 
 
+def test_an_extra_credit_stub_names_the_task_as_optional_and_what_needs_it():
+    stub = strip(TWO_TASKS, {"a": "Slide A", "b": "Slide B"}, "m.py", extras={"b": "IAF.backward needs it"})
+    assert ("raise NotImplementedError('task b (extra credit, slide «Slide B»): g is yours to write if you "
+            "take the optional extra-credit task b; IAF.backward needs it')") in stub
+    assert "task a (slide «Slide A»): f is yours to write; the docstring" in stub
+
+
 OMITTED_CODE = '''"""Module.
 
 # >>> task omitted

@@ -8,7 +8,7 @@ import pytest
 
 from scratchflow_course import questions
 from scratchflow_course.grading.spec import load_homework
-from tests.grading_fixtures.helpers import build_image, run_autograder
+from tests.grading_fixtures.helpers import EXTRA, build_image, run_autograder
 from tests.grading_fixtures.plants import make_submission
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -80,7 +80,7 @@ def gradescope_image(tmp_path_factory):
 @pytest.mark.parametrize("answers", ["right", "wrong", "absent"])
 def test_gradescope_grades_the_questions_part_only(answers, gradescope_image, tmp_path):
     """The key's tasks with a right, a wrong (q3 and q5) and no answers file: the tasks keep their
-    85 points every time; the questions give 15, 15 less two questions' share, and 0."""
+    85 points (and the extra credit's) every time; the questions give 15, 15 less two questions' share, and 0."""
     image, env = gradescope_image
     key = make_submission(ROOT, FILES, {"edits": []}, str(tmp_path / "key"))
     files = list(FILES)
@@ -93,7 +93,7 @@ def test_gradescope_grades_the_questions_part_only(answers, gradescope_image, tm
     _, results, log = run_autograder(image, env, tmp_path, (key, files))
     part = [t for t in results["tests"] if t.get("tags") == ["questions"]]
     tasks = sum(t["score"] for t in results["tests"] if t not in part)
-    assert len(part) == len(questions.QUESTIONS) and tasks == pytest.approx(85), log[-3000:]
+    assert len(part) == len(questions.QUESTIONS) and tasks == pytest.approx(85 + EXTRA), log[-3000:]
     wrong = 15 - 2 * 15 / len(questions.QUESTIONS)
     assert sum(t["score"] for t in part) == pytest.approx({"right": 15, "wrong": wrong, "absent": 0}[answers])
     assert results["max_score"] == pytest.approx(100)

@@ -117,7 +117,9 @@ def test_grade_all_writes_the_columns_and_the_report(submissions, tmp_path):
     grade_all(submissions, csv_path, hidden=False)
     with open(csv_path, encoding="utf-8") as handle:
         rows = {row["submission"]: row for row in csv.DictReader(handle)}
-    assert float(rows["copy_a"]["score"]) == float(rows["honest"]["score"]) == float(rows["copy_a"]["max_score"])
+    assert float(rows["copy_a"]["score"]) == float(rows["honest"]["score"])      # full marks, extra credit on top
+    assert float(rows["copy_a"]["score"]) == float(rows["copy_a"]["max_score"]) + float(rows["copy_a"]["adjoint"])
+    assert float(rows["copy_a"]["adjoint"]) > 0
     assert float(rows["copy_a"]["library_similarity"]) == 1.0 > float(rows["honest"]["library_similarity"])
     assert "peer copy_b" in rows["copy_a"]["copy_flags"]
     assert os.path.isfile(str(tmp_path / "scores_similarity.md"))

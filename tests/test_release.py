@@ -185,4 +185,7 @@ def test_code_left_out_of_the_release_is_found_when_put_back(release, course, tm
         shutil.copyfile(os.path.join(ROOT, path), os.path.join(copy, path))
         leaks = find_leaks(copy, regions, hints, keys, allowed)
         found = {leak.split(" in ")[0].split(": ", 1)[1] for leak in leaks}
-        assert found == {repr(r) for r in omitted if r.path == path}, leaks
+        own = {repr(r) for r in omitted if r.path == path}
+        # the spline layer's sequential gradient is the same back-substitution: it answers task adjoint too
+        answered = {repr(r) for r in regions if r.task == "adjoint"} if path.endswith("spline_autoregressive.py") else set()
+        assert own <= found <= own | answered, leaks

@@ -71,6 +71,47 @@ class StandInMade(Module):
         return self._backward(cache, grad_out)
 
 
+class StandInMadeWithParams(Module):
+    """In place of MADE for MAF's and IAF's gradient passes: (μ, s) side by side (N, 2D),
+    ``μ = 0.5 sin(x A) + a``, ``s = 0.6 sin(x B) + b``, with A, B strictly triangular in ``order``
+    (output d reads the dimensions before d only). Unlike the other stand-ins its ``_backward``
+    (adds dL/dA, dL/dB, dL/d(a, b) into ``grads``) and ``_input_gradient`` are the map's exact
+    vector-Jacobian products, so every exact gradient pass of the layer, however written, gives the
+    same numbers on it. Parameters in ``dtype``."""
+
+    def __init__(self, order, rng, dtype=np.float64):
+        super().__init__()
+        dim = len(order)
+        position = np.empty(dim, dtype=int)
+        position[order] = np.arange(dim)                               # (D,) place in the ordering
+        self.mask = (position[:, None] < position[None, :]).astype(dtype)   # (D, D) input i feeds j
+        self.mix_shift = self.add_param("mix_shift", rng.uniform(-1, 1, (dim, dim)) * self.mask, dtype)
+        self.mix_scale = self.add_param("mix_scale", rng.uniform(-1, 1, (dim, dim)) * self.mask, dtype)
+        self.offset = self.add_param("offset", rng.uniform(-0.5, 0.5, 2 * dim), dtype)   # (2D,)
+        self.dim = dim
+
+    def _forward(self, point):
+        pre_shift = point @ (self.mix_shift * self.mask)               # (N, D)
+        pre_scale = point @ (self.mix_scale * self.mask)               # (N, D)
+        out = np.concatenate([0.5 * np.sin(pre_shift), 0.6 * np.sin(pre_scale)], axis=1) + self.offset
+        return out, Cache(point=point.copy(), pre_shift=pre_shift, pre_scale=pre_scale)
+
+    def _pre_grads(self, cache, grad_out):
+        return (grad_out[:, :self.dim] * 0.5 * np.cos(cache.pre_shift),        # (N, D) each
+                grad_out[:, self.dim:] * 0.6 * np.cos(cache.pre_scale))
+
+    def _input_gradient(self, cache, grad_out):
+        grad_shift, grad_scale = self._pre_grads(cache, grad_out)
+        return grad_shift @ (self.mix_shift * self.mask).T + grad_scale @ (self.mix_scale * self.mask).T
+
+    def _backward(self, cache, grad_out, need_input_grad=True):
+        grad_shift, grad_scale = self._pre_grads(cache, grad_out)
+        self._own_grads["mix_shift"] += (cache.point.T @ grad_shift) * self.mask
+        self._own_grads["mix_scale"] += (cache.point.T @ grad_scale) * self.mask
+        self._own_grads["offset"] += grad_out.sum(axis=0)
+        return self._input_gradient(cache, grad_out) if need_input_grad else None
+
+
 class StandInLayer(Bijector):
     """A layer for Compose, Flow.loss and Flow.sample: ``z = x[:, perm] * a + b``, log_det =
     Σ log|a| + ``bonus`` (a constant, so a lost or doubled log-det shows). Its gradient passes
@@ -359,6 +400,73 @@ def _kept_made(cls, seed, salt):
             "inverse_made_input": inverse.made.point[:, read], "inverse_scale": getattr(inverse, name)}
 
 
+def adjoint_layer(cls, seed, salt, dtype=np.float64):
+    """A MAF or IAF on the differentiable stand-in conditioner, a random ordering that moves every
+    dimension, and both caches set by the probe (the passes themselves are tasks maf and iaf):
+    the sequential direction's (MAF's inverse, IAF's forward) as that pass leaves it, the other one
+    with other values, so a gradient pass that reads the wrong cache shows."""
+    rng = _rng(seed, salt)
+    layer = cls.__new__(cls)
+    Bijector.__init__(layer)
+    layer.dim, layer.dtype, layer.order = 4, np.dtype(dtype), random_cycle(4, rng)
+    layer.made = layer.add_child("made", StandInMadeWithParams(layer.order, rng, dtype))
+    caches = []
+    for _ in range(2):
+        point = rng.uniform(-2, 2, (5, 4)).astype(dtype)                # (N, D) what the MADE read
+        out, made_cache = layer.made._forward(point)                   # (N, 2D) μ, s
+        log_scale = out[:, 4:]                                         # (N, D) s
+        if cls is MAF:                                                 # x: what the MADE read
+            z = rng.uniform(-2, 2, (5, 4)).astype(dtype)                # (N, D) the sampled z
+            caches.append(Cache(made=made_cache, x=point, z=z, inv_scale=np.exp(-log_scale)))
+        else:
+            caches.append(Cache(made=made_cache, z=point, scale=np.exp(log_scale)))
+    sequential, other = ("_inverse", "_forward") if cls is MAF else ("_forward", "_inverse")
+    setattr(layer, sequential + "_cache", caches[0])
+    setattr(layer, other + "_cache", caches[1])
+    layer._forward_n = layer._inverse_n = 5
+    return layer, rng
+
+
+def _sequential_gradient(layer):
+    return layer.inverse_backward if isinstance(layer, MAF) else layer.backward
+
+
+def _frozen(cache):
+    return {name: np.array(value) for name, value in vars(cache).items() if isinstance(value, np.ndarray)}
+
+
+def adjoint_twice(cls, seed, salt):
+    """The sequential direction's gradient pass twice on one cache (other gradients the second
+    time): both results, the parameter gradients they add up to, whether the gradients handed in
+    or the cache changed, and the same pass in a float32 layer (:func:`adjoint_float32`)."""
+    layer, rng = adjoint_layer(cls, seed, salt)
+    cache = layer._inverse_cache if cls is MAF else layer._forward_cache
+    kept = _frozen(cache)
+    outputs = {}
+    for call in (1, 2):
+        outputs[f"grad_{call}"], outputs[f"grad_{call}_input_changed"] = gradient_pass(
+            _sequential_gradient(layer), rng.standard_normal((5, 4)), rng.standard_normal(5))
+    outputs.update({"grad_" + name.replace(".", "_"): grad for name, grad in layer.grads.items()})
+    outputs["cache_changed"] = np.array([not np.array_equal(value, getattr(cache, name))
+                                         for name, value in kept.items()])
+    return {**outputs, **adjoint_float32(cls, seed, salt)}
+
+
+def adjoint_float32(cls, seed, salt):
+    """The sequential gradient pass of a float32 layer: the dtype of the input and parameter
+    gradients (the layer's, compared exactly) and whether they agree with the float64 pass to
+    float32 precision (values are compared in float64 only, where rounding decides nothing)."""
+    results = []
+    for dtype in (np.float32, np.float64):
+        layer, rng = adjoint_layer(cls, seed, salt, dtype)
+        grad = _sequential_gradient(layer)(rng.standard_normal((5, 4)).astype(dtype),
+                                           rng.standard_normal(5).astype(dtype))
+        results.append([grad] + [layer.grads[key] for key in sorted(layer.grads)])
+    return {"float32_bytes": np.array([np.asarray(value).dtype.itemsize for value in results[0]]),
+            "float32_close": np.array([np.allclose(single, double, rtol=1e-3, atol=1e-4)
+                                       for single, double in zip(*results)])}
+
+
 def linear_backward(seed):
     rng = _rng(seed, 20)
     layer = Linear(3, 4, rng=rng)
@@ -576,6 +684,16 @@ PROBES = {
          "conditioner, a random ordering that moves every dimension: forward (z, log_det) and inverse (x, log_det)"),
         ("kept", lambda seed: _kept_made(IAF, seed, 13), "IAF: what forward and inverse keep for the "
          "gradient passes (the conditioner's last input, exp(s))"),
+    ],
+    "adjoint": [
+        ("maf_sampling", lambda seed: adjoint_twice(MAF, seed, 16), "MAF.inverse_backward (the gradient "
+         "of sampling) on a differentiable stand-in conditioner, a random ordering that moves every "
+         "dimension, called twice on one cache: dL/dz, the conditioner's parameter gradients, the "
+         "gradients handed in and the cache left unchanged; and in a float32 layer, float32 gradients"),
+        ("iaf_density", lambda seed: adjoint_twice(IAF, seed, 17), "IAF.backward (the gradient of "
+         "density) on a differentiable stand-in conditioner, a random ordering that moves every "
+         "dimension, called twice on one cache: dL/dx, the conditioner's parameter gradients, the "
+         "gradients handed in and the cache left unchanged; and in a float32 layer, float32 gradients"),
     ],
     "mlp_backward": [
         ("linear", linear_backward, "Linear(3, 4): dL/dx, and dL/dW, dL/db after two backward passes "

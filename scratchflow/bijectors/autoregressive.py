@@ -10,9 +10,10 @@ They are the same network used in opposite directions: the direction whose condi
 *input* is one MADE pass (MAF's density, IAF's sampling); the direction whose conditioner reads the
 *output* must build the output one dimension at a time, D passes (MAF's sampling, IAF's density).
 
-Exact gradient of the sequential direction (an adjoint triangular solve)
------------------------------------------------------------------------
-Let φ be the layer's one-pass map, b ↦ a = φ(b) with log-det ℓ_φ(b) (MAF: φ = forward, b = x;
+Gradient of the sequential direction
+------------------------------------
+# >>> task adjoint
+Exactly, by an adjoint triangular solve. Let φ be the layer's one-pass map, b ↦ a = φ(b) with log-det ℓ_φ(b) (MAF: φ = forward, b = x;
 IAF: φ = inverse, b = z). The sequential direction computes b = φ⁻¹(a), with log-det −ℓ_φ(b).
 For a loss L(b, −ℓ_φ(b)) with g = dL/db and h = dL/dlog_det, the chain rule through the implicit
 equation φ(b) = a (∂b/∂a = J_φ⁻¹, ∂b/∂θ = −J_φ⁻¹ ∂φ/∂θ, J_φ = ∂φ/∂b) gives
@@ -36,12 +37,15 @@ The D passes of either kind compute only what their column needs (``scratchflow.
 ``MADESweep`` for the values, ``MADEAdjointSweep`` for the columns of c); the numbers are those
 of whole passes.
 
+With a context c (below) the sequential direction treats c like θ: dL/dc = −(uᵀ ∂φ/∂c +
+h ∂ℓ_φ/∂c), the c columns of the same final MADE pass.
+# <<< task adjoint
+
 Conditional MAF / IAF (beyond the lecture; ``context_dim = C``). The MADE also reads a context c
 (N, C): μ_d = μ_d(x_{1:d−1}, c), s_d = s_d(x_{1:d−1}, c) (MAF; z for IAF). c is not transformed,
 so for fixed c the Jacobian ∂z/∂x is the same triangular matrix with diagonal exp(−s_d) and the
 log-det is still −Σ_d s_d. dL/dc: the one-pass direction reads it off the MADE's input gradient
-(c columns); the sequential direction treats c like θ, dL/dc = −(uᵀ ∂φ/∂c + h ∂ℓ_φ/∂c), which is
-the c columns of the same final MADE pass. Either lands in ``grad_context``.
+(c columns); either direction's lands in ``grad_context``.
 """
 import numpy as np
 
@@ -87,14 +91,19 @@ class _MadeAffine(Bijector):
         return self._keep_context_gradient(grad_in, self.dim)         # (N, D)
 
     def _solve_adjoint(self, made_cache, point, grad_out, inv_diag, conditioner_grads):
-        """Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.
+        """The sequential direction's gradient pass, shared by MAF and IAF.
+
+        # >>> task adjoint
+        Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.
 
         ``conditioner_grads(u)`` returns φ's (dL/dμ, dL/ds), both (N, D), given its upstream u and
         the fixed h; ``point`` (N, D) is the MADE's input of the pass that kept ``made_cache``.
         Column d of the MADE-VJP comes from a :class:`~scratchflow.nn.made_sweep.MADEAdjointSweep`
         (only the units whose gradient just became final). Adds dL/dθ = −(φ's parameter gradient
         at u) into ``grads``; returns u (N, D).
+        # <<< task adjoint
         """
+        # >>> task adjoint
         adjoint = np.zeros_like(grad_out)                             # (N, D) u, solved backwards
         sweep = MADEAdjointSweep(self.made, made_cache, point)
         for step, d in enumerate(self.order[::-1]):
@@ -107,6 +116,7 @@ class _MadeAffine(Bijector):
         grad_shift, grad_log_scale = conditioner_grads(adjoint)       # (N, D) each
         self._made_backward(made_cache, -grad_shift, -grad_log_scale)   # dL/dθ = −(uᵀ∂φ/∂θ + h∂ℓ_φ/∂θ)
         return adjoint
+        # <<< task adjoint
 
     def __repr__(self):
         return (f"{type(self).__name__}(dim={self.dim}, hidden={self.made.hidden}, "
@@ -138,12 +148,14 @@ class MAF(_MadeAffine):
         dL/dμ = −g ⊙ exp(−s),    dL/ds = −g ⊙ z − h,
         dL/dx = g ⊙ exp(−s) + MADE.backward(dL/dμ, dL/ds)        (direct path + through (μ, s)).
 
+    # >>> task adjoint
     Gradient of the inverse (g = dL/dx): x solves forward(x) = z, so by the module's adjoint
     solve with φ = forward, diag = exp(−s), dL/dz = u where
 
         u_d = exp(s_d) (g_d − c_d),    c = MADE.input_gradient(−u ⊙ exp(−s), −u ⊙ z − h),
 
     d running through the ordering backwards, and dL/dθ = MADE.backward(u ⊙ exp(−s), u ⊙ z + h).
+    # <<< task adjoint
 
     Parameters
     ----------
@@ -197,12 +209,14 @@ class MAF(_MadeAffine):
 
     def _inverse_backward(self, grad_x, grad_log_det):
         cache = self._read_cache("inverse")
+        # >>> task adjoint
         inv_scale, z = cache.inv_scale, cache.z                       # (N, D) each
         grad_log_det = grad_log_det[:, None]                          # (N, 1)
 
         def forward_grads(u):                                         # forward's (dL/dμ, dL/ds) at u, h
             return -u * inv_scale, -u * z - grad_log_det
         return self._solve_adjoint(cache.made, cache.x, grad_x, 1.0 / inv_scale, forward_grads)
+        # <<< task adjoint
 
 
 class IAF(_MadeAffine):
@@ -230,12 +244,14 @@ class IAF(_MadeAffine):
         dL/dμ = g,    dL/ds = g ⊙ z ⊙ exp(s) + h,
         dL/dz = g ⊙ exp(s) + MADE.backward(dL/dμ, dL/ds).
 
+    # >>> task adjoint
     Gradient of forward (g = dL/dz): z solves inverse(z) = x, so by the module's adjoint solve with
     φ = inverse, diag = exp(s), dL/dx = u where
 
         u_d = exp(−s_d) (g_d − c_d),    c = MADE.input_gradient(u, u ⊙ z ⊙ exp(s) + h),
 
     d running through the ordering backwards, and dL/dθ = MADE.backward(−u, −(u ⊙ z ⊙ exp(s) + h)).
+    # <<< task adjoint
 
     Parameters
     ----------
@@ -281,9 +297,11 @@ class IAF(_MadeAffine):
 
     def _backward(self, grad_z, grad_log_det):
         cache = self._read_cache("forward")
+        # >>> task adjoint
         z, scale = cache.z, cache.scale                               # (N, D) each
         grad_log_det = grad_log_det[:, None]                          # (N, 1)
 
         def inverse_grads(u):                                         # inverse's (dL/dμ, dL/ds) at u, h
             return u, u * z * scale + grad_log_det
         return self._solve_adjoint(cache.made, z, grad_z, 1.0 / scale, inverse_grads)
+        # <<< task adjoint

@@ -19,9 +19,11 @@ from scratchflow_course.homework.regions import RegionError, splice, strip
 def stubbed_package(package_files, homework):
     """``package_files`` (``{"scratchflow/...": bytes}``) with every task region stubbed."""
     slides = {task.id: task.slide for task in homework.tasks}
+    extras = {task.id: task.needed_for for task in homework.tasks if task.extra}
     stubbed = dict(package_files)
     for relative in homework.files:
-        stubbed[relative] = strip(package_files[relative].decode("utf-8"), slides, relative).encode("utf-8")
+        stubbed[relative] = strip(package_files[relative].decode("utf-8"), slides, relative,
+                                  extras=extras).encode("utf-8")
     return stubbed
 
 

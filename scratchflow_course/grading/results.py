@@ -1,5 +1,15 @@
 """Gradescope's ``results.json``: build it from the verdicts, write it atomically, or say the grader failed.
 
+An optional extra-credit task (``Task.extra``) is graded like any other, test by test, but its
+points are not part of ``max_score``: they come on top. Gradescope's specification of
+``results.json`` (gradescope-autograders.readthedocs.io, "Autograder Specifications") has no
+top-level ``max_score`` (the assignment's total points are set in Gradescope, 100 here); the
+top-level ``score`` "overrides total of tests if specified", so it is written as the regular points
+plus the extra ones and may exceed 100. Each test keeps its own ``max_score`` (a test is shown as
+passed when it is awarded its ``max_score``), so an untouched extra task shows its tests at 0 and
+takes nothing from the regular points. ``max_score`` here (read by the local tools, ignored by
+Gradescope) is the regular total.
+
 The file is written last, atomically (:func:`scratchflow.atomic.write_atomically`), so
 a file the student's code wrote to the same path is overwritten; if the grader itself fails, the
 file still appears, with score 0 and a visible "autograder failed" test (as otter does).
@@ -25,28 +35,36 @@ def build_results(homework, per_task, header, seconds, instructor_notes=""):
 
     ``header`` opens the text every student sees; ``instructor_notes`` (which walls were up, what
     the grader changed on the machine) go to a test only instructors see (visibility "hidden")."""
-    tests, lines = [], []
+    tests, lines, extra = [], [], [0.0, 0.0]
     for number, (task, entries) in enumerate(zip(homework.tasks, per_task), start=1):
+        is_extra = getattr(task, "extra", False)
         task_score = 0.0
         for index, entry in enumerate(entries, start=1):
             check = entry["check"]
             score = float(check.points) if entry["passed"] else 0.0
             task_score += score
-            tests.append({"name": f"{task.name} — {check.name}" + ("" if check.public else " [hidden]"),
+            tests.append({"name": ("[extra credit] " if is_extra else "") + f"{task.name} — {check.name}"
+                          + ("" if check.public else " [hidden]"),
                           "number": f"{number}.{index}", "score": round(score, DIGITS),
                           "max_score": round(float(check.points), DIGITS),
                           "output": entry["output"], "tags": [task.id],
                           "visibility": task.visibility if check.public else task.hidden_visibility})
         task_max = sum(float(e["check"].points) for e in entries)
-        lines.append(f"  {task_score:5.1f} / {task_max:5.1f}  {task.name}")
+        if is_extra:
+            extra[0], extra[1] = extra[0] + task_score, extra[1] + task_max
+        lines.append(f"  {task_score:5.1f} / {task_max:5.1f}  " + ("extra credit: " if is_extra else "")
+                     + task.name)
         for entry in entries:
             if not entry["passed"]:
                 text = entry["output"].strip()
                 last_line = text.splitlines()[-1] if text else ""
                 lines.append(f"                  ✗ {entry['check'].name}: {last_line[:150]}")
-    score = round(sum(t["score"] for t in tests), DIGITS)
-    max_score = round(sum(t["max_score"] for t in tests), DIGITS)
-    summary = header + "\n".join(lines) + f"\n  {score:5.1f} / {max_score:5.1f}  total\n"
+    score = round(sum(t["score"] for t in tests), DIGITS)                 # the extra points too
+    max_score = round(sum(t["max_score"] for t in tests) - extra[1], DIGITS)   # the regular ones
+    summary = header + "\n".join(lines) + f"\n  {score - extra[0]:5.1f} / {max_score:5.1f}  total\n"
+    if extra[1]:
+        summary += (f"  +{extra[0]:4.1f} / {extra[1]:5.1f}  extra credit (on top of the {max_score:g}; "
+                    f"none lost by leaving it)\n  {score:5.1f}          score\n")
     if instructor_notes:
         tests.append({"name": "grader: walls and notes (instructors only)", "score": 0.0, "max_score": 0.0,
                       "output": instructor_notes, "visibility": "hidden", "tags": []})

@@ -68,6 +68,8 @@ class Task:
     time_limit: float = 30.0
     visibility: str = "visible"
     hidden_visibility: str = "after_published"
+    extra: bool = False          # optional extra credit: its points come on top of max_score
+    needed_for: str = ""         # an extra task's: what in the library needs it (its stubs say)
 
     @property
     def name(self):
@@ -90,7 +92,8 @@ class Homework:
 
     @property
     def max_score(self):
-        return float(sum(task.points for task in self.tasks))
+        """The regular tasks' points; an extra-credit task's come on top."""
+        return float(sum(task.points for task in self.tasks if not task.extra))
 
     @property
     def files(self):
@@ -111,6 +114,9 @@ def load_homework(source):
         if unknown:
             raise ValueError(f"homework.json: task {entry.get('id')!r} has unknown keys {sorted(unknown)}")
         task = Task(**entry)
+        if task.extra and not task.needed_for:
+            raise ValueError(f"homework.json: extra-credit task {task.id!r} must say what in the library "
+                             "needs it (needed_for)")
         for visibility in (task.visibility, task.hidden_visibility):
             if visibility not in VISIBILITIES:
                 raise ValueError(f"task {task.id!r}: visibility {visibility!r} is not one of {VISIBILITIES}")

@@ -68,9 +68,11 @@ def load_homework(root):
     with open(os.path.join(root, "solutions", "homework.json"), encoding="utf-8") as handle:
         homework = json.load(handle)
     tasks = {task["id"]: task for task in homework["tasks"]}
-    total = sum(task["points"] for task in tasks.values()) + homework.get("questions", {}).get("points", 0)
+    total = sum(task["points"] for task in tasks.values() if not task.get("extra")) + \
+        homework.get("questions", {}).get("points", 0)
     if total != 100:
-        raise ValueError(f"homework.json: the tasks' and the questions' points add up to {total}, not 100")
+        raise ValueError(f"homework.json: the regular tasks' and the questions' points add up to {total}, "
+                         "not 100 (an extra-credit task's points come on top)")
     probes = all_probes()
     found = {}
     for relative, text in region_files(root).items():
@@ -115,6 +117,11 @@ def slides(homework):
     return {task["id"]: task["slide"] for task in homework["tasks"]}
 
 
+def extras(homework):
+    """Extra-credit task id -> what in the library needs it (the stub's message says so)."""
+    return {task["id"]: task["needed_for"] for task in homework["tasks"] if task.get("extra")}
+
+
 def load_prompts(root, homework):
     """``{file: {(task, where): lines}}``: the students' prompts, ``solutions/prompts/<task>.md``
     (see :func:`~scratchflow_course.homework.regions.read_prompts`)."""
@@ -132,7 +139,7 @@ def load_prompts(root, homework):
 
 def stubbed_files(root, homework):
     prompts = load_prompts(root, homework)
-    return {relative: strip(text, slides(homework), relative, prompts.get(relative))
+    return {relative: strip(text, slides(homework), relative, prompts.get(relative), extras(homework))
             for relative, text in region_files(root).items()}
 
 
@@ -194,7 +201,9 @@ def _readme(root, homework):
     if missing:
         raise ValueError(f"solutions/reading.json names no reading for {', '.join(missing)}")
     rows = "\n".join(f"| `{t['id']}` | {t['title']} | {', '.join(f'`{f}`' for f in t['files'])} | "
-                     f"{t['slide']} | {reading[t['id']]} | {t['points']} |" for t in homework["tasks"])
+                     f"{t['slide']} | {reading[t['id']]} | "
+                     + (f"+{t['points']} extra credit |" if t.get("extra") else f"{t['points']} |")
+                     for t in homework["tasks"])
     public = _shares(root)
     shares = (f"each task's points are split over its checks: {public:.0%} for passing them at the "
               f"public seed (what your tests run) and **{1 - public:.0%} for passing them at hidden "

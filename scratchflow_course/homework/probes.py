@@ -15,7 +15,8 @@ from scratchflow.bijectors.compose import Compose
 from scratchflow.bijectors.coupling import AffineCoupling
 from scratchflow.bijectors.examples import Example2Map, example2_density
 from scratchflow.bijectors.triangular import LowerTriangular
-from scratchflow_course.homework.standins import StandInLayer, StandInMade, StandInNet, call_trace
+from scratchflow_course.homework.standins import (StandInLayer, StandInMade, StandInMadeWithParams,
+                                                  StandInNet, call_trace)
 from scratchflow.nn.module import Cache
 
 
@@ -222,6 +223,73 @@ def _kept_made(cls, seed, salt):
             "inverse_made_input": inverse.made.point[:, read], "inverse_scale": getattr(inverse, name)}
 
 
+def adjoint_layer(cls, seed, salt, dtype=np.float64):
+    """A MAF or IAF on the differentiable stand-in conditioner, a random ordering that moves every
+    dimension, and both caches set by the probe (the passes themselves are tasks maf and iaf):
+    the sequential direction's (MAF's inverse, IAF's forward) as that pass leaves it, the other one
+    with other values, so a gradient pass that reads the wrong cache shows."""
+    rng = _rng(seed, salt)
+    layer = cls.__new__(cls)
+    Bijector.__init__(layer)
+    layer.dim, layer.dtype, layer.order = 4, np.dtype(dtype), random_cycle(4, rng)
+    layer.made = layer.add_child("made", StandInMadeWithParams(layer.order, rng, dtype))
+    caches = []
+    for _ in range(2):
+        point = rng.uniform(-2, 2, (5, 4)).astype(dtype)                # (N, D) what the MADE read
+        out, made_cache = layer.made._forward(point)                   # (N, 2D) μ, s
+        log_scale = out[:, 4:]                                         # (N, D) s
+        if cls is MAF:                                                 # x: what the MADE read
+            z = rng.uniform(-2, 2, (5, 4)).astype(dtype)                # (N, D) the sampled z
+            caches.append(Cache(made=made_cache, x=point, z=z, inv_scale=np.exp(-log_scale)))
+        else:
+            caches.append(Cache(made=made_cache, z=point, scale=np.exp(log_scale)))
+    sequential, other = ("_inverse", "_forward") if cls is MAF else ("_forward", "_inverse")
+    setattr(layer, sequential + "_cache", caches[0])
+    setattr(layer, other + "_cache", caches[1])
+    layer._forward_n = layer._inverse_n = 5
+    return layer, rng
+
+
+def _sequential_gradient(layer):
+    return layer.inverse_backward if isinstance(layer, MAF) else layer.backward
+
+
+def _frozen(cache):
+    return {name: np.array(value) for name, value in vars(cache).items() if isinstance(value, np.ndarray)}
+
+
+def adjoint_twice(cls, seed, salt):
+    """The sequential direction's gradient pass twice on one cache (other gradients the second
+    time): both results, the parameter gradients they add up to, whether the gradients handed in
+    or the cache changed, and the same pass in a float32 layer (:func:`adjoint_float32`)."""
+    layer, rng = adjoint_layer(cls, seed, salt)
+    cache = layer._inverse_cache if cls is MAF else layer._forward_cache
+    kept = _frozen(cache)
+    outputs = {}
+    for call in (1, 2):
+        outputs[f"grad_{call}"], outputs[f"grad_{call}_input_changed"] = gradient_pass(
+            _sequential_gradient(layer), rng.standard_normal((5, 4)), rng.standard_normal(5))
+    outputs.update({"grad_" + name.replace(".", "_"): grad for name, grad in layer.grads.items()})
+    outputs["cache_changed"] = np.array([not np.array_equal(value, getattr(cache, name))
+                                         for name, value in kept.items()])
+    return {**outputs, **adjoint_float32(cls, seed, salt)}
+
+
+def adjoint_float32(cls, seed, salt):
+    """The sequential gradient pass of a float32 layer: the dtype of the input and parameter
+    gradients (the layer's, compared exactly) and whether they agree with the float64 pass to
+    float32 precision (values are compared in float64 only, where rounding decides nothing)."""
+    results = []
+    for dtype in (np.float32, np.float64):
+        layer, rng = adjoint_layer(cls, seed, salt, dtype)
+        grad = _sequential_gradient(layer)(rng.standard_normal((5, 4)).astype(dtype),
+                                           rng.standard_normal(5).astype(dtype))
+        results.append([grad] + [layer.grads[key] for key in sorted(layer.grads)])
+    return {"float32_bytes": np.array([np.asarray(value).dtype.itemsize for value in results[0]]),
+            "float32_close": np.array([np.allclose(single, double, rtol=1e-3, atol=1e-4)
+                                       for single, double in zip(*results)])}
+
+
 PROBES = {
     "change_of_variables": [
         ("passes", example2_passes, "Example2Map: forward (z, log_det), backward, inverse (x, log_det), "
@@ -266,5 +334,15 @@ PROBES = {
          "conditioner, a random ordering that moves every dimension: forward (z, log_det) and inverse (x, log_det)"),
         ("kept", lambda seed: _kept_made(IAF, seed, 13), "IAF: what forward and inverse keep for the "
          "gradient passes (the conditioner's last input, exp(s))"),
+    ],
+    "adjoint": [
+        ("maf_sampling", lambda seed: adjoint_twice(MAF, seed, 16), "MAF.inverse_backward (the gradient "
+         "of sampling) on a differentiable stand-in conditioner, a random ordering that moves every "
+         "dimension, called twice on one cache: dL/dz, the conditioner's parameter gradients, the "
+         "gradients handed in and the cache left unchanged; and in a float32 layer, float32 gradients"),
+        ("iaf_density", lambda seed: adjoint_twice(IAF, seed, 17), "IAF.backward (the gradient of "
+         "density) on a differentiable stand-in conditioner, a random ordering that moves every "
+         "dimension, called twice on one cache: dL/dx, the conditioner's parameter gradients, the "
+         "gradients handed in and the cache left unchanged; and in a float32 layer, float32 gradients"),
     ],
 }

@@ -165,10 +165,15 @@ def _name_functions(text, regions, path):
         region.function = max(holders, key=lambda f: f[0])[2]      # the innermost
 
 
-def stub_line(region, slide):
-    """The one line a code region becomes in the student release."""
-    message = (f"task {region.task} (slide «{slide}»): {region.function} is yours to write; the "
-               "docstring above gives the formula and the contract")
+def stub_line(region, slide, extra=None):
+    """The one line a code region becomes in the student release. ``extra``: the task is optional
+    extra credit, and ``extra`` says what in the library needs it (the stub says both)."""
+    if extra is not None:
+        message = (f"task {region.task} (extra credit, slide «{slide}»): {region.function} is yours to "
+                   f"write if you take the optional extra-credit task {region.task}; {extra}")
+    else:
+        message = (f"task {region.task} (slide «{slide}»): {region.function} is yours to write; the "
+                   "docstring above gives the formula and the contract")
     return f"{region.indent}raise NotImplementedError({message!r})\n"
 
 
@@ -193,9 +198,10 @@ def _replace(text, regions, content_of):
     return "".join(out + lines[cursor:])
 
 
-def strip(text, slides, path="<file>", prompts=None):
+def strip(text, slides, path="<file>", prompts=None, extras=None):
     """The student version of ``text``: code regions stubbed, docstring regions replaced by the
-    student's prompt. ``slides``: task id -> slide title (an unknown id is an error).
+    student's prompt. ``slides``: task id -> slide title (an unknown id is an error); ``extras``:
+    extra-credit task id -> what in the library needs it (:func:`stub_line`).
     ``prompts`` (see :func:`read_prompts`): ``{(task, "region k"): lines}`` replaces the k-th
     docstring region of a task in this file (from 1); ``{(task, "Function.name"): lines}`` is added
     to the end of that function's docstring (or, if it has none, as comments at the top of its body)."""
@@ -215,7 +221,7 @@ def strip(text, slides, path="<file>", prompts=None):
         if region.task == OMITTED:
             return [omitted_line(region) if region.is_code else region.indent + OMITTED_TEXT]
         if region.is_code:
-            return [stub_line(region, slides[region.task])]
+            return [stub_line(region, slides[region.task], (extras or {}).get(region.task))]
         return [f"{region.indent}# --- student\n"] + [_indented(line, region.indent) for line in region.prompt]
     additions = {}
     for (task, where), lines in sorted(prompts.items()):

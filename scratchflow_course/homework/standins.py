@@ -63,6 +63,47 @@ class StandInMade(Module):
         return self._backward(cache, grad_out)
 
 
+class StandInMadeWithParams(Module):
+    """In place of MADE for MAF's and IAF's gradient passes: (μ, s) side by side (N, 2D),
+    ``μ = 0.5 sin(x A) + a``, ``s = 0.6 sin(x B) + b``, with A, B strictly triangular in ``order``
+    (output d reads the dimensions before d only). Unlike the other stand-ins its ``_backward``
+    (adds dL/dA, dL/dB, dL/d(a, b) into ``grads``) and ``_input_gradient`` are the map's exact
+    vector-Jacobian products, so every exact gradient pass of the layer, however written, gives the
+    same numbers on it. Parameters in ``dtype``."""
+
+    def __init__(self, order, rng, dtype=np.float64):
+        super().__init__()
+        dim = len(order)
+        position = np.empty(dim, dtype=int)
+        position[order] = np.arange(dim)                               # (D,) place in the ordering
+        self.mask = (position[:, None] < position[None, :]).astype(dtype)   # (D, D) input i feeds j
+        self.mix_shift = self.add_param("mix_shift", rng.uniform(-1, 1, (dim, dim)) * self.mask, dtype)
+        self.mix_scale = self.add_param("mix_scale", rng.uniform(-1, 1, (dim, dim)) * self.mask, dtype)
+        self.offset = self.add_param("offset", rng.uniform(-0.5, 0.5, 2 * dim), dtype)   # (2D,)
+        self.dim = dim
+
+    def _forward(self, point):
+        pre_shift = point @ (self.mix_shift * self.mask)               # (N, D)
+        pre_scale = point @ (self.mix_scale * self.mask)               # (N, D)
+        out = np.concatenate([0.5 * np.sin(pre_shift), 0.6 * np.sin(pre_scale)], axis=1) + self.offset
+        return out, Cache(point=point.copy(), pre_shift=pre_shift, pre_scale=pre_scale)
+
+    def _pre_grads(self, cache, grad_out):
+        return (grad_out[:, :self.dim] * 0.5 * np.cos(cache.pre_shift),        # (N, D) each
+                grad_out[:, self.dim:] * 0.6 * np.cos(cache.pre_scale))
+
+    def _input_gradient(self, cache, grad_out):
+        grad_shift, grad_scale = self._pre_grads(cache, grad_out)
+        return grad_shift @ (self.mix_shift * self.mask).T + grad_scale @ (self.mix_scale * self.mask).T
+
+    def _backward(self, cache, grad_out, need_input_grad=True):
+        grad_shift, grad_scale = self._pre_grads(cache, grad_out)
+        self._own_grads["mix_shift"] += (cache.point.T @ grad_shift) * self.mask
+        self._own_grads["mix_scale"] += (cache.point.T @ grad_scale) * self.mask
+        self._own_grads["offset"] += grad_out.sum(axis=0)
+        return self._input_gradient(cache, grad_out) if need_input_grad else None
+
+
 class StandInLayer(Bijector):
     """A layer for Compose, Flow.loss and Flow.sample: ``z = x[:, perm] * a + b``, log_det =
     Σ log|a| + ``bonus`` (a constant, so a lost or doubled log-det shows). Its gradient passes

@@ -8,7 +8,12 @@ import subprocess
 import sys
 import tempfile
 
+from scratchflow_course.grading.spec import load_homework
 from tests.grading_fixtures.plants import make_submission
+
+_SOLUTIONS = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), "solutions")
+EXTRA = sum(task.points for task in load_homework(_SOLUTIONS).tasks if task.extra)
+FULL_MARKS = 100 + EXTRA       # every task right, the extra-credit one too: its points come on top
 
 
 def assert_gradescope_schema(results):

@@ -10,38 +10,32 @@ They are the same network used in opposite directions: the direction whose condi
 *input* is one MADE pass (MAF's density, IAF's sampling); the direction whose conditioner reads the
 *output* must build the output one dimension at a time, D passes (MAF's sampling, IAF's density).
 
-Exact gradient of the sequential direction (an adjoint triangular solve)
------------------------------------------------------------------------
-Let φ be the layer's one-pass map, b ↦ a = φ(b) with log-det ℓ_φ(b) (MAF: φ = forward, b = x;
-IAF: φ = inverse, b = z). The sequential direction computes b = φ⁻¹(a), with log-det −ℓ_φ(b).
-For a loss L(b, −ℓ_φ(b)) with g = dL/db and h = dL/dlog_det, the chain rule through the implicit
-equation φ(b) = a (∂b/∂a = J_φ⁻¹, ∂b/∂θ = −J_φ⁻¹ ∂φ/∂θ, J_φ = ∂φ/∂b) gives
+Gradient of the sequential direction
+------------------------------------
+# >>> task adjoint
+# --- student
+Extra credit (task adjoint, optional: its points come on top of the 100, and nothing regular is lost
+by leaving it). The sequential direction — MAF's inverse (sampling) and IAF's forward (density) —
+builds its output b one dimension at a time, each column read by the conditioner for the next
+ones. Its gradient pass is yours to derive and write: given g = dL/db (N, D) and h = dL/dlog_det
+(N,), return dL/d(input) (N, D) and add the conditioner's parameter gradients into its ``grads``,
+exactly, in about D conditioner passes, without re-running the fill.
 
-    dL/da = u   where   J_φᵀ u + h ∇_b ℓ_φ = g,
-    dL/dθ = −(uᵀ ∂φ/∂θ + h ∂ℓ_φ/∂θ).
-
-The left side of the first equation is exactly φ's own gradient pass fed with (u, h), and the
-right side of the second is minus the parameter gradient φ's pass would add. J_φ is triangular in
-the ordering (φ's output d reads b before d, plus b_d itself through the diagonal), so u is found by
-back-substitution, last dimension of the ordering first:
-
-    u_d = (g_d − c_d) / diag_d,     c = MADE vector-Jacobian product of φ's (dL/dμ, dL/ds)(u, h),
-
-where column d of c only reads u at dimensions after d (those already solved). The last
-dimension of the ordering feeds no output, so its c is 0: D − 1 columns of MADE input-gradient
-passes plus one MADE backward for the parameters, D passes in all,
-mirroring the D forward passes. The finite-difference checks of the contract suite confirm it.
-
-The D passes of either kind compute only what their column needs (``scratchflow.nn.made_sweep``:
-``MADESweep`` for the values, ``MADEAdjointSweep`` for the columns of c); the numbers are those
-of whole passes.
+Start from what the fill computes: b is the solution of φ(b) = a, where φ is the same layer's
+one-pass direction, whose gradient pass is given (``MAF._backward``, ``IAF._inverse_backward``).
+Settle in your derivation: which Jacobian is triangular and in which ordering; in which order the
+columns of the answer can be found, and why; where h enters; where the parameter gradient comes
+from and its sign; why reading the conditioner's last pass (in the cache) is enough. Read
+Papamakarios, Pavlakou, Murray 2017 (arXiv 1705.07057), Sec. 3, and Kingma et al. 2016 (arXiv
+1606.04934), Sec. 3–4. Check your passes with ``scratchflow.check_bijector`` on a MAF and an IAF
+built with ``order="random", zero_last=False`` (it needs tasks made_masks, mlp_backward, maf, iaf).
+# <<< task adjoint
 
 Conditional MAF / IAF (beyond the lecture; ``context_dim = C``). The MADE also reads a context c
 (N, C): μ_d = μ_d(x_{1:d−1}, c), s_d = s_d(x_{1:d−1}, c) (MAF; z for IAF). c is not transformed,
 so for fixed c the Jacobian ∂z/∂x is the same triangular matrix with diagonal exp(−s_d) and the
 log-det is still −Σ_d s_d. dL/dc: the one-pass direction reads it off the MADE's input gradient
-(c columns); the sequential direction treats c like θ, dL/dc = −(uᵀ ∂φ/∂c + h ∂ℓ_φ/∂c), which is
-the c columns of the same final MADE pass. Either lands in ``grad_context``.
+(c columns); either direction's lands in ``grad_context``.
 """
 import numpy as np
 
@@ -87,26 +81,17 @@ class _MadeAffine(Bijector):
         return self._keep_context_gradient(grad_in, self.dim)         # (N, D)
 
     def _solve_adjoint(self, made_cache, point, grad_out, inv_diag, conditioner_grads):
-        """Back-substitution for u in  diag ⊙ u + MADE-VJP(conditioner_grads(u)) = grad_out.
+        """The sequential direction's gradient pass, shared by MAF and IAF.
 
-        ``conditioner_grads(u)`` returns φ's (dL/dμ, dL/ds), both (N, D), given its upstream u and
-        the fixed h; ``point`` (N, D) is the MADE's input of the pass that kept ``made_cache``.
-        Column d of the MADE-VJP comes from a :class:`~scratchflow.nn.made_sweep.MADEAdjointSweep`
-        (only the units whose gradient just became final). Adds dL/dθ = −(φ's parameter gradient
-        at u) into ``grads``; returns u (N, D).
+        # >>> task adjoint
+        # --- student
+        A helper the two gradient passes below may share (task adjoint): use it, change its body, or leave
+        it unused and write each pass on its own. Its arguments are a suggestion.
+        # <<< task adjoint
         """
-        adjoint = np.zeros_like(grad_out)                             # (N, D) u, solved backwards
-        sweep = MADEAdjointSweep(self.made, made_cache, point)
-        for step, d in enumerate(self.order[::-1]):
-            if step == 0:
-                coupling = 0.0                                        # nothing reads the last one
-            else:
-                grad_made = np.concatenate(conditioner_grads(adjoint), axis=1)      # (N, 2D)
-                coupling = sweep.column(grad_made, d)                 # (N,) column d of the VJP
-            adjoint[:, d] = (grad_out[:, d] - coupling) * inv_diag[:, d]
-        grad_shift, grad_log_scale = conditioner_grads(adjoint)       # (N, D) each
-        self._made_backward(made_cache, -grad_shift, -grad_log_scale)   # dL/dθ = −(uᵀ∂φ/∂θ + h∂ℓ_φ/∂θ)
-        return adjoint
+        # >>> task adjoint
+        raise NotImplementedError("task adjoint (extra credit, slide «Masked Autoregressive Flow (MAF); Inverse Autoregressive Flow (IAF)»): _MadeAffine._solve_adjoint is yours to write if you take the optional extra-credit task adjoint; until it is written, the library's passes that need it raise this error: IAF.backward (maximum-likelihood training of an IAF: scratchflow train --model iaf --data ...) and MAF.inverse_backward (reverse-KL training of a MAF: scratchflow train --model maf --target ...); every regular task's tests, and training and sampling otherwise, run without it")
+        # <<< task adjoint
 
     def __repr__(self):
         return (f"{type(self).__name__}(dim={self.dim}, hidden={self.made.hidden}, "
@@ -138,12 +123,13 @@ class MAF(_MadeAffine):
         dL/dμ = −g ⊙ exp(−s),    dL/ds = −g ⊙ z − h,
         dL/dx = g ⊙ exp(−s) + MADE.backward(dL/dμ, dL/ds)        (direct path + through (μ, s)).
 
-    Gradient of the inverse (g = dL/dx): x solves forward(x) = z, so by the module's adjoint
-    solve with φ = forward, diag = exp(−s), dL/dz = u where
-
-        u_d = exp(s_d) (g_d − c_d),    c = MADE.input_gradient(−u ⊙ exp(−s), −u ⊙ z − h),
-
-    d running through the ordering backwards, and dL/dθ = MADE.backward(u ⊙ exp(−s), u ⊙ z + h).
+    # >>> task adjoint
+    # --- student
+    Gradient of the inverse (the sampling direction): the extra-credit task adjoint (see the module's
+    docstring). ``inverse_backward(grad_x, grad_log_det)`` returns dL/dz (N, D) and adds the MADE's
+    parameter gradients; it reads the inverse's cache (``made``, ``x``, ``z``, ``inv_scale``) and leaves
+    it, and the arrays handed in, unchanged (it may be called twice on one cache), in the layer's dtype.
+    # <<< task adjoint
 
     Parameters
     ----------
@@ -199,12 +185,9 @@ class MAF(_MadeAffine):
 
     def _inverse_backward(self, grad_x, grad_log_det):
         cache = self._read_cache("inverse")
-        inv_scale, z = cache.inv_scale, cache.z                       # (N, D) each
-        grad_log_det = grad_log_det[:, None]                          # (N, 1)
-
-        def forward_grads(u):                                         # forward's (dL/dμ, dL/ds) at u, h
-            return -u * inv_scale, -u * z - grad_log_det
-        return self._solve_adjoint(cache.made, cache.x, grad_x, 1.0 / inv_scale, forward_grads)
+        # >>> task adjoint
+        raise NotImplementedError("task adjoint (extra credit, slide «Masked Autoregressive Flow (MAF); Inverse Autoregressive Flow (IAF)»): MAF._inverse_backward is yours to write if you take the optional extra-credit task adjoint; until it is written, the library's passes that need it raise this error: IAF.backward (maximum-likelihood training of an IAF: scratchflow train --model iaf --data ...) and MAF.inverse_backward (reverse-KL training of a MAF: scratchflow train --model maf --target ...); every regular task's tests, and training and sampling otherwise, run without it")
+        # <<< task adjoint
 
 
 class IAF(_MadeAffine):
@@ -232,12 +215,13 @@ class IAF(_MadeAffine):
         dL/dμ = g,    dL/ds = g ⊙ z ⊙ exp(s) + h,
         dL/dz = g ⊙ exp(s) + MADE.backward(dL/dμ, dL/ds).
 
-    Gradient of forward (g = dL/dz): z solves inverse(z) = x, so by the module's adjoint solve with
-    φ = inverse, diag = exp(s), dL/dx = u where
-
-        u_d = exp(−s_d) (g_d − c_d),    c = MADE.input_gradient(u, u ⊙ z ⊙ exp(s) + h),
-
-    d running through the ordering backwards, and dL/dθ = MADE.backward(−u, −(u ⊙ z ⊙ exp(s) + h)).
+    # >>> task adjoint
+    # --- student
+    Gradient of forward (the density direction): the extra-credit task adjoint (see the module's
+    docstring). ``backward(grad_z, grad_log_det)`` returns dL/dx (N, D) and adds the MADE's parameter
+    gradients; it reads the forward's cache (``made``, ``z``, ``scale``) and leaves it, and the arrays
+    handed in, unchanged (it may be called twice on one cache), in the layer's dtype.
+    # <<< task adjoint
 
     Parameters
     ----------
@@ -285,9 +269,6 @@ class IAF(_MadeAffine):
 
     def _backward(self, grad_z, grad_log_det):
         cache = self._read_cache("forward")
-        z, scale = cache.z, cache.scale                               # (N, D) each
-        grad_log_det = grad_log_det[:, None]                          # (N, 1)
-
-        def inverse_grads(u):                                         # inverse's (dL/dμ, dL/ds) at u, h
-            return u, u * z * scale + grad_log_det
-        return self._solve_adjoint(cache.made, z, grad_z, 1.0 / scale, inverse_grads)
+        # >>> task adjoint
+        raise NotImplementedError("task adjoint (extra credit, slide «Masked Autoregressive Flow (MAF); Inverse Autoregressive Flow (IAF)»): IAF._backward is yours to write if you take the optional extra-credit task adjoint; until it is written, the library's passes that need it raise this error: IAF.backward (maximum-likelihood training of an IAF: scratchflow train --model iaf --data ...) and MAF.inverse_backward (reverse-KL training of a MAF: scratchflow train --model maf --target ...); every regular task's tests, and training and sampling otherwise, run without it")
+        # <<< task adjoint

@@ -124,14 +124,10 @@ class MADESweep:
 
 
 class MADEAdjointSweep:
-    """Column d of the MADE's input gradient, for d through the ordering backwards, each step
-    computing only the hidden units whose gradient has just become final.
+    """Columns of a MADE's input gradient, one dimension per step, each step computing only the
+    hidden units whose gradient has just become final.
 
-    The gradient pass of a sequential direction (the adjoint triangular solve of
-    :mod:`scratchflow.bijectors.autoregressive`) needs, for d = order[D−2], ..., order[0], the
-    column d of the MADE's vector-Jacobian product c = J_MADEᵀ g, where g is the output gradient
-    and column e of g is final once dimension e is solved (later in the ordering). Reading the
-    degrees backwards:
+    (Not part of the homework release; it is in the public library.)
 
     # >>> task made_masks
     # --- student
@@ -139,13 +135,7 @@ class MADEAdjointSweep:
       every unit it feeds was solved before input d is.
     # <<< task made_masks
 
-    So the step for d adds, from the top layer down, the gradient of the units of degree exactly i
-    (units sorted by degree: a block of columns), and c_d is one product with row d of the first
-    layer. The activation derivatives come from one forward at the final point, run block by
-    block at the start (each block's own activation cache, the activation's own ``_backward``).
-    Altogether: one forward and one input-gradient pass, instead of D − 1 whole input-gradient
-    passes. The numbers are the whole pass's up to rounding (only masked weights are skipped).
-    Below ``ADJOINT_SWEEP_FROM_DIM`` dimensions the whole passes are cheaper and are used.
+    (Not part of the homework release; it is in the public library.)
 
     Parameters
     ----------
@@ -194,8 +184,10 @@ class MADEAdjointSweep:
             below = hidden
 
     def column(self, grad_out, d):
-        """Column d of dL/d(input) for the output gradient ``grad_out`` (N, 2D), whose columns of
-        every dimension after d in the ordering are final (and read only there); returns (N,)."""
+        """Column d of dL/d(input) for the output gradient ``grad_out`` (N, 2D); returns (N,).
+
+        (Not part of the homework release; it is in the public library.)
+        """
         if self.whole_passes:
             return self.made._input_gradient(self.made_cache, grad_out)[:, d]
         sweep, position = self.sweep, int(self.positions[d])          # d has degree position + 1
