@@ -68,10 +68,11 @@ def _panels(s):
     return [int(layers[k].moved_index[0]) + 1 for k in (s % LAYERS, (s // LAYERS) % LAYERS)]
 
 
-@functools.lru_cache(maxsize=64)
-def _nll(s):
-    """The best validation NLL of ``scratchflow train TRAIN --seed s`` on the reference library
-    (the command's own ``fit`` call)."""
+def best_validation_nll(s):
+    """The best validation NLL of ``scratchflow train TRAIN --seed s`` (the command's own ``fit``
+    call) on the library this process imported: the reference in the grader, the student's whole
+    submission in the grader's training child. A run that did not train (diverged, a non-finite
+    loss, ended worse than the base alone) raises :class:`RuntimeError` saying so."""
     import warnings
     from scratchflow.train import fit
     args, train_data, val_data, flow = _run_setup(s)
@@ -79,7 +80,17 @@ def _nll(s):
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train_data, val_data, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                       clip_norm=args.clip_norm, seed=args.seed, patience=args.patience, progress=False)
-    return float(history.best_val_loss)
+    best = history.best_val_loss
+    if history.diverged or best is None or not math.isfinite(best):
+        raise RuntimeError("q5's command did not train this flow (with a correct program it trains, so "
+                           f"the cause is in the code): {history.stopped or 'no finite validation loss'}")
+    return float(best)
+
+
+@functools.lru_cache(maxsize=64)
+def _nll(s):
+    """What a correct program gives for q5 (the reference library): the key's answer."""
+    return best_validation_nll(s)
 
 
 # id, points, the question (s = your seed), the answer's kind, the answer of seed s
@@ -172,15 +183,44 @@ def _seed(answers):
     return int(text)
 
 
+def _read_file(path):
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return read_answers(handle.read(100_000))
+
+
+def answers_seed(submission):
+    """The seed s of the submission's ``answers.txt`` (None: no file or no readable seed): the
+    grader trains the submitted code with q5's command at this seed."""
+    path = os.path.join(submission, FILE)
+    return _seed(_read_file(path)) if os.path.isfile(path) else None
+
+
+def _own(given, own_run, seed):
+    """q5 against what the submitted code itself reached: ``own_run`` is ``(seed, best validation
+    NLL or None, why it did not train or None)`` from the grader's training child."""
+    if own_run is None or own_run[0] != seed:
+        return False, "the grader did not train your code at this seed; tell your instructor"
+    _, value, problem = own_run
+    if problem is not None:
+        return False, f"your code could not run q5's command, so this question scores 0:\n{problem}"
+    passed, message = judge("band", given, value)
+    if message == "wrong":
+        message = (f"wrong: not within ±{NLL_BAND} nats of the best validation NLL that your own code "
+                   "reaches with q5's command at your seed (the grader trained your submitted code)")
+    return passed, message
+
+
 def points(source):
     """The questions' points from ``homework.json`` (0: the homework has no questions part)."""
     with open(os.path.join(source, "homework.json"), encoding="utf-8") as handle:
         return float(json.load(handle).get("questions", {}).get("points", 0))
 
 
-def graded(source, submission):
+def graded(source, submission, own_run=None):
     """``(Task, entries)`` of the questions part for the grader's results (entries as a task's:
-    ``{"check", "passed", "output"}``), or None when ``homework.json`` has no questions."""
+    ``{"check", "passed", "output"}``), or None when ``homework.json`` has no questions.
+    ``own_run``: the grader's training of the submitted code for q5 (see :func:`_own`); without it
+    q5 scores 0."""
     total = points(source)
     if not total:
         return None
@@ -192,8 +232,7 @@ def graded(source, submission):
     if not os.path.isfile(path):
         return task, [{"check": c, "passed": False, "output": f"no {FILE} in the submission: this part "
                        "scores 0 (the tasks are graded as usual)"} for c in checks]
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        answers = read_answers(handle.read(100_000))
+    answers = _read_file(path)
     seed = _seed(answers)
     entries = []
     for check, (key, _, text, kind, answer) in zip(checks, QUESTIONS):
@@ -201,6 +240,8 @@ def graded(source, submission):
             passed, message = False, f"no seed in {FILE} (a line 'seed: NNNN', 1000 to 9999)"
         elif not answers.get(key):
             passed, message = False, "not answered"
+        elif kind == "band":
+            passed, message = _own(answers[key], own_run, seed)
         else:
             passed, message = _judged(kind, answers[key], answer, seed)
         entries.append({"check": check, "passed": bool(passed), "output": f"{key}, seed {seed}: {message}"})

@@ -57,6 +57,19 @@ def task_package(stubbed, submission, task):
     return files
 
 
+def submission_package(stubbed, submission, tasks):
+    """``(files, problems)``: ``stubbed`` with the regions of every task of ``tasks`` taken from the
+    submission (the student's whole library: what the questions' training run imports); a task
+    whose regions cannot be taken stays stubbed, and ``problems`` says why, one line per task."""
+    files, problems = dict(stubbed), []
+    for task in tasks:
+        try:
+            files = task_package(files, submission, task)
+        except SubmissionProblem as problem:
+            problems.append(f"task {task.id}: {problem}")
+    return files, problems
+
+
 def compose(stubbed, submission, task):
     """:func:`task_package`'s files, or the :class:`SubmissionProblem` it raised (composed ahead of
     grading, the problem is turned into the task's verdicts where the task is graded)."""
