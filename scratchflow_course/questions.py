@@ -3,14 +3,17 @@ their own code, graded by the autograder from one text file, ``answers.txt``.
 
 The student picks a seed s (any integer from 1000 to 9999, written in the file); every question's
 inputs follow from s, so two students' answers differ unless their seeds do not, and a copied
-answer file carries its seed with it. The grader recomputes each answer for the submitted s with
-the reference library: the log-det of Example 2 at a point, the log|det| of a triangular map, the
+answer file carries its seed with it. The grader recomputes the answers for the submitted s: with
+the reference library the log-det of Example 2 at a point, the log|det| of a triangular map, the
 number of conditioner passes of MAF and IAF in each direction at a dimension D, Adam's first step
-(bias correction), the best validation NLL that ``scratchflow train`` reaches on two moons
-with a fixed budget (the grader trains the reference library with the same command and seed: a
-correct program gives that number to rounding; a wrong one does not come near it), and what two
-panels of that run's ``layers.png`` show (which coordinate a coupling moved; the grader reads the
-masks of the same command's model).
+(bias correction), and what two panels of q5's ``layers.png`` show (which coordinate a coupling
+moved; the grader reads the masks of the same command's model). q5 asks for the best validation
+NLL that ``scratchflow train`` reaches on two moons with a fixed budget and the student's own code,
+and the grader trains the student's own code for it: the submission's task regions, all of them,
+in one child behind the tasks' walls (:mod:`scratchflow_course.grading.training`), with the same
+command and seed. The answer scores when it is within NLL_BAND of what that run reaches, whatever
+the code's mistakes; code that cannot train (an error, a diverged run, the time limit) scores 0
+for q5 with the reason.
 
 The file is read as data only (``key: value`` lines); nothing in it is executed. No file, no seed,
 or an answer that cannot be read scores 0 for that part only.
@@ -25,7 +28,7 @@ import textwrap
 from scratchflow_course.grading.spec import Check, Task
 
 FILE = "answers.txt"
-NLL_BAND = 0.05          # nats: a correct program matches the reference to rounding, a wrong one is off by more
+NLL_BAND = 0.05          # nats: the grader's run of the student's code matches the student's own to rounding
 LAYERS = 4               # q5's Real-NVP: couplings, the panels q6 asks about
 TRAIN = (f"--model realnvp --data moons --steps 300 --layers {LAYERS} --hidden 16 --n-train 1000 --n-val 500 "
          "--no-progress --no-figures")
@@ -103,7 +106,8 @@ QUESTIONS = [
     ("q4", 3, "Adam (β1 = 0.9, β2 = 0.999, ε = 0, lr = 0.01·(1 + s mod 9)), one parameter θ = 0, gradient "
               "g = 1 + (s mod 4): θ after the first step.", "number", _adam),
     ("q5", 3, f"Run `scratchflow train {TRAIN} --seed s --out run` with your code: the best validation NLL it "
-              f"prints (nats). Accepted within ±{NLL_BAND} of what a correct program gives.", "band", _nll),
+              f"prints (nats). The grader trains your submitted code with the same command and seed and "
+              f"accepts ±{NLL_BAND} of what it reaches.", "band", _nll),
     ("q6", 3, "Run q5's command without `--no-figures` and open run/layers.png: the panel of layer k ('after "
               f"layer k', the last 'z = f(x) (layer {LAYERS})') shows the points and the grid after the k-th "
               "coupling. Against the panel before it, which coordinate did layer k move (1: the horizontal "
