@@ -10,12 +10,9 @@ import pytest
 
 from scratchflow_course import questions
 from scratchflow_course.grading.grader import Grader
-from scratchflow_course.grading.package import submission_package
-from scratchflow_course.grading.processes import Guard
 from scratchflow_course.grading.spec import load_homework
-from scratchflow_course.grading.training import train_submission
 from scratchflow_course.homework.release import build_release, fill_from
-from tests.grading_fixtures.helpers import build_image, mistake_plant, own_nll, run_autograder
+from tests.grading_fixtures.helpers import build_image, grader_run, mistake_plant, own_nll, run_autograder
 from tests.grading_fixtures.plants import (RAISES_IN_TRAINING, READS_IN_TRAINING, REGION, TRAINS_ELSEWHERE,
                                           make_submission)
 
@@ -113,25 +110,18 @@ def answered(key, plant, folder, q5, values=None):
     return str(folder)
 
 
-def trained(grader, submission, time_limit=None):
-    """The grader's training run of ``submission``'s code at the seed of its answers file."""
-    with Guard():
-        return train_submission(grader, submission_package(grader.stubbed, submission, HOMEWORK.tasks),
-                                questions.answers_seed(submission), 0, time_limit)
-
-
 def test_q5_is_judged_against_what_the_submitted_code_reaches(grader, key, elsewhere, tmp_path):
     """The key's code, trained by the grader, reaches the reference's number; a coupling that trains
     elsewhere scores q5 with its own number, and not with the reference's."""
     reference = questions._nll(SEED)
     honest = answered(key, {"edits": []}, tmp_path / "honest", f"{reference:.4f}")
-    run = trained(grader, honest)
+    run = grader_run(grader, honest)
     assert run[0] == SEED and run[2] is None and abs(run[1] - reference) < 1e-6
     assert score(honest, run)[0] == pytest.approx(15)
     plant, own = elsewhere
     for q5, right in ((f"{own}", True), (f"{reference:.4f}", False)):
         folder = answered(key, plant, tmp_path / f"elsewhere-{right}", q5)
-        run = trained(grader, folder)
+        run = grader_run(grader, folder)
         assert run[2] is None and abs(run[1] - own) < 1e-3, run
         got, entries = score(folder, run)
         assert got == pytest.approx(15 if right else 15 - SHARE), [e["output"] for e in entries]
@@ -144,7 +134,7 @@ def test_code_that_raises_in_training_loses_q5_with_its_own_frames(grader, key, 
     Gradescope's layout below): q5 scores 0 with the student's error and frames (no grader file),
     the other questions score."""
     folder = answered(key, RAISES_IN_TRAINING, tmp_path / "raises", f"{questions._nll(SEED):.4f}")
-    run = trained(grader, folder)
+    run = grader_run(grader, folder)
     assert run[1] is None
     got, entries = score(folder, run)
     assert got == pytest.approx(15 - SHARE) and not entries[4]["passed"]
@@ -160,7 +150,7 @@ def test_the_training_run_is_walled_like_a_task(grader, key, tmp_path):
     trains to the reference's number."""
     values = {"@PACKAGE@": os.path.join(ROOT, "scratchflow"), "@SOLUTIONS@": SOLUTIONS}
     folder = answered(key, READS_IN_TRAINING, tmp_path / "reads", f"{questions._nll(SEED):.4f}", values)
-    run = trained(grader, folder)
+    run = grader_run(grader, folder)
     assert run[2] is None and abs(run[1] - questions._nll(SEED)) < 1e-6, run
 
 
@@ -168,7 +158,7 @@ def test_training_past_the_time_limit_loses_q5(grader, key, tmp_path):
     slow = {"edits": [("scratchflow/bijectors/coupling.py", REGION("coupling"),
                        "while x.shape[0] == 256:\n    pass\n")]}
     folder = answered(key, slow, tmp_path / "slow", f"{questions._nll(SEED):.4f}")
-    run = trained(grader, folder, time_limit=2.0)
+    run = grader_run(grader, folder, time_limit=2.0)
     assert run[1] is None and "time limit: training did not finish within 2 s" in run[2], run
     got, entries = score(folder, run)
     assert got == pytest.approx(15 - SHARE) and "time limit" in entries[4]["output"]

@@ -10,7 +10,8 @@ package folder to every other user (the reference and the hidden checks become u
 task uids).
 
 Each task of a submission is graded in its own child (:mod:`~scratchflow_course.grading.task`), two at a
-time by default, each under its own uid slot. Before each submission the files of every module the
+time by default, each under its own uid slot; with an answers file, one more child behind the same
+walls trains the whole submission for the questions' q5 (:mod:`~scratchflow_course.grading.training`). Before each submission the files of every module the
 grader imported are checked against their digests, so one submission cannot change what the next
 one's grading sees. The results say which walls were up and which were missing.
 """

@@ -6,7 +6,8 @@ copies of the task's files, the code regions of that task and splices them into 
 (:func:`task_package`); every other region stays a stub, so a wrong task j can never cost points in
 task k, and the reference never reaches a process that runs student code. A missing file, a
 deleted or renamed marker, a region that leaves its function or does not parse: zero for that
-task, with a message that says which.
+task, with a message that says which. The questions' training run imports the stubs with every
+task's regions (:func:`submission_package`): the student's whole library.
 """
 import io
 import os

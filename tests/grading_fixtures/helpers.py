@@ -129,3 +129,15 @@ def own_nll(release, files, plant, seed, folder):
     found = re.search(r"best validation NLL ([-0-9.]+)", run.stdout)
     assert run.returncode == 0 and found, run.stdout[-1000:] + run.stderr[-2000:]
     return float(found.group(1))
+
+
+def grader_run(grader, submission, time_limit=None):
+    """q5's training run of ``submission``'s code by ``grader`` (a walled child), at the seed of its
+    answers file: the ``own_run`` that :func:`scratchflow_course.questions.graded` takes."""
+    from scratchflow_course.grading.package import submission_package
+    from scratchflow_course.grading.processes import Guard
+    from scratchflow_course.grading.training import train_submission
+    from scratchflow_course.questions import answers_seed
+    with Guard():
+        return train_submission(grader, submission_package(grader.stubbed, submission, grader.homework.tasks),
+                                answers_seed(submission), 0, time_limit)
