@@ -3,14 +3,17 @@ their own code, graded by the autograder from one text file, ``answers.txt``.
 
 The student picks a seed s (any integer from 1000 to 9999, written in the file); every question's
 inputs follow from s, so two students' answers differ unless their seeds do not, and a copied
-answer file carries its seed with it. The grader recomputes each answer for the submitted s with
-the reference library: the log-det of Example 2 at a point, the log|det| of a triangular map, the
+answer file carries its seed with it. The grader recomputes the answers for the submitted s: with
+the reference library the log-det of Example 2 at a point, the log|det| of a triangular map, the
 number of conditioner passes of MAF and IAF in each direction at a dimension D, Adam's first step
-(bias correction), the best validation NLL that ``scratchflow train`` reaches on two moons
-with a fixed budget (the grader trains the reference library with the same command and seed: a
-correct program gives that number to rounding; a wrong one does not come near it), and what two
-panels of that run's ``layers.png`` show (which coordinate a coupling moved; the grader reads the
-masks of the same command's model).
+(bias correction), and what two panels of q5's ``layers.png`` show (which coordinate a coupling
+moved; the grader reads the masks of the same command's model). q5 asks for the best validation
+NLL that ``scratchflow train`` reaches on two moons with a fixed budget and the student's own code,
+and the grader trains the student's own code for it: the submission's task regions, all of them,
+in one child behind the tasks' walls (:mod:`scratchflow_course.grading.training`), with the same
+command and seed. The answer scores when it is within NLL_BAND of what that run reaches, whatever
+the code's mistakes; code that cannot train (an error, a diverged run, the time limit) scores 0
+for q5 with the reason.
 
 The file is read as data only (``key: value`` lines); nothing in it is executed. No file, no seed,
 or an answer that cannot be read scores 0 for that part only.
@@ -25,7 +28,7 @@ import textwrap
 from scratchflow_course.grading.spec import Check, Task
 
 FILE = "answers.txt"
-NLL_BAND = 0.05          # nats: a correct program matches the reference to rounding, a wrong one is off by more
+NLL_BAND = 0.05          # nats: the grader's run of the student's code matches the student's own to rounding
 LAYERS = 4               # q5's Real-NVP: couplings, the panels q6 asks about
 TRAIN = (f"--model realnvp --data moons --steps 300 --layers {LAYERS} --hidden 16 --n-train 1000 --n-val 500 "
          "--no-progress --no-figures")
@@ -68,10 +71,11 @@ def _panels(s):
     return [int(layers[k].moved_index[0]) + 1 for k in (s % LAYERS, (s // LAYERS) % LAYERS)]
 
 
-@functools.lru_cache(maxsize=64)
-def _nll(s):
-    """The best validation NLL of ``scratchflow train TRAIN --seed s`` on the reference library
-    (the command's own ``fit`` call)."""
+def best_validation_nll(s):
+    """The best validation NLL of ``scratchflow train TRAIN --seed s`` (the command's own ``fit``
+    call) on the library this process imported: the reference in the grader, the student's whole
+    submission in the grader's training child. A run that did not train (diverged, a non-finite
+    loss, ended worse than the base alone) raises :class:`RuntimeError` saying so."""
     import warnings
     from scratchflow.train import fit
     args, train_data, val_data, flow = _run_setup(s)
@@ -79,7 +83,17 @@ def _nll(s):
         warnings.simplefilter("ignore", RuntimeWarning)
         history = fit(flow, train_data, val_data, steps=args.steps, batch_size=args.batch_size, lr=args.lr,
                       clip_norm=args.clip_norm, seed=args.seed, patience=args.patience, progress=False)
-    return float(history.best_val_loss)
+    best = history.best_val_loss
+    if history.diverged or best is None or not math.isfinite(best):
+        raise RuntimeError("q5's command did not train this flow (with a correct program it trains, so "
+                           f"the cause is in the code): {history.stopped or 'no finite validation loss'}")
+    return float(best)
+
+
+@functools.lru_cache(maxsize=64)
+def _nll(s):
+    """What a correct program gives for q5 (the reference library): the key's answer."""
+    return best_validation_nll(s)
 
 
 # id, points, the question (s = your seed), the answer's kind, the answer of seed s
@@ -92,7 +106,8 @@ QUESTIONS = [
     ("q4", 3, "Adam (β1 = 0.9, β2 = 0.999, ε = 0, lr = 0.01·(1 + s mod 9)), one parameter θ = 0, gradient "
               "g = 1 + (s mod 4): θ after the first step.", "number", _adam),
     ("q5", 3, f"Run `scratchflow train {TRAIN} --seed s --out run` with your code: the best validation NLL it "
-              f"prints (nats). Accepted within ±{NLL_BAND} of what a correct program gives.", "band", _nll),
+              f"prints (nats). The grader trains your submitted code with the same command and seed and "
+              f"accepts ±{NLL_BAND} of what it reaches.", "band", _nll),
     ("q6", 3, "Run q5's command without `--no-figures` and open run/layers.png: the panel of layer k ('after "
               f"layer k', the last 'z = f(x) (layer {LAYERS})') shows the points and the grid after the k-th "
               "coupling. Against the panel before it, which coordinate did layer k move (1: the horizontal "
@@ -172,15 +187,44 @@ def _seed(answers):
     return int(text)
 
 
+def _read_file(path):
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return read_answers(handle.read(100_000))
+
+
+def answers_seed(submission):
+    """The seed s of the submission's ``answers.txt`` (None: no file or no readable seed): the
+    grader trains the submitted code with q5's command at this seed."""
+    path = os.path.join(submission, FILE)
+    return _seed(_read_file(path)) if os.path.isfile(path) else None
+
+
+def _own(given, own_run, seed):
+    """q5 against what the submitted code itself reached: ``own_run`` is ``(seed, best validation
+    NLL or None, why it did not train or None)`` from the grader's training child."""
+    if own_run is None or own_run[0] != seed:
+        return False, "the grader did not train your code at this seed; tell your instructor"
+    _, value, problem = own_run
+    if problem is not None:
+        return False, f"your code could not run q5's command, so this question scores 0:\n{problem}"
+    passed, message = judge("band", given, value)
+    if message == "wrong":
+        message = (f"wrong: not within ±{NLL_BAND} nats of the best validation NLL that your own code "
+                   "reaches with q5's command at your seed (the grader trained your submitted code)")
+    return passed, message
+
+
 def points(source):
     """The questions' points from ``homework.json`` (0: the homework has no questions part)."""
     with open(os.path.join(source, "homework.json"), encoding="utf-8") as handle:
         return float(json.load(handle).get("questions", {}).get("points", 0))
 
 
-def graded(source, submission):
+def graded(source, submission, own_run=None):
     """``(Task, entries)`` of the questions part for the grader's results (entries as a task's:
-    ``{"check", "passed", "output"}``), or None when ``homework.json`` has no questions."""
+    ``{"check", "passed", "output"}``), or None when ``homework.json`` has no questions.
+    ``own_run``: the grader's training of the submitted code for q5 (see :func:`_own`); without it
+    q5 scores 0."""
     total = points(source)
     if not total:
         return None
@@ -192,8 +236,7 @@ def graded(source, submission):
     if not os.path.isfile(path):
         return task, [{"check": c, "passed": False, "output": f"no {FILE} in the submission: this part "
                        "scores 0 (the tasks are graded as usual)"} for c in checks]
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        answers = read_answers(handle.read(100_000))
+    answers = _read_file(path)
     seed = _seed(answers)
     entries = []
     for check, (key, _, text, kind, answer) in zip(checks, QUESTIONS):
@@ -201,6 +244,8 @@ def graded(source, submission):
             passed, message = False, f"no seed in {FILE} (a line 'seed: NNNN', 1000 to 9999)"
         elif not answers.get(key):
             passed, message = False, "not answered"
+        elif kind == "band":
+            passed, message = _own(answers[key], own_run, seed)
         else:
             passed, message = _judged(kind, answers[key], answer, seed)
         entries.append({"check": check, "passed": bool(passed), "output": f"{key}, seed {seed}: {message}"})

@@ -17,10 +17,11 @@ from scratchflow_course.grading.namespaces import user_namespaces_work
 from scratchflow_course.grading.spec import load_homework
 from scratchflow_course.grading.walls import Walls
 from scratchflow_course.homework.release import build_release, fill_from
-from tests.grading_fixtures.helpers import FULL_MARKS, task_tests as point_tests
+from tests.grading_fixtures.helpers import FULL_MARKS, mistake_plant, own_nll, task_tests as point_tests
 from tests.grading_fixtures.ordinary_user import give, make_checkout, ordinary_uid, run_as
-from scratchflow_course.questions import FILE as ANSWERS, write_answers
-from tests.grading_fixtures.plants import REGION, make_submission, replay_plant
+from scratchflow_course.questions import FILE as ANSWERS, QUESTIONS, write_answers
+from tests.grading_fixtures.plants import (RAISES_IN_TRAINING, READS_IN_TRAINING, REGION, TRAINS_ELSEWHERE,
+                                          make_submission, replay_plant)
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 HOMEWORK = load_homework(os.path.join(ROOT, "solutions"))
@@ -53,6 +54,13 @@ PLANTED_PTH = ("import sys; 'grading.child' in ' '.join(sys.orig_argv) and "
                "open('@CHECKOUT@/planted-pth-ran', 'w')\n")
 
 
+def _set_q5(path, value):
+    with open(path, encoding="utf-8") as handle:
+        lines = [f"q5: {value}" if line.startswith("q5:") else line for line in handle.read().splitlines()]
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write("\n".join(lines) + "\n")
+
+
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     """Grade the submissions with ``grade --all --hidden`` as an ordinary user; return (rows by
@@ -80,6 +88,14 @@ def graded(tmp_path_factory):
                                    ("f_replays_public_values", os.path.join(ROOT, "exercises"),
                                     replay_plant(os.path.join(ROOT, "exercises", "tests", "expected"), HOMEWORK.tasks))]:
             make_submission(start, HOMEWORK.files + [ANSWERS], plant, os.path.join(folder, name), values=values)
+        elsewhere = mistake_plant(TRAINS_ELSEWHERE)             # q5: the number its own code reaches
+        own = own_nll(release, HOMEWORK.files, elsewhere, 1234, str(tmp_path_factory.mktemp("student") / "r"))
+        values.update({"@PACKAGE@": os.path.join(checkout, "scratchflow"), "@SOLUTIONS@": os.path.join(checkout, "solutions")})
+        for name, plant, q5 in [("g_trains_elsewhere", elsewhere, own), ("h_raises_in_training", RAISES_IN_TRAINING, None),
+                                ("i_reads_in_training", READS_IN_TRAINING, None)]:
+            make_submission(release, HOMEWORK.files + [ANSWERS], plant, os.path.join(folder, name), values=values)
+            if q5 is not None:
+                _set_q5(os.path.join(folder, name, ANSWERS), q5)
         os.makedirs(os.path.join(folder, "e_links_the_reference"))
         os.symlink(os.path.join(checkout, "scratchflow"), os.path.join(folder, "e_links_the_reference", "scratchflow"))
         give(checkout, uid)
@@ -137,3 +153,22 @@ def test_the_results_list_exactly_the_missing_walls(graded):
     extra = results["a_key"]["extra_data"]
     assert extra["walls_missing"] == Walls(privileged=False, user_namespace=True).missing()
     assert extra["walls_up"] == Walls(privileged=False, user_namespace=True).present()
+
+
+def test_q5_is_judged_against_the_submitted_codes_own_run(graded):
+    """A coupling that trains elsewhere, answered with its own number, scores q5 (its task loses
+    points); code that raises in training loses q5 alone, its tasks full; code that raises in
+    training if it can read the checkout's package or solutions cannot (the user namespace)."""
+    rows, results, _ = graded
+    share = 15 / len(QUESTIONS)
+
+    def part(name):
+        return {t["name"].rsplit(" ", 1)[-1]: t for t in results[name]["tests"] if t.get("tags") == ["questions"]}
+    assert sum(t["score"] for t in part("g_trains_elsewhere").values()) == pytest.approx(15)
+    assert float(rows["g_trains_elsewhere"]["coupling_backward"]) < float(rows["a_key"]["coupling_backward"])
+    raises = part("h_raises_in_training")
+    assert sum(t["score"] for t in raises.values()) == pytest.approx(15 - share)
+    assert "full minibatches are not handled yet" in raises["q5"]["output"]
+    assert all(float(rows["h_raises_in_training"][task.id]) == float(rows["a_key"][task.id]) for task in HOMEWORK.tasks)
+    assert sum(t["score"] for t in part("i_reads_in_training").values()) == pytest.approx(15), \
+        part("i_reads_in_training")["q5"]["output"]

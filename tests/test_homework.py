@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 from scratchflow_course import questions
+from scratchflow_course.grading.grader import Grader
 from scratchflow_course.homework import all_probes
 from scratchflow_course.homework.build import (check_sync, generate, load_homework, load_mistakes,
                                         mutant_files, package_root, stubbed_files, variants)
@@ -21,6 +22,7 @@ from scratchflow_course.homework.regions import RegionError, find_regions, splic
 from scratchflow_course.homework.release import build_release, fill_from, reference_lines
 from scratchflow_course.homework.verdict import first_difference, judge, load_expected
 from scratchflow_course.homework.worker import run_variants
+from tests.grading_fixtures.helpers import grader_run
 
 ROOT = package_root()
 HOMEWORK = load_homework(ROOT)
@@ -171,7 +173,8 @@ def test_a_student_who_skips_the_extra_credit_runs_everything_but_what_needs_it(
 
 def answer_the_questions(release, env, tmp_path):
     """The questions, answered as a student would: q5 by running the filled release's own
-    ``scratchflow train`` with the seed chosen; the file then scores every question."""
+    ``scratchflow train`` with the seed chosen; the file then scores every question (q5 against the
+    grader's own training of the release's code, in its walled child)."""
     seed = 2718
     written = questions.write_answers(release, seed)
     train = subprocess.run([sys.executable, "-m", "scratchflow.cli", "train", *questions.TRAIN.split(), "--seed",
@@ -182,7 +185,9 @@ def answer_the_questions(release, env, tmp_path):
         text = handle.read()
     with open(written, "w", encoding="utf-8") as handle:
         handle.write(re.sub(r"(?m)^q5: .*$", f"q5: {printed}", text))
-    _, entries = questions.graded(os.path.join(ROOT, "solutions"), release)
+    grader = Grader(os.path.join(ROOT, "solutions"))              # q5: the grader trains the release's code
+    _, entries = questions.graded(os.path.join(ROOT, "solutions"), release, grader_run(grader, release))
+    grader.close()
     assert [e["passed"] for e in entries] == [True] * len(questions.QUESTIONS), [e["output"] for e in entries]
 
 

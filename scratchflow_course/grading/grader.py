@@ -10,7 +10,8 @@ package folder to every other user (the reference and the hidden checks become u
 task uids).
 
 Each task of a submission is graded in its own child (:mod:`~scratchflow_course.grading.task`), two at a
-time by default, each under its own uid slot. Before each submission the files of every module the
+time by default, each under its own uid slot; with an answers file, one more child behind the same
+walls trains the whole submission for the questions' q5 (:mod:`~scratchflow_course.grading.training`). Before each submission the files of every module the
 grader imported are checked against their digests, so one submission cannot change what the next
 one's grading sees. The results say which walls were up and which were missing.
 """
@@ -30,16 +31,17 @@ from concurrent.futures import ThreadPoolExecutor
 import scratchflow
 from scratchflow.atomic import write_atomically
 from scratchflow_course.grading.library import ImportedFiles, read_package
-from scratchflow_course.grading.package import compose, stubbed_package
+from scratchflow_course.grading.package import compose, stubbed_package, submission_package
 from scratchflow_course.grading.paths import course_folder, default_source, package_folder, package_root
 from scratchflow_course.grading.processes import Guard
 from scratchflow_course.grading.results import DIGITS, build_results, failure_results, write_results
 from scratchflow_course.grading.spec import load_homework, validate_checks
 from scratchflow_course.grading.submission import refuse_code_from, submission_seed
 from scratchflow_course.grading.task import grade_task
+from scratchflow_course.grading.training import train_submission
 from scratchflow_course.grading.namespaces import closed_folders, hidden_folders, import_paths, python_paths
 from scratchflow_course.grading.walls import Walls, close_to_others
-from scratchflow_course.questions import graded as graded_questions
+from scratchflow_course.questions import answers_seed, graded as graded_questions, points as question_points
 
 
 def _load_module(name, path):
@@ -84,8 +86,10 @@ class Grader:
         runners = _load_module("_grader_runners", os.path.join(self.source, "autograder", "runners.py"))
         self.checks = _load_module("_grader_checks", os.path.join(self.source, "autograder", "checks.py")).CHECKS
         validate_checks(self.homework, self.checks, runners)
+        self.runners = runners.RUNNERS
         self.references = {task.id: scratchflow for task in self.homework.tasks}   # the library itself
         self.reference_outputs = {}     # (check key, digest of its inputs) -> the reference's arrays
+        self.own_runs = {}              # (seed, digest of the submitted regions) -> (seconds, q5's run)
         names = ["autograder/checks.py", "autograder/runners.py"]
         self.files = {name: _read(os.path.join(self.source, name)) for name in names}
         reference = read_package(package_folder(), course_folder())
@@ -140,16 +144,22 @@ def grade_submission(submission, source=None, hidden=False, time_limit=None, see
     grader.check_own_files()
     if seed is None:
         seed = submission_seed(homework.hidden_seed, submission_id)
-    # Every task's package is composed here, on one thread, before the pool starts: composing
-    # parses Python (ast.parse), and CPython 3.11's AST conversion is not thread-safe against
-    # another thread's ast.parse, which traceback formatting also calls (gh-106905).
+    # Every task's package (and q5's, with every region) is composed here, on one thread, before the
+    # pool starts: composing parses Python (ast.parse), and CPython 3.11's AST conversion is not
+    # thread-safe against another thread's ast.parse, which traceback formatting also calls (gh-106905).
     packages = [compose(grader.stubbed, submission, task) for task in homework.tasks]
+    answered = answers_seed(submission) if question_points(grader.source) else None
+    whole = None if answered is None else submission_package(grader.stubbed, submission, homework.tasks)
     with Guard(), ThreadPoolExecutor(max_workers=max(1, int(jobs))) as pool:
+        training = None if answered is None else pool.submit(    # q5: the submitted code, trained
+            train_submission, grader, whole, answered, len(homework.tasks),
+            time_limit.get("questions") if isinstance(time_limit, dict) else None)
         futures = [pool.submit(grade_task, grader, task, submission, hidden, seed, time_limit, cache,
                                slot, package)
                    for slot, (task, package) in enumerate(zip(homework.tasks, packages))]
         per_task = [future.result() for future in futures]
-    questions = graded_questions(grader.source, submission)          # the answers file, read as data
+        own_run = None if training is None else training.result()
+    questions = graded_questions(grader.source, submission, own_run)   # the answers file, read as data
     if questions is not None:
         homework = dataclasses.replace(homework, tasks=homework.tasks + [questions[0]])
         per_task.append(questions[1])

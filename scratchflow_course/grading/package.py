@@ -6,7 +6,8 @@ copies of the task's files, the code regions of that task and splices them into 
 (:func:`task_package`); every other region stays a stub, so a wrong task j can never cost points in
 task k, and the reference never reaches a process that runs student code. A missing file, a
 deleted or renamed marker, a region that leaves its function or does not parse: zero for that
-task, with a message that says which.
+task, with a message that says which. The questions' training run imports the stubs with every
+task's regions (:func:`submission_package`): the student's whole library.
 """
 import io
 import os
@@ -57,6 +58,19 @@ def task_package(stubbed, submission, task):
         except RegionError as error:
             raise SubmissionProblem(str(error)) from None
     return files
+
+
+def submission_package(stubbed, submission, tasks):
+    """``(files, problems)``: ``stubbed`` with the regions of every task of ``tasks`` taken from the
+    submission (the student's whole library: what the questions' training run imports); a task
+    whose regions cannot be taken stays stubbed, and ``problems`` says why, one line per task."""
+    files, problems = dict(stubbed), []
+    for task in tasks:
+        try:
+            files = task_package(files, submission, task)
+        except SubmissionProblem as problem:
+            problems.append(f"task {task.id}: {problem}")
+    return files, problems
 
 
 def compose(stubbed, submission, task):

@@ -40,7 +40,7 @@ def check_seed(base, check):
     return np.random.default_rng([base, zlib.crc32(check.name.encode()), zlib.crc32(check.task.encode())])
 
 
-def _hash_contents(named_contents):
+def hash_contents(named_contents):
     digest = hashlib.sha256()
     for name, data in named_contents:
         digest.update(name.encode() + b"\0" + str(len(data)).encode() + b"\0")
@@ -102,7 +102,7 @@ def _run_in_child(grader, task, checks, inputs, package_files, limit, slot):
         shutil.rmtree(library.folder, ignore_errors=True)
 
 
-def _run_twice(grader, task, checks, inputs, package_files, limit, slot):
+def run_twice(grader, task, checks, inputs, package_files, limit, slot):
     """``_run_in_child``, once more if the child never ran student code (it ended, or ran out of
     time, before it reported its walls up) or the grader could not lay out its files; a second
     such failure is the grader's: :class:`GraderFailure`, never the student's zero."""
@@ -124,7 +124,7 @@ def _run_twice(grader, task, checks, inputs, package_files, limit, slot):
 def _reference(grader, task, check, inputs):
     """The reference's outputs of ``check`` on ``inputs``: run once per grader and inputs (every
     submission of a batch graded at one seed, every task of a regrade), then a fresh copy each time."""
-    key = (check.key, _hash_contents((name, np.asarray(value).dtype.str.encode()
+    key = (check.key, hash_contents((name, np.asarray(value).dtype.str.encode()
                                       + str(np.shape(value)).encode() + np.asarray(value).tobytes())
                                      for name, value in sorted(inputs.items())))
     if key not in grader.reference_outputs:
@@ -184,13 +184,13 @@ def grade_task(grader, task, submission, hidden, seed, time_limit, cache=None, s
     cache_key = None
     if cache is not None:
         cache_key = (task.id, hidden, seed, tuple(c.name for c in checks),
-                     _hash_contents(files + [("reference", grader.reference_digest),
+                     hash_contents(files + [("reference", grader.reference_digest),
                                              ("checks", grader.files["autograder/checks.py"]),
                                              ("runners", grader.files["autograder/runners.py"])]))
         if cache_key in cache and cache[cache_key][1] <= limit:   # it finished within this limit
             return [dict(entry) for entry in cache[cache_key][0]]
     inputs = {c.key: c.make_inputs(check_seed(seed, c)) for c in checks}
-    run, *logs = _run_twice(grader, task, checks, inputs, package_files, limit, slot)
+    run, *logs = run_twice(grader, task, checks, inputs, package_files, limit, slot)
     grouped = None if run.timed_out else read_outputs(run.output, [c.key for c in checks])
     result = entries(lambda c: _judge(grader, task, c, inputs[c.key], grouped, run, limit, logs))
     if cache is not None and not run.timed_out:

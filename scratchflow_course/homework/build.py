@@ -213,7 +213,9 @@ def _readme(root, homework):
     if questions:
         from scratchflow_course.questions import FILE   # local import: the course's side, not shipped
         handed = (f", and `{FILE}` with your answers to the questions ({questions['points']:g} "
-                  "of the 100 points; the file explains the seed you choose)")
+                  "of the 100 points; the file explains the seed you choose; for the question that asks "
+                  "what your Real-NVP reaches, the grader trains your own submitted code with the same "
+                  "command and seed and compares your answer with that run)")
     with open(os.path.join(os.path.dirname(__file__), "README.template.md"), encoding="utf-8") as handle:
         return (handle.read().replace("<!-- tasks -->", rows).replace("<!-- name -->", homework["name"])
                 .replace("<!-- shares -->", shares).replace("<!-- questions -->", handed))

@@ -110,3 +110,39 @@ def run_autograder(image, env, tmp_path, files, plant=None, appended=""):
                                env=dict(env, AUTOGRADER_ROOT=str(root)), timeout=300)
     results = json.loads((root / "results" / "results.json").read_text())
     return root, results, completed.stdout + completed.stderr
+
+
+def mistake_plant(mistake_id):
+    """The plant of one mistake of ``solutions/mistakes.json`` (its edits)."""
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    with open(os.path.join(root, "solutions", "mistakes.json"), encoding="utf-8") as handle:
+        mistake = next(m for m in json.load(handle)["mistakes"] if m["id"] == mistake_id)
+    return {"edits": [(mistake["file"], old, new) for old, new in mistake["edits"]]}
+
+
+def own_nll(release, files, plant, seed, folder):
+    """What a student reads off their own run for q5: the filled ``release`` copied to ``folder``,
+    the plant's edits applied to its ``files``, the questions' ``scratchflow train`` command run on
+    it; the best validation NLL it prints."""
+    import re
+    from scratchflow_course.questions import TRAIN
+    shutil.copytree(release, folder)
+    make_submission(release, files, plant, folder)
+    run = subprocess.run([sys.executable, "-m", "scratchflow.cli", "train", *TRAIN.split(), "--seed", str(seed),
+                          "--out", os.path.join(folder, "run")], cwd=folder, capture_output=True, text=True,
+                         env={**os.environ, "PYTHONPATH": folder, "OMP_NUM_THREADS": "1"}, timeout=300)
+    found = re.search(r"best validation NLL ([-0-9.]+)", run.stdout)
+    assert run.returncode == 0 and found, run.stdout[-1000:] + run.stderr[-2000:]
+    return float(found.group(1))
+
+
+def grader_run(grader, submission, time_limit=None):
+    """q5's training run of ``submission``'s code by ``grader`` (a walled child), at the seed of its
+    answers file: the ``own_run`` that :func:`scratchflow_course.questions.graded` takes."""
+    from scratchflow_course.grading.package import submission_package
+    from scratchflow_course.grading.processes import Guard
+    from scratchflow_course.grading.training import train_submission
+    from scratchflow_course.questions import answers_seed
+    with Guard():
+        return train_submission(grader, submission_package(grader.stubbed, submission, grader.homework.tasks),
+                                answers_seed(submission), 0, time_limit)

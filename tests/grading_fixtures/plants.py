@@ -280,3 +280,22 @@ def replay_plant(expected_folder, tasks):
                     edits.append((name, REGION(task.id), REPLAY.replace("@NPZ@", data).replace("@TASK@", task.id)))
                     break
     return {"edits": edits}
+
+
+# q5's training run (the grader trains the submitted code): a coupling whose gradient pass is wrong
+# but still trains, to another number than the reference's; and a debugging check that raises on
+# the training command's full minibatches (256 rows) only, so every task's probes still pass.
+TRAINS_ELSEWHERE = "coupling_grad_x_r_unscaled"        # an id of solutions/mistakes.json
+RAISES_IN_TRAINING = {"edits": [(CP, REGION("coupling"), '''
+if x.shape[0] == 256:
+    raise ValueError("debugging: full minibatches are not handled yet")
+''')]}
+READS_IN_TRAINING = {"edits": [(CP, REGION("coupling"), '''
+if x.shape[0] == 256:
+    for _path in ("@PACKAGE@/bijectors/coupling.py", "@SOLUTIONS@/homework.json"):
+        try:
+            open(_path).read()
+        except OSError:
+            continue
+        raise RuntimeError("the training run could read " + _path)
+''')]}
