@@ -24,6 +24,7 @@ import math
 import os
 import re
 import textwrap
+import warnings
 
 from scratchflow_course.grading.spec import Check, Task
 
@@ -55,8 +56,9 @@ def _adam(s):
 def _run_setup(s):
     """``(args, train_data, val_data, flow)`` of ``scratchflow train TRAIN --seed s`` on the
     reference library: the command's own flags, data and model, nothing written."""
-    from scratchflow.cli import build_parser          # local imports: q5 and q6 only, the whole library
-    from scratchflow.cli.train import _setup
+    # local import: the whole library, for q5 and q6 only (the release builder needs none of it)
+    from scratchflow.cli import build_parser
+    from scratchflow.cli.train import _setup         # local import: as build_parser
     args = build_parser().parse_args(["train", *TRAIN.split(), "--seed", str(s), "--out", os.devnull])
     _, train_data, val_data, flow, _ = _setup(args)
     return args, train_data, val_data, flow
@@ -76,8 +78,7 @@ def best_validation_nll(s):
     call) on the library this process imported: the reference in the grader, the student's whole
     submission in the grader's training child. A run that did not train (diverged, a non-finite
     loss, ended worse than the base alone) raises :class:`RuntimeError` saying so."""
-    import warnings
-    from scratchflow.train import fit
+    from scratchflow.train import fit                 # local import: as in _run_setup
     args, train_data, val_data, flow = _run_setup(s)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)

@@ -1,5 +1,6 @@
-"""The import graph of ``scratchflow/`` has no cycle, the library never imports the course package
-(``scratchflow_course``), and every function-local import says why it is local.
+"""The import graphs of ``scratchflow/`` and of the course package (``scratchflow_course/``) have no
+cycle, the library never imports the course package, and every function-local import of either
+package says why it is local.
 
 Imports point one way (docs/architecture.md): nn <- bijectors <- flow <- train <- cli. A cycle hidden
 by function-local imports (data <-> realdata, say) is still a cycle, so local imports count as
@@ -12,28 +13,25 @@ import pathlib
 
 import pytest
 
-PACKAGE = pathlib.Path(__file__).resolve().parent.parent / "scratchflow"
-EXCLUDED = ()
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+PACKAGE = ROOT / "scratchflow"
+PACKAGES = ["scratchflow", "scratchflow_course"]
 MARK = "# local import:"
 
 
 def _module_name(path):
-    parts = path.relative_to(PACKAGE.parent).with_suffix("").parts
+    parts = path.relative_to(ROOT).with_suffix("").parts
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
-def _modules(excluded=()):
-    """name -> (path, source text) of every module of the package outside the ``excluded`` folders."""
-    modules = {}
-    for path in sorted(PACKAGE.rglob("*.py")):
-        if path.relative_to(PACKAGE).parts[0] in excluded:
-            continue
-        modules[_module_name(path)] = (path, path.read_text(encoding="utf-8"))
-    return modules
+def _modules(package="scratchflow"):
+    """name -> (path, source text) of every module of ``package``."""
+    return {_module_name(path): (path, path.read_text(encoding="utf-8"))
+            for path in sorted((ROOT / package).rglob("*.py"))}
 
 
 def _imported(node, module, is_package, known):
-    """Names of the scratchflow modules that one Import / ImportFrom node loads."""
+    """Names of the modules of ``module``'s own package that one Import / ImportFrom node loads."""
     if isinstance(node, ast.Import):
         names = [alias.name for alias in node.names]
     else:
@@ -44,7 +42,8 @@ def _imported(node, module, is_package, known):
             base = ".".join(anchor + ([base] if base else []))
         names = [f"{base}.{alias.name}" if f"{base}.{alias.name}" in known else base
                  for alias in node.names]
-    return {name for name in names if name == "scratchflow" or name.startswith("scratchflow.")}
+    root = module.split(".")[0]
+    return {name for name in names if name == root or name.startswith(root + ".")}
 
 
 def _local_imports(tree):
@@ -108,20 +107,23 @@ def find_cycle(graph):
     return None
 
 
-def test_import_graph_has_no_cycle():
-    graph = import_graph(_modules())
-    assert len(graph) > 20 and graph["scratchflow.flow"]          # the scan saw the package
+@pytest.mark.parametrize("package, a_module", [("scratchflow", "scratchflow.flow"),
+                                               ("scratchflow_course", "scratchflow_course.grading.grader")])
+def test_import_graph_has_no_cycle(package, a_module):
+    graph = import_graph(_modules(package))
+    assert len(graph) > 20 and graph[a_module]                    # the scan saw the package
     cycle = find_cycle(graph)
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
 
 
-def test_every_function_local_import_gives_its_reason():
+@pytest.mark.parametrize("package", PACKAGES)
+def test_every_function_local_import_gives_its_reason(package):
     missing = []
-    for name, (path, source) in _modules(excluded=EXCLUDED).items():
+    for name, (path, source) in _modules(package).items():
         lines = source.splitlines()
         for node in _local_imports(ast.parse(source)):
             if not _has_reason(lines, node.lineno):
-                missing.append(f"{path.relative_to(PACKAGE.parent)}:{node.lineno}")
+                missing.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert not missing, f"function-local imports without a '{MARK} <reason>' comment: {missing}"
 
 

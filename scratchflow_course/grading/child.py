@@ -16,11 +16,15 @@ returned or a ``<key>/__error__`` message, each call made as the exercise genera
 (:func:`scratchflow_course.probe_run.run_probe`). It never decides whether a check passed: whatever this
 process writes can at worst lose points.
 """
+import importlib
 import io
 import json
 import os
 import sys
 import traceback
+
+from scratchflow_course.grading.namespaces import expose, hide_without_root, isolate
+from scratchflow_course.grading.walls import drop_privileges, limit_resources
 
 BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv[1]); "
              "from scratchflow_course.grading.child import main; main(int(sys.argv[2]), int(sys.argv[3]))")
@@ -34,8 +38,6 @@ def _read_job(stream):
 
 def _enter_walls(job):
     """Namespaces, limits, then the uid, then the sandbox: after this nothing here is privileged."""
-    from scratchflow_course.grading.namespaces import expose, hide_without_root, isolate
-    from scratchflow_course.grading.walls import drop_privileges, limit_resources
     if job["isolate"]:
         isolate(job["sandbox"], job["uid"])
     if job["expose"]:
@@ -50,10 +52,11 @@ def _enter_walls(job):
 
 
 def _run_checks(job, runners, inputs_file):
-    import importlib
+    # local import: NumPy, and the course modules that use it, are on sys.path only once main has
+    # added the job's paths (the child starts with -S)
     import numpy as np
-    from scratchflow_course.homework.verdict import error_text
-    from scratchflow_course.probe_run import ERROR, run_probe
+    from scratchflow_course.homework.verdict import error_text    # local import: as NumPy
+    from scratchflow_course.probe_run import ERROR, run_probe      # local import: as NumPy
     student_files = job.get("student_files", [])
     try:
         student, import_error = importlib.import_module(job["module"]), None
@@ -76,10 +79,12 @@ def main(output_fd, ready_fd):
     devnull = os.open(os.devnull, os.O_RDONLY)
     os.dup2(devnull, 0)
     sys.path[1:1] = job["paths"]                          # started with -S: no site hooks ran
+    # local import: NumPy is on sys.path from the line above; the checks' harness and the runners
+    # (from the grader's private folder) are loaded before the walls go up
     import numpy as np
-    import scratchflow_course.probe_run                   # the harness of each check, like the runners:
-    sys.path.insert(0, job["private"])                    # loaded before the walls go up
-    import _grader_runners
+    import scratchflow_course.probe_run                   # local import: as NumPy, above
+    sys.path.insert(0, job["private"])
+    import _grader_runners                                # local import: as NumPy, above
     sys.path.remove(job["private"])
     runners = {check["key"]: _grader_runners.RUNNERS[check["runner"]] for check in job["checks"]}
     inputs_file = np.load(io.BytesIO(payload), allow_pickle=False)

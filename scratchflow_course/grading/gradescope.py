@@ -36,6 +36,8 @@ def main(root):
     os.makedirs(os.path.dirname(results), mode=0o755, exist_ok=True)
     try:
         sys.path[0] = os.path.join(root, "source")       # the bundle's package, not this script's folder
+        # local import: only the standard library before the grader, so that a grader that
+        # cannot be imported still ends in a results.json that says so
         from scratchflow_course.grading.__main__ import main as grading_main
         code = grading_main(["grade", os.path.join(root, "submission"), "--hidden", "--results", results,
                              "--submission-metadata", os.path.join(root, "submission_metadata.json")])
