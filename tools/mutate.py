@@ -1,6 +1,6 @@
 """Mutation run over the library: plant one-token bugs, see which ones the tests catch.
 
-    python tools/mutate.py                       # every module of scratchflow/ except grading/
+    python tools/mutate.py                       # every module of scratchflow/
     python tools/mutate.py --only scratchflow/nn --jobs 2 --out /tmp/mutation.json
 
 Each mutant (``tools/mutants.py``: one operator, comparison, boolean or constant token changed) is
@@ -53,8 +53,7 @@ def _library_files(only):
     for folder, _, names in os.walk(os.path.join(ROOT, "scratchflow")):
         for name in sorted(names):
             path = os.path.relpath(os.path.join(folder, name), ROOT)
-            if name.endswith(".py") and "grading" not in path.split(os.sep) \
-                    and any(path.startswith(prefix) for prefix in only):
+            if name.endswith(".py") and any(path.startswith(prefix) for prefix in only):
                 files.append(path)
     return sorted(files)
 
@@ -139,7 +138,7 @@ def _key_of_row(row):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", nargs="*", default=["scratchflow/"],
-                        help="path prefixes of the modules to mutate (default: all but grading/)")
+                        help="path prefixes of the modules to mutate (default: all of scratchflow/)")
     parser.add_argument("--jobs", type=int, default=2)
     parser.add_argument("--sample", type=int, default=0, help="run a seeded sample of N mutants")
     parser.add_argument("--seed", type=int, default=0)
