@@ -119,7 +119,7 @@ class Flow(Module):
         The batch goes through the stack in order: layer k is initialised on what the layers before
         it, themselves initialised first, make of x; composites hand it on (a FactorOut's inner
         flow gets its kept half, a per-pixel layer its pixel rows). ``fit`` calls this once, on its
-        first minibatch, when some layer waits for it; call it yourself before a training loop of
+        training rows, when some layer waits for it; call it yourself before a training loop of
         your own. Forward passes never initialise: an uninitialised layer is the map of its
         construction values (the identity for ActNorm and Whitening).
 

@@ -10,7 +10,6 @@ Each objective is a small object with ``step()`` (one minibatch: the loss, gradi
   IAF was designed for; validation = the same estimate on a fixed set of base draws.
 """
 import contextlib
-import itertools
 import math
 
 import numpy as np
@@ -42,6 +41,7 @@ class MaximumLikelihood:
     """The lecture's objective: mean NLL of a minibatch of data; validation = NLL of ``val_data``."""
 
     name = "data"
+    context = None                           # the rows' contexts: none for an unconditional flow
 
     def __init__(self, flow, data, val_data, batch_size, rng):
         self.flow, self.data, self.val_data = flow, data, val_data
@@ -56,17 +56,6 @@ class MaximumLikelihood:
         self.epoch, indices = next(self.batches)
         return self.flow.loss_and_grad(self.data[indices])            # fills flow.grads
         # <<< task training
-
-    def next_batch(self):
-        """The minibatch the next step will train on, ``(rows (m, D), None)``, left in
-        ``self.batches`` for that step: ``fit`` initialises the flow's data-dependent layers on it."""
-        return self.data[self._next_indices()], None
-
-    def _next_indices(self):
-        """The row indices (m,) of the next step's minibatch, drawn and put back in front."""
-        epoch, indices = next(self.batches)
-        self.batches = itertools.chain([(epoch, indices)], self.batches)
-        return indices
 
     def evaluate(self):
         with evaluation_mode(self.flow):
@@ -92,11 +81,6 @@ class ConditionalLikelihood(MaximumLikelihood):
         self.epoch, rows = next(self.batches)
         return self.flow.loss_and_grad(self.data[rows], self.context[rows])   # context (m, C)
         # <<< task training
-
-    def next_batch(self):
-        """The next step's minibatch with its contexts, ``(rows (m, D), contexts (m, C))``."""
-        indices = self._next_indices()
-        return self.data[indices], self.context[indices]
 
     def evaluate(self):
         with evaluation_mode(self.flow):

@@ -14,7 +14,7 @@ number early stopping watches):
   without replacement, a fresh seeded permutation per epoch; validation = NLL of ``val_data``. The
   data is checked once, when ``fit`` starts, and the steps run the flow's unchecked pass on it.
   A flow with layers that take their start from data (ActNorm, Whitening) and were not initialised
-  yet is initialised first (:meth:`Flow.initialize`), on the minibatch the first step trains on;
+  yet is initialised first (:meth:`Flow.initialize`), on the training rows (and their contexts);
 * reverse KL to a target density p* known up to a constant (:meth:`Flow.reverse_kl_loss_and_grad`),
   the objective IAF was designed for; validation = the same estimate on a fixed set of base draws.
 
@@ -139,8 +139,8 @@ def fit(flow, data=None, val_data=None, *, target=None, steps=None, epochs=None,
     objective, steps, eval_every, patience = _objective(flow, data, val_data, target, steps, epochs,
                                                         batch_size, eval_every, patience, val_size, seed,
                                                         (context, val_context))
-    if data is not None and not flow.initialized:    # ActNorm, Whitening: Glow's start, once
-        flow.initialize(*objective.next_batch())     # on the rows the first step trains on
+    if data is not None and not flow.initialized:    # ActNorm, Whitening: Glow's start, once,
+        flow.initialize(objective.data, objective.context)           # on the training rows
     optimizer = make_optimizer(flow, optimizer, lr, clip_norm)
     history = History(mode=objective.name)
     last_good = ParameterSnapshot(flow)       # parameters whose loss was finite

@@ -190,17 +190,21 @@ ALTERNATIVES = [
         x_moved = (z[:, moved] - shift) / np.exp(log_scale)
         x = np.empty_like(z)
         x[:, kept] = z[:, kept]""")]},
-    {"id": "coupling_writes_into_its_own_copy", "task": "coupling", "file": CP, "edits": [
+    {"id": "coupling_scales_its_copy_in_place", "task": "coupling", "file": CP, "edits": [
         ("""        x_moved = x[:, moved]                                      # (N, k)
         z = x.copy()                                               # (N, D): z_c = x_c
         z[:, moved] = x_moved * exp_scale + shift""",
-         """        x_moved = np.take(x, self.moved_index, axis=1)  # a copy: z may reuse x's memory
-        z = x                                           # forward's x is the layer's own copy
-        z[:, moved] = x_moved * exp_scale + shift"""),
-        ("""        x = z.copy()                                               # (N, D): x_c = z_c
+         """        z = np.array(x)                                 # a copy: x itself stays as it was
+        x_moved = z[:, moved].copy()
+        z[:, moved] *= exp_scale
+        z[:, moved] += shift"""),
+        ("""        x_moved = (z[:, moved] - shift) * exp_neg_scale            # (N, k)
+        x = z.copy()                                               # (N, D): x_c = z_c
         x[:, moved] = x_moved""",
-         """        x = z                                           # inverse's z is the layer's own copy
-        x[:, moved] = x_moved""")]},
+         """        x = np.array(z)
+        x[:, moved] -= shift
+        x[:, moved] *= exp_neg_scale
+        x_moved = x[:, moved]""")]},
     {"id": "coupling_backward_named_parts", "task": "coupling_backward", "file": CP, "edits": [
         (region(CP, "coupling_backward", 1),
          """        g_r = grad_z[:, moved]

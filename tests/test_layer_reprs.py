@@ -36,7 +36,7 @@ def test_repr_shows_the_choices_that_change_the_map():
     assert "bins=4" in repr(BUILDERS["SplineAutoregressive"](0))
     layer = ActNorm(2)
     assert repr(layer) == "ActNorm(dim=2, initialized=False)"
-    layer.forward(np.array([[0.0, 1.0], [2.0, 5.0]]))
+    layer.initialize(np.array([[0.0, 1.0], [2.0, 5.0]]))
     assert repr(layer) == "ActNorm(dim=2, initialized=True)"
     assert repr(BatchNorm(2)) == "BatchNorm(dim=2, mode=train)"
     assert repr(BatchNorm(2).eval()) == "BatchNorm(dim=2, mode=eval)"

@@ -3,7 +3,8 @@ tests/registry.py (plain, image and conditional), of the layers that take their 
 before that start (ActNorm, ChannelActNorm, Whitening, alone and inside composites), and
 ``log_prob``, ``loss_and_grad``, ``sample`` and the reverse KL of a freshly built flow of every model
 family leave every parameter and every buffer bit for bit as they were, and write into none of
-them (the arrays are read-only while the passes run).
+them (the arrays are read-only while the passes run). No layer's underscored pass writes into the
+arrays handed to it either (its input, the gradients), which a stack passes from layer to layer.
 
 The one state a pass may move is BatchNorm's running averages in training mode: buffers, not
 parameters, and moving them with each training batch is what that mode is (MAF §3.4).
@@ -150,3 +151,33 @@ def test_a_fresh_flow_s_passes_leave_its_parameters_and_buffers(name):
             flow.reverse_kl_loss_and_grad(GaussianTarget(np.ones(flow.dim)), 6, rng=2)
         _all_passes(flow.layers, x, context)
     _assert_read_only(flow, before, f"{name}'s passes")
+
+
+def _read_only(*arrays):
+    for array in arrays:
+        array.flags.writeable = False
+    return arrays
+
+
+def _underscored_passes_on_read_only_input(layer, x, context=None):
+    """The four underscored passes, as a stack calls them, each on read-only arrays: a write into
+    what it was handed raises."""
+    z, log_det = layer._forward(*_read_only(x.copy()), context)
+    grad_z, grad_log_det = _read_only(np.ones_like(z), np.ones_like(log_det))
+    layer._backward(grad_z, grad_log_det)
+    x_back, _ = layer._inverse(*_read_only(np.array(z)), context)
+    layer._inverse_backward(*_read_only(np.ones_like(x_back), np.ones_like(log_det)))
+
+
+@pytest.mark.parametrize("case", REGISTRY + CONDITIONAL, ids=lambda case: case.name)
+def test_a_layer_s_passes_never_write_into_the_arrays_handed_to_them(case):
+    """In a stack, a layer's input is the output of the layer before it, which that layer may keep
+    for its gradient pass (ActNorm keeps z); the gradients handed in are the next layer's results.
+    So no underscored pass writes into its input (the public passes copy theirs, which would hide
+    it)."""
+    layer = case.make(seed=3)
+    x = case.batch(n=max(6, case.min_rows), seed=4)
+    context = (np.random.default_rng(5).normal(size=(len(x), layer.context_dim))
+               if layer.context_dim else None)
+    layer.forward(x, context)                                   # a public pass first: checks, caches
+    _underscored_passes_on_read_only_input(layer, x, None if context is None else _read_only(context)[0])

@@ -1,6 +1,6 @@
 """How ``fit`` starts: data checked once at its boundary (the steps and evaluations run the flow's
 unchecked passes), and layers that take their start from data (ActNorm, Whitening) initialised
-once, explicitly, on the minibatch the first step trains on; a started or loaded layer is left as
+once, explicitly, on the training rows; a started or loaded layer is left as
 it is."""
 import numpy as np
 import pytest
@@ -25,15 +25,15 @@ def _data(n=100, dim=2, seed=0):
     return np.random.default_rng(seed).normal(size=(n, dim)) * [3.0, 0.5][:dim] + 2.0   # (n, D)
 
 
-def test_fit_initialises_actnorm_on_the_rows_of_its_first_step():
+def test_fit_initialises_actnorm_on_its_training_rows_before_the_first_step():
     data = _data()
     flow = build_realnvp(2, n_layers=2, hidden=(8,), actnorm=True, seed=1)
     history = fit(flow, data, steps=1, batch_size=16, seed=3, optimizer=_Still(), progress=False)
     first_rows = data[np.random.default_rng(3).permutation(100)[:16]]             # (16, 2)
     assert flow.initialized
-    np.testing.assert_array_equal(flow.layers.layers[0].loc, first_rows.mean(axis=0))
-    by_hand = build_realnvp(2, n_layers=2, hidden=(8,), actnorm=True, seed=1).initialize(first_rows)
-    assert history.train_loss[0] == by_hand.loss(first_rows)      # the first step trained on them
+    np.testing.assert_array_equal(flow.layers.layers[0].loc, data.mean(axis=0))
+    by_hand = build_realnvp(2, n_layers=2, hidden=(8,), actnorm=True, seed=1).initialize(data)
+    assert history.train_loss[0] == by_hand.loss(first_rows)      # the first step, from that start
     for name, value in by_hand.params.items():
         np.testing.assert_array_equal(flow.params[name], value)
 
@@ -50,12 +50,16 @@ def test_fit_leaves_a_fitted_whitening_and_starts_the_actnorms_after_it():
         np.testing.assert_array_equal(value, fitted[name])
 
 
-def test_fit_starts_a_conditional_flow_with_the_contexts_of_its_first_rows():
+def test_fit_starts_a_conditional_flow_on_its_training_rows_and_their_contexts():
     rng = np.random.default_rng(2)
     data, context = _data(dim=2), rng.normal(size=(100, 3))
     flow = build_realnvp(2, n_layers=2, hidden=(8,), actnorm=True, seed=1, context_dim=3)
-    fit(flow, data, steps=2, batch_size=16, context=context, progress=False)
+    fit(flow, data, steps=2, batch_size=16, context=context, optimizer=_Still(), progress=False)
+    by_hand = build_realnvp(2, n_layers=2, hidden=(8,), actnorm=True, seed=1, context_dim=3)
+    by_hand.initialize(data, context)
     assert flow.initialized
+    for name, value in by_hand.params.items():      # the ActNorms started alike, nothing else moved
+        np.testing.assert_array_equal(flow.params[name], value)
 
 
 def test_reverse_kl_fits_without_data_and_leaves_actnorm_unstarted():

@@ -316,6 +316,20 @@ def coupling_contiguous(seed):
             "inverse_exp_neg_scale": inverse.exp_neg_scale, "inverse_log_scale": inverse.log_scale}
 
 
+def coupling_stacked(seed):
+    """Both passes as a stack calls them: the underscored ``_forward`` and ``_inverse`` on the
+    array the layer before made (not a copy), with the contiguous and the spread mask. That array
+    must come out as it went in: the layer before may keep it for its own gradient pass."""
+    outputs = {}
+    for name, mask, salt in (("contiguous", CONTIGUOUS, 16), ("spread", (1, 0, 1, 0, 0), 17)):
+        layer, rng = _coupling(seed, salt, mask)
+        x, z = rng.uniform(-2, 2, (6, 5)), rng.uniform(-2, 2, (6, 5))
+        outputs[f"{name}_z"] = np.array(layer._forward(x)[0])
+        outputs[f"{name}_x"] = np.array(layer._inverse(z)[0])
+        outputs[f"{name}_forward_input"], outputs[f"{name}_inverse_input"] = x, z
+    return outputs
+
+
 def _kept_pass(layer, point, rng, direction):
     """A Cache as a pass of the layer keeps it, with s and the network trace from the stand-in at
     ``point`` and the moved part drawn at random (the gradient formulas do not need more)."""
@@ -665,6 +679,9 @@ PROBES = {
         ("inverse", coupling_inverse, "AffineCoupling.inverse with the same stand-in: x and log_det"),
         ("contiguous", coupling_contiguous, "AffineCoupling with the contiguous mask [1,1,0,0,0]: both "
          "passes and what each keeps for its gradient pass (x_r, exp(±s), s)"),
+        ("stacked", coupling_stacked, "AffineCoupling._forward and _inverse as Compose calls them, on the "
+         "layer before's output (not a copy), masks [1,1,0,0,0] and [1,0,1,0,0]: their outputs, and the "
+         "arrays handed in left unchanged"),
     ],
     "coupling_backward": [
         ("gradients", coupling_gradients, "AffineCoupling.backward and inverse_backward on caches set by "

@@ -11,6 +11,6 @@ from homework_checker import run_and_judge
 from homework_probes import PROBES
 
 
-@pytest.mark.parametrize("probe", ['forward', 'inverse', 'contiguous'])
+@pytest.mark.parametrize("probe", ['forward', 'inverse', 'contiguous', 'stacked'])
 def test_coupling(probe):
     run_and_judge(__file__, "coupling", probe, PROBES)

@@ -13,7 +13,7 @@ loc and exp(log_scale) play the part of a learnt mean and standard deviation. Th
 
 Data-dependent initialisation (Glow §3.1) is a step of its own, run once before training:
 :meth:`ActNorm.initialize` (or :meth:`Flow.initialize <scratchflow.flow.Flow.initialize>`, which
-``fit`` calls on its first minibatch) sets ``loc = mean(x)`` and ``log_scale = log(std(x) + 1e-6)``
+``fit`` calls on its training rows) sets ``loc = mean(x)`` and ``log_scale = log(std(x) + 1e-6)``
 over the batch, so that batch leaves with per-dimension mean 0 and standard deviation ≈ 1, and marks
 the layer initialised. The flag is a buffer (saved with the model), so a loaded model is not
 re-initialised. After that ActNorm is an ordinary affine layer with trainable loc and log_scale.

@@ -26,6 +26,9 @@ Subclass :class:`Bijector`, set ``self.dim`` and ``self.dtype``, register parame
 ``add_param`` and implement the four underscored methods. The public methods check the input once
 (shape, dimension, dtype, NaN/inf), remember the batch size for the gradient pass, and call them.
 Composites call their children's underscored methods directly, so a stack checks its input once.
+An underscored pass never writes into the arrays it is handed: in a stack, its input is the output
+of the layer before it, which that layer may keep for its gradient pass (ActNorm keeps z), and the
+gradients it receives are another layer's results.
 
 Failures stop where they happen. The public passes copy their input and their output, so what a
 gradient pass reads can never be changed by the caller (``z, _ = layer.forward(x); z *= 2`` leaves

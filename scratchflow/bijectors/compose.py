@@ -82,11 +82,14 @@ class Compose(Bijector):
         _check_layer_domain(self.layers[-1], len(self.layers) - 1, z, "_check_codomain")
 
     def _initialize(self, x, context=None):
-        """Initialise layer k on what layers 0..k-1, initialised first, make of x (N, D)."""
+        """Initialise layer k on what layers 0..k-1, initialised first, make of x (N, D); each step
+        from one layer's input to the next is the one-layer stack ``Compose([layer])``'s forward."""
         for k, layer in enumerate(self.layers):
+            if k > 0:
+                _check_layer_domain(layer, k, x, "_check_domain", points_from_the_model=True)
             layer._initialize(x, context if layer.context_dim else None)
             if k < len(self.layers) - 1:
-                x, _ = self._layer_forward(k, x, context)      # (N, D), layer k + 1's input
+                x, _ = Compose([layer])._forward(x, context if layer.context_dim else None)   # (N, D)
 
     def _forward(self, x, context=None):
         # >>> task composition
