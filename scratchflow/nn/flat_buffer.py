@@ -16,12 +16,17 @@ over its arrays and makes a temporary as long as they are. For a large model (57
 MB per array in float64) every pass runs from main memory; cut into blocks of
 :data:`BLOCK_BYTES` per array, the same lines run over one block at a time while it sits in the
 core's cache, and each temporary is one block long. The update is element-wise, so running it
-block by block gives the same numbers bit for bit; only the time changes (Adam on the digits MAF's
-parameters: docs/speed.md). A model smaller than one block is one pair, the two whole buffers.
+block by block gives the same numbers bit for bit; only the time changes (docs/speed.md). A model
+smaller than one block is one pair, the two whole buffers.
+
+Why 128 KiB. θ, g, m, v and the update's temporaries of one block then fit a core's L2 (1 MiB on
+the machine measured), and temporaries of at most 128 KiB are reused by the C allocator step after
+step: in one 512 KiB block, a Real-NVP's Adam temporaries (276 KB each) cost ~150 page faults a
+step, 15-20 % of the whole training step (``python bench/adam_blocks.py``, docs/speed.md).
 """
 import numpy as np
 
-BLOCK_BYTES = 512 * 1024      # per array of a pair: a block of θ, g, m, v and a temporary fit in L2
+BLOCK_BYTES = 128 * 1024      # per array of a pair; why: the module docstring
 
 
 def pack_parameters(module):
