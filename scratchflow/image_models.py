@@ -53,7 +53,9 @@ def build_realnvp_multiscale(dim, image_shape=None, n_scales=2, n_layers=3, hidd
     Each scale but the last: ``n_layers`` checkerboard couplings (alternating parity), a squeeze
     (C, H, W) -> (4C, H/2, W/2), ``n_layers`` channel-wise couplings, then half the channels factor
     out. The last scale: ``n_layers + 1`` checkerboard couplings. The paper uses 3 and 4.
-    ``n_scales`` counts the scales (2 for 8×8 digits: (1, 8, 8) and (2, 4, 4)).
+    ``n_scales`` counts the scales (2 for 8×8 digits: (1, 8, 8) and (2, 4, 4)). Every coupling
+    bounds its log-scale softly, s = b·tanh(ŝ/b), with b = ``scale_bound`` (5 unless given; ``None``
+    is the slide's plain s).
     """
     shape = image_shape_for(check_int(dim, "dim", 1), image_shape)
     n_scales, n_layers = check_int(n_scales, "n_scales", 1), check_int(n_layers, "n_layers", 1)
@@ -93,7 +95,8 @@ def build_glow(dim, image_shape=None, n_levels=2, n_layers=4, hidden=(64, 64), a
     A level: squeeze, then K = ``n_layers`` steps of flow, each ActNorm per channel (data-dependent
     initialisation), an invertible 1×1 convolution and an affine coupling on the first half of the
     channels; every level but the last then factors out half the channels. L = ``n_levels``
-    (2 or 3 for 8×8 digits: (4, 4, 4), (8, 2, 2), (16, 1, 1)).
+    (2 or 3 for 8×8 digits: (4, 4, 4), (8, 2, 2), (16, 1, 1)). The couplings bound their log-scale
+    softly as in :func:`build_realnvp_multiscale` (``scale_bound``, 5 unless given).
     """
     shape = image_shape_for(check_int(dim, "dim", 1), image_shape)
     n_levels, n_layers = check_int(n_levels, "n_levels", 1), check_int(n_layers, "n_layers", 1)

@@ -60,6 +60,24 @@ def test_correct_layer_passes_and_report_reads_well():
         assert line in text
 
 
+class _OffInverse(ElementwiseAffine):
+    """The identity whose inverse lands 0.003 too high: a round trip off by exactly that."""
+
+    def _inverse(self, z, context=None):
+        x, log_det = super()._inverse(z, context)
+        return x + 0.003, log_det
+
+
+def test_the_round_trip_error_is_relative_to_the_size_of_the_data():
+    """max|back − start| / (1 + max|start|), in each direction: small data (max 0.5) is not
+    measured as if it were of size 1."""
+    x = np.array([[0.5, -0.25], [0.1, 0.2]])                                  # max |x| = 0.5
+    report = check_bijector(_OffInverse(2), x, perturb=False)
+    errors = {result.name: result.error for result in report.results}
+    assert errors["forward: reconstruction x -> z -> x"] == pytest.approx(0.003 / 1.5, rel=1e-9)
+    assert errors["inverse: reconstruction z -> x -> z"] == pytest.approx(0.003 / 1.5, rel=1e-9)
+
+
 @pytest.mark.parametrize("make, failing", [(make, failing) for _, make, failing in BIJECTOR_PLANTS],
                          ids=[name for name, _, _ in BIJECTOR_PLANTS])
 def test_planted_bijector_bugs_fail_exactly_their_lines(make, failing):

@@ -7,6 +7,7 @@ import numpy as np
 from scratchflow import ElementwiseAffine, Flow
 from scratchflow.cli.train import _summary
 from scratchflow.history import History
+from scratchflow.realdata import bits_per_dim
 from scratchflow.targets import load_target, log_normalizer
 
 
@@ -39,6 +40,14 @@ def test_target_summary_adds_log_z_to_the_best_loss():
     kl = _number_after("KL(q || p*) = that + log Z =", text)
     assert abs(kl - (-0.5 + log_normalizer(target))) < 1e-4
     assert "base" not in text
+
+
+def test_image_summary_gives_the_best_in_bits_per_dimension_and_in_nats():
+    history = _history(best=-80.0)
+    history.val_bits_per_dim = [bits_per_dim(-80.0, 64)] * 2
+    text = _summary(Flow(ElementwiseAffine(64)), history, None, None)
+    assert text.startswith(f"50 steps in 3.0 s; best validation {bits_per_dim(-80.0, 64):.4f} bits/dim "
+                           "(NLL -80.0000 nats) at step 40")
 
 
 def test_no_validation_no_best_line():

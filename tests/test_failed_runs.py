@@ -127,6 +127,17 @@ def test_the_overfitting_warning_fires_only_when_the_training_loss_kept_falling(
     assert _worse_after_best(steady) == ""
 
 
+def test_the_overfitting_warning_compares_the_window_before_the_best_with_the_last_window():
+    """The window is the spacing of the last two validations (10 steps here): the mean training
+    loss of the 10 steps before the best validation against that of the last 10 steps. Each step's
+    training loss is its index here, so the means name the steps."""
+    losses = np.arange(40.0)                                           # step k's loss: k
+    at_20 = _worse_after_best(_history(losses, [1.5, 1.2, 1.4, 1.8], [10, 20, 30, 40], 20))
+    assert "(14.5000 -> 34.5000)" in at_20                            # steps 10-19, steps 30-39
+    at_10 = _worse_after_best(_history(losses, [1.2, 1.3, 1.4, 1.8], [10, 20, 30, 40], 10))
+    assert "(4.5000 -> 34.5000)" in at_10                             # steps 0-9: from the first step
+
+
 def test_a_failing_plot_leaves_no_empty_output_folder(tmp_path, capsys):
     out = tmp_path / "new" / "figures"
     with pytest.raises(SystemExit):

@@ -16,6 +16,7 @@ from scratchflow.bijectors import (IAF, MAF, ActNorm, AffineCoupling, BatchNorm,
 from scratchflow.data import load_dataset
 from scratchflow.optim import Adam
 from scratchflow.targets import load_target
+from scratchflow.stopping import BASE_TOLERANCE, DivergenceBound
 from scratchflow.train import fit
 
 LAYERS = {
@@ -109,3 +110,9 @@ def test_a_validation_pass_that_overflows_stops_cleanly():
     assert history.stopped.startswith("non-finite validation loss at step 3")
     assert "base density" in history.stopped and history.val_loss == []
     assert all(np.isfinite(value).all() for value in flow.params.values())
+
+
+def test_a_best_loss_exactly_at_the_tolerance_is_not_worse_than_the_base():
+    bound = DivergenceBound(1.25, dim=2)
+    at = 1.25 + BASE_TOLERANCE * 2
+    assert not bound.worse_than_base(at) and bound.worse_than_base(np.nextafter(at, np.inf))

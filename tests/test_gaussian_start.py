@@ -30,7 +30,9 @@ def test_whitening_leaves_the_rows_it_was_fitted_on_with_mean_zero_and_identity_
     rng = np.random.default_rng(0)
     x = rng.standard_normal((200, 4)) @ rng.uniform(-1, 1, (4, 4)) + [1.0, -2.0, 0.5, 3.0]
     layer = Whitening(4)
+    assert layer.buffers["initialized"] == 0.0
     layer.fit(x)
+    assert layer.buffers["initialized"] == 1.0                    # the saved flag: 0 or 1, nothing else
     z, log_det = layer.forward(x)
     np.testing.assert_allclose(z.mean(axis=0), 0, atol=1e-12)
     np.testing.assert_allclose(np.cov(z.T, bias=True), np.eye(4), atol=1e-5)

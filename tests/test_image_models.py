@@ -4,7 +4,8 @@ flow, save/load rebuilds them bit for bit, and their builders refuse shapes they
 import numpy as np
 import pytest
 
-from scratchflow.bijectors import FactorOut
+from scratchflow.bijectors import AffineCoupling, FactorOut
+from scratchflow.image_models import build_glow, build_realnvp_multiscale
 from scratchflow.io import load_model, save_model
 from scratchflow.models import build_model
 
@@ -66,6 +67,28 @@ def test_sampling_inverts_the_flow_and_save_load_rebuilds_it(model, tmp_path):
     assert loaded.config == flow.config
     np.testing.assert_array_equal(loaded.log_prob(x), flow.log_prob(x))
     np.testing.assert_array_equal(loaded.sample(5, rng=3), samples)
+
+
+def test_the_multiscale_couplings_alternate_their_masks_in_every_group():
+    """§3.6: a scale's checkerboard couplings alternate parity, and so do its channel-wise couplings
+    after the squeeze, and the last scale's checkerboards: each moves what the one before kept."""
+    flow = build_model({"model": "realnvp-multiscale", "dim": 64, "n_scales": 2, "n_layers": 4,
+                        "hidden": [4]})
+    layers = flow.layers.layers
+    squeeze = [type(layer).__name__ for layer in layers].index("Squeeze")
+    groups = [layers[:squeeze], layers[squeeze + 1:-1], layers[-1].inner.layers]
+    assert [len(group) for group in groups] == [4, 4, 5]
+    for group in groups:
+        for first, second in zip(group, group[1:]):
+            np.testing.assert_array_equal(second.mask, 1 - first.mask)
+
+
+@pytest.mark.parametrize("build", [build_realnvp_multiscale, build_glow])
+def test_the_image_couplings_bound_their_scales_at_5_unless_told(build):
+    def bounds(flow):
+        return {module.scale_bound for module in flow.modules() if isinstance(module, AffineCoupling)}
+    assert bounds(build(64, hidden=(4,))) == {5.0}
+    assert bounds(build(64, hidden=(4,), scale_bound=None)) == {None}
 
 
 def test_the_glow_step_is_actnorm_conv1x1_coupling_and_the_last_layer_holds_the_next_level():

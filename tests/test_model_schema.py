@@ -123,6 +123,15 @@ def test_the_size_bound_is_tight_when_the_minimal_network_is_the_one_built(confi
     assert min_stored_values(config) == _free_values(build_model(dict(config)))
 
 
+@pytest.mark.parametrize("model", ["realnvp-multiscale", "glow"])
+def test_an_image_model_s_bound_counts_one_coupling_network_per_layer(model):
+    """The image models hold more (several couplings a layer, 1×1 convolutions, ActNorms): the
+    bound counts one coupling network [1, *hidden, 2] per layer, and stays below what is built."""
+    config = {"model": model, "dim": 64, "n_layers": 2, "hidden": [3, 5]}
+    assert min_stored_values(config) == 2 * (1 * 3 + 3 * 5 + 5 * 2)
+    assert min_stored_values(config) <= _free_values(build_model(dict(config)))
+
+
 @pytest.mark.parametrize("model", MODELS)
 def test_the_size_bound_of_a_minimal_config_uses_the_builders_defaults(model):
     """A header may leave out n_layers, hidden, bins, lu_linear: the bound must then be the one of

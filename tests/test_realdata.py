@@ -32,6 +32,18 @@ def test_fixed_split_sizes_disjoint_and_complete(name):
         np.testing.assert_array_equal(_sorted_rows(everything), _sorted_rows(realdata._raw(name)))
 
 
+@pytest.mark.parametrize("split", ["train", "test"])
+def test_the_labels_of_a_split_are_those_of_its_rows(split):
+    import sklearn.datasets
+    digits = sklearn.datasets.load_digits()
+    labels_of = {}
+    for row, label in zip(digits.data, digits.target):
+        labels_of.setdefault(row.tobytes(), set()).add(int(label))
+    rows, labels = load_sklearn("digits", split, dequantized=False), realdata.load_labels("digits", split)
+    assert labels.shape == (len(rows),) == ({"train": 1500, "test": 297}[split],)
+    assert all(int(label) in labels_of[row.tobytes()] for row, label in zip(rows, labels))
+
+
 def test_digits_are_dequantised_into_the_unit_interval():
     counts = load_sklearn("digits", "train", dequantized=False)
     x = load_sklearn("digits", "train")

@@ -251,3 +251,16 @@ EQUIVALENT += [
      'val_context = check_array(val_context, "val_context").astype(flow.dtype, copy=False)',
      "False", "True", _CONTEXT_COPY),
 ]
+_WINDOW = ("window = max(1, history.val_step[-1] - history.val_step[-2]) "
+           "if len(history.val_step) > 1 else 1")
+_TWO_VALIDATIONS = ("the line runs only once the last validation loss is worse than the best by a "
+                    "margin, so there were at least two validations")
+EQUIVALENT += [
+    ("scratchflow/cli/train.py", _WINDOW, "1", "0",
+     "validations are recorded at strictly increasing steps, so the spacing val_step[-1] - "
+     "val_step[-2] is at least 1 and max(1, .) = max(0, .)", len("window = max(")),
+    ("scratchflow/cli/train.py", _WINDOW, "1", "0",
+     _TWO_VALIDATIONS + ": len(val_step) > 1 and > 0 agree", _WINDOW.index("> 1") + 2),
+    ("scratchflow/cli/train.py", _WINDOW, "1", "0",
+     _TWO_VALIDATIONS + ": the else branch never runs", _WINDOW.index("else 1") + 5),
+]
