@@ -7,8 +7,8 @@ update the parameter arrays in place, so the next forward pass sees the new valu
 How a step runs. The update is element-wise, so it is written once, for one parameter vector
 θ (n,) with its gradient g (n,), in whole-array NumPy, and the step runs it on every (θ, g) pair
 of :func:`~scratchflow.nn.flat_buffer.flat_pairs`: for a flow (whose parameters sit in one flat
-array) consecutive blocks of that array, one pair per array for a dict built by hand. The gradient arrays are read, never
-modified (clipping and weight decay make new vectors).
+array) consecutive blocks of that array, one pair per array for a dict built by hand. The gradient
+arrays are read, never modified (clipping and weight decay make new vectors).
 
 Gradient clipping (``clip_norm = c``): with ‖g‖ the global L2 norm over all gradients, the step
 uses ``g · min(1, c / ‖g‖)``. ``step()`` returns ‖g‖ before clipping (worth logging).

@@ -10,8 +10,8 @@ times that of one pixel:
     log|det ∂z/∂x| = −H·W · Σ_c log_scale_c,     inverse x = z · exp(log_scale) + loc.
 
 Initialisation (Glow §3.1), a step of its own (:meth:`ChannelActNorm.initialize`, or
-:meth:`Flow.initialize <scratchflow.flow.Flow.initialize>`, which ``fit`` runs on its first
-minibatch; never a forward pass): set loc_c and exp(log_scale_c) to the mean and
+:meth:`Flow.initialize <scratchflow.flow.Flow.initialize>`, which ``fit`` runs on its training
+rows; never a forward pass): set loc_c and exp(log_scale_c) to the mean and
 standard deviation of channel c over the batch AND all pixels, so that batch leaves with zero mean
 and unit variance per channel; afterwards they are ordinary parameters. That is
 :class:`~scratchflow.bijectors.ActNorm` (its docstring derives the gradients) initialised on the

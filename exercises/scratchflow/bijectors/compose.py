@@ -91,7 +91,7 @@ class Compose(Bijector):
                 _check_layer_domain(layer, k, x, "_check_domain", points_from_the_model=True)
             layer._initialize(x, context if layer.context_dim else None)
             if k < len(self.layers) - 1:
-                x, _ = Compose([layer])._forward(x, context if layer.context_dim else None)   # (N, D)
+                x, _ = Compose([layer])._forward(x, context)          # (N, D), layer k + 1's input
 
     def _forward(self, x, context=None):
         # >>> task composition
