@@ -1,5 +1,4 @@
 """Smoke tests of the command line through scratchflow.cli.main, with tiny settings."""
-import io
 import json
 import os
 import warnings

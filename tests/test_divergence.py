@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scratchflow import Flow
-from scratchflow.bijectors import IAF, MAF, AffineCoupling, ElementwiseAffine
+from scratchflow.bijectors import IAF, AffineCoupling, ElementwiseAffine
 from scratchflow.divergence import DivergenceError
 from tests.registry import REGISTRY
 from tests.strategies import MisshapenTarget

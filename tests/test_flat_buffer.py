@@ -7,7 +7,6 @@ import numpy as np
 import pytest
 
 from scratchflow import Flow
-from scratchflow.bijectors import ElementwiseAffine
 from scratchflow.models import build_autoregressive, build_realnvp
 from scratchflow.nn import MADE, Linear, MaskedLinear
 from scratchflow.nn.flat_buffer import flat_pairs, pack_parameters

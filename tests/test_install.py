@@ -74,11 +74,13 @@ def test_the_wheel_holds_both_packages_with_their_data_and_nothing_else(wheel):
 
 
 def test_the_course_command_from_the_wheel_needs_and_names_the_solutions_folder(site, tmp_path):
-    for command in (["release", "--out", "out"], ["generate-exercises", "--check"], ["grade", "."]):
+    for command in (["release", "--out", "out"], ["generate-exercises"], ["generate-exercises", "--check"],
+                    ["grade", "submission"]):
         run = _course(site, str(tmp_path), *command)
-        assert run.returncode != 0 and "Traceback" not in run.stderr, run.stderr[-2000:]
-        message = [line for line in run.stderr.splitlines() if line.strip()]
-        assert len(message) == 1 and "needs the instructor's solutions/ folder" in message[0], run.stderr
+        assert run.returncode == 2 and run.stdout == "" and "Traceback" not in run.stderr, (command, run.stderr)
+        assert run.stderr.count("\n") == 1, run.stderr
+        assert "needs the instructor's solutions/ folder" in run.stderr, run.stderr
+        assert "pass --source CHECKOUT/solutions" in run.stderr, run.stderr
 
 
 def test_the_course_command_from_the_wheel_builds_the_release_and_checks_the_exercises(site, tmp_path):
@@ -86,6 +88,7 @@ def test_the_course_command_from_the_wheel_builds_the_release_and_checks_the_exe
     assert release.returncode == 0, release.stdout[-2000:] + release.stderr[-3000:]
     for name in ("student", "student.zip", "autograder.zip"):
         assert os.path.exists(tmp_path / "out" / name), name
+    assert (tmp_path / "out" / "student.zip").is_file() and (tmp_path / "out" / "autograder.zip").is_file()
     assert not os.path.exists(tmp_path / "out" / "student" / "scratchflow_course")
     checked = _course(site, str(tmp_path), "generate-exercises", "--check", "--source", SOLUTIONS)
     assert checked.returncode == 0 and "in sync" in checked.stdout, checked.stdout[-2000:] + checked.stderr[-3000:]

@@ -124,29 +124,6 @@ def test_the_leak_search_finds_a_renamed_copy_and_a_hint(release, course, tmp_pa
     assert not [leak for leak in leaks if not leak.startswith("hint:") and "coupling_backward" not in leak]
 
 
-def test_the_course_commands_work_from_an_installed_copy_or_say_what_they_need(tmp_path):
-    """The two packages as a non-editable install lays them out (no solutions/ beside them), run
-    from outside any checkout: without --source each command says in one line what it needs; with
-    a checkout's solutions/ the release is built."""
-    site = tmp_path / "site-packages"
-    for package in ("scratchflow", "scratchflow_course"):
-        shutil.copytree(os.path.join(ROOT, package), site / package,
-                        ignore=shutil.ignore_patterns("__pycache__"))
-    code = ("import sys; sys.path.insert(0, sys.argv[1]); "
-            "from scratchflow_course.grading.__main__ import main; sys.exit(main(sys.argv[2:]))")
-
-    def course(*argv):
-        return subprocess.run([sys.executable, "-c", code, str(site), *argv], cwd=str(tmp_path),
-                              capture_output=True, text=True)
-    for argv in (["release", "--out", "out"], ["generate-exercises"], ["grade", "submission"]):
-        run = course(*argv)
-        assert run.returncode == 2 and run.stdout == "", (argv, run.stdout, run.stderr)
-        assert run.stderr.count("\n") == 1 and "pass --source CHECKOUT/solutions" in run.stderr, run.stderr
-    run = course("release", "--out", "out", "--source", os.path.join(ROOT, "solutions"))
-    assert run.returncode == 0, run.stderr[-2000:]
-    assert (tmp_path / "out" / "student.zip").is_file() and (tmp_path / "out" / "autograder.zip").is_file()
-
-
 @pytest.mark.slow
 def test_the_notebooks_run_on_a_filled_in_release(release, tmp_path):
     """Every notebook, run as a script (fast setting), imports the release's library with the key's

@@ -35,24 +35,24 @@ def build_results(homework, per_task, header, seconds, instructor_notes=""):
 
     ``header`` opens the text every student sees; ``instructor_notes`` (which walls were up, what
     the grader changed on the machine) go to a test only instructors see (visibility "hidden")."""
-    tests, lines, extra = [], [], [0.0, 0.0]
+    tests, lines = [], []
+    extra_score = extra_max = 0.0
     for number, (task, entries) in enumerate(zip(homework.tasks, per_task), start=1):
-        is_extra = getattr(task, "extra", False)
         task_score = 0.0
         for index, entry in enumerate(entries, start=1):
             check = entry["check"]
             score = float(check.points) if entry["passed"] else 0.0
             task_score += score
-            tests.append({"name": ("[extra credit] " if is_extra else "") + f"{task.name} — {check.name}"
+            tests.append({"name": ("[extra credit] " if task.extra else "") + f"{task.name} — {check.name}"
                           + ("" if check.public else " [hidden]"),
                           "number": f"{number}.{index}", "score": round(score, DIGITS),
                           "max_score": round(float(check.points), DIGITS),
                           "output": entry["output"], "tags": [task.id],
                           "visibility": task.visibility if check.public else task.hidden_visibility})
         task_max = sum(float(e["check"].points) for e in entries)
-        if is_extra:
-            extra[0], extra[1] = extra[0] + task_score, extra[1] + task_max
-        lines.append(f"  {task_score:5.1f} / {task_max:5.1f}  " + ("extra credit: " if is_extra else "")
+        if task.extra:
+            extra_score, extra_max = extra_score + task_score, extra_max + task_max
+        lines.append(f"  {task_score:5.1f} / {task_max:5.1f}  " + ("extra credit: " if task.extra else "")
                      + task.name)
         for entry in entries:
             if not entry["passed"]:
@@ -60,10 +60,10 @@ def build_results(homework, per_task, header, seconds, instructor_notes=""):
                 last_line = text.splitlines()[-1] if text else ""
                 lines.append(f"                  ✗ {entry['check'].name}: {last_line[:150]}")
     score = round(sum(t["score"] for t in tests), DIGITS)                 # the extra points too
-    max_score = round(sum(t["max_score"] for t in tests) - extra[1], DIGITS)   # the regular ones
-    summary = header + "\n".join(lines) + f"\n  {score - extra[0]:5.1f} / {max_score:5.1f}  total\n"
-    if extra[1]:
-        summary += (f"  +{extra[0]:4.1f} / {extra[1]:5.1f}  extra credit (on top of the {max_score:g}; "
+    max_score = round(sum(t["max_score"] for t in tests) - extra_max, DIGITS)   # the regular ones
+    summary = header + "\n".join(lines) + f"\n  {score - extra_score:5.1f} / {max_score:5.1f}  total\n"
+    if extra_max:
+        summary += (f"  +{extra_score:4.1f} / {extra_max:5.1f}  extra credit (on top of the {max_score:g}; "
                     f"none lost by leaving it)\n  {score:5.1f}          score\n")
     if instructor_notes:
         tests.append({"name": "grader: walls and notes (instructors only)", "score": 0.0, "max_score": 0.0,

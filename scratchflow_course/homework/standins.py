@@ -93,7 +93,9 @@ class StandInMadeWithParams(Module):
                 grad_out[:, self.dim:] * 0.6 * np.cos(cache.pre_scale))
 
     def _input_gradient(self, cache, grad_out):
-        grad_shift, grad_scale = self._pre_grads(cache, grad_out)
+        return self._input_from_pre(*self._pre_grads(cache, grad_out))
+
+    def _input_from_pre(self, grad_shift, grad_scale):
         return grad_shift @ (self.mix_shift * self.mask).T + grad_scale @ (self.mix_scale * self.mask).T
 
     def _backward(self, cache, grad_out, need_input_grad=True):
@@ -101,7 +103,7 @@ class StandInMadeWithParams(Module):
         self._own_grads["mix_shift"] += (cache.point.T @ grad_shift) * self.mask
         self._own_grads["mix_scale"] += (cache.point.T @ grad_scale) * self.mask
         self._own_grads["offset"] += grad_out.sum(axis=0)
-        return self._input_gradient(cache, grad_out) if need_input_grad else None
+        return self._input_from_pre(grad_shift, grad_scale) if need_input_grad else None
 
 
 class StandInLayer(Bijector):
